@@ -1,0 +1,1 @@
+"""Coverage: the street network, walking reach per compound and the gap report."""

@@ -1,0 +1,1 @@
+"""Demo: the seeds' two communities, generated deterministically."""

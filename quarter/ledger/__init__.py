@@ -1,0 +1,1 @@
+"""Ledger: the double-entry, append-only money ledger in integer fen."""

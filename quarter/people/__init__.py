@@ -1,0 +1,1 @@
+"""People: accounts, roles, residents with real names, households and the community card."""

@@ -1,0 +1,1 @@
+"""Places: the business-type catalogue, communities and compounds, merchants, search and the map."""

@@ -1,0 +1,102 @@
+"""Forms of the places pages: they parse input; services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from quarter.places.models import BusinessType, Community, MerchantStatus
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleImageField, self).clean(f, initial) for f in files]
+
+
+class ApplicationForm(forms.Form):
+    community = forms.ModelChoiceField(Community.objects.all(), label=_("所属社区"))
+    name = forms.CharField(label=_("店名"), max_length=80)
+    main_type = forms.ModelChoiceField(BusinessType.objects.all(), label=_("业态"))
+    address = forms.CharField(label=_("地址"), max_length=200)
+    lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
+    lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
+    phone = forms.CharField(label=_("电话"), max_length=20)
+    contact_person = forms.CharField(label=_("联系人"), max_length=40)
+    introduction = forms.CharField(label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}),
+                                   required=False)
+    services = forms.CharField(
+        label=_("服务项目"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("每行一项,可加价格,如:理发 30"),
+    )
+    hours = forms.CharField(
+        label=_("营业时间"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        initial="1-7 08:00-20:00", help_text=_("如:1-5 07:00-21:00(1为周一,7为周日)"),
+    )
+    card_discount = forms.CharField(label=_("大家卡折扣"), required=False,
+                                    help_text=_("如 5.5 表示5.5折"))
+    vip_discount = forms.CharField(label=_("本店会员卡折扣"), required=False)
+    card_offer_note = forms.CharField(label=_("优惠说明"), required=False, max_length=200)
+    is_chain = forms.BooleanField(label=_("连锁品牌"), required=False)
+    brand_name = forms.CharField(label=_("品牌名"), required=False, max_length=60)
+    photos = MultipleImageField(label=_("店铺照片"), required=False)
+
+
+class DiscountForm(forms.Form):
+    card_discount = forms.CharField(label=_("大家卡折扣"), required=False)
+    vip_discount = forms.CharField(label=_("本店会员卡折扣"), required=False)
+
+
+class HoursForm(forms.Form):
+    hours = forms.CharField(label=_("营业时间"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("经营状态"),
+        choices=[(s.value, s.label) for s in MerchantStatus if s != MerchantStatus.SUSPENDED],
+    )
+    until = forms.DateField(label=_("预计结束"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("说明"), required=False, max_length=200)
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label=_("店名"), max_length=80)
+    introduction = forms.CharField(label=_("简介"), required=False,
+                                   widget=forms.Textarea(attrs={"rows": 3}))
+    address = forms.CharField(label=_("地址"), max_length=200)
+    phone = forms.CharField(label=_("电话"), max_length=20)
+    contact_person = forms.CharField(label=_("联系人"), max_length=40)
+    card_offer_note = forms.CharField(label=_("优惠说明"), required=False, max_length=200)
+    lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
+    lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
+
+
+def parse_services(text: str) -> list[tuple[str, int | None]]:
+    """Parse lines 'name price' where price is yuan; a bad price raises ValueError."""
+    from quarter.core.money import parse_yuan
+
+    items = []
+    for line in (text or "").splitlines():
+        parts = line.strip().rsplit(maxsplit=1)
+        if not parts:
+            continue
+        if len(parts) == 2:
+            try:
+                items.append((parts[0], parse_yuan(parts[1])))
+                continue
+            except ValueError:
+                pass
+        items.append((line.strip(), None))
+    return items

@@ -1,0 +1,335 @@
+"""The community business map: where people live and the shops that serve them.
+
+Geography runs District (区) → StreetOffice (街道) → Community (社区) → Compound (小区).
+Coordinates are WGS-84 floats; GCJ-02 only at the map edge where tiles need it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    BASIC = "basic", _("基本保障类")
+    QUALITY = "quality", _("品质提升类")
+    PUBLIC = "public", _("公共服务类")
+
+
+class BusinessType(models.Model):
+    """A kind of shop or service from MOFCOM's 城市一刻钟便民生活圈建设指南 (2021)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name_zh = models.CharField(_("中文名"), max_length=40)
+    name_en = models.CharField(_("英文名"), max_length=80)
+    tier = models.CharField(_("类别"), max_length=10, choices=Tier.choices)
+    # The 2025 groupings: 一店一早, 一菜一修, 一老一小, 一收一洗 (comma-separated).
+    groupings = models.CharField(_("分组"), max_length=80, blank=True)
+    # OSM tags mapped onto this type, e.g. "shop=convenience;amenity=pharmacy".
+    osm_tags = models.CharField(max_length=400, blank=True)
+    keywords = models.CharField(_("同义词"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tier", "sort_order", "code"]
+        verbose_name = _("业态")
+        verbose_name_plural = _("业态")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    @property
+    def grouping_list(self) -> list[str]:
+        return [g for g in self.groupings.split(",") if g]
+
+
+class District(models.Model):
+    name = models.CharField(_("区"), max_length=60)
+    city = models.CharField(_("城市"), max_length=60)
+
+    class Meta:
+        unique_together = [("city", "name")]
+        verbose_name = _("区县")
+        verbose_name_plural = _("区县")
+
+    def __str__(self) -> str:
+        return f"{self.city}{self.name}"
+
+
+class StreetOffice(models.Model):
+    name = models.CharField(_("街道"), max_length=60)
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="streets")
+
+    class Meta:
+        unique_together = [("district", "name")]
+        verbose_name = _("街道")
+        verbose_name_plural = _("街道")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Community(models.Model):
+    name = models.CharField(_("社区"), max_length=60)
+    slug = models.SlugField(max_length=60, unique=True)
+    street_office = models.ForeignKey(
+        StreetOffice, on_delete=models.PROTECT, related_name="communities"
+    )
+    area_km2 = models.DecimalField(_("面积(平方公里)"), max_digits=6, decimal_places=3)
+    center_lat = models.FloatField()
+    center_lng = models.FloatField()
+    introduction = models.TextField(_("简介"), blank=True)
+
+    class Meta:
+        verbose_name = _("社区")
+        verbose_name_plural = _("社区")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompoundKind(models.TextChoices):
+    PROPERTY = "property", _("物业小区")
+    OLD = "old", _("老旧小区")
+    MIXED = "mixed", _("商住小区")
+
+
+class Compound(models.Model):
+    """A residential compound (小区): the origin of every walking-time question."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="compounds")
+    name = models.CharField(_("小区"), max_length=80)
+    kind = models.CharField(max_length=10, choices=CompoundKind.choices, default="property")
+    lat = models.FloatField()
+    lng = models.FloatField()
+    households = models.PositiveIntegerField(_("户数"))
+    population = models.PositiveIntegerField(_("人口"))
+
+    class Meta:
+        unique_together = [("community", "name")]
+        verbose_name = _("小区")
+        verbose_name_plural = _("小区")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Admission(models.TextChoices):
+    APPLIED = "applied", _("待审核")
+    APPROVED = "approved", _("已入驻")
+    REJECTED = "rejected", _("已驳回")
+    REMOVED = "removed", _("已清退")
+
+
+class MerchantStatus(models.TextChoices):
+    OPEN = "open", _("营业中")
+    RENOVATING = "renovating", _("装修中")
+    SUSPENDED = "suspended", _("暂停服务")
+    CLOSED = "closed", _("已停业")
+
+
+class Merchant(models.Model):
+    """A shop or service point on the community map."""
+
+    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="merchants")
+    name = models.CharField(_("店名"), max_length=80)
+    main_type = models.ForeignKey(
+        BusinessType, on_delete=models.PROTECT, related_name="merchants", verbose_name=_("业态")
+    )
+    introduction = models.TextField(_("简介"), blank=True)
+    address = models.CharField(_("地址"), max_length=200)
+    lat = models.FloatField(_("纬度"))
+    lng = models.FloatField(_("经度"))
+    phone = models.CharField(_("电话"), max_length=20)
+    contact_person = models.CharField(_("联系人"), max_length=40)
+    # Discounts in permille of the list price: 550 means 5.5折 (pay 55 %).
+    card_discount_permille = models.PositiveSmallIntegerField(
+        _("大家卡折扣(千分比)"), null=True, blank=True
+    )
+    vip_discount_permille = models.PositiveSmallIntegerField(
+        _("会员卡折扣(千分比)"), null=True, blank=True
+    )
+    card_offer_note = models.CharField(_("优惠说明"), max_length=200, blank=True)
+    is_chain = models.BooleanField(_("连锁品牌"), default=False)
+    brand_name = models.CharField(_("品牌"), max_length=60, blank=True)
+    admission = models.CharField(
+        _("入驻状态"), max_length=10, choices=Admission.choices, default=Admission.APPLIED
+    )
+    status = models.CharField(
+        _("经营状态"), max_length=12, choices=MerchantStatus.choices, default=MerchantStatus.OPEN
+    )
+    status_since = models.DateField(_("状态开始"), null=True, blank=True)
+    status_until = models.DateField(_("预计结束"), null=True, blank=True)
+    osm_ref = models.CharField(max_length=40, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("商户")
+        verbose_name_plural = _("商户")
+        indexes = [
+            models.Index(fields=["lat", "lng"], name="merchant_latlng"),
+            models.Index(fields=["admission", "main_type"], name="merchant_adm_type"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(card_discount_permille__isnull=True)
+                | models.Q(card_discount_permille__gt=0, card_discount_permille__lte=1000),
+                name="merchant_card_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vip_discount_permille__isnull=True)
+                | models.Q(vip_discount_permille__gt=0, vip_discount_permille__lte=1000),
+                name="merchant_vip_rate_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_listed(self) -> bool:
+        return self.admission == Admission.APPROVED
+
+
+class MerchantService(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="services")
+    name = models.CharField(_("服务"), max_length=60)
+    price_fen = models.BigIntegerField(_("价格(分)"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+        verbose_name = _("服务项目")
+        verbose_name_plural = _("服务项目")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MerchantPhoto(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to="merchants/%Y/%m/")
+    caption = models.CharField(max_length=80, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "id"]
+
+
+class OpeningHours(models.Model):
+    """A weekly opening span in minutes after midnight; overnight spans split in two."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField()  # 0 = Monday, as date.weekday()
+    open_minute = models.PositiveSmallIntegerField()
+    close_minute = models.PositiveSmallIntegerField()  # up to 1440 (24:00)
+
+    class Meta:
+        ordering = ["weekday", "open_minute"]
+        indexes = [models.Index(fields=["weekday", "open_minute", "close_minute"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6)
+                & models.Q(close_minute__gt=models.F("open_minute"))
+                & models.Q(close_minute__lte=1440),
+                name="opening_hours_valid",
+            )
+        ]
+
+
+class OpeningException(models.Model):
+    """A date whose hours differ from the week: closed all day, or special hours."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="exceptions")
+    date = models.DateField()
+    closed = models.BooleanField(default=True)
+    open_minute = models.PositiveSmallIntegerField(null=True, blank=True)
+    close_minute = models.PositiveSmallIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        unique_together = [("merchant", "date", "open_minute")]
+
+
+class MerchantStaff(models.Model):
+    """Who may act for a merchant: its owner and the staff at the till."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("店主")
+        STAFF = "staff", _("店员")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_roles"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OWNER)
+
+    class Meta:
+        unique_together = [("merchant", "user")]
+        verbose_name = _("商户人员")
+        verbose_name_plural = _("商户人员")
+
+
+class MerchantEvent(models.Model):
+    """Audit trail of a merchant: admission, rejection, suspension, edits (who, when, why)."""
+
+    class Kind(models.TextChoices):
+        APPLIED = "applied", _("申请入驻")
+        APPROVED = "approved", _("审核通过")
+        REJECTED = "rejected", _("驳回")
+        SUSPENDED = "suspended", _("暂停")
+        REINSTATED = "reinstated", _("恢复")
+        REMOVED = "removed", _("清退")
+        STATUS_CHANGED = "status_changed", _("经营状态变更")
+        PROFILE_UPDATED = "profile_updated", _("资料修改")
+        DISCOUNT_CHANGED = "discount_changed", _("折扣变更")
+        HOURS_CHANGED = "hours_changed", _("营业时间变更")
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("商户记录")
+        verbose_name_plural = _("商户记录")
+
+
+class MerchantSearchDocument(models.Model):
+    """The merchant's searchable text, one token per Chinese character.
+
+    A phrase query over single-character tokens is an exact substring match, so
+    `理发` finds 理发 wherever it stands; SQLite answers it through an FTS5 table
+    kept in sync by triggers, PostgreSQL through a GIN tsvector index.
+    """
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+    )
+    tokens = models.TextField()
+
+
+class SearchLog(models.Model):
+    """A search a resident ran; zero-result searches are the demand signal for planning."""
+
+    query = models.CharField(max_length=100)
+    compound = models.ForeignKey(Compound, on_delete=models.SET_NULL, null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    result_count = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["result_count", "compound"])]
+        verbose_name = _("搜索记录")
+        verbose_name_plural = _("搜索记录")

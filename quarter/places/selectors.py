@@ -1,0 +1,226 @@
+"""Reads of the places app: catalogue, communities, merchant search and detail."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from quarter.core import clock
+from quarter.core.errors import DomainError, NotFound
+from quarter.core.geo import METERS_PER_DEG_LAT, bbox_around, haversine_m
+from quarter.places import search
+from quarter.places.errors import PlacesErrorCode
+from quarter.places.hours import open_now_q
+from quarter.places.models import (
+    Admission,
+    BusinessType,
+    Community,
+    Compound,
+    Merchant,
+    MerchantSearchDocument,
+    MerchantStatus,
+    Tier,
+)
+
+MAX_DISTANCE_M = 50_000
+HIDDEN_FROM_SEARCH = [MerchantStatus.CLOSED, MerchantStatus.SUSPENDED]
+
+
+def list_business_types(*, tier: str | None = None) -> QuerySet[BusinessType]:
+    qs = BusinessType.objects.all()
+    return qs.filter(tier=tier) if tier else qs
+
+
+def list_communities() -> QuerySet[Community]:
+    return Community.objects.select_related("street_office__district").order_by("id")
+
+
+def get_community(*, slug: str) -> Community:
+    try:
+        return list_communities().get(slug=slug)
+    except Community.DoesNotExist:
+        raise NotFound(PlacesErrorCode.UNKNOWN_COMMUNITY, "没有这个社区", field="community") from None
+
+
+def list_compounds(*, community: Community | None = None) -> QuerySet[Compound]:
+    qs = Compound.objects.select_related("community").order_by("community_id", "id")
+    return qs.filter(community=community) if community else qs
+
+
+def listed_merchants() -> QuerySet[Merchant]:
+    """Merchants residents can see: admitted and not removed."""
+    return Merchant.objects.filter(admission=Admission.APPROVED)
+
+
+def get_listed_merchant(*, merchant_id: int) -> Merchant:
+    qs = listed_merchants().select_related("main_type", "community").prefetch_related(
+        "services", "photos", "hours", "exceptions"
+    )
+    try:
+        return qs.get(pk=merchant_id)
+    except Merchant.DoesNotExist:
+        raise NotFound(PlacesErrorCode.MERCHANT_NOT_LISTED, "商户不存在或未入驻") from None
+
+
+@dataclass
+class SearchHit:
+    merchant: Merchant
+    distance_m: float | None
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[SearchHit] = field(default_factory=list)
+
+
+def search_merchants(
+    *,
+    query: str = "",
+    type_code: str | None = None,
+    tier: str | None = None,
+    open_now: bool = False,
+    origin: tuple[float, float] | None = None,
+    max_distance_m: float | None = None,
+    sort: str = "relevance",
+    community: Community | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> SearchResult:
+    """Find listed merchants by Chinese words, type, tier, opening and distance.
+
+    Raises `query_too_long`, `invalid_distance`, `unknown_business_type`.
+    Words match name, type, services, introduction, brand and address; every
+    word must match. With an origin the hits carry straight-line distances and
+    `sort="distance"` orders by them.
+    """
+    query = (query or "").strip()
+    if len(query) > search.MAX_QUERY_CHARS:
+        raise DomainError(
+            PlacesErrorCode.QUERY_TOO_LONG,
+            f"搜索词不能超过{search.MAX_QUERY_CHARS}个字",
+            field="q",
+        )
+    qs = listed_merchants().exclude(status__in=HIDDEN_FROM_SEARCH)
+    if community is not None:
+        qs = qs.filter(community=community)
+    if type_code:
+        if not BusinessType.objects.filter(code=type_code).exists():
+            raise DomainError(
+                PlacesErrorCode.UNKNOWN_BUSINESS_TYPE, "没有这个业态", field="type"
+            )
+        qs = qs.filter(main_type__code=type_code)
+    if tier:
+        if tier not in Tier.values:
+            raise DomainError(PlacesErrorCode.UNKNOWN_BUSINESS_TYPE, "没有这个类别", field="tier")
+        qs = qs.filter(main_type__tier=tier)
+    phrases = search.query_phrases(query)
+    if phrases:
+        qs = qs.filter(pk__in=_matching_ids(phrases))
+    if open_now:
+        qs = qs.filter(open_now_q(clock.local_now()))
+    if max_distance_m is not None:
+        if origin is None or not (0 < max_distance_m <= MAX_DISTANCE_M):
+            raise DomainError(
+                PlacesErrorCode.INVALID_DISTANCE,
+                f"距离应在1到{MAX_DISTANCE_M}米之间,并需提供位置",
+                field="distance",
+            )
+        min_lat, max_lat, min_lng, max_lng = bbox_around(*origin, max_distance_m)
+        qs = qs.filter(lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng))
+    qs = _order(qs, phrases=phrases, origin=origin, sort=sort)
+    return _page(qs, origin=origin, max_distance_m=max_distance_m, limit=limit, offset=offset)
+
+
+def _matching_ids(phrases: list[str]):
+    if connection.vendor == "sqlite":
+        return RawSQL(
+            "SELECT rowid FROM places_merchant_fts WHERE places_merchant_fts MATCH %s",
+            (search.fts5_match_expression(phrases),),
+        )
+    if connection.vendor == "postgresql":
+        where = " AND ".join(
+            ["to_tsvector('simple', tokens) @@ phraseto_tsquery('simple', %s)"] * len(phrases)
+        )
+        return RawSQL(
+            f"SELECT merchant_id FROM places_merchantsearchdocument WHERE {where}",
+            tuple(phrases),
+        )
+    condition = Q()
+    for phrase in phrases:
+        condition &= Q(tokens__contains=phrase)
+    return MerchantSearchDocument.objects.filter(condition).values("merchant_id")
+
+
+def _order(qs, *, phrases, origin, sort):
+    keys = []
+    if phrases and sort != "distance":
+        first = phrases[0].replace(" ", "")
+        qs = qs.annotate(
+            name_rank=Case(
+                When(name__contains=first, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        keys.append("name_rank")
+    if origin is not None:
+        lat, lng = origin
+        # Squared planar distance in metres² is enough to order by nearness.
+        k = math.cos(math.radians(lat))
+        qs = qs.annotate(
+            d2=(F("lat") - lat) * (F("lat") - lat)
+            + (F("lng") - lng) * (F("lng") - lng) * (k * k)
+        )
+        keys.append("d2")
+    keys.append("id")
+    return qs.order_by(*keys)
+
+
+def _page(qs, *, origin, max_distance_m, limit, offset) -> SearchResult:
+    limit = max(1, min(int(limit), 100))
+    offset = max(0, int(offset))
+    qs = qs.select_related("main_type")
+    if origin is not None and max_distance_m is not None:
+        # The bbox holds corners beyond the radius: trim them with a d2 bound.
+        bound = (max_distance_m / METERS_PER_DEG_LAT) ** 2
+        qs = qs.filter(d2__lte=bound)
+    total = qs.count()
+    hits = []
+    for merchant in qs[offset : offset + limit]:
+        distance = None
+        if origin is not None:
+            distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
+        hits.append(SearchHit(merchant=merchant, distance_m=distance))
+    return SearchResult(total=total, hits=hits)
+
+
+def list_map_merchants(*, community: Community | None = None) -> list[dict]:
+    """Everything the map draws, in one query: id, name, type, tier, position, status."""
+    qs = listed_merchants()
+    if community is not None:
+        qs = qs.filter(community=community)
+    rows = qs.values(
+        "id", "name", "lat", "lng", "status", "card_discount_permille",
+        "main_type__name_zh", "main_type__tier", "address",
+    )
+    return list(rows)
+
+
+def list_merchants_for_staff(*, user) -> QuerySet[Merchant]:
+    return Merchant.objects.filter(staff__user=user).select_related("main_type").order_by("id")
+
+
+def count_zero_result_searches(*, community: Community | None = None):
+    from django.db.models import Count
+
+    from quarter.places.models import SearchLog
+
+    qs = SearchLog.objects.filter(result_count=0)
+    if community is not None:
+        qs = qs.filter(compound__community=community)
+    return qs.values("query", "compound__name").annotate(n=Count("id")).order_by("-n")

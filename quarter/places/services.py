@@ -1,0 +1,489 @@
+"""Verbs of the places app: admission of merchants, their profile, discounts, hours, status.
+
+Every public service takes `actor` and checks permission itself; every change is
+recorded in `MerchantEvent` (who, when, why, before and after) and runs in one
+transaction. Discount rates are permille of the list price (550 = 5.5折).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from quarter.core import clock
+from quarter.core.errors import DomainError, PermissionDenied
+from quarter.core.geo import valid_lat_lng
+from quarter.core.identity import phone_problem
+from quarter.places import events, search
+from quarter.places.errors import PlacesErrorCode as Code
+from quarter.places.hours import parse_weekly_text
+from quarter.places.models import (
+    Admission,
+    BusinessType,
+    Community,
+    Compound,
+    Merchant,
+    MerchantEvent,
+    MerchantPhoto,
+    MerchantSearchDocument,
+    MerchantService,
+    MerchantStaff,
+    MerchantStatus,
+    OpeningHours,
+    SearchLog,
+)
+
+ALLOWED_IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+MAX_PHOTOS = 6
+
+
+# --- permissions ----------------------------------------------------------
+
+
+def is_operator_of(actor, community: Community) -> bool:
+    if actor is None or not actor.is_authenticated:
+        return False
+    if actor.is_superuser:
+        return True
+    return actor.operator_roles.filter(community=community).exists()
+
+
+def is_staff_of(actor, merchant: Merchant) -> bool:
+    if actor is None or not actor.is_authenticated:
+        return False
+    return MerchantStaff.objects.filter(merchant=merchant, user=actor).exists()
+
+
+def _require_operator(actor, community: Community) -> None:
+    if not is_operator_of(actor, community):
+        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理")
+
+
+def _require_staff(actor, merchant: Merchant) -> None:
+    if not is_staff_of(actor, merchant):
+        raise PermissionDenied(Code.MERCHANT_NOT_OWNED, "您不是这家店的工作人员")
+
+
+# --- input checks -----------------------------------------------------------
+
+
+def parse_discount(text: str | None, *, field: str) -> int | None:
+    """Parse '5.5', '5.5折' or '55' (tenths are not allowed above 10) into permille."""
+    if text is None or str(text).strip() == "":
+        return None
+    raw = str(text).strip().removesuffix("折")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise DomainError(Code.RATE_OUT_OF_RANGE, "折扣请填写如 5.5 或 8", field=field) from None
+    if not 0 < value <= 10:
+        raise DomainError(Code.RATE_OUT_OF_RANGE, "折扣应在0.1到10折之间", field=field)
+    return round(value * 100)
+
+
+def check_card_rule(card_permille: int | None, vip_permille: int | None) -> None:
+    """Refuse a community-card rate worse than the merchant's own VIP rate (seed 004)."""
+    for value, field in ((card_permille, "card_discount"), (vip_permille, "vip_discount")):
+        if value is not None and not 0 < value <= 1000:
+            raise DomainError(Code.RATE_OUT_OF_RANGE, "折扣应在0.1到10折之间", field=field)
+    if card_permille is not None and vip_permille is not None and card_permille > vip_permille:
+        raise DomainError(
+            Code.CARD_RATE_WORSE_THAN_VIP,
+            f"大家卡折扣({card_permille / 100:g}折)不能低于本店会员卡优惠"
+            f"({vip_permille / 100:g}折):大家卡须至少与会员卡一样优惠",
+            field="card_discount",
+            params={"card": card_permille, "vip": vip_permille},
+        )
+
+
+def _check_location(lat: float, lng: float) -> None:
+    if lat is None or lng is None or not valid_lat_lng(lat, lng):
+        raise DomainError(Code.LOCATION_OUTSIDE_RANGE, "请在地图上选择店铺位置", field="location")
+
+
+def _check_required(**values) -> None:
+    for name, value in values.items():
+        if value is None or str(value).strip() == "":
+            raise DomainError(Code.FIELD_REQUIRED, "此项必填", field=name)
+
+
+def check_photo(upload: UploadedFile) -> None:
+    """Accept only JPEG, PNG or WebP images up to 5 MB, judged by content, not name."""
+    from PIL import Image, UnidentifiedImageError
+
+    if upload.size > MAX_PHOTO_BYTES:
+        raise DomainError(Code.UPLOAD_REJECTED, "照片不能超过5MB", field="photos")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise DomainError(Code.UPLOAD_REJECTED, "请上传JPG、PNG或WebP图片", field="photos") from None
+    finally:
+        upload.seek(0)
+    if kind not in ALLOWED_IMAGE_TYPES:
+        raise DomainError(Code.UPLOAD_REJECTED, "请上传JPG、PNG或WebP图片", field="photos")
+
+
+# --- admission ---------------------------------------------------------------
+
+
+@dataclass
+class MerchantApplication:
+    community: Community
+    name: str
+    main_type: BusinessType
+    address: str
+    lat: float
+    lng: float
+    phone: str
+    contact_person: str
+    introduction: str = ""
+    card_discount_permille: int | None = None
+    vip_discount_permille: int | None = None
+    card_offer_note: str = ""
+    is_chain: bool = False
+    brand_name: str = ""
+    services: list[tuple[str, int | None]] | None = None
+    hours_text: str = ""
+
+
+def apply_for_admission(
+    *, actor, application: MerchantApplication, photos: list[UploadedFile] = ()
+) -> Merchant:
+    """File a merchant's application; the applicant becomes its owner.
+
+    Raises `field_required`, `location_outside_range`, `card_rate_worse_than_vip`,
+    `rate_out_of_range`, `invalid_hours`, `upload_rejected`. Writes nothing on
+    error. Records an `applied` event.
+    """
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(Code.MERCHANT_NOT_OWNED, "请先登录")
+    a = application
+    _check_required(
+        name=a.name, address=a.address, phone=a.phone, contact_person=a.contact_person
+    )
+    if problem := phone_problem(a.phone) if a.phone.startswith("1") else None:
+        raise DomainError(Code.FIELD_REQUIRED, problem, field="phone")
+    _check_location(a.lat, a.lng)
+    check_card_rule(a.card_discount_permille, a.vip_discount_permille)
+    if a.is_chain and not a.brand_name.strip():
+        raise DomainError(Code.FIELD_REQUIRED, "连锁品牌请填写品牌名", field="brand_name")
+    spans = parse_weekly_text(a.hours_text)
+    photos = list(photos or [])
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(Code.UPLOAD_REJECTED, f"最多上传{MAX_PHOTOS}张照片", field="photos")
+    for photo in photos:
+        check_photo(photo)
+    with transaction.atomic():
+        merchant = Merchant(
+            community=a.community, name=a.name.strip(), main_type=a.main_type,
+            address=a.address.strip(), lat=a.lat, lng=a.lng, phone=a.phone.strip(),
+            contact_person=a.contact_person.strip(), introduction=a.introduction.strip(),
+            card_discount_permille=a.card_discount_permille,
+            vip_discount_permille=a.vip_discount_permille,
+            card_offer_note=a.card_offer_note.strip(), is_chain=a.is_chain,
+            brand_name=a.brand_name.strip(), admission=Admission.APPLIED,
+            status=MerchantStatus.OPEN, status_since=clock.local_now().date(),
+        )
+        _full_clean(merchant)
+        merchant.save()
+        MerchantStaff.objects.create(merchant=merchant, user=actor, role=MerchantStaff.Role.OWNER)
+        _add_group(actor, "merchant")
+        for order, (name, price_fen) in enumerate(a.services or []):
+            MerchantService.objects.create(
+                merchant=merchant, name=name.strip(), price_fen=price_fen, sort_order=order
+            )
+        _replace_hours(merchant, spans)
+        for order, photo in enumerate(photos):
+            MerchantPhoto.objects.create(merchant=merchant, image=photo, sort_order=order)
+        index_merchant(merchant)
+        events.applied(merchant, actor=actor)
+    return merchant
+
+
+def approve_merchant(*, actor, merchant: Merchant, reason: str = "") -> Merchant:
+    """Admit an applied merchant onto the map. Raises `admission_not_pending`."""
+    return _change_admission(
+        actor=actor, merchant=merchant, to=Admission.APPROVED, kind=MerchantEvent.Kind.APPROVED,
+        reason=reason, allowed_from={Admission.APPLIED, Admission.REJECTED},
+    )
+
+
+def reject_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
+    """Refuse an application; the reason is required and shown to the applicant."""
+    return _change_admission(
+        actor=actor, merchant=merchant, to=Admission.REJECTED, kind=MerchantEvent.Kind.REJECTED,
+        reason=reason, allowed_from={Admission.APPLIED}, reason_required=True,
+    )
+
+
+def remove_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
+    """Take a merchant off the map for good (清退), e.g. after a failed star evaluation."""
+    return _change_admission(
+        actor=actor, merchant=merchant, to=Admission.REMOVED, kind=MerchantEvent.Kind.REMOVED,
+        reason=reason, allowed_from={Admission.APPROVED, Admission.APPLIED},
+        reason_required=True,
+    )
+
+
+def suspend_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
+    """Hide a merchant from search and stop its offers until reinstated."""
+    _require_operator(actor, merchant.community)
+    return _change_status(
+        actor=actor, merchant=merchant, status=MerchantStatus.SUSPENDED,
+        kind=MerchantEvent.Kind.SUSPENDED, reason=_require_reason(reason),
+    )
+
+
+def reinstate_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
+    _require_operator(actor, merchant.community)
+    return _change_status(
+        actor=actor, merchant=merchant, status=MerchantStatus.OPEN,
+        kind=MerchantEvent.Kind.REINSTATED, reason=_require_reason(reason),
+    )
+
+
+def _change_admission(
+    *, actor, merchant, to, kind, reason, allowed_from, reason_required=False
+) -> Merchant:
+    _require_operator(actor, merchant.community)
+    if reason_required:
+        reason = _require_reason(reason)
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        if merchant.admission not in allowed_from:
+            raise DomainError(
+                Code.ADMISSION_NOT_PENDING,
+                f"该商户当前为“{merchant.get_admission_display()}”,不能办理此操作",
+            )
+        before = merchant.admission
+        merchant.admission = to
+        merchant.save(update_fields=["admission", "updated_at"])
+        events.admission_changed(merchant, kind, actor=actor, reason=reason, before=before)
+        _after_map_change(merchant)
+    return merchant
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(Code.REASON_REQUIRED, "请填写原因", field="reason")
+    return reason
+
+
+# --- the merchant's own console ----------------------------------------------
+
+EDITABLE_FIELDS = (
+    "name", "introduction", "address", "phone", "contact_person", "card_offer_note",
+    "is_chain", "brand_name", "lat", "lng",
+)
+
+
+def update_merchant_profile(*, actor, merchant: Merchant, **changes) -> Merchant:
+    """Change the merchant's own profile fields (see EDITABLE_FIELDS)."""
+    _require_staff(actor, merchant)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise DomainError(Code.FIELD_REQUIRED, f"不能修改:{', '.join(sorted(unknown))}")
+    _check_required(
+        **{k: v for k, v in changes.items() if k in ("name", "address", "phone", "contact_person")}
+    )
+    if "lat" in changes or "lng" in changes:
+        _check_location(changes.get("lat", merchant.lat), changes.get("lng", merchant.lng))
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        before = {k: getattr(merchant, k) for k in changes}
+        for key, value in changes.items():
+            setattr(merchant, key, value.strip() if isinstance(value, str) else value)
+        if merchant.is_chain and not merchant.brand_name:
+            raise DomainError(Code.FIELD_REQUIRED, "连锁品牌请填写品牌名", field="brand_name")
+        _full_clean(merchant)
+        merchant.save()
+        after = {k: getattr(merchant, k) for k in changes}
+        if before != after:
+            events.fields_changed(
+                merchant, MerchantEvent.Kind.PROFILE_UPDATED, actor=actor,
+                before=before, after=after,
+            )
+        index_merchant(merchant)
+        if before.get("lat", merchant.lat) != merchant.lat or before.get(
+            "lng", merchant.lng
+        ) != merchant.lng:
+            _after_map_change(merchant)
+    return merchant
+
+
+def set_merchant_discounts(
+    *, actor, merchant: Merchant, card_discount_permille: int | None,
+    vip_discount_permille: int | None,
+) -> Merchant:
+    """Set the community-card and VIP rates. Raises `card_rate_worse_than_vip`."""
+    _require_staff(actor, merchant)
+    check_card_rule(card_discount_permille, vip_discount_permille)
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        before = {
+            "card": merchant.card_discount_permille, "vip": merchant.vip_discount_permille
+        }
+        merchant.card_discount_permille = card_discount_permille
+        merchant.vip_discount_permille = vip_discount_permille
+        merchant.save(update_fields=["card_discount_permille", "vip_discount_permille",
+                                     "updated_at"])
+        events.fields_changed(
+            merchant, MerchantEvent.Kind.DISCOUNT_CHANGED, actor=actor, before=before,
+            after={"card": card_discount_permille, "vip": vip_discount_permille},
+        )
+    return merchant
+
+
+def set_weekly_hours(*, actor, merchant: Merchant, text: str) -> Merchant:
+    """Replace the weekly schedule from text lines ('1-5 07:00-21:00'). `invalid_hours`."""
+    _require_staff(actor, merchant)
+    spans = parse_weekly_text(text)
+    with transaction.atomic():
+        before = [(h.weekday, h.open_minute, h.close_minute) for h in merchant.hours.all()]
+        _replace_hours(merchant, spans)
+        events.fields_changed(
+            merchant, MerchantEvent.Kind.HOURS_CHANGED, actor=actor,
+            before={"hours": before},
+            after={"hours": [(s.weekday, s.open_minute, s.close_minute) for s in spans]},
+        )
+    return merchant
+
+
+MERCHANT_SETTABLE_STATUSES = {MerchantStatus.OPEN, MerchantStatus.RENOVATING,
+                              MerchantStatus.CLOSED}
+
+
+def set_merchant_status(
+    *, actor, merchant: Merchant, status: str, until: dt.date | None = None, reason: str = ""
+) -> Merchant:
+    """Set open / renovating / closed from the merchant console; suspension is operators'."""
+    _require_staff(actor, merchant)
+    if status not in MERCHANT_SETTABLE_STATUSES:
+        raise DomainError(Code.INVALID_STATUS, "只能设为营业中、装修中或已停业", field="status")
+    if merchant.status == MerchantStatus.SUSPENDED:
+        raise DomainError(Code.INVALID_STATUS, "本店已被社区暂停,请联系社区恢复", field="status")
+    today = clock.local_now().date()
+    if until is not None and until < today:
+        raise DomainError(Code.INVALID_STATUS, "预计结束日期不能早于今天", field="until")
+    return _change_status(
+        actor=actor, merchant=merchant, status=status,
+        kind=MerchantEvent.Kind.STATUS_CHANGED, reason=reason, until=until,
+    )
+
+
+def _change_status(*, actor, merchant, status, kind, reason, until=None) -> Merchant:
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        before = {"status": merchant.status, "until": _iso(merchant.status_until)}
+        merchant.status = status
+        merchant.status_since = clock.local_now().date()
+        merchant.status_until = until
+        merchant.save(update_fields=["status", "status_since", "status_until", "updated_at"])
+        events.fields_changed(
+            merchant, kind, actor=actor, reason=reason, before=before,
+            after={"status": status, "until": _iso(until)},
+        )
+        _after_map_change(merchant)
+    return merchant
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _replace_hours(merchant: Merchant, spans) -> None:
+    merchant.hours.all().delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(merchant=merchant, weekday=s.weekday, open_minute=s.open_minute,
+                     close_minute=s.close_minute)
+        for s in spans
+    )
+
+
+def _full_clean(merchant: Merchant) -> None:
+    try:
+        merchant.full_clean(exclude=["community", "main_type"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(Code.FIELD_REQUIRED, messages[0], field=field) from None
+
+
+def _add_group(user, name: str) -> None:
+    from django.contrib.auth.models import Group
+
+    group, _ = Group.objects.get_or_create(name=name)
+    user.groups.add(group)
+
+
+def _after_map_change(merchant: Merchant) -> None:
+    """Tell coverage that a merchant opened, closed or moved, once the change commits."""
+    from quarter.coverage import services as coverage_services
+
+    merchant_id = merchant.pk
+    transaction.on_commit(lambda: coverage_services.refresh_for_merchant(merchant_id))
+
+
+def merchant_search_text(merchant: Merchant) -> str:
+    t = merchant.main_type
+    return search.document_tokens(
+        merchant.name, t.name_zh, t.name_en, t.keywords, merchant.brand_name,
+        " ".join(s.name for s in merchant.services.all()),
+        merchant.introduction, merchant.address,
+    )
+
+
+def index_merchant(merchant: Merchant) -> None:
+    """Write the merchant's search document (the FTS table follows by trigger)."""
+    MerchantSearchDocument.objects.update_or_create(
+        merchant=merchant, defaults={"tokens": merchant_search_text(merchant)}
+    )
+
+
+def reindex_merchants(merchant_ids=None, *, batch_size: int = 2000) -> int:
+    """Rebuild search documents in bulk (demo data, imports, benchmarks)."""
+    qs = Merchant.objects.select_related("main_type").prefetch_related("services")
+    if merchant_ids is not None:
+        qs = qs.filter(pk__in=list(merchant_ids))
+    count = 0
+    with transaction.atomic():
+        batch = []
+        for merchant in qs.iterator(chunk_size=batch_size):
+            batch.append(MerchantSearchDocument(merchant=merchant,
+                                                tokens=merchant_search_text(merchant)))
+            if len(batch) >= batch_size:
+                count += _flush_documents(batch)
+                batch = []
+        count += _flush_documents(batch)
+    return count
+
+
+def _flush_documents(batch) -> int:
+    if not batch:
+        return 0
+    ids = [d.merchant_id for d in batch]
+    MerchantSearchDocument.objects.filter(merchant_id__in=ids).delete()
+    MerchantSearchDocument.objects.bulk_create(batch)
+    return len(batch)
+
+
+def log_search(*, query: str, result_count: int, user=None, compound: Compound | None = None):
+    """Record a search; zero-result ones feed the planning demand signal."""
+    if not query.strip():
+        return None
+    return SearchLog.objects.create(
+        query=query.strip()[:100], result_count=result_count,
+        user=user if user is not None and user.is_authenticated else None,
+        compound=compound, created_at=clock.now(),
+    )

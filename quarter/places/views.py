@@ -1,0 +1,253 @@
+"""Pages of the community business map; thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from quarter.core import clock
+from quarter.core.errors import DomainError
+from quarter.places import selectors, services
+from quarter.places.forms import (
+    ApplicationForm,
+    DiscountForm,
+    HoursForm,
+    ProfileForm,
+    StatusForm,
+    parse_services,
+)
+from quarter.places.hours import hours_by_day, is_open_at, weekly_text
+from quarter.places.models import Merchant, Tier
+
+
+def _resident_origin(request: HttpRequest):
+    """Where the resident stands: their compound if known, else the first community."""
+    resident = getattr(request.user, "resident", None) if request.user.is_authenticated else None
+    compound = resident.compound if resident is not None else None
+    if compound is not None:
+        return compound, (compound.lat, compound.lng)
+    return None, None
+
+
+def _float_or_none(value):
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    compound, origin = _resident_origin(request)
+    types = selectors.list_business_types()
+    nearby = selectors.search_merchants(origin=origin, sort="distance", limit=8) if origin else \
+        selectors.search_merchants(limit=8)
+    return render(request, "places/home.html", {
+        "basic_types": [t for t in types if t.tier == Tier.BASIC],
+        "quality_types": [t for t in types if t.tier == Tier.QUALITY],
+        "public_types": [t for t in types if t.tier == Tier.PUBLIC],
+        "nearby": nearby.hits,
+        "compound": compound,
+    })
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    compound, origin = _resident_origin(request)
+    lat, lng = _float_or_none(request.GET.get("lat")), _float_or_none(request.GET.get("lng"))
+    if lat is not None and lng is not None:
+        origin = (lat, lng)
+    query = request.GET.get("q", "")
+    distance = _float_or_none(request.GET.get("distance"))
+    sort = request.GET.get("sort", "distance" if origin else "relevance")
+    error = None
+    result = None
+    try:
+        result = selectors.search_merchants(
+            query=query, type_code=request.GET.get("type") or None,
+            tier=request.GET.get("tier") or None, open_now=bool(request.GET.get("open_now")),
+            origin=origin, max_distance_m=distance if origin else None, sort=sort,
+            limit=50,
+        )
+        services.log_search(
+            query=query, result_count=result.total, user=request.user, compound=compound
+        )
+    except DomainError as exc:
+        error = exc
+    context = {
+        "query": query, "result": result, "error": error, "origin": origin,
+        "compound": compound, "types": selectors.list_business_types(),
+        "tiers": Tier.choices, "params": request.GET,
+    }
+    template = "places/_results.html" if request.headers.get("HX-Request") else \
+        "places/search.html"
+    return render(request, template, context, status=400 if error else 200)
+
+
+def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant = selectors.get_listed_merchant(merchant_id=merchant_id)
+    compound, origin = _resident_origin(request)
+    distance = None
+    if origin:
+        from quarter.core.geo import haversine_m
+
+        distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
+    return render(request, "places/merchant.html", {
+        "merchant": merchant,
+        "open_now": is_open_at(merchant, clock.local_now()),
+        "hours": hours_by_day(merchant),
+        "distance": distance,
+    })
+
+
+def map_page(request: HttpRequest) -> HttpResponse:
+    communities = list(selectors.list_communities())
+    slug = request.GET.get("community")
+    community = next((c for c in communities if c.slug == slug), None) or (
+        communities[0] if communities else None
+    )
+    return render(request, "places/map.html", {
+        "communities": communities, "community": community,
+        "compounds": selectors.list_compounds(community=community) if community else [],
+    })
+
+
+def map_data(request: HttpRequest) -> JsonResponse:
+    slug = request.GET.get("community")
+    community = selectors.get_community(slug=slug) if slug else None
+    return JsonResponse({"merchants": selectors.list_map_merchants(community=community)})
+
+
+@login_required
+def apply(request: HttpRequest) -> HttpResponse:
+    form = ApplicationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            application = services.MerchantApplication(
+                community=data["community"], name=data["name"], main_type=data["main_type"],
+                address=data["address"], lat=data["lat"], lng=data["lng"],
+                phone=data["phone"], contact_person=data["contact_person"],
+                introduction=data["introduction"],
+                card_discount_permille=services.parse_discount(
+                    data["card_discount"], field="card_discount"),
+                vip_discount_permille=services.parse_discount(
+                    data["vip_discount"], field="vip_discount"),
+                card_offer_note=data["card_offer_note"], is_chain=data["is_chain"],
+                brand_name=data["brand_name"], services=parse_services(data["services"]),
+                hours_text=data["hours"],
+            )
+            merchant = services.apply_for_admission(
+                actor=request.user, application=application, photos=data["photos"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("申请已提交,社区审核后将在地图上显示。"))
+            return redirect("console_merchant", merchant_id=merchant.id)
+    return render(request, "places/apply.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    merchants = list(selectors.list_merchants_for_staff(user=request.user))
+    if len(merchants) == 1:
+        return redirect("console_merchant", merchant_id=merchants[0].id)
+    return render(request, "places/console_list.html", {"merchants": merchants})
+
+
+def _own_merchant(request, merchant_id) -> Merchant:
+    merchant = get_object_or_404(
+        Merchant.objects.select_related("main_type", "community"), pk=merchant_id
+    )
+    if not services.is_staff_of(request.user, merchant):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied
+    return merchant
+
+
+def _console_context(merchant, **forms):
+    from quarter.core.money import format_discount
+
+    ctx = {
+        "merchant": merchant,
+        "discount_form": DiscountForm(initial={
+            "card_discount": format_discount(merchant.card_discount_permille).removesuffix("折"),
+            "vip_discount": format_discount(merchant.vip_discount_permille).removesuffix("折"),
+        }),
+        "hours_form": HoursForm(initial={"hours": weekly_text(list(merchant.hours.all()))}),
+        "status_form": StatusForm(initial={"status": merchant.status,
+                                           "until": merchant.status_until}),
+        "profile_form": ProfileForm(initial={
+            f: getattr(merchant, f) for f in ProfileForm.base_fields
+        }),
+        "events": merchant.events.select_related("actor")[:20],
+    }
+    ctx.update({k: v for k, v in forms.items() if v is not None})
+    return ctx
+
+
+@login_required
+def console_merchant(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant = _own_merchant(request, merchant_id)
+    return render(request, "places/console.html", _console_context(merchant))
+
+
+def _console_post(request, merchant_id, form_class, form_key, apply_change):
+    merchant = _own_merchant(request, merchant_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            apply_change(merchant, form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("console_merchant", merchant_id=merchant.id)
+    merchant.refresh_from_db()
+    return render(request, "places/console.html",
+                  _console_context(merchant, **{form_key: form}), status=400)
+
+
+@login_required
+@require_POST
+def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    def change(merchant, data):
+        services.set_merchant_discounts(
+            actor=request.user, merchant=merchant,
+            card_discount_permille=services.parse_discount(data["card_discount"],
+                                                           field="card_discount"),
+            vip_discount_permille=services.parse_discount(data["vip_discount"],
+                                                          field="vip_discount"),
+        )
+    return _console_post(request, merchant_id, DiscountForm, "discount_form", change)
+
+
+@login_required
+@require_POST
+def console_hours(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    def change(merchant, data):
+        services.set_weekly_hours(actor=request.user, merchant=merchant, text=data["hours"])
+    return _console_post(request, merchant_id, HoursForm, "hours_form", change)
+
+
+@login_required
+@require_POST
+def console_status(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    def change(merchant, data):
+        services.set_merchant_status(actor=request.user, merchant=merchant,
+                                     status=data["status"], until=data["until"],
+                                     reason=data["reason"])
+    return _console_post(request, merchant_id, StatusForm, "status_form", change)
+
+
+@login_required
+@require_POST
+def console_profile(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    def change(merchant, data):
+        services.update_merchant_profile(actor=request.user, merchant=merchant, **data)
+    return _console_post(request, merchant_id, ProfileForm, "profile_form", change)

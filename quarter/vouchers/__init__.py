@@ -1,0 +1,1 @@
+"""Vouchers: campaigns, rounds, the flash claim, redemption, risk and settlement."""
