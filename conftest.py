@@ -1,0 +1,88 @@
+"""Project-wide test fixtures: servers started by the test command, Chromium for journeys.
+
+`make test` (scripts/run_tests.py) starts PostgreSQL and Redis on 127.0.0.1 and
+passes them in DATABASE_URL / QUARTER_TEST_REDIS_URL. A test that needs a server
+that is absent is skipped with the reason, except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from quarter.core import clock
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+ARTIFACTS = Path(os.environ.get("QUARTER_TEST_ARTIFACTS", "test-results"))
+CHROMIUM = os.environ.get("QUARTER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def _missing(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI must not skip: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _release_clock():
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A clean Redis database on loopback, flushed before the test."""
+    url = os.environ.get("QUARTER_TEST_REDIS_URL")
+    if not url:
+        _missing("no Redis: QUARTER_TEST_REDIS_URL is not set (make test starts one)")
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as exc:
+        _missing(f"Redis at {url} is not reachable: {exc}")
+    yield url
+    client.flushdb()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser page (phone-sized); a screenshot is saved when the test ends."""
+    context = browser.new_context(
+        viewport={"width": 412, "height": 915}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def shot(page, name: str) -> Path:
+    """Save a named full-page screenshot under the test artefacts and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
