@@ -14,6 +14,10 @@ import pytest
 
 from quarter.core import clock
 
+# Playwright's sync API keeps an event loop in the test thread; the ORM is used
+# beside it from synchronous test code only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(os.environ.get("QUARTER_TEST_ARTIFACTS", "test-results"))
 CHROMIUM = os.environ.get("QUARTER_CHROMIUM", "/usr/bin/chromium")
