@@ -1,3 +1,9 @@
-"""Pages of this app."""
+"""Pages of the planning dashboard, under /planning/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from quarter.coverage import views
+
+urlpatterns = [
+    path("", views.planning_home, name="planning_home"),
+]
