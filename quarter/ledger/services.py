@@ -1,0 +1,152 @@
+"""The one writer of the ledger: `post_transaction`.
+
+A transaction is a list of ``(account_code, amount_fen)`` lines summing to
+zero; positive debits an account, negative credits it. The `key` makes a post
+idempotent: posting the same key again returns the first transaction and
+writes nothing (a different set of lines under a used key is refused).
+Accounts that may not go negative are locked in primary-key order (one order
+for every writer, so two posts cannot deadlock) and checked after the post.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from quarter.core import clock
+from quarter.core.errors import DomainError
+from quarter.ledger.errors import LedgerErrorCode as Code
+from quarter.ledger.models import Account, Line, Transaction
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """How to create an account the first time a line names it."""
+
+    code: str
+    name: str = ""
+    bucket: str = ""
+    role: str = ""
+    party: str = ""
+    is_outside: bool = False
+    allow_negative: bool = False
+
+
+LineSpec = tuple["str | AccountSpec", int]
+
+
+def open_account(spec: AccountSpec) -> Account:
+    """Return the account for `spec.code`, creating it on first use."""
+    account = Account.objects.filter(code=spec.code).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            return Account.objects.create(
+                code=spec.code, name=spec.name, bucket=spec.bucket, role=spec.role,
+                party=spec.party, is_outside=spec.is_outside,
+                allow_negative=spec.allow_negative or spec.is_outside,
+                created_at=clock.now(),
+            )
+    except IntegrityError:
+        return Account.objects.get(code=spec.code)
+
+
+def post_transaction(
+    *,
+    lines: Iterable[LineSpec],
+    key: str,
+    kind: str,
+    reference: str = "",
+    memo: str = "",
+    reverses: Transaction | None = None,
+) -> Transaction:
+    """Post one balanced transaction and return it (or the earlier one with `key`).
+
+    Raises `ledger_transaction_empty`, `ledger_amount_not_integer_fen`,
+    `ledger_unbalanced`, `ledger_insufficient_funds`, `ledger_key_reused_with_other_lines`.
+    Runs in its own atomic block (a savepoint when the caller holds one).
+    """
+    specs = [(s if isinstance(s, AccountSpec) else AccountSpec(code=s), a) for s, a in lines]
+    _check_lines(specs)
+    existing = Transaction.objects.filter(key=key).first()
+    if existing is not None:
+        return _same_or_refuse(existing, specs)
+    with transaction.atomic():
+        accounts = {spec.code: open_account(spec) for spec, _ in specs}
+        guarded = sorted(
+            (a.pk for a in accounts.values() if not a.allow_negative)
+        )
+        if guarded:
+            # Lock in primary-key order so concurrent posts queue, never deadlock.
+            list(Account.objects.select_for_update().filter(pk__in=guarded).order_by("pk"))
+        try:
+            with transaction.atomic():
+                txn = Transaction(
+                    key=key, kind=kind, reference=reference[:120], memo=memo[:300],
+                    reverses=reverses, created_at=clock.now(),
+                )
+                txn.save()
+        except IntegrityError:
+            return _same_or_refuse(Transaction.objects.get(key=key), specs)
+        Line.objects.bulk_create(
+            Line(transaction=txn, account=accounts[code], amount_fen=amount)
+            for code, amount in _merged(specs).items()
+            if amount
+        )
+        for account in accounts.values():
+            if not account.allow_negative and balance_of(account) < 0:
+                raise DomainError(
+                    Code.INSUFFICIENT_FUNDS, f"账户 {account.code} 余额不足",
+                    params={"account": account.code},
+                )
+    return txn
+
+
+def reverse_transaction(*, original: Transaction, key: str, memo: str = "") -> Transaction:
+    """Post the exact opposite of `original` as a correction (coded `correction`)."""
+    lines = [(line.account.code, -line.amount_fen) for line in original.lines.select_related("account")]
+    return post_transaction(
+        lines=lines, key=key, kind="correction", reference=original.key,
+        memo=memo or f"冲正 {original.key}", reverses=original,
+    )
+
+
+def balance_of(account: Account) -> int:
+    total = Line.objects.filter(account=account).aggregate(s=Sum("amount_fen"))["s"]
+    return int(total or 0)
+
+
+def _check_lines(specs) -> None:
+    if not specs:
+        raise DomainError(Code.EMPTY, "记账凭证没有分录")
+    for _, amount in specs:
+        if type(amount) is not int:  # noqa: E721 - bool and float are refused too
+            raise DomainError(Code.BAD_AMOUNT, "金额必须是整数分")
+    if sum(a for _, a in specs) != 0:
+        raise DomainError(Code.UNBALANCED, "借贷不平衡:分录合计必须为零")
+    if not any(_merged(specs).values()):
+        raise DomainError(Code.EMPTY, "记账凭证没有非零分录")
+
+
+def _merged(specs) -> dict[str, int]:
+    merged: dict[str, int] = defaultdict(int)
+    for spec, amount in specs:
+        merged[spec.code] += amount
+    return merged
+
+
+def _same_or_refuse(existing: Transaction, specs) -> Transaction:
+    posted = {
+        code: amount
+        for code, amount in existing.lines.values_list("account__code", "amount_fen")
+    }
+    wanted = {code: amount for code, amount in _merged(specs).items() if amount}
+    if posted != wanted:
+        raise DomainError(Code.KEY_REUSED, "同一幂等键已用于不同的记账内容",
+                          params={"key": existing.key})
+    return existing
