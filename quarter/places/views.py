@@ -99,6 +99,7 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "open_now": is_open_at(merchant, clock.local_now()),
         "hours": hours_by_day(merchant),
         "distance": distance,
+        "merchant_json": {"name": merchant.name, "lat": merchant.lat, "lng": merchant.lng},
     })
 
 
@@ -108,9 +109,13 @@ def map_page(request: HttpRequest) -> HttpResponse:
     community = next((c for c in communities if c.slug == slug), None) or (
         communities[0] if communities else None
     )
+    compounds = selectors.list_compounds(community=community) if community else []
     return render(request, "places/map.html", {
         "communities": communities, "community": community,
-        "compounds": selectors.list_compounds(community=community) if community else [],
+        "compounds_json": [
+            {"name": c.name, "lat": c.lat, "lng": c.lng, "households": c.households}
+            for c in compounds
+        ],
     })
 
 

@@ -1,0 +1,242 @@
+"""Operators' back office for merchants: filters, search, and admission actions with a reason.
+
+Actions call the places services, which check that the operator belongs to the
+merchant's community and record every change; an operator only sees their own
+communities' merchants.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from quarter.core.errors import DomainError
+from quarter.places import services
+from quarter.places.models import (
+    BusinessType,
+    Community,
+    Compound,
+    District,
+    Merchant,
+    MerchantEvent,
+    MerchantPhoto,
+    MerchantService,
+    MerchantStaff,
+    OpeningException,
+    OpeningHours,
+    SearchLog,
+    StreetOffice,
+)
+
+
+def _operator_communities(request):
+    if request.user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(operators__user=request.user)
+
+
+@admin.register(BusinessType)
+class BusinessTypeAdmin(admin.ModelAdmin):
+    list_display = ("name_zh", "name_en", "tier", "groupings", "code")
+    list_filter = ("tier",)
+    search_fields = ("name_zh", "name_en", "code", "keywords")
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ("city", "name")
+
+
+@admin.register(StreetOffice)
+class StreetOfficeAdmin(admin.ModelAdmin):
+    list_display = ("name", "district")
+
+
+@admin.register(Community)
+class CommunityAdmin(admin.ModelAdmin):
+    list_display = ("name", "street_office", "area_km2", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return _operator_communities(request)
+
+
+@admin.register(Compound)
+class CompoundAdmin(admin.ModelAdmin):
+    list_display = ("name", "community", "kind", "households", "population")
+    list_filter = ("community", "kind")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            community__in=_operator_communities(request)
+        )
+
+
+class ServiceInline(admin.TabularInline):
+    model = MerchantService
+    extra = 0
+
+
+class PhotoInline(admin.TabularInline):
+    model = MerchantPhoto
+    extra = 0
+
+
+class HoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class ExceptionInline(admin.TabularInline):
+    model = OpeningException
+    extra = 0
+
+
+class StaffInline(admin.TabularInline):
+    model = MerchantStaff
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+class EventInline(admin.TabularInline):
+    model = MerchantEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "actor", "reason", "before", "after")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}),
+                             max_length=500)
+
+
+def _reason_action(service, title: str, done: str):
+    def action(modeladmin, request, queryset):
+        if "apply" in request.POST:
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                ok, failures = 0, []
+                for merchant in queryset.select_related("community"):
+                    try:
+                        service(actor=request.user, merchant=merchant,
+                                reason=form.cleaned_data["reason"])
+                        ok += 1
+                    except DomainError as exc:
+                        failures.append(f"{merchant.name}:{exc.message}")
+                if ok:
+                    modeladmin.message_user(request, f"{done} {ok} 家", messages.SUCCESS)
+                for failure in failures:
+                    modeladmin.message_user(request, failure, messages.ERROR)
+                return None
+        else:
+            form = ReasonForm()
+        return TemplateResponse(request, "admin/places/merchant/reason.html", {
+            **modeladmin.admin_site.each_context(request),
+            "title": title, "form": form, "merchants": queryset,
+            "action": request.POST.get("action"), "opts": modeladmin.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
+    action.short_description = title
+    action.__name__ = f"{service.__name__}_action"
+    return action
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ("name", "main_type", "tier", "community", "admission", "status",
+                    "card_rate", "is_chain", "updated_at")
+    list_filter = ("admission", "status", "main_type__tier", "main_type", "is_chain",
+                   "community")
+    search_fields = ("name", "address", "brand_name", "contact_person", "phone")
+    list_select_related = ("main_type", "community")
+    readonly_fields = ("admission", "status", "status_since", "status_until", "created_at",
+                       "updated_at")
+    inlines = [ServiceInline, PhotoInline, HoursInline, ExceptionInline, StaffInline,
+               EventInline]
+    actions = [
+        _reason_action(services.approve_merchant, _("审核通过"), _("已通过")),
+        _reason_action(services.reject_merchant, _("驳回申请"), _("已驳回")),
+        _reason_action(services.suspend_merchant, _("暂停服务"), _("已暂停")),
+        _reason_action(services.reinstate_merchant, _("恢复服务"), _("已恢复")),
+        _reason_action(services.remove_merchant, _("清退"), _("已清退")),
+    ]
+
+    @admin.display(description=_("类别"), ordering="main_type__tier")
+    def tier(self, obj):
+        return obj.main_type.get_tier_display()
+
+    @admin.display(description=_("大家卡"))
+    def card_rate(self, obj):
+        from quarter.core.money import format_discount
+
+        return format_discount(obj.card_discount_permille)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            community__in=_operator_communities(request)
+        )
+
+    def save_model(self, request, obj, form, change):
+        # Discounts keep the card rule even when edited here.
+        services.check_card_rule(obj.card_discount_permille, obj.vip_discount_permille)
+        super().save_model(request, obj, form, change)
+        services.index_merchant(obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class CardRuleForm(form):
+            def clean(self):
+                data = super().clean()
+                try:
+                    services.check_card_rule(data.get("card_discount_permille"),
+                                             data.get("vip_discount_permille"))
+                except DomainError as exc:
+                    raise forms.ValidationError({"card_discount_permille": exc.message})
+                return data
+
+        return CardRuleForm
+
+
+@admin.register(MerchantEvent)
+class MerchantEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "merchant", "kind", "actor", "reason")
+    list_filter = ("kind",)
+    search_fields = ("merchant__name", "reason")
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(
+            merchant__community__in=_operator_communities(request)
+        ).select_related("merchant", "actor")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SearchLog)
+class SearchLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "query", "result_count", "compound")
+    list_filter = ("compound__community", "compound")
+    search_fields = ("query",)
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(compound__community__in=_operator_communities(request))

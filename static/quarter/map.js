@@ -1,0 +1,69 @@
+/* Quarter maps: Leaflet with optional tiles. Without QUARTER_TILES the map still works
+   offline: a plain background, compounds and merchants drawn as vector markers. */
+(function () {
+  "use strict";
+  var TIER_COLOURS = { basic: "#1f77b4", quality: "#e07b00", public: "#2a9d55" };
+
+  function readJson(id) {
+    var el = document.getElementById(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  function createMap(elementId, center, zoom) {
+    var map = L.map(elementId, { preferCanvas: true }).setView(center, zoom || 16);
+    var tiles = readJson("quarter-tiles");
+    if (tiles) {
+      L.tileLayer(tiles, { maxZoom: 19, attribution: readJson("quarter-tiles-attribution") || "" })
+        .addTo(map);
+    }
+    return map;
+  }
+
+  function merchantMarker(m) {
+    var colour = TIER_COLOURS[m["main_type__tier"] || m.tier] || "#555";
+    var marker = L.circleMarker([m.lat, m.lng], {
+      radius: 8, color: "#fff", weight: 2, fillColor: colour, fillOpacity: 0.95,
+    });
+    var discount = m.card_discount || "";
+    var typeName = m["main_type__name_zh"] || m.type_name || "";
+    var div = document.createElement("div");
+    var link = document.createElement("a");
+    link.href = "/merchants/" + m.id + "/";
+    link.textContent = m.name;
+    link.className = "popup-name";
+    div.appendChild(link);
+    var info = document.createElement("div");
+    info.textContent = typeName + (discount ? " · 大家卡" + discount : "") +
+      (m.status === "renovating" ? " · 装修中" : m.status === "closed" ? " · 已停业" : "");
+    div.appendChild(info);
+    marker.bindPopup(div);
+    marker.options.merchantId = m.id;
+    return marker;
+  }
+
+  function discountText(permille) {
+    if (!permille) return "";
+    return (permille / 100).toString() + "折";
+  }
+
+  window.QuarterMap = {
+    createMap: createMap,
+    TIER_COLOURS: TIER_COLOURS,
+    addMerchants: function (map, merchants) {
+      var cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+      merchants.forEach(function (m) {
+        m.card_discount = m.card_discount || discountText(m.card_discount_permille);
+        cluster.addLayer(merchantMarker(m));
+      });
+      map.addLayer(cluster);
+      return cluster;
+    },
+    addCompounds: function (map, compounds) {
+      compounds.forEach(function (c) {
+        L.circleMarker([c.lat, c.lng], {
+          radius: 11, color: "#6b2fa0", weight: 2, fillColor: "#c9b3e6", fillOpacity: 0.7,
+        }).bindTooltip(c.name + "(" + c.households + "户)").addTo(map);
+      });
+    },
+  };
+})();
