@@ -1,1 +1,113 @@
-"""Models of this app."""
+"""Street networks and the stored walking reach of compounds and merchants.
+
+Distances are stored in metres, not minutes: a speed profile (standard 1.2 m/s,
+elderly 0.8 m/s) turns them into minutes when read, so one computation serves
+every profile. `CoverageRun` holds a fingerprint of the inputs a community's
+figures were computed from; a page that finds it stale recomputes first.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from quarter.places.models import BusinessType, Community, Compound, Merchant
+
+
+class StreetNetwork(models.Model):
+    """A walking graph imported from OpenStreetMap, stored as a compressed blob.
+
+    The blob (numpy .npz: node lat/lng, edge u/v, edge length in metres) lives in
+    the database so that a network is written in the same transaction as its
+    row, and every app server reads the same one.
+    """
+
+    name = models.CharField(_("名称"), max_length=120)
+    source_name = models.CharField(_("来源文件"), max_length=255)
+    source_sha256 = models.CharField(max_length=64)
+    min_lat = models.FloatField()
+    min_lng = models.FloatField()
+    max_lat = models.FloatField()
+    max_lng = models.FloatField()
+    node_count = models.PositiveIntegerField(_("节点数"))
+    edge_count = models.PositiveIntegerField(_("路段数"))
+    length_km = models.FloatField(_("步行路网长度(公里)"))
+    data = models.BinaryField()
+    imported_at = models.DateTimeField(_("导入时间"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("步行路网")
+        verbose_name_plural = _("步行路网")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers(self, lat: float, lng: float) -> bool:
+        return self.min_lat <= lat <= self.max_lat and self.min_lng <= lng <= self.max_lng
+
+
+class CoverageRun(models.Model):
+    """The state a community's stored reach was computed from."""
+
+    community = models.OneToOneField(
+        Community, on_delete=models.CASCADE, related_name="coverage_run"
+    )
+    network = models.ForeignKey(
+        StreetNetwork, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    estimated = models.BooleanField(_("估算"), default=True)
+    fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("覆盖计算")
+        verbose_name_plural = _("覆盖计算")
+
+
+class CompoundAccess(models.Model):
+    """How a compound meets the street network (distance to its nearest walkable edge)."""
+
+    compound = models.OneToOneField(Compound, on_delete=models.CASCADE, related_name="access")
+    off_street_m = models.FloatField(default=0)
+    estimated = models.BooleanField(default=True)
+
+
+class CompoundReach(models.Model):
+    """Walking metres from a compound to the nearest open merchant of one type."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="reach")
+    business_type = models.ForeignKey(BusinessType, on_delete=models.CASCADE, related_name="+")
+    # Null: no merchant of this type within the computation cap.
+    distance_m = models.FloatField(null=True, blank=True)
+    estimated = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "business_type"], name="compound_reach_unique"
+            )
+        ]
+
+
+class MerchantReach(models.Model):
+    """Households within 5/10/15 minutes of a merchant, per speed profile.
+
+    `households` is {"standard": [h5, h10, h15], "elderly": [...]}. The merchant's
+    position, type and status as computed are kept, so a later change can be
+    recomputed incrementally (see services.refresh_for_merchant).
+    """
+
+    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="reach")
+    households = models.JSONField(default=dict)
+    lat = models.FloatField()
+    lng = models.FloatField()
+    business_type = models.ForeignKey(BusinessType, on_delete=models.CASCADE, related_name="+")
+    admission = models.CharField(max_length=10)
+    status = models.CharField(max_length=12)
+    estimated = models.BooleanField(default=True)

@@ -1,10 +1,32 @@
-"""Reads of the coverage app: walking reach, gap reports and planning views."""
+"""Reads of the coverage app: gap reports, site suggestions, what-if and isochrones.
+
+The gap report reads the stored reach (call `services.ensure_coverage` first);
+site suggestions, what-if and isochrones compute on the fly from the same
+engine and store nothing. Every public selector takes `actor` and answers only
+the operators of the community.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
 
-from quarter.places.models import Community
+import numpy as np
+from django.db.models import Count, QuerySet
+
+from quarter.core.errors import DomainError, NotFound, PermissionDenied
+from quarter.core.geo import haversine_m, valid_lat_lng
+from quarter.coverage import engine as eng
+from quarter.coverage.errors import CoverageErrorCode as Code
+from quarter.coverage.models import CompoundAccess, CompoundReach, CoverageRun
+from quarter.places.models import Admission, BusinessType, Community, Merchant, Tier
+
+# The 2025 MOFCOM groupings: each is two needs, each need met by any of its types.
+GROUPINGS: dict[str, list[list[str]]] = {
+    "一店一早": [["convenience_store"], ["breakfast"]],
+    "一菜一修": [["wet_market", "fresh_grocery"], ["repair"]],
+    "一老一小": [["elderly_care"], ["childcare"]],
+    "一收一洗": [["recycling"], ["laundry"]],
+}
 
 
 def list_planning_communities(*, actor) -> QuerySet[Community]:
@@ -15,3 +37,390 @@ def list_planning_communities(*, actor) -> QuerySet[Community]:
     if actor.is_superuser:
         return qs
     return qs.filter(operators__user=actor)
+
+
+def get_planning_community(*, actor, slug: str) -> Community:
+    """Return the community if `actor` operates it.
+
+    Raises `unknown_community` (404), `not_community_operator` (403).
+    """
+    from quarter.places.services import is_operator_of
+
+    community = Community.objects.filter(slug=slug).first()
+    if community is None:
+        raise NotFound(Code.UNKNOWN_COMMUNITY, "没有这个社区", field="community")
+    if not is_operator_of(actor, community):
+        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以查看规划")
+    return community
+
+
+def get_speed(profile: str) -> float:
+    """Return the walking speed of a profile. Raises `unknown_speed_profile`."""
+    speeds = eng.speed_profiles()
+    if profile not in speeds:
+        raise DomainError(Code.UNKNOWN_SPEED_PROFILE, "没有这种步行速度", field="profile")
+    return speeds[profile]
+
+
+def _minutes(distance_m: float | None, speed: float) -> float | None:
+    return None if distance_m is None else distance_m / speed / 60
+
+
+def _band(minutes: float | None) -> int | None:
+    """The smallest band (5, 10 or 15) the time falls in, None beyond 15 minutes."""
+    if minutes is None:
+        return None
+    return next((b for b in eng.BANDS_MIN if minutes <= b + 1e-9), None)
+
+
+@dataclass
+class TypeReach:
+    business_type: BusinessType
+    minutes: float | None
+    band: int | None
+
+
+@dataclass
+class CompoundRow:
+    id: int
+    name: str
+    lat: float
+    lng: float
+    households: int
+    off_street_m: float
+    far_from_street: bool
+    reach: dict[str, TypeReach] = field(default_factory=dict)
+    missing_basic: list[BusinessType] = field(default_factory=list)
+    missing_quality: list[BusinessType] = field(default_factory=list)
+    groupings_met: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def all_basic(self) -> bool:
+        return not self.missing_basic
+
+
+@dataclass
+class GroupingRow:
+    name: str
+    type_names: list[list[str]]
+    households_met: int
+    share: float
+    met: bool
+
+
+@dataclass
+class TypeCount:
+    business_type: BusinessType
+    count: int
+    households_covered: int
+    share_covered: float
+
+
+@dataclass
+class GapReport:
+    community: Community
+    profile: str
+    speed: float
+    estimated: bool
+    network_name: str | None
+    computed_at: object
+    tier_counts: dict[str, int]
+    type_counts: list[TypeCount]
+    merchants_total: int
+    chain_count: int
+    chain_share: float
+    households_total: int
+    households_all_basic: int
+    share_all_basic: float
+    compounds: list[CompoundRow]
+    groupings: list[GroupingRow]
+
+    @property
+    def basic_types(self) -> list[BusinessType]:
+        return [t.business_type for t in self.type_counts if t.business_type.tier == Tier.BASIC]
+
+
+def get_gap_report(*, actor, community: Community, profile: str = "standard") -> GapReport:
+    """Build the community's gap report from its stored reach.
+
+    Precondition: `services.ensure_coverage(community=...)` ran. Raises
+    `not_community_operator`, `unknown_speed_profile`.
+    """
+    get_planning_community(actor=actor, slug=community.slug)
+    return build_gap_report(community=community, profile=profile)
+
+
+def build_gap_report(*, community: Community, profile: str = "standard") -> GapReport:
+    """Build the gap report without a permission check (trusted callers, exports)."""
+    speed = get_speed(profile)
+    run = CoverageRun.objects.select_related("network").filter(community=community).first()
+    types = list(BusinessType.objects.all())
+    rows = _compound_rows(community, types, speed)
+    households_total = sum(r.households for r in rows)
+    listed = Merchant.objects.filter(community=community, admission=Admission.APPROVED)
+    per_type = dict(listed.values_list("main_type_id").annotate(n=Count("id")))
+    tier_counts = {t.value: 0 for t in Tier}
+    type_counts = []
+    for bt in types:
+        count = per_type.get(bt.id, 0)
+        tier_counts[bt.tier] += count
+        covered = sum(r.households for r in rows if r.reach[bt.code].band is not None)
+        type_counts.append(TypeCount(bt, count, covered, _share(covered, households_total)))
+    total = listed.count()
+    chains = listed.filter(is_chain=True).count()
+    all_basic = sum(r.households for r in rows if r.all_basic)
+    return GapReport(
+        community=community, profile=profile, speed=speed,
+        estimated=run.estimated if run else True,
+        network_name=run.network.name if run and run.network else None,
+        computed_at=run.computed_at if run else None,
+        tier_counts=tier_counts, type_counts=type_counts, merchants_total=total,
+        chain_count=chains, chain_share=_share(chains, total),
+        households_total=households_total, households_all_basic=all_basic,
+        share_all_basic=_share(all_basic, households_total), compounds=rows,
+        groupings=_grouping_rows(rows, types, households_total),
+    )
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def _compound_rows(community, types, speed) -> list[CompoundRow]:
+    by_id = {bt.id: bt for bt in types}
+    access = dict(
+        CompoundAccess.objects.filter(compound__community=community)
+        .values_list("compound_id", "off_street_m")
+    )
+    distances: dict[tuple[int, int], float | None] = {
+        (r[0], r[1]): r[2]
+        for r in CompoundReach.objects.filter(compound__community=community)
+        .values_list("compound_id", "business_type_id", "distance_m")
+    }
+    limit = eng.max_off_street_m()
+    rows = []
+    for c in community.compounds.order_by("id"):
+        off = access.get(c.id, 0.0)
+        row = CompoundRow(id=c.id, name=c.name, lat=c.lat, lng=c.lng,
+                          households=c.households, off_street_m=off,
+                          far_from_street=off > limit)
+        for type_id, bt in by_id.items():
+            minutes = _minutes(distances.get((c.id, type_id)), speed)
+            row.reach[bt.code] = TypeReach(bt, minutes, _band(minutes))
+            if row.reach[bt.code].band is None:
+                if bt.tier == Tier.BASIC:
+                    row.missing_basic.append(bt)
+                elif bt.tier == Tier.QUALITY:
+                    row.missing_quality.append(bt)
+        rows.append(row)
+    return rows
+
+
+def _grouping_rows(rows, types, households_total) -> list[GroupingRow]:
+    names = {bt.code: bt.name_zh for bt in types}
+    out = []
+    for name, needs in GROUPINGS.items():
+        needs = [[code for code in need if code in names] for need in needs]
+        needs = [need for need in needs if need]
+        met_households = 0
+        for row in rows:
+            met = all(any(row.reach[code].band is not None for code in need) for need in needs)
+            row.groupings_met[name] = met
+            met_households += row.households if met else 0
+        out.append(GroupingRow(
+            name=name, type_names=[[names[c] for c in need] for need in needs],
+            households_met=met_households, share=_share(met_households, households_total),
+            met=bool(rows) and met_households == households_total,
+        ))
+    return out
+
+
+# --- site suggestion, what-if, isochrones -----------------------------------------
+
+
+@dataclass
+class SiteSuggestion:
+    rank: int
+    lat: float
+    lng: float
+    households_gained: int
+    compounds: list[str]
+
+
+def _business_type(code: str) -> BusinessType:
+    bt = BusinessType.objects.filter(code=code).first()
+    if bt is None:
+        raise DomainError(Code.UNKNOWN_BUSINESS_TYPE, "没有这个业态", field="type")
+    return bt
+
+
+def suggest_sites(
+    *, actor, community: Community, type_code: str, profile: str = "standard",
+    minutes: int = eng.TARGET_MIN, top: int = 5,
+) -> list[SiteSuggestion]:
+    """Suggest up to `top` sites for a new shop of a type, by greedy max-coverage.
+
+    Candidates are the street-network nodes near the compounds not yet reached
+    within `minutes` (a 50 m grid without a network). Each round picks the site
+    that newly covers the most households, ties going to the one nearest on
+    average to what it covers; rounds stop when nothing more can be gained.
+    Raises `not_community_operator`, `unknown_business_type`,
+    `unknown_speed_profile`.
+    """
+    get_planning_community(actor=actor, slug=community.slug)
+    bt = _business_type(type_code)
+    radius = get_speed(profile) * minutes * 60
+    inputs = eng.load_inputs(community)
+    engine = eng.build_engine(inputs)
+    origins = np.arange(inputs.n_compounds)
+    current = engine.nearest(origins, inputs.facility_points(bt.id), limit=radius)
+    uncovered = origins[~np.isfinite(current)]
+    if len(uncovered) == 0:
+        return []
+    lat, lng, dist = engine.candidates(uncovered, limit=radius)
+    households = inputs.households()[uncovered]
+    return _greedy(inputs, uncovered, households, lat, lng, dist <= radius, dist, top)
+
+
+def _greedy(inputs, uncovered, households, lat, lng, covers, dist, top):
+    picks: list[SiteSuggestion] = []
+    open_mask = np.ones(len(uncovered), dtype=bool)
+    mean_dist = np.where(covers, dist, 0).sum(axis=0) / np.maximum(covers.sum(axis=0), 1)
+    for rank in range(1, top + 1):
+        gain = (covers & open_mask[:, None]).T @ households
+        if len(gain) == 0 or gain.max() <= 0:
+            break
+        best = np.flatnonzero(gain == gain.max())
+        choice = int(best[np.argmin(mean_dist[best])])
+        newly = covers[:, choice] & open_mask
+        picks.append(SiteSuggestion(
+            rank=rank, lat=round(float(lat[choice]), 6), lng=round(float(lng[choice]), 6),
+            households_gained=int(gain[choice]),
+            compounds=[inputs.compounds[int(uncovered[i])]["name"]
+                       for i in np.flatnonzero(newly)],
+        ))
+        open_mask &= ~newly
+    return picks
+
+
+@dataclass
+class WhatIfRow:
+    name: str
+    households: int
+    before_minutes: float | None
+    after_minutes: float | None
+
+    @property
+    def before_covered(self) -> bool:
+        return self.before_minutes is not None and self.before_minutes <= eng.TARGET_MIN
+
+    @property
+    def after_covered(self) -> bool:
+        return self.after_minutes is not None and self.after_minutes <= eng.TARGET_MIN
+
+    @property
+    def turns_covered(self) -> bool:
+        return self.after_covered and not self.before_covered
+
+
+@dataclass
+class WhatIf:
+    business_type: BusinessType
+    lat: float
+    lng: float
+    estimated: bool
+    off_street_m: float
+    rows: list[WhatIfRow]
+    households_before: int
+    households_after: int
+    households_total: int
+    served_households: dict[str, list[int]]
+
+    @property
+    def households_gained(self) -> int:
+        return self.households_after - self.households_before
+
+
+def simulate_shop(
+    *, actor, community: Community, type_code: str, lat: float, lng: float,
+    profile: str = "standard",
+) -> WhatIf:
+    """Show how coverage of a type changes if a shop opened at (lat, lng).
+
+    Nothing is stored. Raises `not_community_operator`, `unknown_business_type`,
+    `unknown_speed_profile`, `location_outside_range`, `location_too_far`
+    (more than 5 km from the community centre).
+    """
+    get_planning_community(actor=actor, slug=community.slug)
+    bt = _business_type(type_code)
+    speed = get_speed(profile)
+    if lat is None or lng is None or not valid_lat_lng(lat, lng):
+        raise DomainError(Code.LOCATION_OUTSIDE_RANGE, "请在地图上选择位置", field="location")
+    if haversine_m(lat, lng, community.center_lat, community.center_lng) > 5000:
+        raise DomainError(Code.LOCATION_TOO_FAR, "位置离社区太远(超过5公里)", field="location")
+    inputs = eng.load_inputs(community)
+    engine = eng.build_engine(inputs, extra=[(lat, lng)])
+    origins = np.arange(inputs.n_compounds)
+    proposed = inputs.n_compounds + len(inputs.merchants)
+    before = engine.nearest(origins, inputs.facility_points(bt.id), limit=eng.cap_m())
+    new = engine.pairwise(origins, [proposed], limit=eng.cap_m())[:, 0]
+    after = np.minimum(before, new)
+    rows = [
+        WhatIfRow(c["name"], c["households"],
+                  _minutes(float(b) if np.isfinite(b) else None, speed),
+                  _minutes(float(a) if np.isfinite(a) else None, speed))
+        for c, b, a in zip(inputs.compounds, before, after, strict=True)
+    ]
+    hh = inputs.households()
+    return WhatIf(
+        business_type=bt, lat=lat, lng=lng, estimated=engine.estimated,
+        off_street_m=float(engine.off_street_m[proposed]), rows=rows,
+        households_before=sum(r.households for r in rows if r.before_covered),
+        households_after=sum(r.households for r in rows if r.after_covered),
+        households_total=int(hh.sum()),
+        served_households=eng.households_within(new, hh),
+    )
+
+
+def get_isochrones(*, actor, community: Community, profile: str = "standard") -> dict:
+    """Return a GeoJSON FeatureCollection of 5/10/15-minute areas per compound.
+
+    Polygons buffer the street segments reached (partly reached ones cut at the
+    radius); without a network they are circles of radius / 1.3, marked
+    `estimated`. Raises `not_community_operator`, `unknown_speed_profile`.
+    """
+    import shapely
+
+    get_planning_community(actor=actor, slug=community.slug)
+    speed = get_speed(profile)
+    inputs = eng.load_inputs(community)
+    engine = eng.build_engine(inputs)
+    radii = eng.band_radii_m(speed)
+    features = []
+    for i, c in enumerate(inputs.compounds):
+        for minutes, polygon in zip(eng.BANDS_MIN, engine.isochrones(i, radii), strict=True):
+            features.append({
+                "type": "Feature",
+                "geometry": shapely.geometry.mapping(polygon),
+                "properties": {"compound_id": c["id"], "compound": c["name"],
+                               "minutes": minutes, "estimated": engine.estimated},
+            })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def list_map_points(*, community: Community, report: GapReport) -> dict:
+    """Compounds (with gap colouring data) and merchants for the planning map."""
+    compounds = [
+        {"id": r.id, "name": r.name, "lat": r.lat, "lng": r.lng, "households": r.households,
+         "missing_basic": [t.name_zh for t in r.missing_basic], "all_basic": r.all_basic,
+         "reach": {code: tr.minutes for code, tr in r.reach.items()}}
+        for r in report.compounds
+    ]
+    merchants = list(
+        Merchant.objects.filter(community=community, admission=Admission.APPROVED)
+        .values("id", "name", "lat", "lng", "status", "main_type__code",
+                "main_type__name_zh", "main_type__tier")
+    )
+    return {"compounds": compounds, "merchants": merchants,
+            "center": [community.center_lat, community.center_lng],
+            "estimated": report.estimated}

@@ -1,6 +1,341 @@
-"""Verbs of the coverage app (walking reach is recomputed when merchants change)."""
+"""Verbs of the coverage app: import a street network, compute and refresh walking reach.
+
+Stored figures follow the merchants: places' services call `refresh_for_merchant`
+after a merchant is approved, removed, suspended, reinstated, moved or changes
+status, and it recomputes only the merchant's business type (old and new) and
+the merchant's own household counts. `ensure_coverage` guards every page: when
+the stored fingerprint differs from the current inputs (e.g. demo data loaded
+in bulk, a compound edited in the admin) it recomputes the community in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.db import transaction
+
+from quarter.core import clock
+from quarter.core.errors import DomainError
+from quarter.coverage import engine as eng
+from quarter.coverage.errors import CoverageErrorCode as Code
+from quarter.coverage.graph import StreetGraph
+from quarter.coverage.models import (
+    CompoundAccess,
+    CompoundReach,
+    CoverageRun,
+    MerchantReach,
+    StreetNetwork,
+)
+from quarter.coverage.osm import (
+    Extract,
+    OsmReadError,
+    build_tag_map,
+    classify_poi,
+    read_extract,
+)
+from quarter.places.models import (
+    Admission,
+    BusinessType,
+    Community,
+    Merchant,
+    MerchantEvent,
+    MerchantStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- walking reach -------------------------------------------------------------
+
+
+def ensure_coverage(*, community: Community) -> CoverageRun:
+    """Return the community's coverage run, recomputing it first if it is stale.
+
+    Side effects: may rewrite the community's CompoundReach, CompoundAccess and
+    MerchantReach rows (in one transaction).
+    """
+    inputs = eng.load_inputs(community)
+    fingerprint = inputs.fingerprint()
+    run = CoverageRun.objects.filter(community=community).first()
+    if run is not None and run.fingerprint == fingerprint:
+        return run
+    return _do_refresh_community(inputs, fingerprint=fingerprint)
+
+
+def refresh_community(*, community: Community) -> CoverageRun:
+    """Recompute every stored figure of a community from scratch."""
+    inputs = eng.load_inputs(community)
+    return _do_refresh_community(inputs, fingerprint=inputs.fingerprint())
+
+
+def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRun:
+    community = inputs.community
+    engine = eng.build_engine(inputs)
+    origins = np.arange(inputs.n_compounds)
+    reach_rows = []
+    if inputs.n_compounds:
+        for bt in BusinessType.objects.all():
+            dist = engine.nearest(origins, inputs.facility_points(bt.id), limit=eng.cap_m())
+            reach_rows += _reach_rows(inputs, bt.id, dist, engine.estimated)
+    merchant_rows = _merchant_rows(inputs, engine, range(len(inputs.merchants)))
+    with transaction.atomic():
+        CompoundReach.objects.filter(compound__community=community).delete()
+        CompoundReach.objects.bulk_create(reach_rows)
+        CompoundAccess.objects.filter(compound__community=community).delete()
+        CompoundAccess.objects.bulk_create(
+            CompoundAccess(compound_id=c["id"], off_street_m=float(off),
+                           estimated=engine.estimated)
+            for c, off in zip(inputs.compounds, engine.off_street_m, strict=False)
+        )
+        MerchantReach.objects.filter(merchant__community=community).delete()
+        MerchantReach.objects.bulk_create(merchant_rows)
+        run, _ = CoverageRun.objects.update_or_create(
+            community=community,
+            defaults={"network": inputs.network, "estimated": engine.estimated,
+                      "fingerprint": fingerprint, "computed_at": clock.now()},
+        )
+    return run
+
+
+def _reach_rows(inputs, type_id, dist, estimated) -> list[CompoundReach]:
+    return [
+        CompoundReach(
+            compound_id=c["id"], business_type_id=type_id, estimated=estimated,
+            distance_m=None if not np.isfinite(d) else round(float(d), 1),
+        )
+        for c, d in zip(inputs.compounds, dist, strict=True)
+    ]
+
+
+def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
+    positions = list(positions)
+    if not positions:
+        return []
+    households = inputs.households()
+    if inputs.n_compounds:
+        matrix = engine.pairwise(
+            np.arange(inputs.n_compounds),
+            [inputs.merchant_point(i) for i in positions],
+            limit=eng.max_band_radius_m(),
+        )
+    else:
+        matrix = np.zeros((0, len(positions)))
+    rows = []
+    for column, i in enumerate(positions):
+        m = inputs.merchants[i]
+        rows.append(MerchantReach(
+            merchant_id=m["id"], households=eng.households_within(matrix[:, column], households),
+            lat=m["lat"], lng=m["lng"], business_type_id=m["main_type_id"],
+            admission=m["admission"], status=m["status"], estimated=engine.estimated,
+        ))
+    return rows
 
 
 def refresh_for_merchant(merchant_id: int) -> None:
-    """Recompute the walking reach that depends on one merchant (filled in by coverage)."""
-    return None
+    """Recompute the walking reach that depends on one merchant, incrementally.
+
+    Called on commit by places' services when a merchant is approved, removed,
+    suspended, reinstated, moved or changes status. Only the merchant's business
+    types (before and after) are recomputed for the community's compounds, and
+    the merchant's own household counts; if anything else changed since the last
+    computation the community is recomputed in full. Never raises: the change it
+    follows has already committed, and a failure here is repaired by
+    `ensure_coverage` on the next page view.
+    """
+    try:
+        _refresh_for_merchant(merchant_id)
+    except Exception:  # noqa: BLE001 - see docstring
+        logger.exception("coverage refresh failed for merchant %s", merchant_id)
+
+
+def _refresh_for_merchant(merchant_id: int) -> None:
+    merchant = Merchant.objects.select_related("community").filter(pk=merchant_id).first()
+    if merchant is None:
+        return
+    community = merchant.community
+    with transaction.atomic():
+        run = CoverageRun.objects.select_for_update().filter(community=community).first()
+        if run is None:
+            return  # never computed: the first page view computes it in full
+        inputs = eng.load_inputs(community)
+        previous = MerchantReach.objects.filter(merchant_id=merchant_id).first()
+        before = {"id": merchant_id, "lat": None}
+        if previous is not None:
+            before = {"id": merchant_id, "lat": previous.lat, "lng": previous.lng,
+                      "main_type_id": previous.business_type_id,
+                      "admission": previous.admission, "status": previous.status}
+        if run.fingerprint != inputs.fingerprint(replace=before):
+            _do_refresh_community(inputs, fingerprint=inputs.fingerprint())
+            return
+        _do_refresh_types(inputs, merchant_id=merchant_id, previous=previous, run=run)
+
+
+def _do_refresh_types(inputs, *, merchant_id, previous, run) -> None:
+    engine = eng.build_engine(inputs)
+    position = next((i for i, m in enumerate(inputs.merchants) if m["id"] == merchant_id),
+                    None)
+    types = set()
+    if previous is not None:
+        types.add(previous.business_type_id)
+    if position is not None:
+        types.add(inputs.merchants[position]["main_type_id"])
+    origins = np.arange(inputs.n_compounds)
+    compound_ids = [c["id"] for c in inputs.compounds]
+    for type_id in types:
+        dist = engine.nearest(origins, inputs.facility_points(type_id), limit=eng.cap_m())
+        CompoundReach.objects.filter(
+            compound_id__in=compound_ids, business_type_id=type_id
+        ).delete()
+        CompoundReach.objects.bulk_create(_reach_rows(inputs, type_id, dist, engine.estimated))
+    MerchantReach.objects.filter(merchant_id=merchant_id).delete()
+    if position is not None:
+        MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, [position]))
+    run.fingerprint = inputs.fingerprint()
+    run.computed_at = clock.now()
+    run.save(update_fields=["fingerprint", "computed_at"])
+
+
+# --- street network import ------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    network: StreetNetwork
+    candidates_created: int
+    candidates_skipped: int
+    pois_seen: int
+
+
+def import_network(
+    *,
+    path: str | Path,
+    name: str = "",
+    bbox: tuple[float, float, float, float] | None = None,
+    actor=None,
+    community: Community | None = None,
+    import_shops: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import the walking network (and optionally shops) of an OSM extract.
+
+    `bbox` is (min_lat, min_lng, max_lat, max_lng). With `import_shops` the
+    extract's shops and amenities that map onto a business type become candidate
+    merchants of `community` (admission "applied", one `applied` event each) for
+    an operator to review; ones already imported (same OSM id) are skipped.
+
+    Raises `osm_file_not_found`, `osm_file_unreadable`, `no_walkable_ways`,
+    `not_community_operator`. Writes nothing unless everything succeeds.
+    """
+    path = Path(path)
+    if import_shops:
+        if community is None:
+            raise DomainError(Code.UNKNOWN_COMMUNITY, "导入商户时须指定社区", field="community")
+        _require_operator(actor, community)
+    if not path.is_file():
+        raise DomainError(Code.OSM_FILE_NOT_FOUND, f"找不到文件:{path}", field="path")
+    try:
+        extract = read_extract(str(path), bbox=bbox, with_pois=import_shops,
+                               progress=progress)
+    except OsmReadError as exc:
+        raise DomainError(
+            Code.OSM_FILE_UNREADABLE,
+            f"无法读取OpenStreetMap文件(文件损坏或格式不对):{exc}", field="path",
+        ) from None
+    graph = _walking_graph(extract, bbox=bbox)
+    network = StreetNetwork(
+        name=name or path.stem, source_name=path.name, source_sha256=_sha256(path),
+        min_lat=float(graph.node_lat.min()), min_lng=float(graph.node_lng.min()),
+        max_lat=float(graph.node_lat.max()), max_lng=float(graph.node_lng.max()),
+        node_count=graph.node_count, edge_count=graph.edge_count,
+        length_km=round(float(graph.edge_len.sum()) / 1000, 3),
+        data=graph.to_npz_bytes(), imported_at=clock.now(),
+        imported_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    with transaction.atomic():
+        network.save()
+        created, skipped = (0, 0)
+        if import_shops:
+            created, skipped = _create_candidates(extract, community=community, actor=actor)
+    return ImportResult(network=network, candidates_created=created,
+                        candidates_skipped=skipped, pois_seen=len(extract.pois))
+
+
+def _walking_graph(extract: Extract, *, bbox) -> StreetGraph:
+    if extract.edge_u.size == 0:
+        where = "所选范围(bbox)内" if bbox is not None else "文件中"
+        raise DomainError(
+            Code.NO_WALKABLE_WAYS, f"{where}没有可步行的道路,未导入任何数据", field="bbox"
+            if bbox is not None else "path",
+        )
+    graph = StreetGraph(
+        node_lat=extract.node_lat, node_lng=extract.node_lng, edge_u=extract.edge_u,
+        edge_v=extract.edge_v, edge_len=extract.edge_len,
+    )
+    return graph.keep_main_components()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _require_operator(actor, community: Community) -> None:
+    from quarter.core.errors import PermissionDenied
+    from quarter.places.services import is_operator_of
+
+    if actor is None:
+        return  # the command line (manage.py import_osm) runs as the site owner
+    if not is_operator_of(actor, community):
+        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理")
+
+
+def _create_candidates(extract: Extract, *, community: Community, actor) -> tuple[int, int]:
+    from quarter.places import events
+    from quarter.places.services import reindex_merchants
+
+    types = {bt.code: bt for bt in BusinessType.objects.all()}
+    tag_map = build_tag_map((bt.code, bt.osm_tags) for bt in types.values())
+    existing = set(
+        Merchant.objects.filter(community=community).exclude(osm_ref="")
+        .values_list("osm_ref", flat=True)
+    )
+    created, skipped = [], 0
+    for poi in extract.pois:
+        code = classify_poi(poi.tags, tag_map)
+        if code is None:
+            continue
+        if poi.ref in existing:
+            skipped += 1
+            continue
+        existing.add(poi.ref)
+        created.append(_candidate(poi, types[code], community))
+    Merchant.objects.bulk_create(created, batch_size=500)
+    saved = list(Merchant.objects.filter(
+        community=community, osm_ref__in=[m.osm_ref for m in created]))
+    for merchant in saved:
+        events.record(merchant, MerchantEvent.Kind.APPLIED, actor=actor,
+                      reason="从OpenStreetMap导入,待审核")
+    reindex_merchants([m.pk for m in saved])
+    return len(saved), skipped
+
+
+def _candidate(poi, business_type: BusinessType, community: Community) -> Merchant:
+    t = poi.tags
+    street = " ".join(x for x in (t.get("addr:street", ""), t.get("addr:housenumber", ""))
+                      if x)
+    return Merchant(
+        community=community, name=(poi.name or business_type.name_zh)[:80],
+        main_type=business_type, address=(street or t.get("addr:full", "") or "—")[:200],
+        lat=poi.lat, lng=poi.lng, phone=(t.get("phone") or t.get("contact:phone") or "")[:20],
+        contact_person="", is_chain=bool(t.get("brand")), brand_name=t.get("brand", "")[:60],
+        admission=Admission.APPLIED, status=MerchantStatus.OPEN,
+        status_since=clock.local_now().date(), osm_ref=poi.ref,
+    )

@@ -1,0 +1,175 @@
+"""The inputs of a community's coverage and the distance engine built over them.
+
+Shared by services (which store results) and selectors (which answer what-if and
+site questions without storing). A community's points are its compounds first,
+then its merchants that are not rejected or removed; facilities are the approved
+merchants that are open. Coverage is per community: shops of a neighbouring
+community do not count, as in the seeds' community reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+
+from quarter.coverage.graph import GraphIndex, NetworkReach, StraightLineReach, StreetGraph
+from quarter.coverage.models import StreetNetwork
+from quarter.places.models import Admission, Community, Compound, Merchant, MerchantStatus
+
+BANDS_MIN = (5, 10, 15)
+TARGET_MIN = 15
+ENGINE_VERSION = 1  # bump when the computation changes, so stored figures refresh
+
+
+def speed_profiles() -> dict[str, float]:
+    """Walking speeds in m/s by profile (settings or environment may override)."""
+    return {
+        "standard": float(getattr(settings, "QUARTER_WALK_SPEED_MPS", None)
+                          or os.environ.get("QUARTER_WALK_SPEED_MPS", 1.2)),
+        "elderly": float(getattr(settings, "QUARTER_ELDERLY_SPEED_MPS", None)
+                         or os.environ.get("QUARTER_ELDERLY_SPEED_MPS", 0.8)),
+    }
+
+
+PROFILE_LABELS = {"standard": "成年人(1.2米/秒)", "elderly": "老年人(0.8米/秒)"}
+
+
+def cap_m() -> float:
+    """The farthest walk computed and stored, in metres (30 min at 1.33 m/s)."""
+    return float(getattr(settings, "QUARTER_COVERAGE_CAP_M", 2400))
+
+
+def max_off_street_m() -> float:
+    """Beyond this distance from any walkable way a compound's figures are doubtful."""
+    return float(getattr(settings, "QUARTER_MAX_OFF_STREET_M", 300))
+
+
+def band_radii_m(speed: float) -> list[float]:
+    return [speed * minutes * 60 for minutes in BANDS_MIN]
+
+
+def max_band_radius_m() -> float:
+    return max(band_radii_m(max(speed_profiles().values())))
+
+
+@dataclass
+class Inputs:
+    community: Community
+    network: StreetNetwork | None
+    compounds: list[dict] = field(default_factory=list)
+    merchants: list[dict] = field(default_factory=list)
+
+    @property
+    def n_compounds(self) -> int:
+        return len(self.compounds)
+
+    def merchant_point(self, position: int) -> int:
+        return self.n_compounds + position
+
+    def facility_points(self, type_id: int) -> np.ndarray:
+        """Point indices of the approved, open merchants of one type."""
+        return np.array([
+            self.n_compounds + i for i, m in enumerate(self.merchants)
+            if m["main_type_id"] == type_id and is_facility(m)
+        ], dtype=np.int64)
+
+    def households(self) -> np.ndarray:
+        return np.array([c["households"] for c in self.compounds], dtype=np.int64)
+
+    def fingerprint(self, *, replace: dict | None = None) -> str:
+        """Hash the inputs; `replace` swaps one merchant's row (by id, None drops it)."""
+        merchants = []
+        for m in self.merchants:
+            if replace is not None and m["id"] == replace["id"]:
+                continue
+            merchants.append(m)
+        if replace is not None and replace.get("lat") is not None:
+            merchants.append(replace)
+        payload = [
+            ENGINE_VERSION, cap_m(), self.network.pk if self.network else None,
+            [[c["id"], c["lat"], c["lng"], c["households"]] for c in self.compounds],
+            sorted([m["id"], m["lat"], m["lng"], m["main_type_id"], m["admission"],
+                    m["status"]] for m in merchants),
+        ]
+        return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def is_facility(m: dict) -> bool:
+    return m["admission"] == Admission.APPROVED and m["status"] == MerchantStatus.OPEN
+
+
+MERCHANT_FIELDS = ("id", "name", "lat", "lng", "main_type_id", "admission", "status")
+
+
+def load_inputs(community: Community) -> Inputs:
+    """Read what a community's coverage depends on, in a stable order."""
+    compounds = list(
+        Compound.objects.filter(community=community).order_by("id")
+        .values("id", "name", "lat", "lng", "households")
+    )
+    merchants = list(
+        Merchant.objects.filter(community=community)
+        .exclude(admission__in=[Admission.REJECTED, Admission.REMOVED])
+        .order_by("id").values(*MERCHANT_FIELDS)
+    )
+    return Inputs(community=community, network=network_for(community),
+                  compounds=compounds, merchants=merchants)
+
+
+def network_for(community: Community) -> StreetNetwork | None:
+    """Return the newest imported network that covers the community's centre."""
+    return (
+        StreetNetwork.objects.defer("data")
+        .filter(min_lat__lte=community.center_lat, max_lat__gte=community.center_lat,
+                min_lng__lte=community.center_lng, max_lng__gte=community.center_lng)
+        .order_by("-imported_at", "-id").first()
+    )
+
+
+_INDEX_CACHE: dict[int, GraphIndex] = {}
+_INDEX_LOCK = threading.Lock()
+_INDEX_CACHE_SIZE = 2
+
+
+def graph_index(network: StreetNetwork) -> GraphIndex:
+    """Load (once per process) a network's graph and spatial index.
+
+    A network row never changes after import, so caching it by primary key is
+    safe on any number of servers; each reads it from the database.
+    """
+    with _INDEX_LOCK:
+        index = _INDEX_CACHE.get(network.pk)
+    if index is not None:
+        return index
+    data = StreetNetwork.objects.values_list("data", flat=True).get(pk=network.pk)
+    index = GraphIndex(StreetGraph.from_npz_bytes(data))
+    with _INDEX_LOCK:
+        while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
+            _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
+        _INDEX_CACHE[network.pk] = index
+    return index
+
+
+def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):
+    """Return a distance engine over compounds, merchants, then `extra` points."""
+    lat = [c["lat"] for c in inputs.compounds] + [m["lat"] for m in inputs.merchants]
+    lng = [c["lng"] for c in inputs.compounds] + [m["lng"] for m in inputs.merchants]
+    lat += [p[0] for p in extra]
+    lng += [p[1] for p in extra]
+    if inputs.network is not None:
+        return NetworkReach(graph_index(inputs.network), lat, lng)
+    return StraightLineReach(lat, lng)
+
+
+def households_within(dist: np.ndarray, households: np.ndarray) -> dict[str, list[int]]:
+    """Households within each band per profile, from a (compounds,) distance column."""
+    out = {}
+    for profile, speed in speed_profiles().items():
+        out[profile] = [int(households[dist <= r].sum()) for r in band_radii_m(speed)]
+    return out

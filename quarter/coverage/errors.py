@@ -1,0 +1,17 @@
+"""Error codes of the coverage app: stable names for what went wrong."""
+
+from enum import StrEnum
+
+
+class CoverageErrorCode(StrEnum):
+    OSM_FILE_NOT_FOUND = "osm_file_not_found"
+    OSM_FILE_UNREADABLE = "osm_file_unreadable"
+    NO_WALKABLE_WAYS = "no_walkable_ways"
+    INVALID_BBOX = "invalid_bbox"
+    NOT_COMMUNITY_OPERATOR = "not_community_operator"
+    UNKNOWN_COMMUNITY = "unknown_community"
+    UNKNOWN_BUSINESS_TYPE = "unknown_business_type"
+    UNKNOWN_SPEED_PROFILE = "unknown_speed_profile"
+    LOCATION_OUTSIDE_RANGE = "location_outside_range"
+    LOCATION_TOO_FAR = "location_too_far"
+    NO_COMPOUNDS = "no_compounds"

@@ -1,0 +1,415 @@
+"""Walking distances: on a street graph, or straight-line × detour when there is none.
+
+Both engines answer the same questions over a fixed list of points (compounds,
+merchants, a proposed site), so the services never ask which one they hold:
+
+* `nearest(origins, facilities)`   walking metres from each origin to its nearest
+  facility: on the graph one multi-source Dijkstra (`min_only=True`), the shape
+  DESIGN.md measured at 0.05 s for all of Malta;
+* `pairwise(sources, targets)`     a (S, T) matrix of metres;
+* `to_candidates(sources)`         metres from each source to every candidate site
+  (network nodes, or a grid without a network);
+* `isochrones(source, radii)`      polygons of what a source reaches.
+
+Points are snapped onto the nearest *edge*: the point is projected onto the
+segment, the segment is split there and a "door" edge of the perpendicular
+distance joins the point to the street. Several points on one segment are
+chained in order along it, so two shops on the same street see each other at
+their true distance. Distances beyond `limit` are `inf`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from quarter.coverage.osm import haversine_arrays
+
+DETOUR_FACTOR = 1.3
+_EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight positive
+_CHUNK = 64  # sources per Dijkstra call, to bound the (S, N) matrix in memory
+METERS_PER_DEG_LAT = math.pi * 6_371_008.8 / 180
+
+
+@dataclass
+class StreetGraph:
+    """An undirected walking graph: nodes in WGS-84, edges with lengths in metres."""
+
+    node_lat: np.ndarray
+    node_lng: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_len: np.ndarray
+
+    @property
+    def node_count(self) -> int:
+        return int(len(self.node_lat))
+
+    @property
+    def edge_count(self) -> int:
+        return int(len(self.edge_u))
+
+    def keep_main_components(self, *, min_nodes: int = 100) -> StreetGraph:
+        """Drop fragments smaller than `min_nodes` (or than the largest, if smaller).
+
+        Islands of a few nodes (a courtyard path, a mapped stair) would trap a
+        compound snapped onto them; real separate networks (Malta and Gozo) stay.
+        """
+        n = self.node_count
+        if n == 0:
+            return self
+        adj = csr_matrix(
+            (np.ones(len(self.edge_u)), (self.edge_u, self.edge_v)), shape=(n, n)
+        )
+        count, labels = connected_components(adj, directed=False)
+        sizes = np.bincount(labels, minlength=count)
+        keep_label = sizes >= min(min_nodes, int(sizes.max()))
+        keep_node = keep_label[labels]
+        new_index = np.full(n, -1, dtype=np.int64)
+        new_index[keep_node] = np.arange(int(keep_node.sum()))
+        keep_edge = keep_node[self.edge_u]
+        return StreetGraph(
+            node_lat=self.node_lat[keep_node], node_lng=self.node_lng[keep_node],
+            edge_u=new_index[self.edge_u[keep_edge]].astype(np.int32),
+            edge_v=new_index[self.edge_v[keep_edge]].astype(np.int32),
+            edge_len=self.edge_len[keep_edge],
+        )
+
+    def to_npz_bytes(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer, node_lat=self.node_lat, node_lng=self.node_lng,
+            edge_u=self.edge_u, edge_v=self.edge_v, edge_len=self.edge_len,
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_npz_bytes(cls, data: bytes) -> StreetGraph:
+        import io
+
+        with np.load(io.BytesIO(bytes(data))) as z:
+            return cls(
+                node_lat=z["node_lat"], node_lng=z["node_lng"], edge_u=z["edge_u"],
+                edge_v=z["edge_v"], edge_len=z["edge_len"],
+            )
+
+
+class _Projection:
+    """Equirectangular metres around a reference latitude: exact enough for a city."""
+
+    def __init__(self, lat0: float, lng0: float) -> None:
+        self.lat0, self.lng0 = lat0, lng0
+        self.kx = METERS_PER_DEG_LAT * math.cos(math.radians(lat0))
+        self.ky = METERS_PER_DEG_LAT
+
+    def xy(self, lat, lng):
+        return (np.asarray(lng) - self.lng0) * self.kx, (np.asarray(lat) - self.lat0) * self.ky
+
+    def latlng(self, x, y):
+        return np.asarray(y) / self.ky + self.lat0, np.asarray(x) / self.kx + self.lng0
+
+
+@dataclass
+class Snap:
+    """Where points meet the street: edge index, metres along it from u, metres off it."""
+
+    edge: np.ndarray
+    along: np.ndarray
+    off: np.ndarray
+
+
+class GraphIndex:
+    """A street graph with its spatial index, built once per network and cached."""
+
+    def __init__(self, graph: StreetGraph) -> None:
+        import shapely
+
+        self.graph = graph
+        g = graph
+        self.proj = _Projection(float(np.median(g.node_lat)), float(np.median(g.node_lng)))
+        self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
+        coords = np.stack([
+            np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
+            np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
+        ], axis=1)
+        self.lines = shapely.linestrings(coords)
+        self.tree = shapely.STRtree(self.lines)
+        # Base graph, both directions, parallel edges reduced to the shortest.
+        self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
+        self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
+        self.base_w = np.concatenate([g.edge_len, g.edge_len]).astype(np.float64)
+        self._node_tree = None
+
+    def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
+        """Project each point onto its nearest edge."""
+        import shapely
+
+        x, y = self.proj.xy(lat, lng)
+        points = shapely.points(np.stack([x, y], axis=1))
+        pairs, dist = self.tree.query_nearest(points, return_distance=True, all_matches=False)
+        edge = np.empty(len(points), dtype=np.int64)
+        off = np.empty(len(points))
+        edge[pairs[0]] = pairs[1]
+        off[pairs[0]] = dist
+        frac = shapely.line_locate_point(self.lines[edge], points, normalized=True)
+        frac = np.nan_to_num(frac, nan=0.0)
+        along = frac * self.graph.edge_len[edge].astype(np.float64)
+        return Snap(edge=edge, along=along, off=off)
+
+    def nodes_in_box(self, lat_min, lng_min, lat_max, lng_max) -> np.ndarray:
+        g = self.graph
+        mask = (
+            (g.node_lat >= lat_min) & (g.node_lat <= lat_max)
+            & (g.node_lng >= lng_min) & (g.node_lng <= lng_max)
+        )
+        return np.flatnonzero(mask)
+
+
+def _dedupe_min(rows, cols, w, n):
+    """Keep the shortest of parallel edges; csr_matrix would add them up."""
+    key = rows * n + cols
+    order = np.lexsort((w, key))
+    key, rows, cols, w = key[order], rows[order], cols[order], w[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    return rows[first], cols[first], w[first]
+
+
+class NetworkReach:
+    """Walking distances for a list of points on a street graph."""
+
+    estimated = False
+
+    def __init__(self, index: GraphIndex, lat, lng) -> None:
+        self.index = index
+        self.lat = np.asarray(lat, dtype=np.float64)
+        self.lng = np.asarray(lng, dtype=np.float64)
+        n_base = index.graph.node_count
+        p = len(self.lat)
+        self.snap = index.snap(self.lat, self.lng) if p else Snap(
+            np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        self.n_base = n_base
+        self.door = n_base + p + np.arange(p)  # door node of point i
+        self.matrix = self._build(p)
+
+    @property
+    def off_street_m(self) -> np.ndarray:
+        """Metres from each point to the street it was snapped onto."""
+        return self.snap.off
+
+    def _build(self, p: int) -> csr_matrix:
+        idx, g = self.index, self.index.graph
+        n_total = self.n_base + 2 * p
+        if p == 0:
+            rows, cols, w = idx.base_rows, idx.base_cols, idx.base_w
+        else:
+            rows, cols, w = self._split_edges(p)
+        w = np.maximum(w, _EPS_M)
+        rows, cols, w = _dedupe_min(rows, cols, w, n_total)
+        del g
+        return csr_matrix((w, (rows, cols)), shape=(n_total, n_total))
+
+    def _split_edges(self, p: int):
+        idx, g = self.index, self.index.graph
+        s = self.snap
+        length = g.edge_len[s.edge].astype(np.float64)
+        along = np.clip(s.along, 0.0, length)
+        order = np.lexsort((along, s.edge))
+        e_sorted, a_sorted = s.edge[order], along[order]
+        proj_node = self.n_base + order  # projection node of point i is n_base + i
+        first = np.ones(p, dtype=bool)
+        first[1:] = e_sorted[1:] != e_sorted[:-1]
+        last = np.ones(p, dtype=bool)
+        last[:-1] = e_sorted[1:] != e_sorted[:-1]
+        # u → first point, consecutive points, last point → v.
+        r = [g.edge_u[e_sorted[first]].astype(np.int64)]
+        c = [proj_node[first]]
+        w = [a_sorted[first]]
+        inner = ~last
+        r.append(proj_node[:-1][inner[:-1]])
+        c.append(proj_node[1:][inner[:-1]])
+        w.append((a_sorted[1:] - a_sorted[:-1])[inner[:-1]])
+        r.append(proj_node[last])
+        c.append(g.edge_v[e_sorted[last]].astype(np.int64))
+        w.append(g.edge_len[e_sorted[last]].astype(np.float64) - a_sorted[last])
+        # Door edges: the point itself to its projection on the street.
+        r.append(self.door)
+        c.append(self.n_base + np.arange(p))
+        w.append(s.off)
+        split_rows = np.concatenate(r)
+        split_cols = np.concatenate(c)
+        split_w = np.concatenate(w)
+        # The split edges replace the original ones.
+        keep = np.ones(g.edge_count, dtype=bool)
+        keep[np.unique(s.edge)] = False
+        keep2 = np.concatenate([keep, keep])
+        rows = np.concatenate([idx.base_rows[keep2], split_rows, split_cols])
+        cols = np.concatenate([idx.base_cols[keep2], split_cols, split_rows])
+        weights = np.concatenate([idx.base_w[keep2], split_w, split_w])
+        return rows, cols, weights
+
+    def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
+        """Metres from each origin to its nearest facility (inf beyond `limit`)."""
+        origins = np.asarray(origins, dtype=np.int64)
+        facilities = np.asarray(facilities, dtype=np.int64)
+        if len(facilities) == 0 or len(origins) == 0:
+            return np.full(len(origins), np.inf)
+        dist = dijkstra(
+            self.matrix, directed=True, indices=self.door[facilities], min_only=True,
+            limit=limit,
+        )
+        return dist[self.door[origins]]
+
+    def _from_sources(self, sources, *, limit: float):
+        sources = np.asarray(sources, dtype=np.int64)
+        for start in range(0, len(sources), _CHUNK):
+            chunk = sources[start:start + _CHUNK]
+            yield start, dijkstra(
+                self.matrix, directed=True, indices=self.door[chunk], limit=limit
+            )
+
+    def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
+        """A (S, T) matrix of walking metres between points (inf beyond `limit`)."""
+        targets = np.asarray(targets, dtype=np.int64)
+        out = np.full((len(sources), len(targets)), np.inf)
+        for start, dist in self._from_sources(sources, limit=limit):
+            out[start:start + len(dist)] = dist[:, self.door[targets]]
+        return out
+
+    def candidates(self, sources, *, limit: float):
+        """Candidate sites near the sources: (lat, lng, (S, K) metres)."""
+        g = self.index.graph
+        if len(sources) == 0:
+            return np.zeros(0), np.zeros(0), np.zeros((0, 0))
+        box = _box_around(self.lat[sources], self.lng[sources], limit)
+        nodes = self.index.nodes_in_box(*box)
+        out = np.full((len(sources), len(nodes)), np.inf)
+        for start, dist in self._from_sources(sources, limit=limit):
+            out[start:start + len(dist)] = dist[:, nodes]
+        return g.node_lat[nodes], g.node_lng[nodes], out
+
+    def isochrones(self, source: int, radii: list[float]) -> list:
+        """Polygons (shapely, in lat/lng) of the streets within each radius, buffered."""
+        import shapely
+
+        idx, g = self.index, self.index.graph
+        dist = dijkstra(
+            self.matrix, directed=True, indices=[int(self.door[source])], limit=max(radii)
+        )[0]
+        du = dist[g.edge_u]
+        dv = dist[g.edge_v]
+        polygons = []
+        for radius in radii:
+            polygons.append(_reach_polygon(idx, g, du, dv, radius, shapely,
+                                           self.lat[source], self.lng[source]))
+        return polygons
+
+
+def _reach_polygon(idx, g, du, dv, radius, shapely, lat0, lng0):
+    """Buffer the reached parts of the street segments (partial segments included)."""
+    length = g.edge_len.astype(np.float64)
+    reach_u = np.clip((radius - du) / np.maximum(length, _EPS_M), 0, 1)
+    reach_v = np.clip((radius - dv) / np.maximum(length, _EPS_M), 0, 1)
+    touched = (reach_u > 0) | (reach_v > 0)
+    if not touched.any():
+        x, y = idx.proj.xy(lat0, lng0)
+        shape = shapely.Point(float(x), float(y)).buffer(40)
+    else:
+        e = np.flatnonzero(touched)
+        ux, uy = idx.node_x[g.edge_u[e]], idx.node_y[g.edge_u[e]]
+        vx, vy = idx.node_x[g.edge_v[e]], idx.node_y[g.edge_v[e]]
+        dx, dy = vx - ux, vy - uy
+        full = (reach_u[e] + reach_v[e]) >= 1
+        ru = np.where(full, 1.0, reach_u[e])
+        rv = np.where(full, 1.0, reach_v[e])
+        parts = []
+        # Part reached from u: u → u + ru·(v−u); part reached from v likewise.
+        has_u = ru > 0
+        parts.append(np.stack([
+            np.stack([ux, uy], 1), np.stack([ux + dx * ru, uy + dy * ru], 1)], 1)[has_u])
+        has_v = (rv > 0) & ~full
+        parts.append(np.stack([
+            np.stack([vx, vy], 1), np.stack([vx - dx * rv, vy - dy * rv], 1)], 1)[has_v])
+        segments = np.concatenate(parts)
+        lines = shapely.multilinestrings(shapely.linestrings(segments))
+        shape = shapely.buffer(lines, 35, quad_segs=2)
+        shape = shapely.simplify(shape, 10)
+    return _to_lnglat(idx.proj, shape)
+
+
+def _to_lnglat(proj, shape):
+    import shapely
+
+    def transform(coords):
+        lat, lng = proj.latlng(coords[:, 0], coords[:, 1])
+        return np.stack([lng, lat], axis=1)
+
+    return shapely.transform(shape, transform)
+
+
+def _box_around(lat, lng, radius_m):
+    dlat = radius_m / METERS_PER_DEG_LAT
+    dlng = radius_m / (METERS_PER_DEG_LAT * max(math.cos(math.radians(float(np.mean(lat)))),
+                                                 1e-6))
+    return lat.min() - dlat, lng.min() - dlng, lat.max() + dlat, lng.max() + dlng
+
+
+class StraightLineReach:
+    """Estimated walking metres: great-circle distance × a detour factor (估算)."""
+
+    estimated = True
+    GRID_M = 50.0
+
+    def __init__(self, lat, lng, *, detour: float = DETOUR_FACTOR) -> None:
+        self.lat = np.asarray(lat, dtype=np.float64)
+        self.lng = np.asarray(lng, dtype=np.float64)
+        self.detour = detour
+        self.off_street_m = np.zeros(len(self.lat))
+
+    def _matrix(self, lat_a, lng_a, lat_b, lng_b, limit):
+        d = haversine_arrays(
+            lat_a[:, None], lng_a[:, None], lat_b[None, :], lng_b[None, :]
+        ) * self.detour
+        d[d > limit] = np.inf
+        return d
+
+    def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
+        s, t = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
+        return self._matrix(self.lat[s], self.lng[s], self.lat[t], self.lng[t], limit)
+
+    def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
+        if len(facilities) == 0:
+            return np.full(len(origins), np.inf)
+        return self.pairwise(origins, facilities, limit=limit).min(axis=1)
+
+    def candidates(self, sources, *, limit: float):
+        """A grid of GRID_M metres over the sources' reach, as candidate sites."""
+        if len(sources) == 0:
+            return np.zeros(0), np.zeros(0), np.zeros((0, 0))
+        s = np.asarray(sources, dtype=np.int64)
+        lat_min, lng_min, lat_max, lng_max = _box_around(
+            self.lat[s], self.lng[s], limit / self.detour
+        )
+        step_lat = self.GRID_M / METERS_PER_DEG_LAT
+        step_lng = step_lat / max(math.cos(math.radians(float(self.lat[s].mean()))), 1e-6)
+        lats = np.arange(lat_min, lat_max + step_lat, step_lat)
+        lngs = np.arange(lng_min, lng_max + step_lng, step_lng)
+        grid_lat, grid_lng = (a.ravel() for a in np.meshgrid(lats, lngs, indexing="ij"))
+        dist = self._matrix(self.lat[s], self.lng[s], grid_lat, grid_lng, limit)
+        return grid_lat, grid_lng, dist
+
+    def isochrones(self, source: int, radii: list[float]) -> list:
+        """Circles of radius / detour around the source (an estimate)."""
+        import shapely
+
+        proj = _Projection(float(self.lat[source]), float(self.lng[source]))
+        return [
+            _to_lnglat(proj, shapely.Point(0, 0).buffer(r / self.detour, quad_segs=16))
+            for r in radii
+        ]

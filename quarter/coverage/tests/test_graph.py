@@ -1,0 +1,95 @@
+"""Walking distances on a street graph and the straight-line estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quarter.coverage.graph import GraphIndex, NetworkReach, StraightLineReach, StreetGraph
+from quarter.coverage.osm import haversine_arrays, read_extract
+from quarter.coverage.tests.factories import LAT0, east, north, write_street_osm
+from quarter.coverage.tests.test_osm import HELSINKI
+
+
+@pytest.fixture(scope="module")
+def street(tmp_path_factory):
+    path = write_street_osm(tmp_path_factory.mktemp("osm") / "s.osm")
+    e = read_extract(str(path), with_pois=False)
+    graph = StreetGraph(e.node_lat, e.node_lng, e.edge_u, e.edge_v, e.edge_len)
+    return GraphIndex(graph.keep_main_components())
+
+
+def test_keep_main_components_drops_islands(street):
+    assert street.graph.node_count == 31
+    assert street.graph.edge_count == 30
+
+
+def test_points_on_one_segment_see_each_other_directly(street):
+    """Two shops 30 m apart inside one 100 m segment are 30 m apart, not via a node."""
+    reach = NetworkReach(street, [LAT0, LAT0], [east(1020), east(1050)])
+    assert reach.pairwise([0], [1], limit=5000)[0, 0] == pytest.approx(30, abs=0.5)
+
+
+def test_snap_projects_onto_edge_and_adds_door_distance(street):
+    """A point 20 m north of the street mid-segment walks 20 m to it, then along."""
+    reach = NetworkReach(street, [north(20), LAT0], [east(550), east(850)])
+    assert reach.off_street_m[0] == pytest.approx(20, abs=0.2)
+    assert reach.pairwise([0], [1], limit=5000)[0, 0] == pytest.approx(320, abs=1)
+
+
+def test_walk_follows_the_streets_around_the_corner(street):
+    """From the west end to the top of the north leg: 2 km east then 1 km north."""
+    reach = NetworkReach(street, [LAT0, north(1000)], [east(0), east(2000)])
+    d = reach.pairwise([0], [1], limit=5000)[0, 0]
+    assert d == pytest.approx(3000, rel=3e-3)
+    straight = haversine_arrays(LAT0, east(0), north(1000), east(2000))
+    assert d > straight * 1.3
+
+
+def test_nearest_is_min_over_facilities_and_respects_limit(street):
+    lat = [LAT0, LAT0, LAT0, north(900)]
+    lng = [east(100), east(400), east(1500), east(2000)]
+    reach = NetworkReach(street, lat, lng)
+    nearest = reach.nearest([0, 3], [1, 2], limit=5000)
+    assert nearest[0] == pytest.approx(300, abs=1)
+    assert nearest[1] == pytest.approx(1400, abs=2)
+    limited = reach.nearest([0, 3], [1, 2], limit=1000)
+    assert limited[0] == pytest.approx(300, abs=1) and np.isinf(limited[1])
+
+
+def test_straight_line_estimate_applies_detour():
+    reach = StraightLineReach([LAT0, LAT0], [east(0), east(1000)])
+    assert reach.pairwise([0], [1], limit=5000)[0, 0] == pytest.approx(1300, rel=1e-3)
+    assert reach.estimated is True
+    assert np.isinf(reach.nearest([0], [1], limit=1000)[0])
+
+
+def test_isochrone_grows_with_the_radius(street):
+    reach = NetworkReach(street, [LAT0], [east(1000)])
+    small, large = reach.isochrones(0, [300, 900])
+    assert 0 < small.area < large.area
+    assert large.contains(__import__("shapely").Point(east(1700), LAT0))
+    assert not small.contains(__import__("shapely").Point(east(1700), LAT0))
+
+
+def test_network_agrees_with_networkx_on_helsinki():
+    """Multi-source scipy Dijkstra equals networkx on the same snapped graph (< 1 m)."""
+    import networkx as nx
+
+    e = read_extract(str(HELSINKI))
+    index = GraphIndex(StreetGraph(e.node_lat, e.node_lng, e.edge_u, e.edge_v,
+                                   e.edge_len).keep_main_components())
+    lat = np.array([p.lat for p in e.pois[:300]])
+    lng = np.array([p.lng for p in e.pois[:300]])
+    reach = NetworkReach(index, lat, lng)
+    origins, facilities = np.arange(0, 40), np.arange(40, 300, 7)
+    ours = reach.nearest(origins, facilities, limit=1e9)
+    m = reach.matrix.tocoo()
+    g = nx.DiGraph()
+    g.add_weighted_edges_from(zip(m.row.tolist(), m.col.tolist(), m.data.tolist(),
+                                  strict=True))
+    theirs = nx.multi_source_dijkstra_path_length(
+        g, [int(reach.door[f]) for f in facilities])
+    for o, d in zip(origins, ours, strict=True):
+        expected = theirs.get(int(reach.door[o]), np.inf)
+        assert (np.isinf(d) and np.isinf(expected)) or abs(d - expected) < 1
