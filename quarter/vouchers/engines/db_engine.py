@@ -1,0 +1,109 @@
+"""Database claim engine: the embedded default and the fallback.
+
+Stock is split over `round.stock_shards` counter rows (`StockShard`); a claim
+takes one packet with a conditional ``UPDATE ... SET remaining = remaining - 1
+WHERE remaining > 0`` on one shard, so concurrent claims spread over several
+rows instead of queueing on one. The unique constraints on (round, resident)
+and (round, person_hash) make a second packet impossible; the claim row, its
+vouchers, its ledger movement and the stock decrement commit together, so an
+acknowledged claim is as durable as the database commit itself.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ReconcileReport
+from quarter.vouchers.errors import VoucherErrorCode as Code
+from quarter.vouchers.models import Claim, Round, StockShard
+
+
+class DatabaseEngine(ClaimEngine):
+    name = "db"
+    transactional = True
+
+    def prepare(self, round_) -> None:
+        """(Re)write the shards: total minus claims made, split evenly. Inside atomic."""
+        taken = Claim.objects.filter(round=round_).count()
+        left = max(round_.packets_total - taken, 0)
+        n = max(1, round_.stock_shards)
+        StockShard.objects.filter(round=round_).delete()
+        StockShard.objects.bulk_create(
+            StockShard(round=round_, shard=i, remaining=left // n + (1 if i < left % n else 0))
+            for i in range(n)
+        )
+
+    def claim(self, *, round_, resident_id, user_id, person_hash, now, ip=None, device=""):
+        from quarter.vouchers.services.claims import ClaimEntry, materialize_claims
+
+        repeated = self._existing(round_, resident_id, person_hash)
+        if repeated is not None:
+            return repeated
+        try:
+            with transaction.atomic():
+                if not self._take_one(round_):
+                    return self._sold_out(round_, now)
+                source_id = f"db:{round_.pk}:{resident_id}"
+                materialize_claims(round_, [ClaimEntry(
+                    source_id=source_id, resident_id=resident_id, person_hash=person_hash,
+                    claimed_at=now, ip=ip, device=device)])
+                claim_id = Claim.objects.get(source_id=source_id).pk
+        except IntegrityError:
+            # A concurrent claim of the same person won; our stock decrement
+            # rolled back with the savepoint.
+            again = self._existing(round_, resident_id, person_hash)
+            if again is not None:
+                return again
+            raise
+        return ClaimOutcome(ok=True, source_id=source_id, claim_id=claim_id)
+
+    def remaining(self, round_) -> int:
+        total = StockShard.objects.filter(round=round_).aggregate(s=Sum("remaining"))["s"]
+        return int(total or 0)
+
+    def stop(self, round_) -> int:
+        shards = list(StockShard.objects.select_for_update().filter(round=round_).order_by("pk"))
+        left = sum(s.remaining for s in shards)
+        StockShard.objects.filter(round=round_).update(remaining=0)
+        return left
+
+    def reconcile(self, round_) -> ReconcileReport:
+        report = ReconcileReport(round_id=round_.pk, engine=self.name)
+        report.db_claims = report.engine_claims = Claim.objects.filter(round=round_).count()
+        report.remaining = self.remaining(round_)
+        if round_.status != Round.Status.STOPPED and (
+            report.remaining + report.db_claims != round_.packets_total
+        ):
+            report.problems.append(
+                f"stock {report.remaining} + claims {report.db_claims} != total "
+                f"{round_.packets_total}")
+        return report
+
+    # --- steps --------------------------------------------------------------
+
+    def _existing(self, round_, resident_id, person_hash) -> ClaimOutcome | None:
+        mine = Claim.objects.filter(round=round_, resident_id=resident_id).first()
+        if mine is not None:
+            return ClaimOutcome(ok=True, repeated=True, source_id=mine.source_id,
+                                claim_id=mine.pk)
+        if Claim.objects.filter(round=round_, person_hash=person_hash).exists():
+            return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
+        return None
+
+    def _take_one(self, round_) -> bool:
+        live = list(StockShard.objects.filter(round=round_, remaining__gt=0)
+                    .values_list("shard", flat=True))
+        random.shuffle(live)
+        for shard in live:
+            if StockShard.objects.filter(round=round_, shard=shard, remaining__gt=0).update(
+                    remaining=F("remaining") - 1):
+                return True
+        return False
+
+    def _sold_out(self, round_, now) -> ClaimOutcome:
+        Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(sold_out_at=now)
+        at = Round.objects.values_list("sold_out_at", flat=True).get(pk=round_.pk)
+        return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=at)

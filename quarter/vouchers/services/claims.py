@@ -1,0 +1,197 @@
+"""The claim: eligibility, fairness checks, the engine call, and the packet in the wallet.
+
+`claim_packet` is the verb for the Django path. The lean rush path
+(`quarter.vouchers.rushgate`) checks eligibility when it issues the signed rush
+ticket on the countdown page (`issue_rush_ticket`) and then calls the Redis
+engine directly; the persister turns its claims into rows with
+`materialize_claims`, the one function that writes claims, vouchers and the
+claim's ledger movement for both engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from quarter.core import clock
+from quarter.core.errors import DomainError, PermissionDenied
+from quarter.people.models import Resident
+from quarter.vouchers import accounts, codes, ratelimit
+from quarter.vouchers.engines import ClaimOutcome, get_engine
+from quarter.vouchers.errors import VoucherErrorCode as Code
+from quarter.vouchers.models import Claim, PersonLimit, Round, Voucher
+
+
+@dataclass(frozen=True)
+class ClaimEntry:
+    """One acknowledged claim as the engine recorded it."""
+
+    source_id: str
+    resident_id: int
+    person_hash: str
+    claimed_at: dt.datetime
+    ip: str | None = None
+    device: str = ""
+
+
+def resident_of(actor) -> Resident:
+    resident = getattr(actor, "resident", None) if getattr(actor, "is_authenticated", False) else None
+    if resident is None:
+        raise PermissionDenied(Code.NOT_A_RESIDENT, "只有居民账号可以领券")
+    return resident
+
+
+def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> None:
+    """Raise why the resident may not claim in this round (timing aside).
+
+    Codes: `real_name_required`, `not_in_campaign_area`, `below_minimum_age`,
+    `weekly_limit_reached`.
+    """
+    if not resident.is_verified or not resident.id_hash:
+        raise DomainError(Code.NOT_VERIFIED, "请先完成实名认证再领券", status_code=403)
+    campaign = round_.campaign
+    community = resident.household.compound.community if resident.household_id else None
+    area_ids = set(campaign.communities.values_list("pk", flat=True))
+    if community is None or (
+        (area_ids and community.pk not in area_ids)
+        or (not area_ids and community.street_office.district_id != campaign.issuer.district_id)
+    ):
+        raise DomainError(Code.NOT_ELIGIBLE_AREA, "本轮消费券仅限活动范围内的居民领取",
+                          status_code=403)
+    if round_.min_age:
+        born = resident.birth_date
+        today = now.astimezone(clock.SHANGHAI).date()
+        age = None if born is None else today.year - born.year - (
+            (today.month, today.day) < (born.month, born.day))
+        if age is None or age < round_.min_age:
+            raise DomainError(Code.TOO_YOUNG, f"本轮仅限{round_.min_age}周岁及以上居民领取",
+                              status_code=403)
+    if round_.person_limit == PersonLimit.WEEK:
+        week = _week(now)
+        if Claim.objects.filter(round__campaign=campaign, person_hash=resident.id_hash,
+                                week=week).exclude(round=round_).exists():
+            raise DomainError(Code.WEEK_LIMIT, "本周您已领过本活动的券包", status_code=409)
+
+
+def check_timing(round_: Round, now: dt.datetime) -> None:
+    phase = round_.phase(now)
+    if phase == "scheduled":
+        raise DomainError(Code.NOT_RELEASED, "还没到开抢时间", status_code=409,
+                          params={"release_at": round_.release_at.isoformat()})
+    if phase == "stopped" or (phase == "closed" and round_.sold_out_at is None):
+        raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
+
+
+def claim_packet(*, actor, round_: Round, ip: str | None = None, device: str = "") -> ClaimOutcome:
+    """Claim one packet of `round_` for the actor: the Django claim path.
+
+    Raises `not_a_resident`, `rate_limited`, `round_not_released`, `round_closed`,
+    `real_name_required`, `not_in_campaign_area`, `below_minimum_age`,
+    `weekly_limit_reached`, `person_already_claimed`. Returns an outcome with
+    code `packet_sold_out` (and the sell-out time) when none are left. A second
+    call by the same resident returns the first packet (`repeated`).
+    Writes: claim, vouchers, ledger claim movement (now, or by the persister).
+    """
+    resident = resident_of(actor)
+    rclient = ratelimit.redis_or_none()
+    ratelimit.hit("account", f"u{actor.pk}", redis_client=rclient)
+    if ip:
+        ratelimit.hit("ip", ip, redis_client=rclient)
+    now = clock.now()
+    check_timing(round_, now)
+    check_eligible(resident=resident, round_=round_, now=now)
+    outcome = get_engine().claim(
+        round_=round_, resident_id=resident.pk, user_id=actor.pk,
+        person_hash=resident.id_hash, now=now, ip=ip, device=device[:64],
+    )
+    if outcome.code == Code.PERSON_ALREADY_CLAIMED:
+        raise DomainError(Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包(一人只能领一份)",
+                          status_code=409)
+    if outcome.code == Code.ROUND_CLOSED:
+        raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
+    if outcome.code == Code.NOT_RELEASED:
+        raise DomainError(Code.NOT_RELEASED, "还没到开抢时间", status_code=409)
+    if outcome.ok and outcome.claim_id is None:
+        claim = Claim.objects.filter(round=round_, resident=resident).first()
+        if claim is None:
+            # Redis acknowledged it; write the rows now so the wallet shows them.
+            # Failing here loses nothing: the persister writes it from the stream.
+            materialize_claims(round_, [ClaimEntry(
+                source_id=outcome.source_id, resident_id=resident.pk,
+                person_hash=resident.id_hash, claimed_at=now, ip=ip, device=device[:64])])
+            claim = Claim.objects.filter(round=round_, resident=resident).first()
+        outcome.claim_id = claim.pk if claim else None
+    return outcome
+
+
+def issue_rush_ticket(*, actor, round_: Round) -> str:
+    """Return a signed ticket for the lean claim path, after the eligibility checks.
+
+    The ticket is valid until the claim window closes; it lets `rushgate` take
+    the claim without a database read. Raises the eligibility codes.
+    """
+    resident = resident_of(actor)
+    now = clock.now()
+    check_eligible(resident=resident, round_=round_, now=now)
+    return codes.sign_ticket(
+        round_id=round_.pk, user_id=actor.pk, resident_id=resident.pk,
+        person_hash=resident.id_hash, expires=int(round_.claim_closes_at.timestamp()),
+    )
+
+
+def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
+    """Write claims, their vouchers and one ledger movement; skip those already written.
+
+    Idempotent by `source_id` (the engine's id of the claim): running it twice
+    for the same entries writes once. Returns how many claims were new.
+    Runs in one transaction. Ledger: claim (round unclaimed -> round claimed).
+    """
+    if not entries:
+        return 0
+    with transaction.atomic():
+        done = set(Claim.objects.filter(
+            source_id__in=[e.source_id for e in entries]).values_list("source_id", flat=True))
+        seen = set()
+        fresh = []
+        for e in entries:
+            if e.source_id in done or e.source_id in seen:
+                continue
+            seen.add(e.source_id)
+            fresh.append(e)
+        if not fresh:
+            return 0
+        engine = get_engine().name
+        now = clock.now()
+        claims = Claim.objects.bulk_create([
+            Claim(round=round_, resident_id=e.resident_id, person_hash=e.person_hash,
+                  engine=engine, source_id=e.source_id, week=_week(e.claimed_at),
+                  ip=e.ip or None, device=e.device, claimed_at=e.claimed_at,
+                  persisted_at=now)
+            for e in fresh
+        ])
+        if any(c.pk is None for c in claims):
+            claims = list(Claim.objects.filter(source_id__in=[e.source_id for e in fresh]))
+        coupons = list(round_.coupons.all())
+        Voucher.objects.bulk_create([
+            Voucher(claim=c, round=round_, resident_id=c.resident_id, face_fen=cp.face_fen,
+                    threshold_fen=cp.threshold_fen, business_type_id=cp.business_type_id,
+                    valid_from=round_.valid_from, valid_until=round_.valid_until)
+            for c in claims for cp in coupons for _ in range(cp.count)
+        ])
+        first = min(e.source_id for e in fresh)
+        key = (f"claim:{first}" if len(fresh) == 1
+               else f"claims:{round_.pk}:{first}:{len(fresh)}")
+        accounts.move(
+            accounts.unclaimed(round_.campaign_id, round_.pk),
+            accounts.claimed(round_.campaign_id, round_.pk),
+            len(fresh) * round_.packet_face_fen, key=key, kind="claim",
+            reference=f"round:{round_.pk}", memo=f"{len(fresh)} 份券包",
+        )
+    return len(fresh)
+
+
+def _week(at: dt.datetime) -> str:
+    year, week, _ = at.astimezone(clock.SHANGHAI).isocalendar()
+    return f"{year}-W{week:02d}"
