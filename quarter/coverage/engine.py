@@ -132,7 +132,7 @@ def network_for(community: Community) -> StreetNetwork | None:
     )
 
 
-_INDEX_CACHE: dict[int, GraphIndex] = {}
+_INDEX_CACHE: dict[tuple, GraphIndex] = {}
 _INDEX_LOCK = threading.Lock()
 _INDEX_CACHE_SIZE = 2
 
@@ -143,8 +143,11 @@ def graph_index(network: StreetNetwork) -> GraphIndex:
     A network row never changes after import, so caching it by primary key is
     safe on any number of servers; each reads it from the database.
     """
+    # The key holds more than the pk: a rolled-back import may free a pk for reuse.
+    key = (network.pk, network.source_sha256, network.imported_at.isoformat(),
+           network.node_count, network.edge_count)
     with _INDEX_LOCK:
-        index = _INDEX_CACHE.get(network.pk)
+        index = _INDEX_CACHE.get(key)
     if index is not None:
         return index
     data = StreetNetwork.objects.values_list("data", flat=True).get(pk=network.pk)
@@ -152,7 +155,7 @@ def graph_index(network: StreetNetwork) -> GraphIndex:
     with _INDEX_LOCK:
         while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
             _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
-        _INDEX_CACHE[network.pk] = index
+        _INDEX_CACHE[key] = index
     return index
 
 
