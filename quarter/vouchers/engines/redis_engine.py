@@ -159,11 +159,17 @@ class RedisEngine(ClaimEngine):
         acct_limit, ip_limit, ttl = limits
         bucket = int(now.timestamp()) // max(ttl, 1)
         rl_a, rl_ip = rl_keys(round_.pk, user_id, ip or "-", bucket)
-        reply = self._claim(
-            keys=[k["meta"], k["stock"], k["claimers"], k["persons"], k["claims"], rl_a, rl_ip],
-            args=[resident_id, person_hash, user_id, _ms(now), ip or "", device or "",
-                  acct_limit, ip_limit, ttl],
-        )
+        for attempt in range(2):
+            reply = self._claim(
+                keys=[k["meta"], k["stock"], k["claimers"], k["persons"], k["claims"], rl_a,
+                      rl_ip],
+                args=[resident_id, person_hash, user_id, _ms(now), ip or "", device or "",
+                      acct_limit, ip_limit, ttl],
+            )
+            if reply[0] != b"not_loaded" or attempt:
+                break
+            # Never loaded (or Redis lost it): rebuild from the database, then retry.
+            self._rebuild(round_)
         return self._outcome(round_, reply)
 
     def remaining(self, round_) -> int:
@@ -250,7 +256,6 @@ class RedisEngine(ClaimEngine):
         if status == "rate_limited":
             return ClaimOutcome(ok=False, code=Code.RATE_LIMITED)
         if status == "not_loaded":
-            self.prepare(round_)
             return ClaimOutcome(ok=False, code="engine_not_ready")
         return ClaimOutcome(ok=False, code=Code.ROUND_CLOSED)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from django.test import TestCase
+
 from quarter.core import clock
 from quarter.core.identity import hash_id_number, id_check_char, mask_id_number
 from quarter.people.models import Household, Issuer, Operator, Resident, User
@@ -99,9 +101,11 @@ class World:
         kw.setdefault("valid_from", release)
         kw.setdefault("valid_until", release + dt.timedelta(days=7))
         coupons = kw.pop("coupons", None) or campaigns.coupons_from_preset(preset)
-        return campaigns.create_round(
-            actor=self.issuer_user, campaign=campaign, name=kw.pop("name", "第一轮"),
-            release_at=release, packets_total=packets, coupons=coupons, **kw)
+        # Run on-commit work (the Redis engine loads stock then) as a commit would.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return campaigns.create_round(
+                actor=self.issuer_user, campaign=campaign, name=kw.pop("name", "第一轮"),
+                release_at=release, packets_total=packets, coupons=coupons, **kw)
 
     def pledge(self, campaign, shop=None, cashier=None):
         return campaigns.sign_pledge(actor=cashier or self.cashier, campaign=campaign,
