@@ -18,9 +18,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.conf import settings
 
-from quarter.coverage.graph import GraphIndex, NetworkReach, StraightLineReach, StreetGraph
+from quarter.coverage.graph import (
+    GraphIndex,
+    NetworkReach,
+    StraightLineReach,
+    StreetGraph,
+)
 from quarter.coverage.models import StreetNetwork
-from quarter.places.models import Admission, Community, Compound, Merchant, MerchantStatus
+from quarter.places.models import (
+    Admission,
+    Community,
+    Compound,
+    Merchant,
+    MerchantStatus,
+)
 
 BANDS_MIN = (5, 10, 15)
 TARGET_MIN = 15
@@ -30,10 +41,14 @@ ENGINE_VERSION = 1  # bump when the computation changes, so stored figures refre
 def speed_profiles() -> dict[str, float]:
     """Walking speeds in m/s by profile (settings or environment may override)."""
     return {
-        "standard": float(getattr(settings, "QUARTER_WALK_SPEED_MPS", None)
-                          or os.environ.get("QUARTER_WALK_SPEED_MPS", 1.2)),
-        "elderly": float(getattr(settings, "QUARTER_ELDERLY_SPEED_MPS", None)
-                         or os.environ.get("QUARTER_ELDERLY_SPEED_MPS", 0.8)),
+        "standard": float(
+            getattr(settings, "QUARTER_WALK_SPEED_MPS", None)
+            or os.environ.get("QUARTER_WALK_SPEED_MPS", 1.2)
+        ),
+        "elderly": float(
+            getattr(settings, "QUARTER_ELDERLY_SPEED_MPS", None)
+            or os.environ.get("QUARTER_ELDERLY_SPEED_MPS", 0.8)
+        ),
     }
 
 
@@ -74,16 +89,20 @@ class Inputs:
 
     def facility_points(self, type_id: int) -> np.ndarray:
         """Point indices of the approved, open merchants of one type."""
-        return np.array([
-            self.n_compounds + i for i, m in enumerate(self.merchants)
-            if m["main_type_id"] == type_id and is_facility(m)
-        ], dtype=np.int64)
+        return np.array(
+            [
+                self.n_compounds + i
+                for i, m in enumerate(self.merchants)
+                if m["main_type_id"] == type_id and is_facility(m)
+            ],
+            dtype=np.int64,
+        )
 
     def households(self) -> np.ndarray:
         return np.array([c["households"] for c in self.compounds], dtype=np.int64)
 
     def fingerprint(self, *, replace: dict | None = None) -> str:
-        """Hash the inputs; `replace` swaps one merchant's row (by id, None drops it)."""
+        """Hash the inputs; `replace` swaps in one merchant row (lat None drops it)."""
         merchants = []
         for m in self.merchants:
             if replace is not None and m["id"] == replace["id"]:
@@ -92,10 +111,21 @@ class Inputs:
         if replace is not None and replace.get("lat") is not None:
             merchants.append(replace)
         payload = [
-            ENGINE_VERSION, cap_m(), self.network.pk if self.network else None,
+            ENGINE_VERSION,
+            cap_m(),
+            self.network.pk if self.network else None,
             [[c["id"], c["lat"], c["lng"], c["households"]] for c in self.compounds],
-            sorted([m["id"], m["lat"], m["lng"], m["main_type_id"], m["admission"],
-                    m["status"]] for m in merchants),
+            sorted(
+                [
+                    m["id"],
+                    m["lat"],
+                    m["lng"],
+                    m["main_type_id"],
+                    m["admission"],
+                    m["status"],
+                ]
+                for m in merchants
+            ),
         ]
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
@@ -110,25 +140,36 @@ MERCHANT_FIELDS = ("id", "name", "lat", "lng", "main_type_id", "admission", "sta
 def load_inputs(community: Community) -> Inputs:
     """Read what a community's coverage depends on, in a stable order."""
     compounds = list(
-        Compound.objects.filter(community=community).order_by("id")
+        Compound.objects.filter(community=community)
+        .order_by("id")
         .values("id", "name", "lat", "lng", "households")
     )
     merchants = list(
         Merchant.objects.filter(community=community)
         .exclude(admission__in=[Admission.REJECTED, Admission.REMOVED])
-        .order_by("id").values(*MERCHANT_FIELDS)
+        .order_by("id")
+        .values(*MERCHANT_FIELDS)
     )
-    return Inputs(community=community, network=network_for(community),
-                  compounds=compounds, merchants=merchants)
+    return Inputs(
+        community=community,
+        network=network_for(community),
+        compounds=compounds,
+        merchants=merchants,
+    )
 
 
 def network_for(community: Community) -> StreetNetwork | None:
     """Return the newest imported network that covers the community's centre."""
     return (
         StreetNetwork.objects.defer("data")
-        .filter(min_lat__lte=community.center_lat, max_lat__gte=community.center_lat,
-                min_lng__lte=community.center_lng, max_lng__gte=community.center_lng)
-        .order_by("-imported_at", "-id").first()
+        .filter(
+            min_lat__lte=community.center_lat,
+            max_lat__gte=community.center_lat,
+            min_lng__lte=community.center_lng,
+            max_lng__gte=community.center_lng,
+        )
+        .order_by("-imported_at", "-id")
+        .first()
     )
 
 
@@ -144,8 +185,13 @@ def graph_index(network: StreetNetwork) -> GraphIndex:
     safe on any number of servers; each reads it from the database.
     """
     # The key holds more than the pk: a rolled-back import may free a pk for reuse.
-    key = (network.pk, network.source_sha256, network.imported_at.isoformat(),
-           network.node_count, network.edge_count)
+    key = (
+        network.pk,
+        network.source_sha256,
+        network.imported_at.isoformat(),
+        network.node_count,
+        network.edge_count,
+    )
     with _INDEX_LOCK:
         index = _INDEX_CACHE.get(key)
     if index is not None:

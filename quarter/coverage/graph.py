@@ -73,7 +73,8 @@ class StreetGraph:
         new_index[keep_node] = np.arange(int(keep_node.sum()))
         keep_edge = keep_node[self.edge_u]
         return StreetGraph(
-            node_lat=self.node_lat[keep_node], node_lng=self.node_lng[keep_node],
+            node_lat=self.node_lat[keep_node],
+            node_lng=self.node_lng[keep_node],
             edge_u=new_index[self.edge_u[keep_edge]].astype(np.int32),
             edge_v=new_index[self.edge_v[keep_edge]].astype(np.int32),
             edge_len=self.edge_len[keep_edge],
@@ -84,8 +85,12 @@ class StreetGraph:
 
         buffer = io.BytesIO()
         np.savez_compressed(
-            buffer, node_lat=self.node_lat, node_lng=self.node_lng,
-            edge_u=self.edge_u, edge_v=self.edge_v, edge_len=self.edge_len,
+            buffer,
+            node_lat=self.node_lat,
+            node_lng=self.node_lng,
+            edge_u=self.edge_u,
+            edge_v=self.edge_v,
+            edge_len=self.edge_len,
         )
         return buffer.getvalue()
 
@@ -95,8 +100,11 @@ class StreetGraph:
 
         with np.load(io.BytesIO(bytes(data))) as z:
             return cls(
-                node_lat=z["node_lat"], node_lng=z["node_lng"], edge_u=z["edge_u"],
-                edge_v=z["edge_v"], edge_len=z["edge_len"],
+                node_lat=z["node_lat"],
+                node_lng=z["node_lng"],
+                edge_u=z["edge_u"],
+                edge_v=z["edge_v"],
+                edge_len=z["edge_len"],
             )
 
 
@@ -109,7 +117,9 @@ class _Projection:
         self.ky = METERS_PER_DEG_LAT
 
     def xy(self, lat, lng):
-        return (np.asarray(lng) - self.lng0) * self.kx, (np.asarray(lat) - self.lat0) * self.ky
+        return (np.asarray(lng) - self.lng0) * self.kx, (
+            np.asarray(lat) - self.lat0
+        ) * self.ky
 
     def latlng(self, x, y):
         return np.asarray(y) / self.ky + self.lat0, np.asarray(x) / self.kx + self.lng0
@@ -117,7 +127,7 @@ class _Projection:
 
 @dataclass
 class Snap:
-    """Where points meet the street: edge index, metres along it from u, metres off it."""
+    """Where points meet the street: edge, metres along it from u, metres off it."""
 
     edge: np.ndarray
     along: np.ndarray
@@ -132,12 +142,17 @@ class GraphIndex:
 
         self.graph = graph
         g = graph
-        self.proj = _Projection(float(np.median(g.node_lat)), float(np.median(g.node_lng)))
+        self.proj = _Projection(
+            float(np.median(g.node_lat)), float(np.median(g.node_lng))
+        )
         self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
-        coords = np.stack([
-            np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
-            np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
-        ], axis=1)
+        coords = np.stack(
+            [
+                np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
+                np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
+            ],
+            axis=1,
+        )
         self.lines = shapely.linestrings(coords)
         self.tree = shapely.STRtree(self.lines)
         # Base graph, both directions, parallel edges reduced to the shortest.
@@ -152,7 +167,9 @@ class GraphIndex:
 
         x, y = self.proj.xy(lat, lng)
         points = shapely.points(np.stack([x, y], axis=1))
-        pairs, dist = self.tree.query_nearest(points, return_distance=True, all_matches=False)
+        pairs, dist = self.tree.query_nearest(
+            points, return_distance=True, all_matches=False
+        )
         edge = np.empty(len(points), dtype=np.int64)
         off = np.empty(len(points))
         edge[pairs[0]] = pairs[1]
@@ -165,8 +182,10 @@ class GraphIndex:
     def nodes_in_box(self, lat_min, lng_min, lat_max, lng_max) -> np.ndarray:
         g = self.graph
         mask = (
-            (g.node_lat >= lat_min) & (g.node_lat <= lat_max)
-            & (g.node_lng >= lng_min) & (g.node_lng <= lng_max)
+            (g.node_lat >= lat_min)
+            & (g.node_lat <= lat_max)
+            & (g.node_lng >= lng_min)
+            & (g.node_lng <= lng_max)
         )
         return np.flatnonzero(mask)
 
@@ -192,8 +211,11 @@ class NetworkReach:
         self.lng = np.asarray(lng, dtype=np.float64)
         n_base = index.graph.node_count
         p = len(self.lat)
-        self.snap = index.snap(self.lat, self.lng) if p else Snap(
-            np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        self.snap = (
+            index.snap(self.lat, self.lng)
+            if p
+            else Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        )
         self.n_base = n_base
         self.door = n_base + p + np.arange(p)  # door node of point i
         self.matrix = self._build(p)
@@ -261,7 +283,10 @@ class NetworkReach:
         if len(facilities) == 0 or len(origins) == 0:
             return np.full(len(origins), np.inf)
         dist = dijkstra(
-            self.matrix, directed=True, indices=self.door[facilities], min_only=True,
+            self.matrix,
+            directed=True,
+            indices=self.door[facilities],
+            min_only=True,
             limit=limit,
         )
         return dist[self.door[origins]]
@@ -269,9 +294,12 @@ class NetworkReach:
     def _from_sources(self, sources, *, limit: float):
         sources = np.asarray(sources, dtype=np.int64)
         for start in range(0, len(sources), _CHUNK):
-            chunk = sources[start:start + _CHUNK]
-            yield start, dijkstra(
-                self.matrix, directed=True, indices=self.door[chunk], limit=limit
+            chunk = sources[start : start + _CHUNK]
+            yield (
+                start,
+                dijkstra(
+                    self.matrix, directed=True, indices=self.door[chunk], limit=limit
+                ),
             )
 
     def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
@@ -279,7 +307,7 @@ class NetworkReach:
         targets = np.asarray(targets, dtype=np.int64)
         out = np.full((len(sources), len(targets)), np.inf)
         for start, dist in self._from_sources(sources, limit=limit):
-            out[start:start + len(dist)] = dist[:, self.door[targets]]
+            out[start : start + len(dist)] = dist[:, self.door[targets]]
         return out
 
     def candidates(self, sources, *, limit: float):
@@ -291,23 +319,29 @@ class NetworkReach:
         nodes = self.index.nodes_in_box(*box)
         out = np.full((len(sources), len(nodes)), np.inf)
         for start, dist in self._from_sources(sources, limit=limit):
-            out[start:start + len(dist)] = dist[:, nodes]
+            out[start : start + len(dist)] = dist[:, nodes]
         return g.node_lat[nodes], g.node_lng[nodes], out
 
     def isochrones(self, source: int, radii: list[float]) -> list:
-        """Polygons (shapely, in lat/lng) of the streets within each radius, buffered."""
+        """Polygons (shapely, lat/lng) of the streets within each radius, buffered."""
         import shapely
 
         idx, g = self.index, self.index.graph
         dist = dijkstra(
-            self.matrix, directed=True, indices=[int(self.door[source])], limit=max(radii)
+            self.matrix,
+            directed=True,
+            indices=[int(self.door[source])],
+            limit=max(radii),
         )[0]
         du = dist[g.edge_u]
         dv = dist[g.edge_v]
         polygons = []
         for radius in radii:
-            polygons.append(_reach_polygon(idx, g, du, dv, radius, shapely,
-                                           self.lat[source], self.lng[source]))
+            polygons.append(
+                _reach_polygon(
+                    idx, g, du, dv, radius, shapely, self.lat[source], self.lng[source]
+                )
+            )
         return polygons
 
 
@@ -331,11 +365,17 @@ def _reach_polygon(idx, g, du, dv, radius, shapely, lat0, lng0):
         parts = []
         # Part reached from u: u → u + ru·(v−u); part reached from v likewise.
         has_u = ru > 0
-        parts.append(np.stack([
-            np.stack([ux, uy], 1), np.stack([ux + dx * ru, uy + dy * ru], 1)], 1)[has_u])
+        parts.append(
+            np.stack(
+                [np.stack([ux, uy], 1), np.stack([ux + dx * ru, uy + dy * ru], 1)], 1
+            )[has_u]
+        )
         has_v = (rv > 0) & ~full
-        parts.append(np.stack([
-            np.stack([vx, vy], 1), np.stack([vx - dx * rv, vy - dy * rv], 1)], 1)[has_v])
+        parts.append(
+            np.stack(
+                [np.stack([vx, vy], 1), np.stack([vx - dx * rv, vy - dy * rv], 1)], 1
+            )[has_v]
+        )
         segments = np.concatenate(parts)
         lines = shapely.multilinestrings(shapely.linestrings(segments))
         shape = shapely.buffer(lines, 35, quad_segs=2)
@@ -355,8 +395,9 @@ def _to_lnglat(proj, shape):
 
 def _box_around(lat, lng, radius_m):
     dlat = radius_m / METERS_PER_DEG_LAT
-    dlng = radius_m / (METERS_PER_DEG_LAT * max(math.cos(math.radians(float(np.mean(lat)))),
-                                                 1e-6))
+    dlng = radius_m / (
+        METERS_PER_DEG_LAT * max(math.cos(math.radians(float(np.mean(lat)))), 1e-6)
+    )
     return lat.min() - dlat, lng.min() - dlng, lat.max() + dlat, lng.max() + dlng
 
 
@@ -373,9 +414,12 @@ class StraightLineReach:
         self.off_street_m = np.zeros(len(self.lat))
 
     def _matrix(self, lat_a, lng_a, lat_b, lng_b, limit):
-        d = haversine_arrays(
-            lat_a[:, None], lng_a[:, None], lat_b[None, :], lng_b[None, :]
-        ) * self.detour
+        d = (
+            haversine_arrays(
+                lat_a[:, None], lng_a[:, None], lat_b[None, :], lng_b[None, :]
+            )
+            * self.detour
+        )
         d[d > limit] = np.inf
         return d
 
@@ -397,7 +441,9 @@ class StraightLineReach:
             self.lat[s], self.lng[s], limit / self.detour
         )
         step_lat = self.GRID_M / METERS_PER_DEG_LAT
-        step_lng = step_lat / max(math.cos(math.radians(float(self.lat[s].mean()))), 1e-6)
+        step_lng = step_lat / max(
+            math.cos(math.radians(float(self.lat[s].mean()))), 1e-6
+        )
         lats = np.arange(lat_min, lat_max + step_lat, step_lat)
         lngs = np.arange(lng_min, lng_max + step_lng, step_lng)
         grid_lat, grid_lng = (a.ravel() for a in np.meshgrid(lats, lngs, indexing="ij"))

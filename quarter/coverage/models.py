@@ -36,7 +36,10 @@ class StreetNetwork(models.Model):
     data = models.BinaryField()
     imported_at = models.DateTimeField(_("导入时间"))
     imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
@@ -49,7 +52,9 @@ class StreetNetwork(models.Model):
         return self.name
 
     def covers(self, lat: float, lng: float) -> bool:
-        return self.min_lat <= lat <= self.max_lat and self.min_lng <= lng <= self.max_lng
+        return (
+            self.min_lat <= lat <= self.max_lat and self.min_lng <= lng <= self.max_lng
+        )
 
 
 class CoverageRun(models.Model):
@@ -59,7 +64,11 @@ class CoverageRun(models.Model):
         Community, on_delete=models.CASCADE, related_name="coverage_run"
     )
     network = models.ForeignKey(
-        StreetNetwork, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        StreetNetwork,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     estimated = models.BooleanField(_("估算"), default=True)
     fingerprint = models.CharField(max_length=64)
@@ -69,20 +78,32 @@ class CoverageRun(models.Model):
         verbose_name = _("覆盖计算")
         verbose_name_plural = _("覆盖计算")
 
+    def __str__(self) -> str:
+        return f"{self.community} @ {self.computed_at:%Y-%m-%d %H:%M}"
+
 
 class CompoundAccess(models.Model):
-    """How a compound meets the street network (distance to its nearest walkable edge)."""
+    """How a compound meets the street network: metres to its nearest walkable edge."""
 
-    compound = models.OneToOneField(Compound, on_delete=models.CASCADE, related_name="access")
+    compound = models.OneToOneField(
+        Compound, on_delete=models.CASCADE, related_name="access"
+    )
     off_street_m = models.FloatField(default=0)
     estimated = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.compound_id}: {self.off_street_m:.0f} m"
 
 
 class CompoundReach(models.Model):
     """Walking metres from a compound to the nearest open merchant of one type."""
 
-    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="reach")
-    business_type = models.ForeignKey(BusinessType, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, related_name="reach"
+    )
+    business_type = models.ForeignKey(
+        BusinessType, on_delete=models.CASCADE, related_name="+"
+    )
     # Null: no merchant of this type within the computation cap.
     distance_m = models.FloatField(null=True, blank=True)
     estimated = models.BooleanField(default=True)
@@ -94,6 +115,9 @@ class CompoundReach(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.compound_id}→{self.business_type_id}: {self.distance_m} m"
+
 
 class MerchantReach(models.Model):
     """Households within 5/10/15 minutes of a merchant, per speed profile.
@@ -103,11 +127,18 @@ class MerchantReach(models.Model):
     recomputed incrementally (see services.refresh_for_merchant).
     """
 
-    merchant = models.OneToOneField(Merchant, on_delete=models.CASCADE, related_name="reach")
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, related_name="reach"
+    )
     households = models.JSONField(default=dict)
     lat = models.FloatField()
     lng = models.FloatField()
-    business_type = models.ForeignKey(BusinessType, on_delete=models.CASCADE, related_name="+")
+    business_type = models.ForeignKey(
+        BusinessType, on_delete=models.CASCADE, related_name="+"
+    )
     admission = models.CharField(max_length=10)
     status = models.CharField(max_length=12)
     estimated = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.households}"

@@ -23,22 +23,55 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-WALKABLE_HIGHWAYS = frozenset({
-    "footway", "path", "pedestrian", "residential", "living_street", "service",
-    "steps", "unclassified", "tertiary", "tertiary_link", "secondary",
-    "secondary_link", "primary", "primary_link", "track", "road", "corridor",
-    "crossing", "platform", "elevator",
-})
+WALKABLE_HIGHWAYS = frozenset(
+    {
+        "footway",
+        "path",
+        "pedestrian",
+        "residential",
+        "living_street",
+        "service",
+        "steps",
+        "unclassified",
+        "tertiary",
+        "tertiary_link",
+        "secondary",
+        "secondary_link",
+        "primary",
+        "primary_link",
+        "track",
+        "road",
+        "corridor",
+        "crossing",
+        "platform",
+        "elevator",
+    }
+)
 NEEDS_FOOT_TAG = frozenset({"cycleway", "bridleway", "trunk", "trunk_link", "busway"})
-NEVER_WALKABLE = frozenset({
-    "motorway", "motorway_link", "construction", "proposed", "raceway",
-    "bus_guideway", "abandoned", "disused", "escape",
-})
+NEVER_WALKABLE = frozenset(
+    {
+        "motorway",
+        "motorway_link",
+        "construction",
+        "proposed",
+        "raceway",
+        "bus_guideway",
+        "abandoned",
+        "disused",
+        "escape",
+    }
+)
 FOOT_YES = frozenset({"yes", "designated", "permissive", "official"})
 FOOT_NO = frozenset({"no", "private", "use_sidepath"})
 ACCESS_NO = frozenset({"no", "private"})
 POI_KEYS = (
-    "shop", "amenity", "craft", "office", "leisure", "healthcare", "social_facility",
+    "shop",
+    "amenity",
+    "craft",
+    "office",
+    "leisure",
+    "healthcare",
+    "social_facility",
 )
 
 
@@ -144,8 +177,10 @@ def read_extract(
     if with_buildings:
         keys.append("building")
     try:
-        processor = osmium.FileProcessor(str(path)).with_locations().with_filter(
-            osmium.filter.KeyFilter(*keys)
+        processor = (
+            osmium.FileProcessor(str(path))
+            .with_locations()
+            .with_filter(osmium.filter.KeyFilter(*keys))
         )
         seen = 0
         for obj in processor:
@@ -156,7 +191,9 @@ def read_extract(
             if obj.is_node():
                 if with_pois and any(k in tags for k in POI_KEYS):
                     loc = obj.location
-                    if loc.valid() and (bbox is None or _in_bbox(bbox, loc.lat, loc.lon)):
+                    if loc.valid() and (
+                        bbox is None or _in_bbox(bbox, loc.lat, loc.lon)
+                    ):
                         pois.append(Poi(f"n{obj.id}", loc.lat, loc.lon, tags))
                 continue
             if not obj.is_way():
@@ -168,10 +205,15 @@ def read_extract(
                 kept = _add_way(coords, bbox, node_id, seg_a, seg_b)
                 walkable_ways += kept
             is_poi = with_pois and any(k in tags for k in POI_KEYS)
-            is_building = with_buildings and "building" in tags and tags["building"] != "no"
+            is_building = (
+                with_buildings and "building" in tags and tags["building"] != "no"
+            )
             if is_poi or is_building:
-                ring = coords[:-1] if len(coords) > 1 and coords[0][0] == coords[-1][0] \
+                ring = (
+                    coords[:-1]
+                    if len(coords) > 1 and coords[0][0] == coords[-1][0]
                     else coords
+                )
                 lat = sum(c[1].lat for c in ring) / len(ring)
                 lng = sum(c[1].lon for c in ring) / len(ring)
                 if bbox is None or _in_bbox(bbox, lat, lng):
@@ -187,11 +229,19 @@ def read_extract(
     node_lng = np.asarray(lngs, dtype=np.float64)
     u = np.asarray(seg_a, dtype=np.int32)
     v = np.asarray(seg_b, dtype=np.int32)
-    length = haversine_arrays(node_lat[u], node_lng[u], node_lat[v], node_lng[v]) \
-        if len(u) else np.zeros(0)
+    length = (
+        haversine_arrays(node_lat[u], node_lng[u], node_lat[v], node_lng[v])
+        if len(u)
+        else np.zeros(0)
+    )
     return Extract(
-        node_lat=node_lat, node_lng=node_lng, edge_u=u, edge_v=v,
-        edge_len=length.astype(np.float32), pois=pois, buildings=buildings,
+        node_lat=node_lat,
+        node_lng=node_lng,
+        edge_u=u,
+        edge_v=v,
+        edge_len=length.astype(np.float32),
+        pois=pois,
+        buildings=buildings,
         walkable_ways=walkable_ways,
     )
 
@@ -233,14 +283,23 @@ def build_tag_map(types: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str
     return mapping
 
 
-def classify_poi(tags: dict[str, str], tag_map: dict[tuple[str, str], str]) -> str | None:
+def classify_poi(
+    tags: dict[str, str], tag_map: dict[tuple[str, str], str]
+) -> str | None:
     """Return the business type code of a POI, or None if none fits.
 
     A more specific key wins over a general one: `social_facility=nursing_home`
     beats `amenity=social_facility`, `healthcare=*` beats a bare `amenity`.
     """
-    order = ("social_facility", "shop", "craft", "healthcare", "amenity", "office",
-             "leisure")
+    order = (
+        "social_facility",
+        "shop",
+        "craft",
+        "healthcare",
+        "amenity",
+        "office",
+        "leisure",
+    )
     for key in order:
         value = tags.get(key)
         if value and (key, value) in tag_map:

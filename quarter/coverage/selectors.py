@@ -50,7 +50,9 @@ def get_planning_community(*, actor, slug: str) -> Community:
     if community is None:
         raise NotFound(Code.UNKNOWN_COMMUNITY, "没有这个社区", field="community")
     if not is_operator_of(actor, community):
-        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以查看规划")
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以查看规划"
+        )
     return community
 
 
@@ -58,7 +60,9 @@ def get_speed(profile: str) -> float:
     """Return the walking speed of a profile. Raises `unknown_speed_profile`."""
     speeds = eng.speed_profiles()
     if profile not in speeds:
-        raise DomainError(Code.UNKNOWN_SPEED_PROFILE, "没有这种步行速度", field="profile")
+        raise DomainError(
+            Code.UNKNOWN_SPEED_PROFILE, "没有这种步行速度", field="profile"
+        )
     return speeds[profile]
 
 
@@ -137,10 +141,16 @@ class GapReport:
 
     @property
     def basic_types(self) -> list[BusinessType]:
-        return [t.business_type for t in self.type_counts if t.business_type.tier == Tier.BASIC]
+        return [
+            t.business_type
+            for t in self.type_counts
+            if t.business_type.tier == Tier.BASIC
+        ]
 
 
-def get_gap_report(*, actor, community: Community, profile: str = "standard") -> GapReport:
+def get_gap_report(
+    *, actor, community: Community, profile: str = "standard"
+) -> GapReport:
     """Build the community's gap report from its stored reach.
 
     Precondition: `services.ensure_coverage(community=...)` ran. Raises
@@ -153,7 +163,11 @@ def get_gap_report(*, actor, community: Community, profile: str = "standard") ->
 def build_gap_report(*, community: Community, profile: str = "standard") -> GapReport:
     """Build the gap report without a permission check (trusted callers, exports)."""
     speed = get_speed(profile)
-    run = CoverageRun.objects.select_related("network").filter(community=community).first()
+    run = (
+        CoverageRun.objects.select_related("network")
+        .filter(community=community)
+        .first()
+    )
     types = list(BusinessType.objects.all())
     rows = _compound_rows(community, types, speed)
     households_total = sum(r.households for r in rows)
@@ -165,19 +179,28 @@ def build_gap_report(*, community: Community, profile: str = "standard") -> GapR
         count = per_type.get(bt.id, 0)
         tier_counts[bt.tier] += count
         covered = sum(r.households for r in rows if r.reach[bt.code].band is not None)
-        type_counts.append(TypeCount(bt, count, covered, _share(covered, households_total)))
+        type_counts.append(
+            TypeCount(bt, count, covered, _share(covered, households_total))
+        )
     total = listed.count()
     chains = listed.filter(is_chain=True).count()
     all_basic = sum(r.households for r in rows if r.all_basic)
     return GapReport(
-        community=community, profile=profile, speed=speed,
+        community=community,
+        profile=profile,
+        speed=speed,
         estimated=run.estimated if run else True,
         network_name=run.network.name if run and run.network else None,
         computed_at=run.computed_at if run else None,
-        tier_counts=tier_counts, type_counts=type_counts, merchants_total=total,
-        chain_count=chains, chain_share=_share(chains, total),
-        households_total=households_total, households_all_basic=all_basic,
-        share_all_basic=_share(all_basic, households_total), compounds=rows,
+        tier_counts=tier_counts,
+        type_counts=type_counts,
+        merchants_total=total,
+        chain_count=chains,
+        chain_share=_share(chains, total),
+        households_total=households_total,
+        households_all_basic=all_basic,
+        share_all_basic=_share(all_basic, households_total),
+        compounds=rows,
         groupings=_grouping_rows(rows, types, households_total),
     )
 
@@ -189,21 +212,29 @@ def _share(part: int, whole: int) -> float:
 def _compound_rows(community, types, speed) -> list[CompoundRow]:
     by_id = {bt.id: bt for bt in types}
     access = dict(
-        CompoundAccess.objects.filter(compound__community=community)
-        .values_list("compound_id", "off_street_m")
+        CompoundAccess.objects.filter(compound__community=community).values_list(
+            "compound_id", "off_street_m"
+        )
     )
     distances: dict[tuple[int, int], float | None] = {
         (r[0], r[1]): r[2]
-        for r in CompoundReach.objects.filter(compound__community=community)
-        .values_list("compound_id", "business_type_id", "distance_m")
+        for r in CompoundReach.objects.filter(
+            compound__community=community
+        ).values_list("compound_id", "business_type_id", "distance_m")
     }
     limit = eng.max_off_street_m()
     rows = []
     for c in community.compounds.order_by("id"):
         off = access.get(c.id, 0.0)
-        row = CompoundRow(id=c.id, name=c.name, lat=c.lat, lng=c.lng,
-                          households=c.households, off_street_m=off,
-                          far_from_street=off > limit)
+        row = CompoundRow(
+            id=c.id,
+            name=c.name,
+            lat=c.lat,
+            lng=c.lng,
+            households=c.households,
+            off_street_m=off,
+            far_from_street=off > limit,
+        )
         for type_id, bt in by_id.items():
             minutes = _minutes(distances.get((c.id, type_id)), speed)
             row.reach[bt.code] = TypeReach(bt, minutes, _band(minutes))
@@ -224,14 +255,20 @@ def _grouping_rows(rows, types, households_total) -> list[GroupingRow]:
         needs = [need for need in needs if need]
         met_households = 0
         for row in rows:
-            met = all(any(row.reach[code].band is not None for code in need) for need in needs)
+            met = all(
+                any(row.reach[code].band is not None for code in need) for need in needs
+            )
             row.groupings_met[name] = met
             met_households += row.households if met else 0
-        out.append(GroupingRow(
-            name=name, type_names=[[names[c] for c in need] for need in needs],
-            households_met=met_households, share=_share(met_households, households_total),
-            met=bool(rows) and met_households == households_total,
-        ))
+        out.append(
+            GroupingRow(
+                name=name,
+                type_names=[[names[c] for c in need] for need in needs],
+                households_met=met_households,
+                share=_share(met_households, households_total),
+                met=bool(rows) and met_households == households_total,
+            )
+        )
     return out
 
 
@@ -255,8 +292,13 @@ def _business_type(code: str) -> BusinessType:
 
 
 def suggest_sites(
-    *, actor, community: Community, type_code: str, profile: str = "standard",
-    minutes: int = eng.TARGET_MIN, top: int = 5,
+    *,
+    actor,
+    community: Community,
+    type_code: str,
+    profile: str = "standard",
+    minutes: int = eng.TARGET_MIN,
+    top: int = 5,
 ) -> list[SiteSuggestion]:
     """Suggest up to `top` sites for a new shop of a type, by greedy max-coverage.
 
@@ -285,7 +327,9 @@ def suggest_sites(
 def _greedy(inputs, uncovered, households, lat, lng, covers, dist, top):
     picks: list[SiteSuggestion] = []
     open_mask = np.ones(len(uncovered), dtype=bool)
-    mean_dist = np.where(covers, dist, 0).sum(axis=0) / np.maximum(covers.sum(axis=0), 1)
+    mean_dist = np.where(covers, dist, 0).sum(axis=0) / np.maximum(
+        covers.sum(axis=0), 1
+    )
     for rank in range(1, top + 1):
         gain = (covers & open_mask[:, None]).T @ households
         if len(gain) == 0 or gain.max() <= 0:
@@ -293,12 +337,18 @@ def _greedy(inputs, uncovered, households, lat, lng, covers, dist, top):
         best = np.flatnonzero(gain == gain.max())
         choice = int(best[np.argmin(mean_dist[best])])
         newly = covers[:, choice] & open_mask
-        picks.append(SiteSuggestion(
-            rank=rank, lat=round(float(lat[choice]), 6), lng=round(float(lng[choice]), 6),
-            households_gained=int(gain[choice]),
-            compounds=[inputs.compounds[int(uncovered[i])]["name"]
-                       for i in np.flatnonzero(newly)],
-        ))
+        picks.append(
+            SiteSuggestion(
+                rank=rank,
+                lat=round(float(lat[choice]), 6),
+                lng=round(float(lng[choice]), 6),
+                households_gained=int(gain[choice]),
+                compounds=[
+                    inputs.compounds[int(uncovered[i])]["name"]
+                    for i in np.flatnonzero(newly)
+                ],
+            )
+        )
         open_mask &= ~newly
     return picks
 
@@ -342,7 +392,12 @@ class WhatIf:
 
 
 def simulate_shop(
-    *, actor, community: Community, type_code: str, lat: float, lng: float,
+    *,
+    actor,
+    community: Community,
+    type_code: str,
+    lat: float,
+    lng: float,
     profile: str = "standard",
 ) -> WhatIf:
     """Show how coverage of a type changes if a shop opened at (lat, lng).
@@ -355,9 +410,13 @@ def simulate_shop(
     bt = _business_type(type_code)
     speed = get_speed(profile)
     if lat is None or lng is None or not valid_lat_lng(lat, lng):
-        raise DomainError(Code.LOCATION_OUTSIDE_RANGE, "请在地图上选择位置", field="location")
+        raise DomainError(
+            Code.LOCATION_OUTSIDE_RANGE, "请在地图上选择位置", field="location"
+        )
     if haversine_m(lat, lng, community.center_lat, community.center_lng) > 5000:
-        raise DomainError(Code.LOCATION_TOO_FAR, "位置离社区太远(超过5公里)", field="location")
+        raise DomainError(
+            Code.LOCATION_TOO_FAR, "位置离社区太远(超过5公里)", field="location"
+        )
     inputs = eng.load_inputs(community)
     engine = eng.build_engine(inputs, extra=[(lat, lng)])
     origins = np.arange(inputs.n_compounds)
@@ -366,15 +425,22 @@ def simulate_shop(
     new = engine.pairwise(origins, [proposed], limit=eng.cap_m())[:, 0]
     after = np.minimum(before, new)
     rows = [
-        WhatIfRow(c["name"], c["households"],
-                  _minutes(float(b) if np.isfinite(b) else None, speed),
-                  _minutes(float(a) if np.isfinite(a) else None, speed))
+        WhatIfRow(
+            c["name"],
+            c["households"],
+            _minutes(float(b) if np.isfinite(b) else None, speed),
+            _minutes(float(a) if np.isfinite(a) else None, speed),
+        )
         for c, b, a in zip(inputs.compounds, before, after, strict=True)
     ]
     hh = inputs.households()
     return WhatIf(
-        business_type=bt, lat=lat, lng=lng, estimated=engine.estimated,
-        off_street_m=float(engine.off_street_m[proposed]), rows=rows,
+        business_type=bt,
+        lat=lat,
+        lng=lng,
+        estimated=engine.estimated,
+        off_street_m=float(engine.off_street_m[proposed]),
+        rows=rows,
         households_before=sum(r.households for r in rows if r.before_covered),
         households_after=sum(r.households for r in rows if r.after_covered),
         households_total=int(hh.sum()),
@@ -398,29 +464,56 @@ def get_isochrones(*, actor, community: Community, profile: str = "standard") ->
     radii = eng.band_radii_m(speed)
     features = []
     for i, c in enumerate(inputs.compounds):
-        for minutes, polygon in zip(eng.BANDS_MIN, engine.isochrones(i, radii), strict=True):
-            features.append({
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(polygon),
-                "properties": {"compound_id": c["id"], "compound": c["name"],
-                               "minutes": minutes, "estimated": engine.estimated},
-            })
+        for minutes, polygon in zip(
+            eng.BANDS_MIN, engine.isochrones(i, radii), strict=True
+        ):
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": shapely.geometry.mapping(polygon),
+                    "properties": {
+                        "compound_id": c["id"],
+                        "compound": c["name"],
+                        "minutes": minutes,
+                        "estimated": engine.estimated,
+                    },
+                }
+            )
     return {"type": "FeatureCollection", "features": features}
 
 
 def list_map_points(*, community: Community, report: GapReport) -> dict:
     """Compounds (with gap colouring data) and merchants for the planning map."""
     compounds = [
-        {"id": r.id, "name": r.name, "lat": r.lat, "lng": r.lng, "households": r.households,
-         "missing_basic": [t.name_zh for t in r.missing_basic], "all_basic": r.all_basic,
-         "reach": {code: tr.minutes for code, tr in r.reach.items()}}
+        {
+            "id": r.id,
+            "name": r.name,
+            "lat": r.lat,
+            "lng": r.lng,
+            "households": r.households,
+            "missing_basic": [t.name_zh for t in r.missing_basic],
+            "all_basic": r.all_basic,
+            "reach": {code: tr.minutes for code, tr in r.reach.items()},
+        }
         for r in report.compounds
     ]
     merchants = list(
-        Merchant.objects.filter(community=community, admission=Admission.APPROVED)
-        .values("id", "name", "lat", "lng", "status", "main_type__code",
-                "main_type__name_zh", "main_type__tier")
+        Merchant.objects.filter(
+            community=community, admission=Admission.APPROVED
+        ).values(
+            "id",
+            "name",
+            "lat",
+            "lng",
+            "status",
+            "main_type__code",
+            "main_type__name_zh",
+            "main_type__tier",
+        )
     )
-    return {"compounds": compounds, "merchants": merchants,
-            "center": [community.center_lat, community.center_lng],
-            "estimated": report.estimated}
+    return {
+        "compounds": compounds,
+        "merchants": merchants,
+        "center": [community.center_lat, community.center_lng],
+        "estimated": report.estimated,
+    }

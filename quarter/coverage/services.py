@@ -1,4 +1,4 @@
-"""Verbs of the coverage app: import a street network, compute and refresh walking reach.
+"""Verbs of the coverage app: import a street network, compute and refresh reach.
 
 Stored figures follow the merchants: places' services call `refresh_for_merchant`
 after a merchant is approved, removed, suspended, reinstated, moved or changes
@@ -80,7 +80,9 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
     reach_rows = []
     if inputs.n_compounds:
         for bt in BusinessType.objects.all():
-            dist = engine.nearest(origins, inputs.facility_points(bt.id), limit=eng.cap_m())
+            dist = engine.nearest(
+                origins, inputs.facility_points(bt.id), limit=eng.cap_m()
+            )
             reach_rows += _reach_rows(inputs, bt.id, dist, engine.estimated)
     merchant_rows = _merchant_rows(inputs, engine, range(len(inputs.merchants)))
     with transaction.atomic():
@@ -88,16 +90,21 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
         CompoundReach.objects.bulk_create(reach_rows)
         CompoundAccess.objects.filter(compound__community=community).delete()
         CompoundAccess.objects.bulk_create(
-            CompoundAccess(compound_id=c["id"], off_street_m=float(off),
-                           estimated=engine.estimated)
+            CompoundAccess(
+                compound_id=c["id"], off_street_m=float(off), estimated=engine.estimated
+            )
             for c, off in zip(inputs.compounds, engine.off_street_m, strict=False)
         )
         MerchantReach.objects.filter(merchant__community=community).delete()
         MerchantReach.objects.bulk_create(merchant_rows)
         run, _ = CoverageRun.objects.update_or_create(
             community=community,
-            defaults={"network": inputs.network, "estimated": engine.estimated,
-                      "fingerprint": fingerprint, "computed_at": clock.now()},
+            defaults={
+                "network": inputs.network,
+                "estimated": engine.estimated,
+                "fingerprint": fingerprint,
+                "computed_at": clock.now(),
+            },
         )
     return run
 
@@ -105,7 +112,9 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
 def _reach_rows(inputs, type_id, dist, estimated) -> list[CompoundReach]:
     return [
         CompoundReach(
-            compound_id=c["id"], business_type_id=type_id, estimated=estimated,
+            compound_id=c["id"],
+            business_type_id=type_id,
+            estimated=estimated,
             distance_m=None if not np.isfinite(d) else round(float(d), 1),
         )
         for c, d in zip(inputs.compounds, dist, strict=True)
@@ -128,11 +137,18 @@ def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
     rows = []
     for column, i in enumerate(positions):
         m = inputs.merchants[i]
-        rows.append(MerchantReach(
-            merchant_id=m["id"], households=eng.households_within(matrix[:, column], households),
-            lat=m["lat"], lng=m["lng"], business_type_id=m["main_type_id"],
-            admission=m["admission"], status=m["status"], estimated=engine.estimated,
-        ))
+        rows.append(
+            MerchantReach(
+                merchant_id=m["id"],
+                households=eng.households_within(matrix[:, column], households),
+                lat=m["lat"],
+                lng=m["lng"],
+                business_type_id=m["main_type_id"],
+                admission=m["admission"],
+                status=m["status"],
+                estimated=engine.estimated,
+            )
+        )
     return rows
 
 
@@ -154,21 +170,30 @@ def refresh_for_merchant(merchant_id: int) -> None:
 
 
 def _refresh_for_merchant(merchant_id: int) -> None:
-    merchant = Merchant.objects.select_related("community").filter(pk=merchant_id).first()
+    merchant = (
+        Merchant.objects.select_related("community").filter(pk=merchant_id).first()
+    )
     if merchant is None:
         return
     community = merchant.community
     with transaction.atomic():
-        run = CoverageRun.objects.select_for_update().filter(community=community).first()
+        run = (
+            CoverageRun.objects.select_for_update().filter(community=community).first()
+        )
         if run is None:
             return  # never computed: the first page view computes it in full
         inputs = eng.load_inputs(community)
         previous = MerchantReach.objects.filter(merchant_id=merchant_id).first()
         before = {"id": merchant_id, "lat": None}
         if previous is not None:
-            before = {"id": merchant_id, "lat": previous.lat, "lng": previous.lng,
-                      "main_type_id": previous.business_type_id,
-                      "admission": previous.admission, "status": previous.status}
+            before = {
+                "id": merchant_id,
+                "lat": previous.lat,
+                "lng": previous.lng,
+                "main_type_id": previous.business_type_id,
+                "admission": previous.admission,
+                "status": previous.status,
+            }
         if run.fingerprint != inputs.fingerprint(replace=before):
             _do_refresh_community(inputs, fingerprint=inputs.fingerprint())
             return
@@ -177,8 +202,9 @@ def _refresh_for_merchant(merchant_id: int) -> None:
 
 def _do_refresh_types(inputs, *, merchant_id, previous, run) -> None:
     engine = eng.build_engine(inputs)
-    position = next((i for i, m in enumerate(inputs.merchants) if m["id"] == merchant_id),
-                    None)
+    position = next(
+        (i for i, m in enumerate(inputs.merchants) if m["id"] == merchant_id), None
+    )
     types = set()
     if previous is not None:
         types.add(previous.business_type_id)
@@ -187,11 +213,15 @@ def _do_refresh_types(inputs, *, merchant_id, previous, run) -> None:
     origins = np.arange(inputs.n_compounds)
     compound_ids = [c["id"] for c in inputs.compounds]
     for type_id in types:
-        dist = engine.nearest(origins, inputs.facility_points(type_id), limit=eng.cap_m())
+        dist = engine.nearest(
+            origins, inputs.facility_points(type_id), limit=eng.cap_m()
+        )
         CompoundReach.objects.filter(
             compound_id__in=compound_ids, business_type_id=type_id
         ).delete()
-        CompoundReach.objects.bulk_create(_reach_rows(inputs, type_id, dist, engine.estimated))
+        CompoundReach.objects.bulk_create(
+            _reach_rows(inputs, type_id, dist, engine.estimated)
+        )
     MerchantReach.objects.filter(merchant_id=merchant_id).delete()
     if position is not None:
         MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, [position]))
@@ -234,47 +264,67 @@ def import_network(
     path = Path(path)
     if import_shops:
         if community is None:
-            raise DomainError(Code.UNKNOWN_COMMUNITY, "导入商户时须指定社区", field="community")
+            raise DomainError(
+                Code.UNKNOWN_COMMUNITY, "导入商户时须指定社区", field="community"
+            )
         _require_operator(actor, community)
     if not path.is_file():
         raise DomainError(Code.OSM_FILE_NOT_FOUND, f"找不到文件:{path}", field="path")
     try:
-        extract = read_extract(str(path), bbox=bbox, with_pois=import_shops,
-                               progress=progress)
+        extract = read_extract(
+            str(path), bbox=bbox, with_pois=import_shops, progress=progress
+        )
     except OsmReadError as exc:
         raise DomainError(
             Code.OSM_FILE_UNREADABLE,
-            f"无法读取OpenStreetMap文件(文件损坏或格式不对):{exc}", field="path",
+            f"无法读取OpenStreetMap文件(文件损坏或格式不对):{exc}",
+            field="path",
         ) from None
     graph = _walking_graph(extract, bbox=bbox)
     network = StreetNetwork(
-        name=name or path.stem, source_name=path.name, source_sha256=_sha256(path),
-        min_lat=float(graph.node_lat.min()), min_lng=float(graph.node_lng.min()),
-        max_lat=float(graph.node_lat.max()), max_lng=float(graph.node_lng.max()),
-        node_count=graph.node_count, edge_count=graph.edge_count,
+        name=name or path.stem,
+        source_name=path.name,
+        source_sha256=_sha256(path),
+        min_lat=float(graph.node_lat.min()),
+        min_lng=float(graph.node_lng.min()),
+        max_lat=float(graph.node_lat.max()),
+        max_lng=float(graph.node_lng.max()),
+        node_count=graph.node_count,
+        edge_count=graph.edge_count,
         length_km=round(float(graph.edge_len.sum()) / 1000, 3),
-        data=graph.to_npz_bytes(), imported_at=clock.now(),
+        data=graph.to_npz_bytes(),
+        imported_at=clock.now(),
         imported_by=actor if actor is not None and actor.is_authenticated else None,
     )
     with transaction.atomic():
         network.save()
         created, skipped = (0, 0)
         if import_shops:
-            created, skipped = _create_candidates(extract, community=community, actor=actor)
-    return ImportResult(network=network, candidates_created=created,
-                        candidates_skipped=skipped, pois_seen=len(extract.pois))
+            created, skipped = _create_candidates(
+                extract, community=community, actor=actor
+            )
+    return ImportResult(
+        network=network,
+        candidates_created=created,
+        candidates_skipped=skipped,
+        pois_seen=len(extract.pois),
+    )
 
 
 def _walking_graph(extract: Extract, *, bbox) -> StreetGraph:
     if extract.edge_u.size == 0:
         where = "所选范围(bbox)内" if bbox is not None else "文件中"
         raise DomainError(
-            Code.NO_WALKABLE_WAYS, f"{where}没有可步行的道路,未导入任何数据", field="bbox"
-            if bbox is not None else "path",
+            Code.NO_WALKABLE_WAYS,
+            f"{where}没有可步行的道路,未导入任何数据",
+            field="bbox" if bbox is not None else "path",
         )
     graph = StreetGraph(
-        node_lat=extract.node_lat, node_lng=extract.node_lng, edge_u=extract.edge_u,
-        edge_v=extract.edge_v, edge_len=extract.edge_len,
+        node_lat=extract.node_lat,
+        node_lng=extract.node_lng,
+        edge_u=extract.edge_u,
+        edge_v=extract.edge_v,
+        edge_len=extract.edge_len,
     )
     return graph.keep_main_components()
 
@@ -294,17 +344,22 @@ def _require_operator(actor, community: Community) -> None:
     if actor is None:
         return  # the command line (manage.py import_osm) runs as the site owner
     if not is_operator_of(actor, community):
-        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理")
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理"
+        )
 
 
-def _create_candidates(extract: Extract, *, community: Community, actor) -> tuple[int, int]:
+def _create_candidates(
+    extract: Extract, *, community: Community, actor
+) -> tuple[int, int]:
     from quarter.places import events
     from quarter.places.services import reindex_merchants
 
     types = {bt.code: bt for bt in BusinessType.objects.all()}
     tag_map = build_tag_map((bt.code, bt.osm_tags) for bt in types.values())
     existing = set(
-        Merchant.objects.filter(community=community).exclude(osm_ref="")
+        Merchant.objects.filter(community=community)
+        .exclude(osm_ref="")
         .values_list("osm_ref", flat=True)
     )
     created, skipped = [], 0
@@ -318,24 +373,40 @@ def _create_candidates(extract: Extract, *, community: Community, actor) -> tupl
         existing.add(poi.ref)
         created.append(_candidate(poi, types[code], community))
     Merchant.objects.bulk_create(created, batch_size=500)
-    saved = list(Merchant.objects.filter(
-        community=community, osm_ref__in=[m.osm_ref for m in created]))
+    saved = list(
+        Merchant.objects.filter(
+            community=community, osm_ref__in=[m.osm_ref for m in created]
+        )
+    )
     for merchant in saved:
-        events.record(merchant, MerchantEvent.Kind.APPLIED, actor=actor,
-                      reason="从OpenStreetMap导入,待审核")
+        events.record(
+            merchant,
+            MerchantEvent.Kind.APPLIED,
+            actor=actor,
+            reason="从OpenStreetMap导入,待审核",
+        )
     reindex_merchants([m.pk for m in saved])
     return len(saved), skipped
 
 
 def _candidate(poi, business_type: BusinessType, community: Community) -> Merchant:
     t = poi.tags
-    street = " ".join(x for x in (t.get("addr:street", ""), t.get("addr:housenumber", ""))
-                      if x)
+    street = " ".join(
+        x for x in (t.get("addr:street", ""), t.get("addr:housenumber", "")) if x
+    )
     return Merchant(
-        community=community, name=(poi.name or business_type.name_zh)[:80],
-        main_type=business_type, address=(street or t.get("addr:full", "") or "—")[:200],
-        lat=poi.lat, lng=poi.lng, phone=(t.get("phone") or t.get("contact:phone") or "")[:20],
-        contact_person="", is_chain=bool(t.get("brand")), brand_name=t.get("brand", "")[:60],
-        admission=Admission.APPLIED, status=MerchantStatus.OPEN,
-        status_since=clock.local_now().date(), osm_ref=poi.ref,
+        community=community,
+        name=(poi.name or business_type.name_zh)[:80],
+        main_type=business_type,
+        address=(street or t.get("addr:full", "") or "—")[:200],
+        lat=poi.lat,
+        lng=poi.lng,
+        phone=(t.get("phone") or t.get("contact:phone") or "")[:20],
+        contact_person="",
+        is_chain=bool(t.get("brand")),
+        brand_name=t.get("brand", "")[:60],
+        admission=Admission.APPLIED,
+        status=MerchantStatus.OPEN,
+        status_since=clock.local_now().date(),
+        osm_ref=poi.ref,
     )

@@ -6,4 +6,21 @@ from quarter.coverage import views
 
 urlpatterns = [
     path("", views.planning_home, name="planning_home"),
+    path("<slug:slug>/", views.dashboard, name="planning_dashboard"),
+    path("<slug:slug>/print/", views.print_report, name="planning_print"),
+    path("<slug:slug>/map.json", views.map_data, name="planning_map_data"),
+    path("<slug:slug>/suggest/", views.suggest, name="planning_suggest"),
+    path("<slug:slug>/what-if/", views.what_if, name="planning_what_if"),
+    path(
+        "<slug:slug>/export.csv",
+        views.export,
+        {"fmt": "csv"},
+        name="planning_export_csv",
+    ),
+    path(
+        "<slug:slug>/export.xlsx",
+        views.export,
+        {"fmt": "xlsx"},
+        name="planning_export_xlsx",
+    ),
 ]

@@ -1,12 +1,45 @@
-"""Pages of the planning dashboard; thin: parse, call a selector or service, render."""
+"""Pages of the planning dashboard; thin: parse, call a selector or service, render.
+
+Only the operators of a community see its planning pages (checked in the
+selectors); a refusal becomes a 403 page, an unknown community a 404.
+"""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import functools
 
-from quarter.coverage import selectors
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from quarter.core.errors import DomainError, NotFound, PermissionDenied
+from quarter.coverage import engine as eng
+from quarter.coverage import exports, selectors, services
+
+
+def _planning_view(view):
+    """Resolve the community for the operator and refresh its coverage if stale."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs):
+        try:
+            community = selectors.get_planning_community(actor=request.user, slug=slug)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(exc.message) from None
+        services.ensure_coverage(community=community)
+        return view(request, community, *args, **kwargs)
+
+    return wrapper
+
+
+def _profile(request: HttpRequest) -> str:
+    profile = request.GET.get("profile") or request.POST.get("profile") or "standard"
+    return profile if profile in eng.speed_profiles() else "standard"
 
 
 @login_required
@@ -14,3 +47,147 @@ def planning_home(request: HttpRequest) -> HttpResponse:
     """List the communities the operator may plan for."""
     communities = selectors.list_planning_communities(actor=request.user)
     return render(request, "coverage/home.html", {"communities": communities})
+
+
+@require_GET
+@_planning_view
+def dashboard(request: HttpRequest, community) -> HttpResponse:
+    profile = _profile(request)
+    report = selectors.get_gap_report(
+        actor=request.user, community=community, profile=profile
+    )
+    return render(
+        request,
+        "coverage/dashboard.html",
+        {
+            "report": report,
+            "community": community,
+            "profile": profile,
+            "profiles": eng.PROFILE_LABELS,
+            "bands": eng.BANDS_MIN,
+            "chart_data": exports.chart_data(report),
+            "suggest_type": _first_gap_type(report),
+        },
+    )
+
+
+def _first_gap_type(report) -> str:
+    """The basic type missing for the most households: the default to plan for."""
+    worst = max(
+        (t for t in report.type_counts if t.business_type.tier == "basic"),
+        key=lambda t: report.households_total - t.households_covered,
+        default=None,
+    )
+    return worst.business_type.code if worst else ""
+
+
+@require_GET
+@_planning_view
+def print_report(request: HttpRequest, community) -> HttpResponse:
+    report = selectors.get_gap_report(
+        actor=request.user, community=community, profile=_profile(request)
+    )
+    return render(
+        request,
+        "coverage/print.html",
+        {
+            "report": report,
+            "community": community,
+            "bands": eng.BANDS_MIN,
+            "profile_label": eng.PROFILE_LABELS[report.profile],
+        },
+    )
+
+
+@require_GET
+@_planning_view
+def map_data(request: HttpRequest, community) -> JsonResponse:
+    profile = _profile(request)
+    report = selectors.get_gap_report(
+        actor=request.user, community=community, profile=profile
+    )
+    data = selectors.list_map_points(community=community, report=report)
+    data["isochrones"] = selectors.get_isochrones(
+        actor=request.user, community=community, profile=profile
+    )
+    return JsonResponse(data)
+
+
+@require_GET
+@_planning_view
+def suggest(request: HttpRequest, community) -> HttpResponse:
+    profile = _profile(request)
+    type_code = request.GET.get("type", "")
+    error, picks = None, []
+    try:
+        picks = selectors.suggest_sites(
+            actor=request.user,
+            community=community,
+            type_code=type_code,
+            profile=profile,
+        )
+    except DomainError as exc:
+        error = exc
+    return render(
+        request,
+        "coverage/_suggestions.html",
+        {
+            "community": community,
+            "picks": picks,
+            "error": error,
+            "type_code": type_code,
+            "profile": profile,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_POST
+@_planning_view
+def what_if(request: HttpRequest, community) -> HttpResponse:
+    error, result = None, None
+    try:
+        result = selectors.simulate_shop(
+            actor=request.user,
+            community=community,
+            type_code=request.POST.get("type", ""),
+            lat=_float(request.POST.get("lat")),
+            lng=_float(request.POST.get("lng")),
+            profile=_profile(request),
+        )
+    except DomainError as exc:
+        error = exc
+    return render(
+        request,
+        "coverage/_whatif.html",
+        {"result": result, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_GET
+@_planning_view
+def export(request: HttpRequest, community, fmt: str) -> HttpResponse:
+    report = selectors.get_gap_report(
+        actor=request.user, community=community, profile=_profile(request)
+    )
+    filename = f"coverage-{community.slug}-{report.profile}"
+    if fmt == "xlsx":
+        response = HttpResponse(
+            exports.gap_report_xlsx(report),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    response = HttpResponse(
+        exports.gap_report_csv(report), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response

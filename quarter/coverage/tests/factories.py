@@ -39,39 +39,65 @@ def make_community(name="锦绣社区", slug=None, lat=LAT0, lng=LNG0) -> Commun
     district, _ = District.objects.get_or_create(city="宜昌市", name="西陵区")
     street, _ = StreetOffice.objects.get_or_create(district=district, name="西陵街道")
     return Community.objects.create(
-        name=name, slug=slug or f"cov{next(_seq)}", street_office=street,
-        area_km2=Decimal("1.200"), center_lat=lat, center_lng=lng,
+        name=name,
+        slug=slug or f"cov{next(_seq)}",
+        street_office=street,
+        area_km2=Decimal("1.200"),
+        center_lat=lat,
+        center_lng=lng,
     )
 
 
-def make_compound(community, name=None, *, lat=LAT0, lng=LNG0, households=100) -> Compound:
+def make_compound(
+    community, name=None, *, lat=LAT0, lng=LNG0, households=100
+) -> Compound:
     return Compound.objects.create(
-        community=community, name=name or f"小区{next(_seq)}", lat=lat, lng=lng,
-        households=households, population=households * 2,
+        community=community,
+        name=name or f"小区{next(_seq)}",
+        lat=lat,
+        lng=lng,
+        households=households,
+        population=households * 2,
     )
 
 
-def make_merchant(community, *, type_code="convenience_store", lat=LAT0, lng=LNG0,
-                  admission=Admission.APPROVED, status=MerchantStatus.OPEN,
-                  name=None, is_chain=False) -> Merchant:
+def make_merchant(
+    community,
+    *,
+    type_code="convenience_store",
+    lat=LAT0,
+    lng=LNG0,
+    admission=Admission.APPROVED,
+    status=MerchantStatus.OPEN,
+    name=None,
+    is_chain=False,
+) -> Merchant:
     return Merchant.objects.create(
-        community=community, name=name or f"店{next(_seq)}",
-        main_type=BusinessType.objects.get(code=type_code), address="夷陵大道1号",
-        lat=lat, lng=lng, phone="0717-6000000", contact_person="李女士",
-        admission=admission, status=status, is_chain=is_chain,
+        community=community,
+        name=name or f"店{next(_seq)}",
+        main_type=BusinessType.objects.get(code=type_code),
+        address="夷陵大道1号",
+        lat=lat,
+        lng=lng,
+        phone="0717-6000000",
+        contact_person="李女士",
+        admission=admission,
+        status=status,
+        is_chain=is_chain,
         brand_name="连锁" if is_chain else "",
     )
 
 
 def make_operator(community, username=None) -> User:
-    user = User.objects.create_user(username=username or f"op{next(_seq)}",
-                                    password="a-strong-pass-2026")
+    user = User.objects.create_user(
+        username=username or f"op{next(_seq)}", password="a-strong-pass-2026"
+    )
     Operator.objects.create(user=user, community=community)
     return user
 
 
 def write_street_osm(path: Path) -> Path:
-    """Write a small .osm file: an L of walkable streets 2 km long, and roads not to walk.
+    """Write a small .osm file: an L of walkable streets, and roads not to walk.
 
     Main street (residential) runs east from the origin, nodes every 100 m, 0..2000 m;
     a footway runs north from its east end. A motorway and a `foot=no` path run
@@ -84,8 +110,10 @@ def write_street_osm(path: Path) -> Path:
     def node(lat, lng, tags=None):
         i = next(nid)
         tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in (tags or {}).items())
-        nodes.append(f'<node id="{i}" version="1" lat="{lat:.7f}" lon="{lng:.7f}">'
-                     f"{tag_xml}</node>")
+        nodes.append(
+            f'<node id="{i}" version="1" lat="{lat:.7f}" lon="{lng:.7f}">'
+            f"{tag_xml}</node>"
+        )
         return i
 
     def way(wid, refs, tags):
@@ -101,12 +129,19 @@ def write_street_osm(path: Path) -> Path:
     way(3, motorway, {"highway": "motorway"})
     private = [node(north(-30), east(x)) for x in range(0, 2001, 1000)]
     way(4, private, {"highway": "path", "foot": "no"})
-    node(north(10), east(1000), {"shop": "greengrocer", "name": "Veg", "name:zh": "绿叶菜店"})
+    node(
+        north(10),
+        east(1000),
+        {"shop": "greengrocer", "name": "Veg", "name:zh": "绿叶菜店"},
+    )
     node(north(-10), east(300), {"amenity": "pharmacy", "name": "大药房"})
     node(north(-10), east(310), {"amenity": "parking"})
     island = [node(north(5000), east(5000 + x)) for x in (0, 50, 100)]
     way(5, island, {"highway": "footway"})
-    xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
-           + "\n".join(nodes + ways) + "\n</osm>\n")
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+        + "\n".join(nodes + ways)
+        + "\n</osm>\n"
+    )
     path.write_text(xml, encoding="utf-8")
     return path

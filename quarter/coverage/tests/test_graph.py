@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quarter.coverage.graph import GraphIndex, NetworkReach, StraightLineReach, StreetGraph
+from quarter.coverage.graph import (
+    GraphIndex,
+    NetworkReach,
+    StraightLineReach,
+    StreetGraph,
+)
 from quarter.coverage.osm import haversine_arrays, read_extract
 from quarter.coverage.tests.factories import LAT0, east, north, write_street_osm
 from quarter.coverage.tests.test_osm import HELSINKI
@@ -77,8 +82,11 @@ def test_network_agrees_with_networkx_on_helsinki():
     import networkx as nx
 
     e = read_extract(str(HELSINKI))
-    index = GraphIndex(StreetGraph(e.node_lat, e.node_lng, e.edge_u, e.edge_v,
-                                   e.edge_len).keep_main_components())
+    index = GraphIndex(
+        StreetGraph(
+            e.node_lat, e.node_lng, e.edge_u, e.edge_v, e.edge_len
+        ).keep_main_components()
+    )
     lat = np.array([p.lat for p in e.pois[:300]])
     lng = np.array([p.lng for p in e.pois[:300]])
     reach = NetworkReach(index, lat, lng)
@@ -86,10 +94,12 @@ def test_network_agrees_with_networkx_on_helsinki():
     ours = reach.nearest(origins, facilities, limit=1e9)
     m = reach.matrix.tocoo()
     g = nx.DiGraph()
-    g.add_weighted_edges_from(zip(m.row.tolist(), m.col.tolist(), m.data.tolist(),
-                                  strict=True))
+    g.add_weighted_edges_from(
+        zip(m.row.tolist(), m.col.tolist(), m.data.tolist(), strict=True)
+    )
     theirs = nx.multi_source_dijkstra_path_length(
-        g, [int(reach.door[f]) for f in facilities])
+        g, [int(reach.door[f]) for f in facilities]
+    )
     for o, d in zip(origins, ours, strict=True):
         expected = theirs.get(int(reach.door[o]), np.inf)
         assert (np.isinf(d) and np.isinf(expected)) or abs(d - expected) < 1

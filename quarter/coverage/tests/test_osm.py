@@ -1,4 +1,4 @@
-"""Reading OSM extracts: walkable ways, POIs, bad files; real data from ../shared/data."""
+"""Reading OSM extracts: walkable ways, POIs, bad files; real data from shared/data."""
 
 from __future__ import annotations
 
@@ -23,23 +23,26 @@ HONGKONG = DATA / "hongkong_tst" / "hong-kong_china_tst.osm"
 SHANGHAI = DATA / "shanghai_huangpu" / "shanghai_huangpu_osmnx.osm"
 
 
-@pytest.mark.parametrize(("tags", "expected"), [
-    ({"highway": "footway"}, True),
-    ({"highway": "residential"}, True),
-    ({"highway": "steps"}, True),
-    ({"highway": "motorway"}, False),
-    ({"highway": "motorway_link", "foot": "yes"}, False),
-    ({"highway": "trunk"}, False),
-    ({"highway": "trunk_link"}, False),
-    ({"highway": "trunk", "foot": "yes"}, True),
-    ({"highway": "cycleway"}, False),
-    ({"highway": "cycleway", "foot": "designated"}, True),
-    ({"highway": "footway", "foot": "no"}, False),
-    ({"highway": "service", "access": "private"}, False),
-    ({"highway": "service", "access": "private", "foot": "yes"}, True),
-    ({"highway": "construction"}, False),
-    ({"building": "yes"}, False),
-])
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"highway": "footway"}, True),
+        ({"highway": "residential"}, True),
+        ({"highway": "steps"}, True),
+        ({"highway": "motorway"}, False),
+        ({"highway": "motorway_link", "foot": "yes"}, False),
+        ({"highway": "trunk"}, False),
+        ({"highway": "trunk_link"}, False),
+        ({"highway": "trunk", "foot": "yes"}, True),
+        ({"highway": "cycleway"}, False),
+        ({"highway": "cycleway", "foot": "designated"}, True),
+        ({"highway": "footway", "foot": "no"}, False),
+        ({"highway": "service", "access": "private"}, False),
+        ({"highway": "service", "access": "private", "foot": "yes"}, True),
+        ({"highway": "construction"}, False),
+        ({"building": "yes"}, False),
+    ],
+)
 def test_is_walkable_follows_access_tags(tags, expected):
     assert is_walkable(tags) is expected
 
@@ -58,8 +61,9 @@ def test_read_extract_keeps_only_walkable_segments(tmp_path):
 
 def test_read_extract_bbox_clips_segments(tmp_path):
     path = write_street_osm(tmp_path / "s.osm")
-    extract = read_extract(str(path), bbox=(LAT0 - 0.001, LNG0 - 0.001, LAT0 + 0.001,
-                                            east(450)))
+    extract = read_extract(
+        str(path), bbox=(LAT0 - 0.001, LNG0 - 0.001, LAT0 + 0.001, east(450))
+    )
     # Segments with an end inside: 0-100 … 400-500.
     assert len(extract.edge_u) == 5
     assert [p.name for p in extract.pois] == ["大药房", ""]
@@ -82,13 +86,19 @@ def test_parse_bbox_orders_and_checks():
 
 
 def test_classify_poi_prefers_specific_tags():
-    tag_map = build_tag_map([
-        ("elderly_care", "amenity=social_facility;social_facility=nursing_home"),
-        ("wet_market", "amenity=marketplace;shop=greengrocer"),
-        ("pharmacy", "amenity=pharmacy;healthcare=pharmacy"),
-    ])
-    assert classify_poi({"amenity": "social_facility", "social_facility": "nursing_home"},
-                        tag_map) == "elderly_care"
+    tag_map = build_tag_map(
+        [
+            ("elderly_care", "amenity=social_facility;social_facility=nursing_home"),
+            ("wet_market", "amenity=marketplace;shop=greengrocer"),
+            ("pharmacy", "amenity=pharmacy;healthcare=pharmacy"),
+        ]
+    )
+    assert (
+        classify_poi(
+            {"amenity": "social_facility", "social_facility": "nursing_home"}, tag_map
+        )
+        == "elderly_care"
+    )
     assert classify_poi({"shop": "greengrocer"}, tag_map) == "wet_market"
     assert classify_poi({"amenity": "parking"}, tag_map) is None
 
@@ -105,7 +115,9 @@ def test_read_helsinki_pbf():
 def test_read_hongkong_xml_has_chinese_names():
     extract = read_extract(str(HONGKONG))
     assert len(extract.edge_u) > 500
-    chinese = [p.name for p in extract.pois if any("\u4e00" <= ch <= "\u9fff" for ch in p.name)]
+    chinese = [
+        p.name for p in extract.pois if any("\u4e00" <= ch <= "\u9fff" for ch in p.name)
+    ]
     assert len(chinese) >= 20
 
 
@@ -120,8 +132,10 @@ def test_read_shanghai_drops_elevated_trunk_roads():
             trunk_nodes.update(n.ref for n in obj.nodes)
     assert len(trunk_nodes) > 100
     # The OSM ids are not kept, so compare by position: most trunk-only nodes vanish.
-    kept = {(round(a, 7), round(b, 7)) for a, b in zip(walk.node_lat, walk.node_lng,
-                                                        strict=True)}
+    kept = {
+        (round(a, 7), round(b, 7))
+        for a, b in zip(walk.node_lat, walk.node_lng, strict=True)
+    }
     trunk_pos = set()
     for obj in osmium.FileProcessor(str(SHANGHAI), osmium.osm.NODE):
         if obj.id in trunk_nodes:

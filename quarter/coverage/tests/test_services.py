@@ -1,4 +1,4 @@
-"""Coverage services: network import, stored reach, incremental refresh, planning reads."""
+"""Coverage services: network import, stored reach, incremental refresh, planning."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import pytest
 
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.coverage import selectors, services
-from quarter.coverage.models import CompoundReach, CoverageRun, MerchantReach, StreetNetwork
+from quarter.coverage.models import (
+    CompoundReach,
+    CoverageRun,
+    MerchantReach,
+    StreetNetwork,
+)
 from quarter.coverage.tests.factories import (
     LAT0,
     east,
@@ -35,7 +40,9 @@ def street_community(osm_file):
     community = make_community(lat=LAT0, lng=east(1000))
     services.import_network(path=osm_file, name="测试路网")
     west = make_compound(community, "西苑", lat=north(15), lng=east(0), households=300)
-    far = make_compound(community, "东苑", lat=north(15), lng=east(1900), households=200)
+    far = make_compound(
+        community, "东苑", lat=north(15), lng=east(1900), households=200
+    )
     return community, west, far
 
 
@@ -55,15 +62,18 @@ def test_import_network_stores_the_walking_graph(osm_file):
 def test_import_network_with_shops_creates_candidates_once(osm_file):
     community = make_community()
     operator = make_operator(community)
-    first = services.import_network(path=osm_file, actor=operator, community=community,
-                                    import_shops=True)
-    again = services.import_network(path=osm_file, actor=operator, community=community,
-                                    import_shops=True)
+    first = services.import_network(
+        path=osm_file, actor=operator, community=community, import_shops=True
+    )
+    again = services.import_network(
+        path=osm_file, actor=operator, community=community, import_shops=True
+    )
     assert (first.candidates_created, again.candidates_created) == (2, 0)
     assert again.candidates_skipped == 2
     shops = Merchant.objects.filter(community=community).order_by("osm_ref")
     assert [(m.name, m.main_type.code, m.admission) for m in shops] == [
-        ("绿叶菜店", "wet_market", Admission.APPLIED), ("大药房", "pharmacy", Admission.APPLIED),
+        ("绿叶菜店", "wet_market", Admission.APPLIED),
+        ("大药房", "pharmacy", Admission.APPLIED),
     ]
     assert all(m.events.filter(kind="applied").exists() for m in shops)
 
@@ -72,12 +82,15 @@ def test_import_network_refuses_non_operator_for_shops(osm_file):
     community = make_community()
     stranger = make_operator(make_community())
     with pytest.raises(PermissionDenied):
-        services.import_network(path=osm_file, actor=stranger, community=community,
-                                import_shops=True)
+        services.import_network(
+            path=osm_file, actor=stranger, community=community, import_shops=True
+        )
     assert not StreetNetwork.objects.exists()
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage" * 100, b"<osm version='0.6'></osm>"])
+@pytest.mark.parametrize(
+    "content", [b"", b"garbage" * 100, b"<osm version='0.6'></osm>"]
+)
 def test_import_network_bad_file_writes_nothing(tmp_path, content):
     path = tmp_path / "bad.osm.pbf"
     path.write_bytes(content)
@@ -135,7 +148,9 @@ def test_ensure_coverage_recomputes_only_when_inputs_change(street_community):
 
 def test_merchant_households_per_band_and_profile(street_community):
     community, west, far = street_community
-    shop = make_merchant(community, type_code="wet_market", lat=north(-10), lng=east(400))
+    shop = make_merchant(
+        community, type_code="wet_market", lat=north(-10), lng=east(400)
+    )
     services.ensure_coverage(community=community)
     reach = MerchantReach.objects.get(merchant=shop)
     # West at ~425 m: 5.9 min at 1.2 m/s, 8.9 min at 0.8. East at ~1525 m: 21 min.
@@ -143,12 +158,19 @@ def test_merchant_households_per_band_and_profile(street_community):
     assert reach.households["elderly"] == [0, 300, 300]
 
 
-def test_refresh_for_merchant_updates_only_its_type(street_community, django_capture_on_commit_callbacks):
+def test_refresh_for_merchant_updates_only_its_type(
+    street_community, django_capture_on_commit_callbacks
+):
     community, west, far = street_community
     operator = make_operator(community)
     make_merchant(community, type_code="pharmacy", lat=LAT0, lng=east(50))
-    shop = make_merchant(community, type_code="wet_market", lat=north(5), lng=east(1800),
-                         admission=Admission.APPLIED)
+    shop = make_merchant(
+        community,
+        type_code="wet_market",
+        lat=north(5),
+        lng=east(1800),
+        admission=Admission.APPLIED,
+    )
     services.ensure_coverage(community=community)
     pharmacy_row = _reach(far, "pharmacy")
     assert _reach(far, "wet_market").distance_m is None
@@ -167,7 +189,9 @@ def test_refresh_for_merchant_updates_only_its_type(street_community, django_cap
     assert not MerchantReach.objects.filter(merchant=shop).exists()
 
 
-def test_refresh_for_merchant_falls_back_to_full_when_other_inputs_changed(street_community):
+def test_refresh_for_merchant_falls_back_to_full_when_other_inputs_changed(
+    street_community,
+):
     community, west, far = street_community
     shop = make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(1800))
     services.ensure_coverage(community=community)
@@ -186,7 +210,9 @@ def test_refresh_for_merchant_moved_shop(street_community):
     services.refresh_for_merchant(owner_shop.pk)
     assert _reach(far, "repair").distance_m == pytest.approx(65, abs=2)
     assert _reach(west, "repair").distance_m == pytest.approx(1965, abs=3)
-    assert MerchantReach.objects.get(merchant=owner_shop).lng == pytest.approx(east(1950))
+    assert MerchantReach.objects.get(merchant=owner_shop).lng == pytest.approx(
+        east(1950)
+    )
 
 
 def test_gap_report_counts_and_groupings():
@@ -197,8 +223,9 @@ def test_gap_report_counts_and_groupings():
     for code in ("convenience_store", "breakfast", "wet_market", "repair"):
         make_merchant(community, type_code=code, lat=LAT0, lng=east(50), is_chain=True)
     make_merchant(community, type_code="cafe", lat=LAT0, lng=east(60))
-    make_merchant(community, type_code="cafe", lat=LAT0, lng=east(60),
-                  admission=Admission.APPLIED)
+    make_merchant(
+        community, type_code="cafe", lat=LAT0, lng=east(60), admission=Admission.APPLIED
+    )
     services.ensure_coverage(community=community)
     report = selectors.get_gap_report(actor=operator, community=community)
     assert report.estimated is True
@@ -217,7 +244,9 @@ def test_gap_report_counts_and_groupings():
 def test_gap_report_is_for_operators_only():
     community = make_community()
     with pytest.raises(PermissionDenied):
-        selectors.get_gap_report(actor=make_operator(make_community()), community=community)
+        selectors.get_gap_report(
+            actor=make_operator(make_community()), community=community
+        )
 
 
 def test_elderly_profile_changes_bands(street_community):
@@ -226,7 +255,9 @@ def test_elderly_profile_changes_bands(street_community):
     make_merchant(community, type_code="wet_market", lat=north(-10), lng=east(500))
     services.ensure_coverage(community=community)
     standard = selectors.get_gap_report(actor=operator, community=community)
-    elderly = selectors.get_gap_report(actor=operator, community=community, profile="elderly")
+    elderly = selectors.get_gap_report(
+        actor=operator, community=community, profile="elderly"
+    )
     row_s = next(r for r in standard.compounds if r.name == "西苑")
     row_e = next(r for r in elderly.compounds if r.name == "西苑")
     # 525 m: 7.3 min at 1.2 m/s, 10.9 min at 0.8 m/s.
@@ -241,15 +272,20 @@ def test_suggest_sites_covers_the_gap_on_the_network(street_community):
     operator = make_operator(community)
     make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(0))
     services.ensure_coverage(community=community)
-    picks = selectors.suggest_sites(actor=operator, community=community,
-                                    type_code="wet_market")
+    picks = selectors.suggest_sites(
+        actor=operator, community=community, type_code="wet_market"
+    )
     assert len(picks) == 1
     assert picks[0].households_gained == 200 and picks[0].compounds == ["东苑"]
     # A node on the street, close to the uncovered compound.
     assert east(1200) <= picks[0].lng <= east(2000)
-    what_if = selectors.simulate_shop(actor=operator, community=community,
-                                      type_code="wet_market", lat=picks[0].lat,
-                                      lng=picks[0].lng)
+    what_if = selectors.simulate_shop(
+        actor=operator,
+        community=community,
+        type_code="wet_market",
+        lat=picks[0].lat,
+        lng=picks[0].lng,
+    )
     assert what_if.households_gained == 200
     assert [r.turns_covered for r in what_if.rows] == [False, True]
 
@@ -259,8 +295,9 @@ def test_suggest_sites_without_network_ranks_by_households():
     operator = make_operator(community)
     make_compound(community, "大", lat=LAT0, lng=east(0), households=900)
     make_compound(community, "小", lat=LAT0, lng=east(4000), households=100)
-    picks = selectors.suggest_sites(actor=operator, community=community,
-                                    type_code="wet_market")
+    picks = selectors.suggest_sites(
+        actor=operator, community=community, type_code="wet_market"
+    )
     assert [p.households_gained for p in picks] == [900, 100]
     assert picks[0].compounds == ["大"]
 
@@ -268,11 +305,18 @@ def test_suggest_sites_without_network_ranks_by_households():
 def test_simulate_shop_refuses_bad_location(street_community):
     community, _, _ = street_community
     operator = make_operator(community)
-    for lat, lng, code in ((95.0, 0.0, "location_outside_range"),
-                           (LAT0 + 1, east(0), "location_too_far")):
+    for lat, lng, code in (
+        (95.0, 0.0, "location_outside_range"),
+        (LAT0 + 1, east(0), "location_too_far"),
+    ):
         with pytest.raises(DomainError) as exc:
-            selectors.simulate_shop(actor=operator, community=community,
-                                    type_code="wet_market", lat=lat, lng=lng)
+            selectors.simulate_shop(
+                actor=operator,
+                community=community,
+                type_code="wet_market",
+                lat=lat,
+                lng=lng,
+            )
         assert exc.value.code == code
 
 
@@ -289,8 +333,9 @@ def test_helsinki_end_to_end_with_shops(tmp_path):
     """Import Helsinki with shops, approve them, and every compound reaches a shop."""
     community = make_community(lat=60.17, lng=24.945)
     operator = make_operator(community)
-    result = services.import_network(path=HELSINKI, actor=operator, community=community,
-                                     import_shops=True)
+    result = services.import_network(
+        path=HELSINKI, actor=operator, community=community, import_shops=True
+    )
     assert result.network.node_count > 5000 and result.candidates_created > 500
     Merchant.objects.filter(community=community).update(admission=Admission.APPROVED)
     make_compound(community, "Kamppi", lat=60.1690, lng=24.9390, households=800)

@@ -1,0 +1,141 @@
+"""Planning pages: operators only, dashboard, partials, exports, print."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from django.urls import reverse
+
+from quarter.coverage.tests.factories import (
+    LAT0,
+    east,
+    make_community,
+    make_compound,
+    make_merchant,
+    make_operator,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def planning(client):
+    community = make_community(slug="jinxiu")
+    make_compound(community, "桃花岭小区", lat=LAT0, lng=east(0), households=600)
+    make_compound(community, "江景苑", lat=LAT0, lng=east(2500), households=400)
+    make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(100))
+    make_merchant(
+        community,
+        type_code="convenience_store",
+        lat=LAT0,
+        lng=east(2400),
+        is_chain=True,
+    )
+    operator = make_operator(community)
+    client.force_login(operator)
+    return community, client
+
+
+def test_planning_home_lists_own_communities(planning):
+    community, client = planning
+    make_community(name="别的社区", slug="other")
+    response = client.get(reverse("planning_home"))
+    assert response.status_code == 200
+    assert (
+        "锦绣社区" in response.content.decode()
+        and "别的社区" not in response.content.decode()
+    )
+
+
+def test_dashboard_shows_gaps_and_estimate_label(planning):
+    community, client = planning
+    response = client.get(reverse("planning_dashboard", args=[community.slug]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "估算" in html
+    assert 'data-compound="江景苑" class="has-gap"' in html
+    assert "一店一早" in html
+
+
+def test_dashboard_refuses_other_operators_and_anonymous(planning, client):
+    community, _ = planning
+    other = make_community(slug="donghe")
+    url = reverse("planning_dashboard", args=[other.slug])
+    assert planning[1].get(url).status_code == 403
+    assert (
+        planning[1].get(reverse("planning_dashboard", args=["nowhere"])).status_code
+        == 404
+    )
+    client.logout()
+    assert (
+        client.get(reverse("planning_dashboard", args=[community.slug])).status_code
+        == 302
+    )
+
+
+def test_dashboard_renders_under_one_second_warm(planning):
+    community, client = planning
+    url = reverse("planning_dashboard", args=[community.slug])
+    client.get(url)
+    started = time.perf_counter()
+    assert client.get(url).status_code == 200
+    assert time.perf_counter() - started < 1.0
+
+
+def test_suggest_and_what_if_partials(planning):
+    community, client = planning
+    response = client.get(
+        reverse("planning_suggest", args=[community.slug]), {"type": "wet_market"}
+    )
+    html = response.content.decode()
+    assert (
+        response.status_code == 200 and "江景苑" in html and "新增覆盖 400 户" in html
+    )
+    bad = client.get(
+        reverse("planning_suggest", args=[community.slug]), {"type": "nope"}
+    )
+    assert bad.status_code == 400 and "没有这个业态" in bad.content.decode()
+    response = client.post(
+        reverse("planning_what_if", args=[community.slug]),
+        {"type": "wet_market", "lat": LAT0, "lng": east(2450)},
+    )
+    assert response.status_code == 200 and "变为覆盖" in response.content.decode()
+    bad = client.post(
+        reverse("planning_what_if", args=[community.slug]),
+        {"type": "wet_market", "lat": "x", "lng": ""},
+    )
+    assert bad.status_code == 400 and "请在地图上选择位置" in bad.content.decode()
+
+
+def test_map_data_has_isochrones(planning):
+    community, client = planning
+    data = client.get(reverse("planning_map_data", args=[community.slug])).json()
+    assert len(data["compounds"]) == 2 and len(data["merchants"]) == 2
+    assert len(data["isochrones"]["features"]) == 6
+    assert data["estimated"] is True
+
+
+def test_exports_csv_and_xlsx(planning):
+    community, client = planning
+    csv_response = client.get(reverse("planning_export_csv", args=[community.slug]))
+    text = csv_response.content.decode("utf-8-sig")
+    assert "江景苑" in text and "菜市场" in text and "估算" in text
+    xlsx = client.get(reverse("planning_export_xlsx", args=[community.slug]))
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["概况", "小区缺口", "业态统计"]
+    names = [row[0].value for row in book["小区缺口"].iter_rows(min_row=2)]
+    assert names == ["桃花岭小区", "江景苑"]
+
+
+def test_print_report(planning):
+    community, client = planning
+    response = client.get(reverse("planning_print", args=[community.slug]))
+    html = response.content.decode()
+    assert (
+        response.status_code == 200 and "业态缺口报告" in html and "@page" not in html
+    )
+    assert "print.css" in html
