@@ -10,8 +10,9 @@ from quarter.vouchers.tests.factories import World
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
+def settings_fast(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings
 
 
 @pytest.fixture

@@ -1,0 +1,116 @@
+"""The money invariant under random operations (hypothesis).
+
+For random sequences of claims, redemptions, refunds (full and partial),
+reviews, expiries and settlements: the ledger sums to zero, and for the
+campaign  budget = unallocated + unclaimed + claimed + receivable + settled + expired,
+where each role's balance also equals what the voucher rows say it should.
+"""
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quarter.core import clock
+from quarter.core.errors import DomainError
+from quarter.ledger import selectors as ledger
+from quarter.vouchers import accounts, codes
+from quarter.vouchers.models import Redemption, Round, Voucher
+from quarter.vouchers.services import redemptions, settlement
+from quarter.vouchers.services.claims import claim_packet
+from quarter.vouchers.tests.factories import World
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("claim"), st.integers(0, 5)),
+        st.tuples(st.just("redeem"), st.integers(0, 5), st.integers(500, 12_000)),
+        st.tuples(st.just("refund"), st.integers(0, 30), st.booleans()),
+        st.tuples(st.just("review"), st.integers(0, 30), st.booleans()),
+        st.tuples(st.just("advance"), st.integers(1, 30)),
+        st.tuples(st.just("settle"),),
+        st.tuples(st.just("expire"),),
+    ),
+    min_size=5, max_size=40,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ops=OPS)
+def test_random_operations_keep_ledger_exact(ops, db_engine, settings_fast):
+    from django.db import transaction
+
+    with transaction.atomic():
+        _run(ops)
+        transaction.set_rollback(True)
+
+
+def _run(ops):
+    clock.freeze(None)
+    world = World()
+    campaign = world.campaign(budget_fen=200_000)
+    round_ = world.round(campaign, packets=4, preset="hz2022", release_in=dt.timedelta(hours=1),
+                         valid_until=clock.now() + dt.timedelta(days=3))
+    world.pledge(campaign)
+    staff_resident = world.resident()
+    from quarter.places.models import MerchantStaff
+
+    MerchantStaff.objects.create(merchant=world.shop, user=staff_resident.user)
+    residents = [world.resident() for _ in range(5)] + [staff_resident]
+    now = round_.release_at + dt.timedelta(seconds=1)
+    clock.freeze(now)
+    for i, op in enumerate(ops):
+        kind = op[0]
+        try:
+            if kind == "claim":
+                claim_packet(actor=residents[op[1]].user, round_=Round.objects.get(pk=round_.pk))
+            elif kind == "redeem":
+                r = residents[op[1]]
+                redemptions.redeem_voucher(
+                    actor=world.cashier, merchant=world.shop, bill_fen=op[2], key=f"k{i}",
+                    code=codes.wallet_code(r.pk, at=clock.now().timestamp()))
+            elif kind == "refund":
+                rows = list(Redemption.objects.order_by("pk"))
+                if rows:
+                    r = rows[op[1] % len(rows)]
+                    amount = r.bill_fen - r.refunded_fen if op[2] else max(1, r.bill_fen // 3)
+                    redemptions.refund_redemption(actor=world.cashier, redemption=r,
+                                                  amount_fen=amount)
+            elif kind == "review":
+                rows = list(Redemption.objects.filter(status="held").order_by("pk"))
+                if rows:
+                    redemptions.review_redemption(
+                        actor=world.operator_user, redemption=rows[op[1] % len(rows)],
+                        release=op[2], reason="抽查")
+            elif kind == "advance":
+                now = now + dt.timedelta(hours=op[1] * 4)
+                clock.freeze(now)
+            elif kind == "settle":
+                settlement.settle_day(business_date=clock.local_now().date()
+                                      - dt.timedelta(days=1))
+            elif kind == "expire":
+                redemptions.expire_vouchers()
+        except DomainError:
+            pass  # a refused operation must leave the books as they were
+        _check(campaign, round_, world)
+
+
+def _check(campaign, round_, world):
+    assert ledger.get_total() == 0
+    roles = ledger.get_bucket_balances(bucket=f"campaign:{campaign.pk}")
+    assert sum(roles.values()) == campaign.budget_fen
+    assert set(roles) <= set(accounts.ROLES)
+    vouchers = Voucher.objects.filter(round=round_)
+    claimed_unused = sum(v.face_fen for v in vouchers if v.status == "unused")
+    assert roles.get("claimed", 0) == claimed_unused
+    live = Redemption.objects.filter(status__in=["accepted", "held"])
+    assert roles.get("receivable", 0) == sum(r.face_fen for r in live)
+    paid = Redemption.objects.filter(status="settled")
+    assert roles.get("settled", 0) == sum(r.face_fen for r in paid)
+    gone = sum(v.face_fen for v in vouchers if v.status == "expired") + sum(
+        r.face_fen for r in Redemption.objects.filter(status="rejected"))
+    assert roles.get("expired", 0) == gone
+    claims = round_.claims.count()
+    assert roles.get("unclaimed", 0) == (round_.packets_total - claims) * round_.packet_face_fen
+    assert roles.get("unallocated", 0) == campaign.budget_fen - round_.committed_fen
