@@ -27,7 +27,7 @@ _seq = itertools.count(1)
 
 
 def id_number(n: int, born: str = "19800101") -> str:
-    first17 = f"330106{born}{n % 1000:03d}"
+    first17 = f"33{(n // 1000) % 10000:04d}{born}{n % 1000:03d}"
     return first17 + id_check_char(first17)
 
 
