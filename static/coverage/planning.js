@@ -33,7 +33,9 @@
   function initMap(root) {
     var el = document.getElementById("planning-map");
     if (!el || typeof L === "undefined") return;
-    var map = L.map(el, { zoomSnap: 0.5 });
+    var center = (root.dataset.center || "0,0").split(",").map(Number);
+    // Vector layers need a view before they are added: start at the community centre.
+    var map = L.map(el, { zoomSnap: 0.5 }).setView(center, 15);
     var tiles = readJson("planning-tiles");
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: readJson("planning-tiles-attribution") || "" })
@@ -77,7 +79,6 @@
           bounds.extend([c.lat, c.lng]);
         });
         if (bounds.isValid()) map.fitBounds(bounds.pad(0.05));
-        else map.setView(data.center, 16);
         el.dataset.ready = "1";
       });
 
