@@ -21,6 +21,10 @@ ROLE_PERMISSIONS = {
 def grant_role_permissions(sender, **kwargs):
     from django.contrib.auth.models import Group, Permission
 
+    from quarter.people.models import Role
+
+    for role_name in Role.values:
+        Group.objects.get_or_create(name=role_name)
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=role)
         for name in names:

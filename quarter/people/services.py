@@ -109,7 +109,10 @@ def join_household(*, actor: User, compound: Compound, address: str) -> Househol
 
 
 def _resident_of(actor: User) -> Resident:
-    resident = getattr(actor, "resident", None) if actor.is_authenticated else None
+    # Read afresh: `actor.resident` may be a cached copy from before this request.
+    resident = (
+        Resident.objects.filter(user=actor).first() if actor.is_authenticated else None
+    )
     if resident is None:
         raise DomainError(Code.NOT_A_RESIDENT, "只有居民账号可以办理", status_code=403)
     return resident

@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def ensure_catalogue(sender, **kwargs):
+    """Reload the business types after a flush (transactional tests empty every table)."""
+    from quarter.places.catalogue import load_catalogue
+    from quarter.places.models import BusinessType
+
+    if not BusinessType.objects.exists():
+        load_catalogue(BusinessType)
 
 
 class PlacesConfig(AppConfig):
     name = "quarter.places"
     verbose_name = _("商户与地图")
+
+    def ready(self):
+        post_migrate.connect(ensure_catalogue, sender=self)

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.expressions import RawSQL
 
 from quarter.core import clock
@@ -189,9 +189,11 @@ def _page(qs, *, origin, max_distance_m, limit, offset) -> SearchResult:
         # The bbox holds corners beyond the radius: trim them with a d2 bound.
         bound = (max_distance_m / METERS_PER_DEG_LAT) ** 2
         qs = qs.filter(d2__lte=bound)
-    total = qs.count()
+    # One pass: the window count rides along with the page instead of a second query.
+    page = list(qs.annotate(total_count=Window(Count("id")))[offset : offset + limit])
+    total = page[0].total_count if page else (qs.count() if offset else 0)
     hits = []
-    for merchant in qs[offset : offset + limit]:
+    for merchant in page:
         distance = None
         if origin is not None:
             distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)

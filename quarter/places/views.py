@@ -152,7 +152,9 @@ def apply(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("申请已提交,社区审核后将在地图上显示。"))
             return redirect("console_merchant", merchant_id=merchant.id)
-    return render(request, "places/apply.html", {"form": form},
+    centers = {c.id: (c.center_lat, c.center_lng) for c in selectors.list_communities()}
+    return render(request, "places/apply.html",
+                  {"form": form, "community_centers": centers},
                   status=400 if form.errors else 200)
 
 

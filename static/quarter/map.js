@@ -10,7 +10,8 @@
   }
 
   function createMap(elementId, center, zoom) {
-    var map = L.map(elementId, { preferCanvas: true }).setView(center, zoom || 16);
+    // maxZoom is needed by marker clustering when no tile layer sets it.
+    var map = L.map(elementId, { maxZoom: 19 }).setView(center, zoom || 16);
     var tiles = readJson("quarter-tiles");
     if (tiles) {
       L.tileLayer(tiles, { maxZoom: 19, attribution: readJson("quarter-tiles-attribution") || "" })

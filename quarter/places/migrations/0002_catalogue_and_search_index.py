@@ -4,12 +4,7 @@ SQLite: an FTS5 table over MerchantSearchDocument, kept in sync by triggers.
 PostgreSQL: a GIN index on to_tsvector('simple', tokens).
 """
 
-import json
-from pathlib import Path
-
 from django.db import migrations
-
-CATALOGUE = Path(__file__).resolve().parent.parent / "data" / "business_types.json"
 
 SQLITE_UP = [
     "CREATE VIRTUAL TABLE places_merchant_fts USING fts5("
@@ -38,17 +33,9 @@ PG_DOWN = ["DROP INDEX IF EXISTS places_msd_tokens_gin"]
 
 
 def load_catalogue(apps, schema_editor):
-    BusinessType = apps.get_model("places", "BusinessType")
-    data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    for order, item in enumerate(data["types"]):
-        BusinessType.objects.update_or_create(
-            code=item["code"],
-            defaults={
-                "name_zh": item["zh"], "name_en": item["en"], "tier": item["tier"],
-                "groupings": item["groupings"], "osm_tags": item["osm"],
-                "keywords": item["keywords"], "sort_order": order,
-            },
-        )
+    from quarter.places.catalogue import load_catalogue as load
+
+    load(apps.get_model("places", "BusinessType"))
 
 
 def create_search_index(apps, schema_editor):

@@ -67,12 +67,18 @@ def make_user(username=None, *, password="a-strong-pass-2026", **extra) -> User:
 
 
 def make_operator(community, username=None) -> User:
+    from quarter.people.services import add_role
+
     user = make_user(username, is_staff=True)
+    add_role(user, "operator")
     Operator.objects.create(user=user, community=community)
     return user
 
 
 def make_owner(merchant, username=None) -> User:
+    from quarter.people.services import add_role
+
     user = make_user(username)
+    add_role(user, "merchant")
     MerchantStaff.objects.create(merchant=merchant, user=user)
     return user
