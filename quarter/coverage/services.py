@@ -410,3 +410,13 @@ def _candidate(poi, business_type: BusinessType, community: Community) -> Mercha
         status_since=clock.local_now().date(),
         osm_ref=poi.ref,
     )
+
+
+def refresh_communities_on(*, network: StreetNetwork) -> list[str]:
+    """Recompute every community whose centre the network covers; return their names."""
+    names = []
+    for community in Community.objects.order_by("id"):
+        if network.covers(community.center_lat, community.center_lng):
+            refresh_community(community=community)
+            names.append(community.name)
+    return names

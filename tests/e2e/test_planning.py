@@ -23,7 +23,9 @@ from quarter.coverage.tests.factories import (
 from quarter.places.models import BusinessType
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-CATALOGUE = Path(__file__).resolve().parents[2] / "quarter/places/data/business_types.json"
+CATALOGUE = (
+    Path(__file__).resolve().parents[2] / "quarter/places/data/business_types.json"
+)
 
 
 def _ensure_catalogue() -> None:
@@ -33,8 +35,13 @@ def _ensure_catalogue() -> None:
     data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
     for order, item in enumerate(data["types"]):
         BusinessType.objects.create(
-            code=item["code"], name_zh=item["zh"], name_en=item["en"], tier=item["tier"],
-            groupings=item["groupings"], osm_tags=item["osm"], keywords=item["keywords"],
+            code=item["code"],
+            name_zh=item["zh"],
+            name_en=item["en"],
+            tier=item["tier"],
+            groupings=item["groupings"],
+            osm_tags=item["osm"],
+            keywords=item["keywords"],
             sort_order=order,
         )
 
@@ -44,28 +51,50 @@ def _jinxiu():
     _ensure_catalogue()
     community = make_community("锦绣社区", slug="jinxiu", lat=LAT0, lng=east(600))
     for i, (name, households) in enumerate(
-        [("葛洲坝一区", 820), ("葛洲坝二区", 760), ("桃花岭小区", 540), ("西坝老街", 430)]
+        [
+            ("葛洲坝一区", 820),
+            ("葛洲坝二区", 760),
+            ("桃花岭小区", 540),
+            ("西坝老街", 430),
+        ]
     ):
-        make_compound(community, name, lat=north(80 * i), lng=east(60 * i),
-                      households=households)
+        make_compound(
+            community, name, lat=north(80 * i), lng=east(60 * i), households=households
+        )
     make_compound(community, "江景苑", lat=north(40), lng=east(1600), households=460)
-    make_merchant(community, name="西坝农贸市场", type_code="wet_market", lat=north(60),
-                  lng=east(120))
-    make_merchant(community, name="葛洲坝便利店", type_code="convenience_store",
-                  lat=north(50), lng=east(900), is_chain=True)
-    make_merchant(community, name="老街早餐", type_code="breakfast", lat=north(20),
-                  lng=east(300))
+    make_merchant(
+        community,
+        name="西坝农贸市场",
+        type_code="wet_market",
+        lat=north(60),
+        lng=east(120),
+    )
+    make_merchant(
+        community,
+        name="葛洲坝便利店",
+        type_code="convenience_store",
+        lat=north(50),
+        lng=east(900),
+        is_chain=True,
+    )
+    make_merchant(
+        community, name="老街早餐", type_code="breakfast", lat=north(20), lng=east(300)
+    )
     return community, make_operator(community, username="jinxiu_op")
 
 
 def _log_in(page, live_server, user) -> None:
     client = Client()
     client.force_login(user)
-    page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
 
 
 def test_operator_closes_wet_market_gap(page, live_server):
@@ -80,8 +109,9 @@ def test_operator_closes_wet_market_gap(page, live_server):
     expect(page.locator("#planning-map")).to_have_attribute("data-ready", "1")
     row = page.locator('#gap-table tr[data-compound="江景苑"]')
     expect(row.locator("td.missing")).to_contain_text("菜市场")
-    expect(page.locator('#gap-table tr[data-compound="葛洲坝一区"] td.missing')) \
-        .not_to_contain_text("菜市场")
+    expect(
+        page.locator('#gap-table tr[data-compound="葛洲坝一区"] td.missing')
+    ).not_to_contain_text("菜市场")
     expect(page.get_by_text("估算").first).to_be_visible()
     expect(page.locator(".leaflet-interactive").first).to_be_attached()
     shot(page, "planning-dashboard")
@@ -105,7 +135,9 @@ def test_operator_closes_wet_market_gap(page, live_server):
 
 def test_planning_refuses_operator_of_another_community(page, live_server):
     community, _ = _jinxiu()
-    stranger = make_operator(make_community("东河社区", slug="donghe"), username="dh_op")
+    stranger = make_operator(
+        make_community("东河社区", slug="donghe"), username="dh_op"
+    )
     _log_in(page, live_server, stranger)
     response = page.goto(f"{live_server.url}/planning/{community.slug}/")
     assert response.status == 403

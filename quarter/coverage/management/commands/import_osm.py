@@ -1,0 +1,83 @@
+"""`quarter import-osm FILE`: import a walking network (and shops) from OpenStreetMap."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from quarter.core.errors import DomainError
+from quarter.coverage import services
+from quarter.coverage.osm import parse_bbox
+from quarter.places.models import Community
+
+
+class Command(BaseCommand):
+    help = (
+        "导入OpenStreetMap步行路网(.osm.pbf 或 .osm),可同时把商店导入为待审核商户。"
+        " Import the walking network of an OSM extract; optionally its shops."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help=".osm.pbf or .osm file")
+        parser.add_argument(
+            "--bbox",
+            help="min_lng,min_lat,max_lng,max_lat (WGS-84) to keep only part of the file",
+        )
+        parser.add_argument("--name", default="", help="name of the network")
+        parser.add_argument(
+            "--shops",
+            action="store_true",
+            help="also import shop=*/amenity=* as candidate merchants (needs --community)",
+        )
+        parser.add_argument("--community", help="slug of the community for --shops")
+        parser.add_argument(
+            "--no-progress", action="store_true", help="no progress bar"
+        )
+
+    def handle(self, *args, **options):
+        bbox = None
+        if options["bbox"]:
+            try:
+                bbox = parse_bbox(options["bbox"])
+            except ValueError as exc:
+                raise CommandError(f"--bbox: {exc}") from None
+        community = None
+        if options["community"]:
+            community = Community.objects.filter(slug=options["community"]).first()
+            if community is None:
+                raise CommandError(f"没有这个社区:{options['community']}")
+        progress_bar = None
+        if not options["no_progress"]:
+            from tqdm import tqdm
+
+            progress_bar = tqdm(
+                desc="读取OSM", unit=" 对象", unit_scale=True, file=self.stderr._out
+            )
+        try:
+            result = services.import_network(
+                path=options["path"],
+                name=options["name"],
+                bbox=bbox,
+                community=community,
+                import_shops=options["shops"],
+                progress=progress_bar.update if progress_bar is not None else None,
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
+        finally:
+            if progress_bar is not None:
+                progress_bar.close()
+        network = result.network
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导入路网“{network.name}”:{network.node_count} 个节点,"
+                f"{network.edge_count} 条路段,共 {network.length_km:.1f} 公里"
+            )
+        )
+        if options["shops"]:
+            self.stdout.write(
+                f"商店:读取 {result.pois_seen} 个,新增待审核商户 "
+                f"{result.candidates_created} 个,已存在跳过 {result.candidates_skipped} 个"
+            )
+        refreshed = services.refresh_communities_on(network=network)
+        for name in refreshed:
+            self.stdout.write(f"已按新路网重新计算:{name}")
