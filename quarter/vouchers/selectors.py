@@ -1,0 +1,193 @@
+"""Reads of the vouchers app: rounds, wallets, tills, review queues, dashboards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import Count, Min, Q, Sum
+from django.shortcuts import get_object_or_404
+
+from quarter.core import clock
+from quarter.core.errors import NotFound
+from quarter.ledger import selectors as ledger
+from quarter.places.models import Merchant
+from quarter.vouchers import presets
+from quarter.vouchers.models import (
+    Campaign,
+    Claim,
+    Redemption,
+    Round,
+    Settlement,
+    Voucher,
+    VoucherEvent,
+)
+
+
+def get_round(*, round_id: int) -> Round:
+    round_ = Round.objects.select_related("campaign__issuer__district").filter(pk=round_id).first()
+    if round_ is None:
+        raise NotFound("round_not_found", "没有这个轮次")
+    return round_
+
+
+def list_public_rounds(*, now: dt.datetime | None = None):
+    """Rounds a resident may look at: upcoming and recent, soonest first."""
+    now = now or clock.now()
+    return (Round.objects.filter(claim_closes_at__gte=now - dt.timedelta(days=3))
+            .exclude(status=Round.Status.STOPPED)
+            .select_related("campaign").prefetch_related("coupons").order_by("release_at"))
+
+
+def describe_round(round_: Round) -> str:
+    return presets.describe([(c.face_fen, c.threshold_fen, c.count)
+                             for c in round_.coupons.all()])
+
+
+def list_wallet(*, resident) -> list[Voucher]:
+    return list(Voucher.objects.filter(resident=resident)
+                .select_related("round__campaign", "business_type")
+                .order_by("status", "valid_until", "-face_fen"))
+
+
+def list_merchants_for_staff(*, user):
+    return Merchant.objects.filter(staff__user=user).order_by("pk")
+
+
+def list_recent_redemptions(*, merchant: Merchant, limit: int = 20):
+    return (Redemption.objects.filter(merchant=merchant)
+            .select_related("voucher").order_by("-created_at")[:limit])
+
+
+def list_held_redemptions(*, actor):
+    qs = Redemption.objects.filter(status=Redemption.Status.HELD)
+    if not actor.is_superuser:
+        qs = qs.filter(merchant__community__operators__user=actor)
+    return qs.select_related("merchant", "resident", "voucher").order_by("created_at")
+
+
+def list_settlements(*, merchant: Merchant | None = None, merchant_ids=None):
+    qs = Settlement.objects.select_related("merchant")
+    if merchant is not None:
+        qs = qs.filter(merchant=merchant)
+    if merchant_ids is not None:
+        qs = qs.filter(merchant_id__in=list(merchant_ids))
+    return qs.order_by("-business_date", "merchant_id")
+
+
+def get_settlement(*, settlement_id: int) -> Settlement:
+    return get_object_or_404(Settlement.objects.select_related("merchant"), pk=settlement_id)
+
+
+def list_campaigns(*, issuer_user):
+    return (Campaign.objects.filter(issuer__user=issuer_user)
+            .prefetch_related("rounds__coupons").order_by("-created_at"))
+
+
+def list_round_events(*, round_: Round):
+    return VoucherEvent.objects.filter(round=round_).select_related("actor").order_by("-created_at")
+
+
+def campaign_balances(*, campaign: Campaign) -> dict[str, int]:
+    """Where the campaign's money is now, by ledger role (sums to the budget)."""
+    return ledger.get_bucket_balances(bucket=campaign.bucket)
+
+
+# --- dashboard -----------------------------------------------------------------
+
+
+def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
+    """Sell-out, claim curve (per second after release), redemptions, subsidy, leverage."""
+    now = now or clock.now()
+    claims = Claim.objects.filter(round=round_)
+    total_claims = claims.count()
+    first_last = claims.aggregate(first=Min("claimed_at"))
+    sellout_s = None
+    if round_.sold_out_at:
+        sellout_s = round((round_.sold_out_at - round_.release_at).total_seconds(), 1)
+    curve = _claim_curve(round_)
+    vouchers = Voucher.objects.filter(round=round_)
+    voucher_total = vouchers.count()
+    red = Redemption.objects.filter(voucher__round=round_).exclude(
+        status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED])
+    agg = red.aggregate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"), n=Count("id"))
+    subsidy, driven = int(agg["subsidy"] or 0), int(agg["driven"] or 0)
+    return {
+        "round": round_, "packets": round_.packets_total, "claims": total_claims,
+        "first_claim": first_last["first"], "sellout_seconds": sellout_s, "curve": curve,
+        "vouchers": voucher_total, "redeemed": agg["n"] or 0,
+        "redemption_rate": (agg["n"] or 0) / voucher_total if voucher_total else 0.0,
+        "subsidy_fen": subsidy, "driven_fen": driven,
+        "leverage": driven / subsidy if subsidy else None,
+    }
+
+
+def _claim_curve(round_: Round, buckets: int = 30) -> list[list[float]]:
+    """Return [[seconds after release, cumulative claims], ...] in up to `buckets` steps."""
+    times = list(Claim.objects.filter(round=round_).order_by("claimed_at")
+                 .values_list("claimed_at", flat=True))
+    if not times:
+        return []
+    span = max((times[-1] - round_.release_at).total_seconds(), 1.0)
+    step = span / buckets
+    curve, i = [], 0
+    for b in range(1, buckets + 1):
+        edge = b * step
+        while i < len(times) and (times[i] - round_.release_at).total_seconds() <= edge:
+            i += 1
+        curve.append([round(edge, 1), i])
+    return curve
+
+
+def leverage_breakdown(*, campaigns) -> dict[str, list[dict]]:
+    """Subsidy, consumption driven and leverage by round, business type and district."""
+    red = (Redemption.objects.filter(voucher__round__campaign__in=list(campaigns))
+           .exclude(status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED]))
+    out: dict[str, list[dict]] = {}
+    for name, field in (("round", "voucher__round__name"),
+                        ("type", "merchant__main_type__name_zh"),
+                        ("district", "merchant__community__street_office__district__name")):
+        rows = red.values(field).annotate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"),
+                                          n=Count("id")).order_by(field)
+        out[name] = [{"label": r[field] or "—", "subsidy_fen": int(r["subsidy"] or 0),
+                      "driven_fen": int(r["driven"] or 0), "count": r["n"],
+                      "leverage": round(r["driven"] / r["subsidy"], 2) if r["subsidy"] else None}
+                     for r in rows]
+    return out
+
+
+def live_counters(*, round_: Round) -> dict:
+    from quarter.vouchers.engines import get_engine
+
+    try:
+        remaining = get_engine().remaining(round_)
+    except Exception:  # noqa: BLE001 - the dashboard shows the database count instead
+        remaining = None
+    claimed = Claim.objects.filter(round=round_).count()
+    return {"round_id": round_.pk, "claimed": claimed, "remaining": remaining,
+            "packets": round_.packets_total,
+            "sold_out_at": round_.sold_out_at.isoformat() if round_.sold_out_at else None}
+
+
+def flags_summary(*, campaigns) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for flags in (Redemption.objects.filter(voucher__round__campaign__in=list(campaigns))
+                  .exclude(flags=[]).values_list("flags", flat=True)):
+        for f in flags:
+            counts[f["code"]] += 1
+    return dict(counts)
+
+
+def merchants_accepting(*, voucher: Voucher):
+    """Shops where a voucher can be used (pledged, type, area) for the wallet map."""
+    campaign = voucher.round.campaign
+    qs = Merchant.objects.filter(voucher_pledges__campaign=campaign, admission="approved")
+    types = list(campaign.business_types.values_list("pk", flat=True))
+    if voucher.business_type_id:
+        qs = qs.filter(main_type_id=voucher.business_type_id)
+    elif types:
+        qs = qs.filter(main_type_id__in=types)
+    areas = list(campaign.communities.values_list("pk", flat=True))
+    if areas:
+        qs = qs.filter(community_id__in=areas)
+    return qs.filter(Q(community__street_office__district_id=campaign.issuer.district_id))

@@ -1,0 +1,50 @@
+// Issuer dashboard charts (Chart.js) and live counters during a rush.
+(function () {
+  var data = JSON.parse(document.getElementById("chart-data").textContent);
+  var red = "#c8102e", blue = "#1f77b4", orange = "#e07b00", green = "#2a9d55";
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  function bar(id, label, values, color) {
+    new Chart(document.getElementById(id), {
+      type: "bar", data: {labels: data.rounds, datasets: [{label: label, data: values, backgroundColor: color}]},
+      options: {plugins: {legend: {display: false}}}
+    });
+  }
+  bar("sellout", "抢完用时(秒)", data.sellout, red);
+  bar("rate", "核销率(%)", data.redemption_rate, green);
+  new Chart(document.getElementById("money"), {
+    type: "bar",
+    data: {labels: data.rounds, datasets: [
+      {label: "补贴", data: data.subsidy, backgroundColor: red},
+      {label: "带动消费", data: data.driven, backgroundColor: blue}]}
+  });
+  var palette = [red, blue, orange, green, "#6f42c1", "#20c997"];
+  new Chart(document.getElementById("curve"), {
+    type: "line",
+    data: {datasets: data.curves.map(function (c, i) {
+      return {label: c.label, data: c.points.map(function (p) { return {x: p[0], y: p[1]}; }),
+              borderColor: palette[i % palette.length], fill: false, tension: 0.2};
+    })},
+    options: {scales: {x: {type: "linear", title: {display: true, text: "开抢后秒数"}},
+                       y: {title: {display: true, text: "累计领取份数"}}}}
+  });
+  var groups = [["round", "轮次"], ["type", "业态"], ["district", "区县"]];
+  var labels = [], values = [], colors = [];
+  groups.forEach(function (g, i) {
+    (data.breakdown[g[0]] || []).forEach(function (row) {
+      labels.push(g[1] + ":" + row.label); values.push(row.leverage || 0); colors.push(palette[i]);
+    });
+  });
+  new Chart(document.getElementById("lev"), {
+    type: "bar", data: {labels: labels, datasets: [{label: "拉动比", data: values, backgroundColor: colors}]},
+    options: {indexAxis: "y", plugins: {legend: {display: false}}}
+  });
+  document.querySelectorAll(".live").forEach(function (box) {
+    function poll() {
+      fetch(box.dataset.url).then(function (r) { return r.json(); }).then(function (d) {
+        box.querySelector(".claimed").textContent = d.claimed;
+        box.querySelector(".remaining").textContent = d.remaining === null ? "—" : d.remaining;
+      }).finally(function () { setTimeout(poll, 1000); });
+    }
+    poll();
+  });
+})();

@@ -1,0 +1,60 @@
+// Countdown and one-tap claim. The countdown runs on the server's clock (offset
+// taken when the page was rendered); the server refuses claims before release anyway.
+(function () {
+  var box = document.getElementById("rush");
+  if (!box) return;
+  var button = document.getElementById("claim");
+  var left = document.getElementById("left");
+  var result = document.getElementById("result");
+  var release = Number(box.dataset.releaseMs);
+  var offset = Number(box.dataset.nowMs) - Date.now();
+  function csrf() {
+    var m = document.cookie.match(/csrftoken=([^;]+)/);
+    return m ? m[1] : "";
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var ms = release - (Date.now() + offset);
+    if (ms <= 0) {
+      if (button && button.disabled && !button.dataset.done) {
+        button.disabled = false;
+        button.textContent = "立即领取";
+        document.getElementById("countdown").textContent = "抢券中";
+      }
+      return;
+    }
+    var s = Math.ceil(ms / 1000);
+    if (left) left.textContent = pad(Math.floor(s / 3600)) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+    setTimeout(tick, Math.min(250, ms));
+  }
+  tick();
+  if (!button) return;
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    button.textContent = "领取中…";
+    fetch(box.dataset.claimUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: {"X-CSRFToken": csrf(), "X-Device-Id": localStorage.qdev || (localStorage.qdev = Math.random().toString(36).slice(2))}
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      button.dataset.done = "1";
+      if (data.ok) {
+        result.className = "result ok";
+        result.innerHTML = "领取成功 ✓ 已放入卡包 <a href=\"" + data.wallet_url + "\">去使用</a>";
+        button.textContent = "已领取";
+      } else if (data.code === "packet_sold_out") {
+        result.className = "result soldout";
+        result.innerHTML = "抢完了" + (data.sold_out_at ? "<br><span class=meta>" + data.sold_out_at + " 已全部领完</span>" : "");
+        button.textContent = "抢完了";
+      } else {
+        result.className = "result";
+        result.textContent = data.message || "领取失败,请稍后再试";
+        button.disabled = false;
+        button.textContent = "再试一次";
+      }
+    }).catch(function () {
+      result.textContent = "网络不稳定,请再点一次(不会重复领取)";
+      button.disabled = false;
+      button.textContent = "再试一次";
+    });
+  });
+})();
