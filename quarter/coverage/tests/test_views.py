@@ -139,3 +139,19 @@ def test_print_report(planning):
         response.status_code == 200 and "业态缺口报告" in html and "@page" not in html
     )
     assert "print.css" in html
+
+
+def test_admin_lists_runs_and_recomputes(planning, admin_client):
+    community, client = planning
+    client.get(reverse("planning_dashboard", args=[community.slug]))
+    from quarter.coverage.models import CoverageRun
+
+    run = CoverageRun.objects.get(community=community)
+    assert admin_client.get("/admin/coverage/coveragerun/").status_code == 200
+    assert admin_client.get("/admin/coverage/streetnetwork/").status_code == 200
+    response = admin_client.post(
+        "/admin/coverage/coveragerun/",
+        {"action": "recompute", "_selected_action": [run.pk]},
+    )
+    assert response.status_code == 302
+    assert CoverageRun.objects.get(pk=run.pk).computed_at > run.computed_at

@@ -1,4 +1,4 @@
-"""`quarter import-osm FILE`: import a walking network (and shops) from OpenStreetMap."""
+"""`quarter import-osm FILE`: import a walking network (and shops) from OSM."""
 
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ class Command(BaseCommand):
         parser.add_argument("path", help=".osm.pbf or .osm file")
         parser.add_argument(
             "--bbox",
-            help="min_lng,min_lat,max_lng,max_lat (WGS-84) to keep only part of the file",
+            help="min_lng,min_lat,max_lng,max_lat (WGS-84): keep only this part",
         )
         parser.add_argument("--name", default="", help="name of the network")
         parser.add_argument(
             "--shops",
             action="store_true",
-            help="also import shop=*/amenity=* as candidate merchants (needs --community)",
+            help="also import shop=*/amenity=* as candidates (needs --community)",
         )
         parser.add_argument("--community", help="slug of the community for --shops")
         parser.add_argument(
@@ -76,7 +76,8 @@ class Command(BaseCommand):
         if options["shops"]:
             self.stdout.write(
                 f"商店:读取 {result.pois_seen} 个,新增待审核商户 "
-                f"{result.candidates_created} 个,已存在跳过 {result.candidates_skipped} 个"
+                f"{result.candidates_created} 个,"
+                f"已存在跳过 {result.candidates_skipped} 个"
             )
         refreshed = services.refresh_communities_on(network=network)
         for name in refreshed:
