@@ -110,6 +110,7 @@ def wallet(request):
     return render(request, "vouchers/wallet.html", {
         "vouchers": vouchers, "shops": shops, "pins_json": json.dumps(pins, ensure_ascii=False),
         "has_unused": any(v.status == "unused" for v in vouchers),
+        "has_shops": bool(pins),
     })
 
 
@@ -119,7 +120,7 @@ def wallet_code(request):
     resident = claims.resident_of(request.user)
     at = clock.now().timestamp()
     code = codes.wallet_code(resident.pk, at=at)
-    svg = segno.make(code, error="m").svg_inline(scale=6, dark="#1f2328")
+    svg = segno.make(code, error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
     return render(request, "vouchers/_wallet_code.html", {
         "code": code, "svg": svg, "seconds": codes.wallet_code_seconds_left(at=at)})
 
@@ -325,6 +326,7 @@ def campaign_detail(request, campaign_id: int):
     except DomainError as exc:
         return HttpResponseForbidden(exc.message)
     form = RoundForm(request.POST or None, initial=_round_initial())
+    form.fields.pop("reason")  # only a change needs a reason
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:

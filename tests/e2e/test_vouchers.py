@@ -1,0 +1,200 @@
+"""Browser journeys of consumption vouchers: issue, claim at release, redeem, review, settle."""
+
+import datetime as dt
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import shot
+from quarter.core import clock
+from quarter.ledger import selectors as ledger
+from quarter.places.models import MerchantStaff
+from quarter.vouchers.engines import use_engine
+from quarter.vouchers.engines.db_engine import DatabaseEngine
+from quarter.vouchers.models import Campaign, Claim, Redemption, Round, Settlement
+from quarter.vouchers.services import redemptions, settlement
+from quarter.vouchers.services.claims import claim_packet
+from quarter.vouchers.tests.factories import World
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+PASSWORD = "Quarter-2026!"
+
+
+@pytest.fixture(autouse=True)
+def _db_engine():
+    use_engine(DatabaseEngine())
+    yield
+    use_engine(None)
+    assert ledger.get_total() == 0
+
+
+def login(page, live_server, user):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def _local(when: dt.datetime) -> str:
+    return when.astimezone(clock.SHANGHAI).strftime("%Y-%m-%dT%H:%M")
+
+
+def _round_now(world, campaign, *, release_in_s: float, packets: int = 10):
+    return world.round(campaign, packets=packets, preset="hz2022",
+                       release_in=dt.timedelta(seconds=release_in_s))
+
+
+def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
+    world = World()
+    login(page, live_server, world.issuer_user)
+    page.goto(f"{live_server.url}/vouchers/issuer/")
+    page.fill("#id_name", "东河社区惠民消费券")
+    page.fill("#id_budget", "100000")
+    shot(page, "vouchers-issuer-new-campaign")
+    page.click("#campaign-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("东河社区惠民消费券")
+    release = clock.now() + dt.timedelta(hours=2)
+    page.fill("#id_name", "第一轮")
+    page.select_option("#id_preset", "hz2022")
+    page.fill("#id_packets_total", "2000")
+    page.fill("#id_release_at", _local(release))
+    page.fill("#id_claim_closes_at", _local(release + dt.timedelta(days=1)))
+    page.fill("#id_valid_from", _local(release))
+    page.fill("#id_valid_until", _local(release + dt.timedelta(days=7)))
+    page.click("#round-form button[type=submit]")
+    expect(page.locator(".list")).to_contain_text("2×满20减5 + 2×满40减10 + 满80减20")
+    expect(page.locator(".stats")).to_contain_text("¥100,000.00")
+    shot(page, "vouchers-issuer-campaign-with-round")
+    campaign = Campaign.objects.get(name="东河社区惠民消费券")
+    round_ = Round.objects.get(campaign=campaign)
+    assert round_.packets_total == 2000 and round_.packet_face_fen == 5000
+
+
+def test_resident_claims_at_release_time(page, live_server):
+    world = World()
+    campaign = world.campaign()
+    resident = world.resident()
+    round_ = _round_now(world, campaign, release_in_s=6)
+    login(page, live_server, resident.user)
+    page.goto(f"{live_server.url}/vouchers/rounds/{round_.pk}/")
+    expect(page.locator("#claim")).to_be_disabled()
+    expect(page.locator("#countdown")).to_contain_text("距开抢")
+    shot(page, "vouchers-countdown")
+    expect(page.locator("#claim")).to_be_enabled(timeout=15_000)
+    page.click("#claim")
+    expect(page.locator("#result")).to_contain_text("领取成功")
+    assert Claim.objects.filter(round=round_, resident=resident).exists()
+    claim = Claim.objects.get(round=round_, resident=resident)
+    assert claim.claimed_at >= round_.release_at
+    shot(page, "vouchers-claimed")
+    page.goto(f"{live_server.url}/vouchers/wallet/")
+    expect(page.locator("#paycode")).to_be_visible()
+    expect(page.locator("#wallet")).to_contain_text("满¥80.00减¥20.00")
+    shot(page, "vouchers-wallet")
+
+
+def test_sold_out_shows_time(page, live_server):
+    world = World()
+    round_ = _round_now(world, world.campaign(), release_in_s=2, packets=1)
+    winner, late = world.resident(), world.resident()
+    time.sleep(2.2)
+    assert claim_packet(actor=winner.user, round_=Round.objects.get(pk=round_.pk)).ok
+    login(page, live_server, late.user)
+    page.goto(f"{live_server.url}/vouchers/rounds/{round_.pk}/")
+    page.click("#claim")
+    expect(page.locator("#result")).to_contain_text("抢完了")
+    expect(page.locator("#result")).to_contain_text("已全部领完")
+    shot(page, "vouchers-sold-out")
+
+
+def test_merchant_redeems_45_bill_and_till_shows_35(page, browser, live_server):
+    world = World()
+    campaign = world.campaign()
+    world.pledge(campaign)
+    resident = world.resident()
+    round_ = _round_now(world, campaign, release_in_s=1)
+    time.sleep(1.2)
+    claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
+    phone = browser.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
+    resident_page = phone.new_page()
+    login(resident_page, live_server, resident.user)
+    resident_page.goto(f"{live_server.url}/vouchers/wallet/")
+    code = resident_page.locator("#paycode").inner_text().strip()
+    shot(resident_page, "vouchers-wallet-paycode")
+    phone.close()
+    login(page, live_server, world.cashier)
+    page.goto(f"{live_server.url}/vouchers/till/{world.shop.pk}/")
+    page.fill("#id_code", code)
+    page.fill("#id_bill", "45")
+    page.click("#till-form button[type=submit]")
+    expect(page.locator("#payable")).to_have_text("¥35.00")
+    expect(page.locator("#quote")).to_contain_text("满¥40.00减¥10.00")
+    shot(page, "vouchers-till-quote")
+    page.click("#confirm")
+    expect(page.locator("#redeemed")).to_contain_text("核销成功")
+    expect(page.locator("#redeemed")).to_contain_text("¥35.00")
+    shot(page, "vouchers-till-redeemed")
+    r = Redemption.objects.get()
+    assert (r.bill_fen, r.face_fen, r.payable_fen, r.status) == (4500, 1000, 3500, "accepted")
+
+
+def test_operator_reviews_flagged_redemption(page, live_server):
+    world = World()
+    campaign = world.campaign()
+    world.pledge(campaign)
+    staff_resident = world.resident()
+    MerchantStaff.objects.create(merchant=world.shop, user=staff_resident.user, role="staff")
+    round_ = _round_now(world, campaign, release_in_s=1)
+    time.sleep(1.2)
+    claim_packet(actor=staff_resident.user, round_=Round.objects.get(pk=round_.pk))
+    from quarter.vouchers import codes
+
+    held = redemptions.redeem_voucher(
+        actor=world.cashier, merchant=world.shop, bill_fen=4500, key="self-1",
+        code=codes.wallet_code(staff_resident.pk, at=clock.now().timestamp()))
+    assert held.status == "held"
+    login(page, live_server, world.operator_user)
+    page.goto(f"{live_server.url}/vouchers/review/")
+    expect(page.locator(f"#held-{held.pk}")).to_contain_text("店员核销自己的消费券")
+    page.fill(f"#reason-{held.pk}", "店员自用券,按规定不予结算")
+    shot(page, "vouchers-review-queue")
+    page.click(f"#held-{held.pk} button[value=reject]")
+    expect(page.locator(".messages")).to_contain_text("审核驳回")
+    shot(page, "vouchers-review-done")
+    held.refresh_from_db()
+    assert held.status == "rejected" and held.review_reason.startswith("店员自用券")
+
+
+def test_settlement_statement_downloads(page, live_server, tmp_path):
+    world = World()
+    campaign = world.campaign()
+    world.pledge(campaign)
+    resident = world.resident()
+    round_ = _round_now(world, campaign, release_in_s=1)
+    time.sleep(1.2)
+    claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
+    from quarter.vouchers import codes
+
+    redemptions.redeem_voucher(actor=world.cashier, merchant=world.shop, bill_fen=4500,
+                               key="s-1",
+                               code=codes.wallet_code(resident.pk, at=clock.now().timestamp()))
+    today = clock.local_now().date()
+    clock.freeze(clock.now() + dt.timedelta(days=1))
+    settlement.settle_day(business_date=today)
+    clock.freeze(None)
+    s = Settlement.objects.get()
+    login(page, live_server, world.cashier)
+    page.goto(f"{live_server.url}/vouchers/till/{world.shop.pk}/settlements/")
+    expect(page.locator("table")).to_contain_text("¥10.00")
+    shot(page, "vouchers-settlements")
+    with page.expect_download() as info:
+        page.click(f"#xlsx-{s.pk}")
+    path = tmp_path / "statement.xlsx"
+    info.value.save_as(path)
+    from openpyxl import load_workbook
+
+    ws = load_workbook(path).active
+    assert ws["A1"].value.endswith("消费券结算单")
+    assert ws["D3"].value == 45 and ws["G3"].value == 10
