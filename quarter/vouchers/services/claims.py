@@ -195,3 +195,39 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
 def _week(at: dt.datetime) -> str:
     year, week, _ = at.astimezone(clock.SHANGHAI).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def claim_with_ticket(*, ticket: str, round_: Round, ip: str | None = None,
+                      device: str = "") -> ClaimOutcome:
+    """Claim with a rush ticket (the Django path of ``/vouchers/rush/<id>/claim``).
+
+    Serves the same URL as `rushgate` when the lean gate is not in front (the
+    database engine). Raises `rush_ticket_invalid`, `rate_limited`,
+    `round_not_released`, `round_closed`, `person_already_claimed`.
+    """
+    parsed = codes.verify_ticket(ticket or "")
+    if parsed is None or parsed[0] != round_.pk:
+        raise DomainError(Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403)
+    _round_id, user_id, resident_id, person_hash = parsed
+    rclient = ratelimit.redis_or_none()
+    ratelimit.hit("account", f"u{user_id}", redis_client=rclient)
+    if ip:
+        ratelimit.hit("ip", ip, redis_client=rclient)
+    now = clock.now()
+    check_timing(round_, now)
+    outcome = get_engine().claim(round_=round_, resident_id=resident_id, user_id=user_id,
+                                 person_hash=person_hash, now=now, ip=ip, device=device[:64])
+    if outcome.code == Code.PERSON_ALREADY_CLAIMED:
+        raise DomainError(Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包",
+                          status_code=409)
+    return outcome
+
+
+def sync_wallet(*, resident: Resident) -> int:
+    """Persist pending Redis claims of open rounds so the wallet shows a fresh claim."""
+    engine = get_engine()
+    if engine.name != "redis":
+        return 0
+    from quarter.vouchers.engines.redis_engine import active_round_ids, persist_pending
+
+    return persist_pending(client=engine.client, round_ids=active_round_ids(), count=500)

@@ -1,0 +1,99 @@
+"""The lean claim path (rushgate + Redis) and its Django twin (ticket + database engine)."""
+
+import io
+import json
+
+import pytest
+
+from quarter.core import clock
+from quarter.vouchers import codes
+from quarter.vouchers.engines.redis_engine import persist_pending
+from quarter.vouchers.models import Claim, Round
+from quarter.vouchers.services.claims import issue_rush_ticket
+from quarter.vouchers.tests.factories import at
+
+
+def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
+    seen = {}
+
+    def start_response(status, headers):
+        seen["status"] = status
+
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "REMOTE_ADDR": ip,
+               "HTTP_X_RUSH_TICKET": ticket, "wsgi.input": io.BytesIO(b"")}
+    body = b"".join(gate(environ, start_response))
+    return seen["status"], body
+
+
+@pytest.fixture
+def gate(redis_engine, settings, monkeypatch):
+    from quarter.vouchers.rushgate import RushGate
+
+    settings.REDIS_URL = redis_engine.url
+    monkeypatch.delenv("QUARTER_CLAIM_ENGINE", raising=False)
+
+    def django_app(environ, start_response):
+        start_response("200 OK", [])
+        return [b"django"]
+
+    return RushGate(django_app)
+
+
+def test_rushgate_claims_with_ticket_then_persister_writes_it(world, gate, redis_engine):
+    round_ = world.round(world.campaign(), packets=1)
+    resident, other = world.resident(), world.resident()
+    ticket = issue_rush_ticket(actor=resident.user, round_=round_)
+    at(round_, 0.5)
+    status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
+    data = json.loads(body)
+    assert status == "200 OK" and data["ok"] is True and data["code"] == "ok"
+    status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
+    assert json.loads(body)["code"] == "repeated"
+    late = issue_rush_ticket(actor=other.user, round_=round_)
+    data = json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", late)[1])
+    assert data["ok"] is False and data["code"] == "sold_out" and data["sold_out_at"]
+    assert Claim.objects.count() == 0  # the lean path wrote only to Redis
+    assert persist_pending(client=redis_engine.client, round_ids=[round_.pk]) == 1
+    assert Claim.objects.get().resident_id == resident.pk
+    assert redis_engine.reconcile(Round.objects.get(pk=round_.pk)).agrees
+
+
+def test_rushgate_refuses_forged_or_foreign_ticket_and_passes_other_paths(world, gate):
+    round_ = world.round(world.campaign(), packets=3)
+    resident = world.resident()
+    ticket = issue_rush_ticket(actor=resident.user, round_=round_)
+    forged = ticket[:-4] + ("0000" if not ticket.endswith("0000") else "1111")
+    assert _call(gate, f"/vouchers/rush/{round_.pk}/claim", forged)[0] == "403 Forbidden"
+    assert _call(gate, f"/vouchers/rush/{round_.pk + 1}/claim", ticket)[0] == "403 Forbidden"
+    assert _call(gate, "/vouchers/", method="GET")[1] == b"django"
+    # Before release the script refuses, whatever the client's clock says.
+    assert json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)[1])["code"] == (
+        "not_released")
+
+
+def test_ticket_of_unverified_resident_is_never_issued(world):
+    from quarter.core.errors import DomainError
+
+    round_ = world.round(world.campaign(), packets=3)
+    with pytest.raises(DomainError) as exc:
+        issue_rush_ticket(actor=world.resident(verified=False).user, round_=round_)
+    assert exc.value.code == "real_name_required"
+
+
+def test_django_ticket_path_with_database_engine(world, db_engine, client):
+    round_ = world.round(world.campaign(), packets=2)
+    resident = world.resident()
+    ticket = issue_rush_ticket(actor=resident.user, round_=round_)
+    at(round_)
+    resp = client.post(f"/vouchers/rush/{round_.pk}/claim", HTTP_X_RUSH_TICKET=ticket)
+    assert resp.status_code == 200 and resp.json()["ok"] is True
+    assert Claim.objects.get().resident_id == resident.pk
+    bad = client.post(f"/vouchers/rush/{round_.pk}/claim", HTTP_X_RUSH_TICKET="x.y")
+    assert bad.status_code == 403 and bad.json()["code"] == "rush_ticket_invalid"
+    assert client.get("/vouchers/hello").content == b"hello"
+
+
+def test_ticket_expires_and_binds_round():
+    t = codes.sign_ticket(round_id=1, user_id=2, resident_id=3, person_hash="h", expires=100)
+    assert codes.verify_ticket(t, now=99) == (1, 2, 3, "h")
+    assert codes.verify_ticket(t, now=101) is None
