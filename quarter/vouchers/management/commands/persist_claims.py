@@ -19,9 +19,20 @@ class Command(BaseCommand):
     def handle(self, *args, loop=False, interval=0.2, batch=2000, **options):
         if not settings.REDIS_URL:
             raise CommandError("REDIS_URL is not set: the database engine needs no persister")
+        import redis
+        from django.db import close_old_connections
+
         client = client_for(settings.REDIS_URL)
         while True:
-            written = persist_pending(client=client, count=batch)
+            try:
+                written = persist_pending(client=client, count=batch)
+            except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+                # Redis is restarting: nothing was acknowledged to the stream
+                # group, so the entries are read again once it is back.
+                self.stderr.write(f"redis unavailable ({exc}); retrying")
+                close_old_connections()
+                time.sleep(interval)
+                continue
             if written:
                 self.stdout.write(f"persisted {written}")
             if not loop:
