@@ -119,6 +119,12 @@ def search_merchants(
             raise DomainError(PlacesErrorCode.UNKNOWN_BUSINESS_TYPE, "没有这个类别", field="tier")
         qs = qs.filter(main_type__tier=tier)
     phrases = search.query_phrases(query)
+    if phrases and connection.vendor == "sqlite":
+        return _search_fts5(
+            phrases, type_code=type_code, tier=tier, open_now=open_now, origin=origin,
+            max_distance_m=max_distance_m, sort=sort, community=community,
+            limit=limit, offset=offset,
+        )
     if phrases:
         qs = qs.filter(pk__in=_matching_ids(phrases))
     if open_now:
@@ -199,6 +205,58 @@ def _page(qs, *, origin, max_distance_m, limit, offset) -> SearchResult:
             distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
         hits.append(SearchHit(merchant=merchant, distance_m=distance))
     return SearchResult(total=total, hits=hits)
+
+
+def _search_fts5(phrases, *, type_code, tier, open_now, origin, max_distance_m, sort,
+                 community, limit, offset) -> SearchResult:
+    """Answer a text search from the FTS5 table alone, which carries the filter columns.
+
+    Same semantics as the SQL path (which PostgreSQL uses): the document exists only
+    for searchable merchants; ranking puts name matches first, then nearness.
+    """
+    if max_distance_m is not None and (origin is None or not 0 < max_distance_m <= MAX_DISTANCE_M):
+        raise DomainError(PlacesErrorCode.INVALID_DISTANCE, "距离应在1到50000米之间,并需提供位置",
+                          field="distance")
+    sql = ("SELECT rowid, name, lat, lng FROM places_merchant_fts "
+           "WHERE places_merchant_fts MATCH %s")
+    params: list = [search.fts5_match_expression(phrases)]
+    for column, value in (("type_code", type_code), ("tier", tier),
+                          ("community_id_copy", community.pk if community else None)):
+        if value:
+            sql += f" AND {column} = %s"
+            params.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    first = phrases[0].replace(" ", "")
+    k2 = math.cos(math.radians(origin[0])) ** 2 if origin else 0.0
+    bound = (max_distance_m / METERS_PER_DEG_LAT) ** 2 if max_distance_m else None
+    ranked = []
+    for pk, name, lat, lng in rows:
+        d2 = 0.0
+        if origin is not None:
+            d2 = (lat - origin[0]) ** 2 + (lng - origin[1]) ** 2 * k2
+            if bound is not None and d2 > bound:
+                continue
+        name_rank = 0 if first in name else 1
+        key = (d2, pk) if sort == "distance" and origin else (name_rank, d2, pk)
+        ranked.append((key, pk))
+    if open_now and ranked:
+        open_ids = set(listed_merchants().filter(
+            pk__in=[pk for _, pk in ranked]).filter(open_now_q(clock.local_now()))
+            .values_list("pk", flat=True))
+        ranked = [item for item in ranked if item[1] in open_ids]
+    ranked.sort()
+    limit = max(1, min(int(limit), 100))
+    offset = max(0, int(offset))
+    page_ids = [pk for _, pk in ranked[offset : offset + limit]]
+    merchants = Merchant.objects.select_related("main_type").in_bulk(page_ids)
+    hits = []
+    for pk in page_ids:
+        merchant = merchants[pk]
+        distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng) if origin else None
+        hits.append(SearchHit(merchant=merchant, distance_m=distance))
+    return SearchResult(total=len(ranked), hits=hits)
 
 
 def list_map_merchants(*, community: Community | None = None) -> list[dict]:

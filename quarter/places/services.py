@@ -267,6 +267,7 @@ def _change_admission(
         merchant.admission = to
         merchant.save(update_fields=["admission", "updated_at"])
         events.admission_changed(merchant, kind, actor=actor, reason=reason, before=before)
+        index_merchant(merchant)
         _after_map_change(merchant)
     return merchant
 
@@ -392,6 +393,7 @@ def _change_status(*, actor, merchant, status, kind, reason, until=None) -> Merc
             merchant, kind, actor=actor, reason=reason, before=before,
             after={"status": status, "until": _iso(until)},
         )
+        index_merchant(merchant)
         _after_map_change(merchant)
     return merchant
 
@@ -444,11 +446,25 @@ def merchant_search_text(merchant: Merchant) -> str:
     )
 
 
-def index_merchant(merchant: Merchant) -> None:
-    """Write the merchant's search document (the FTS table follows by trigger)."""
-    MerchantSearchDocument.objects.update_or_create(
-        merchant=merchant, defaults={"tokens": merchant_search_text(merchant)}
+def _is_searchable(merchant: Merchant) -> bool:
+    from quarter.places.selectors import HIDDEN_FROM_SEARCH
+
+    return merchant.admission == Admission.APPROVED and merchant.status not in HIDDEN_FROM_SEARCH
+
+
+def _document(merchant: Merchant) -> MerchantSearchDocument:
+    return MerchantSearchDocument(
+        merchant=merchant, tokens=merchant_search_text(merchant), name=merchant.name,
+        community_id_copy=merchant.community_id, type_code=merchant.main_type.code,
+        tier=merchant.main_type.tier, lat=merchant.lat, lng=merchant.lng,
     )
+
+
+def index_merchant(merchant: Merchant) -> None:
+    """Write the merchant's search document, or drop it when residents may not see it."""
+    MerchantSearchDocument.objects.filter(merchant_id=merchant.pk).delete()
+    if _is_searchable(merchant):
+        _document(merchant).save(force_insert=True)
 
 
 def reindex_merchants(merchant_ids=None, *, batch_size: int = 2000) -> int:
@@ -458,21 +474,19 @@ def reindex_merchants(merchant_ids=None, *, batch_size: int = 2000) -> int:
         qs = qs.filter(pk__in=list(merchant_ids))
     count = 0
     with transaction.atomic():
-        batch = []
+        batch, ids = [], []
         for merchant in qs.iterator(chunk_size=batch_size):
-            batch.append(MerchantSearchDocument(merchant=merchant,
-                                                tokens=merchant_search_text(merchant)))
-            if len(batch) >= batch_size:
-                count += _flush_documents(batch)
-                batch = []
-        count += _flush_documents(batch)
+            ids.append(merchant.pk)
+            if _is_searchable(merchant):
+                batch.append(_document(merchant))
+            if len(ids) >= batch_size:
+                count += _flush_documents(ids, batch)
+                batch, ids = [], []
+        count += _flush_documents(ids, batch)
     return count
 
 
-def _flush_documents(batch) -> int:
-    if not batch:
-        return 0
-    ids = [d.merchant_id for d in batch]
+def _flush_documents(ids, batch) -> int:
     MerchantSearchDocument.objects.filter(merchant_id__in=ids).delete()
     MerchantSearchDocument.objects.bulk_create(batch)
     return len(batch)

@@ -11,7 +11,21 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 
 @pytest.fixture
-def seeded(db):
+def keep_test_connection():
+    """Calling the WSGI app directly would close the test's connection at request end,
+    as Django's own test client avoids by the same disconnection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def seeded(db, keep_test_connection):
     community = make_community(slug="donghe")
     make_compound(community)
     make_merchant(community, services=["理发"], card=550, vip=700)

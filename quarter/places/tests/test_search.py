@@ -9,7 +9,13 @@ from quarter.core.errors import DomainError
 from quarter.places import services
 from quarter.places.models import Admission, SearchLog
 from quarter.places.selectors import search_merchants
-from quarter.places.tests.factories import CENTER, make_community, make_compound, make_merchant
+from quarter.places.tests.factories import (
+    CENTER,
+    make_community,
+    make_compound,
+    make_merchant,
+    make_operator,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,8 +53,8 @@ def test_search_matches_introduction_and_requires_every_word(shops):
 
 
 def test_search_hides_unapproved_and_suspended_merchants(shops):
-    shops["barber"].status = "suspended"
-    shops["barber"].save()
+    operator = make_operator(shops["barber"].community)
+    services.suspend_merchant(actor=operator, merchant=shops["barber"], reason="整改")
     assert names(search_merchants(query="理发")) == []
 
 
