@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 # Thresholds: named, so the bench can report them and operators can read them.
 PAIR_WINDOW = dt.timedelta(days=7)
 PAIR_MAX = 3                     # redemptions of one resident at one shop per week
-NEAR_THRESHOLD_FEN = 200         # a bill within ¥2 above the threshold is "just above"
-NEAR_SHARE = 0.6                 # share of a shop's recent bills just above threshold
+NEAR_THRESHOLD_FEN = 200         # a bill within ¥2 (or 5 %) above the threshold is "just above"
+NEAR_THRESHOLD_PERMILLE = 50
+NEAR_LAST = 20                   # the shop's most recent redemptions looked at
+NEAR_SHARE = 0.5                 # share of those bills just above their threshold
 NEAR_MIN_SAMPLES = 8
 SPIKE_FACTOR = 4                 # today vs the shop's own daily median
 SPIKE_MIN = 15
@@ -53,11 +55,12 @@ def pair_repeat(ctx: RiskContext) -> Flag | None:
 
 def just_above_threshold(ctx: RiskContext) -> Flag | None:
     def near(bill, threshold):
-        return threshold <= bill <= threshold + NEAR_THRESHOLD_FEN
+        margin = max(NEAR_THRESHOLD_FEN, threshold * NEAR_THRESHOLD_PERMILLE // 1000)
+        return threshold <= bill <= threshold + margin
 
     if not near(ctx.bill_fen, ctx.threshold_fen):
         return None
-    samples = ctx.shop_recent + [(ctx.bill_fen, ctx.threshold_fen)]
+    samples = ctx.shop_recent[-(NEAR_LAST - 1):] + [(ctx.bill_fen, ctx.threshold_fen)]
     if len(samples) < NEAR_MIN_SAMPLES:
         return None
     share = sum(near(b, t) for b, t in samples) / len(samples)

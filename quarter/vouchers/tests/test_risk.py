@@ -64,3 +64,17 @@ def test_evaluate_collects_every_flag():
     flags = risk.evaluate(ctx(resident_is_staff=True, shop_open=False))
     assert {f.code for f in flags} == {"staff_self", "outside_hours"}
     assert all(f.reason for f in flags)
+
+
+def test_just_above_threshold_looks_at_recent_bills_only():
+    old_cluster = [(4000 + i, 4000) for i in range(30)]
+    recent_spread = [(6000 + i * 700, 4000) for i in range(19)]
+    assert risk.just_above_threshold(
+        ctx(bill_fen=4010, shop_recent=old_cluster + recent_spread)) is None
+    assert risk.just_above_threshold(
+        ctx(bill_fen=4010, shop_recent=recent_spread + old_cluster)).code == (
+        "just_above_threshold")
+    # A big threshold allows 5 % above it: ¥100 + ¥4.00 is still "just above".
+    cluster_100 = [(10_000 + 400, 10_000)] * 10
+    assert risk.just_above_threshold(ctx(bill_fen=10_400, threshold_fen=10_000,
+                                         shop_recent=cluster_100)) is not None
