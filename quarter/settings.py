@@ -31,7 +31,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or _env_flag("QUARTER_INSECURE_DEV_KEY", True):
         # Only for the laptop demo and tests; production sets SECRET_KEY.
-        SECRET_KEY = "quarter-insecure-development-key-change-me-in-production-0123456789"
+        SECRET_KEY = "django-insecure-quarter-development-key-never-use-in-production"
     else:  # pragma: no cover - guarded by deployment check
         raise RuntimeError("SECRET_KEY must be set")
 

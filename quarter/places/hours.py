@@ -80,14 +80,32 @@ def _hours_error(lineno: int, reason: str) -> DomainError:
 
 
 def weekly_text(hours: list[OpeningHours]) -> str:
-    """Render stored spans back into the editable text form, one line per span."""
-    lines = []
+    """Render stored spans back into the editable text form, days with equal spans joined.
+
+    [Mon-Sun 08:00-20:00] becomes '1-7 08:00-20:00'; the text parses back to the
+    same spans (an overnight span stays as its two stored halves).
+    """
+    days_by_span: dict[tuple[int, int], list[int]] = {}
     for h in hours:
-        lines.append(
-            f"{h.weekday + 1} {h.open_minute // 60:02d}:{h.open_minute % 60:02d}-"
-            f"{h.close_minute // 60:02d}:{h.close_minute % 60:02d}"
-        )
+        days_by_span.setdefault((h.open_minute, h.close_minute), []).append(h.weekday + 1)
+    lines = []
+    for (start, end), days in sorted(days_by_span.items(), key=lambda kv: (kv[1][0], kv[0])):
+        lines.append(f"{_day_ranges(sorted(set(days)))} {_hhmm(start)}-{_hhmm(end)}")
     return "\n".join(lines)
+
+
+def _day_ranges(days: list[int]) -> str:
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def open_now_q(at: dt.datetime) -> Q:

@@ -94,8 +94,8 @@ def check_card_rule(card_permille: int | None, vip_permille: int | None) -> None
     if card_permille is not None and vip_permille is not None and card_permille > vip_permille:
         raise DomainError(
             Code.CARD_RATE_WORSE_THAN_VIP,
-            f"大家卡折扣({card_permille / 100:g}折)不能低于本店会员卡优惠"
-            f"({vip_permille / 100:g}折):大家卡须至少与会员卡一样优惠",
+            f"大家卡折扣({card_permille / 100:g}折)不如本店会员卡({vip_permille / 100:g}折)"
+            "优惠:大家卡须至少与会员卡一样优惠",
             field="card_discount",
             params={"card": card_permille, "vip": vip_permille},
         )

@@ -131,7 +131,7 @@ def test_merchant_card_rate_worse_than_vip_is_refused(page, live_server):
     page.fill("#id_vip_discount", "6")
     page.click("#discounts button[type=submit]")
     expect(page.locator("#discounts .errorlist")).to_contain_text(
-        re.compile("大家卡折扣.*不能低于本店会员卡优惠"))
+        re.compile(r"大家卡折扣\(7折\)不如本店会员卡\(6折\)优惠"))
     shot(page, "foundation-card-rule-refused")
     merchant.refresh_from_db()
     assert (merchant.card_discount_permille, merchant.vip_discount_permille) == (850, 900)

@@ -51,3 +51,15 @@ def test_open_now_respects_weekly_hours_and_exceptions():
     OpeningException.objects.create(merchant=shop, date=saturday_10.date(), closed=False,
                                     open_minute=9 * 60, close_minute=12 * 60)
     assert open_ids(saturday_10) == {shop.id} and is_open_at(shop, saturday_10)
+
+
+@pytest.mark.django_db
+def test_weekly_text_joins_days_and_parses_back():
+    from quarter.places.hours import weekly_text
+
+    shop = make_merchant(make_community(), hours="1-5 07:00-21:00\n6,7 09:00-18:00")
+    text = weekly_text(list(shop.hours.all()))
+    assert text == "1-5 07:00-21:00\n6-7 09:00-18:00"
+    assert {(s.weekday, s.open_minute, s.close_minute) for s in parse_weekly_text(text)} == {
+        (h.weekday, h.open_minute, h.close_minute) for h in shop.hours.all()
+    }
