@@ -509,11 +509,81 @@ def list_map_points(*, community: Community, report: GapReport) -> dict:
             "main_type__code",
             "main_type__name_zh",
             "main_type__tier",
+            "reach__households",
         )
     )
+    for m in merchants:
+        bands = (m.pop("reach__households") or {}).get(report.profile) or [0, 0, 0]
+        m["households_15"] = bands[-1]
     return {
         "compounds": compounds,
         "merchants": merchants,
         "center": [community.center_lat, community.center_lng],
         "estimated": report.estimated,
+    }
+
+
+@dataclass
+class PendingShop:
+    """An application (or an OSM candidate) waiting for review, with its reach."""
+
+    merchant: Merchant
+    households: list[int]
+    fills_gap_households: int
+
+
+def list_pending_shops(*, report: GapReport, limit: int = 50) -> list[PendingShop]:
+    """Applications of the report's community, biggest gap closed first.
+
+    `fills_gap_households` counts households within 15 minutes of the shop that
+    do not yet reach its type within 15 minutes: what approving it would add.
+    """
+    community = report.community
+    qs = (
+        Merchant.objects.filter(community=community, admission=Admission.APPLIED)
+        .select_related("main_type", "reach")
+        .order_by("id")[:500]
+    )
+    speed = report.speed
+    limit_m = speed * eng.TARGET_MIN * 60
+    rows = {r.id: r for r in report.compounds}
+    pending = []
+    pairs = _pending_distances(community, [m.id for m in qs], list(rows))
+    for m in qs:
+        reach = getattr(m, "reach", None)
+        bands = (reach.households.get(report.profile) if reach else None) or [0, 0, 0]
+        gain = sum(
+            rows[cid].households
+            for cid, d in pairs.get(m.id, {}).items()
+            if d <= limit_m and rows[cid].reach[m.main_type.code].band is None
+        )
+        pending.append(
+            PendingShop(merchant=m, households=bands, fills_gap_households=gain)
+        )
+    pending.sort(
+        key=lambda p: (-p.fills_gap_households, -p.households[-1], p.merchant.id)
+    )
+    return pending[:limit]
+
+
+def _pending_distances(
+    community, merchant_ids, compound_ids
+) -> dict[int, dict[int, float]]:
+    """Return walking metres from each compound to each listed merchant, freshly."""
+    if not merchant_ids or not compound_ids:
+        return {}
+    inputs = eng.load_inputs(community)
+    positions = {m["id"]: i for i, m in enumerate(inputs.merchants)}
+    wanted = [mid for mid in merchant_ids if mid in positions]
+    if not wanted:
+        return {}
+    engine = eng.build_engine(inputs)
+    matrix = engine.pairwise(
+        np.arange(inputs.n_compounds),
+        [inputs.merchant_point(positions[mid]) for mid in wanted],
+        limit=eng.max_band_radius_m(),
+    )
+    return {
+        mid: {c["id"]: float(matrix[i, j]) for i, c in enumerate(inputs.compounds)}
+        for j, mid in enumerate(wanted)
     }

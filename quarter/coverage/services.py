@@ -86,6 +86,7 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
             reach_rows += _reach_rows(inputs, bt.id, dist, engine.estimated)
     merchant_rows = _merchant_rows(inputs, engine, range(len(inputs.merchants)))
     with transaction.atomic():
+        _lock_community(community)
         CompoundReach.objects.filter(compound__community=community).delete()
         CompoundReach.objects.bulk_create(reach_rows)
         CompoundAccess.objects.filter(compound__community=community).delete()
@@ -107,6 +108,15 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
             },
         )
     return run
+
+
+def _lock_community(community: Community) -> None:
+    """Serialise writers of one community's figures (two servers may refresh at once).
+
+    The community row is the one lock, taken before any coverage row, so two
+    refreshes never wait on each other in opposite orders.
+    """
+    Community.objects.select_for_update().filter(pk=community.pk).first()
 
 
 def _reach_rows(inputs, type_id, dist, estimated) -> list[CompoundReach]:
@@ -177,9 +187,8 @@ def _refresh_for_merchant(merchant_id: int) -> None:
         return
     community = merchant.community
     with transaction.atomic():
-        run = (
-            CoverageRun.objects.select_for_update().filter(community=community).first()
-        )
+        _lock_community(community)
+        run = CoverageRun.objects.filter(community=community).first()
         if run is None:
             return  # never computed: the first page view computes it in full
         inputs = eng.load_inputs(community)

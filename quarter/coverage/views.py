@@ -67,6 +67,7 @@ def dashboard(request: HttpRequest, community) -> HttpResponse:
             "bands": eng.BANDS_MIN,
             "chart_data": exports.chart_data(report),
             "suggest_type": _first_gap_type(report),
+            "pending": selectors.list_pending_shops(report=report, limit=20),
         },
     )
 

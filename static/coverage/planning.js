@@ -67,7 +67,8 @@
           L.circleMarker([m.lat, m.lng], {
             radius: 4, weight: 1, color: "#fff",
             fillColor: TIER_COLOURS[m.main_type__tier] || "#555", fillOpacity: 0.9,
-          }).bindTooltip(m.name + " · " + m.main_type__name_zh).addTo(map);
+          }).bindTooltip(m.name + " · " + m.main_type__name_zh +
+            " · 15分钟内" + m.households_15 + "户").addTo(map);
           bounds.extend([m.lat, m.lng]);
         });
         data.compounds.forEach(function (c) {

@@ -6,88 +6,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('places', '0002_catalogue_and_search_index'),
+        ("places", "0002_catalogue_and_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CompoundAccess',
+            name="CompoundAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('off_street_m', models.FloatField(default=0)),
-                ('estimated', models.BooleanField(default=True)),
-                ('compound', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='access', to='places.compound')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("off_street_m", models.FloatField(default=0)),
+                ("estimated", models.BooleanField(default=True)),
+                (
+                    "compound",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access",
+                        to="places.compound",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MerchantReach',
+            name="MerchantReach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('households', models.JSONField(default=dict)),
-                ('lat', models.FloatField()),
-                ('lng', models.FloatField()),
-                ('admission', models.CharField(max_length=10)),
-                ('status', models.CharField(max_length=12)),
-                ('estimated', models.BooleanField(default=True)),
-                ('business_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='places.businesstype')),
-                ('merchant', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reach', to='places.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("households", models.JSONField(default=dict)),
+                ("lat", models.FloatField()),
+                ("lng", models.FloatField()),
+                ("admission", models.CharField(max_length=10)),
+                ("status", models.CharField(max_length=12)),
+                ("estimated", models.BooleanField(default=True)),
+                (
+                    "business_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="places.businesstype",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reach",
+                        to="places.merchant",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StreetNetwork',
+            name="StreetNetwork",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='名称')),
-                ('source_name', models.CharField(max_length=255, verbose_name='来源文件')),
-                ('source_sha256', models.CharField(max_length=64)),
-                ('min_lat', models.FloatField()),
-                ('min_lng', models.FloatField()),
-                ('max_lat', models.FloatField()),
-                ('max_lng', models.FloatField()),
-                ('node_count', models.PositiveIntegerField(verbose_name='节点数')),
-                ('edge_count', models.PositiveIntegerField(verbose_name='路段数')),
-                ('length_km', models.FloatField(verbose_name='步行路网长度(公里)')),
-                ('data', models.BinaryField()),
-                ('imported_at', models.DateTimeField(verbose_name='导入时间')),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="名称")),
+                (
+                    "source_name",
+                    models.CharField(max_length=255, verbose_name="来源文件"),
+                ),
+                ("source_sha256", models.CharField(max_length=64)),
+                ("min_lat", models.FloatField()),
+                ("min_lng", models.FloatField()),
+                ("max_lat", models.FloatField()),
+                ("max_lng", models.FloatField()),
+                ("node_count", models.PositiveIntegerField(verbose_name="节点数")),
+                ("edge_count", models.PositiveIntegerField(verbose_name="路段数")),
+                ("length_km", models.FloatField(verbose_name="步行路网长度(公里)")),
+                ("data", models.BinaryField()),
+                ("imported_at", models.DateTimeField(verbose_name="导入时间")),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '步行路网',
-                'verbose_name_plural': '步行路网',
-                'ordering': ['-imported_at', '-id'],
+                "verbose_name": "步行路网",
+                "verbose_name_plural": "步行路网",
+                "ordering": ["-imported_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CoverageRun',
+            name="CoverageRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('estimated', models.BooleanField(default=True, verbose_name='估算')),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('computed_at', models.DateTimeField()),
-                ('community', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='coverage_run', to='places.community')),
-                ('network', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='coverage.streetnetwork')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("estimated", models.BooleanField(default=True, verbose_name="估算")),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "community",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coverage_run",
+                        to="places.community",
+                    ),
+                ),
+                (
+                    "network",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="coverage.streetnetwork",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '覆盖计算',
-                'verbose_name_plural': '覆盖计算',
+                "verbose_name": "覆盖计算",
+                "verbose_name_plural": "覆盖计算",
             },
         ),
         migrations.CreateModel(
-            name='CompoundReach',
+            name="CompoundReach",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('distance_m', models.FloatField(blank=True, null=True)),
-                ('estimated', models.BooleanField(default=True)),
-                ('business_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='places.businesstype')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reach', to='places.compound')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("distance_m", models.FloatField(blank=True, null=True)),
+                ("estimated", models.BooleanField(default=True)),
+                (
+                    "business_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="places.businesstype",
+                    ),
+                ),
+                (
+                    "compound",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reach",
+                        to="places.compound",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('compound', 'business_type'), name='compound_reach_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("compound", "business_type"),
+                        name="compound_reach_unique",
+                    )
+                ],
             },
         ),
     ]

@@ -155,3 +155,33 @@ def test_admin_lists_runs_and_recomputes(planning, admin_client):
     )
     assert response.status_code == 302
     assert CoverageRun.objects.get(pk=run.pk).computed_at > run.computed_at
+
+
+def test_dashboard_lists_pending_shops_by_gap_closed(planning):
+    community, client = planning
+    make_merchant(
+        community,
+        name="江景菜场(申请)",
+        type_code="wet_market",
+        lat=LAT0,
+        lng=east(2450),
+        admission="applied",
+    )
+    make_merchant(
+        community,
+        name="桃花便利(申请)",
+        type_code="convenience_store",
+        lat=LAT0,
+        lng=east(20),
+        admission="applied",
+    )
+    html = client.get(
+        reverse("planning_dashboard", args=[community.slug])
+    ).content.decode()
+    table = html[html.index('id="pending-table"') :]
+    # The convenience store closes a 600-household gap, the market a 400 one.
+    assert table.index("桃花便利(申请)") < table.index("江景菜场(申请)")
+    assert "+400" in table and "+600" in table
+    data = client.get(reverse("planning_map_data", args=[community.slug])).json()
+    market = next(m for m in data["merchants"] if m["main_type__code"] == "wet_market")
+    assert market["households_15"] == 600
