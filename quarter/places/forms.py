@@ -100,3 +100,12 @@ def parse_services(text: str) -> list[tuple[str, int | None]]:
                 pass
         items.append((line.strip(), None))
     return items
+
+
+class ExceptionForm(forms.Form):
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    closed = forms.BooleanField(label=_("全天休息"), required=False, initial=True)
+    hours = forms.CharField(label=_("当天营业时间"), required=False,
+                            help_text=_("不休息时填写,如 09:00-12:00,14:00-18:00"))
+    note = forms.CharField(label=_("说明"), required=False, max_length=80,
+                           help_text=_("如:春节休息、盘点"))

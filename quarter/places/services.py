@@ -33,6 +33,7 @@ from quarter.places.models import (
     MerchantService,
     MerchantStaff,
     MerchantStatus,
+    OpeningException,
     OpeningHours,
     SearchLog,
 )
@@ -357,6 +358,50 @@ def set_weekly_hours(*, actor, merchant: Merchant, text: str) -> Merchant:
             after={"hours": [(s.weekday, s.open_minute, s.close_minute) for s in spans]},
         )
     return merchant
+
+
+def add_opening_exception(
+    *, actor, merchant: Merchant, date: dt.date, closed: bool,
+    hours_text: str = "", note: str = "",
+) -> list[OpeningException]:
+    """Set one date's hours apart from the week: closed all day, or special spans.
+
+    `hours_text` is like '09:00-12:00' (several spans separated by commas).
+    Replaces any exception already set for that date. Raises `invalid_hours`.
+    """
+    _require_staff(actor, merchant)
+    if date < clock.local_now().date():
+        raise DomainError(Code.INVALID_HOURS, "日期不能早于今天", field="date")
+    spans = []
+    if not closed:
+        text = "\n".join(f"1 {part.strip()}" for part in hours_text.split(",") if part.strip())
+        spans = [s for s in parse_weekly_text(text) if s.weekday == 0]
+        if not spans:
+            raise DomainError(Code.INVALID_HOURS, "请填写当天的营业时间,如 09:00-12:00",
+                              field="hours")
+    with transaction.atomic():
+        merchant.exceptions.filter(date=date).delete()
+        rows = [OpeningException(merchant=merchant, date=date, closed=True, note=note)] \
+            if closed else [
+                OpeningException(merchant=merchant, date=date, closed=False, note=note,
+                                 open_minute=s.open_minute, close_minute=s.close_minute)
+                for s in spans
+            ]
+        OpeningException.objects.bulk_create(rows)
+        events.fields_changed(
+            merchant, MerchantEvent.Kind.HOURS_CHANGED, actor=actor, reason=note,
+            before={}, after={"date": date.isoformat(), "closed": closed,
+                              "hours": hours_text},
+        )
+    return rows
+
+
+def remove_opening_exception(*, actor, merchant: Merchant, date: dt.date) -> None:
+    _require_staff(actor, merchant)
+    with transaction.atomic():
+        merchant.exceptions.filter(date=date).delete()
+        events.fields_changed(merchant, MerchantEvent.Kind.HOURS_CHANGED, actor=actor,
+                              before={"date": date.isoformat()}, after={})
 
 
 MERCHANT_SETTABLE_STATUSES = {MerchantStatus.OPEN, MerchantStatus.RENOVATING,

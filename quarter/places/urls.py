@@ -17,5 +17,7 @@ urlpatterns = [
          name="console_discounts"),
     path("console/<int:merchant_id>/hours/", views.console_hours, name="console_hours"),
     path("console/<int:merchant_id>/status/", views.console_status, name="console_status"),
+    path("console/<int:merchant_id>/exceptions/", views.console_exception,
+         name="console_exception"),
     path("console/<int:merchant_id>/profile/", views.console_profile, name="console_profile"),
 ]

@@ -15,6 +15,7 @@ from quarter.places import selectors, services
 from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
+    ExceptionForm,
     HoursForm,
     ProfileForm,
     StatusForm,
@@ -98,6 +99,8 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "merchant": merchant,
         "open_now": is_open_at(merchant, clock.local_now()),
         "hours": hours_by_day(merchant),
+        "upcoming_exceptions": [e for e in merchant.exceptions.all()
+                                if e.date >= clock.local_now().date()][:10],
         "distance": distance,
         "merchant_json": {"name": merchant.name, "lat": merchant.lat, "lng": merchant.lng},
     })
@@ -192,6 +195,8 @@ def _console_context(merchant, **forms):
         "profile_form": ProfileForm(initial={
             f: getattr(merchant, f) for f in ProfileForm.base_fields
         }),
+        "exception_form": ExceptionForm(),
+        "exceptions": merchant.exceptions.filter(date__gte=clock.local_now().date()),
         "events": merchant.events.select_related("actor")[:20],
     }
     ctx.update({k: v for k, v in forms.items() if v is not None})
@@ -258,3 +263,13 @@ def console_profile(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
         services.update_merchant_profile(actor=request.user, merchant=merchant, **data)
     return _console_post(request, merchant_id, ProfileForm, "profile_form", change)
+
+
+@login_required
+@require_POST
+def console_exception(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    def change(merchant, data):
+        services.add_opening_exception(actor=request.user, merchant=merchant,
+                                       date=data["date"], closed=data["closed"],
+                                       hours_text=data["hours"], note=data["note"])
+    return _console_post(request, merchant_id, ExceptionForm, "exception_form", change)

@@ -204,3 +204,26 @@ def test_check_photo_rejects_non_images_and_accepts_png():
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
     services.check_photo(SimpleUploadedFile("shop.png", buffer.getvalue()))
+
+
+def test_add_opening_exception_closes_a_day_and_sets_special_hours():
+    from quarter.places.hours import is_open_at
+
+    merchant = make_merchant(make_community(), hours="1-7 08:00-20:00")
+    owner = make_owner(merchant)
+    clock.freeze(dt.datetime(2026, 11, 23, 9, 0))
+    services.add_opening_exception(actor=owner, merchant=merchant, date=dt.date(2026, 11, 25),
+                                   closed=True, note="盘点")
+    at = dt.datetime(2026, 11, 25, 10, 0, tzinfo=clock.SHANGHAI)
+    assert not is_open_at(Merchant.objects.get(pk=merchant.pk), at)
+    services.add_opening_exception(actor=owner, merchant=merchant, date=dt.date(2026, 11, 25),
+                                   closed=False, hours_text="09:00-12:00, 14:00-16:00")
+    m = Merchant.objects.get(pk=merchant.pk)
+    assert is_open_at(m, at) and not is_open_at(m, at.replace(hour=13))
+    with pytest.raises(DomainError) as err:
+        services.add_opening_exception(actor=owner, merchant=merchant,
+                                       date=dt.date(2026, 11, 26), closed=False, hours_text="")
+    assert err.value.field == "hours"
+    with pytest.raises(DomainError):
+        services.add_opening_exception(actor=owner, merchant=merchant,
+                                       date=dt.date(2026, 11, 1), closed=True)
