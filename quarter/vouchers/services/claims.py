@@ -11,6 +11,7 @@ claim's ledger movement for both engines.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -167,7 +168,7 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
         claims = Claim.objects.bulk_create([
             Claim(round=round_, resident_id=e.resident_id, person_hash=e.person_hash,
                   engine=engine, source_id=e.source_id, week=_week(e.claimed_at),
-                  ip=e.ip or None, device=e.device, claimed_at=e.claimed_at,
+                  ip=_valid_ip(e.ip), device=e.device[:64], claimed_at=e.claimed_at,
                   persisted_at=now)
             for e in fresh
         ])
@@ -190,6 +191,14 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
             reference=f"round:{round_.pk}", memo=f"{len(fresh)} 份券包",
         )
     return len(fresh)
+
+
+def _valid_ip(value: str | None) -> str | None:
+    # A malformed address must not wedge the persister on one stream entry.
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _week(at: dt.datetime) -> str:
