@@ -33,8 +33,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from quarter.vouchers import risk  # noqa: E402
 
-PATTERNS = ["pair_repeat", "just_above_threshold", "volume_spike", "outside_hours",
-            "shared_device", "staff_self"]
+PATTERNS = [
+    "pair_repeat",
+    "just_above_threshold",
+    "volume_spike",
+    "outside_hours",
+    "shared_device",
+    "staff_self",
+]
 RULE_TO_PATTERN = {"staff_family": "staff_self"}
 THRESHOLDS = [2000, 4000, 8000, 10000]
 
@@ -45,8 +51,15 @@ def generate(seed: int, days: int):
     shops = []
     for s in range(80):
         open_h, close_h = rng.choice([(7, 21), (8, 22), (10, 22), (6, 14), (9, 20)])
-        shops.append({"id": s, "daily": rng.lognormvariate(2.0, 0.6), "open": open_h,
-                      "close": close_h, "staff": set()})
+        shops.append(
+            {
+                "id": s,
+                "daily": rng.lognormvariate(2.0, 0.6),
+                "open": open_h,
+                "close": close_h,
+                "staff": set(),
+            }
+        )
     residents = list(range(5000))
     device_of = {}  # resident -> device that claimed the packet
     for r in residents:
@@ -76,11 +89,14 @@ def generate(seed: int, days: int):
                 r = rng.choice(residents)
                 while r in shop["staff"]:
                     r = rng.choice(residents)
-                events.append((t, shop["id"], r, honest_bill(threshold), threshold, None))
+                events.append(
+                    (t, shop["id"], r, honest_bill(threshold), threshold, None)
+                )
 
     def in_hours(shop, date):
-        return date + dt.timedelta(minutes=rng.randint(shop["open"] * 60,
-                                                       shop["close"] * 60 - 1))
+        return date + dt.timedelta(
+            minutes=rng.randint(shop["open"] * 60, shop["close"] * 60 - 1)
+        )
 
     fraud_rng = random.Random(seed + 1)
     # pair_repeat: colluding pairs, 4–9 visits on consecutive-ish days.
@@ -102,8 +118,16 @@ def generate(seed: int, days: int):
             for _ in range(fraud_rng.randint(6, 14)):
                 th = fraud_rng.choice(THRESHOLDS)
                 t = in_hours(shop, start + dt.timedelta(days=day))
-                events.append((t, shop["id"], fraud_rng.choice(residents),
-                               th + fraud_rng.randint(0, 300), th, "just_above_threshold"))
+                events.append(
+                    (
+                        t,
+                        shop["id"],
+                        fraud_rng.choice(residents),
+                        th + fraud_rng.randint(0, 300),
+                        th,
+                        "just_above_threshold",
+                    )
+                )
     # volume_spike: 5 shop-days with 4–10 × the shop's usual volume.
     for shop in fraud_rng.sample(shops, 5):
         day = fraud_rng.randint(15, days - 1)
@@ -111,8 +135,16 @@ def generate(seed: int, days: int):
         for _ in range(extra):
             th = fraud_rng.choice(THRESHOLDS)
             t = in_hours(shop, start + dt.timedelta(days=day))
-            events.append((t, shop["id"], fraud_rng.choice(residents), honest_bill(th), th,
-                           "volume_spike"))
+            events.append(
+                (
+                    t,
+                    shop["id"],
+                    fraud_rng.choice(residents),
+                    honest_bill(th),
+                    th,
+                    "volume_spike",
+                )
+            )
     # outside_hours: 60 redemptions keyed in at night.
     for _ in range(60):
         shop = fraud_rng.choice(shops)
@@ -122,8 +154,16 @@ def generate(seed: int, days: int):
         if shop["open"] <= hour < shop["close"]:
             continue
         th = fraud_rng.choice(THRESHOLDS)
-        events.append((t, shop["id"], fraud_rng.choice(residents), honest_bill(th), th,
-                       "outside_hours"))
+        events.append(
+            (
+                t,
+                shop["id"],
+                fraud_rng.choice(residents),
+                honest_bill(th),
+                th,
+                "outside_hours",
+            )
+        )
     # shared_device: 12 rings of 4–25 residents claimed from one phone, then spent.
     for ring in range(12):
         members = fraud_rng.sample(residents, fraud_rng.randint(4, 25))
@@ -132,7 +172,9 @@ def generate(seed: int, days: int):
         for r in members:
             shop = fraud_rng.choice(shops)
             th = fraud_rng.choice(THRESHOLDS)
-            t = in_hours(shop, start + dt.timedelta(days=fraud_rng.randint(0, days - 1)))
+            t = in_hours(
+                shop, start + dt.timedelta(days=fraud_rng.randint(0, days - 1))
+            )
             events.append((t, shop["id"], r, honest_bill(th), th, "shared_device"))
     # staff_self: staff redeem their own (or a household member's) vouchers.
     for _ in range(50):
@@ -145,8 +187,17 @@ def generate(seed: int, days: int):
     # Every voucher of a ring member was claimed from the ring's phone: all their
     # redemptions carry the ring's packets, so they are labelled with it too.
     ring_members = {r for r, d in device_of.items() if d.startswith("ring-")}
-    events = [(t, s, r, b, th, "shared_device" if label is None and r in ring_members else label)
-              for t, s, r, b, th, label in events]
+    events = [
+        (
+            t,
+            s,
+            r,
+            b,
+            th,
+            "shared_device" if label is None and r in ring_members else label,
+        )
+        for t, s, r, b, th, label in events
+    ]
     events.sort(key=lambda e: e[0])
     return shops, device_of, household, events
 
@@ -168,7 +219,9 @@ def evaluate(shops, device_of, household, events):
             bills.popleft()
         history = [day_counts[sid][today - dt.timedelta(days=b)] for b in range(1, 15)]
         ctx = risk.RiskContext(
-            at=t, bill_fen=bill, threshold_fen=th,
+            at=t,
+            bill_fen=bill,
+            threshold_fen=th,
             pair_recent=[x for x in pair[(r, sid)] if t - x <= risk.PAIR_WINDOW],
             shop_recent=[(b, h) for _, b, h in list(bills)[-200:]],
             shop_today=day_counts[sid][today],
@@ -195,10 +248,14 @@ def main() -> int:
     shops, device_of, household, events = generate(args.seed, args.days)
     results = evaluate(shops, device_of, household, events)
     total = len(results)
-    print(f"{total:,} redemptions over {args.days} days at {len(shops)} shops; "
-          f"{sum(1 for label, _ in results if label):,} injected fraud")
-    print(f"{'pattern':22} {'injected':>8} {'flagged':>8} {'TP':>6} {'precision':>9} "
-          f"{'recall':>7} {'baseline P':>10} {'lift':>6}")
+    print(
+        f"{total:,} redemptions over {args.days} days at {len(shops)} shops; "
+        f"{sum(1 for label, _ in results if label):,} injected fraud"
+    )
+    print(
+        f"{'pattern':22} {'injected':>8} {'flagged':>8} {'TP':>6} {'precision':>9} "
+        f"{'recall':>7} {'baseline P':>10} {'lift':>6}"
+    )
     macro_p, macro_r = [], []
     for pattern in PATTERNS:
         actual = sum(1 for label, _ in results if label == pattern)
@@ -209,16 +266,22 @@ def main() -> int:
         base = actual / total  # a random flagger's precision at any volume
         macro_p.append(precision)
         macro_r.append(recall)
-        print(f"{pattern:22} {actual:8d} {flagged:8d} {tp:6d} {precision:9.2f} {recall:7.2f} "
-              f"{base:10.4f} {precision / base if base else 0:6.0f}×")
+        print(
+            f"{pattern:22} {actual:8d} {flagged:8d} {tp:6d} {precision:9.2f} {recall:7.2f} "
+            f"{base:10.4f} {precision / base if base else 0:6.0f}×"
+        )
     any_flag = sum(1 for _, flags in results if flags)
     any_tp = sum(1 for label, flags in results if label and flags)
     fraud = sum(1 for label, _ in results if label)
-    print(f"{'any fraud':22} {fraud:8d} {any_flag:8d} {any_tp:6d} "
-          f"{any_tp / any_flag if any_flag else 0:9.2f} {any_tp / fraud if fraud else 0:7.2f}")
+    print(
+        f"{'any fraud':22} {fraud:8d} {any_flag:8d} {any_tp:6d} "
+        f"{any_tp / any_flag if any_flag else 0:9.2f} {any_tp / fraud if fraud else 0:7.2f}"
+    )
     held_share = any_flag / total
-    print(f"RESULT macro_precision={sum(macro_p) / len(macro_p):.2f} "
-          f"macro_recall={sum(macro_r) / len(macro_r):.2f} held_share={held_share:.3f}")
+    print(
+        f"RESULT macro_precision={sum(macro_p) / len(macro_p):.2f} "
+        f"macro_recall={sum(macro_r) / len(macro_r):.2f} held_share={held_share:.3f}"
+    )
     return 0
 
 

@@ -34,7 +34,6 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,21 +65,50 @@ class Postgres:
         self.port = free_port()
 
     def _as_postgres(self, *args: str) -> list[str]:
-        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else list(args)
+        return (
+            ["runuser", "-u", "postgres", "--", *args]
+            if os.geteuid() == 0
+            else list(args)
+        )
 
     def start(self) -> str:
         self.dir.mkdir(parents=True)
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
             shutil.chown(self.dir.parent, "postgres", "postgres")
-        subprocess.run(self._as_postgres(str(PG_BIN / "initdb"), "-D", str(self.dir), "-U",
-                                         "postgres", "--auth=trust", "-E", "UTF8"),
-                       check=True, capture_output=True)
-        opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-                "-c fsync=on -c synchronous_commit=on -c max_connections=200")
-        subprocess.run(self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.dir), "-l",
-                                         str(self.dir / "log"), "-o", opts, "-w", "start"),
-                       check=True, capture_output=True)
+        subprocess.run(
+            self._as_postgres(
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ),
+            check=True,
+            capture_output=True,
+        )
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
+            "-c fsync=on -c synchronous_commit=on -c max_connections=200"
+        )
+        subprocess.run(
+            self._as_postgres(
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.dir),
+                "-l",
+                str(self.dir / "log"),
+                "-o",
+                opts,
+                "-w",
+                "start",
+            ),
+            check=True,
+            capture_output=True,
+        )
         return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
 
     def stop(self) -> None:
@@ -114,10 +142,29 @@ class Redis:
     def start(self) -> str:
         pidfile = self.dir / "redis.pid"
         pidfile.unlink(missing_ok=True)
-        subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-                        "--save", "", "--appendonly", "yes", "--appendfsync", self.fsync,
-                        "--daemonize", "yes", "--pidfile", str(pidfile), "--dir", str(self.dir)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                self.fsync,
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(pidfile),
+                "--dir",
+                str(self.dir),
+            ],
+            check=True,
+            capture_output=True,
+        )
         import redis
 
         client = redis.Redis(port=self.port)
@@ -189,7 +236,9 @@ async def _read_response(reader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length) if length else b""
 
 
-async def _connection(port: int, jobs: list, out: list, method: str, path_of, header_of):
+async def _connection(
+    port: int, jobs: list, out: list, method: str, path_of, header_of
+):
     reader = writer = None
     for job in jobs:
         for attempt in range(200):
@@ -218,12 +267,14 @@ async def _connection(port: int, jobs: list, out: list, method: str, path_of, he
 
 def _worker(port, jobs, conns, method, kind, start_at, conn_out):
     if kind == "hello":
+
         def path_of(job):
             return "/vouchers/hello"
 
         def header_of(job):
             return ""
     else:
+
         def path_of(job):
             return job[1]
 
@@ -236,8 +287,13 @@ def _worker(port, jobs, conns, method, kind, start_at, conn_out):
         out: list = []
         chunks = [jobs[i::conns] for i in range(conns)]
         t0 = time.perf_counter()
-        await asyncio.gather(*(_connection(port, c, out, method, path_of, header_of)
-                               for c in chunks if c))
+        await asyncio.gather(
+            *(
+                _connection(port, c, out, method, path_of, header_of)
+                for c in chunks
+                if c
+            )
+        )
         return out, t0, time.perf_counter()
 
     result = asyncio.run(main())
@@ -255,12 +311,22 @@ def run_load(port, jobs, *, conns, method, kind, procs=2, start_at=None):
     ctx = mp.get_context("fork")
     for p in range(procs):
         parent, child = ctx.Pipe(duplex=False)
-        w = ctx.Process(target=_worker, args=(port, jobs[p::procs], max(1, conns // procs),
-                                              method, kind, start_at, child))
+        w = ctx.Process(
+            target=_worker,
+            args=(
+                port,
+                jobs[p::procs],
+                max(1, conns // procs),
+                method,
+                kind,
+                start_at,
+                child,
+            ),
+        )
         w.start()
         pipes.append(parent)
         workers.append(w)
-    results, starts, ends = [], [], []
+    results = []
     for parent in pipes:
         out, t0, t1 = parent.recv()
         results.extend(out)
@@ -300,13 +366,26 @@ def build_world(n: int, factor: int):
 
     district = District.objects.create(city="杭州市", name="上城区")
     street = StreetOffice.objects.create(name="湖滨街道", district=district)
-    community = Community.objects.create(name="东河社区", slug="bench", street_office=street,
-                                         area_km2="1.0", center_lat=30.26, center_lng=120.17)
-    compound = Compound.objects.create(community=community, name="东河小区", lat=30.26,
-                                       lng=120.17, households=factor * n, population=factor * n)
+    community = Community.objects.create(
+        name="东河社区",
+        slug="bench",
+        street_office=street,
+        area_km2="1.0",
+        center_lat=30.26,
+        center_lng=120.17,
+    )
+    compound = Compound.objects.create(
+        community=community,
+        name="东河小区",
+        lat=30.26,
+        lng=120.17,
+        households=factor * n,
+        population=factor * n,
+    )
     issuer_user = User.objects.create_user(username="issuer", password=None)
-    issuer = Issuer.objects.create(user=issuer_user, organisation="杭州市商务局",
-                                   district=district)
+    issuer = Issuer.objects.create(
+        user=issuer_user, organisation="杭州市商务局", district=district
+    )
     household = Household.objects.create(compound=compound, address="1幢")
     residents = factor * n
     t0 = time.time()
@@ -314,20 +393,38 @@ def build_world(n: int, factor: int):
     for start in range(0, residents, batch):
         stop = min(start + batch, residents)
         users = User.objects.bulk_create(
-            User(username=f"r{i}", password="!") for i in range(start, stop))
+            User(username=f"r{i}", password="!") for i in range(start, stop)
+        )
         Resident.objects.bulk_create(
-            Resident(user=u, phone=f"1{i:010d}", household=household, real_name=f"居民{i}",
-                     id_hash=f"bench-person-{i:08d}", verified_at=clock.now())
-            for i, u in zip(range(start, stop), users, strict=True))
+            Resident(
+                user=u,
+                phone=f"1{i:010d}",
+                household=household,
+                real_name=f"居民{i}",
+                id_hash=f"bench-person-{i:08d}",
+                verified_at=clock.now(),
+            )
+            for i, u in zip(range(start, stop), users, strict=True)
+        )
     log(f"created {residents} verified residents in {time.time() - t0:.1f}s")
-    campaign = campaigns.create_campaign(actor=issuer_user, issuer=issuer, name="杭州消费券(压测)",
-                                         budget_fen=n * 5000 * 2)
+    campaign = campaigns.create_campaign(
+        actor=issuer_user,
+        issuer=issuer,
+        name="杭州消费券(压测)",
+        budget_fen=n * 5000 * 2,
+    )
     release = clock.now() + dt.timedelta(hours=1)
     round_ = campaigns.create_round(
-        actor=issuer_user, campaign=campaign, name="第五轮", release_at=release,
-        claim_closes_at=release + dt.timedelta(days=1), valid_from=release,
-        valid_until=release + dt.timedelta(days=7), packets_total=n,
-        coupons=campaigns.coupons_from_preset("hz2020_p1"))
+        actor=issuer_user,
+        campaign=campaign,
+        name="第五轮",
+        release_at=release,
+        claim_closes_at=release + dt.timedelta(days=1),
+        valid_from=release,
+        valid_until=release + dt.timedelta(days=7),
+        packets_total=n,
+        coupons=campaigns.coupons_from_preset("hz2020_p1"),
+    )
     return round_
 
 
@@ -337,10 +434,22 @@ def tickets_for(round_) -> list[tuple[int, str, str]]:
 
     expires = int(round_.claim_closes_at.timestamp())
     path = f"/vouchers/rush/{round_.pk}/claim"
-    return [(rid, path, codes.sign_ticket(round_id=round_.pk, user_id=uid, resident_id=rid,
-                                          person_hash=ph, expires=expires))
-            for rid, uid, ph in Resident.objects.order_by("pk").values_list(
-                "pk", "user_id", "id_hash")]
+    return [
+        (
+            rid,
+            path,
+            codes.sign_ticket(
+                round_id=round_.pk,
+                user_id=uid,
+                resident_id=rid,
+                person_hash=ph,
+                expires=expires,
+            ),
+        )
+        for rid, uid, ph in Resident.objects.order_by("pk").values_list(
+            "pk", "user_id", "id_hash"
+        )
+    ]
 
 
 def release_now(round_, seconds: float):
@@ -361,10 +470,29 @@ def release_now(round_, seconds: float):
 def start_granian(port: int, env: dict, base: Path):
     logf = open(base / "granian.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [str(VENV / "granian"), "--interface", "wsgi", "quarter.vouchers.rushgate:application",
-         "--workers", "2", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-         "--respawn-failed-workers", "--respawn-interval", "0.2", "--backlog", "2048"],
-        cwd=ROOT, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        [
+            str(VENV / "granian"),
+            "--interface",
+            "wsgi",
+            "quarter.vouchers.rushgate:application",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--respawn-failed-workers",
+            "--respawn-interval",
+            "0.2",
+            "--backlog",
+            "2048",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -375,7 +503,9 @@ def start_granian(port: int, env: dict, base: Path):
     for _ in range(20):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                s.sendall(b"GET /vouchers/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(
+                    b"GET /vouchers/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
                 s.recv(1000)
         except OSError:
             time.sleep(0.1)
@@ -384,29 +514,45 @@ def start_granian(port: int, env: dict, base: Path):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=2000, help="packets (the issue's size is 20000)")
+    ap.add_argument(
+        "--n", type=int, default=2000, help="packets (the issue's size is 20000)"
+    )
     ap.add_argument("--factor", type=int, default=10, help="residents per packet")
     ap.add_argument("--engine", choices=["redis", "db"], default="redis")
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--conns", type=int, default=64)
-    ap.add_argument("--hello", type=int, default=0, help="hello requests (default 10 × N)")
-    ap.add_argument("--fsync", choices=["always", "everysec"], default="always",
-                    help="Redis appendfsync (only 'always' keeps every acknowledged claim)")
-    ap.add_argument("--chaos", action="store_true",
-                    help="SIGKILL one app worker and Redis mid-rush, restart them")
+    ap.add_argument(
+        "--hello", type=int, default=0, help="hello requests (default 10 × N)"
+    )
+    ap.add_argument(
+        "--fsync",
+        choices=["always", "everysec"],
+        default="always",
+        help="Redis appendfsync (only 'always' keeps every acknowledged claim)",
+    )
+    ap.add_argument(
+        "--chaos",
+        action="store_true",
+        help="SIGKILL one app worker and Redis mid-rush, restart them",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = ap.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="quarter-rush-"))
     pg = redis_srv = granian = persister = None
     try:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "quarter.settings",
-               "SECRET_KEY": "rush-bench-secret-key-0123456789abcdef0123456789",
-               "QUARTER_VAR_DIR": str(base / "var"), "QUARTER_CLAIM_ENGINE": args.engine,
-               # All load comes from one loopback address: the per-IP limit would stop
-               # the bench, not a fraud ring. The per-account limit stays on.
-               "QUARTER_CLAIM_IP_LIMIT": "1000000000", "LOG_LEVEL": "ERROR",
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "quarter.settings",
+            "SECRET_KEY": "rush-bench-secret-key-0123456789abcdef0123456789",
+            "QUARTER_VAR_DIR": str(base / "var"),
+            "QUARTER_CLAIM_ENGINE": args.engine,
+            # All load comes from one loopback address: the per-IP limit would stop
+            # the bench, not a fraud ring. The per-account limit stays on.
+            "QUARTER_CLAIM_IP_LIMIT": "1000000000",
+            "LOG_LEVEL": "ERROR",
+            "PYTHONPATH": str(ROOT),
+        }
         env.pop("REDIS_URL", None)
         if args.db == "postgres":
             pg = Postgres(base)
@@ -420,28 +566,43 @@ def main() -> int:
             env["REDIS_URL"] = redis_srv.start()
             if args.fsync != "always":
                 env["QUARTER_RUSH_DURABILITY"] = "relaxed"
-            log(f"Redis on 127.0.0.1:{redis_srv.port} appendonly yes appendfsync {args.fsync}")
-        subprocess.run([str(VENV / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT,
-                       env=env, check=True)
+            log(
+                f"Redis on 127.0.0.1:{redis_srv.port} appendonly yes appendfsync {args.fsync}"
+            )
+        subprocess.run(
+            [str(VENV / "python"), "manage.py", "migrate", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         setup_django(env)
         round_ = build_world(args.n, args.factor)
         jobs = tickets_for(round_)
         port = free_port()
         granian = start_granian(port, env, base)
-        log(f"granian (WSGI, 2 workers) on 127.0.0.1:{port}, engine={args.engine}, db={args.db}")
+        log(
+            f"granian (WSGI, 2 workers) on 127.0.0.1:{port}, engine={args.engine}, db={args.db}"
+        )
         if args.engine == "redis":
             persister = subprocess.Popen(
-                [str(VENV / "python"), "manage.py", "persist_claims", "--loop"], cwd=ROOT,
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [str(VENV / "python"), "manage.py", "persist_claims", "--loop"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
         hello_n = args.hello or args.factor * args.n
-        hello, hello_wall = run_load(port, list(range(hello_n)), conns=args.conns,
-                                     method="GET", kind="hello")
+        hello, hello_wall = run_load(
+            port, list(range(hello_n)), conns=args.conns, method="GET", kind="hello"
+        )
         hello_ok = sum(1 for r in hello if r[3] == 200)
         hello_per_s = hello_ok / hello_wall if hello_wall else 0.0
         hello_lat = [(r[2] - r[1]) * 1000 for r in hello]
-        log(f"hello: {hello_ok}/{hello_n} ok in {hello_wall:.2f}s = {hello_per_s:,.0f} req/s, "
-            f"p50 {pct(hello_lat, .5):.1f} ms, p99 {pct(hello_lat, .99):.1f} ms")
+        log(
+            f"hello: {hello_ok}/{hello_n} ok in {hello_wall:.2f}s = {hello_per_s:,.0f} req/s, "
+            f"p50 {pct(hello_lat, 0.5):.1f} ms, p99 {pct(hello_lat, 0.99):.1f} ms"
+        )
 
         round_ = release_now(round_, 2.0)
         start_at = round_.release_at.timestamp()
@@ -465,8 +626,9 @@ def main() -> int:
 
             chaos_thread = threading.Thread(target=chaos)
             chaos_thread.start()
-        results, wall = run_load(port, jobs, conns=args.conns, method="POST", kind="claim",
-                                 start_at=start_at)
+        results, wall = run_load(
+            port, jobs, conns=args.conns, method="POST", kind="claim", start_at=start_at
+        )
         if chaos_thread:
             chaos_thread.join()
         return report(args, round_, results, wall, hello_per_s, redis_srv)
@@ -498,13 +660,13 @@ def report(args, round_, results, wall, hello_per_s, redis_srv) -> int:
     from quarter.vouchers.models import Claim, Round
 
     final = {}
-    for job, t0, t1, status, body, attempt in results:
+    for job, t0, t1, status, body, _attempt in results:
         if status < 500:
             final[job[0]] = (status, body, t1 - t0)
     lat = [(r[2] - r[1]) * 1000 for r in results if r[3] < 500]
     acked: dict[int, str] = {}
     codes: dict[str, int] = {}
-    for rid, (status, body, _dt) in final.items():
+    for rid, (_status, body, _dt) in final.items():
         try:
             data = json.loads(body)
         except ValueError:
@@ -530,11 +692,20 @@ def report(args, round_, results, wall, hello_per_s, redis_srv) -> int:
             time.sleep(0.2)
     round_ = Round.objects.get(pk=round_.pk)
     rec = engine.reconcile(round_)
-    db_claims = dict(Claim.objects.filter(round=round_).values_list("resident_id", "source_id"))
+    db_claims = dict(
+        Claim.objects.filter(round=round_).values_list("resident_id", "source_id")
+    )
     total = len(db_claims)
-    oversold = max(0, total - round_.packets_total) + max(0, len(acked) - round_.packets_total)
-    doubled = (Claim.objects.filter(round=round_).values("person_hash")
-               .annotate(n=Count("id")).filter(n__gt=1).count())
+    oversold = max(0, total - round_.packets_total) + max(
+        0, len(acked) - round_.packets_total
+    )
+    doubled = (
+        Claim.objects.filter(round=round_)
+        .values("person_hash")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
     if args.engine == "redis":
         lost = sum(1 for rid, sid in acked.items() if db_claims.get(rid) != sid)
     else:
@@ -543,25 +714,35 @@ def report(args, round_, results, wall, hello_per_s, redis_srv) -> int:
     if args.engine == "redis" and not sold:
         raw = engine.client.hget(f"q:{{round:{round_.pk}}}:meta", "sold_out_ms")
         sold = raw and __import__("datetime").datetime.fromtimestamp(
-            int(raw) / 1000, tz=__import__("datetime").UTC)
+            int(raw) / 1000, tz=__import__("datetime").UTC
+        )
     sellout_s = (sold - round_.release_at).total_seconds() if sold else None
     rate = (round_.packets_total / sellout_s) if sellout_s else None
 
-    log(f"claims: {len(results)} requests from {len(jobs_of(results))} residents in {wall:.2f}s "
-        f"= {claims_per_s:,.0f} req/s; answers {codes}; 5xx during chaos {errors_5xx}")
-    log(f"latency p50 {pct(lat, .5):.1f} ms, p99 {pct(lat, .99):.1f} ms")
-    log(f"acknowledged claims {len(acked)}, in database {total}, packets {round_.packets_total}, "
-        f"reconcile {'agrees' if rec.agrees else rec.problems}")
+    log(
+        f"claims: {len(results)} requests from {len(jobs_of(results))} residents in {wall:.2f}s "
+        f"= {claims_per_s:,.0f} req/s; answers {codes}; 5xx during chaos {errors_5xx}"
+    )
+    log(f"latency p50 {pct(lat, 0.5):.1f} ms, p99 {pct(lat, 0.99):.1f} ms")
+    log(
+        f"acknowledged claims {len(acked)}, in database {total}, packets {round_.packets_total}, "
+        f"reconcile {'agrees' if rec.agrees else rec.problems}"
+    )
     if sellout_s is not None:
         log(f"sold out {sellout_s:.2f}s after release ({rate:,.0f} packets/s)")
-        log(f"projected Hangzhou 1.5 million packets: {HANGZHOU_PACKETS / rate:,.0f}s at the "
+        log(
+            f"projected Hangzhou 1.5 million packets: {HANGZHOU_PACKETS / rate:,.0f}s at the "
             f"sell-out rate, {HANGZHOU_PACKETS / claims_per_s:,.0f}s at the request rate "
-            f"(seed 002: 105 s)")
+            f"(seed 002: 105 s)"
+        )
     else:
         log("did not sell out")
     ratio = claims_per_s / hello_per_s if hello_per_s else 0.0
-    print(f"RESULT claims_per_s={claims_per_s:.0f} hello_per_s={hello_per_s:.0f} "
-          f"ratio={ratio:.2f} oversold={oversold} doubled={doubled} lost={lost}", flush=True)
+    print(
+        f"RESULT claims_per_s={claims_per_s:.0f} hello_per_s={hello_per_s:.0f} "
+        f"ratio={ratio:.2f} oversold={oversold} doubled={doubled} lost={lost}",
+        flush=True,
+    )
     return 0 if oversold == doubled == lost == 0 else 1
 
 

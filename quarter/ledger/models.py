@@ -36,7 +36,9 @@ class Account(models.Model):
     class Meta:
         verbose_name = _("账户")
         verbose_name_plural = _("账户")
-        indexes = [models.Index(fields=["bucket", "role"], name="ledger_acct_bucket_role")]
+        indexes = [
+            models.Index(fields=["bucket", "role"], name="ledger_acct_bucket_role")
+        ]
 
     def __str__(self) -> str:
         return self.code
@@ -48,7 +50,11 @@ class Transaction(models.Model):
     reference = models.CharField(max_length=120, blank=True, db_index=True)
     memo = models.CharField(max_length=300, blank=True)
     reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversals",
     )
     created_at = models.DateTimeField(db_index=True)
 
@@ -70,7 +76,9 @@ class Transaction(models.Model):
 
 
 class Line(models.Model):
-    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="lines")
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="lines"
+    )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
     # Positive is a debit to the account, negative a credit; each
     # transaction's lines sum to zero.
@@ -81,7 +89,9 @@ class Line(models.Model):
         verbose_name = _("分录")
         verbose_name_plural = _("分录")
         constraints = [
-            models.CheckConstraint(condition=~models.Q(amount_fen=0), name="ledger_line_nonzero")
+            models.CheckConstraint(
+                condition=~models.Q(amount_fen=0), name="ledger_line_nonzero"
+            )
         ]
 
     def save(self, *args, **kwargs):

@@ -20,7 +20,9 @@ def get_total() -> int:
 
 def list_unbalanced_transactions() -> list[int]:
     """Return ids of transactions whose lines do not sum to zero (should be none)."""
-    rows = Line.objects.values("transaction_id").annotate(s=Sum("amount_fen")).exclude(s=0)
+    rows = (
+        Line.objects.values("transaction_id").annotate(s=Sum("amount_fen")).exclude(s=0)
+    )
     return [r["transaction_id"] for r in rows]
 
 

@@ -47,8 +47,12 @@ def open_account(spec: AccountSpec) -> Account:
     try:
         with transaction.atomic():
             return Account.objects.create(
-                code=spec.code, name=spec.name, bucket=spec.bucket, role=spec.role,
-                party=spec.party, is_outside=spec.is_outside,
+                code=spec.code,
+                name=spec.name,
+                bucket=spec.bucket,
+                role=spec.role,
+                party=spec.party,
+                is_outside=spec.is_outside,
                 allow_negative=spec.allow_negative or spec.is_outside,
                 created_at=clock.now(),
             )
@@ -71,24 +75,32 @@ def post_transaction(
     `ledger_unbalanced`, `ledger_insufficient_funds`, `ledger_key_reused_with_other_lines`.
     Runs in its own atomic block (a savepoint when the caller holds one).
     """
-    specs = [(s if isinstance(s, AccountSpec) else AccountSpec(code=s), a) for s, a in lines]
+    specs = [
+        (s if isinstance(s, AccountSpec) else AccountSpec(code=s), a) for s, a in lines
+    ]
     _check_lines(specs)
     existing = Transaction.objects.filter(key=key).first()
     if existing is not None:
         return _same_or_refuse(existing, specs)
     with transaction.atomic():
         accounts = {spec.code: open_account(spec) for spec, _ in specs}
-        guarded = sorted(
-            (a.pk for a in accounts.values() if not a.allow_negative)
-        )
+        guarded = sorted(a.pk for a in accounts.values() if not a.allow_negative)
         if guarded:
             # Lock in primary-key order so concurrent posts queue, never deadlock.
-            list(Account.objects.select_for_update().filter(pk__in=guarded).order_by("pk"))
+            list(
+                Account.objects.select_for_update()
+                .filter(pk__in=guarded)
+                .order_by("pk")
+            )
         try:
             with transaction.atomic():
                 txn = Transaction(
-                    key=key, kind=kind, reference=reference[:120], memo=memo[:300],
-                    reverses=reverses, created_at=clock.now(),
+                    key=key,
+                    kind=kind,
+                    reference=reference[:120],
+                    memo=memo[:300],
+                    reverses=reverses,
+                    created_at=clock.now(),
                 )
                 txn.save()
         except IntegrityError:
@@ -101,18 +113,28 @@ def post_transaction(
         for account in accounts.values():
             if not account.allow_negative and balance_of(account) < 0:
                 raise DomainError(
-                    Code.INSUFFICIENT_FUNDS, f"账户 {account.code} 余额不足",
+                    Code.INSUFFICIENT_FUNDS,
+                    f"账户 {account.code} 余额不足",
                     params={"account": account.code},
                 )
     return txn
 
 
-def reverse_transaction(*, original: Transaction, key: str, memo: str = "") -> Transaction:
+def reverse_transaction(
+    *, original: Transaction, key: str, memo: str = ""
+) -> Transaction:
     """Post the exact opposite of `original` as a correction (coded `correction`)."""
-    lines = [(line.account.code, -line.amount_fen) for line in original.lines.select_related("account")]
+    lines = [
+        (line.account.code, -line.amount_fen)
+        for line in original.lines.select_related("account")
+    ]
     return post_transaction(
-        lines=lines, key=key, kind="correction", reference=original.key,
-        memo=memo or f"冲正 {original.key}", reverses=original,
+        lines=lines,
+        key=key,
+        kind="correction",
+        reference=original.key,
+        memo=memo or f"冲正 {original.key}",
+        reverses=original,
     )
 
 
@@ -147,6 +169,9 @@ def _same_or_refuse(existing: Transaction, specs) -> Transaction:
     }
     wanted = {code: amount for code, amount in _merged(specs).items() if amount}
     if posted != wanted:
-        raise DomainError(Code.KEY_REUSED, "同一幂等键已用于不同的记账内容",
-                          params={"key": existing.key})
+        raise DomainError(
+            Code.KEY_REUSED,
+            "同一幂等键已用于不同的记账内容",
+            params={"key": existing.key},
+        )
     return existing

@@ -26,57 +26,102 @@ ROLES = ("unallocated", "unclaimed", "claimed", "receivable", "settled", "expire
 
 
 def treasury(issuer_id: int) -> AccountSpec:
-    return AccountSpec(code=f"issuer:{issuer_id}:treasury", name="发券机构财政资金",
-                       is_outside=True, party=f"issuer:{issuer_id}")
+    return AccountSpec(
+        code=f"issuer:{issuer_id}:treasury",
+        name="发券机构财政资金",
+        is_outside=True,
+        party=f"issuer:{issuer_id}",
+    )
 
 
 def unallocated(campaign_id: int) -> AccountSpec:
-    return AccountSpec(code=f"campaign:{campaign_id}:unallocated", name="活动未分配预算",
-                       bucket=f"campaign:{campaign_id}", role="unallocated")
+    return AccountSpec(
+        code=f"campaign:{campaign_id}:unallocated",
+        name="活动未分配预算",
+        bucket=f"campaign:{campaign_id}",
+        role="unallocated",
+    )
 
 
 def unclaimed(campaign_id: int, round_id: int) -> AccountSpec:
     # Not guarded against overdraft: the stock counters are the guard, and an
     # unguarded account needs no row lock on the claim's hot path.
-    return AccountSpec(code=f"round:{round_id}:unclaimed", name="轮次未领取",
-                       bucket=f"campaign:{campaign_id}", role="unclaimed",
-                       party=f"round:{round_id}", allow_negative=True)
+    return AccountSpec(
+        code=f"round:{round_id}:unclaimed",
+        name="轮次未领取",
+        bucket=f"campaign:{campaign_id}",
+        role="unclaimed",
+        party=f"round:{round_id}",
+        allow_negative=True,
+    )
 
 
 def claimed(campaign_id: int, round_id: int) -> AccountSpec:
-    return AccountSpec(code=f"round:{round_id}:claimed", name="已领未用(负债)",
-                       bucket=f"campaign:{campaign_id}", role="claimed",
-                       party=f"round:{round_id}", allow_negative=True)
+    return AccountSpec(
+        code=f"round:{round_id}:claimed",
+        name="已领未用(负债)",
+        bucket=f"campaign:{campaign_id}",
+        role="claimed",
+        party=f"round:{round_id}",
+        allow_negative=True,
+    )
 
 
 def expired(campaign_id: int, round_id: int) -> AccountSpec:
-    return AccountSpec(code=f"round:{round_id}:expired", name="过期释放",
-                       bucket=f"campaign:{campaign_id}", role="expired",
-                       party=f"round:{round_id}")
+    return AccountSpec(
+        code=f"round:{round_id}:expired",
+        name="过期释放",
+        bucket=f"campaign:{campaign_id}",
+        role="expired",
+        party=f"round:{round_id}",
+    )
 
 
 def rejected(campaign_id: int, round_id: int) -> AccountSpec:
-    return AccountSpec(code=f"round:{round_id}:rejected", name="风控驳回释放",
-                       bucket=f"campaign:{campaign_id}", role="expired",
-                       party=f"round:{round_id}")
+    return AccountSpec(
+        code=f"round:{round_id}:rejected",
+        name="风控驳回释放",
+        bucket=f"campaign:{campaign_id}",
+        role="expired",
+        party=f"round:{round_id}",
+    )
 
 
 def receivable(campaign_id: int, merchant_id: int) -> AccountSpec:
-    return AccountSpec(code=f"campaign:{campaign_id}:merchant:{merchant_id}:receivable",
-                       name="商户应收(已核销未结算)", bucket=f"campaign:{campaign_id}",
-                       role="receivable", party=f"merchant:{merchant_id}")
+    return AccountSpec(
+        code=f"campaign:{campaign_id}:merchant:{merchant_id}:receivable",
+        name="商户应收(已核销未结算)",
+        bucket=f"campaign:{campaign_id}",
+        role="receivable",
+        party=f"merchant:{merchant_id}",
+    )
 
 
 def settled(campaign_id: int, merchant_id: int) -> AccountSpec:
-    return AccountSpec(code=f"campaign:{campaign_id}:merchant:{merchant_id}:settled",
-                       name="已结算给商户", bucket=f"campaign:{campaign_id}",
-                       role="settled", party=f"merchant:{merchant_id}")
+    return AccountSpec(
+        code=f"campaign:{campaign_id}:merchant:{merchant_id}:settled",
+        name="已结算给商户",
+        bucket=f"campaign:{campaign_id}",
+        role="settled",
+        party=f"merchant:{merchant_id}",
+    )
 
 
-def move(src: AccountSpec, dst: AccountSpec, amount_fen: int, *, key: str, kind: str,
-         reference: str, memo: str = ""):
+def move(
+    src: AccountSpec,
+    dst: AccountSpec,
+    amount_fen: int,
+    *,
+    key: str,
+    kind: str,
+    reference: str,
+    memo: str = "",
+):
     """Post `amount_fen` from `src` to `dst` as one balanced transaction."""
     return post_transaction(
-        lines=[(src, -amount_fen), (dst, amount_fen)], key=key, kind=kind,
-        reference=reference, memo=memo,
+        lines=[(src, -amount_fen), (dst, amount_fen)],
+        key=key,
+        kind=kind,
+        reference=reference,
+        memo=memo,
     )

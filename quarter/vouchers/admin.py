@@ -46,8 +46,15 @@ class CampaignAdmin(ReadOnlyAdmin):
 
 @admin.register(Round)
 class RoundAdmin(ReadOnlyAdmin):
-    list_display = ("name", "campaign", "release_at", "packets_total", "packet_face_fen",
-                    "status", "sold_out_at")
+    list_display = (
+        "name",
+        "campaign",
+        "release_at",
+        "packets_total",
+        "packet_face_fen",
+        "status",
+        "sold_out_at",
+    )
     list_filter = ("status", "mode")
     inlines = [RoundCouponInline]
 
@@ -61,7 +68,14 @@ class ClaimAdmin(ReadOnlyAdmin):
 
 @admin.register(Voucher)
 class VoucherAdmin(ReadOnlyAdmin):
-    list_display = ("id", "resident", "face_fen", "threshold_fen", "status", "valid_until")
+    list_display = (
+        "id",
+        "resident",
+        "face_fen",
+        "threshold_fen",
+        "status",
+        "valid_until",
+    )
     list_filter = ("status",)
 
 
@@ -79,8 +93,9 @@ def _review(request, queryset, *, release: bool):
     done = 0
     for r in queryset.filter(status="held").order_by("pk"):
         try:
-            redemptions.review_redemption(actor=request.user, redemption=r, release=release,
-                                          reason="后台批量审核")
+            redemptions.review_redemption(
+                actor=request.user, redemption=r, release=release, reason="后台批量审核"
+            )
             done += 1
         except DomainError as exc:
             messages.error(request, f"#{r.pk}: {exc.message}")

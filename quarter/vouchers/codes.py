@@ -24,7 +24,9 @@ _CODE_RE = re.compile(r"^(\d{1,12})-?(\d{6})$")
 
 
 def _key(purpose: str) -> bytes:
-    return hashlib.sha256(f"quarter.vouchers.{purpose}:{settings.SECRET_KEY}".encode()).digest()
+    return hashlib.sha256(
+        f"quarter.vouchers.{purpose}:{settings.SECRET_KEY}".encode()
+    ).digest()
 
 
 def wallet_code(resident_id: int, *, at: float) -> str:
@@ -50,7 +52,9 @@ def parse_wallet_code(code: str, *, at: float) -> int | None:
 
 
 def _digits(resident_id: int, window: int) -> str:
-    mac = hmac.new(_key("wallet"), f"{resident_id}:{window}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(
+        _key("wallet"), f"{resident_id}:{window}".encode(), hashlib.sha256
+    ).digest()
     return f"{int.from_bytes(mac[:8], 'big') % 1_000_000:06d}"
 
 
@@ -58,8 +62,9 @@ def rush_key() -> bytes:
     return _key("rush")
 
 
-def sign_ticket(*, round_id: int, user_id: int, resident_id: int, person_hash: str,
-                expires: int) -> str:
+def sign_ticket(
+    *, round_id: int, user_id: int, resident_id: int, person_hash: str, expires: int
+) -> str:
     payload = f"{round_id}.{user_id}.{resident_id}.{person_hash}.{expires}"
     body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
     sig = hmac.new(rush_key(), body.encode(), hashlib.sha256).hexdigest()[:32]
@@ -70,7 +75,9 @@ def verify_ticket(ticket: str, *, key: bytes | None = None, now: float | None = 
     """Return (round_id, user_id, resident_id, person_hash) or None if bad or expired."""
     try:
         body, sig = ticket.rsplit(".", 1)
-        want = hmac.new(key or rush_key(), body.encode(), hashlib.sha256).hexdigest()[:32]
+        want = hmac.new(key or rush_key(), body.encode(), hashlib.sha256).hexdigest()[
+            :32
+        ]
         if not hmac.compare_digest(want, sig):
             return None
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()

@@ -22,7 +22,7 @@ from quarter.people.models import Household, Issuer, Resident, User
 from quarter.people.services import add_role
 from quarter.places.models import Merchant, MerchantStaff
 from quarter.vouchers import codes
-from quarter.vouchers.models import Campaign, MerchantPledge, Round
+from quarter.vouchers.models import Campaign, Round
 from quarter.vouchers.services import campaigns, redemptions, settlement
 from quarter.vouchers.services.claims import claim_packet
 
@@ -30,30 +30,58 @@ CAMPAIGN_NAME = "杭州市电子消费券(东河社区演示)"
 
 
 def load_voucher_demo(*, residents: int = 40, seed: int = 2020) -> Campaign | None:
-    issuer = Issuer.objects.filter(user__username="issuer_hangzhou").select_related("user").first()
+    issuer = (
+        Issuer.objects.filter(user__username="issuer_hangzhou")
+        .select_related("user")
+        .first()
+    )
     if issuer is None or Campaign.objects.filter(name=CAMPAIGN_NAME).exists():
         return None
     rng = random.Random(seed)
     real_now = clock.now()
     # Two days ago at 09:00 local time, so the demo's shopping falls in opening hours.
-    start = (clock.local_now() - dt.timedelta(days=2)).replace(hour=9, minute=0, second=0,
-                                                               microsecond=0)
+    start = (clock.local_now() - dt.timedelta(days=2)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
     try:
         with transaction.atomic():
             clock.freeze(start)
             campaign = campaigns.create_campaign(
-                actor=issuer.user, issuer=issuer, name=CAMPAIGN_NAME, budget_fen=100_000_000)
+                actor=issuer.user,
+                issuer=issuer,
+                name=CAMPAIGN_NAME,
+                budget_fen=100_000_000,
+            )
             shops = _pledge_shops(campaign, issuer)
-            first = _round(issuer, campaign, "第一轮", "hz2020_p1", start + dt.timedelta(hours=1),
-                           packets=300, closes=real_now + dt.timedelta(days=3))
+            first = _round(
+                issuer,
+                campaign,
+                "第一轮",
+                "hz2020_p1",
+                start + dt.timedelta(hours=1),
+                packets=300,
+                closes=real_now + dt.timedelta(days=3),
+            )
             people = _demo_residents(issuer, residents)
             _claims_and_spending(first, people, shops, rng)
             clock.freeze(real_now)
             settlement.settle_day(business_date=start.date())
-            _round(issuer, campaign, "第二轮", "hz2020_p2", real_now + dt.timedelta(days=1),
-                   packets=1000)
-            _round(issuer, campaign, "第三轮", "hz2022", real_now + dt.timedelta(minutes=10),
-                   packets=1000)
+            _round(
+                issuer,
+                campaign,
+                "第二轮",
+                "hz2020_p2",
+                real_now + dt.timedelta(days=1),
+                packets=1000,
+            )
+            _round(
+                issuer,
+                campaign,
+                "第三轮",
+                "hz2022",
+                real_now + dt.timedelta(minutes=10),
+                packets=1000,
+            )
     finally:
         clock.freeze(None)
     return campaign
@@ -61,21 +89,32 @@ def load_voucher_demo(*, residents: int = 40, seed: int = 2020) -> Campaign | No
 
 def _round(issuer, campaign, name, preset, release, *, packets, closes=None) -> Round:
     return campaigns.create_round(
-        actor=issuer.user, campaign=campaign, name=name, release_at=release,
-        claim_closes_at=closes or release + dt.timedelta(days=2), valid_from=release,
+        actor=issuer.user,
+        campaign=campaign,
+        name=name,
+        release_at=release,
+        claim_closes_at=closes or release + dt.timedelta(days=2),
+        valid_from=release,
         valid_until=(closes or release + dt.timedelta(days=2)) + dt.timedelta(days=7),
-        packets_total=packets, coupons=campaigns.coupons_from_preset(preset))
+        packets_total=packets,
+        coupons=campaigns.coupons_from_preset(preset),
+    )
 
 
 def _pledge_shops(campaign, issuer) -> list[tuple[Merchant, User]]:
     """Every approved 东河 shop signs the pledge; shops without staff get a demo cashier."""
     shops = []
     district = issuer.district_id
-    for shop in Merchant.objects.filter(admission="approved",
-                                        community__street_office__district_id=district):
-        staff = MerchantStaff.objects.filter(merchant=shop).select_related("user").first()
+    for shop in Merchant.objects.filter(
+        admission="approved", community__street_office__district_id=district
+    ):
+        staff = (
+            MerchantStaff.objects.filter(merchant=shop).select_related("user").first()
+        )
         if staff is None:
-            user = User.objects.create_user(username=f"cashier_{shop.pk}", password=None)
+            user = User.objects.create_user(
+                username=f"cashier_{shop.pk}", password=None
+            )
             add_role(user, "merchant")
             staff = MerchantStaff.objects.create(merchant=shop, user=user, role="staff")
         campaigns.sign_pledge(actor=staff.user, campaign=campaign, merchant=shop)
@@ -84,9 +123,12 @@ def _pledge_shops(campaign, issuer) -> list[tuple[Merchant, User]]:
 
 
 def _demo_residents(issuer, count: int) -> list[Resident]:
-    people = list(Resident.objects.filter(
-        verified_at__isnull=False,
-        household__compound__community__street_office__district_id=issuer.district_id))
+    people = list(
+        Resident.objects.filter(
+            verified_at__isnull=False,
+            household__compound__community__street_office__district_id=issuer.district_id,
+        )
+    )
     compound = people[0].household.compound if people else None
     if compound is None:
         return people
@@ -95,22 +137,37 @@ def _demo_residents(issuer, count: int) -> list[Resident]:
         number = first17 + id_check_char(first17)
         user = User.objects.create_user(username=f"1390000{i:04d}", password=None)
         add_role(user, "resident")
-        household = Household.objects.create(compound=compound, address=f"演示{i + 1}号")
-        people.append(Resident.objects.create(
-            user=user, phone=f"1390000{i:04d}", household=household, real_name=f"居民{i + 1}",
-            id_hash=hash_id_number(number), id_masked=mask_id_number(number),
-            birth_date=dt.date(1950 + i % 50, 1 + i % 9, 10 + i % 10), verified_at=clock.now()))
+        household = Household.objects.create(
+            compound=compound, address=f"演示{i + 1}号"
+        )
+        people.append(
+            Resident.objects.create(
+                user=user,
+                phone=f"1390000{i:04d}",
+                household=household,
+                real_name=f"居民{i + 1}",
+                id_hash=hash_id_number(number),
+                id_masked=mask_id_number(number),
+                birth_date=dt.date(1950 + i % 50, 1 + i % 9, 10 + i % 10),
+                verified_at=clock.now(),
+            )
+        )
     return people
 
 
 def _claims_and_spending(round_, people, shops, rng) -> None:
     for resident in people:
         clock.freeze(round_.release_at + dt.timedelta(seconds=rng.uniform(0.2, 90)))
-        claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk),
-                     ip=f"10.8.{rng.randint(0, 3)}.{rng.randint(1, 250)}")
+        claim_packet(
+            actor=resident.user,
+            round_=Round.objects.get(pk=round_.pk),
+            ip=f"10.8.{rng.randint(0, 3)}.{rng.randint(1, 250)}",
+        )
     if not shops:
         return
-    for i, resident in enumerate(people[2:], start=1):  # leave the named demo residents' wallets full
+    for i, resident in enumerate(
+        people[2:], start=1
+    ):  # leave the named demo residents' wallets full
         if rng.random() > 0.7:
             continue
         shop, cashier = rng.choice(shops)
@@ -118,7 +175,11 @@ def _claims_and_spending(round_, people, shops, rng) -> None:
         bill = rng.choice([4200, 4580, 5600, 6800, 8800, 12000, 4050])
         try:
             redemptions.redeem_voucher(
-                actor=cashier, merchant=shop, bill_fen=bill, key=f"demo-{i}",
-                code=codes.wallet_code(resident.pk, at=clock.now().timestamp()))
+                actor=cashier,
+                merchant=shop,
+                bill_fen=bill,
+                key=f"demo-{i}",
+                code=codes.wallet_code(resident.pk, at=clock.now().timestamp()),
+            )
         except Exception:  # noqa: BLE001 - a refused demo redemption is simply skipped
             continue

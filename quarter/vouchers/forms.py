@@ -12,7 +12,9 @@ from quarter.vouchers import presets
 from quarter.vouchers.models import PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
 
-DT_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DT_INPUT = forms.DateTimeInput(
+    attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+)
 DT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
@@ -36,41 +38,65 @@ class CampaignForm(forms.Form):
     name = forms.CharField(label="活动名称", max_length=80)
     budget = YuanField(label="活动预算(元)")
     communities = forms.ModelMultipleChoiceField(
-        label="限定社区(不选表示全区)", queryset=Community.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple)
+        label="限定社区(不选表示全区)",
+        queryset=Community.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     business_types = forms.ModelMultipleChoiceField(
-        label="限定业态(不选表示全部)", queryset=BusinessType.objects.all(), required=False,
-        to_field_name="code", widget=forms.SelectMultiple(attrs={"size": 6}))
-    max_per_merchant_per_day = forms.IntegerField(label="每人每店每日最多用券", initial=1,
-                                                  min_value=1, max_value=20)
+        label="限定业态(不选表示全部)",
+        queryset=BusinessType.objects.all(),
+        required=False,
+        to_field_name="code",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    max_per_merchant_per_day = forms.IntegerField(
+        label="每人每店每日最多用券", initial=1, min_value=1, max_value=20
+    )
 
     def __init__(self, *args, district=None, **kwargs):
         super().__init__(*args, **kwargs)
         if district is not None:
             self.fields["communities"].queryset = Community.objects.filter(
-                street_office__district=district)
+                street_office__district=district
+            )
 
 
-_COUPON_LINE = re.compile(r"^\s*满?\s*(\d+(?:\.\d{1,2})?)\s*减\s*(\d+(?:\.\d{1,2})?)\s*"
-                          r"(?:[×xX*]\s*(\d+))?\s*$")
+_COUPON_LINE = re.compile(
+    r"^\s*满?\s*(\d+(?:\.\d{1,2})?)\s*减\s*(\d+(?:\.\d{1,2})?)\s*"
+    r"(?:[×xX*]\s*(\d+))?\s*$"
+)
 
 
 class RoundForm(forms.Form):
     name = forms.CharField(label="轮次名称", max_length=80)
     preset = forms.ChoiceField(
-        label="券包", choices=[(k, v["label"]) for k, v in presets.PRESETS.items()]
-        + [("custom", "自定义(在下方填写)")])
-    custom = forms.CharField(label="自定义券包(每行一种,如 满40减10×5)", required=False,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+        label="券包",
+        choices=[(k, v["label"]) for k, v in presets.PRESETS.items()]
+        + [("custom", "自定义(在下方填写)")],
+    )
+    custom = forms.CharField(
+        label="自定义券包(每行一种,如 满40减10×5)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     packets_total = forms.IntegerField(label="券包数量", min_value=1)
-    release_at = forms.DateTimeField(label="开抢时间", widget=DT_INPUT, input_formats=DT_FORMATS)
-    claim_closes_at = forms.DateTimeField(label="领取截止", widget=DT_INPUT,
-                                          input_formats=DT_FORMATS)
-    valid_from = forms.DateTimeField(label="使用开始", widget=DT_INPUT, input_formats=DT_FORMATS)
-    valid_until = forms.DateTimeField(label="使用截止", widget=DT_INPUT, input_formats=DT_FORMATS)
+    release_at = forms.DateTimeField(
+        label="开抢时间", widget=DT_INPUT, input_formats=DT_FORMATS
+    )
+    claim_closes_at = forms.DateTimeField(
+        label="领取截止", widget=DT_INPUT, input_formats=DT_FORMATS
+    )
+    valid_from = forms.DateTimeField(
+        label="使用开始", widget=DT_INPUT, input_formats=DT_FORMATS
+    )
+    valid_until = forms.DateTimeField(
+        label="使用截止", widget=DT_INPUT, input_formats=DT_FORMATS
+    )
     person_limit = forms.ChoiceField(label="每人限领", choices=PersonLimit.choices)
-    min_age = forms.IntegerField(label="最低年龄(可空,如 60)", required=False, min_value=1,
-                                 max_value=119)
+    min_age = forms.IntegerField(
+        label="最低年龄(可空,如 60)", required=False, min_value=1, max_value=119
+    )
     reason = forms.CharField(label="修改原因", required=False, max_length=300)
 
     def clean(self):
@@ -90,9 +116,13 @@ def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
         if not match:
             form.add_error("custom", f"看不懂“{line.strip()}”,请写成 满40减10×5")
             return []
-        coupons.append(CouponSpec(face_fen=parse_yuan(match.group(2)),
-                                  threshold_fen=parse_yuan(match.group(1)),
-                                  count=int(match.group(3) or 1)))
+        coupons.append(
+            CouponSpec(
+                face_fen=parse_yuan(match.group(2)),
+                threshold_fen=parse_yuan(match.group(1)),
+                count=int(match.group(3) or 1),
+            )
+        )
     if not coupons:
         form.add_error("custom", "请至少填写一种券,如 满40减10×5")
     return coupons
@@ -104,7 +134,9 @@ class TillForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("release", "放行结算"), ("reject", "驳回不结算")])
+    decision = forms.ChoiceField(
+        choices=[("release", "放行结算"), ("reject", "驳回不结算")]
+    )
     reason = forms.CharField(label="审核理由", max_length=300)
 
 

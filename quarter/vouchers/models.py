@@ -33,17 +33,23 @@ from quarter.places.models import BusinessType, Community, Merchant
 
 
 class Campaign(models.Model):
-    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="campaigns")
+    issuer = models.ForeignKey(
+        Issuer, on_delete=models.PROTECT, related_name="campaigns"
+    )
     name = models.CharField(_("活动名称"), max_length=80)
     budget_fen = models.BigIntegerField(_("预算(分)"))
     # Optional merchant co-funding in permille of the face value (0 = none).
     cofund_permille = models.PositiveSmallIntegerField(_("商户配资(千分比)"), default=0)
     communities = models.ManyToManyField(
-        Community, blank=True, related_name="voucher_campaigns",
+        Community,
+        blank=True,
+        related_name="voucher_campaigns",
         help_text=_("留空表示发券机构所在区全部社区"),
     )
     business_types = models.ManyToManyField(
-        BusinessType, blank=True, related_name="voucher_campaigns",
+        BusinessType,
+        blank=True,
+        related_name="voucher_campaigns",
         help_text=_("留空表示全部业态"),
     )
     max_per_merchant_per_day = models.PositiveSmallIntegerField(
@@ -59,7 +65,9 @@ class Campaign(models.Model):
         verbose_name = _("消费券活动")
         verbose_name_plural = _("消费券活动")
         constraints = [
-            models.CheckConstraint(condition=models.Q(budget_fen__gt=0), name="campaign_budget_pos"),
+            models.CheckConstraint(
+                condition=models.Q(budget_fen__gt=0), name="campaign_budget_pos"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -73,9 +81,15 @@ class Campaign(models.Model):
 class MerchantPledge(models.Model):
     """A merchant's signed pledge (no fake prices, no disguised rises): it may accept vouchers."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="pledges")
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="voucher_pledges")
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="pledges"
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="voucher_pledges"
+    )
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     signed_at = models.DateTimeField()
 
     class Meta:
@@ -99,7 +113,9 @@ class Round(models.Model):
         SCHEDULED = "scheduled", _("未开始")
         STOPPED = "stopped", _("已停止")
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="rounds")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="rounds"
+    )
     name = models.CharField(_("轮次名称"), max_length=80)
     release_at = models.DateTimeField(_("开抢时间"))
     claim_closes_at = models.DateTimeField(_("领取截止"))
@@ -107,11 +123,17 @@ class Round(models.Model):
     valid_until = models.DateTimeField(_("使用截止"))
     packets_total = models.PositiveIntegerField(_("券包数量"))
     packet_face_fen = models.BigIntegerField(_("每包面值(分)"))
-    person_limit = models.CharField(max_length=10, choices=PersonLimit.choices, default=PersonLimit.ROUND)
+    person_limit = models.CharField(
+        max_length=10, choices=PersonLimit.choices, default=PersonLimit.ROUND
+    )
     min_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
-    mode = models.CharField(max_length=12, choices=ClaimMode.choices, default=ClaimMode.FIRST_COME)
+    mode = models.CharField(
+        max_length=12, choices=ClaimMode.choices, default=ClaimMode.FIRST_COME
+    )
     stock_shards = models.PositiveSmallIntegerField(default=16)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.SCHEDULED
+    )
     stopped_at = models.DateTimeField(null=True, blank=True)
     sold_out_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
@@ -121,7 +143,9 @@ class Round(models.Model):
         verbose_name = _("发放轮次")
         verbose_name_plural = _("发放轮次")
         constraints = [
-            models.CheckConstraint(condition=models.Q(packets_total__gt=0), name="round_packets_pos"),
+            models.CheckConstraint(
+                condition=models.Q(packets_total__gt=0), name="round_packets_pos"
+            ),
             models.CheckConstraint(
                 condition=models.Q(claim_closes_at__gt=models.F("release_at"))
                 & models.Q(valid_until__gt=models.F("valid_from")),
@@ -163,7 +187,8 @@ class RoundCoupon(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(face_fen__gt=0) & models.Q(threshold_fen__gte=models.F("face_fen"))
+                condition=models.Q(face_fen__gt=0)
+                & models.Q(threshold_fen__gte=models.F("face_fen"))
                 & models.Q(count__gt=0),
                 name="round_coupon_valid",
             )
@@ -180,7 +205,9 @@ class StockShard(models.Model):
     class Meta:
         unique_together = [("round", "shard")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(remaining__gte=0), name="stock_shard_nonneg")
+            models.CheckConstraint(
+                condition=models.Q(remaining__gte=0), name="stock_shard_nonneg"
+            )
         ]
 
 
@@ -188,7 +215,9 @@ class Claim(models.Model):
     """A resident's packet of one round. Unique per (round, resident) and per (round, person)."""
 
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="claims")
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="voucher_claims")
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="voucher_claims"
+    )
     # The keyed hash of the ID number: one real person, one packet, whatever account.
     person_hash = models.CharField(max_length=64)
     engine = models.CharField(max_length=10)
@@ -206,8 +235,12 @@ class Claim(models.Model):
         verbose_name = _("领券记录")
         verbose_name_plural = _("领券记录")
         constraints = [
-            models.UniqueConstraint(fields=["round", "resident"], name="claim_one_per_resident"),
-            models.UniqueConstraint(fields=["round", "person_hash"], name="claim_one_per_person"),
+            models.UniqueConstraint(
+                fields=["round", "resident"], name="claim_one_per_resident"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "person_hash"], name="claim_one_per_person"
+            ),
         ]
 
 
@@ -219,7 +252,9 @@ class Voucher(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="vouchers")
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="vouchers")
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="vouchers")
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="vouchers"
+    )
     face_fen = models.BigIntegerField()
     threshold_fen = models.BigIntegerField()
     business_type = models.ForeignKey(
@@ -227,14 +262,18 @@ class Voucher(models.Model):
     )
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField(db_index=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UNUSED)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.UNUSED
+    )
     status_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["valid_until", "face_fen", "id"]
         verbose_name = _("消费券")
         verbose_name_plural = _("消费券")
-        indexes = [models.Index(fields=["resident", "status"], name="voucher_resident_status")]
+        indexes = [
+            models.Index(fields=["resident", "status"], name="voucher_resident_status")
+        ]
 
 
 class Redemption(models.Model):
@@ -245,10 +284,18 @@ class Redemption(models.Model):
         REFUNDED = "refunded", _("全额退款")
         SETTLED = "settled", _("已结算")
 
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="redemptions")
-    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="redemptions")
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    voucher = models.ForeignKey(
+        Voucher, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     key = models.CharField(max_length=80)
     bill_fen = models.BigIntegerField(_("消费金额(分)"))
     face_fen = models.BigIntegerField(_("抵扣(分)"))
@@ -260,12 +307,20 @@ class Redemption(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(db_index=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
     settlement = models.ForeignKey(
-        "Settlement", on_delete=models.PROTECT, null=True, blank=True, related_name="redemptions"
+        "Settlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="redemptions",
     )
 
     class Meta:
@@ -273,9 +328,12 @@ class Redemption(models.Model):
         verbose_name = _("核销记录")
         verbose_name_plural = _("核销记录")
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "key"], name="redemption_key_per_merchant"),
             models.UniqueConstraint(
-                fields=["voucher"], condition=~models.Q(status__in=["refunded", "rejected"]),
+                fields=["merchant", "key"], name="redemption_key_per_merchant"
+            ),
+            models.UniqueConstraint(
+                fields=["voucher"],
+                condition=~models.Q(status__in=["refunded", "rejected"]),
                 name="redemption_one_live_per_voucher",
             ),
             models.CheckConstraint(
@@ -288,14 +346,20 @@ class Redemption(models.Model):
 class Settlement(models.Model):
     """A T+1 payout to one merchant for one business day's accepted redemptions."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlements")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="settlements"
+    )
     business_date = models.DateField()
     amount_fen = models.BigIntegerField()
     bill_total_fen = models.BigIntegerField()
     count = models.PositiveIntegerField()
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -310,12 +374,24 @@ class VoucherEvent(models.Model):
 
     kind = models.CharField(max_length=40, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
     redemption = models.ForeignKey(
-        Redemption, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Redemption,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
     )
     reason = models.TextField(blank=True)
     before = models.JSONField(default=dict, blank=True)

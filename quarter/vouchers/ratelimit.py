@@ -15,7 +15,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from quarter.core import clock
-
 from quarter.core.errors import DomainError
 from quarter.vouchers.errors import VoucherErrorCode as Code
 
@@ -61,7 +60,8 @@ def _db_incr(key: str, window: int) -> int:
             try:
                 with transaction.atomic():
                     RateCounter.objects.create(
-                        key=key, count=1,
+                        key=key,
+                        count=1,
                         expires_at=clock.now() + dt.timedelta(seconds=window + 1),
                     )
             except IntegrityError:

@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 
 # Thresholds: named, so the bench can report them and operators can read them.
 PAIR_WINDOW = dt.timedelta(days=7)
-PAIR_MAX = 3                     # redemptions of one resident at one shop per week
-NEAR_THRESHOLD_FEN = 200         # a bill within ¥2 (or 5 %) above the threshold is "just above"
+PAIR_MAX = 3  # redemptions of one resident at one shop per week
+NEAR_THRESHOLD_FEN = (
+    200  # a bill within ¥2 (or 5 %) above the threshold is "just above"
+)
 NEAR_THRESHOLD_PERMILLE = 50
-NEAR_LAST = 20                   # the shop's most recent redemptions looked at
-NEAR_SHARE = 0.5                 # share of those bills just above their threshold
+NEAR_LAST = 20  # the shop's most recent redemptions looked at
+NEAR_SHARE = 0.5  # share of those bills just above their threshold
 NEAR_MIN_SAMPLES = 8
-SPIKE_FACTOR = 4                 # today vs the shop's own daily median
+SPIKE_FACTOR = 4  # today vs the shop's own daily median
 SPIKE_MIN = 15
-DEVICE_MAX_RESIDENTS = 5         # residents whose packets were claimed from one device/IP
+DEVICE_MAX_RESIDENTS = 5  # residents whose packets were claimed from one device/IP
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,17 @@ class Flag:
 
 @dataclass
 class RiskContext:
-    at: dt.datetime                              # local time of the redemption
+    at: dt.datetime  # local time of the redemption
     bill_fen: int
     threshold_fen: int
     pair_recent: list[dt.datetime] = field(default_factory=list)  # same resident+shop
-    shop_recent: list[tuple[int, int]] = field(default_factory=list)  # (bill, threshold)
-    shop_today: int = 0                          # redemptions at this shop today, before this
+    shop_recent: list[tuple[int, int]] = field(
+        default_factory=list
+    )  # (bill, threshold)
+    shop_today: int = 0  # redemptions at this shop today, before this
     shop_daily_history: list[int] = field(default_factory=list)  # previous days' counts
-    shop_open: bool | None = None                # None when the shop has no hours on file
-    claim_source_residents: int = 0              # residents claimed from this one's device/IP
+    shop_open: bool | None = None  # None when the shop has no hours on file
+    claim_source_residents: int = 0  # residents claimed from this one's device/IP
     resident_is_staff: bool = False
     resident_is_staff_family: bool = False
 
@@ -60,13 +64,14 @@ def just_above_threshold(ctx: RiskContext) -> Flag | None:
 
     if not near(ctx.bill_fen, ctx.threshold_fen):
         return None
-    samples = ctx.shop_recent[-(NEAR_LAST - 1):] + [(ctx.bill_fen, ctx.threshold_fen)]
+    samples = ctx.shop_recent[-(NEAR_LAST - 1) :] + [(ctx.bill_fen, ctx.threshold_fen)]
     if len(samples) < NEAR_MIN_SAMPLES:
         return None
     share = sum(near(b, t) for b, t in samples) / len(samples)
     if share >= NEAR_SHARE:
-        return Flag("just_above_threshold",
-                    f"本店近期{share:.0%}的用券消费金额刚好卡在门槛之上")
+        return Flag(
+            "just_above_threshold", f"本店近期{share:.0%}的用券消费金额刚好卡在门槛之上"
+        )
     return None
 
 
@@ -76,7 +81,9 @@ def volume_spike(ctx: RiskContext) -> Flag | None:
         return None
     baseline = statistics.median(ctx.shop_daily_history)
     if today >= max(SPIKE_MIN, SPIKE_FACTOR * baseline):
-        return Flag("volume_spike", f"本店今日用券{today}笔,远超日常({baseline:g}笔/日)")
+        return Flag(
+            "volume_spike", f"本店今日用券{today}笔,远超日常({baseline:g}笔/日)"
+        )
     return None
 
 
@@ -88,8 +95,10 @@ def outside_hours(ctx: RiskContext) -> Flag | None:
 
 def shared_device(ctx: RiskContext) -> Flag | None:
     if ctx.claim_source_residents > DEVICE_MAX_RESIDENTS:
-        return Flag("shared_device",
-                    f"该券包领取所用设备/IP共为{ctx.claim_source_residents}位居民领券")
+        return Flag(
+            "shared_device",
+            f"该券包领取所用设备/IP共为{ctx.claim_source_residents}位居民领券",
+        )
     return None
 
 
@@ -101,8 +110,14 @@ def staff_self(ctx: RiskContext) -> Flag | None:
     return None
 
 
-RULES = (pair_repeat, just_above_threshold, volume_spike, outside_hours, shared_device,
-         staff_self)
+RULES = (
+    pair_repeat,
+    just_above_threshold,
+    volume_spike,
+    outside_hours,
+    shared_device,
+    staff_self,
+)
 
 
 def evaluate(ctx: RiskContext) -> list[Flag]:

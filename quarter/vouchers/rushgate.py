@@ -31,24 +31,40 @@ from quarter.vouchers import codes, ratelimit  # noqa: E402
 _PATH = re.compile(r"^/vouchers/rush/(\d+)/claim$")
 _JSON = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 _MESSAGES = {
-    "ok": "领取成功,已放入卡包", "repeated": "您已领过本轮券包", "sold_out": "抢完了",
-    "person_dup": "同一身份证本轮已领过券包", "not_released": "还没到开抢时间",
-    "round_closed": "本轮已结束", "rate_limited": "操作太频繁,请稍后再试",
+    "ok": "领取成功,已放入卡包",
+    "repeated": "您已领过本轮券包",
+    "sold_out": "抢完了",
+    "person_dup": "同一身份证本轮已领过券包",
+    "not_released": "还没到开抢时间",
+    "round_closed": "本轮已结束",
+    "rate_limited": "操作太频繁,请稍后再试",
     "not_loaded": "系统繁忙,请再试一次",
 }
-_STATUS = {"ok": "200 OK", "repeated": "200 OK", "sold_out": "200 OK",
-           "person_dup": "409 Conflict", "not_released": "409 Conflict",
-           "round_closed": "409 Conflict", "rate_limited": "429 Too Many Requests",
-           "not_loaded": "503 Service Unavailable"}
+_STATUS = {
+    "ok": "200 OK",
+    "repeated": "200 OK",
+    "sold_out": "200 OK",
+    "person_dup": "409 Conflict",
+    "not_released": "409 Conflict",
+    "round_closed": "409 Conflict",
+    "rate_limited": "429 Too Many Requests",
+    "not_loaded": "503 Service Unavailable",
+}
 
 
 class RushGate:
     def __init__(self, app) -> None:
         self.app = app
-        self.enabled = bool(settings.REDIS_URL) and os.environ.get(
-            "QUARTER_CLAIM_ENGINE", "redis") != "db"
+        self.enabled = (
+            bool(settings.REDIS_URL)
+            and os.environ.get("QUARTER_CLAIM_ENGINE", "redis") != "db"
+        )
         if self.enabled:
-            from quarter.vouchers.engines.redis_engine import CLAIM_LUA, RedisEngine, client_for
+            from quarter.vouchers.engines.redis_engine import (
+                CLAIM_LUA,
+                RedisEngine,
+                client_for,
+            )
 
             self.client = client_for(settings.REDIS_URL)
             RedisEngine(settings.REDIS_URL, client=self.client).check_durability()
@@ -65,12 +81,19 @@ class RushGate:
 
     def _claim(self, round_id: int, environ, start_response):
         now = clock.now().timestamp()  # the one clock seam (tests freeze it)
-        ticket = codes.verify_ticket(environ.get("HTTP_X_RUSH_TICKET", ""), key=self.key,
-                                     now=now)
+        ticket = codes.verify_ticket(
+            environ.get("HTTP_X_RUSH_TICKET", ""), key=self.key, now=now
+        )
         if ticket is None or ticket[0] != round_id:
-            return _reply(start_response, "403 Forbidden",
-                          {"ok": False, "code": "rush_ticket_invalid",
-                           "message": "领券凭证无效或已过期,请刷新页面"})
+            return _reply(
+                start_response,
+                "403 Forbidden",
+                {
+                    "ok": False,
+                    "code": "rush_ticket_invalid",
+                    "message": "领券凭证无效或已过期,请刷新页面",
+                },
+            )
         _round, user_id, resident_id, person_hash = ticket
         ip = environ.get("REMOTE_ADDR", "")
         device = environ.get("HTTP_X_DEVICE_ID", "")[:64]
@@ -78,22 +101,43 @@ class RushGate:
         bucket = int(now) // 10
         tag = f"q:{{round:{round_id}}}"
         reply = self.script(
-            keys=[f"{tag}:meta", f"{tag}:stock", f"{tag}:claimers", f"{tag}:persons",
-                  f"{tag}:claims", f"{tag}:rl:u:{user_id}:{bucket}",
-                  f"{tag}:rl:ip:{ip}:{bucket}"],
-            args=[resident_id, person_hash, user_id, int(now * 1000), ip, device, acct,
-                  ip_limit, 10],
+            keys=[
+                f"{tag}:meta",
+                f"{tag}:stock",
+                f"{tag}:claimers",
+                f"{tag}:persons",
+                f"{tag}:claims",
+                f"{tag}:rl:u:{user_id}:{bucket}",
+                f"{tag}:rl:ip:{ip}:{bucket}",
+            ],
+            args=[
+                resident_id,
+                person_hash,
+                user_id,
+                int(now * 1000),
+                ip,
+                device,
+                acct,
+                ip_limit,
+                10,
+            ],
         )
         status = reply[0].decode()
-        body = {"ok": status in ("ok", "repeated"), "code": status,
-                "message": _MESSAGES.get(status, "领取失败")}
+        body = {
+            "ok": status in ("ok", "repeated"),
+            "code": status,
+            "message": _MESSAGES.get(status, "领取失败"),
+        }
         if len(reply) > 1 and reply[1]:
             value = reply[1].decode()
             if status in ("ok", "repeated"):
                 body["id"] = value
             elif status == "sold_out":
-                body["sold_out_at"] = time.strftime(
-                    "%H:%M:%S", time.localtime(int(value) / 1000)) if value else None
+                body["sold_out_at"] = (
+                    time.strftime("%H:%M:%S", time.localtime(int(value) / 1000))
+                    if value
+                    else None
+                )
         return _reply(start_response, _STATUS.get(status, "409 Conflict"), body)
 
 

@@ -79,12 +79,16 @@ class WalletOut(Schema):
 
 
 class TillIn(Schema):
-    code: str = Field(..., min_length=6, max_length=24, description="顾客付款码下方的数字")
+    code: str = Field(
+        ..., min_length=6, max_length=24, description="顾客付款码下方的数字"
+    )
     bill_fen: int = Field(..., gt=0, le=10_000_000, description="消费金额(分)")
 
 
 class RedeemIn(TillIn):
-    key: str = Field(..., min_length=1, max_length=80, description="幂等键:重试时保持不变")
+    key: str = Field(
+        ..., min_length=1, max_length=80, description="幂等键:重试时保持不变"
+    )
 
 
 class QuoteOut(Schema):

@@ -25,7 +25,11 @@ from quarter.vouchers.models import (
 
 
 def get_round(*, round_id: int) -> Round:
-    round_ = Round.objects.select_related("campaign__issuer__district").filter(pk=round_id).first()
+    round_ = (
+        Round.objects.select_related("campaign__issuer__district")
+        .filter(pk=round_id)
+        .first()
+    )
     if round_ is None:
         raise NotFound("round_not_found", "没有这个轮次")
     return round_
@@ -34,20 +38,27 @@ def get_round(*, round_id: int) -> Round:
 def list_public_rounds(*, now: dt.datetime | None = None):
     """Rounds a resident may look at: upcoming and recent, soonest first."""
     now = now or clock.now()
-    return (Round.objects.filter(claim_closes_at__gte=now - dt.timedelta(days=3))
-            .exclude(status=Round.Status.STOPPED)
-            .select_related("campaign").prefetch_related("coupons").order_by("release_at"))
+    return (
+        Round.objects.filter(claim_closes_at__gte=now - dt.timedelta(days=3))
+        .exclude(status=Round.Status.STOPPED)
+        .select_related("campaign")
+        .prefetch_related("coupons")
+        .order_by("release_at")
+    )
 
 
 def describe_round(round_: Round) -> str:
-    return presets.describe([(c.face_fen, c.threshold_fen, c.count)
-                             for c in round_.coupons.all()])
+    return presets.describe(
+        [(c.face_fen, c.threshold_fen, c.count) for c in round_.coupons.all()]
+    )
 
 
 def list_wallet(*, resident) -> list[Voucher]:
-    return list(Voucher.objects.filter(resident=resident)
-                .select_related("round__campaign", "business_type")
-                .order_by("status", "valid_until", "-face_fen"))
+    return list(
+        Voucher.objects.filter(resident=resident)
+        .select_related("round__campaign", "business_type")
+        .order_by("status", "valid_until", "-face_fen")
+    )
 
 
 def list_merchants_for_staff(*, user):
@@ -55,8 +66,11 @@ def list_merchants_for_staff(*, user):
 
 
 def list_recent_redemptions(*, merchant: Merchant, limit: int = 20):
-    return (Redemption.objects.filter(merchant=merchant)
-            .select_related("voucher").order_by("-created_at")[:limit])
+    return (
+        Redemption.objects.filter(merchant=merchant)
+        .select_related("voucher")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def list_held_redemptions(*, actor):
@@ -76,16 +90,25 @@ def list_settlements(*, merchant: Merchant | None = None, merchant_ids=None):
 
 
 def get_settlement(*, settlement_id: int) -> Settlement:
-    return get_object_or_404(Settlement.objects.select_related("merchant"), pk=settlement_id)
+    return get_object_or_404(
+        Settlement.objects.select_related("merchant"), pk=settlement_id
+    )
 
 
 def list_campaigns(*, issuer_user):
-    return (Campaign.objects.filter(issuer__user=issuer_user)
-            .prefetch_related("rounds__coupons").order_by("-created_at"))
+    return (
+        Campaign.objects.filter(issuer__user=issuer_user)
+        .prefetch_related("rounds__coupons")
+        .order_by("-created_at")
+    )
 
 
 def list_round_events(*, round_: Round):
-    return VoucherEvent.objects.filter(round=round_).select_related("actor").order_by("-created_at")
+    return (
+        VoucherEvent.objects.filter(round=round_)
+        .select_related("actor")
+        .order_by("-created_at")
+    )
 
 
 def campaign_balances(*, campaign: Campaign) -> dict[str, int]:
@@ -109,23 +132,33 @@ def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
     vouchers = Voucher.objects.filter(round=round_)
     voucher_total = vouchers.count()
     red = Redemption.objects.filter(voucher__round=round_).exclude(
-        status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED])
+        status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED]
+    )
     agg = red.aggregate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"), n=Count("id"))
     subsidy, driven = int(agg["subsidy"] or 0), int(agg["driven"] or 0)
     return {
-        "round": round_, "packets": round_.packets_total, "claims": total_claims,
-        "first_claim": first_last["first"], "sellout_seconds": sellout_s, "curve": curve,
-        "vouchers": voucher_total, "redeemed": agg["n"] or 0,
+        "round": round_,
+        "packets": round_.packets_total,
+        "claims": total_claims,
+        "first_claim": first_last["first"],
+        "sellout_seconds": sellout_s,
+        "curve": curve,
+        "vouchers": voucher_total,
+        "redeemed": agg["n"] or 0,
         "redemption_rate": (agg["n"] or 0) / voucher_total if voucher_total else 0.0,
-        "subsidy_fen": subsidy, "driven_fen": driven,
+        "subsidy_fen": subsidy,
+        "driven_fen": driven,
         "leverage": driven / subsidy if subsidy else None,
     }
 
 
 def _claim_curve(round_: Round, buckets: int = 30) -> list[list[float]]:
     """Return [[seconds after release, cumulative claims], ...] in up to `buckets` steps."""
-    times = list(Claim.objects.filter(round=round_).order_by("claimed_at")
-                 .values_list("claimed_at", flat=True))
+    times = list(
+        Claim.objects.filter(round=round_)
+        .order_by("claimed_at")
+        .values_list("claimed_at", flat=True)
+    )
     if not times:
         return []
     span = max((times[-1] - round_.release_at).total_seconds(), 1.0)
@@ -141,18 +174,32 @@ def _claim_curve(round_: Round, buckets: int = 30) -> list[list[float]]:
 
 def leverage_breakdown(*, campaigns) -> dict[str, list[dict]]:
     """Subsidy, consumption driven and leverage by round, business type and district."""
-    red = (Redemption.objects.filter(voucher__round__campaign__in=list(campaigns))
-           .exclude(status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED]))
+    red = Redemption.objects.filter(
+        voucher__round__campaign__in=list(campaigns)
+    ).exclude(status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED])
     out: dict[str, list[dict]] = {}
-    for name, field in (("round", "voucher__round__name"),
-                        ("type", "merchant__main_type__name_zh"),
-                        ("district", "merchant__community__street_office__district__name")):
-        rows = red.values(field).annotate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"),
-                                          n=Count("id")).order_by(field)
-        out[name] = [{"label": r[field] or "—", "subsidy_fen": int(r["subsidy"] or 0),
-                      "driven_fen": int(r["driven"] or 0), "count": r["n"],
-                      "leverage": round(r["driven"] / r["subsidy"], 2) if r["subsidy"] else None}
-                     for r in rows]
+    for name, field in (
+        ("round", "voucher__round__name"),
+        ("type", "merchant__main_type__name_zh"),
+        ("district", "merchant__community__street_office__district__name"),
+    ):
+        rows = (
+            red.values(field)
+            .annotate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"), n=Count("id"))
+            .order_by(field)
+        )
+        out[name] = [
+            {
+                "label": r[field] or "—",
+                "subsidy_fen": int(r["subsidy"] or 0),
+                "driven_fen": int(r["driven"] or 0),
+                "count": r["n"],
+                "leverage": round(r["driven"] / r["subsidy"], 2)
+                if r["subsidy"]
+                else None,
+            }
+            for r in rows
+        ]
     return out
 
 
@@ -164,15 +211,22 @@ def live_counters(*, round_: Round) -> dict:
     except Exception:  # noqa: BLE001 - the dashboard shows the database count instead
         remaining = None
     claimed = Claim.objects.filter(round=round_).count()
-    return {"round_id": round_.pk, "claimed": claimed, "remaining": remaining,
-            "packets": round_.packets_total,
-            "sold_out_at": round_.sold_out_at.isoformat() if round_.sold_out_at else None}
+    return {
+        "round_id": round_.pk,
+        "claimed": claimed,
+        "remaining": remaining,
+        "packets": round_.packets_total,
+        "sold_out_at": round_.sold_out_at.isoformat() if round_.sold_out_at else None,
+    }
 
 
 def flags_summary(*, campaigns) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
-    for flags in (Redemption.objects.filter(voucher__round__campaign__in=list(campaigns))
-                  .exclude(flags=[]).values_list("flags", flat=True)):
+    for flags in (
+        Redemption.objects.filter(voucher__round__campaign__in=list(campaigns))
+        .exclude(flags=[])
+        .values_list("flags", flat=True)
+    ):
         for f in flags:
             counts[f["code"]] += 1
     return dict(counts)
@@ -181,7 +235,9 @@ def flags_summary(*, campaigns) -> dict[str, int]:
 def merchants_accepting(*, voucher: Voucher):
     """Shops where a voucher can be used (pledged, type, area) for the wallet map."""
     campaign = voucher.round.campaign
-    qs = Merchant.objects.filter(voucher_pledges__campaign=campaign, admission="approved")
+    qs = Merchant.objects.filter(
+        voucher_pledges__campaign=campaign, admission="approved"
+    )
     types = list(campaign.business_types.values_list("pk", flat=True))
     if voucher.business_type_id:
         qs = qs.filter(main_type_id=voucher.business_type_id)
@@ -190,4 +246,6 @@ def merchants_accepting(*, voucher: Voucher):
     areas = list(campaign.communities.values_list("pk", flat=True))
     if areas:
         qs = qs.filter(community_id__in=areas)
-    return qs.filter(Q(community__street_office__district_id=campaign.issuer.district_id))
+    return qs.filter(
+        Q(community__street_office__district_id=campaign.issuer.district_id)
+    )

@@ -25,7 +25,13 @@ from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
 from quarter.places.services import is_operator_of, is_staff_of
 from quarter.vouchers import codes, selectors
-from quarter.vouchers.forms import CampaignForm, RefundForm, ReviewForm, RoundForm, TillForm
+from quarter.vouchers.forms import (
+    CampaignForm,
+    RefundForm,
+    ReviewForm,
+    RoundForm,
+    TillForm,
+)
 from quarter.vouchers.models import Campaign, Redemption
 from quarter.vouchers.services import campaigns, claims, redemptions, settlement
 
@@ -35,8 +41,11 @@ def _ip(request) -> str | None:
 
 
 def _device(request) -> str:
-    return (request.headers.get("X-Device-Id") or request.COOKIES.get("qdev")
-            or request.headers.get("User-Agent", ""))[:64]
+    return (
+        request.headers.get("X-Device-Id")
+        or request.COOKIES.get("qdev")
+        or request.headers.get("User-Agent", "")
+    )[:64]
 
 
 def _form_error(form, exc: DomainError) -> None:
@@ -50,8 +59,10 @@ def _form_error(form, exc: DomainError) -> None:
 def round_list(request):
     rounds = selectors.list_public_rounds()
     now = clock.now()
-    items = [{"round": r, "phase": r.phase(now), "packet": selectors.describe_round(r)}
-             for r in rounds]
+    items = [
+        {"round": r, "phase": r.phase(now), "packet": selectors.describe_round(r)}
+        for r in rounds
+    ]
     return render(request, "vouchers/round_list.html", {"items": items})
 
 
@@ -65,24 +76,35 @@ def round_detail(request, round_id: int):
             ticket = claims.issue_rush_ticket(actor=request.user, round_=round_)
         except DomainError as exc:
             problem = exc.message
-    return render(request, "vouchers/round_detail.html", {
-        "round": round_, "phase": round_.phase(now), "packet": selectors.describe_round(round_),
-        "coupons": round_.coupons.all(), "ticket": ticket, "problem": problem,
-        "claimed": claimed, "now_ms": int(now.timestamp() * 1000),
-        "release_ms": int(round_.release_at.timestamp() * 1000),
-    })
+    return render(
+        request,
+        "vouchers/round_detail.html",
+        {
+            "round": round_,
+            "phase": round_.phase(now),
+            "packet": selectors.describe_round(round_),
+            "coupons": round_.coupons.all(),
+            "ticket": ticket,
+            "problem": problem,
+            "claimed": claimed,
+            "now_ms": int(now.timestamp() * 1000),
+            "release_ms": int(round_.release_at.timestamp() * 1000),
+        },
+    )
 
 
 @require_POST
 def round_claim(request, round_id: int):
     """Claim through Django (session login). JSON: ok, code, message, sold_out_at."""
     if not request.user.is_authenticated:
-        return JsonResponse({"ok": False, "code": "login_required", "message": "请先登录"},
-                            status=401)
+        return JsonResponse(
+            {"ok": False, "code": "login_required", "message": "请先登录"}, status=401
+        )
     round_ = selectors.get_round(round_id=round_id)
     try:
-        out = claims.claim_packet(actor=request.user, round_=round_, ip=_ip(request),
-                                  device=_device(request))
+        out = claims.claim_packet(
+            actor=request.user, round_=round_, ip=_ip(request), device=_device(request)
+        )
     except DomainError as exc:
         return JsonResponse({"ok": False, **exc.as_dict()}, status=exc.status_code)
     return JsonResponse(_outcome_json(out))
@@ -94,8 +116,12 @@ def rush_claim(request, round_id: int):
     """The ticket claim path when `rushgate` is not in front (database engine)."""
     round_ = selectors.get_round(round_id=round_id)
     try:
-        out = claims.claim_with_ticket(ticket=request.headers.get("X-Rush-Ticket", ""),
-                                       round_=round_, ip=_ip(request), device=_device(request))
+        out = claims.claim_with_ticket(
+            ticket=request.headers.get("X-Rush-Ticket", ""),
+            round_=round_,
+            ip=_ip(request),
+            device=_device(request),
+        )
     except DomainError as exc:
         return JsonResponse({"ok": False, **exc.as_dict()}, status=exc.status_code)
     return JsonResponse(_outcome_json(out))
@@ -108,12 +134,19 @@ def hello(request):
 
 def _outcome_json(out) -> dict:
     if out.ok:
-        return {"ok": True, "repeated": out.repeated, "message": "领取成功,已放入卡包",
-                "wallet_url": reverse("vouchers:wallet")}
+        return {
+            "ok": True,
+            "repeated": out.repeated,
+            "message": "领取成功,已放入卡包",
+            "wallet_url": reverse("vouchers:wallet"),
+        }
     sold = out.sold_out_at.astimezone(clock.SHANGHAI) if out.sold_out_at else None
-    return {"ok": False, "code": out.code,
-            "message": "抢完了" if out.code == "packet_sold_out" else "领取失败,请稍后再试",
-            "sold_out_at": sold.strftime("%H:%M:%S") if sold else None}
+    return {
+        "ok": False,
+        "code": out.code,
+        "message": "抢完了" if out.code == "packet_sold_out" else "领取失败,请稍后再试",
+        "sold_out_at": sold.strftime("%H:%M:%S") if sold else None,
+    }
 
 
 @login_required
@@ -124,14 +157,25 @@ def wallet(request):
     shops = {}
     for v in vouchers:
         if v.status == "unused" and v.round.campaign_id not in shops:
-            shops[v.round.campaign_id] = list(selectors.merchants_accepting(voucher=v)[:30])
-    pins = [{"name": m.name, "lat": m.lat, "lng": m.lng}
-            for ms in shops.values() for m in ms]
-    return render(request, "vouchers/wallet.html", {
-        "vouchers": vouchers, "shops": shops, "pins_json": json.dumps(pins, ensure_ascii=False),
-        "has_unused": any(v.status == "unused" for v in vouchers),
-        "has_shops": bool(pins),
-    })
+            shops[v.round.campaign_id] = list(
+                selectors.merchants_accepting(voucher=v)[:30]
+            )
+    pins = [
+        {"name": m.name, "lat": m.lat, "lng": m.lng}
+        for ms in shops.values()
+        for m in ms
+    ]
+    return render(
+        request,
+        "vouchers/wallet.html",
+        {
+            "vouchers": vouchers,
+            "shops": shops,
+            "pins_json": json.dumps(pins, ensure_ascii=False),
+            "has_unused": any(v.status == "unused" for v in vouchers),
+            "has_shops": bool(pins),
+        },
+    )
 
 
 @login_required
@@ -141,8 +185,11 @@ def wallet_code(request):
     at = clock.now().timestamp()
     code = codes.wallet_code(resident.pk, at=at)
     svg = segno.make(code, error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
-    return render(request, "vouchers/_wallet_code.html", {
-        "code": code, "svg": svg, "seconds": codes.wallet_code_seconds_left(at=at)})
+    return render(
+        request,
+        "vouchers/_wallet_code.html",
+        {"code": code, "svg": svg, "seconds": codes.wallet_code_seconds_left(at=at)},
+    )
 
 
 # --- merchants ---------------------------------------------------------------------
@@ -171,14 +218,25 @@ def till(request, merchant_id: int):
         return HttpResponseForbidden(exc.message)
     from quarter.vouchers.models import MerchantPledge
 
-    pledged = set(MerchantPledge.objects.filter(merchant=shop).values_list("campaign_id",
-                                                                           flat=True))
+    pledged = set(
+        MerchantPledge.objects.filter(merchant=shop).values_list(
+            "campaign_id", flat=True
+        )
+    )
     open_campaigns = Campaign.objects.filter(
-        issuer__district_id=shop.community.street_office.district_id).exclude(pk__in=pledged)
-    return render(request, "vouchers/till.html", {
-        "shop": shop, "form": TillForm(), "recent": selectors.list_recent_redemptions(merchant=shop),
-        "unpledged": open_campaigns, "refund_form": RefundForm(),
-    })
+        issuer__district_id=shop.community.street_office.district_id
+    ).exclude(pk__in=pledged)
+    return render(
+        request,
+        "vouchers/till.html",
+        {
+            "shop": shop,
+            "form": TillForm(),
+            "recent": selectors.list_recent_redemptions(merchant=shop),
+            "unpledged": open_campaigns,
+            "refund_form": RefundForm(),
+        },
+    )
 
 
 @login_required
@@ -189,9 +247,12 @@ def till_quote(request, merchant_id: int):
     ctx = {"shop": shop, "form": form}
     if form.is_valid():
         try:
-            quote = redemptions.quote_redemption(actor=request.user, merchant=shop,
-                                                 code=form.cleaned_data["code"],
-                                                 bill_fen=form.cleaned_data["bill"])
+            quote = redemptions.quote_redemption(
+                actor=request.user,
+                merchant=shop,
+                code=form.cleaned_data["code"],
+                bill_fen=form.cleaned_data["bill"],
+            )
             ctx.update(quote=quote, key=uuid.uuid4().hex)
         except DomainError as exc:
             _form_error(form, exc)
@@ -207,9 +268,14 @@ def till_redeem(request, merchant_id: int):
     if form.is_valid():
         try:
             ctx["redemption"] = redemptions.redeem_voucher(
-                actor=request.user, merchant=shop, code=form.cleaned_data["code"],
-                bill_fen=form.cleaned_data["bill"], key=request.POST.get("key", ""),
-                device=_device(request), ip=_ip(request))
+                actor=request.user,
+                merchant=shop,
+                code=form.cleaned_data["code"],
+                bill_fen=form.cleaned_data["bill"],
+                key=request.POST.get("key", ""),
+                device=_device(request),
+                ip=_ip(request),
+            )
         except DomainError as exc:
             _form_error(form, exc)
     return render(request, "vouchers/_till_result.html", ctx)
@@ -218,14 +284,23 @@ def till_redeem(request, merchant_id: int):
 @login_required
 @require_POST
 def till_refund(request, merchant_id: int, redemption_id: int):
-    redemption = get_object_or_404(Redemption, pk=redemption_id, merchant_id=merchant_id)
+    redemption = get_object_or_404(
+        Redemption, pk=redemption_id, merchant_id=merchant_id
+    )
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
-            r = redemptions.refund_redemption(actor=request.user, redemption=redemption,
-                                              amount_fen=form.cleaned_data["amount"])
-            messages.success(request, "已全额退款,消费券已退回顾客卡包" if r.status == "refunded"
-                             else "已部分退款(部分退款不退券)")
+            r = redemptions.refund_redemption(
+                actor=request.user,
+                redemption=redemption,
+                amount_fen=form.cleaned_data["amount"],
+            )
+            messages.success(
+                request,
+                "已全额退款,消费券已退回顾客卡包"
+                if r.status == "refunded"
+                else "已部分退款(部分退款不退券)",
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
     else:
@@ -252,25 +327,38 @@ def merchant_settlements(request, merchant_id: int):
         shop = _shop_for(request, merchant_id)
     except DomainError as exc:
         return HttpResponseForbidden(exc.message)
-    return render(request, "vouchers/settlements.html", {
-        "shop": shop, "settlements": selectors.list_settlements(merchant=shop)})
+    return render(
+        request,
+        "vouchers/settlements.html",
+        {"shop": shop, "settlements": selectors.list_settlements(merchant=shop)},
+    )
 
 
 @login_required
 def settlement_download(request, settlement_id: int, fmt: str):
     s = selectors.get_settlement(settlement_id=settlement_id)
     shop = s.merchant
-    allowed = (is_staff_of(request.user, shop) or is_operator_of(request.user, shop.community)
-               or request.user.issuer_roles.filter(
-                   district_id=shop.community.street_office.district_id).exists())
+    allowed = (
+        is_staff_of(request.user, shop)
+        or is_operator_of(request.user, shop.community)
+        or request.user.issuer_roles.filter(
+            district_id=shop.community.street_office.district_id
+        ).exists()
+    )
     if not allowed:
         return HttpResponseForbidden("无权查看该结算单")
     name = f"settlement-{s.merchant_id}-{s.business_date}"
     if fmt == "xlsx":
-        resp = HttpResponse(settlement.statement_xlsx(s), content_type=(
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+        resp = HttpResponse(
+            settlement.statement_xlsx(s),
+            content_type=(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ),
+        )
     else:
-        resp = HttpResponse(settlement.statement_csv(s), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(
+            settlement.statement_csv(s), content_type="text/csv; charset=utf-8"
+        )
     resp["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return resp
 
@@ -294,9 +382,11 @@ def review_decide(request, redemption_id: int):
         return redirect("vouchers:review")
     try:
         r = redemptions.review_redemption(
-            actor=request.user, redemption=redemption,
+            actor=request.user,
+            redemption=redemption,
             release=form.cleaned_data["decision"] == "release",
-            reason=form.cleaned_data["reason"])
+            reason=form.cleaned_data["reason"],
+        )
         messages.success(request, f"核销#{r.pk}:{r.get_status_display()}")
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -317,25 +407,43 @@ def issuer_home(request):
         d = form.cleaned_data
         try:
             campaign = campaigns.create_campaign(
-                actor=request.user, issuer=issuer, name=d["name"], budget_fen=d["budget"],
+                actor=request.user,
+                issuer=issuer,
+                name=d["name"],
+                budget_fen=d["budget"],
                 community_ids=[c.pk for c in d["communities"]],
                 business_type_codes=[t.code for t in d["business_types"]],
-                max_per_merchant_per_day=d["max_per_merchant_per_day"])
+                max_per_merchant_per_day=d["max_per_merchant_per_day"],
+            )
             messages.success(request, f"活动“{campaign.name}”已创建,预算已到账")
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
         except DomainError as exc:
             _form_error(form, exc)
-    return render(request, "vouchers/issuer_home.html", {
-        "issuer": issuer, "campaigns": selectors.list_campaigns(issuer_user=request.user),
-        "form": form, "yesterday": (clock.local_now() - dt.timedelta(days=1)).date()})
+    return render(
+        request,
+        "vouchers/issuer_home.html",
+        {
+            "issuer": issuer,
+            "campaigns": selectors.list_campaigns(issuer_user=request.user),
+            "form": form,
+            "yesterday": (clock.local_now() - dt.timedelta(days=1)).date(),
+        },
+    )
 
 
 def _round_initial() -> dict:
-    start = (clock.local_now() + dt.timedelta(hours=1)).replace(minute=0, second=0,
-                                                                microsecond=0)
-    return {"release_at": start, "claim_closes_at": start + dt.timedelta(days=1),
-            "valid_from": start, "valid_until": start + dt.timedelta(days=7),
-            "preset": "hz2022", "packets_total": 1000, "person_limit": "round"}
+    start = (clock.local_now() + dt.timedelta(hours=1)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    return {
+        "release_at": start,
+        "claim_closes_at": start + dt.timedelta(days=1),
+        "valid_from": start,
+        "valid_until": start + dt.timedelta(days=7),
+        "preset": "hz2022",
+        "packets_total": 1000,
+        "person_limit": "round",
+    }
 
 
 @login_required
@@ -351,21 +459,37 @@ def campaign_detail(request, campaign_id: int):
         d = form.cleaned_data
         try:
             round_ = campaigns.create_round(
-                actor=request.user, campaign=campaign, name=d["name"],
-                release_at=d["release_at"], claim_closes_at=d["claim_closes_at"],
-                valid_from=d["valid_from"], valid_until=d["valid_until"],
-                packets_total=d["packets_total"], coupons=d["coupons"],
-                person_limit=d["person_limit"], min_age=d.get("min_age"))
+                actor=request.user,
+                campaign=campaign,
+                name=d["name"],
+                release_at=d["release_at"],
+                claim_closes_at=d["claim_closes_at"],
+                valid_from=d["valid_from"],
+                valid_until=d["valid_until"],
+                packets_total=d["packets_total"],
+                coupons=d["coupons"],
+                person_limit=d["person_limit"],
+                min_age=d.get("min_age"),
+            )
             messages.success(request, f"轮次“{round_.name}”已创建")
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
         except DomainError as exc:
             _form_error(form, exc)
     now = clock.now()
-    rounds = [{"round": r, "phase": r.phase(now), "packet": selectors.describe_round(r)}
-              for r in campaign.rounds.prefetch_related("coupons")]
-    return render(request, "vouchers/campaign.html", {
-        "campaign": campaign, "rounds": rounds, "form": form,
-        "balances": selectors.campaign_balances(campaign=campaign)})
+    rounds = [
+        {"round": r, "phase": r.phase(now), "packet": selectors.describe_round(r)}
+        for r in campaign.rounds.prefetch_related("coupons")
+    ]
+    return render(
+        request,
+        "vouchers/campaign.html",
+        {
+            "campaign": campaign,
+            "rounds": rounds,
+            "form": form,
+            "balances": selectors.campaign_balances(campaign=campaign),
+        },
+    )
 
 
 @login_required
@@ -375,30 +499,51 @@ def round_change(request, round_id: int):
         campaigns.require_issuer_of(request.user, round_.campaign)
     except DomainError as exc:
         return HttpResponseForbidden(exc.message)
-    initial = {"name": round_.name, "release_at": round_.release_at.astimezone(clock.SHANGHAI),
-               "claim_closes_at": round_.claim_closes_at.astimezone(clock.SHANGHAI),
-               "valid_from": round_.valid_from.astimezone(clock.SHANGHAI),
-               "valid_until": round_.valid_until.astimezone(clock.SHANGHAI),
-               "packets_total": round_.packets_total, "preset": "custom",
-               "custom": "\n".join(f"满{format_yuan(c.threshold_fen, symbol=False)}减"
-                                   f"{format_yuan(c.face_fen, symbol=False)}×{c.count}"
-                                   for c in round_.coupons.all()),
-               "person_limit": round_.person_limit, "min_age": round_.min_age}
+    initial = {
+        "name": round_.name,
+        "release_at": round_.release_at.astimezone(clock.SHANGHAI),
+        "claim_closes_at": round_.claim_closes_at.astimezone(clock.SHANGHAI),
+        "valid_from": round_.valid_from.astimezone(clock.SHANGHAI),
+        "valid_until": round_.valid_until.astimezone(clock.SHANGHAI),
+        "packets_total": round_.packets_total,
+        "preset": "custom",
+        "custom": "\n".join(
+            f"满{format_yuan(c.threshold_fen, symbol=False)}减"
+            f"{format_yuan(c.face_fen, symbol=False)}×{c.count}"
+            for c in round_.coupons.all()
+        ),
+        "person_limit": round_.person_limit,
+        "min_age": round_.min_age,
+    }
     form = RoundForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             campaigns.change_round(
-                actor=request.user, round_=round_, reason=d.get("reason", ""), name=d["name"],
-                release_at=d["release_at"], claim_closes_at=d["claim_closes_at"],
-                valid_from=d["valid_from"], valid_until=d["valid_until"],
-                packets_total=d["packets_total"], coupons=d["coupons"])
+                actor=request.user,
+                round_=round_,
+                reason=d.get("reason", ""),
+                name=d["name"],
+                release_at=d["release_at"],
+                claim_closes_at=d["claim_closes_at"],
+                valid_from=d["valid_from"],
+                valid_until=d["valid_until"],
+                packets_total=d["packets_total"],
+                coupons=d["coupons"],
+            )
             messages.success(request, "轮次已修改,修改原因已记录")
             return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
         except DomainError as exc:
             _form_error(form, exc)
-    return render(request, "vouchers/round_change.html", {
-        "round": round_, "form": form, "events": selectors.list_round_events(round_=round_)})
+    return render(
+        request,
+        "vouchers/round_change.html",
+        {
+            "round": round_,
+            "form": form,
+            "events": selectors.list_round_events(round_=round_),
+        },
+    )
 
 
 @login_required
@@ -406,8 +551,9 @@ def round_change(request, round_id: int):
 def round_stop(request, round_id: int):
     round_ = selectors.get_round(round_id=round_id)
     try:
-        campaigns.stop_round(actor=request.user, round_=round_,
-                             reason=request.POST.get("reason", ""))
+        campaigns.stop_round(
+            actor=request.user, round_=round_, reason=request.POST.get("reason", "")
+        )
         messages.success(request, f"轮次“{round_.name}”已停止,未领取部分退回预算")
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -421,8 +567,11 @@ def issuer_settle(request):
         campaigns.issuer_for(request.user)
         day = dt.date.fromisoformat(request.POST.get("business_date", ""))
         done = settlement.settle_day(business_date=day, actor=request.user)
-        messages.success(request, f"{day} 结算完成:{len(done)} 家商户,"
-                                  f"{format_yuan(sum(s.amount_fen for s in done))}")
+        messages.success(
+            request,
+            f"{day} 结算完成:{len(done)} 家商户,"
+            f"{format_yuan(sum(s.amount_fen for s in done))}",
+        )
     except ValueError:
         messages.error(request, "请选择营业日期")
     except DomainError as exc:
@@ -451,14 +600,28 @@ def issuer_dashboard(request):
         "curves": [{"label": s["round"].name, "points": s["curve"]} for s in stats],
         "breakdown": breakdown,
     }
-    settlements = selectors.list_settlements(merchant_ids=Merchant.objects.filter(
-        community__street_office__district=issuer.district).values_list("pk", flat=True))[:20]
-    return render(request, "vouchers/dashboard.html", {
-        "issuer": issuer, "stats": stats, "subsidy_fen": subsidy, "driven_fen": driven,
-        "leverage": driven / subsidy if subsidy else None, "chart": chart,
-        "flags": selectors.flags_summary(campaigns=camps), "settlements": settlements,
-        "live_rounds": [s["round"] for s in stats if s["round"].phase(clock.now()) == "open"],
-    })
+    settlements = selectors.list_settlements(
+        merchant_ids=Merchant.objects.filter(
+            community__street_office__district=issuer.district
+        ).values_list("pk", flat=True)
+    )[:20]
+    return render(
+        request,
+        "vouchers/dashboard.html",
+        {
+            "issuer": issuer,
+            "stats": stats,
+            "subsidy_fen": subsidy,
+            "driven_fen": driven,
+            "leverage": driven / subsidy if subsidy else None,
+            "chart": chart,
+            "flags": selectors.flags_summary(campaigns=camps),
+            "settlements": settlements,
+            "live_rounds": [
+                s["round"] for s in stats if s["round"].phase(clock.now()) == "open"
+            ],
+        },
+    )
 
 
 def round_live(request, round_id: int):

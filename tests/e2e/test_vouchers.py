@@ -42,8 +42,12 @@ def _local(when: dt.datetime) -> str:
 
 
 def _round_now(world, campaign, *, release_in_s: float, packets: int = 10):
-    return world.round(campaign, packets=packets, preset="hz2022",
-                       release_in=dt.timedelta(seconds=release_in_s))
+    return world.round(
+        campaign,
+        packets=packets,
+        preset="hz2022",
+        release_in=dt.timedelta(seconds=release_in_s),
+    )
 
 
 def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
@@ -137,7 +141,12 @@ def test_merchant_redeems_45_bill_and_till_shows_35(page, browser, live_server):
     expect(page.locator("#redeemed")).to_contain_text("¥35.00")
     shot(page, "vouchers-till-redeemed")
     r = Redemption.objects.get()
-    assert (r.bill_fen, r.face_fen, r.payable_fen, r.status) == (4500, 1000, 3500, "accepted")
+    assert (r.bill_fen, r.face_fen, r.payable_fen, r.status) == (
+        4500,
+        1000,
+        3500,
+        "accepted",
+    )
 
 
 def test_operator_reviews_flagged_redemption(page, live_server):
@@ -145,15 +154,21 @@ def test_operator_reviews_flagged_redemption(page, live_server):
     campaign = world.campaign()
     world.pledge(campaign)
     staff_resident = world.resident()
-    MerchantStaff.objects.create(merchant=world.shop, user=staff_resident.user, role="staff")
+    MerchantStaff.objects.create(
+        merchant=world.shop, user=staff_resident.user, role="staff"
+    )
     round_ = _round_now(world, campaign, release_in_s=1)
     time.sleep(1.2)
     claim_packet(actor=staff_resident.user, round_=Round.objects.get(pk=round_.pk))
     from quarter.vouchers import codes
 
     held = redemptions.redeem_voucher(
-        actor=world.cashier, merchant=world.shop, bill_fen=4500, key="self-1",
-        code=codes.wallet_code(staff_resident.pk, at=clock.now().timestamp()))
+        actor=world.cashier,
+        merchant=world.shop,
+        bill_fen=4500,
+        key="self-1",
+        code=codes.wallet_code(staff_resident.pk, at=clock.now().timestamp()),
+    )
     assert held.status == "held"
     login(page, live_server, world.operator_user)
     page.goto(f"{live_server.url}/vouchers/review/")
@@ -177,9 +192,13 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
     claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
     from quarter.vouchers import codes
 
-    redemptions.redeem_voucher(actor=world.cashier, merchant=world.shop, bill_fen=4500,
-                               key="s-1",
-                               code=codes.wallet_code(resident.pk, at=clock.now().timestamp()))
+    redemptions.redeem_voucher(
+        actor=world.cashier,
+        merchant=world.shop,
+        bill_fen=4500,
+        key="s-1",
+        code=codes.wallet_code(resident.pk, at=clock.now().timestamp()),
+    )
     today = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
     settlement.settle_day(business_date=today)

@@ -5,62 +5,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=120, unique=True)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('is_outside', models.BooleanField(default=False)),
-                ('allow_negative', models.BooleanField(default=False)),
-                ('bucket', models.CharField(blank=True, db_index=True, max_length=60)),
-                ('role', models.CharField(blank=True, max_length=30)),
-                ('party', models.CharField(blank=True, db_index=True, max_length=60)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("code", models.CharField(max_length=120, unique=True)),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("is_outside", models.BooleanField(default=False)),
+                ("allow_negative", models.BooleanField(default=False)),
+                ("bucket", models.CharField(blank=True, db_index=True, max_length=60)),
+                ("role", models.CharField(blank=True, max_length=30)),
+                ("party", models.CharField(blank=True, db_index=True, max_length=60)),
+                ("created_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': '账户',
-                'verbose_name_plural': '账户',
-                'indexes': [models.Index(fields=['bucket', 'role'], name='ledger_acct_bucket_role')],
+                "verbose_name": "账户",
+                "verbose_name_plural": "账户",
+                "indexes": [
+                    models.Index(
+                        fields=["bucket", "role"], name="ledger_acct_bucket_role"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=120, unique=True)),
-                ('kind', models.CharField(db_index=True, max_length=40)),
-                ('reference', models.CharField(blank=True, db_index=True, max_length=120)),
-                ('memo', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('reverses', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='ledger.transaction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("key", models.CharField(max_length=120, unique=True)),
+                ("kind", models.CharField(db_index=True, max_length=40)),
+                (
+                    "reference",
+                    models.CharField(blank=True, db_index=True, max_length=120),
+                ),
+                ("memo", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "reverses",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversals",
+                        to="ledger.transaction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '记账凭证',
-                'verbose_name_plural': '记账凭证',
-                'ordering': ['id'],
+                "verbose_name": "记账凭证",
+                "verbose_name_plural": "记账凭证",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Line',
+            name="Line",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_fen', models.BigIntegerField()),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='ledger.account')),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='ledger.transaction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("amount_fen", models.BigIntegerField()),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="ledger.account",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="ledger.transaction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '分录',
-                'verbose_name_plural': '分录',
-                'ordering': ['id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_fen', 0), _negated=True), name='ledger_line_nonzero')],
+                "verbose_name": "分录",
+                "verbose_name_plural": "分录",
+                "ordering": ["id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_fen", 0), _negated=True),
+                        name="ledger_line_nonzero",
+                    )
+                ],
             },
         ),
     ]

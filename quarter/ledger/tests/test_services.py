@@ -39,8 +39,12 @@ def test_post_transaction_non_integer_amount_refused(amount):
 
 @pytest.mark.django_db
 def test_post_transaction_same_key_returns_first_and_writes_once():
-    first = post_transaction(lines=[(WORLD, -500), ("pot:a", 500)], key="k1", kind="fund")
-    again = post_transaction(lines=[(WORLD, -500), ("pot:a", 500)], key="k1", kind="fund")
+    first = post_transaction(
+        lines=[(WORLD, -500), ("pot:a", 500)], key="k1", kind="fund"
+    )
+    again = post_transaction(
+        lines=[(WORLD, -500), ("pot:a", 500)], key="k1", kind="fund"
+    )
     assert again.pk == first.pk
     assert selectors.get_balance(code="pot:a") == 500
 
@@ -82,14 +86,23 @@ def test_reverse_transaction_restores_balances():
 
 
 @pytest.mark.django_db
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 10_000)),
-                max_size=30))
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 10_000)),
+        max_size=30,
+    )
+)
 def test_random_transfers_keep_sum_zero_and_no_guarded_overdraft(moves):
     base = Transaction.objects.count()
     pots = [f"pot:{i}" for i in range(4)]
-    post_transaction(lines=[(WORLD, -50_000), (pots[0], 50_000)],
-                     key=f"fund:{base}", kind="fund")
+    post_transaction(
+        lines=[(WORLD, -50_000), (pots[0], 50_000)], key=f"fund:{base}", kind="fund"
+    )
     expected = {p: 0 for p in pots}
     expected[pots[0]] = 50_000 + selectors.get_balance(code=pots[0]) - 50_000
     for p in pots[1:]:
@@ -98,8 +111,11 @@ def test_random_transfers_keep_sum_zero_and_no_guarded_overdraft(moves):
         if src == dst:
             continue
         try:
-            post_transaction(lines=[(pots[src], -amount), (pots[dst], amount)],
-                             key=f"m:{base}:{i}", kind="move")
+            post_transaction(
+                lines=[(pots[src], -amount), (pots[dst], amount)],
+                key=f"m:{base}:{i}",
+                kind="move",
+            )
         except DomainError as exc:
             assert exc.code == "ledger_insufficient_funds"
             assert expected[pots[src]] < amount

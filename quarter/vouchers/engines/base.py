@@ -44,8 +44,17 @@ class ClaimEngine:
         """Load the round's stock (total minus claims already made)."""
         raise NotImplementedError
 
-    def claim(self, *, round_, resident_id: int, user_id: int, person_hash: str,
-              now: dt.datetime, ip: str | None = None, device: str = "") -> ClaimOutcome:
+    def claim(
+        self,
+        *,
+        round_,
+        resident_id: int,
+        user_id: int,
+        person_hash: str,
+        now: dt.datetime,
+        ip: str | None = None,
+        device: str = "",
+    ) -> ClaimOutcome:
         """Take one packet for the resident, atomically; never oversell."""
         raise NotImplementedError
 

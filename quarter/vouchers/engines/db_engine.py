@@ -32,11 +32,15 @@ class DatabaseEngine(ClaimEngine):
         n = max(1, round_.stock_shards)
         StockShard.objects.filter(round=round_).delete()
         StockShard.objects.bulk_create(
-            StockShard(round=round_, shard=i, remaining=left // n + (1 if i < left % n else 0))
+            StockShard(
+                round=round_, shard=i, remaining=left // n + (1 if i < left % n else 0)
+            )
             for i in range(n)
         )
 
-    def claim(self, *, round_, resident_id, user_id, person_hash, now, ip=None, device=""):
+    def claim(
+        self, *, round_, resident_id, user_id, person_hash, now, ip=None, device=""
+    ):
         from quarter.vouchers.services.claims import ClaimEntry, materialize_claims
 
         repeated = self._existing(round_, resident_id, person_hash)
@@ -47,9 +51,19 @@ class DatabaseEngine(ClaimEngine):
                 if not self._take_one(round_):
                     return self._sold_out(round_, now)
                 source_id = f"db:{round_.pk}:{resident_id}"
-                materialize_claims(round_, [ClaimEntry(
-                    source_id=source_id, resident_id=resident_id, person_hash=person_hash,
-                    claimed_at=now, ip=ip, device=device)])
+                materialize_claims(
+                    round_,
+                    [
+                        ClaimEntry(
+                            source_id=source_id,
+                            resident_id=resident_id,
+                            person_hash=person_hash,
+                            claimed_at=now,
+                            ip=ip,
+                            device=device,
+                        )
+                    ],
+                )
                 claim_id = Claim.objects.get(source_id=source_id).pk
         except IntegrityError:
             # A concurrent claim of the same person won; our stock decrement
@@ -61,25 +75,32 @@ class DatabaseEngine(ClaimEngine):
         return ClaimOutcome(ok=True, source_id=source_id, claim_id=claim_id)
 
     def remaining(self, round_) -> int:
-        total = StockShard.objects.filter(round=round_).aggregate(s=Sum("remaining"))["s"]
+        total = StockShard.objects.filter(round=round_).aggregate(s=Sum("remaining"))[
+            "s"
+        ]
         return int(total or 0)
 
     def stop(self, round_) -> int:
-        shards = list(StockShard.objects.select_for_update().filter(round=round_).order_by("pk"))
+        shards = list(
+            StockShard.objects.select_for_update().filter(round=round_).order_by("pk")
+        )
         left = sum(s.remaining for s in shards)
         StockShard.objects.filter(round=round_).update(remaining=0)
         return left
 
     def reconcile(self, round_) -> ReconcileReport:
         report = ReconcileReport(round_id=round_.pk, engine=self.name)
-        report.db_claims = report.engine_claims = Claim.objects.filter(round=round_).count()
+        report.db_claims = report.engine_claims = Claim.objects.filter(
+            round=round_
+        ).count()
         report.remaining = self.remaining(round_)
         if round_.status != Round.Status.STOPPED and (
             report.remaining + report.db_claims != round_.packets_total
         ):
             report.problems.append(
                 f"stock {report.remaining} + claims {report.db_claims} != total "
-                f"{round_.packets_total}")
+                f"{round_.packets_total}"
+            )
         return report
 
     # --- steps --------------------------------------------------------------
@@ -87,23 +108,30 @@ class DatabaseEngine(ClaimEngine):
     def _existing(self, round_, resident_id, person_hash) -> ClaimOutcome | None:
         mine = Claim.objects.filter(round=round_, resident_id=resident_id).first()
         if mine is not None:
-            return ClaimOutcome(ok=True, repeated=True, source_id=mine.source_id,
-                                claim_id=mine.pk)
+            return ClaimOutcome(
+                ok=True, repeated=True, source_id=mine.source_id, claim_id=mine.pk
+            )
         if Claim.objects.filter(round=round_, person_hash=person_hash).exists():
             return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
         return None
 
     def _take_one(self, round_) -> bool:
-        live = list(StockShard.objects.filter(round=round_, remaining__gt=0)
-                    .values_list("shard", flat=True))
+        live = list(
+            StockShard.objects.filter(round=round_, remaining__gt=0).values_list(
+                "shard", flat=True
+            )
+        )
         random.shuffle(live)
         for shard in live:
-            if StockShard.objects.filter(round=round_, shard=shard, remaining__gt=0).update(
-                    remaining=F("remaining") - 1):
+            if StockShard.objects.filter(
+                round=round_, shard=shard, remaining__gt=0
+            ).update(remaining=F("remaining") - 1):
                 return True
         return False
 
     def _sold_out(self, round_, now) -> ClaimOutcome:
-        Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(sold_out_at=now)
+        Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(
+            sold_out_at=now
+        )
         at = Round.objects.values_list("sold_out_at", flat=True).get(pk=round_.pk)
         return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=at)

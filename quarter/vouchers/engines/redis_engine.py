@@ -91,7 +91,10 @@ return left
 
 def keys(round_id: int) -> dict[str, str]:
     tag = f"q:{{round:{round_id}}}"
-    return {name: f"{tag}:{name}" for name in ("meta", "stock", "claimers", "persons", "claims")}
+    return {
+        name: f"{tag}:{name}"
+        for name in ("meta", "stock", "claimers", "persons", "claims")
+    }
 
 
 def rl_keys(round_id: int, user_id: int, ip: str, bucket: int) -> tuple[str, str]:
@@ -128,11 +131,15 @@ class RedisEngine(ClaimEngine):
         """Refuse to serve claims unless every write is fsynced before its reply."""
         if os.environ.get("QUARTER_RUSH_DURABILITY") == "relaxed":
             return
-        conf = {**self.client.config_get("appendonly"), **self.client.config_get("appendfsync")}
+        conf = {
+            **self.client.config_get("appendonly"),
+            **self.client.config_get("appendfsync"),
+        }
         if conf.get("appendonly") != "yes" or conf.get("appendfsync") != "always":
             raise RuntimeError(
                 "Redis claim engine needs appendonly yes + appendfsync always "
-                f"(found {conf}); an acknowledged claim could otherwise be lost")
+                f"(found {conf}); an acknowledged claim could otherwise be lost"
+            )
 
     # --- interface --------------------------------------------------------------
 
@@ -140,11 +147,15 @@ class RedisEngine(ClaimEngine):
         k = keys(round_.pk)
         taken = Claim.objects.filter(round=round_).count()
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(k["meta"], mapping={
-            "release_ms": _ms(round_.release_at), "closes_ms": _ms(round_.claim_closes_at),
-            "total": round_.packets_total,
-            "stopped": "1" if round_.status == Round.Status.STOPPED else "0",
-        })
+        pipe.hset(
+            k["meta"],
+            mapping={
+                "release_ms": _ms(round_.release_at),
+                "closes_ms": _ms(round_.claim_closes_at),
+                "total": round_.packets_total,
+                "stopped": "1" if round_.status == Round.Status.STOPPED else "0",
+            },
+        )
         pipe.set(k["stock"], max(round_.packets_total - taken, 0))
         pipe.execute()
         try:
@@ -153,18 +164,44 @@ class RedisEngine(ClaimEngine):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def claim(self, *, round_, resident_id, user_id, person_hash, now, ip=None, device="",
-              limits: tuple[int, int, int] = (0, 0, 0)):
+    def claim(
+        self,
+        *,
+        round_,
+        resident_id,
+        user_id,
+        person_hash,
+        now,
+        ip=None,
+        device="",
+        limits: tuple[int, int, int] = (0, 0, 0),
+    ):
         k = keys(round_.pk)
         acct_limit, ip_limit, ttl = limits
         bucket = int(now.timestamp()) // max(ttl, 1)
         rl_a, rl_ip = rl_keys(round_.pk, user_id, ip or "-", bucket)
         for attempt in range(2):
             reply = self._claim(
-                keys=[k["meta"], k["stock"], k["claimers"], k["persons"], k["claims"], rl_a,
-                      rl_ip],
-                args=[resident_id, person_hash, user_id, _ms(now), ip or "", device or "",
-                      acct_limit, ip_limit, ttl],
+                keys=[
+                    k["meta"],
+                    k["stock"],
+                    k["claimers"],
+                    k["persons"],
+                    k["claims"],
+                    rl_a,
+                    rl_ip,
+                ],
+                args=[
+                    resident_id,
+                    person_hash,
+                    user_id,
+                    _ms(now),
+                    ip or "",
+                    device or "",
+                    acct_limit,
+                    ip_limit,
+                    ttl,
+                ],
             )
             if reply[0] != b"not_loaded" or attempt:
                 break
@@ -195,12 +232,17 @@ class RedisEngine(ClaimEngine):
                 batch = batch[1:]
             if not batch:
                 break
-            report.persisted_now += materialize_claims(round_, [entry_of(e) for e in batch])
+            report.persisted_now += materialize_claims(
+                round_, [entry_of(e) for e in batch]
+            )
             last = batch[-1][0].decode()
         # 2. Every database claim back into Redis (it may have lost its last writes).
         in_redis = {int(r) for r in self.client.hkeys(k["claimers"])}
-        missing = list(Claim.objects.filter(round=round_).exclude(resident_id__in=in_redis)
-                       .values_list("resident_id", "person_hash", "source_id"))
+        missing = list(
+            Claim.objects.filter(round=round_)
+            .exclude(resident_id__in=in_redis)
+            .values_list("resident_id", "person_hash", "source_id")
+        )
         if missing:
             pipe = self.client.pipeline(transaction=True)
             for resident_id, person_hash, source_id in missing:
@@ -217,9 +259,15 @@ class RedisEngine(ClaimEngine):
         report.remaining = self.remaining(round_)
         if report.db_claims != report.engine_claims:
             report.problems.append(
-                f"database has {report.db_claims} claims, Redis {report.engine_claims}")
-        dupes = (Claim.objects.filter(round=round_).values("person_hash")
-                 .annotate(n=Count("id")).filter(n__gt=1).count())
+                f"database has {report.db_claims} claims, Redis {report.engine_claims}"
+            )
+        dupes = (
+            Claim.objects.filter(round=round_)
+            .values("person_hash")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .count()
+        )
         if dupes:
             report.problems.append(f"{dupes} people hold two packets")
         return report
@@ -229,8 +277,11 @@ class RedisEngine(ClaimEngine):
     def _rebuild(self, round_) -> None:
         self.prepare(round_)
         k = keys(round_.pk)
-        rows = list(Claim.objects.filter(round=round_)
-                    .values_list("resident_id", "person_hash", "source_id"))
+        rows = list(
+            Claim.objects.filter(round=round_).values_list(
+                "resident_id", "person_hash", "source_id"
+            )
+        )
         pipe = self.client.pipeline(transaction=True)
         for resident_id, person_hash, source_id in rows:
             pipe.hset(k["claimers"], resident_id, source_id)
@@ -247,7 +298,9 @@ class RedisEngine(ClaimEngine):
         if status == "sold_out":
             at = from_ms(int(value)) if value else None
             if at is not None:
-                Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(sold_out_at=at)
+                Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(
+                    sold_out_at=at
+                )
             return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=at)
         if status == "person_dup":
             return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
@@ -268,13 +321,22 @@ def entry_of(entry):
     f = {key.decode(): value.decode() for key, value in fields.items()}
     return ClaimEntry(
         source_id=entry_id.decode() if isinstance(entry_id, bytes) else entry_id,
-        resident_id=int(f["r"]), person_hash=f["p"], claimed_at=from_ms(int(f["t"])),
-        ip=f.get("ip") or None, device=f.get("d", ""),
+        resident_id=int(f["r"]),
+        person_hash=f["p"],
+        claimed_at=from_ms(int(f["t"])),
+        ip=f.get("ip") or None,
+        device=f.get("d", ""),
     )
 
 
-def persist_pending(*, client: redis.Redis, round_ids=None, count: int = 1000,
-                    consumer: str | None = None, idle_ms: int = 30_000) -> int:
+def persist_pending(
+    *,
+    client: redis.Redis,
+    round_ids=None,
+    count: int = 1000,
+    consumer: str | None = None,
+    idle_ms: int = 30_000,
+) -> int:
     """Copy unpersisted stream entries of the rounds into the database; return how many.
 
     Safe on several machines at once: each reads through the consumer group,
@@ -296,12 +358,17 @@ def persist_pending(*, client: redis.Redis, round_ids=None, count: int = 1000,
             if "BUSYGROUP" not in str(exc):
                 raise
         batches = []
-        _next, stolen, *_ = client.xautoclaim(stream, GROUP, consumer, idle_ms, "0-0",
-                                              count=count)
+        _next, stolen, *_ = client.xautoclaim(
+            stream, GROUP, consumer, idle_ms, "0-0", count=count
+        )
         batches.append(stolen)
-        for _name, entries in client.xreadgroup(GROUP, consumer, {stream: "0"}, count=count):
+        for _name, entries in client.xreadgroup(
+            GROUP, consumer, {stream: "0"}, count=count
+        ):
             batches.append(entries)
-        for _name, entries in client.xreadgroup(GROUP, consumer, {stream: ">"}, count=count):
+        for _name, entries in client.xreadgroup(
+            GROUP, consumer, {stream: ">"}, count=count
+        ):
             batches.append(entries)
         for entries in batches:
             entries = [e for e in entries if e and e[1]]
@@ -315,6 +382,9 @@ def persist_pending(*, client: redis.Redis, round_ids=None, count: int = 1000,
 def active_round_ids() -> list[int]:
     """Rounds whose claims may still be arriving: released, not long closed."""
     now = clock.now()
-    return list(Round.objects.filter(release_at__lte=now + dt.timedelta(minutes=5),
-                                     claim_closes_at__gte=now - dt.timedelta(days=1))
-                .values_list("pk", flat=True))
+    return list(
+        Round.objects.filter(
+            release_at__lte=now + dt.timedelta(minutes=5),
+            claim_closes_at__gte=now - dt.timedelta(days=1),
+        ).values_list("pk", flat=True)
+    )

@@ -6,273 +6,686 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('people', '0003_role_groups'),
-        ('places', '0002_catalogue_and_search_index'),
+        ("people", "0003_role_groups"),
+        ("places", "0002_catalogue_and_search_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RateCounter',
+            name="RateCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=160, unique=True)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('expires_at', models.DateTimeField(db_index=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("key", models.CharField(max_length=160, unique=True)),
+                ("count", models.PositiveIntegerField(default=0)),
+                ("expires_at", models.DateTimeField(db_index=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='活动名称')),
-                ('budget_fen', models.BigIntegerField(verbose_name='预算(分)')),
-                ('cofund_permille', models.PositiveSmallIntegerField(default=0, verbose_name='商户配资(千分比)')),
-                ('max_per_merchant_per_day', models.PositiveSmallIntegerField(default=1, verbose_name='每人每店每日最多用券')),
-                ('created_at', models.DateTimeField()),
-                ('business_types', models.ManyToManyField(blank=True, help_text='留空表示全部业态', related_name='voucher_campaigns', to='places.businesstype')),
-                ('communities', models.ManyToManyField(blank=True, help_text='留空表示发券机构所在区全部社区', related_name='voucher_campaigns', to='places.community')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('issuer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='people.issuer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="活动名称")),
+                ("budget_fen", models.BigIntegerField(verbose_name="预算(分)")),
+                (
+                    "cofund_permille",
+                    models.PositiveSmallIntegerField(
+                        default=0, verbose_name="商户配资(千分比)"
+                    ),
+                ),
+                (
+                    "max_per_merchant_per_day",
+                    models.PositiveSmallIntegerField(
+                        default=1, verbose_name="每人每店每日最多用券"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "business_types",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="留空表示全部业态",
+                        related_name="voucher_campaigns",
+                        to="places.businesstype",
+                    ),
+                ),
+                (
+                    "communities",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="留空表示发券机构所在区全部社区",
+                        related_name="voucher_campaigns",
+                        to="places.community",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="campaigns",
+                        to="people.issuer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '消费券活动',
-                'verbose_name_plural': '消费券活动',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "消费券活动",
+                "verbose_name_plural": "消费券活动",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='MerchantPledge',
+            name="MerchantPledge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signed_at', models.DateTimeField()),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pledges', to='vouchers.campaign')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='voucher_pledges', to='places.merchant')),
-                ('signed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("signed_at", models.DateTimeField()),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pledges",
+                        to="vouchers.campaign",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="voucher_pledges",
+                        to="places.merchant",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '商户承诺',
-                'verbose_name_plural': '商户承诺',
+                "verbose_name": "商户承诺",
+                "verbose_name_plural": "商户承诺",
             },
         ),
         migrations.CreateModel(
-            name='Round',
+            name="Round",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='轮次名称')),
-                ('release_at', models.DateTimeField(verbose_name='开抢时间')),
-                ('claim_closes_at', models.DateTimeField(verbose_name='领取截止')),
-                ('valid_from', models.DateTimeField(verbose_name='使用开始')),
-                ('valid_until', models.DateTimeField(verbose_name='使用截止')),
-                ('packets_total', models.PositiveIntegerField(verbose_name='券包数量')),
-                ('packet_face_fen', models.BigIntegerField(verbose_name='每包面值(分)')),
-                ('person_limit', models.CharField(choices=[('round', '每轮每人一份'), ('week', '每周每人一份')], default='round', max_length=10)),
-                ('min_age', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='最低年龄')),
-                ('mode', models.CharField(choices=[('first_come', '先到先得'), ('lottery', '报名摇号')], default='first_come', max_length=12)),
-                ('stock_shards', models.PositiveSmallIntegerField(default=16)),
-                ('status', models.CharField(choices=[('scheduled', '未开始'), ('stopped', '已停止')], default='scheduled', max_length=12)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('sold_out_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rounds', to='vouchers.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="轮次名称")),
+                ("release_at", models.DateTimeField(verbose_name="开抢时间")),
+                ("claim_closes_at", models.DateTimeField(verbose_name="领取截止")),
+                ("valid_from", models.DateTimeField(verbose_name="使用开始")),
+                ("valid_until", models.DateTimeField(verbose_name="使用截止")),
+                ("packets_total", models.PositiveIntegerField(verbose_name="券包数量")),
+                (
+                    "packet_face_fen",
+                    models.BigIntegerField(verbose_name="每包面值(分)"),
+                ),
+                (
+                    "person_limit",
+                    models.CharField(
+                        choices=[("round", "每轮每人一份"), ("week", "每周每人一份")],
+                        default="round",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "min_age",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="最低年龄"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[("first_come", "先到先得"), ("lottery", "报名摇号")],
+                        default="first_come",
+                        max_length=12,
+                    ),
+                ),
+                ("stock_shards", models.PositiveSmallIntegerField(default=16)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("scheduled", "未开始"), ("stopped", "已停止")],
+                        default="scheduled",
+                        max_length=12,
+                    ),
+                ),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                ("sold_out_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rounds",
+                        to="vouchers.campaign",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '发放轮次',
-                'verbose_name_plural': '发放轮次',
-                'ordering': ['release_at', 'id'],
+                "verbose_name": "发放轮次",
+                "verbose_name_plural": "发放轮次",
+                "ordering": ["release_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('person_hash', models.CharField(max_length=64)),
-                ('engine', models.CharField(max_length=10)),
-                ('source_id', models.CharField(max_length=40, unique=True)),
-                ('week', models.CharField(blank=True, max_length=10)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('device', models.CharField(blank=True, max_length=64)),
-                ('claimed_at', models.DateTimeField(db_index=True)),
-                ('persisted_at', models.DateTimeField()),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='voucher_claims', to='people.resident')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='vouchers.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("person_hash", models.CharField(max_length=64)),
+                ("engine", models.CharField(max_length=10)),
+                ("source_id", models.CharField(max_length=40, unique=True)),
+                ("week", models.CharField(blank=True, max_length=10)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("device", models.CharField(blank=True, max_length=64)),
+                ("claimed_at", models.DateTimeField(db_index=True)),
+                ("persisted_at", models.DateTimeField()),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="voucher_claims",
+                        to="people.resident",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="vouchers.round",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '领券记录',
-                'verbose_name_plural': '领券记录',
-                'ordering': ['claimed_at', 'id'],
+                "verbose_name": "领券记录",
+                "verbose_name_plural": "领券记录",
+                "ordering": ["claimed_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='RoundCoupon',
+            name="RoundCoupon",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('face_fen', models.BigIntegerField(verbose_name='面值(分)')),
-                ('threshold_fen', models.BigIntegerField(verbose_name='门槛(分)')),
-                ('count', models.PositiveSmallIntegerField(default=1, verbose_name='张数')),
-                ('business_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.businesstype')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coupons', to='vouchers.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("face_fen", models.BigIntegerField(verbose_name="面值(分)")),
+                ("threshold_fen", models.BigIntegerField(verbose_name="门槛(分)")),
+                (
+                    "count",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="张数"),
+                ),
+                (
+                    "business_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.businesstype",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coupons",
+                        to="vouchers.round",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Settlement',
+            name="Settlement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('business_date', models.DateField()),
-                ('amount_fen', models.BigIntegerField()),
-                ('bill_total_fen', models.BigIntegerField()),
-                ('count', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='settlements', to='places.merchant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("business_date", models.DateField()),
+                ("amount_fen", models.BigIntegerField()),
+                ("bill_total_fen", models.BigIntegerField()),
+                ("count", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="settlements",
+                        to="places.merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '结算单',
-                'verbose_name_plural': '结算单',
-                'ordering': ['-business_date', 'merchant_id'],
+                "verbose_name": "结算单",
+                "verbose_name_plural": "结算单",
+                "ordering": ["-business_date", "merchant_id"],
             },
         ),
         migrations.CreateModel(
-            name='StockShard',
+            name="StockShard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('shard', models.PositiveSmallIntegerField()),
-                ('remaining', models.IntegerField()),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shards', to='vouchers.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("shard", models.PositiveSmallIntegerField()),
+                ("remaining", models.IntegerField()),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shards",
+                        to="vouchers.round",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Voucher',
+            name="Voucher",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('face_fen', models.BigIntegerField()),
-                ('threshold_fen', models.BigIntegerField()),
-                ('valid_from', models.DateTimeField()),
-                ('valid_until', models.DateTimeField(db_index=True)),
-                ('status', models.CharField(choices=[('unused', '未使用'), ('used', '已使用'), ('expired', '已过期')], default='unused', max_length=10)),
-                ('status_at', models.DateTimeField(blank=True, null=True)),
-                ('business_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.businesstype')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vouchers', to='vouchers.claim')),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vouchers', to='people.resident')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='vouchers', to='vouchers.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("face_fen", models.BigIntegerField()),
+                ("threshold_fen", models.BigIntegerField()),
+                ("valid_from", models.DateTimeField()),
+                ("valid_until", models.DateTimeField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unused", "未使用"),
+                            ("used", "已使用"),
+                            ("expired", "已过期"),
+                        ],
+                        default="unused",
+                        max_length=10,
+                    ),
+                ),
+                ("status_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "business_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.businesstype",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vouchers",
+                        to="vouchers.claim",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vouchers",
+                        to="people.resident",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vouchers",
+                        to="vouchers.round",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '消费券',
-                'verbose_name_plural': '消费券',
-                'ordering': ['valid_until', 'face_fen', 'id'],
+                "verbose_name": "消费券",
+                "verbose_name_plural": "消费券",
+                "ordering": ["valid_until", "face_fen", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Redemption',
+            name="Redemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=80)),
-                ('bill_fen', models.BigIntegerField(verbose_name='消费金额(分)')),
-                ('face_fen', models.BigIntegerField(verbose_name='抵扣(分)')),
-                ('payable_fen', models.BigIntegerField(verbose_name='实付(分)')),
-                ('refunded_fen', models.BigIntegerField(default=0)),
-                ('status', models.CharField(choices=[('accepted', '已核销'), ('held', '风控待审'), ('rejected', '审核驳回'), ('refunded', '全额退款'), ('settled', '已结算')], max_length=10)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('device', models.CharField(blank=True, max_length=80)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('review_reason', models.TextField(blank=True)),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='places.merchant')),
-                ('resident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='people.resident')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('settlement', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='vouchers.settlement')),
-                ('voucher', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='redemptions', to='vouchers.voucher')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("key", models.CharField(max_length=80)),
+                ("bill_fen", models.BigIntegerField(verbose_name="消费金额(分)")),
+                ("face_fen", models.BigIntegerField(verbose_name="抵扣(分)")),
+                ("payable_fen", models.BigIntegerField(verbose_name="实付(分)")),
+                ("refunded_fen", models.BigIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("accepted", "已核销"),
+                            ("held", "风控待审"),
+                            ("rejected", "审核驳回"),
+                            ("refunded", "全额退款"),
+                            ("settled", "已结算"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("device", models.CharField(blank=True, max_length=80)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                ("review_reason", models.TextField(blank=True)),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="places.merchant",
+                    ),
+                ),
+                (
+                    "resident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="people.resident",
+                    ),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "settlement",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="vouchers.settlement",
+                    ),
+                ),
+                (
+                    "voucher",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="redemptions",
+                        to="vouchers.voucher",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '核销记录',
-                'verbose_name_plural': '核销记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "核销记录",
+                "verbose_name_plural": "核销记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='VoucherEvent',
+            name="VoucherEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=40)),
-                ('reason', models.TextField(blank=True)),
-                ('before', models.JSONField(blank=True, default=dict)),
-                ('after', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='vouchers.campaign')),
-                ('redemption', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='vouchers.redemption')),
-                ('round', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='vouchers.round')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("kind", models.CharField(db_index=True, max_length=40)),
+                ("reason", models.TextField(blank=True)),
+                ("before", models.JSONField(blank=True, default=dict)),
+                ("after", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="vouchers.campaign",
+                    ),
+                ),
+                (
+                    "redemption",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="vouchers.redemption",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="vouchers.round",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '消费券记录',
-                'verbose_name_plural': '消费券记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "消费券记录",
+                "verbose_name_plural": "消费券记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('budget_fen__gt', 0)), name='campaign_budget_pos'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("budget_fen__gt", 0)), name="campaign_budget_pos"
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='merchantpledge',
-            unique_together={('campaign', 'merchant')},
+            name="merchantpledge",
+            unique_together={("campaign", "merchant")},
         ),
         migrations.AddConstraint(
-            model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('packets_total__gt', 0)), name='round_packets_pos'),
+            model_name="round",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("packets_total__gt", 0)), name="round_packets_pos"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='round',
-            constraint=models.CheckConstraint(condition=models.Q(('claim_closes_at__gt', models.F('release_at')), ('valid_until__gt', models.F('valid_from'))), name='round_times_ordered'),
+            model_name="round",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("claim_closes_at__gt", models.F("release_at")),
+                    ("valid_until__gt", models.F("valid_from")),
+                ),
+                name="round_times_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('round', 'resident'), name='claim_one_per_resident'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("round", "resident"), name="claim_one_per_resident"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='claim',
-            constraint=models.UniqueConstraint(fields=('round', 'person_hash'), name='claim_one_per_person'),
+            model_name="claim",
+            constraint=models.UniqueConstraint(
+                fields=("round", "person_hash"), name="claim_one_per_person"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='roundcoupon',
-            constraint=models.CheckConstraint(condition=models.Q(('face_fen__gt', 0), ('threshold_fen__gte', models.F('face_fen')), ('count__gt', 0)), name='round_coupon_valid'),
+            model_name="roundcoupon",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("face_fen__gt", 0),
+                    ("threshold_fen__gte", models.F("face_fen")),
+                    ("count__gt", 0),
+                ),
+                name="round_coupon_valid",
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='settlement',
-            unique_together={('merchant', 'business_date')},
+            name="settlement",
+            unique_together={("merchant", "business_date")},
         ),
         migrations.AddConstraint(
-            model_name='stockshard',
-            constraint=models.CheckConstraint(condition=models.Q(('remaining__gte', 0)), name='stock_shard_nonneg'),
+            model_name="stockshard",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("remaining__gte", 0)), name="stock_shard_nonneg"
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='stockshard',
-            unique_together={('round', 'shard')},
+            name="stockshard",
+            unique_together={("round", "shard")},
         ),
         migrations.AddIndex(
-            model_name='voucher',
-            index=models.Index(fields=['resident', 'status'], name='voucher_resident_status'),
+            model_name="voucher",
+            index=models.Index(
+                fields=["resident", "status"], name="voucher_resident_status"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemption',
-            constraint=models.UniqueConstraint(fields=('merchant', 'key'), name='redemption_key_per_merchant'),
+            model_name="redemption",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "key"), name="redemption_key_per_merchant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemption',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['refunded', 'rejected']), _negated=True), fields=('voucher',), name='redemption_one_live_per_voucher'),
+            model_name="redemption",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("status__in", ["refunded", "rejected"]), _negated=True
+                ),
+                fields=("voucher",),
+                name="redemption_one_live_per_voucher",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='redemption',
-            constraint=models.CheckConstraint(condition=models.Q(('bill_fen__gte', models.F('face_fen')), ('face_fen__gt', 0)), name='redemption_amounts_valid'),
+            model_name="redemption",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("bill_fen__gte", models.F("face_fen")), ("face_fen__gt", 0)
+                ),
+                name="redemption_amounts_valid",
+            ),
         ),
     ]

@@ -81,29 +81,44 @@ def create_campaign(
         raise DomainError(Code.NAME_REQUIRED, "请填写活动名称(80字以内)", field="name")
     _positive(budget_fen, field="budget_fen", label="活动预算")
     if not 1 <= int(max_per_merchant_per_day) <= 20:
-        raise DomainError(Code.AMOUNT_NOT_POSITIVE, "每人每店每日用券次数应在1到20之间",
-                          field="max_per_merchant_per_day")
+        raise DomainError(
+            Code.AMOUNT_NOT_POSITIVE,
+            "每人每店每日用券次数应在1到20之间",
+            field="max_per_merchant_per_day",
+        )
     if not 0 <= int(cofund_permille) <= 1000:
-        raise DomainError(Code.AMOUNT_NOT_POSITIVE, "商户配资比例应在0到1000‰之间",
-                          field="cofund_permille")
+        raise DomainError(
+            Code.AMOUNT_NOT_POSITIVE,
+            "商户配资比例应在0到1000‰之间",
+            field="cofund_permille",
+        )
     communities = list(Community.objects.filter(pk__in=list(community_ids)))
     if len(communities) != len(set(community_ids)) or any(
         c.street_office.district_id != issuer.district_id for c in communities
     ):
-        raise DomainError(Code.COMMUNITY_OUTSIDE_DISTRICT, "只能选择本区的社区",
-                          field="community_ids")
+        raise DomainError(
+            Code.COMMUNITY_OUTSIDE_DISTRICT, "只能选择本区的社区", field="community_ids"
+        )
     types = _business_types(business_type_codes)
     with transaction.atomic():
         campaign = Campaign.objects.create(
-            issuer=issuer, name=name, budget_fen=budget_fen,
+            issuer=issuer,
+            name=name,
+            budget_fen=budget_fen,
             max_per_merchant_per_day=max_per_merchant_per_day,
-            cofund_permille=cofund_permille, created_by=actor, created_at=clock.now(),
+            cofund_permille=cofund_permille,
+            created_by=actor,
+            created_at=clock.now(),
         )
         campaign.communities.set(communities)
         campaign.business_types.set(types)
         accounts.move(
-            accounts.treasury(issuer.pk), accounts.unallocated(campaign.pk), budget_fen,
-            key=f"fund:campaign:{campaign.pk}", kind="fund", reference=campaign.bucket,
+            accounts.treasury(issuer.pk),
+            accounts.unallocated(campaign.pk),
+            budget_fen,
+            key=f"fund:campaign:{campaign.pk}",
+            kind="fund",
+            reference=campaign.bucket,
             memo=f"{campaign.name} 预算",
         )
         events.campaign_created(campaign, actor=actor)
@@ -114,7 +129,10 @@ def coupons_from_preset(code: str) -> list[CouponSpec]:
     preset = presets.PRESETS.get(code)
     if preset is None:
         raise DomainError(Code.UNKNOWN_PRESET, "没有这个券包模板", field="preset")
-    return [CouponSpec(face, threshold, count) for face, threshold, count in preset["coupons"]]
+    return [
+        CouponSpec(face, threshold, count)
+        for face, threshold, count in preset["coupons"]
+    ]
 
 
 def create_round(
@@ -149,19 +167,33 @@ def create_round(
     _check_times(release_at, claim_closes_at, valid_from, valid_until, now=clock.now())
     _positive(packets_total, field="packets_total", label="券包数量")
     if person_limit not in PersonLimit.values:
-        raise DomainError(Code.AMOUNT_NOT_POSITIVE, "每人限领方式不正确", field="person_limit")
+        raise DomainError(
+            Code.AMOUNT_NOT_POSITIVE, "每人限领方式不正确", field="person_limit"
+        )
     if mode not in ClaimMode.values:
         raise DomainError(Code.AMOUNT_NOT_POSITIVE, "发放方式不正确", field="mode")
     if min_age is not None and not 0 < int(min_age) < 120:
-        raise DomainError(Code.AMOUNT_NOT_POSITIVE, "年龄限制应在1到119岁之间", field="min_age")
-    face = presets.packet_face_fen([(c.face_fen, c.threshold_fen, c.count) for c in coupons])
+        raise DomainError(
+            Code.AMOUNT_NOT_POSITIVE, "年龄限制应在1到119岁之间", field="min_age"
+        )
+    face = presets.packet_face_fen(
+        [(c.face_fen, c.threshold_fen, c.count) for c in coupons]
+    )
     with transaction.atomic():
         _check_budget(campaign, extra_fen=packets_total * face)
         round_ = Round.objects.create(
-            campaign=campaign, name=name, release_at=release_at,
-            claim_closes_at=claim_closes_at, valid_from=valid_from, valid_until=valid_until,
-            packets_total=packets_total, packet_face_fen=face, person_limit=person_limit,
-            min_age=min_age, mode=mode, stock_shards=max(1, min(int(stock_shards), 64)),
+            campaign=campaign,
+            name=name,
+            release_at=release_at,
+            claim_closes_at=claim_closes_at,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            packets_total=packets_total,
+            packet_face_fen=face,
+            person_limit=person_limit,
+            min_age=min_age,
+            mode=mode,
+            stock_shards=max(1, min(int(stock_shards), 64)),
             created_at=clock.now(),
         )
         for i, row in enumerate(coupon_rows):
@@ -186,10 +218,14 @@ def change_round(*, actor, round_: Round, reason: str, **changes) -> Round:
         locked = lock_round(round_.pk)
         now = clock.now()
         if locked.phase(now) != "scheduled":
-            raise DomainError(Code.ROUND_ALREADY_OPEN, "该轮次已开始发放,只能停止,不能修改")
+            raise DomainError(
+                Code.ROUND_ALREADY_OPEN, "该轮次已开始发放,只能停止,不能修改"
+            )
         before = round_snapshot(locked)
-        times = {k: changes.get(k, getattr(locked, k)) for k in
-                 ("release_at", "claim_closes_at", "valid_from", "valid_until")}
+        times = {
+            k: changes.get(k, getattr(locked, k))
+            for k in ("release_at", "claim_closes_at", "valid_from", "valid_until")
+        }
         _check_times(*times.values(), now=now)
         packets = changes.get("packets_total", locked.packets_total)
         _positive(packets, field="packets_total", label="券包数量")
@@ -197,13 +233,16 @@ def change_round(*, actor, round_: Round, reason: str, **changes) -> Round:
         if coupons is not None:
             coupon_rows = _check_coupons(coupons)
             face = presets.packet_face_fen(
-                [(c.face_fen, c.threshold_fen, c.count) for c in coupons])
+                [(c.face_fen, c.threshold_fen, c.count) for c in coupons]
+            )
         else:
             coupon_rows, face = None, locked.packet_face_fen
         if "name" in changes:
             name = (changes["name"] or "").strip()
             if not name or len(name) > 80:
-                raise DomainError(Code.NAME_REQUIRED, "请填写轮次名称(80字以内)", field="name")
+                raise DomainError(
+                    Code.NAME_REQUIRED, "请填写轮次名称(80字以内)", field="name"
+                )
             locked.name = name
         delta = packets * face - locked.committed_fen
         if delta > 0:
@@ -221,8 +260,13 @@ def change_round(*, actor, round_: Round, reason: str, **changes) -> Round:
             _allocate(locked, delta, version=version)
         elif delta < 0:
             _release(locked, -delta, version=version)
-        events.round_changed(locked, actor=actor, reason=reason, before=before,
-                             after=round_snapshot(locked))
+        events.round_changed(
+            locked,
+            actor=actor,
+            reason=reason,
+            before=before,
+            after=round_snapshot(locked),
+        )
         _load_stock(locked)
     return locked
 
@@ -247,7 +291,9 @@ def stop_round(*, actor, round_: Round, reason: str) -> Round:
         released = get_engine().stop(locked)
         if released:
             _release(locked, released * locked.packet_face_fen, version="stop")
-        events.round_stopped(locked, actor=actor, reason=reason, released_packets=released)
+        events.round_stopped(
+            locked, actor=actor, reason=reason, released_packets=released
+        )
     return locked
 
 
@@ -259,7 +305,8 @@ def sign_pledge(*, actor, campaign: Campaign, merchant: Merchant) -> MerchantPle
         raise PermissionDenied(Code.SHOP_NOT_OWNED, "您不是这家店的工作人员")
     with transaction.atomic():
         pledge, created = MerchantPledge.objects.get_or_create(
-            campaign=campaign, merchant=merchant,
+            campaign=campaign,
+            merchant=merchant,
             defaults={"signed_by": actor, "signed_at": clock.now()},
         )
         if created:
@@ -276,7 +323,9 @@ def round_snapshot(round_: Round) -> dict:
         "valid_until": round_.valid_until.isoformat(),
         "packets_total": round_.packets_total,
         "packet_face_fen": round_.packet_face_fen,
-        "coupons": [[c.face_fen, c.threshold_fen, c.count] for c in round_.coupons.all()],
+        "coupons": [
+            [c.face_fen, c.threshold_fen, c.count] for c in round_.coupons.all()
+        ],
     }
 
 
@@ -285,7 +334,9 @@ def round_snapshot(round_: Round) -> dict:
 
 def _positive(value, *, field: str, label: str) -> None:
     if type(value) is not int or value <= 0:  # noqa: E721 - floats and bools refused
-        raise DomainError(Code.AMOUNT_NOT_POSITIVE, f"{label}必须是大于0的整数", field=field)
+        raise DomainError(
+            Code.AMOUNT_NOT_POSITIVE, f"{label}必须是大于0的整数", field=field
+        )
 
 
 def _reason(reason: str) -> str:
@@ -299,7 +350,9 @@ def _business_types(codes) -> list[BusinessType]:
     codes = [c for c in codes if c]
     types = list(BusinessType.objects.filter(code__in=codes))
     if len(types) != len(set(codes)):
-        raise DomainError(Code.UNKNOWN_BUSINESS_TYPE, "业态不存在", field="business_types")
+        raise DomainError(
+            Code.UNKNOWN_BUSINESS_TYPE, "业态不存在", field="business_types"
+        )
     return types
 
 
@@ -319,29 +372,54 @@ def _check_coupons(coupons: list[CouponSpec]) -> list[dict]:
                 field=f"{field}.threshold_fen",
             )
         if c.count > 20:
-            raise DomainError(Code.AMOUNT_NOT_POSITIVE, "每种券每包最多20张", field=f"{field}.count")
-        btype = _business_types([c.business_type_code])[0] if c.business_type_code else None
-        rows.append({"face_fen": c.face_fen, "threshold_fen": c.threshold_fen,
-                     "count": c.count, "business_type": btype})
+            raise DomainError(
+                Code.AMOUNT_NOT_POSITIVE, "每种券每包最多20张", field=f"{field}.count"
+            )
+        btype = (
+            _business_types([c.business_type_code])[0] if c.business_type_code else None
+        )
+        rows.append(
+            {
+                "face_fen": c.face_fen,
+                "threshold_fen": c.threshold_fen,
+                "count": c.count,
+                "business_type": btype,
+            }
+        )
     return rows
 
 
 def _check_times(release_at, claim_closes_at, valid_from, valid_until, *, now) -> None:
-    for field, value in (("release_at", release_at), ("claim_closes_at", claim_closes_at),
-                         ("valid_from", valid_from), ("valid_until", valid_until)):
+    for field, value in (
+        ("release_at", release_at),
+        ("claim_closes_at", claim_closes_at),
+        ("valid_from", valid_from),
+        ("valid_until", valid_until),
+    ):
         if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise DomainError(Code.TIMES_NOT_ORDERED, "请填写完整的日期和时间", field=field)
+            raise DomainError(
+                Code.TIMES_NOT_ORDERED, "请填写完整的日期和时间", field=field
+            )
     if release_at <= now:
-        raise DomainError(Code.TIMES_NOT_ORDERED, "开抢时间必须晚于现在", field="release_at")
+        raise DomainError(
+            Code.TIMES_NOT_ORDERED, "开抢时间必须晚于现在", field="release_at"
+        )
     if claim_closes_at <= release_at:
-        raise DomainError(Code.TIMES_NOT_ORDERED, "领取截止必须晚于开抢时间",
-                          field="claim_closes_at")
+        raise DomainError(
+            Code.TIMES_NOT_ORDERED, "领取截止必须晚于开抢时间", field="claim_closes_at"
+        )
     if valid_until <= valid_from:
-        raise DomainError(Code.TIMES_NOT_ORDERED, "使用截止必须晚于使用开始", field="valid_until")
+        raise DomainError(
+            Code.TIMES_NOT_ORDERED, "使用截止必须晚于使用开始", field="valid_until"
+        )
     if valid_from < release_at:
-        raise DomainError(Code.TIMES_NOT_ORDERED, "使用开始不能早于开抢时间", field="valid_from")
+        raise DomainError(
+            Code.TIMES_NOT_ORDERED, "使用开始不能早于开抢时间", field="valid_from"
+        )
     if valid_until < claim_closes_at:
-        raise DomainError(Code.TIMES_NOT_ORDERED, "使用截止不能早于领取截止", field="valid_until")
+        raise DomainError(
+            Code.TIMES_NOT_ORDERED, "使用截止不能早于领取截止", field="valid_until"
+        )
 
 
 def _check_budget(campaign: Campaign, *, extra_fen: int) -> None:
@@ -350,28 +428,40 @@ def _check_budget(campaign: Campaign, *, extra_fen: int) -> None:
         raise DomainError(
             Code.BUDGET_EXCEEDED,
             f"预算不足:本轮需要{format_yuan(extra_fen)},活动剩余可分配{format_yuan(available)}",
-            field="packets_total", params={"needed_fen": extra_fen, "available_fen": available},
+            field="packets_total",
+            params={"needed_fen": extra_fen, "available_fen": available},
         )
 
 
 def _allocate(round_: Round, amount_fen: int, *, version: str) -> None:
     c = round_.campaign_id
     try:
-        accounts.move(accounts.unallocated(c), accounts.unclaimed(c, round_.pk), amount_fen,
-                      key=f"allocate:round:{round_.pk}:{version}", kind="allocate",
-                      reference=f"round:{round_.pk}")
+        accounts.move(
+            accounts.unallocated(c),
+            accounts.unclaimed(c, round_.pk),
+            amount_fen,
+            key=f"allocate:round:{round_.pk}:{version}",
+            kind="allocate",
+            reference=f"round:{round_.pk}",
+        )
     except DomainError as exc:  # the ledger guard agrees with _check_budget
         if exc.code == "ledger_insufficient_funds":
-            raise DomainError(Code.BUDGET_EXCEEDED, "预算不足,不能超额分配",
-                              field="packets_total") from None
+            raise DomainError(
+                Code.BUDGET_EXCEEDED, "预算不足,不能超额分配", field="packets_total"
+            ) from None
         raise
 
 
 def _release(round_: Round, amount_fen: int, *, version: str) -> None:
     c = round_.campaign_id
-    accounts.move(accounts.unclaimed(c, round_.pk), accounts.unallocated(c), amount_fen,
-                  key=f"release:round:{round_.pk}:{version}", kind="release",
-                  reference=f"round:{round_.pk}")
+    accounts.move(
+        accounts.unclaimed(c, round_.pk),
+        accounts.unallocated(c),
+        amount_fen,
+        key=f"release:round:{round_.pk}:{version}",
+        kind="release",
+        reference=f"round:{round_.pk}",
+    )
 
 
 def _load_stock(round_: Round) -> None:

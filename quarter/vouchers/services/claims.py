@@ -38,7 +38,11 @@ class ClaimEntry:
 
 
 def resident_of(actor) -> Resident:
-    resident = getattr(actor, "resident", None) if getattr(actor, "is_authenticated", False) else None
+    resident = (
+        getattr(actor, "resident", None)
+        if getattr(actor, "is_authenticated", False)
+        else None
+    )
     if resident is None:
         raise PermissionDenied(Code.NOT_A_RESIDENT, "只有居民账号可以领券")
     return resident
@@ -57,35 +61,62 @@ def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> No
     area_ids = set(campaign.communities.values_list("pk", flat=True))
     if community is None or (
         (area_ids and community.pk not in area_ids)
-        or (not area_ids and community.street_office.district_id != campaign.issuer.district_id)
+        or (
+            not area_ids
+            and community.street_office.district_id != campaign.issuer.district_id
+        )
     ):
-        raise DomainError(Code.NOT_ELIGIBLE_AREA, "本轮消费券仅限活动范围内的居民领取",
-                          status_code=403)
+        raise DomainError(
+            Code.NOT_ELIGIBLE_AREA,
+            "本轮消费券仅限活动范围内的居民领取",
+            status_code=403,
+        )
     if round_.min_age:
         born = resident.birth_date
         today = now.astimezone(clock.SHANGHAI).date()
-        age = None if born is None else today.year - born.year - (
-            (today.month, today.day) < (born.month, born.day))
+        age = (
+            None
+            if born is None
+            else today.year
+            - born.year
+            - ((today.month, today.day) < (born.month, born.day))
+        )
         if age is None or age < round_.min_age:
-            raise DomainError(Code.TOO_YOUNG, f"本轮仅限{round_.min_age}周岁及以上居民领取",
-                              status_code=403)
+            raise DomainError(
+                Code.TOO_YOUNG,
+                f"本轮仅限{round_.min_age}周岁及以上居民领取",
+                status_code=403,
+            )
     if round_.person_limit == PersonLimit.WEEK:
         week = _week(now)
-        if Claim.objects.filter(round__campaign=campaign, person_hash=resident.id_hash,
-                                week=week).exclude(round=round_).exists():
-            raise DomainError(Code.WEEK_LIMIT, "本周您已领过本活动的券包", status_code=409)
+        if (
+            Claim.objects.filter(
+                round__campaign=campaign, person_hash=resident.id_hash, week=week
+            )
+            .exclude(round=round_)
+            .exists()
+        ):
+            raise DomainError(
+                Code.WEEK_LIMIT, "本周您已领过本活动的券包", status_code=409
+            )
 
 
 def check_timing(round_: Round, now: dt.datetime) -> None:
     phase = round_.phase(now)
     if phase == "scheduled":
-        raise DomainError(Code.NOT_RELEASED, "还没到开抢时间", status_code=409,
-                          params={"release_at": round_.release_at.isoformat()})
+        raise DomainError(
+            Code.NOT_RELEASED,
+            "还没到开抢时间",
+            status_code=409,
+            params={"release_at": round_.release_at.isoformat()},
+        )
     if phase == "stopped" or (phase == "closed" and round_.sold_out_at is None):
         raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
 
 
-def claim_packet(*, actor, round_: Round, ip: str | None = None, device: str = "") -> ClaimOutcome:
+def claim_packet(
+    *, actor, round_: Round, ip: str | None = None, device: str = ""
+) -> ClaimOutcome:
     """Claim one packet of `round_` for the actor: the Django claim path.
 
     Raises `not_a_resident`, `rate_limited`, `round_not_released`, `round_closed`,
@@ -104,12 +135,20 @@ def claim_packet(*, actor, round_: Round, ip: str | None = None, device: str = "
     check_timing(round_, now)
     check_eligible(resident=resident, round_=round_, now=now)
     outcome = get_engine().claim(
-        round_=round_, resident_id=resident.pk, user_id=actor.pk,
-        person_hash=resident.id_hash, now=now, ip=ip, device=device[:64],
+        round_=round_,
+        resident_id=resident.pk,
+        user_id=actor.pk,
+        person_hash=resident.id_hash,
+        now=now,
+        ip=ip,
+        device=device[:64],
     )
     if outcome.code == Code.PERSON_ALREADY_CLAIMED:
-        raise DomainError(Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包(一人只能领一份)",
-                          status_code=409)
+        raise DomainError(
+            Code.PERSON_ALREADY_CLAIMED,
+            "同一身份证本轮已领过券包(一人只能领一份)",
+            status_code=409,
+        )
     if outcome.code == Code.ROUND_CLOSED:
         raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
     if outcome.code == Code.NOT_RELEASED:
@@ -119,9 +158,19 @@ def claim_packet(*, actor, round_: Round, ip: str | None = None, device: str = "
         if claim is None:
             # Redis acknowledged it; write the rows now so the wallet shows them.
             # Failing here loses nothing: the persister writes it from the stream.
-            materialize_claims(round_, [ClaimEntry(
-                source_id=outcome.source_id, resident_id=resident.pk,
-                person_hash=resident.id_hash, claimed_at=now, ip=ip, device=device[:64])])
+            materialize_claims(
+                round_,
+                [
+                    ClaimEntry(
+                        source_id=outcome.source_id,
+                        resident_id=resident.pk,
+                        person_hash=resident.id_hash,
+                        claimed_at=now,
+                        ip=ip,
+                        device=device[:64],
+                    )
+                ],
+            )
             claim = Claim.objects.filter(round=round_, resident=resident).first()
         outcome.claim_id = claim.pk if claim else None
     return outcome
@@ -137,8 +186,11 @@ def issue_rush_ticket(*, actor, round_: Round) -> str:
     now = clock.now()
     check_eligible(resident=resident, round_=round_, now=now)
     return codes.sign_ticket(
-        round_id=round_.pk, user_id=actor.pk, resident_id=resident.pk,
-        person_hash=resident.id_hash, expires=int(round_.claim_closes_at.timestamp()),
+        round_id=round_.pk,
+        user_id=actor.pk,
+        resident_id=resident.pk,
+        person_hash=resident.id_hash,
+        expires=int(round_.claim_closes_at.timestamp()),
     )
 
 
@@ -152,8 +204,11 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
     if not entries:
         return 0
     with transaction.atomic():
-        done = set(Claim.objects.filter(
-            source_id__in=[e.source_id for e in entries]).values_list("source_id", flat=True))
+        done = set(
+            Claim.objects.filter(
+                source_id__in=[e.source_id for e in entries]
+            ).values_list("source_id", flat=True)
+        )
         seen = set()
         fresh = []
         for e in entries:
@@ -165,30 +220,59 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
             return 0
         engine = get_engine().name
         now = clock.now()
-        claims = Claim.objects.bulk_create([
-            Claim(round=round_, resident_id=e.resident_id, person_hash=e.person_hash,
-                  engine=engine, source_id=e.source_id, week=_week(e.claimed_at),
-                  ip=_valid_ip(e.ip), device=e.device[:64], claimed_at=e.claimed_at,
-                  persisted_at=now)
-            for e in fresh
-        ])
+        claims = Claim.objects.bulk_create(
+            [
+                Claim(
+                    round=round_,
+                    resident_id=e.resident_id,
+                    person_hash=e.person_hash,
+                    engine=engine,
+                    source_id=e.source_id,
+                    week=_week(e.claimed_at),
+                    ip=_valid_ip(e.ip),
+                    device=e.device[:64],
+                    claimed_at=e.claimed_at,
+                    persisted_at=now,
+                )
+                for e in fresh
+            ]
+        )
         if any(c.pk is None for c in claims):
-            claims = list(Claim.objects.filter(source_id__in=[e.source_id for e in fresh]))
+            claims = list(
+                Claim.objects.filter(source_id__in=[e.source_id for e in fresh])
+            )
         coupons = list(round_.coupons.all())
-        Voucher.objects.bulk_create([
-            Voucher(claim=c, round=round_, resident_id=c.resident_id, face_fen=cp.face_fen,
-                    threshold_fen=cp.threshold_fen, business_type_id=cp.business_type_id,
-                    valid_from=round_.valid_from, valid_until=round_.valid_until)
-            for c in claims for cp in coupons for _ in range(cp.count)
-        ])
+        Voucher.objects.bulk_create(
+            [
+                Voucher(
+                    claim=c,
+                    round=round_,
+                    resident_id=c.resident_id,
+                    face_fen=cp.face_fen,
+                    threshold_fen=cp.threshold_fen,
+                    business_type_id=cp.business_type_id,
+                    valid_from=round_.valid_from,
+                    valid_until=round_.valid_until,
+                )
+                for c in claims
+                for cp in coupons
+                for _ in range(cp.count)
+            ]
+        )
         first = min(e.source_id for e in fresh)
-        key = (f"claim:{first}" if len(fresh) == 1
-               else f"claims:{round_.pk}:{first}:{len(fresh)}")
+        key = (
+            f"claim:{first}"
+            if len(fresh) == 1
+            else f"claims:{round_.pk}:{first}:{len(fresh)}"
+        )
         accounts.move(
             accounts.unclaimed(round_.campaign_id, round_.pk),
             accounts.claimed(round_.campaign_id, round_.pk),
-            len(fresh) * round_.packet_face_fen, key=key, kind="claim",
-            reference=f"round:{round_.pk}", memo=f"{len(fresh)} 份券包",
+            len(fresh) * round_.packet_face_fen,
+            key=key,
+            kind="claim",
+            reference=f"round:{round_.pk}",
+            memo=f"{len(fresh)} 份券包",
         )
     return len(fresh)
 
@@ -206,8 +290,9 @@ def _week(at: dt.datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def claim_with_ticket(*, ticket: str, round_: Round, ip: str | None = None,
-                      device: str = "") -> ClaimOutcome:
+def claim_with_ticket(
+    *, ticket: str, round_: Round, ip: str | None = None, device: str = ""
+) -> ClaimOutcome:
     """Claim with a rush ticket (the Django path of ``/vouchers/rush/<id>/claim``).
 
     Serves the same URL as `rushgate` when the lean gate is not in front (the
@@ -216,7 +301,9 @@ def claim_with_ticket(*, ticket: str, round_: Round, ip: str | None = None,
     """
     parsed = codes.verify_ticket(ticket or "")
     if parsed is None or parsed[0] != round_.pk:
-        raise DomainError(Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403)
+        raise DomainError(
+            Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403
+        )
     _round_id, user_id, resident_id, person_hash = parsed
     rclient = ratelimit.redis_or_none()
     ratelimit.hit("account", f"u{user_id}", redis_client=rclient)
@@ -224,11 +311,19 @@ def claim_with_ticket(*, ticket: str, round_: Round, ip: str | None = None,
         ratelimit.hit("ip", ip, redis_client=rclient)
     now = clock.now()
     check_timing(round_, now)
-    outcome = get_engine().claim(round_=round_, resident_id=resident_id, user_id=user_id,
-                                 person_hash=person_hash, now=now, ip=ip, device=device[:64])
+    outcome = get_engine().claim(
+        round_=round_,
+        resident_id=resident_id,
+        user_id=user_id,
+        person_hash=person_hash,
+        now=now,
+        ip=ip,
+        device=device[:64],
+    )
     if outcome.code == Code.PERSON_ALREADY_CLAIMED:
-        raise DomainError(Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包",
-                          status_code=409)
+        raise DomainError(
+            Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包", status_code=409
+        )
     return outcome
 
 
@@ -239,4 +334,6 @@ def sync_wallet(*, resident: Resident) -> int:
         return 0
     from quarter.vouchers.engines.redis_engine import active_round_ids, persist_pending
 
-    return persist_pending(client=engine.client, round_ids=active_round_ids(), count=500)
+    return persist_pending(
+        client=engine.client, round_ids=active_round_ids(), count=500
+    )

@@ -30,13 +30,23 @@ def settle_day(*, business_date: dt.date, actor=None) -> list[Settlement]:
     """
     today = clock.local_now().date()
     if business_date >= today:
-        raise DomainError(Code.SETTLEMENT_DATE_INVALID, "只能结算已结束的营业日(T+1)",
-                          field="business_date")
-    end = dt.datetime.combine(business_date + dt.timedelta(days=1), dt.time(),
-                              tzinfo=clock.SHANGHAI)
-    merchant_ids = sorted(set(
-        Redemption.objects.filter(status=Redemption.Status.ACCEPTED, settlement__isnull=True,
-                                  created_at__lt=end).values_list("merchant_id", flat=True)))
+        raise DomainError(
+            Code.SETTLEMENT_DATE_INVALID,
+            "只能结算已结束的营业日(T+1)",
+            field="business_date",
+        )
+    end = dt.datetime.combine(
+        business_date + dt.timedelta(days=1), dt.time(), tzinfo=clock.SHANGHAI
+    )
+    merchant_ids = sorted(
+        set(
+            Redemption.objects.filter(
+                status=Redemption.Status.ACCEPTED,
+                settlement__isnull=True,
+                created_at__lt=end,
+            ).values_list("merchant_id", flat=True)
+        )
+    )
     done = []
     for merchant_id in merchant_ids:
         settlement = _settle_merchant(merchant_id, business_date, end, actor)
@@ -50,48 +60,77 @@ def _settle_merchant(merchant_id: int, business_date: dt.date, end: dt.datetime,
         with transaction.atomic():
             rows = list(
                 Redemption.objects.select_for_update(skip_locked=True)
-                .filter(merchant_id=merchant_id, status=Redemption.Status.ACCEPTED,
-                        settlement__isnull=True, created_at__lt=end)
-                .select_related("voucher__round").order_by("pk"))
+                .filter(
+                    merchant_id=merchant_id,
+                    status=Redemption.Status.ACCEPTED,
+                    settlement__isnull=True,
+                    created_at__lt=end,
+                )
+                .select_related("voucher__round")
+                .order_by("pk")
+            )
             if not rows:
                 return None
             settlement = Settlement.objects.create(
-                merchant_id=merchant_id, business_date=business_date,
+                merchant_id=merchant_id,
+                business_date=business_date,
                 amount_fen=sum(r.face_fen for r in rows),
-                bill_total_fen=sum(r.bill_fen for r in rows), count=len(rows),
-                created_at=clock.now(), created_by=actor,
+                bill_total_fen=sum(r.bill_fen for r in rows),
+                count=len(rows),
+                created_at=clock.now(),
+                created_by=actor,
             )
             by_campaign: dict[int, int] = defaultdict(int)
             for r in rows:
                 by_campaign[r.voucher.round.campaign_id] += r.face_fen
             Redemption.objects.filter(pk__in=[r.pk for r in rows]).update(
-                status=Redemption.Status.SETTLED, settlement=settlement)
+                status=Redemption.Status.SETTLED, settlement=settlement
+            )
             for campaign_id, amount in sorted(by_campaign.items()):
-                accounts.move(accounts.receivable(campaign_id, merchant_id),
-                              accounts.settled(campaign_id, merchant_id), amount,
-                              key=f"settle:{settlement.pk}:{campaign_id}", kind="settle",
-                              reference=f"settlement:{settlement.pk}",
-                              memo=f"{business_date} 结算 {len(rows)} 笔")
+                accounts.move(
+                    accounts.receivable(campaign_id, merchant_id),
+                    accounts.settled(campaign_id, merchant_id),
+                    amount,
+                    key=f"settle:{settlement.pk}:{campaign_id}",
+                    kind="settle",
+                    reference=f"settlement:{settlement.pk}",
+                    memo=f"{business_date} 结算 {len(rows)} 笔",
+                )
             events.settlement_made(settlement, actor=actor)
             return settlement
     except IntegrityError:
         return None  # another run settled this merchant for this day
 
 
-STATEMENT_HEADER = ["核销编号", "时间", "居民", "消费金额(元)", "券面值(元)", "顾客实付(元)",
-                    "结算金额(元)", "轮次"]
+STATEMENT_HEADER = [
+    "核销编号",
+    "时间",
+    "居民",
+    "消费金额(元)",
+    "券面值(元)",
+    "顾客实付(元)",
+    "结算金额(元)",
+    "轮次",
+]
 
 
 def statement_rows(settlement: Settlement) -> list[list[str]]:
     rows = []
-    for r in (settlement.redemptions.select_related("voucher__round", "resident")
-              .order_by("created_at", "pk")):
-        rows.append([
-            str(r.pk), r.created_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-            f"居民{r.resident_id}", format_yuan(r.bill_fen, symbol=False),
-            format_yuan(r.face_fen, symbol=False), format_yuan(r.payable_fen, symbol=False),
-            format_yuan(r.face_fen, symbol=False), r.voucher.round.name,
-        ])
+    for r in settlement.redemptions.select_related(
+        "voucher__round", "resident"
+    ).order_by("created_at", "pk"):
+        rows.append(
+            [
+                str(r.pk),
+                r.created_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+                f"居民{r.resident_id}",
+                format_yuan(r.bill_fen, symbol=False),
+                format_yuan(r.face_fen, symbol=False),
+                format_yuan(r.payable_fen, symbol=False),
+                format_yuan(r.face_fen, symbol=False),
+                r.voucher.round.name,
+            ]
+        )
     return rows
 
 
@@ -99,11 +138,23 @@ def statement_csv(settlement: Settlement) -> bytes:
     """Return the statement as UTF-8 CSV with a BOM (Excel in China opens it correctly)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)])
+    writer.writerow(
+        [f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)]
+    )
     writer.writerow(STATEMENT_HEADER)
     writer.writerows(statement_rows(settlement))
-    writer.writerow(["合计", "", "", format_yuan(settlement.bill_total_fen, symbol=False), "", "",
-                     format_yuan(settlement.amount_fen, symbol=False), ""])
+    writer.writerow(
+        [
+            "合计",
+            "",
+            "",
+            format_yuan(settlement.bill_total_fen, symbol=False),
+            "",
+            "",
+            format_yuan(settlement.amount_fen, symbol=False),
+            "",
+        ]
+    )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -114,12 +165,26 @@ def statement_xlsx(settlement: Settlement) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "结算单"
-    ws.append([f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)])
+    ws.append(
+        [f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)]
+    )
     ws.append(STATEMENT_HEADER)
     for row in statement_rows(settlement):
-        ws.append([int(row[0]), row[1], row[2], *(_number(x) for x in row[3:7]), row[7]])
-    ws.append(["合计", "", "", _number(format_yuan(settlement.bill_total_fen, symbol=False)), "",
-               "", _number(format_yuan(settlement.amount_fen, symbol=False)), ""])
+        ws.append(
+            [int(row[0]), row[1], row[2], *(_number(x) for x in row[3:7]), row[7]]
+        )
+    ws.append(
+        [
+            "合计",
+            "",
+            "",
+            _number(format_yuan(settlement.bill_total_fen, symbol=False)),
+            "",
+            "",
+            _number(format_yuan(settlement.amount_fen, symbol=False)),
+            "",
+        ]
+    )
     for col in "DEFG":
         for cell in ws[col][2:]:
             cell.number_format = "0.00"

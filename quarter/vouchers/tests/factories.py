@@ -37,16 +37,29 @@ class World:
     def __init__(self, *, city: str = "杭州市", district: str = "上城区"):
         n = next(_seq)
         self.district = District.objects.create(city=city, name=f"{district}{n}")
-        self.street = StreetOffice.objects.create(name=f"湖滨街道{n}", district=self.district)
+        self.street = StreetOffice.objects.create(
+            name=f"湖滨街道{n}", district=self.district
+        )
         self.community = Community.objects.create(
-            name=f"东河社区{n}", slug=f"donghe-{n}", street_office=self.street, area_km2="0.5",
-            center_lat=30.26, center_lng=120.17)
+            name=f"东河社区{n}",
+            slug=f"donghe-{n}",
+            street_office=self.street,
+            area_km2="0.5",
+            center_lat=30.26,
+            center_lng=120.17,
+        )
         self.compound = Compound.objects.create(
-            community=self.community, name=f"东河小区{n}", lat=30.26, lng=120.17,
-            households=100, population=300)
+            community=self.community,
+            name=f"东河小区{n}",
+            lat=30.26,
+            lng=120.17,
+            households=100,
+            population=300,
+        )
         self.issuer_user = self.user(f"issuer{n}", role="issuer")
-        self.issuer = Issuer.objects.create(user=self.issuer_user, organisation="杭州市商务局",
-                                            district=self.district)
+        self.issuer = Issuer.objects.create(
+            user=self.issuer_user, organisation="杭州市商务局", district=self.district
+        )
         self.operator_user = self.user(f"operator{n}", role="operator")
         Operator.objects.create(user=self.operator_user, community=self.community)
         self.shop, self.cashier = self.merchant("东河早餐店", type_code=None)
@@ -59,27 +72,46 @@ class World:
         return user
 
     def merchant(self, name: str, *, type_code: str | None = None, community=None):
-        btype = (BusinessType.objects.get(code=type_code) if type_code
-                 else BusinessType.objects.order_by("pk").first())
+        btype = (
+            BusinessType.objects.get(code=type_code)
+            if type_code
+            else BusinessType.objects.order_by("pk").first()
+        )
         shop = Merchant.objects.create(
-            community=community or self.community, name=name, main_type=btype,
-            address="东河路1号", lat=30.26, lng=120.17, phone="057188888888",
-            contact_person="王", admission=Admission.APPROVED)
+            community=community or self.community,
+            name=name,
+            main_type=btype,
+            address="东河路1号",
+            lat=30.26,
+            lng=120.17,
+            phone="057188888888",
+            contact_person="王",
+            admission=Admission.APPROVED,
+        )
         cashier = self.user(f"cashier{shop.pk}-{next(_seq)}", role="merchant")
         MerchantStaff.objects.create(merchant=shop, user=cashier, role="staff")
         return shop, cashier
 
-    def resident(self, *, verified: bool = True, born: str = "19800101", household=None,
-                 id_n: int | None = None, compound=None) -> Resident:
+    def resident(
+        self,
+        *,
+        verified: bool = True,
+        born: str = "19800101",
+        household=None,
+        id_n: int | None = None,
+        compound=None,
+    ) -> Resident:
         i = next(self._residents)
         uniq = next(_seq)
         phone = f"139{uniq:08d}"
         user = self.user(phone, role="resident")
         if household is None:
-            household = Household.objects.create(compound=compound or self.compound,
-                                                 address=f"{uniq}幢")
-        resident = Resident.objects.create(user=user, phone=phone, household=household,
-                                           real_name=f"居民{i}")
+            household = Household.objects.create(
+                compound=compound or self.compound, address=f"{uniq}幢"
+            )
+        resident = Resident.objects.create(
+            user=user, phone=phone, household=household, real_name=f"居民{i}"
+        )
         if verified:
             number = id_number(id_n if id_n is not None else uniq, born)
             resident.id_hash = hash_id_number(number)
@@ -90,11 +122,19 @@ class World:
         return resident
 
     def campaign(self, *, budget_fen: int = 10_000_000, **kw):
-        return campaigns.create_campaign(actor=self.issuer_user, name="杭州消费券",
-                                         budget_fen=budget_fen, **kw)
+        return campaigns.create_campaign(
+            actor=self.issuer_user, name="杭州消费券", budget_fen=budget_fen, **kw
+        )
 
-    def round(self, campaign, *, packets: int = 10, preset: str = "hz2020_p1",
-              release_in: dt.timedelta = dt.timedelta(minutes=5), **kw):
+    def round(
+        self,
+        campaign,
+        *,
+        packets: int = 10,
+        preset: str = "hz2020_p1",
+        release_in: dt.timedelta = dt.timedelta(minutes=5),
+        **kw,
+    ):
         now = clock.now()
         release = now + release_in
         kw.setdefault("claim_closes_at", release + dt.timedelta(hours=2))
@@ -104,12 +144,19 @@ class World:
         # Run on-commit work (the Redis engine loads stock then) as a commit would.
         with TestCase.captureOnCommitCallbacks(execute=True):
             return campaigns.create_round(
-                actor=self.issuer_user, campaign=campaign, name=kw.pop("name", "第一轮"),
-                release_at=release, packets_total=packets, coupons=coupons, **kw)
+                actor=self.issuer_user,
+                campaign=campaign,
+                name=kw.pop("name", "第一轮"),
+                release_at=release,
+                packets_total=packets,
+                coupons=coupons,
+                **kw,
+            )
 
     def pledge(self, campaign, shop=None, cashier=None):
-        return campaigns.sign_pledge(actor=cashier or self.cashier, campaign=campaign,
-                                     merchant=shop or self.shop)
+        return campaigns.sign_pledge(
+            actor=cashier or self.cashier, campaign=campaign, merchant=shop or self.shop
+        )
 
 
 def at(round_, seconds: float = 1.0) -> dt.datetime:

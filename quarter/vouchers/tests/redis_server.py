@@ -37,8 +37,21 @@ class RedisServer:
     def start(self) -> RedisServer:
         pidfile = self.dir / "redis.pid"
         pidfile.unlink(missing_ok=True)
-        args = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-                "--dir", str(self.dir), "--daemonize", "yes", "--pidfile", str(pidfile)]
+        args = [
+            self.binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--dir",
+            str(self.dir),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+        ]
         if self.fsync != "off":
             args += ["--appendonly", "yes", "--appendfsync", self.fsync]
         subprocess.run(args, check=True, capture_output=True)

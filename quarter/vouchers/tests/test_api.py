@@ -43,8 +43,9 @@ def test_api_redeem_idempotent_and_errors(world, db_engine, api_client):
     assert first.json()["payable_yuan"] == "¥35.00"
     again = api_client.post(url, json=body, user=world.cashier)
     assert again.json()["id"] == first.json()["id"] and Redemption.objects.count() == 1
-    other = api_client.post(url, json={**body, "key": "api-2", "bill_fen": 100},
-                            user=world.cashier)
+    other = api_client.post(
+        url, json={**body, "key": "api-2", "bill_fen": 100}, user=world.cashier
+    )
     assert other.status_code == 400
     assert other.json()["code"] in ("no_applicable_voucher", "daily_cap_reached")
     assert json.dumps(other.json(), ensure_ascii=False).count("message") == 1
@@ -57,7 +58,10 @@ def test_api_rounds_list_shows_packet(world, db_engine, api_client):
     data = api_client.get("/vouchers/rounds").json()
     assert data[0]["packet_face_fen"] == 10000
     assert [c["label"] for c in data[0]["coupons"]] == [
-        "满¥100.00减¥20.00", "满¥200.00减¥35.00", "满¥300.00减¥45.00"]
+        "满¥100.00减¥20.00",
+        "满¥200.00减¥35.00",
+        "满¥300.00减¥45.00",
+    ]
 
 
 def test_api_claim_requires_login_and_csrf(world, db_engine):

@@ -9,8 +9,11 @@ def test_load_voucher_demo_creates_presets_and_history(db, db_engine):
 
     load_demo()  # calls load_voucher_demo itself
     campaign = Campaign.objects.get(name__contains="东河社区演示")
-    faces = sorted(Round.objects.filter(campaign=campaign).values_list("packet_face_fen",
-                                                                       flat=True))
+    faces = sorted(
+        Round.objects.filter(campaign=campaign).values_list(
+            "packet_face_fen", flat=True
+        )
+    )
     assert faces == [5000, 5000, 10000]
     assert Claim.objects.count() >= 40
     assert Redemption.objects.count() > 5

@@ -50,15 +50,26 @@ def _rush(server, round_, residents, *, kill_after: float):
         while True:  # residents keep tapping until the server dies under them
             for r in chunk:
                 try:
-                    out = engine.claim(round_=round_, resident_id=r.pk, user_id=r.user_id,
-                                       person_hash=r.id_hash, now=now)
-                except (redis.ConnectionError, redis.TimeoutError, ConnectionResetError):
+                    out = engine.claim(
+                        round_=round_,
+                        resident_id=r.pk,
+                        user_id=r.user_id,
+                        person_hash=r.id_hash,
+                        now=now,
+                    )
+                except (
+                    redis.ConnectionError,
+                    redis.TimeoutError,
+                    ConnectionResetError,
+                ):
                     return  # not acknowledged: the resident saw an error
                 if out.ok:
                     with lock:
                         assert acked.setdefault(r.pk, out.source_id) == out.source_id
 
-    threads = [threading.Thread(target=worker, args=(residents[i::4],)) for i in range(4)]
+    threads = [
+        threading.Thread(target=worker, args=(residents[i::4],)) for i in range(4)
+    ]
     for t in threads:
         t.start()
     time.sleep(kill_after)
@@ -68,7 +79,9 @@ def _rush(server, round_, residents, *, kill_after: float):
     return acked
 
 
-def test_redis_killed_mid_rush_loses_no_acknowledged_claim(world, server, durable_engine):
+def test_redis_killed_mid_rush_loses_no_acknowledged_claim(
+    world, server, durable_engine
+):
     round_ = world.round(world.campaign(budget_fen=30_000_000), packets=5000)
     residents = [world.resident() for _ in range(600)]
     at(round_)
@@ -81,29 +94,44 @@ def test_redis_killed_mid_rush_loses_no_acknowledged_claim(world, server, durabl
     persist_pending(client=engine.client, round_ids=[round_.pk])
     report = engine.reconcile(round_)
     assert report.agrees, report.problems
-    in_db = dict(Claim.objects.filter(round=round_).values_list("resident_id", "source_id"))
+    in_db = dict(
+        Claim.objects.filter(round=round_).values_list("resident_id", "source_id")
+    )
     lost = {r: s for r, s in acked.items() if in_db.get(r) != s}
     assert lost == {}
     assert Claim.objects.filter(round=round_).count() == engine.client.hlen(
-        keys(round_.pk)["claimers"])
+        keys(round_.pk)["claimers"]
+    )
     assert engine.remaining(round_) + len(in_db) == round_.packets_total
     c = round_.campaign_id
     assert ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == (
-        len(in_db) * round_.packet_face_fen)
+        len(in_db) * round_.packet_face_fen
+    )
     # After the restart the same residents cannot claim a second packet.
-    again = engine.claim(round_=round_, resident_id=residents[0].pk,
-                         user_id=residents[0].user_id, person_hash=residents[0].id_hash,
-                         now=clock.now())
+    again = engine.claim(
+        round_=round_,
+        resident_id=residents[0].pk,
+        user_id=residents[0].user_id,
+        person_hash=residents[0].id_hash,
+        now=clock.now(),
+    )
     assert not again.ok or again.repeated
 
 
-def test_persister_crash_before_ack_writes_each_claim_once(world, server, durable_engine):
+def test_persister_crash_before_ack_writes_each_claim_once(
+    world, server, durable_engine
+):
     round_ = world.round(world.campaign(), packets=50)
     residents = [world.resident() for _ in range(10)]
     at(round_)
     for r in residents:
-        assert durable_engine.claim(round_=round_, resident_id=r.pk, user_id=r.user_id,
-                                    person_hash=r.id_hash, now=clock.now()).ok
+        assert durable_engine.claim(
+            round_=round_,
+            resident_id=r.pk,
+            user_id=r.user_id,
+            person_hash=r.id_hash,
+            now=clock.now(),
+        ).ok
     client = durable_engine.client
     stream = keys(round_.pk)["claims"]
     # A persister read the entries, wrote them, and died before XACK.
@@ -123,14 +151,23 @@ def test_redis_lost_everything_rebuilds_from_database(world, server, durable_eng
     residents = [world.resident() for _ in range(3)]
     at(round_)
     for r in residents:
-        durable_engine.claim(round_=round_, resident_id=r.pk, user_id=r.user_id,
-                             person_hash=r.id_hash, now=clock.now())
+        durable_engine.claim(
+            round_=round_,
+            resident_id=r.pk,
+            user_id=r.user_id,
+            person_hash=r.id_hash,
+            now=clock.now(),
+        )
     persist_pending(client=durable_engine.client, round_ids=[round_.pk])
     durable_engine.client.flushall()  # a Redis that came back empty
     report = durable_engine.reconcile(Round.objects.get(pk=round_.pk))
     assert report.rebuilt and report.agrees
     assert durable_engine.remaining(round_) == 2
-    out = durable_engine.claim(round_=round_, resident_id=residents[1].pk,
-                               user_id=residents[1].user_id,
-                               person_hash=residents[1].id_hash, now=clock.now())
+    out = durable_engine.claim(
+        round_=round_,
+        resident_id=residents[1].pk,
+        user_id=residents[1].user_id,
+        person_hash=residents[1].id_hash,
+        now=clock.now(),
+    )
     assert out.ok and out.repeated

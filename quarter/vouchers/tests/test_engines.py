@@ -19,7 +19,9 @@ from quarter.vouchers.tests.factories import at
 
 
 def _claim(resident, round_, ip="10.0.0.1"):
-    return claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk), ip=ip)
+    return claim_packet(
+        actor=resident.user, round_=Round.objects.get(pk=round_.pk), ip=ip
+    )
 
 
 def test_claim_puts_packet_in_wallet_and_moves_money(world, engine):
@@ -30,7 +32,12 @@ def test_claim_puts_packet_in_wallet_and_moves_money(world, engine):
     assert outcome.ok and not outcome.repeated and outcome.claim_id
     vouchers = Voucher.objects.filter(resident=resident)
     assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == [
-        (500, 2000), (500, 2000), (1000, 4000), (1000, 4000), (2000, 8000)]
+        (500, 2000),
+        (500, 2000),
+        (1000, 4000),
+        (1000, 4000),
+        (2000, 8000),
+    ]
     c = round_.campaign_id
     assert ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == 5000
     assert ledger.get_balance(code=accounts.unclaimed(c, round_.pk).code) == 2 * 5000
@@ -68,7 +75,9 @@ def test_claim_same_person_second_account_refused(world, engine):
     second.refresh_from_db()
     at(round_)
     _claim(first, round_)
-    second.id_hash = first.id_hash  # in memory only: the unique column forbids it in the table
+    second.id_hash = (
+        first.id_hash
+    )  # in memory only: the unique column forbids it in the table
     with pytest.raises(DomainError) as exc:
         claim_packet(actor=_user_with(second), round_=Round.objects.get(pk=round_.pk))
     assert exc.value.code == "person_already_claimed"
@@ -172,8 +181,9 @@ def _retry_locked(fn):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claim_concurrent_rush_no_oversell_no_double(engine, transactional_db, settings,
-                                                     monkeypatch):
+def test_claim_concurrent_rush_no_oversell_no_double(
+    engine, transactional_db, settings, monkeypatch
+):
     """Threads hammer one round: exactly `packets` claims, one per person, ledger exact."""
     from quarter.vouchers.tests.factories import World
 
@@ -191,7 +201,13 @@ def test_claim_concurrent_rush_no_oversell_no_double(engine, transactional_db, s
             for r in chunk:
                 for _ in range(2):  # every resident taps twice
                     try:
-                        out = _retry_locked(lambda r=r: _claim(r, round_, ip=f"10.1.{r.pk // 250 % 250}.{r.pk % 250 + 1}"))
+                        out = _retry_locked(
+                            lambda r=r: _claim(
+                                r,
+                                round_,
+                                ip=f"10.1.{r.pk // 250 % 250}.{r.pk % 250 + 1}",
+                            )
+                        )
                         if out.ok:
                             oks.append(r.pk)
                     except DomainError as exc:
@@ -199,17 +215,23 @@ def test_claim_concurrent_rush_no_oversell_no_double(engine, transactional_db, s
         finally:
             connection.close()  # each thread's own connection
 
-    threads = [threading.Thread(target=worker, args=(residents[i::4],)) for i in range(4)]
+    threads = [
+        threading.Thread(target=worker, args=(residents[i::4],)) for i in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    winners = set(Claim.objects.filter(round=round_).values_list("resident_id", flat=True))
+    winners = set(
+        Claim.objects.filter(round=round_).values_list("resident_id", flat=True)
+    )
     assert len(winners) == packets == Claim.objects.filter(round=round_).count()
     assert set(oks) == winners  # everyone told "yes" holds a packet, and only they
     assert get_engine().remaining(round_) == 0
     c = round_.campaign_id
-    assert ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == packets * 5000
+    assert (
+        ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == packets * 5000
+    )
     assert ledger.get_total() == 0
     connection.close()

@@ -28,10 +28,15 @@ OPS = st.lists(
         st.tuples(st.just("refund"), st.integers(0, 30), st.booleans()),
         st.tuples(st.just("review"), st.integers(0, 30), st.booleans()),
         st.tuples(st.just("advance"), st.integers(1, 30)),
-        st.tuples(st.just("settle"),),
-        st.tuples(st.just("expire"),),
+        st.tuples(
+            st.just("settle"),
+        ),
+        st.tuples(
+            st.just("expire"),
+        ),
     ),
-    min_size=5, max_size=40,
+    min_size=5,
+    max_size=40,
 )
 
 
@@ -50,8 +55,13 @@ def _run(ops):
     clock.freeze(None)
     world = World()
     campaign = world.campaign(budget_fen=200_000)
-    round_ = world.round(campaign, packets=4, preset="hz2022", release_in=dt.timedelta(hours=1),
-                         valid_until=clock.now() + dt.timedelta(days=3))
+    round_ = world.round(
+        campaign,
+        packets=4,
+        preset="hz2022",
+        release_in=dt.timedelta(hours=1),
+        valid_until=clock.now() + dt.timedelta(days=3),
+    )
     world.pledge(campaign)
     staff_resident = world.resident()
     from quarter.places.models import MerchantStaff
@@ -64,31 +74,46 @@ def _run(ops):
         kind = op[0]
         try:
             if kind == "claim":
-                claim_packet(actor=residents[op[1]].user, round_=Round.objects.get(pk=round_.pk))
+                claim_packet(
+                    actor=residents[op[1]].user, round_=Round.objects.get(pk=round_.pk)
+                )
             elif kind == "redeem":
                 r = residents[op[1]]
                 redemptions.redeem_voucher(
-                    actor=world.cashier, merchant=world.shop, bill_fen=op[2], key=f"k{i}",
-                    code=codes.wallet_code(r.pk, at=clock.now().timestamp()))
+                    actor=world.cashier,
+                    merchant=world.shop,
+                    bill_fen=op[2],
+                    key=f"k{i}",
+                    code=codes.wallet_code(r.pk, at=clock.now().timestamp()),
+                )
             elif kind == "refund":
                 rows = list(Redemption.objects.order_by("pk"))
                 if rows:
                     r = rows[op[1] % len(rows)]
-                    amount = r.bill_fen - r.refunded_fen if op[2] else max(1, r.bill_fen // 3)
-                    redemptions.refund_redemption(actor=world.cashier, redemption=r,
-                                                  amount_fen=amount)
+                    amount = (
+                        r.bill_fen - r.refunded_fen
+                        if op[2]
+                        else max(1, r.bill_fen // 3)
+                    )
+                    redemptions.refund_redemption(
+                        actor=world.cashier, redemption=r, amount_fen=amount
+                    )
             elif kind == "review":
                 rows = list(Redemption.objects.filter(status="held").order_by("pk"))
                 if rows:
                     redemptions.review_redemption(
-                        actor=world.operator_user, redemption=rows[op[1] % len(rows)],
-                        release=op[2], reason="抽查")
+                        actor=world.operator_user,
+                        redemption=rows[op[1] % len(rows)],
+                        release=op[2],
+                        reason="抽查",
+                    )
             elif kind == "advance":
                 now = now + dt.timedelta(hours=op[1] * 4)
                 clock.freeze(now)
             elif kind == "settle":
-                settlement.settle_day(business_date=clock.local_now().date()
-                                      - dt.timedelta(days=1))
+                settlement.settle_day(
+                    business_date=clock.local_now().date() - dt.timedelta(days=1)
+                )
             elif kind == "expire":
                 redemptions.expire_vouchers()
         except DomainError:
@@ -109,8 +134,12 @@ def _check(campaign, round_, world):
     paid = Redemption.objects.filter(status="settled")
     assert roles.get("settled", 0) == sum(r.face_fen for r in paid)
     gone = sum(v.face_fen for v in vouchers if v.status == "expired") + sum(
-        r.face_fen for r in Redemption.objects.filter(status="rejected"))
+        r.face_fen for r in Redemption.objects.filter(status="rejected")
+    )
     assert roles.get("expired", 0) == gone
     claims = round_.claims.count()
-    assert roles.get("unclaimed", 0) == (round_.packets_total - claims) * round_.packet_face_fen
+    assert (
+        roles.get("unclaimed", 0)
+        == (round_.packets_total - claims) * round_.packet_face_fen
+    )
     assert roles.get("unallocated", 0) == campaign.budget_fen - round_.committed_fen

@@ -31,17 +31,28 @@ def _code(resident):
 
 
 def _redeem(world, resident, bill_fen, key="k1", shop=None, cashier=None):
-    return redemptions.redeem_voucher(actor=cashier or world.cashier, merchant=shop or world.shop,
-                                      code=_code(resident), bill_fen=bill_fen, key=key)
+    return redemptions.redeem_voucher(
+        actor=cashier or world.cashier,
+        merchant=shop or world.shop,
+        code=_code(resident),
+        bill_fen=bill_fen,
+        key=key,
+    )
 
 
 def test_redeem_45_yuan_bill_uses_40_minus_10_and_pays_35(setup):
     world, campaign, round_, resident = setup
-    quote = redemptions.quote_redemption(actor=world.cashier, merchant=world.shop,
-                                         code=_code(resident), bill_fen=4500)
+    quote = redemptions.quote_redemption(
+        actor=world.cashier, merchant=world.shop, code=_code(resident), bill_fen=4500
+    )
     assert (quote.face_fen, quote.payable_fen) == (1000, 3500)
     r = _redeem(world, resident, 4500)
-    assert (r.status, r.face_fen, r.payable_fen, r.bill_fen) == ("accepted", 1000, 3500, 4500)
+    assert (r.status, r.face_fen, r.payable_fen, r.bill_fen) == (
+        "accepted",
+        1000,
+        3500,
+        4500,
+    )
     assert r.voucher.threshold_fen == 4000 and r.voucher.status == "used"
     c = campaign.pk
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 1000
@@ -53,7 +64,10 @@ def test_redeem_picks_largest_face_the_bill_reaches(setup):
     assert _redeem(world, resident, 8000).face_fen == 2000
     shop2, cashier2 = world.merchant("第二家")
     world.pledge(_c, shop2, cashier2)
-    assert _redeem(world, resident, 2500, key="k2", shop=shop2, cashier=cashier2).face_fen == 500
+    assert (
+        _redeem(world, resident, 2500, key="k2", shop=shop2, cashier=cashier2).face_fen
+        == 500
+    )
 
 
 def test_redeem_retry_with_same_key_redeems_once(setup):
@@ -89,12 +103,18 @@ def test_redeem_old_or_forged_code_refused(setup):
     world, _c, _r, resident = setup
     old = codes.wallet_code(resident.pk, at=clock.now().timestamp() - 120)
     with pytest.raises(DomainError) as exc:
-        redemptions.redeem_voucher(actor=world.cashier, merchant=world.shop, code=old,
-                                   bill_fen=4500, key="x")
+        redemptions.redeem_voucher(
+            actor=world.cashier, merchant=world.shop, code=old, bill_fen=4500, key="x"
+        )
     assert exc.value.code == "voucher_code_invalid"
     with pytest.raises(DomainError):
-        redemptions.redeem_voucher(actor=world.cashier, merchant=world.shop,
-                                   code=f"{resident.pk}-000000", bill_fen=4500, key="y")
+        redemptions.redeem_voucher(
+            actor=world.cashier,
+            merchant=world.shop,
+            code=f"{resident.pk}-000000",
+            bill_fen=4500,
+            key="y",
+        )
     assert Redemption.objects.count() == 0
 
 
@@ -144,7 +164,9 @@ def test_partial_then_over_refund_refused(setup):
     world, _c, _r, resident = setup
     r = _redeem(world, resident, 4500)
     with pytest.raises(DomainError) as exc:
-        redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=4501)
+        redemptions.refund_redemption(
+            actor=world.cashier, redemption=r, amount_fen=4501
+        )
     assert exc.value.code == "refund_amount_invalid"
 
 
@@ -162,17 +184,24 @@ def test_expire_releases_unused_to_expired_account(setup):
 def test_staff_redeeming_own_voucher_is_held_then_reviewed(setup):
     world, campaign, round_, _resident = setup
     staff_resident = world.resident()
-    MerchantStaff.objects.create(merchant=world.shop, user=staff_resident.user, role="staff")
+    MerchantStaff.objects.create(
+        merchant=world.shop, user=staff_resident.user, role="staff"
+    )
     claim_packet(actor=staff_resident.user, round_=Round.objects.get(pk=round_.pk))
     r = _redeem(world, staff_resident, 4500, key="self")
     assert r.status == "held"
     assert [f["code"] for f in r.flags] == ["staff_self"]
     with pytest.raises(DomainError) as exc:
-        redemptions.review_redemption(actor=world.cashier, redemption=r, release=False,
-                                      reason="店员自用")
+        redemptions.review_redemption(
+            actor=world.cashier, redemption=r, release=False, reason="店员自用"
+        )
     assert exc.value.code == "not_operator"
-    rejected = redemptions.review_redemption(actor=world.operator_user, redemption=r,
-                                             release=False, reason="店员自用券,不予结算")
+    rejected = redemptions.review_redemption(
+        actor=world.operator_user,
+        redemption=r,
+        release=False,
+        reason="店员自用券,不予结算",
+    )
     assert rejected.status == "rejected" and rejected.review_reason
     c = campaign.pk
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 0
@@ -202,7 +231,11 @@ def test_settle_day_pays_accepted_skips_held_and_is_idempotent(setup):
     assert ledger.get_balance(code=accounts.settled(c, world.shop.pk).code) == 1000
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 2000
     csv_bytes = settlement.statement_csv(done[0])
-    assert "消费券结算单".encode() in csv_bytes and b"45.00" in csv_bytes and b"10.00" in csv_bytes
+    assert (
+        "消费券结算单".encode() in csv_bytes
+        and b"45.00" in csv_bytes
+        and b"10.00" in csv_bytes
+    )
     from io import BytesIO
 
     from openpyxl import load_workbook
@@ -210,6 +243,8 @@ def test_settle_day_pays_accepted_skips_held_and_is_idempotent(setup):
     ws = load_workbook(BytesIO(settlement.statement_xlsx(done[0]))).active
     assert ws["D3"].value == 45 and ws["G3"].value == 10
     with pytest.raises(DomainError) as exc:
-        redemptions.refund_redemption(actor=world.cashier, redemption=ok, amount_fen=4500)
+        redemptions.refund_redemption(
+            actor=world.cashier, redemption=ok, amount_fen=4500
+        )
     assert exc.value.code == "redemption_not_refundable"
     assert Settlement.objects.count() == 1

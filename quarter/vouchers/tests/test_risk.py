@@ -15,7 +15,10 @@ def ctx(**kw):
 
 
 def test_clean_redemption_raises_no_flag():
-    assert risk.evaluate(ctx(shop_daily_history=[5, 6, 4], shop_today=3, shop_open=True)) == []
+    assert (
+        risk.evaluate(ctx(shop_daily_history=[5, 6, 4], shop_today=3, shop_open=True))
+        == []
+    )
 
 
 def test_pair_repeat_flags_fourth_visit_in_a_week():
@@ -29,8 +32,9 @@ def test_pair_repeat_flags_fourth_visit_in_a_week():
 def test_just_above_threshold_needs_a_pattern_not_one_bill():
     assert risk.just_above_threshold(ctx(bill_fen=4050)) is None  # too few samples
     clustered = [(4000 + i * 10, 4000) for i in range(10)]
-    assert risk.just_above_threshold(ctx(bill_fen=4050, shop_recent=clustered)).code == (
-        "just_above_threshold")
+    assert risk.just_above_threshold(
+        ctx(bill_fen=4050, shop_recent=clustered)
+    ).code == ("just_above_threshold")
     spread = [(4000 + i * 1500, 4000) for i in range(10)]
     assert risk.just_above_threshold(ctx(bill_fen=4050, shop_recent=spread)) is None
     assert risk.just_above_threshold(ctx(bill_fen=9000, shop_recent=clustered)) is None
@@ -39,7 +43,8 @@ def test_just_above_threshold_needs_a_pattern_not_one_bill():
 def test_volume_spike_against_shop_baseline():
     assert risk.volume_spike(ctx(shop_today=10, shop_daily_history=[4, 5, 6])) is None
     assert risk.volume_spike(ctx(shop_today=24, shop_daily_history=[4, 5, 6])).code == (
-        "volume_spike")
+        "volume_spike"
+    )
     assert risk.volume_spike(ctx(shop_today=40, shop_daily_history=[])) is None
 
 
@@ -69,12 +74,20 @@ def test_evaluate_collects_every_flag():
 def test_just_above_threshold_looks_at_recent_bills_only():
     old_cluster = [(4000 + i, 4000) for i in range(30)]
     recent_spread = [(6000 + i * 700, 4000) for i in range(19)]
+    assert (
+        risk.just_above_threshold(
+            ctx(bill_fen=4010, shop_recent=old_cluster + recent_spread)
+        )
+        is None
+    )
     assert risk.just_above_threshold(
-        ctx(bill_fen=4010, shop_recent=old_cluster + recent_spread)) is None
-    assert risk.just_above_threshold(
-        ctx(bill_fen=4010, shop_recent=recent_spread + old_cluster)).code == (
-        "just_above_threshold")
+        ctx(bill_fen=4010, shop_recent=recent_spread + old_cluster)
+    ).code == ("just_above_threshold")
     # A big threshold allows 5 % above it: ¥100 + ¥4.00 is still "just above".
     cluster_100 = [(10_000 + 400, 10_000)] * 10
-    assert risk.just_above_threshold(ctx(bill_fen=10_400, threshold_fen=10_000,
-                                         shop_recent=cluster_100)) is not None
+    assert (
+        risk.just_above_threshold(
+            ctx(bill_fen=10_400, threshold_fen=10_000, shop_recent=cluster_100)
+        )
+        is not None
+    )

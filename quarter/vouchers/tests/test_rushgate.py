@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from quarter.core import clock
 from quarter.vouchers import codes
 from quarter.vouchers.engines.redis_engine import persist_pending
 from quarter.vouchers.models import Claim, Round
@@ -19,8 +18,13 @@ def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
     def start_response(status, headers):
         seen["status"] = status
 
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "REMOTE_ADDR": ip,
-               "HTTP_X_RUSH_TICKET": ticket, "wsgi.input": io.BytesIO(b"")}
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "REMOTE_ADDR": ip,
+        "HTTP_X_RUSH_TICKET": ticket,
+        "wsgi.input": io.BytesIO(b""),
+    }
     body = b"".join(gate(environ, start_response))
     return seen["status"], body
 
@@ -39,7 +43,9 @@ def gate(redis_engine, settings, monkeypatch):
     return RushGate(django_app)
 
 
-def test_rushgate_claims_with_ticket_then_persister_writes_it(world, gate, redis_engine):
+def test_rushgate_claims_with_ticket_then_persister_writes_it(
+    world, gate, redis_engine
+):
     round_ = world.round(world.campaign(), packets=1)
     resident, other = world.resident(), world.resident()
     ticket = issue_rush_ticket(actor=resident.user, round_=round_)
@@ -63,12 +69,18 @@ def test_rushgate_refuses_forged_or_foreign_ticket_and_passes_other_paths(world,
     resident = world.resident()
     ticket = issue_rush_ticket(actor=resident.user, round_=round_)
     forged = ticket[:-4] + ("0000" if not ticket.endswith("0000") else "1111")
-    assert _call(gate, f"/vouchers/rush/{round_.pk}/claim", forged)[0] == "403 Forbidden"
-    assert _call(gate, f"/vouchers/rush/{round_.pk + 1}/claim", ticket)[0] == "403 Forbidden"
+    assert (
+        _call(gate, f"/vouchers/rush/{round_.pk}/claim", forged)[0] == "403 Forbidden"
+    )
+    assert (
+        _call(gate, f"/vouchers/rush/{round_.pk + 1}/claim", ticket)[0]
+        == "403 Forbidden"
+    )
     assert _call(gate, "/vouchers/", method="GET")[1] == b"django"
     # Before release the script refuses, whatever the client's clock says.
-    assert json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)[1])["code"] == (
-        "not_released")
+    assert json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)[1])[
+        "code"
+    ] == ("not_released")
 
 
 def test_ticket_of_unverified_resident_is_never_issued(world):
@@ -94,6 +106,8 @@ def test_django_ticket_path_with_database_engine(world, db_engine, client):
 
 
 def test_ticket_expires_and_binds_round():
-    t = codes.sign_ticket(round_id=1, user_id=2, resident_id=3, person_hash="h", expires=100)
+    t = codes.sign_ticket(
+        round_id=1, user_id=2, resident_id=3, person_hash="h", expires=100
+    )
     assert codes.verify_ticket(t, now=99) == (1, 2, 3, "h")
     assert codes.verify_ticket(t, now=101) is None

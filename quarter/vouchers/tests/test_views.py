@@ -19,21 +19,32 @@ def client_for(client):
     def login(user):
         client.force_login(user)
         return client
+
     return login
 
 
 def test_issuer_creates_campaign_and_2022_round(world, db_engine, client_for):
     c = client_for(world.issuer_user)
-    resp = c.post("/vouchers/issuer/", {"name": "东河消费券", "budget": "100000",
-                                        "max_per_merchant_per_day": "1"})
+    resp = c.post(
+        "/vouchers/issuer/",
+        {"name": "东河消费券", "budget": "100000", "max_per_merchant_per_day": "1"},
+    )
     campaign = Campaign.objects.get(name="东河消费券")
     assert resp.status_code == 302 and campaign.budget_fen == 10_000_000
     release = clock.now() + dt.timedelta(hours=1)
-    resp = c.post(f"/vouchers/issuer/campaigns/{campaign.pk}/", {
-        "name": "第一轮", "preset": "hz2022", "packets_total": "1000",
-        "release_at": _local(release), "claim_closes_at": _local(release + dt.timedelta(days=1)),
-        "valid_from": _local(release), "valid_until": _local(release + dt.timedelta(days=7)),
-        "person_limit": "round"})
+    resp = c.post(
+        f"/vouchers/issuer/campaigns/{campaign.pk}/",
+        {
+            "name": "第一轮",
+            "preset": "hz2022",
+            "packets_total": "1000",
+            "release_at": _local(release),
+            "claim_closes_at": _local(release + dt.timedelta(days=1)),
+            "valid_from": _local(release),
+            "valid_until": _local(release + dt.timedelta(days=7)),
+            "person_limit": "round",
+        },
+    )
     assert resp.status_code == 302
     round_ = Round.objects.get(campaign=campaign)
     assert round_.packet_face_fen == 5000 and round_.coupons.count() == 3
@@ -42,21 +53,32 @@ def test_issuer_creates_campaign_and_2022_round(world, db_engine, client_for):
     assert "2×满20减5 + 2×满40减10 + 满80减20" in page
 
 
-def test_issuer_round_form_bad_input_shows_chinese_and_writes_nothing(world, db_engine,
-                                                                      client_for):
+def test_issuer_round_form_bad_input_shows_chinese_and_writes_nothing(
+    world, db_engine, client_for
+):
     campaign = world.campaign(budget_fen=100_000)
     c = client_for(world.issuer_user)
     release = clock.now() + dt.timedelta(hours=1)
-    base = {"name": "第一轮", "preset": "hz2022", "packets_total": "1000",
-            "release_at": _local(release),
-            "claim_closes_at": _local(release + dt.timedelta(days=1)),
-            "valid_from": _local(release), "valid_until": _local(release + dt.timedelta(days=7)),
-            "person_limit": "round"}
+    base = {
+        "name": "第一轮",
+        "preset": "hz2022",
+        "packets_total": "1000",
+        "release_at": _local(release),
+        "claim_closes_at": _local(release + dt.timedelta(days=1)),
+        "valid_from": _local(release),
+        "valid_until": _local(release + dt.timedelta(days=7)),
+        "person_limit": "round",
+    }
     page = c.post(f"/vouchers/issuer/campaigns/{campaign.pk}/", base).content.decode()
     assert "预算不足" in page
-    bad_times = {**base, "packets_total": "2",
-                 "claim_closes_at": _local(release - dt.timedelta(hours=1))}
-    page = c.post(f"/vouchers/issuer/campaigns/{campaign.pk}/", bad_times).content.decode()
+    bad_times = {
+        **base,
+        "packets_total": "2",
+        "claim_closes_at": _local(release - dt.timedelta(hours=1)),
+    }
+    page = c.post(
+        f"/vouchers/issuer/campaigns/{campaign.pk}/", bad_times
+    ).content.decode()
     assert "领取截止必须晚于开抢时间" in page
     custom = {**base, "packets_total": "2", "preset": "custom", "custom": "满5减10"}
     page = c.post(f"/vouchers/issuer/campaigns/{campaign.pk}/", custom).content.decode()
@@ -93,11 +115,15 @@ def test_till_quote_and_redeem_45_bill_pays_35(world, db_engine, client_for):
     client_for(resident.user).post(f"/vouchers/rounds/{round_.pk}/claim")
     c = client_for(world.cashier)
     code = codes.wallet_code(resident.pk, at=clock.now().timestamp())
-    quote = c.post(f"/vouchers/till/{world.shop.pk}/quote", {"code": code, "bill": "45"})
+    quote = c.post(
+        f"/vouchers/till/{world.shop.pk}/quote", {"code": code, "bill": "45"}
+    )
     assert "¥35.00" in quote.content.decode()
     for _ in range(2):  # a double tap on confirm redeems once
-        done = c.post(f"/vouchers/till/{world.shop.pk}/redeem",
-                      {"code": code, "bill": "45", "key": "tap-1"})
+        done = c.post(
+            f"/vouchers/till/{world.shop.pk}/redeem",
+            {"code": code, "bill": "45", "key": "tap-1"},
+        )
         assert "核销成功" in done.content.decode()
     assert Redemption.objects.count() == 1
     bad = c.post(f"/vouchers/till/{world.shop.pk}/quote", {"code": code, "bill": "abc"})
@@ -113,8 +139,13 @@ def test_settlement_downloads_for_merchant_only(world, db_engine, client_for):
     client_for(resident.user).post(f"/vouchers/rounds/{round_.pk}/claim")
     from quarter.vouchers.services import redemptions, settlement
 
-    redemptions.redeem_voucher(actor=world.cashier, merchant=world.shop, bill_fen=4500, key="a",
-                               code=codes.wallet_code(resident.pk, at=clock.now().timestamp()))
+    redemptions.redeem_voucher(
+        actor=world.cashier,
+        merchant=world.shop,
+        bill_fen=4500,
+        key="a",
+        code=codes.wallet_code(resident.pk, at=clock.now().timestamp()),
+    )
     day = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
     settlement.settle_day(business_date=day)
@@ -133,6 +164,12 @@ def test_dashboard_renders_for_issuer(world, db_engine, client_for):
     round_ = world.round(campaign, packets=2)
     at(round_)
     client_for(world.resident().user).post(f"/vouchers/rounds/{round_.pk}/claim")
-    page = client_for(world.issuer_user).get("/vouchers/issuer/dashboard/").content.decode()
+    page = (
+        client_for(world.issuer_user)
+        .get("/vouchers/issuer/dashboard/")
+        .content.decode()
+    )
     assert "拉动比" in page and "chart-data" in page
-    assert client_for(world.cashier).get("/vouchers/issuer/dashboard/").status_code == 403
+    assert (
+        client_for(world.cashier).get("/vouchers/issuer/dashboard/").status_code == 403
+    )

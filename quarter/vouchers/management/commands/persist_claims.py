@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop=False, interval=0.2, batch=2000, **options):
         if not settings.REDIS_URL:
-            raise CommandError("REDIS_URL is not set: the database engine needs no persister")
+            raise CommandError(
+                "REDIS_URL is not set: the database engine needs no persister"
+            )
         import redis
         from django.db import close_old_connections
 
@@ -26,7 +28,11 @@ class Command(BaseCommand):
         while True:
             try:
                 written = persist_pending(client=client, count=batch)
-            except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+            except (
+                redis.ConnectionError,
+                redis.TimeoutError,
+                redis.BusyLoadingError,
+            ) as exc:
                 # Redis is restarting: nothing was acknowledged to the stream
                 # group, so the entries are read again once it is back.
                 self.stderr.write(f"redis unavailable ({exc}); retrying")

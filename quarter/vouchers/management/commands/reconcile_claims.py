@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, round_ids=(), **options):
         engine = get_engine()
-        rounds = Round.objects.filter(pk__in=round_ids) if round_ids else Round.objects.all()
+        rounds = (
+            Round.objects.filter(pk__in=round_ids) if round_ids else Round.objects.all()
+        )
         bad = 0
         for round_ in rounds.order_by("pk"):
             report = engine.reconcile(round_)
@@ -23,6 +25,7 @@ class Command(BaseCommand):
                 f"round {round_.pk} [{report.engine}] db={report.db_claims} "
                 f"engine={report.engine_claims} remaining={report.remaining} "
                 f"persisted_now={report.persisted_now} restored={report.restored_to_engine} "
-                f"{'OK' if report.agrees else 'PROBLEMS: ' + '; '.join(report.problems)}")
+                f"{'OK' if report.agrees else 'PROBLEMS: ' + '; '.join(report.problems)}"
+            )
         if bad:
             raise SystemExit(1)

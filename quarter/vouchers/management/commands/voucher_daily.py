@@ -19,4 +19,6 @@ class Command(BaseCommand):
         day = clock.local_now().date() - dt.timedelta(days=1)
         done = settlement.settle_day(business_date=day)
         ratelimit.purge_expired()
-        self.stdout.write(f"expired {expired} vouchers; settled {len(done)} merchants for {day}")
+        self.stdout.write(
+            f"expired {expired} vouchers; settled {len(done)} merchants for {day}"
+        )
