@@ -17,6 +17,7 @@ class VoucherErrorCode(StrEnum):
     UNKNOWN_BUSINESS_TYPE = "unknown_business_type"
     ROUND_ALREADY_OPEN = "round_already_open"
     ROUND_NOT_STOPPABLE = "round_not_stoppable"
+    ROUND_NOT_DRAWABLE = "round_not_drawable"
     REASON_REQUIRED = "reason_required"
     COMMUNITY_OUTSIDE_DISTRICT = "community_outside_district"
     # claim

@@ -9,7 +9,7 @@ from django import forms
 from quarter.core.money import parse_yuan
 from quarter.places.models import BusinessType, Community
 from quarter.vouchers import presets
-from quarter.vouchers.models import PersonLimit
+from quarter.vouchers.models import ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
 
 DT_INPUT = forms.DateTimeInput(
@@ -94,6 +94,9 @@ class RoundForm(forms.Form):
         label="使用截止", widget=DT_INPUT, input_formats=DT_FORMATS
     )
     person_limit = forms.ChoiceField(label="每人限领", choices=PersonLimit.choices)
+    mode = forms.ChoiceField(
+        label="发放方式", choices=ClaimMode.choices, required=False
+    )
     min_age = forms.IntegerField(
         label="最低年龄(可空,如 60)", required=False, min_value=1, max_value=119
     )

@@ -136,6 +136,9 @@ class Round(models.Model):
     )
     stopped_at = models.DateTimeField(null=True, blank=True)
     sold_out_at = models.DateTimeField(null=True, blank=True)
+    # Lottery rounds: the seed drawn with, recorded so anyone can re-run the draw.
+    draw_seed = models.CharField(max_length=40, blank=True)
+    drawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -410,3 +413,24 @@ class RateCounter(models.Model):
     key = models.CharField(max_length=160, unique=True)
     count = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(db_index=True)
+
+
+class LotteryEntry(models.Model):
+    """A resident's registration for a lottery round (one per resident and per person)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="entries")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    person_hash = models.CharField(max_length=64)
+    registered_at = models.DateTimeField()
+    won = models.BooleanField(null=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "resident"], name="lottery_one_per_resident"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "person_hash"], name="lottery_one_per_person"
+            ),
+        ]

@@ -49,4 +49,5 @@ urlpatterns = [
         "issuer/rounds/<int:round_id>/change/", views.round_change, name="round_change"
     ),
     path("issuer/rounds/<int:round_id>/stop", views.round_stop, name="round_stop"),
+    path("issuer/rounds/<int:round_id>/draw", views.round_draw, name="round_draw"),
 ]

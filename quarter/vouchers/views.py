@@ -562,6 +562,23 @@ def round_stop(request, round_id: int):
 
 @login_required
 @require_POST
+def round_draw(request, round_id: int):
+    from quarter.vouchers.services import lottery
+
+    round_ = selectors.get_round(round_id=round_id)
+    try:
+        winners = lottery.draw(actor=request.user, round_=round_)
+        round_.refresh_from_db()
+        messages.success(
+            request, f"已摇号:{len(winners)} 人中签,随机种子 {round_.draw_seed}"
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
+
+
+@login_required
+@require_POST
 def issuer_settle(request):
     try:
         campaigns.issuer_for(request.user)

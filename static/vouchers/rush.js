@@ -37,7 +37,11 @@
       headers: {"X-CSRFToken": csrf(), "X-Device-Id": localStorage.qdev || (localStorage.qdev = Math.random().toString(36).slice(2))}
     }).then(function (r) { return r.json(); }).then(function (data) {
       button.dataset.done = "1";
-      if (data.ok) {
+      if (data.ok && data.code === "registered") {
+        result.className = "result ok";
+        result.textContent = data.message;
+        button.textContent = "已报名";
+      } else if (data.ok) {
         result.className = "result ok";
         result.innerHTML = "领取成功 ✓ 已放入卡包 <a href=\"" + data.wallet_url + "\">去使用</a>";
         button.textContent = "已领取";

@@ -134,6 +134,10 @@ def claim_packet(
     now = clock.now()
     check_timing(round_, now)
     check_eligible(resident=resident, round_=round_, now=now)
+    if round_.mode == "lottery":
+        from quarter.vouchers.services import lottery
+
+        return lottery.register(resident=resident, round_=round_, now=now)
     outcome = get_engine().claim(
         round_=round_,
         resident_id=resident.pk,
