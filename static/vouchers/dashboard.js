@@ -3,6 +3,7 @@
   var data = JSON.parse(document.getElementById("chart-data").textContent);
   var red = "#c8102e", blue = "#1f77b4", orange = "#e07b00", green = "#2a9d55";
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.animation = false;  // figures appear at once, steady for readers and screenshots
   function bar(id, label, values, color) {
     new Chart(document.getElementById(id), {
       type: "bar", data: {labels: data.rounds, datasets: [{label: label, data: values, backgroundColor: color}]},

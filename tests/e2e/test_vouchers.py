@@ -217,3 +217,27 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
     ws = load_workbook(path).active
     assert ws["A1"].value.endswith("消费券结算单")
     assert ws["D3"].value == 45 and ws["G3"].value == 10
+
+
+def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):
+    world = World()
+    campaign = world.campaign()
+    world.pledge(campaign)
+    round_ = _round_now(world, campaign, release_in_s=1, packets=5)
+    people = [world.resident() for _ in range(3)]
+    time.sleep(1.2)
+    from quarter.vouchers import codes
+
+    for i, p in enumerate(people):
+        claim_packet(actor=p.user, round_=Round.objects.get(pk=round_.pk))
+        redemptions.redeem_voucher(
+            actor=world.cashier, merchant=world.shop, bill_fen=[4500, 9000, 12000][i],
+            key=f"d-{i}", code=codes.wallet_code(p.pk, at=clock.now().timestamp()))
+    login(page, live_server, world.issuer_user)
+    page.goto(f"{live_server.url}/vouchers/issuer/dashboard/")
+    # Subsidy ¥10 + ¥20 + ¥20 = ¥50 drove ¥255 of spending: 5.10×.
+    expect(page.locator("#subsidy")).to_have_text("¥50.00")
+    expect(page.locator("#driven")).to_have_text("¥255.00")
+    expect(page.locator("#leverage")).to_have_text("5.10×")
+    page.wait_for_function("() => window.Chart && Chart.getChart('lev') && Chart.getChart('curve')")
+    shot(page, "vouchers-dashboard")
