@@ -308,22 +308,23 @@ class MerchantSearchDocument(models.Model):
     """The searchable text of a merchant residents can find, one token per Chinese character.
 
     A phrase query over single-character tokens is an exact substring match, so
-    `理发` finds 理发 wherever it stands; SQLite answers it through an FTS5 table
-    kept in sync by triggers (carrying the filter columns, so a text search needs
-    no join), PostgreSQL through a GIN tsvector index. Only merchants visible in
-    search have a document.
+    `理发` finds 理发 wherever it stands. Filters ride along as pseudo-words
+    (`typepharmacy`, `tierbasic`, `community12`) so SQLite's FTS5 table answers a
+    whole text search from its index; PostgreSQL uses a GIN tsvector index.
+    Only merchants visible in search have a document; lat/lng are copied here so
+    nearness is read from one narrow, indexed table.
     """
 
     merchant = models.OneToOneField(
         Merchant, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
     )
     tokens = models.TextField()
-    name = models.CharField(max_length=80, default="")
-    community_id_copy = models.BigIntegerField(default=0)
-    type_code = models.CharField(max_length=40, default="")
-    tier = models.CharField(max_length=10, default="")
+    name_tokens = models.TextField(default="")
     lat = models.FloatField(default=0)
     lng = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["lat", "lng"], name="search_doc_latlng")]
 
 
 class SearchLog(models.Model):

@@ -35,3 +35,19 @@ def query_phrases(query: str) -> list[str]:
 def fts5_match_expression(phrases: list[str]) -> str:
     # Tokens contain only letters, digits and CJK, so quoting cannot be broken.
     return " AND ".join(f'"{p}"' for p in phrases)
+
+
+def filter_words(*, type_code: str, tier: str, community_id: int) -> str:
+    """Pseudo-words that let the full-text index filter by type, tier and community."""
+    return f"type{type_code.replace('_', '')} tier{tier} community{community_id}"
+
+
+def fts5_filter_expression(*, type_code=None, tier=None, community_id=None) -> str:
+    parts = []
+    if type_code:
+        parts.append(f"type{type_code.replace('_', '')}")
+    if tier:
+        parts.append(f"tier{tier}")
+    if community_id:
+        parts.append(f"community{int(community_id)}")
+    return " AND ".join(f'"{p}"' for p in parts if p.isalnum())

@@ -138,7 +138,7 @@ def search_merchants(
             )
         min_lat, max_lat, min_lng, max_lng = bbox_around(*origin, max_distance_m)
         qs = qs.filter(lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng))
-    qs = _order(qs, phrases=phrases, origin=origin, sort=sort)
+    qs = _order(qs, phrases=phrases, origin=origin, sort=sort, max_distance_m=max_distance_m)
     return _page(qs, origin=origin, max_distance_m=max_distance_m, limit=limit, offset=offset)
 
 
@@ -162,9 +162,21 @@ def _matching_ids(phrases: list[str]):
     return MerchantSearchDocument.objects.filter(condition).values("merchant_id")
 
 
-def _order(qs, *, phrases, origin, sort):
-    keys = []
-    if phrases and sort != "distance":
+def _order(qs, *, phrases, origin, sort, max_distance_m):
+    by_distance = origin is not None and (
+        sort == "distance" or max_distance_m is not None or not phrases
+    )
+    if origin is not None:
+        lat, lng = origin
+        # Squared planar distance in degrees² is enough to order by nearness.
+        k = math.cos(math.radians(lat))
+        qs = qs.annotate(
+            d2=(F("lat") - lat) * (F("lat") - lat)
+            + (F("lng") - lng) * (F("lng") - lng) * (k * k)
+        )
+    if by_distance:
+        return qs.order_by("d2", "id")
+    if phrases:
         first = phrases[0].replace(" ", "")
         qs = qs.annotate(
             name_rank=Case(
@@ -173,18 +185,8 @@ def _order(qs, *, phrases, origin, sort):
                 output_field=IntegerField(),
             )
         )
-        keys.append("name_rank")
-    if origin is not None:
-        lat, lng = origin
-        # Squared planar distance in metres² is enough to order by nearness.
-        k = math.cos(math.radians(lat))
-        qs = qs.annotate(
-            d2=(F("lat") - lat) * (F("lat") - lat)
-            + (F("lng") - lng) * (F("lng") - lng) * (k * k)
-        )
-        keys.append("d2")
-    keys.append("id")
-    return qs.order_by(*keys)
+        return qs.order_by("name_rank", "id")
+    return qs.order_by("id")
 
 
 def _page(qs, *, origin, max_distance_m, limit, offset) -> SearchResult:
@@ -209,54 +211,83 @@ def _page(qs, *, origin, max_distance_m, limit, offset) -> SearchResult:
 
 def _search_fts5(phrases, *, type_code, tier, open_now, origin, max_distance_m, sort,
                  community, limit, offset) -> SearchResult:
-    """Answer a text search from the FTS5 table alone, which carries the filter columns.
+    """Answer a text search on SQLite from the FTS5 index and the narrow document table.
 
-    Same semantics as the SQL path (which PostgreSQL uses): the document exists only
-    for searchable merchants; ranking puts name matches first, then nearness.
+    Same results as the SQL path PostgreSQL takes: documents exist only for
+    searchable merchants; relevance puts name matches first, then id; with an
+    origin and sort="distance", nearest first. Only row ids leave the index.
     """
-    if max_distance_m is not None and (origin is None or not 0 < max_distance_m <= MAX_DISTANCE_M):
-        raise DomainError(PlacesErrorCode.INVALID_DISTANCE, "距离应在1到50000米之间,并需提供位置",
-                          field="distance")
-    sql = ("SELECT rowid, name, lat, lng FROM places_merchant_fts "
-           "WHERE places_merchant_fts MATCH %s")
-    params: list = [search.fts5_match_expression(phrases)]
-    for column, value in (("type_code", type_code), ("tier", tier),
-                          ("community_id_copy", community.pk if community else None)):
-        if value:
-            sql += f" AND {column} = %s"
-            params.append(value)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    first = phrases[0].replace(" ", "")
-    k2 = math.cos(math.radians(origin[0])) ** 2 if origin else 0.0
-    bound = (max_distance_m / METERS_PER_DEG_LAT) ** 2 if max_distance_m else None
-    ranked = []
-    for pk, name, lat, lng in rows:
-        d2 = 0.0
-        if origin is not None:
-            d2 = (lat - origin[0]) ** 2 + (lng - origin[1]) ** 2 * k2
-            if bound is not None and d2 > bound:
-                continue
-        name_rank = 0 if first in name else 1
-        key = (d2, pk) if sort == "distance" and origin else (name_rank, d2, pk)
-        ranked.append((key, pk))
-    if open_now and ranked:
-        open_ids = set(listed_merchants().filter(
-            pk__in=[pk for _, pk in ranked]).filter(open_now_q(clock.local_now()))
-            .values_list("pk", flat=True))
-        ranked = [item for item in ranked if item[1] in open_ids]
-    ranked.sort()
+    if max_distance_m is not None and (
+        origin is None or not 0 < max_distance_m <= MAX_DISTANCE_M
+    ):
+        raise DomainError(PlacesErrorCode.INVALID_DISTANCE,
+                          f"距离应在1到{MAX_DISTANCE_M}米之间,并需提供位置", field="distance")
+    expression = search.fts5_match_expression(phrases)
+    filters = search.fts5_filter_expression(
+        type_code=type_code, tier=tier, community_id=community.pk if community else None)
+    if filters:
+        expression = f"{expression} AND {filters}"
+    matching = _fts5_ids(expression)
+    if open_now and matching:
+        matching = set(listed_merchants().filter(pk__in=matching)
+                       .filter(open_now_q(clock.local_now())).values_list("pk", flat=True))
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
-    page_ids = [pk for _, pk in ranked[offset : offset + limit]]
+    if origin is not None and (sort == "distance" or max_distance_m is not None):
+        total, page_ids = _nearest(matching, origin=origin, max_distance_m=max_distance_m,
+                                   wanted=offset + limit)
+        page_ids = page_ids[offset:]
+    else:
+        first = search.fts5_match_expression(phrases[:1]).join(["{name_tokens} : (", ")"])
+        in_name = _fts5_ids(f"{first} AND {expression}") & matching
+        ordered = sorted(in_name) + sorted(matching - in_name)
+        total, page_ids = len(ordered), ordered[offset : offset + limit]
     merchants = Merchant.objects.select_related("main_type").in_bulk(page_ids)
     hits = []
     for pk in page_ids:
         merchant = merchants[pk]
-        distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng) if origin else None
+        distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng) if origin \
+            else None
         hits.append(SearchHit(merchant=merchant, distance_m=distance))
-    return SearchResult(total=len(ranked), hits=hits)
+    return SearchResult(total=total, hits=hits)
+
+
+def _fts5_ids(expression: str) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM places_merchant_fts WHERE places_merchant_fts MATCH %s",
+            [expression],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+# Rings searched outward for the nearest matches when no radius is given.
+_RINGS_M = (800, 2500, 8000, 25000, MAX_DISTANCE_M * 4)
+
+
+def _nearest(ids: set[int], *, origin, max_distance_m, wanted: int):
+    """Return (count within the radius, ids nearest first up to `wanted`)."""
+    if not ids:
+        return 0, []
+    k2 = math.cos(math.radians(origin[0])) ** 2
+    rings = (max_distance_m,) if max_distance_m is not None else _RINGS_M
+    for radius in rings:
+        min_lat, max_lat, min_lng, max_lng = bbox_around(*origin, radius)
+        bound = (radius / METERS_PER_DEG_LAT) ** 2
+        rows = MerchantSearchDocument.objects.filter(
+            lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng)
+        ).values_list("merchant_id", "lat", "lng")
+        near = []
+        for pk, lat, lng in rows:
+            if pk in ids:
+                d2 = (lat - origin[0]) ** 2 + (lng - origin[1]) ** 2 * k2
+                if d2 <= bound:
+                    near.append((d2, pk))
+        if len(near) >= wanted or radius == rings[-1]:
+            near.sort()
+            total = len(near) if max_distance_m is not None else len(ids)
+            return total, [pk for _, pk in near[:wanted]]
+    return len(ids), []
 
 
 def list_map_merchants(*, community: Community | None = None) -> list[dict]:

@@ -498,10 +498,12 @@ def _is_searchable(merchant: Merchant) -> bool:
 
 
 def _document(merchant: Merchant) -> MerchantSearchDocument:
+    words = search.filter_words(type_code=merchant.main_type.code,
+                                tier=merchant.main_type.tier,
+                                community_id=merchant.community_id)
     return MerchantSearchDocument(
-        merchant=merchant, tokens=merchant_search_text(merchant), name=merchant.name,
-        community_id_copy=merchant.community_id, type_code=merchant.main_type.code,
-        tier=merchant.main_type.tier, lat=merchant.lat, lng=merchant.lng,
+        merchant=merchant, tokens=f"{merchant_search_text(merchant)} {words}",
+        name_tokens=search.document_tokens(merchant.name), lat=merchant.lat, lng=merchant.lng,
     )
 
 

@@ -102,3 +102,27 @@ def test_log_search_records_zero_results_per_compound(shops):
     services.log_search(query="理发", result_count=1, compound=compound)
     assert list(SearchLog.objects.filter(result_count=0).values_list("query", "compound")) == [
         ("修手表", compound.id)]
+
+
+def test_search_ranks_name_matches_first_then_filters_by_type_and_community(shops):
+    other = make_community(name="锦绣社区")
+    named = make_merchant(other, name="快剪理发", type_code="hair_beauty")
+    make_merchant(other, name="便民药房理发角", type_code="pharmacy")
+    result = search_merchants(query="理发")
+    assert names(result)[:2] == ["快剪理发", "便民药房理发角"]
+    assert names(result)[2] == "丝域美发店"  # matched by its services only
+    assert names(search_merchants(query="理发", type_code="pharmacy")) == ["便民药房理发角"]
+    assert names(search_merchants(query="理发", community=other, type_code="hair_beauty")) \
+        == [named.name]
+    assert names(search_merchants(query="理发", tier="quality")) == []
+
+
+def test_search_text_within_radius_orders_by_distance(shops):
+    far = make_merchant(shops["barber"].community, name="远处理发", type_code="hair_beauty",
+                        lat=CENTER[0] + 0.02)
+    origin = (CENTER[0] + 0.019, CENTER[1])
+    assert names(search_merchants(query="理发", origin=origin, sort="distance")) == [
+        far.name, "丝域美发店"]
+    assert names(search_merchants(query="理发", origin=origin, max_distance_m=500)) == [
+        far.name]
+    assert search_merchants(query="理发", origin=origin, max_distance_m=500).total == 1
