@@ -36,9 +36,13 @@ def _validation_error(request, exc: NinjaValidationError):
 
 
 def _register_routers() -> None:
+    from quarter.coverage.api import router as coverage_router
     from quarter.places.api import router as places_router
+    from quarter.vouchers.api import router as vouchers_router
 
     api.add_router("/", places_router)
+    api.add_router("/coverage/", coverage_router)
+    api.add_router("/", vouchers_router)
 
 
 _register_routers()
