@@ -248,4 +248,4 @@ def merchants_accepting(*, voucher: Voucher):
         qs = qs.filter(community_id__in=areas)
     return qs.filter(
         Q(community__street_office__district_id=campaign.issuer.district_id)
-    )
+    ).select_related("main_type")

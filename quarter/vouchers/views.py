@@ -7,7 +7,6 @@ checked again in the services.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 
 import segno
@@ -161,7 +160,8 @@ def wallet(request):
                 selectors.merchants_accepting(voucher=v)[:30]
             )
     pins = [
-        {"name": m.name, "lat": m.lat, "lng": m.lng}
+        {"id": m.pk, "name": m.name, "lat": m.lat, "lng": m.lng,
+         "type_name": m.main_type.name_zh, "tier": m.main_type.tier}
         for ms in shops.values()
         for m in ms
     ]
@@ -171,7 +171,7 @@ def wallet(request):
         {
             "vouchers": vouchers,
             "shops": shops,
-            "pins_json": json.dumps(pins, ensure_ascii=False),
+            "pins": pins,
             "has_unused": any(v.status == "unused" for v in vouchers),
             "has_shops": bool(pins),
         },

@@ -126,6 +126,7 @@ def test_merchant_redeems_45_bill_and_till_shows_35(page, browser, live_server):
     login(resident_page, live_server, resident.user)
     resident_page.goto(f"{live_server.url}/vouchers/wallet/")
     code = resident_page.locator("#paycode").inner_text().strip()
+    expect(resident_page.locator("#wallet-map .leaflet-interactive").first).to_be_visible()
     shot(resident_page, "vouchers-wallet-paycode")
     phone.close()
     login(page, live_server, world.cashier)
