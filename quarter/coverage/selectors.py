@@ -453,20 +453,31 @@ def get_isochrones(*, actor, community: Community, profile: str = "standard") ->
 
     Polygons buffer the street segments reached (partly reached ones cut at the
     radius); without a network they are circles of radius / 1.3, marked
-    `estimated`. Raises `not_community_operator`, `unknown_speed_profile`.
+    `estimated`. Cached under the inputs' fingerprint, so a change of compounds,
+    merchants or network is never served stale. Raises
+    `not_community_operator`, `unknown_speed_profile`.
     """
-    import shapely
-
     get_planning_community(actor=actor, slug=community.slug)
     speed = get_speed(profile)
     inputs = eng.load_inputs(community)
+    key = f"coverage:isochrones:{inputs.fingerprint()}:{speed}"
+    data = _cache_get(key)
+    if data is None:
+        data = _isochrones(inputs, speed)
+        _cache_set(key, data)
+    return data
+
+
+def _isochrones(inputs: eng.Inputs, speed: float) -> dict:
+    import shapely
+
     engine = eng.build_engine(inputs)
     radii = eng.band_radii_m(speed)
     features = []
     for i, c in enumerate(inputs.compounds):
-        for minutes, polygon in zip(
-            eng.BANDS_MIN, engine.isochrones(i, radii), strict=True
-        ):
+        polygons = engine.isochrones(i, radii)
+        for minutes, polygon in zip(eng.BANDS_MIN, polygons, strict=True):
+            polygon = shapely.set_precision(polygon, 1e-6)  # ~0.1 m, smaller JSON
             features.append(
                 {
                     "type": "Feature",
@@ -480,6 +491,24 @@ def get_isochrones(*, actor, community: Community, profile: str = "standard") ->
                 }
             )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _cache_get(key: str):
+    from django.core.cache import cache
+
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - a missing cache table must not break the map
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.set(key, value, timeout=24 * 3600)
+    except Exception:  # noqa: BLE001 - see _cache_get
+        pass
 
 
 def list_map_points(*, community: Community, report: GapReport) -> dict:

@@ -47,7 +47,7 @@ def _ensure_catalogue() -> None:
 
 
 def _jinxiu():
-    """锦绣社区: four compounds by the market, 江景苑 1.6 km east with no 菜市场 near."""
+    """锦绣社区: four compounds by the market; 江景苑 1.6 km east, no 菜市场 near."""
     _ensure_catalogue()
     community = make_community("锦绣社区", slug="jinxiu", lat=LAT0, lng=east(600))
     for i, (name, households) in enumerate(
@@ -144,3 +144,30 @@ def test_planning_refuses_operator_of_another_community(page, live_server):
     page.goto(f"{live_server.url}/planning/")
     expect(page.locator("main")).not_to_contain_text("锦绣社区")
     expect(page.locator("main")).to_contain_text("东河社区")
+
+
+def test_dashboard_on_a_real_street_network(page, live_server):
+    """With Helsinki's streets imported the map shows street-shaped isochrones."""
+    from quarter.coverage import services
+    from quarter.coverage.tests.test_osm import HELSINKI
+
+    _ensure_catalogue()
+    community = make_community("赫尔辛基社区", slug="helsinki", lat=60.17, lng=24.945)
+    operator = make_operator(community, username="hki_op")
+    services.import_network(
+        path=HELSINKI, actor=operator, community=community, import_shops=True
+    )
+    community.merchants.filter(main_type__tier="basic").update(admission="approved")
+    make_compound(community, "Kamppi", lat=60.1690, lng=24.9390, households=800)
+    make_compound(community, "Kluuvi", lat=60.1710, lng=24.9470, households=500)
+    _log_in(page, live_server, operator)
+    page.goto(f"{live_server.url}/planning/helsinki/")
+    # The first view computes the isochrones on real streets (then cached).
+    expect(page.locator("#planning-map")).to_have_attribute(
+        "data-ready", "1", timeout=30_000
+    )
+    expect(page.locator("main")).to_contain_text("步行时间按真实路网")
+    expect(page.locator("main .badge.estimate")).to_have_count(0)
+    expect(page.locator("#pending-table")).to_contain_text("咖啡店")
+    page.locator("#planning-map").scroll_into_view_if_needed()
+    shot(page, "planning-helsinki-network")

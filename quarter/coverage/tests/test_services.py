@@ -346,3 +346,15 @@ def test_helsinki_end_to_end_with_shops(tmp_path):
     for row in report.compounds:
         assert row.reach["restaurant"].minutes < 10  # 215 restaurants in 2 km²
         assert row.off_street_m < 100
+
+
+def test_compound_far_from_any_street_is_flagged(street_community):
+    community, _, _ = street_community
+    operator = make_operator(community)
+    make_compound(community, "山上", lat=north(700), lng=east(500), households=50)
+    services.ensure_coverage(community=community)
+    report = selectors.get_gap_report(actor=operator, community=community)
+    rows = {r.name: r for r in report.compounds}
+    assert rows["山上"].far_from_street is True
+    assert rows["山上"].off_street_m == pytest.approx(700, abs=2)
+    assert rows["西苑"].far_from_street is False
