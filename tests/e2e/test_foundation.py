@@ -142,3 +142,32 @@ def test_merchant_card_rate_worse_than_vip_is_refused(page, live_server):
     expect(page.locator(".messages")).to_contain_text("已保存")
     merchant.refresh_from_db()
     assert merchant.card_discount_permille == 550
+
+
+def test_resident_signs_up_verifies_real_name_and_shows_card(page, live_server):
+    from quarter.core.identity import id_check_char
+
+    community = make_community(name="东河社区", slug="donghe")
+    make_compound(community, name="河滨公寓")
+    first17 = "33010319880605022"
+    id_number = first17 + id_check_char(first17)
+
+    page.goto(live_server.url + "/accounts/signup/")
+    page.fill("#id_phone", "13900001111")
+    page.fill("#id_password", "Zhu-Lihua-2026")
+    page.click("form.stack button[type=submit]")
+    expect(page).to_have_url(re.compile("/accounts/real-name/"))
+    page.fill("#id_name", "朱丽华")
+    page.fill("#id_id_number", id_number[:17] + ("0" if id_number[17] != "0" else "1"))
+    page.select_option("#id_compound", label="河滨公寓")
+    page.fill("#id_address", "2幢301")
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".errorlist")).to_contain_text("校验位")
+    shot(page, "foundation-real-name-refused")
+    page.fill("#id_id_number", id_number)
+    page.click("form.stack button[type=submit]")
+    expect(page.locator("#community-card")).to_contain_text("朱丽华")
+    expect(page.locator("#community-card")).to_contain_text("3301**********")
+    expect(page.locator("#community-card")).not_to_contain_text(id_number)
+    expect(page.locator("#community-card svg")).to_be_visible()
+    shot(page, "foundation-community-card")
