@@ -113,6 +113,7 @@ class Inputs:
         payload = [
             ENGINE_VERSION,
             cap_m(),
+            sorted(speed_profiles().items()),  # households per band depend on it
             self.network.pk if self.network else None,
             [[c["id"], c["lat"], c["lng"], c["households"]] for c in self.compounds],
             sorted(

@@ -616,3 +616,17 @@ def _pending_distances(
         mid: {c["id"]: float(matrix[i, j]) for i, c in enumerate(inputs.compounds)}
         for j, mid in enumerate(wanted)
     }
+
+
+def get_merchant_households(*, merchant: Merchant, profile: str = "standard"):
+    """Return households within 5/10/15 minutes of a merchant, or None if unknown.
+
+    Reads the stored figures (kept fresh by `services.refresh_for_merchant`);
+    for other apps' pages such as the merchant detail or console.
+    """
+    from quarter.coverage.models import MerchantReach
+
+    reach = MerchantReach.objects.filter(merchant=merchant).first()
+    if reach is None:
+        return None
+    return dict(zip(eng.BANDS_MIN, reach.households.get(profile) or [], strict=False))

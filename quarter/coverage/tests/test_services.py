@@ -358,3 +358,26 @@ def test_compound_far_from_any_street_is_flagged(street_community):
     assert rows["山上"].far_from_street is True
     assert rows["山上"].off_street_m == pytest.approx(700, abs=2)
     assert rows["西苑"].far_from_street is False
+
+
+def test_walking_speed_is_configurable(street_community, settings):
+    community, west, _ = street_community
+    shop = make_merchant(
+        community, type_code="wet_market", lat=north(-10), lng=east(400)
+    )
+    services.ensure_coverage(community=community)
+    assert selectors.get_merchant_households(merchant=shop) == {5: 0, 10: 300, 15: 300}
+    settings.QUARTER_WALK_SPEED_MPS = 1.5  # 425 m is 4.7 min at 1.5 m/s
+    services.ensure_coverage(community=community)
+    assert selectors.get_merchant_households(merchant=shop) == {
+        5: 300,
+        10: 300,
+        15: 300,
+    }
+    operator = make_operator(community)
+    report = selectors.get_gap_report(actor=operator, community=community)
+    assert report.speed == 1.5
+    assert (
+        next(r for r in report.compounds if r.name == "西苑").reach["wet_market"].band
+        == 5
+    )
