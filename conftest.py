@@ -22,8 +22,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 ARTIFACTS = Path(os.environ.get("QUARTER_TEST_ARTIFACTS", "test-results"))
 CHROMIUM = os.environ.get("QUARTER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -72,14 +77,18 @@ def browser():
 def page(browser, request):
     """A fresh browser page (phone-sized); a screenshot is saved when the test ends."""
     context = browser.new_context(
-        viewport={"width": 412, "height": 915}, locale="zh-CN", timezone_id="Asia/Shanghai"
+        viewport={"width": 412, "height": 915},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
+        page.screenshot(
+            path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True
+        )
     finally:
         context.close()
 

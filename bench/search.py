@@ -25,7 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 QUERIES = [
-    {"q": "理发"}, {"q": "药"}, {"q": "早餐"}, {"q": "便利店"}, {"q": "洗衣"},
+    {"q": "理发"},
+    {"q": "药"},
+    {"q": "早餐"},
+    {"q": "便利店"},
+    {"q": "洗衣"},
     {"q": "理发", "distance": 1500, "sort": "distance"},
     {"q": "药", "distance": 1000, "sort": "distance"},
     {"q": "早餐", "open_now": "true", "distance": 1500, "sort": "distance"},
@@ -75,26 +79,39 @@ def build_city(n: int, rng: random.Random) -> tuple[float, float]:
             merchants = []
             for i in range(start, min(start + batch, n)):
                 code = rng.choice(codes)
-                name = rng.choice(cat.NAME_PREFIXES) + rng.choice(cat.TYPE_SUFFIXES[code])
-                merchants.append(Merchant(
-                    community=community, name=f"{name}{i}", main_type=types[code],
-                    introduction=f"{name},{types[code].name_zh},服务周边居民。",
-                    address=f"{rng.choice(cat.STREETS_DONGHE)}{rng.randint(1, 999)}号",
-                    lat=center[0] + rng.uniform(-0.09, 0.09),
-                    lng=center[1] + rng.uniform(-0.1, 0.1), phone="0571-8888888",
-                    contact_person="王先生", admission=Admission.APPROVED,
-                    card_discount_permille=rng.choice([None, 550, 800, 900]),
-                ))
+                name = rng.choice(cat.NAME_PREFIXES) + rng.choice(
+                    cat.TYPE_SUFFIXES[code]
+                )
+                merchants.append(
+                    Merchant(
+                        community=community,
+                        name=f"{name}{i}",
+                        main_type=types[code],
+                        introduction=f"{name},{types[code].name_zh},服务周边居民。",
+                        address=f"{rng.choice(cat.STREETS_DONGHE)}{rng.randint(1, 999)}号",
+                        lat=center[0] + rng.uniform(-0.09, 0.09),
+                        lng=center[1] + rng.uniform(-0.1, 0.1),
+                        phone="0571-8888888",
+                        contact_person="王先生",
+                        admission=Admission.APPROVED,
+                        card_discount_permille=rng.choice([None, 550, 800, 900]),
+                    )
+                )
             Merchant.objects.bulk_create(merchants, batch_size=1000)
             services, hours = [], []
             for m in merchants:
                 code = m.main_type.code
                 for j, (s, p) in enumerate(cat.TYPE_SERVICES[code][:3]):
-                    services.append(MerchantService(merchant=m, name=s, price_fen=p,
-                                                    sort_order=j))
+                    services.append(
+                        MerchantService(merchant=m, name=s, price_fen=p, sort_order=j)
+                    )
                 opens = rng.choice([360, 480, 540])
-                hours.extend(OpeningHours(merchant=m, weekday=d, open_minute=opens,
-                                          close_minute=1260) for d in range(7))
+                hours.extend(
+                    OpeningHours(
+                        merchant=m, weekday=d, open_minute=opens, close_minute=1260
+                    )
+                    for d in range(7)
+                )
             MerchantService.objects.bulk_create(services, batch_size=2000)
             OpeningHours.objects.bulk_create(hours, batch_size=5000)
     reindex_merchants(batch_size=5000)
@@ -102,8 +119,11 @@ def build_city(n: int, rng: random.Random) -> tuple[float, float]:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"built {n} merchants in {time.perf_counter() - started:.1f} s "
-          f"({Community.objects.count()} community)", flush=True)
+    print(
+        f"built {n} merchants in {time.perf_counter() - started:.1f} s "
+        f"({Community.objects.count()} community)",
+        flush=True,
+    )
     return center
 
 
@@ -116,9 +136,12 @@ def naive_search(params: dict, origin) -> int:
 
     qs = Merchant.objects.filter(admission="approved").select_related("main_type")
     for word in params.get("q", "").split():
-        qs = qs.filter(Q(name__icontains=word) | Q(introduction__icontains=word)
-                       | Q(main_type__name_zh__icontains=word)
-                       | Q(services__name__icontains=word)).distinct()
+        qs = qs.filter(
+            Q(name__icontains=word)
+            | Q(introduction__icontains=word)
+            | Q(main_type__name_zh__icontains=word)
+            | Q(services__name__icontains=word)
+        ).distinct()
     if "type" in params:
         qs = qs.filter(main_type__code=params["type"])
     if "tier" in params:
@@ -154,7 +177,10 @@ def main() -> int:
     fast, slow = [], []
     for _round in range(args.rounds):
         for params in QUERIES:
-            origin = (center[0] + rng.uniform(-0.05, 0.05), center[1] + rng.uniform(-0.05, 0.05))
+            origin = (
+                center[0] + rng.uniform(-0.05, 0.05),
+                center[1] + rng.uniform(-0.05, 0.05),
+            )
             query = dict(params, lat=origin[0], lng=origin[1])
             t0 = time.perf_counter()
             response = client.get("/api/merchants", query)
@@ -167,7 +193,9 @@ def main() -> int:
     b50, b95 = statistics.median(slow), percentile(slow, 95)
     print(f"search API   p50={p50:.1f} ms  p95={p95:.1f} ms  ({len(fast)} requests)")
     print(f"naive scan   p50={b50:.1f} ms  p95={b95:.1f} ms")
-    print(f"RESULT search_p95_ms={p95:.1f} baseline_p95_ms={b95:.1f} ratio={b95 / p95:.1f}")
+    print(
+        f"RESULT search_p95_ms={p95:.1f} baseline_p95_ms={b95:.1f} ratio={b95 / p95:.1f}"
+    )
     return 0
 
 

@@ -1,9 +1,9 @@
 """The `quarter` command: demo, serve, import-osm and any Django management command.
 
-    quarter demo [--port 8000]    migrate, load the demo communities, print logins, serve
-    quarter serve [--port 8000]   serve under granian (WSGI, one worker per core)
-    quarter import-osm FILE ...   import a street network (manage.py import_osm)
-    quarter manage ARGS ...       any manage.py command
+quarter demo [--port 8000]    migrate, load the demo communities, print logins, serve
+quarter serve [--port 8000]   serve under granian (WSGI, one worker per core)
+quarter import-osm FILE ...   import a street network (manage.py import_osm)
+quarter manage ARGS ...       any manage.py command
 """
 
 from __future__ import annotations
@@ -41,12 +41,17 @@ def cmd_demo(args) -> int:
     from quarter.demo.services import load_demo
 
     summary = load_demo()
-    print("演示数据已加载 / demo data loaded" if summary.created else
-          "演示数据已存在 / demo data already present")
+    print(
+        "演示数据已加载 / demo data loaded"
+        if summary.created
+        else "演示数据已存在 / demo data already present"
+    )
     print(f"\nQuarter 演示 / demo: http://{args.host}:{args.port}/")
     print(f"{'角色 role':<22} {'用户名 username':<18} {'密码 password':<20} 说明")
     for login in summary.logins:
-        print(f"{login.role:<22} {login.username:<18} {login.password:<20} {login.note}")
+        print(
+            f"{login.role:<22} {login.username:<18} {login.password:<20} {login.note}"
+        )
     print(flush=True)
     return serve(args.host, args.port, workers=args.workers)
 
@@ -63,8 +68,19 @@ def serve(host: str, port: int, *, workers: int | None = None) -> int:
 
     workers = workers or max(os.cpu_count() or 1, 1)
     command = [
-        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host,
-        "--port", str(port), "--workers", str(workers), "--no-ws", "quarter.wsgi:application",
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-ws",
+        "quarter.wsgi:application",
     ]
     try:
         return subprocess.call(command)
@@ -81,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _manage(*argv[1:])
         return 0
-    parser = argparse.ArgumentParser(prog="quarter", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="quarter",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, handler in (("demo", cmd_demo), ("serve", cmd_serve)):
         p = sub.add_parser(name)

@@ -40,11 +40,15 @@ QUARTER_ID_HASH_KEY = os.environ.get("QUARTER_ID_HASH_KEY", SECRET_KEY)
 
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
+        ","
+    )
     if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+    o.strip()
+    for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",")
+    if o.strip()
 ]
 
 INSTALLED_APPS = [
@@ -143,7 +147,9 @@ else:
     }
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 8},
@@ -164,7 +170,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves finders; keep it quiet
+STATIC_ROOT.mkdir(
+    parents=True, exist_ok=True
+)  # WhiteNoise serves finders; keep it quiet
 _NODE = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",
@@ -193,7 +201,9 @@ QUARTER_TILES_ATTRIBUTION = os.environ.get(
 
 # Login rate limit: attempts per window per (account, IP).
 QUARTER_LOGIN_ATTEMPTS = int(os.environ.get("QUARTER_LOGIN_ATTEMPTS", "10"))
-QUARTER_LOGIN_WINDOW_SECONDS = int(os.environ.get("QUARTER_LOGIN_WINDOW_SECONDS", "300"))
+QUARTER_LOGIN_WINDOW_SECONDS = int(
+    os.environ.get("QUARTER_LOGIN_WINDOW_SECONDS", "300")
+)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

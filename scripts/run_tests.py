@@ -52,8 +52,12 @@ def ensure_system_packages() -> None:
     log(f"installing {' '.join(missing)} with apt-get …")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", *missing],
+        check=False,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def free_port() -> int:
@@ -73,14 +77,31 @@ class Redis:
         binary = shutil.which("redis-server")
         if not binary:
             return None
-        subprocess.run([
-            binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
-            "--daemonize", "yes", "--pidfile", str(self.pidfile), "--dir", str(self.dir),
-        ], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(self.pidfile),
+                "--dir",
+                str(self.dir),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(100):
             if self.pidfile.exists():
                 try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    with socket.create_connection(
+                        ("127.0.0.1", self.port), timeout=0.2
+                    ):
                         return f"redis://127.0.0.1:{self.port}/0"
                 except OSError:
                     pass
@@ -111,16 +132,36 @@ class Postgres:
             # PostgreSQL refuses to run as root: the data directory belongs to postgres.
             shutil.chown(self.dir.parent, "postgres")
             shutil.chown(self.dir, "postgres")
-        result = self._as_postgres(initdb, "-D", str(self.dir / "data"), "-U", "postgres",
-                                   "--auth=trust", "-E", "UTF8", "--no-sync")
+        result = self._as_postgres(
+            initdb,
+            "-D",
+            str(self.dir / "data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         if result.returncode != 0:
             log(f"initdb failed: {result.stderr.strip()}")
             return None
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        result = self._as_postgres(pg_ctl, "-D", str(self.dir / "data"), "-l",
-                                   str(self.dir / "log"), "-o", options, "-w", "start")
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        result = self._as_postgres(
+            pg_ctl,
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
         if result.returncode != 0:
             log(f"PostgreSQL did not start: {result.stderr.strip()}")
             return None
@@ -129,7 +170,9 @@ class Postgres:
     def stop(self) -> None:
         pg_ctl = _pg_bin("pg_ctl")
         if pg_ctl and (self.dir / "data" / "postmaster.pid").exists():
-            self._as_postgres(pg_ctl, "-D", str(self.dir / "data"), "-m", "fast", "stop")
+            self._as_postgres(
+                pg_ctl, "-D", str(self.dir / "data"), "-m", "fast", "stop"
+            )
 
 
 def _kill(pid: int) -> None:
@@ -155,8 +198,11 @@ def main() -> int:
     redis, postgres = Redis(workdir), Postgres(workdir)
     results: dict[str, int] = {}
     try:
-        base_env = {k: v for k, v in os.environ.items()
-                    if k not in ("DATABASE_URL", "REDIS_URL")}
+        base_env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL")
+        }
         base_env["QUARTER_VAR_DIR"] = str(workdir / "var")
         base_env["QUARTER_TEST_ARTIFACTS"] = str(ROOT / "test-results")
         redis_url = redis.start()

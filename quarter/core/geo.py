@@ -20,7 +20,9 @@ def meters_per_deg_lng(lat: float) -> float:
     return METERS_PER_DEG_LAT * math.cos(math.radians(lat))
 
 
-def bbox_around(lat: float, lng: float, radius_m: float) -> tuple[float, float, float, float]:
+def bbox_around(
+    lat: float, lng: float, radius_m: float
+) -> tuple[float, float, float, float]:
     """Return (min_lat, max_lat, min_lng, max_lng) of a square holding the circle."""
     dlat = radius_m / METERS_PER_DEG_LAT
     dlng = radius_m / max(meters_per_deg_lng(lat), 1e-6)

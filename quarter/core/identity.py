@@ -54,7 +54,9 @@ def birth_date_from_id(value: str) -> dt.date:
 def hash_id_number(value: str) -> str:
     """Keyed hash (HMAC-SHA256) of a normalized ID number, for uniqueness only."""
     key = settings.QUARTER_ID_HASH_KEY.encode()
-    return hmac.new(key, normalize_id_number(value).encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, normalize_id_number(value).encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def mask_id_number(value: str) -> str:

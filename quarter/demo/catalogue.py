@@ -8,19 +8,41 @@ from __future__ import annotations
 
 # 锦绣社区: 145 basic-tier + 65 quality-tier shops (seed 000), by type code.
 JINXIU_BASIC = {
-    "convenience_store": 26, "supermarket": 6, "wet_market": 2, "fresh_grocery": 12,
-    "breakfast": 26, "laundry": 8, "hair_beauty": 24, "photo_print": 6,
-    "housekeeping": 6, "repair": 12, "pharmacy": 2, "parcel_post": 10, "recycling": 5,
+    "convenience_store": 26,
+    "supermarket": 6,
+    "wet_market": 2,
+    "fresh_grocery": 12,
+    "breakfast": 26,
+    "laundry": 8,
+    "hair_beauty": 24,
+    "photo_print": 6,
+    "housekeeping": 6,
+    "repair": 12,
+    "pharmacy": 2,
+    "parcel_post": 10,
+    "recycling": 5,
 }
 JINXIU_QUALITY = {
-    "restaurant": 25, "bookstore": 2, "fitness": 5, "wellness": 6, "education": 8,
-    "leisure": 4, "cafe": 6, "pet_service": 3, "elderly_care": 4, "childcare": 2,
+    "restaurant": 25,
+    "bookstore": 2,
+    "fitness": 5,
+    "wellness": 6,
+    "education": 8,
+    "leisure": 4,
+    "cafe": 6,
+    "pet_service": 3,
+    "elderly_care": 4,
+    "childcare": 2,
 }
 # Seed 000: a 三甲 hospital, a health centre, 2 specialist clinics, 3 bank kiosks,
 # one government self-service machine. Public services, outside the 145/65.
 JINXIU_PUBLIC = [
     ("hospital", "葛洲坝中心医院", "三级甲等综合医院,急诊24小时。"),
-    ("health_centre", "葛洲坝街道社区卫生服务中心", "家庭医生签约、慢病随访、预防接种。"),
+    (
+        "health_centre",
+        "葛洲坝街道社区卫生服务中心",
+        "家庭医生签约、慢病随访、预防接种。",
+    ),
     ("clinic", "锦绣口腔专科门诊", "口腔检查、洗牙、补牙。"),
     ("clinic", "锦绣中医专科诊所", "针灸推拿、中医内科。"),
     ("bank_gov", "中国银行24小时自助银行(锦绣)", "存取款、转账,24小时。"),
@@ -53,15 +75,41 @@ DONGHE_COMPOUNDS = [
 # 东河社区's 18 member merchants of the 大家卡 (seed 004 names the kinds).
 # name, type, card rate (permille), VIP rate, services, note
 DONGHE_MERCHANTS = [
-    ("东河便民超市", "supermarket", 950, 980, [("日用品", None), ("粮油", None)], "满50元9.5折"),
-    ("阿明理发店", "hair_beauty", 550, 700, [("理发", 3000), ("洗剪吹", 3800), ("烫发", 16800)],
-     "大家卡理发5.5折,比会员卡更划算"),
+    (
+        "东河便民超市",
+        "supermarket",
+        950,
+        980,
+        [("日用品", None), ("粮油", None)],
+        "满50元9.5折",
+    ),
+    (
+        "阿明理发店",
+        "hair_beauty",
+        550,
+        700,
+        [("理发", 3000), ("洗剪吹", 3800), ("烫发", 16800)],
+        "大家卡理发5.5折,比会员卡更划算",
+    ),
     ("丝域美发", "hair_beauty", 750, 800, [("剪发", 4800), ("染发", 19800)], ""),
     ("洁诚洗衣店", "laundry", 800, 850, [("干洗西装", 3000), ("水洗衬衫", 1000)], ""),
-    ("克莉丝汀蛋糕店(体育场路店)", "cafe", 850, 900, [("生日蛋糕", 12800), ("面包", 800)],
-     "凭大家卡比会员卡更优惠"),
+    (
+        "克莉丝汀蛋糕店(体育场路店)",
+        "cafe",
+        850,
+        900,
+        [("生日蛋糕", 12800), ("面包", 800)],
+        "凭大家卡比会员卡更优惠",
+    ),
     ("东河口腔门诊", "clinic", 800, 900, [("洗牙", 18000), ("补牙", 30000)], ""),
-    ("喜上喜婚庆摄影", "photo_print", 850, 900, [("婚纱摄影", 399900), ("证件照", 3000)], ""),
+    (
+        "喜上喜婚庆摄影",
+        "photo_print",
+        850,
+        900,
+        [("婚纱摄影", 399900), ("证件照", 3000)],
+        "",
+    ),
     ("心安心理咨询室", "wellness", 800, None, [("心理咨询(50分钟)", 30000)], ""),
     ("东河早餐铺", "breakfast", 900, None, [("小笼包", 800), ("豆浆", 300)], ""),
     ("建国北路药房", "pharmacy", 950, 980, [("常用药", None)], "非处方药9.5折"),
@@ -71,7 +119,14 @@ DONGHE_MERCHANTS = [
     ("庆春书吧", "bookstore", 900, 950, [("图书", None), ("咖啡", 2500)], ""),
     ("乐动健身", "fitness", 700, 800, [("月卡", 29900)], ""),
     ("萌宠之家", "pet_service", 850, 900, [("宠物洗澡", 6000)], ""),
-    ("东河幸福食堂", "elderly_care", 900, None, [("老年午餐", 1200)], "70岁以上老人助餐"),
+    (
+        "东河幸福食堂",
+        "elderly_care",
+        900,
+        None,
+        [("老年午餐", 1200)],
+        "70岁以上老人助餐",
+    ),
     ("七彩文印", "photo_print", 800, None, [("复印", 20), ("打印", 50)], ""),
 ]
 
@@ -96,8 +151,26 @@ CHAIN_BRANDS = {
     "pet_service": ["宠物家"],
 }
 
-NAME_PREFIXES = ["锦绣", "葛洲坝", "三峡", "夷陵", "西陵", "老宜昌", "张记", "李记", "王姐",
-                 "刘师傅", "陈家", "小周", "好邻居", "阳光", "幸福", "如意", "金桥", "江畔"]
+NAME_PREFIXES = [
+    "锦绣",
+    "葛洲坝",
+    "三峡",
+    "夷陵",
+    "西陵",
+    "老宜昌",
+    "张记",
+    "李记",
+    "王姐",
+    "刘师傅",
+    "陈家",
+    "小周",
+    "好邻居",
+    "阳光",
+    "幸福",
+    "如意",
+    "金桥",
+    "江畔",
+]
 TYPE_SUFFIXES = {
     "convenience_store": ["便利店", "24小时便利店", "小卖部"],
     "supermarket": ["生活超市", "综合超市"],

@@ -57,12 +57,20 @@ class DemoSummary:
 
 def demo_logins() -> list[DemoLogin]:
     return [
-        DemoLogin("居民 resident", "13800000001", DEMO_PASSWORD, "锦绣华庭, 实名已认证"),
-        DemoLogin("居民 resident", "13800000002", DEMO_PASSWORD, "东河社区 利兹城市公寓"),
-        DemoLogin("商户 merchant", "merchant_amin", DEMO_PASSWORD, "东河社区 阿明理发店"),
+        DemoLogin(
+            "居民 resident", "13800000001", DEMO_PASSWORD, "锦绣华庭, 实名已认证"
+        ),
+        DemoLogin(
+            "居民 resident", "13800000002", DEMO_PASSWORD, "东河社区 利兹城市公寓"
+        ),
+        DemoLogin(
+            "商户 merchant", "merchant_amin", DEMO_PASSWORD, "东河社区 阿明理发店"
+        ),
         DemoLogin("社区工作者 operator", "operator_jinxiu", DEMO_PASSWORD, "锦绣社区"),
         DemoLogin("社区工作者 operator", "operator_donghe", DEMO_PASSWORD, "东河社区"),
-        DemoLogin("发券机构 issuer", "issuer_hangzhou", DEMO_PASSWORD, "杭州市下城区商务局"),
+        DemoLogin(
+            "发券机构 issuer", "issuer_hangzhou", DEMO_PASSWORD, "杭州市下城区商务局"
+        ),
         DemoLogin("管理员 admin", "admin", DEMO_PASSWORD, "超级用户"),
     ]
 
@@ -75,11 +83,23 @@ def load_demo() -> DemoSummary:
     types = {t.code: t for t in BusinessType.objects.all()}
     with transaction.atomic():
         jinxiu = _community(
-            "锦绣社区", "jinxiu", "宜昌市", "西陵区", "葛洲坝街道", "0.150", JINXIU_CENTER,
+            "锦绣社区",
+            "jinxiu",
+            "宜昌市",
+            "西陵区",
+            "葛洲坝街道",
+            "0.150",
+            JINXIU_CENTER,
             "宜昌市老国企葛洲坝集团生活区,3个物业型小区和2个老旧小区,现有居民3010户。",
         )
         donghe = _community(
-            "东河社区", "donghe", "杭州市", "下城区", "潮鸣街道", "0.180", DONGHE_CENTER,
+            "东河社区",
+            "donghe",
+            "杭州市",
+            "下城区",
+            "潮鸣街道",
+            "0.180",
+            DONGHE_CENTER,
             "东临建国北路,西接东河,南至庆春路,北及运河;居民1115户2553人,住宅小区7个。",
         )
         _compounds(jinxiu, cat.JINXIU_COMPOUNDS, JINXIU_CENTER)
@@ -97,8 +117,13 @@ def _community(name, slug, city, district, street, area, center, intro) -> Commu
     d, _ = District.objects.get_or_create(city=city, name=district)
     s, _ = StreetOffice.objects.get_or_create(district=d, name=street)
     return Community.objects.create(
-        name=name, slug=slug, street_office=s, area_km2=Decimal(area),
-        center_lat=center[0], center_lng=center[1], introduction=intro,
+        name=name,
+        slug=slug,
+        street_office=s,
+        area_km2=Decimal(area),
+        center_lat=center[0],
+        center_lng=center[1],
+        introduction=intro,
     )
 
 
@@ -112,16 +137,24 @@ def _compounds(community, rows, center) -> None:
     for name, kind, households, population, east, north in rows:
         lat, lng = _offset(center, east, north)
         Compound.objects.create(
-            community=community, name=name, kind=kind, lat=lat, lng=lng,
-            households=households, population=population,
+            community=community,
+            name=name,
+            kind=kind,
+            lat=lat,
+            lng=lng,
+            households=households,
+            population=population,
         )
 
 
 def _shop_position(rng, center, half_side_m=260) -> tuple[float, float]:
     # Shops line the streets around and between the compounds: a square a little
     # larger than the community's 0.15 km², so a few stand just outside it.
-    return _offset(center, rng.uniform(-half_side_m, half_side_m),
-                   rng.uniform(-half_side_m, half_side_m))
+    return _offset(
+        center,
+        rng.uniform(-half_side_m, half_side_m),
+        rng.uniform(-half_side_m, half_side_m),
+    )
 
 
 def _jinxiu_merchants(community, types, rng) -> list[Merchant]:
@@ -143,19 +176,38 @@ def _jinxiu_merchants(community, types, rng) -> list[Merchant]:
         name = _unique(name, used_names)
         hours = cat.TYPE_HOURS.get(code, cat.DEFAULT_HOURS)
         if code == "convenience_store" and index % 3 == 0:
-            hours, name = "* 00:00-24:00", _unique(name.replace("便利店", "") + "24小时便利店",
-                                                   used_names)
-        merchants.append(_merchant(
-            community, types[code], name, rng, cat.STREETS_JINXIU, JINXIU_CENTER, hours,
-            brand=brand,
-            services=cat.TYPE_SERVICES[code],
-        ))
+            hours, name = (
+                "* 00:00-24:00",
+                _unique(name.replace("便利店", "") + "24小时便利店", used_names),
+            )
+        merchants.append(
+            _merchant(
+                community,
+                types[code],
+                name,
+                rng,
+                cat.STREETS_JINXIU,
+                JINXIU_CENTER,
+                hours,
+                brand=brand,
+                services=cat.TYPE_SERVICES[code],
+            )
+        )
     for code, name, intro in cat.JINXIU_PUBLIC:
-        merchants.append(_merchant(
-            community, types[code], name, rng, cat.STREETS_JINXIU, JINXIU_CENTER,
-            cat.TYPE_HOURS.get(code, cat.DEFAULT_HOURS), intro=intro, discount=False,
-            services=[],
-        ))
+        merchants.append(
+            _merchant(
+                community,
+                types[code],
+                name,
+                rng,
+                cat.STREETS_JINXIU,
+                JINXIU_CENTER,
+                cat.TYPE_HOURS.get(code, cat.DEFAULT_HOURS),
+                intro=intro,
+                discount=False,
+                services=[],
+            )
+        )
     # One shop under renovation and one closed, so the banners have something to show.
     merchants[3].status = MerchantStatus.RENOVATING
     merchants[3].status_until = clock.local_now().date().replace(day=28)
@@ -178,8 +230,23 @@ def _unique(name: str, used: set[str]) -> str:
     return candidate
 
 
-def _merchant(community, btype, name, rng, streets, center, hours_text, *, brand="",
-              services=(), intro="", discount=True, card=None, vip=None, note="") -> Merchant:
+def _merchant(
+    community,
+    btype,
+    name,
+    rng,
+    streets,
+    center,
+    hours_text,
+    *,
+    brand="",
+    services=(),
+    intro="",
+    discount=True,
+    card=None,
+    vip=None,
+    note="",
+) -> Merchant:
     lat, lng = _shop_position(rng, center)
     if discount and card is None:
         vip = rng.choice([None, 700, 800, 850, 880, 900])
@@ -187,22 +254,36 @@ def _merchant(community, btype, name, rng, streets, center, hours_text, *, brand
         if vip is not None and card > vip:
             card = vip
     merchant = Merchant.objects.create(
-        community=community, name=name, main_type=btype,
+        community=community,
+        name=name,
+        main_type=btype,
         introduction=intro or f"{name},服务{community.name}居民。{btype.name_zh}。",
-        address=f"{rng.choice(streets)}{rng.randint(1, 220)}号", lat=lat, lng=lng,
+        address=f"{rng.choice(streets)}{rng.randint(1, 220)}号",
+        lat=lat,
+        lng=lng,
         phone=f"0{rng.choice(['717', '571'])}-{rng.randint(6000000, 8999999)}",
-        contact_person=rng.choice("张王李赵刘陈杨黄周吴") + rng.choice(["先生", "女士", "师傅", "姐"]),
-        card_discount_permille=card, vip_discount_permille=vip, card_offer_note=note,
-        is_chain=bool(brand), brand_name=brand, admission=Admission.APPROVED,
-        status=MerchantStatus.OPEN, status_since=clock.local_now().date(),
+        contact_person=rng.choice("张王李赵刘陈杨黄周吴")
+        + rng.choice(["先生", "女士", "师傅", "姐"]),
+        card_discount_permille=card,
+        vip_discount_permille=vip,
+        card_offer_note=note,
+        is_chain=bool(brand),
+        brand_name=brand,
+        admission=Admission.APPROVED,
+        status=MerchantStatus.OPEN,
+        status_since=clock.local_now().date(),
     )
     MerchantService.objects.bulk_create(
         MerchantService(merchant=merchant, name=s, price_fen=p, sort_order=i)
         for i, (s, p) in enumerate(services)
     )
     OpeningHours.objects.bulk_create(
-        OpeningHours(merchant=merchant, weekday=s.weekday, open_minute=s.open_minute,
-                     close_minute=s.close_minute)
+        OpeningHours(
+            merchant=merchant,
+            weekday=s.weekday,
+            open_minute=s.open_minute,
+            close_minute=s.close_minute,
+        )
         for s in parse_weekly_text(hours_text)
     )
     return merchant
@@ -211,20 +292,41 @@ def _merchant(community, btype, name, rng, streets, center, hours_text, *, brand
 def _donghe_merchants(community, types, rng) -> list[Merchant]:
     merchants = []
     for name, code, card, vip, services, note in cat.DONGHE_MERCHANTS:
-        brand = "克莉丝汀" if name.startswith("克莉丝汀") else ("丝域养发" if "丝域" in name else "")
-        merchants.append(_merchant(
-            community, types[code], name, rng, cat.STREETS_DONGHE, DONGHE_CENTER,
-            cat.TYPE_HOURS.get(code, cat.DEFAULT_HOURS), brand=brand, services=services,
-            card=card, vip=vip, note=note, discount=card is not None,
-        ))
+        brand = (
+            "克莉丝汀"
+            if name.startswith("克莉丝汀")
+            else ("丝域养发" if "丝域" in name else "")
+        )
+        merchants.append(
+            _merchant(
+                community,
+                types[code],
+                name,
+                rng,
+                cat.STREETS_DONGHE,
+                DONGHE_CENTER,
+                cat.TYPE_HOURS.get(code, cat.DEFAULT_HOURS),
+                brand=brand,
+                services=services,
+                card=card,
+                vip=vip,
+                note=note,
+                discount=card is not None,
+            )
+        )
     return merchants
 
 
 def _record_admission(merchants) -> None:
     now = clock.now()
     MerchantEvent.objects.bulk_create(
-        MerchantEvent(merchant=m, kind=MerchantEvent.Kind.APPROVED, reason="演示数据:已入驻",
-                      after={"admission": "approved"}, created_at=now)
+        MerchantEvent(
+            merchant=m,
+            kind=MerchantEvent.Kind.APPROVED,
+            reason="演示数据:已入驻",
+            after={"admission": "approved"},
+            created_at=now,
+        )
         for m in merchants
     )
 
@@ -236,9 +338,13 @@ def demo_id_number(birth: str, serial: int) -> str:
 
 
 def _user(username, *, roles, staff=False, superuser=False, first_name="") -> User:
-    user = User.objects.create_user(username=username, password=DEMO_PASSWORD,
-                                    first_name=first_name, is_staff=staff or superuser,
-                                    is_superuser=superuser)
+    user = User.objects.create_user(
+        username=username,
+        password=DEMO_PASSWORD,
+        first_name=first_name,
+        is_staff=staff or superuser,
+        is_superuser=superuser,
+    )
     user.groups.add(*Group.objects.filter(name__in=roles))
     return user
 
@@ -249,9 +355,14 @@ def _resident(phone, name, id_number, compound, address) -> Resident:
     user.save(update_fields=["phone"])
     household = Household.objects.create(compound=compound, address=address)
     return Resident.objects.create(
-        user=user, phone=phone, household=household, real_name=name,
-        id_hash=hash_id_number(id_number), id_masked=mask_id_number(id_number),
-        birth_date=None, verified_at=clock.now(),
+        user=user,
+        phone=phone,
+        household=household,
+        real_name=name,
+        id_hash=hash_id_number(id_number),
+        id_masked=mask_id_number(id_number),
+        birth_date=None,
+        verified_at=clock.now(),
     )
 
 
@@ -268,13 +379,21 @@ def _users(jinxiu, donghe) -> None:
         resident.birth_date = birth_date_from_id(id_number)
         resident.save(update_fields=["birth_date"])
     owner = _user("merchant_amin", roles=["merchant"], first_name="阿明")
-    MerchantStaff.objects.create(merchant=Merchant.objects.get(name="阿明理发店"), user=owner)
-    for username, community in (("operator_jinxiu", jinxiu), ("operator_donghe", donghe)):
-        Operator.objects.create(user=_user(username, roles=["operator"], staff=True),
-                                community=community)
-    Issuer.objects.create(user=_user("issuer_hangzhou", roles=["issuer"]),
-                          organisation="杭州市下城区商务局",
-                          district=donghe.street_office.district)
+    MerchantStaff.objects.create(
+        merchant=Merchant.objects.get(name="阿明理发店"), user=owner
+    )
+    for username, community in (
+        ("operator_jinxiu", jinxiu),
+        ("operator_donghe", donghe),
+    ):
+        Operator.objects.create(
+            user=_user(username, roles=["operator"], staff=True), community=community
+        )
+    Issuer.objects.create(
+        user=_user("issuer_hangzhou", roles=["issuer"]),
+        organisation="杭州市下城区商务局",
+        district=donghe.street_office.district,
+    )
     _user("admin", roles=[], superuser=True)
 
 
@@ -282,8 +401,10 @@ def _load_app_demos() -> None:
     """Let later apps add their own demo data (vouchers, coverage) if they ship it."""
     import importlib
 
-    for module, function in (("quarter.vouchers.demo", "load_voucher_demo"),
-                             ("quarter.coverage.demo", "load_coverage_demo")):
+    for module, function in (
+        ("quarter.vouchers.demo", "load_voucher_demo"),
+        ("quarter.coverage.demo", "load_coverage_demo"),
+    ):
         try:
             loader = getattr(importlib.import_module(module), function)
         except (ImportError, AttributeError):

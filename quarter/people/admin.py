@@ -13,7 +13,13 @@ admin.site.site_title = "Quarter"
 
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
-    list_display = ("real_name", "masked_phone", "id_masked", "household", "verified_at")
+    list_display = (
+        "real_name",
+        "masked_phone",
+        "id_masked",
+        "household",
+        "verified_at",
+    )
     search_fields = ("real_name", "phone")
     exclude = ("id_hash",)
     readonly_fields = ("id_masked", "verified_at", "birth_date")

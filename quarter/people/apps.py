@@ -6,14 +6,25 @@ from django.utils.translation import gettext_lazy as _
 # in the ModelAdmins and the services).
 ROLE_PERMISSIONS = {
     "operator": [
-        "places.view_merchant", "places.change_merchant", "places.view_merchantevent",
-        "places.view_compound", "places.change_compound", "places.view_community",
-        "places.view_searchlog", "places.view_businesstype",
-        "places.view_merchantservice", "places.change_merchantservice",
-        "places.add_merchantservice", "places.view_openinghours",
-        "places.view_openingexception", "places.add_openingexception",
-        "places.change_openingexception", "places.view_merchantphoto",
-        "places.view_merchantstaff", "people.view_resident", "people.view_household",
+        "places.view_merchant",
+        "places.change_merchant",
+        "places.view_merchantevent",
+        "places.view_compound",
+        "places.change_compound",
+        "places.view_community",
+        "places.view_searchlog",
+        "places.view_businesstype",
+        "places.view_merchantservice",
+        "places.change_merchantservice",
+        "places.add_merchantservice",
+        "places.view_openinghours",
+        "places.view_openingexception",
+        "places.add_openingexception",
+        "places.change_openingexception",
+        "places.view_merchantphoto",
+        "places.view_merchantstaff",
+        "people.view_resident",
+        "people.view_household",
     ],
 }
 

@@ -40,7 +40,9 @@ def _new_card_number() -> str:
 class Household(models.Model):
     """A household (户) in a compound; it holds the community card (大家卡)."""
 
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="household_set")
+    compound = models.ForeignKey(
+        Compound, on_delete=models.PROTECT, related_name="household_set"
+    )
     address = models.CharField(_("门牌"), max_length=80)
     card_number = models.CharField(max_length=16, unique=True, default=_new_card_number)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,7 +62,11 @@ class Resident(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="resident")
     phone = models.CharField(max_length=20, unique=True)
     household = models.ForeignKey(
-        Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="residents"
+        Household,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="residents",
     )
     real_name = models.CharField(_("姓名"), max_length=40, blank=True)
     id_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -87,8 +93,12 @@ class Resident(models.Model):
 class Operator(models.Model):
     """A community worker (社区工作者): sees and manages one community."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="operator_roles")
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="operators")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="operator_roles"
+    )
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="operators"
+    )
 
     class Meta:
         unique_together = [("user", "community")]
@@ -99,9 +109,13 @@ class Operator(models.Model):
 class Issuer(models.Model):
     """A commerce bureau or street office that funds vouchers for a district."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="issuer_roles")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="issuer_roles"
+    )
     organisation = models.CharField(_("机构"), max_length=80)
-    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="issuers")
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="issuers"
+    )
 
     class Meta:
         unique_together = [("user", "district")]

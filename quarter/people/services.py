@@ -44,15 +44,20 @@ def sign_up_resident(*, phone: str, password: str) -> Resident:
     try:
         password_validation.validate_password(password, candidate)
     except ValidationError as exc:
-        raise DomainError(Code.PASSWORD_REJECTED, " ".join(exc.messages),
-                          field="password") from None
+        raise DomainError(
+            Code.PASSWORD_REJECTED, " ".join(exc.messages), field="password"
+        ) from None
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=phone, password=password, phone=phone)
+            user = User.objects.create_user(
+                username=phone, password=password, phone=phone
+            )
             add_role(user, Role.RESIDENT)
             return Resident.objects.create(user=user, phone=phone)
     except IntegrityError:
-        raise DomainError(Code.PHONE_TAKEN, "该手机号已注册,请直接登录", field="phone") from None
+        raise DomainError(
+            Code.PHONE_TAKEN, "该手机号已注册,请直接登录", field="phone"
+        ) from None
 
 
 def verify_real_name(
@@ -76,7 +81,8 @@ def verify_real_name(
     id_hash = hash_id_number(id_number)
     if Resident.objects.filter(id_hash=id_hash).exists():
         raise DomainError(
-            Code.ID_NUMBER_TAKEN, "该身份证号已绑定其他账号,一人只能实名一个账号",
+            Code.ID_NUMBER_TAKEN,
+            "该身份证号已绑定其他账号,一人只能实名一个账号",
             field="id_number",
         )
     try:
@@ -89,8 +95,9 @@ def verify_real_name(
             resident.verified_at = clock.now()
             resident.save()
     except IntegrityError:
-        raise DomainError(Code.ID_NUMBER_TAKEN, "该身份证号已绑定其他账号",
-                          field="id_number") from None
+        raise DomainError(
+            Code.ID_NUMBER_TAKEN, "该身份证号已绑定其他账号", field="id_number"
+        ) from None
     return resident
 
 
@@ -99,10 +106,13 @@ def join_household(*, actor: User, compound: Compound, address: str) -> Househol
     resident = _resident_of(actor)
     address = (address or "").strip()
     if not address:
-        raise DomainError(Code.HOUSEHOLD_REQUIRED, "请填写门牌号,如 3幢2单元501",
-                          field="address")
+        raise DomainError(
+            Code.HOUSEHOLD_REQUIRED, "请填写门牌号,如 3幢2单元501", field="address"
+        )
     with transaction.atomic():
-        household, _ = Household.objects.get_or_create(compound=compound, address=address)
+        household, _ = Household.objects.get_or_create(
+            compound=compound, address=address
+        )
         resident.household = household
         resident.save(update_fields=["household"])
     return household
@@ -127,16 +137,18 @@ def check_login_allowed(*, username: str, ip: str | None) -> None:
     since = clock.now() - dt.timedelta(seconds=settings.QUARTER_LOGIN_WINDOW_SECONDS)
     recent = LoginAttempt.objects.filter(created_at__gte=since)
     limit = settings.QUARTER_LOGIN_ATTEMPTS
-    if (
-        recent.filter(username=username).count() >= limit
-        or (ip and recent.filter(ip=ip).count() >= limit * 5)
+    if recent.filter(username=username).count() >= limit or (
+        ip and recent.filter(ip=ip).count() >= limit * 5
     ):
-        raise DomainError(Code.TOO_MANY_LOGIN_ATTEMPTS, "登录失败次数过多,请稍后再试",
-                          status_code=429)
+        raise DomainError(
+            Code.TOO_MANY_LOGIN_ATTEMPTS, "登录失败次数过多,请稍后再试", status_code=429
+        )
 
 
 def record_login_failure(*, username: str, ip: str | None) -> None:
-    LoginAttempt.objects.create(username=username[:150], ip=ip or None, created_at=clock.now())
+    LoginAttempt.objects.create(
+        username=username[:150], ip=ip or None, created_at=clock.now()
+    )
 
 
 def clear_login_failures(*, username: str) -> None:

@@ -41,8 +41,9 @@ class LoginView(auth_views.LoginView):
         return super().form_valid(form)
 
     def form_invalid(self, form):
-        services.record_login_failure(username=self.request.POST.get("username", ""),
-                                      ip=_client_ip(self.request))
+        services.record_login_failure(
+            username=self.request.POST.get("username", ""), ip=_client_ip(self.request)
+        )
         return super().form_invalid(form)
 
 
@@ -54,10 +55,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            login(request, resident.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(
+                request,
+                resident.user,
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
             return redirect("real_name")
-    return render(request, "people/signup.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "people/signup.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -67,17 +76,25 @@ def real_name(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             with transaction.atomic():
-                services.verify_real_name(actor=request.user, name=data["name"],
-                                          id_number=data["id_number"])
-                services.join_household(actor=request.user, compound=data["compound"],
-                                        address=data["address"])
+                services.verify_real_name(
+                    actor=request.user, name=data["name"], id_number=data["id_number"]
+                )
+                services.join_household(
+                    actor=request.user,
+                    compound=data["compound"],
+                    address=data["address"],
+                )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("实名认证完成"))
             return redirect("my_card")
-    return render(request, "people/real_name.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "people/real_name.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -70,8 +70,10 @@ class CompoundAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(
-            community__in=_operator_communities(request)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(community__in=_operator_communities(request))
         )
 
 
@@ -114,8 +116,9 @@ class EventInline(admin.TabularInline):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}),
-                             max_length=500)
+    reason = forms.CharField(
+        label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500
+    )
 
 
 def _reason_action(service, title: str, done: str):
@@ -126,24 +129,36 @@ def _reason_action(service, title: str, done: str):
                 ok, failures = 0, []
                 for merchant in queryset.select_related("community"):
                     try:
-                        service(actor=request.user, merchant=merchant,
-                                reason=form.cleaned_data["reason"])
+                        service(
+                            actor=request.user,
+                            merchant=merchant,
+                            reason=form.cleaned_data["reason"],
+                        )
                         ok += 1
                     except DomainError as exc:
                         failures.append(f"{merchant.name}:{exc.message}")
                 if ok:
-                    modeladmin.message_user(request, f"{done} {ok} 家", messages.SUCCESS)
+                    modeladmin.message_user(
+                        request, f"{done} {ok} 家", messages.SUCCESS
+                    )
                 for failure in failures:
                     modeladmin.message_user(request, failure, messages.ERROR)
                 return None
         else:
             form = ReasonForm()
-        return TemplateResponse(request, "admin/places/merchant/reason.html", {
-            **modeladmin.admin_site.each_context(request),
-            "title": title, "form": form, "merchants": queryset,
-            "action": request.POST.get("action"), "opts": modeladmin.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "admin/places/merchant/reason.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "merchants": queryset,
+                "action": request.POST.get("action"),
+                "opts": modeladmin.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     action.short_description = title
     action.__name__ = f"{service.__name__}_action"
@@ -152,16 +167,43 @@ def _reason_action(service, title: str, done: str):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ("name", "main_type", "tier", "community", "admission", "status",
-                    "card_rate", "is_chain", "updated_at")
-    list_filter = ("admission", "status", "main_type__tier", "main_type", "is_chain",
-                   "community")
+    list_display = (
+        "name",
+        "main_type",
+        "tier",
+        "community",
+        "admission",
+        "status",
+        "card_rate",
+        "is_chain",
+        "updated_at",
+    )
+    list_filter = (
+        "admission",
+        "status",
+        "main_type__tier",
+        "main_type",
+        "is_chain",
+        "community",
+    )
     search_fields = ("name", "address", "brand_name", "contact_person", "phone")
     list_select_related = ("main_type", "community")
-    readonly_fields = ("admission", "status", "status_since", "status_until", "created_at",
-                       "updated_at")
-    inlines = [ServiceInline, PhotoInline, HoursInline, ExceptionInline, StaffInline,
-               EventInline]
+    readonly_fields = (
+        "admission",
+        "status",
+        "status_since",
+        "status_until",
+        "created_at",
+        "updated_at",
+    )
+    inlines = [
+        ServiceInline,
+        PhotoInline,
+        HoursInline,
+        ExceptionInline,
+        StaffInline,
+        EventInline,
+    ]
     actions = [
         _reason_action(services.approve_merchant, _("审核通过"), _("已通过")),
         _reason_action(services.reject_merchant, _("驳回申请"), _("已驳回")),
@@ -181,8 +223,10 @@ class MerchantAdmin(admin.ModelAdmin):
         return format_discount(obj.card_discount_permille)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(
-            community__in=_operator_communities(request)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(community__in=_operator_communities(request))
         )
 
     def save_model(self, request, obj, form, change):
@@ -198,10 +242,14 @@ class MerchantAdmin(admin.ModelAdmin):
             def clean(self):
                 data = super().clean()
                 try:
-                    services.check_card_rule(data.get("card_discount_permille"),
-                                             data.get("vip_discount_permille"))
+                    services.check_card_rule(
+                        data.get("card_discount_permille"),
+                        data.get("vip_discount_permille"),
+                    )
                 except DomainError as exc:
-                    raise forms.ValidationError({"card_discount_permille": exc.message})
+                    raise forms.ValidationError(
+                        {"card_discount_permille": exc.message}
+                    ) from None
                 return data
 
         return CardRuleForm
@@ -215,9 +263,12 @@ class MerchantEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(
-            merchant__community__in=_operator_communities(request)
-        ).select_related("merchant", "actor")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(merchant__community__in=_operator_communities(request))
+            .select_related("merchant", "actor")
+        )
 
     def has_add_permission(self, request):
         return False

@@ -29,7 +29,9 @@ ERRORS = {400: ErrorOut, 404: ErrorOut, 422: dict}
 
 
 @router.get("/business-types", response=list[BusinessTypeOut])
-def business_types(request: HttpRequest, tier: Literal["basic", "quality", "public"] | None = None):
+def business_types(
+    request: HttpRequest, tier: Literal["basic", "quality", "public"] | None = None
+):
     return list(selectors.list_business_types(tier=tier))
 
 
@@ -38,7 +40,9 @@ def communities(request: HttpRequest):
     return list(selectors.list_communities())
 
 
-@router.get("/communities/{slug}/compounds", response={200: list[CompoundOut], **ERRORS})
+@router.get(
+    "/communities/{slug}/compounds", response={200: list[CompoundOut], **ERRORS}
+)
 def compounds(request: HttpRequest, slug: str):
     community = selectors.get_community(slug=slug)
     return list(selectors.list_compounds(community=community))
@@ -60,19 +64,35 @@ class SearchParams(Schema):
 
 @router.get("/merchants", response={200: SearchOut, **ERRORS})
 def search_merchants(request: HttpRequest, params: Query[SearchParams]):
-    origin = (params.lat, params.lng) if params.lat is not None and params.lng is not None else None
-    community = selectors.get_community(slug=params.community) if params.community else None
+    origin = (
+        (params.lat, params.lng)
+        if params.lat is not None and params.lng is not None
+        else None
+    )
+    community = (
+        selectors.get_community(slug=params.community) if params.community else None
+    )
     result = selectors.search_merchants(
-        query=params.q, type_code=params.type, tier=params.tier, open_now=params.open_now,
-        origin=origin, max_distance_m=params.distance,
-        sort=params.sort if origin else "relevance", community=community,
-        limit=params.limit, offset=params.offset,
+        query=params.q,
+        type_code=params.type,
+        tier=params.tier,
+        open_now=params.open_now,
+        origin=origin,
+        max_distance_m=params.distance,
+        sort=params.sort if origin else "relevance",
+        community=community,
+        limit=params.limit,
+        offset=params.offset,
     )
     if params.offset == 0:
-        services.log_search(query=params.q, result_count=result.total, user=request.user)
+        services.log_search(
+            query=params.q, result_count=result.total, user=request.user
+        )
     return SearchOut(
         total=result.total,
-        results=[MerchantSummaryOut.from_hit(h.merchant, h.distance_m) for h in result.hits],
+        results=[
+            MerchantSummaryOut.from_hit(h.merchant, h.distance_m) for h in result.hits
+        ],
     )
 
 
@@ -82,13 +102,25 @@ def merchant_detail(request: HttpRequest, merchant_id: int):
     summary = MerchantSummaryOut.from_hit(m, None).dict()
     return MerchantDetailOut(
         **summary,
-        introduction=m.introduction, phone=m.phone, contact_person=m.contact_person,
+        introduction=m.introduction,
+        phone=m.phone,
+        contact_person=m.contact_person,
         vip_discount=format_discount(m.vip_discount_permille),
-        card_offer_note=m.card_offer_note, brand_name=m.brand_name,
-        community=m.community.slug, open_now=is_open_at(m, clock.local_now()),
+        card_offer_note=m.card_offer_note,
+        brand_name=m.brand_name,
+        community=m.community.slug,
+        open_now=is_open_at(m, clock.local_now()),
         status_until=m.status_until.isoformat() if m.status_until else None,
-        services=[ServiceOut(name=s.name, price_fen=s.price_fen) for s in m.services.all()],
-        hours=[HoursOut(weekday=h.weekday, open_minute=h.open_minute,
-                        close_minute=h.close_minute) for h in m.hours.all()],
+        services=[
+            ServiceOut(name=s.name, price_fen=s.price_fen) for s in m.services.all()
+        ],
+        hours=[
+            HoursOut(
+                weekday=h.weekday,
+                open_minute=h.open_minute,
+                close_minute=h.close_minute,
+            )
+            for h in m.hours.all()
+        ],
         photos=[p.image.url for p in m.photos.all()],
     )

@@ -15,9 +15,13 @@ def load_catalogue(business_type_model) -> int:
         business_type_model.objects.update_or_create(
             code=item["code"],
             defaults={
-                "name_zh": item["zh"], "name_en": item["en"], "tier": item["tier"],
-                "groupings": item["groupings"], "osm_tags": item["osm"],
-                "keywords": item["keywords"], "sort_order": order,
+                "name_zh": item["zh"],
+                "name_en": item["en"],
+                "tier": item["tier"],
+                "groupings": item["groupings"],
+                "osm_tags": item["osm"],
+                "keywords": item["keywords"],
+                "sort_order": order,
             },
         )
     return len(data["types"])

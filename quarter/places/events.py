@@ -30,13 +30,20 @@ def applied(merchant, *, actor) -> MerchantEvent:
     return record(merchant, MerchantEvent.Kind.APPLIED, actor=actor)
 
 
-def admission_changed(merchant, kind: str, *, actor, reason: str, before: str) -> MerchantEvent:
+def admission_changed(
+    merchant, kind: str, *, actor, reason: str, before: str
+) -> MerchantEvent:
     return record(
-        merchant, kind, actor=actor, reason=reason,
+        merchant,
+        kind,
+        actor=actor,
+        reason=reason,
         before={"admission": before, "status": merchant.status},
         after={"admission": merchant.admission, "status": merchant.status},
     )
 
 
 def fields_changed(merchant, kind: str, *, actor, before: dict, after: dict, reason=""):
-    return record(merchant, kind, actor=actor, reason=reason, before=before, after=after)
+    return record(
+        merchant, kind, actor=actor, reason=reason, before=before, after=after
+    )

@@ -33,20 +33,29 @@ class ApplicationForm(forms.Form):
     lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
     phone = forms.CharField(label=_("电话"), max_length=20)
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
-    introduction = forms.CharField(label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}),
-                                   required=False)
+    introduction = forms.CharField(
+        label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     services = forms.CharField(
-        label=_("服务项目"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("服务项目"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("每行一项,可加价格,如:理发 30"),
     )
     hours = forms.CharField(
-        label=_("营业时间"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-        initial="1-7 08:00-20:00", help_text=_("如:1-5 07:00-21:00(1为周一,7为周日)"),
+        label=_("营业时间"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        initial="1-7 08:00-20:00",
+        help_text=_("如:1-5 07:00-21:00(1为周一,7为周日)"),
     )
-    card_discount = forms.CharField(label=_("大家卡折扣"), required=False,
-                                    help_text=_("如 5.5 表示5.5折"))
+    card_discount = forms.CharField(
+        label=_("大家卡折扣"), required=False, help_text=_("如 5.5 表示5.5折")
+    )
     vip_discount = forms.CharField(label=_("本店会员卡折扣"), required=False)
-    card_offer_note = forms.CharField(label=_("优惠说明"), required=False, max_length=200)
+    card_offer_note = forms.CharField(
+        label=_("优惠说明"), required=False, max_length=200
+    )
     is_chain = forms.BooleanField(label=_("连锁品牌"), required=False)
     brand_name = forms.CharField(label=_("品牌名"), required=False, max_length=60)
     photos = MultipleImageField(label=_("店铺照片"), required=False)
@@ -58,27 +67,37 @@ class DiscountForm(forms.Form):
 
 
 class HoursForm(forms.Form):
-    hours = forms.CharField(label=_("营业时间"), widget=forms.Textarea(attrs={"rows": 4}))
+    hours = forms.CharField(
+        label=_("营业时间"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(
         label=_("经营状态"),
-        choices=[(s.value, s.label) for s in MerchantStatus if s != MerchantStatus.SUSPENDED],
+        choices=[
+            (s.value, s.label) for s in MerchantStatus if s != MerchantStatus.SUSPENDED
+        ],
     )
-    until = forms.DateField(label=_("预计结束"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        label=_("预计结束"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     reason = forms.CharField(label=_("说明"), required=False, max_length=200)
 
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("店名"), max_length=80)
-    introduction = forms.CharField(label=_("简介"), required=False,
-                                   widget=forms.Textarea(attrs={"rows": 3}))
+    introduction = forms.CharField(
+        label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     address = forms.CharField(label=_("地址"), max_length=200)
     phone = forms.CharField(label=_("电话"), max_length=20)
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
-    card_offer_note = forms.CharField(label=_("优惠说明"), required=False, max_length=200)
+    card_offer_note = forms.CharField(
+        label=_("优惠说明"), required=False, max_length=200
+    )
     lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
     lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
 
@@ -103,9 +122,15 @@ def parse_services(text: str) -> list[tuple[str, int | None]]:
 
 
 class ExceptionForm(forms.Form):
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=_("日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     closed = forms.BooleanField(label=_("全天休息"), required=False, initial=True)
-    hours = forms.CharField(label=_("当天营业时间"), required=False,
-                            help_text=_("不休息时填写,如 09:00-12:00,14:00-18:00"))
-    note = forms.CharField(label=_("说明"), required=False, max_length=80,
-                           help_text=_("如:春节休息、盘点"))
+    hours = forms.CharField(
+        label=_("当天营业时间"),
+        required=False,
+        help_text=_("不休息时填写,如 09:00-12:00,14:00-18:00"),
+    )
+    note = forms.CharField(
+        label=_("说明"), required=False, max_length=80, help_text=_("如:春节休息、盘点")
+    )

@@ -87,9 +87,13 @@ def weekly_text(hours: list[OpeningHours]) -> str:
     """
     days_by_span: dict[tuple[int, int], list[int]] = {}
     for h in hours:
-        days_by_span.setdefault((h.open_minute, h.close_minute), []).append(h.weekday + 1)
+        days_by_span.setdefault((h.open_minute, h.close_minute), []).append(
+            h.weekday + 1
+        )
     lines = []
-    for (start, end), days in sorted(days_by_span.items(), key=lambda kv: (kv[1][0], kv[0])):
+    for (start, end), days in sorted(
+        days_by_span.items(), key=lambda kv: (kv[1][0], kv[0])
+    ):
         lines.append(f"{_day_ranges(sorted(set(days)))} {_hhmm(start)}-{_hhmm(end)}")
     return "\n".join(lines)
 
@@ -117,7 +121,9 @@ def open_now_q(at: dt.datetime) -> Q:
         open_minute__lte=minute,
         close_minute__gt=minute,
     )
-    exception_today = OpeningException.objects.filter(merchant=OuterRef("pk"), date=at.date())
+    exception_today = OpeningException.objects.filter(
+        merchant=OuterRef("pk"), date=at.date()
+    )
     special_open = exception_today.filter(
         closed=False, open_minute__lte=minute, close_minute__gt=minute
     )
@@ -130,7 +136,8 @@ def is_open_at(merchant, at: dt.datetime) -> bool:
     exceptions = [e for e in merchant.exceptions.all() if e.date == at.date()]
     if exceptions:
         return any(
-            not e.closed and e.open_minute <= minute < e.close_minute for e in exceptions
+            not e.closed and e.open_minute <= minute < e.close_minute
+            for e in exceptions
         )
     return any(
         h.weekday == at.weekday() and h.open_minute <= minute < h.close_minute

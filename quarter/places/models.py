@@ -59,7 +59,9 @@ class District(models.Model):
 
 class StreetOffice(models.Model):
     name = models.CharField(_("街道"), max_length=60)
-    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="streets")
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="streets"
+    )
 
     class Meta:
         unique_together = [("district", "name")]
@@ -98,9 +100,13 @@ class CompoundKind(models.TextChoices):
 class Compound(models.Model):
     """A residential compound (小区): the origin of every walking-time question."""
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="compounds")
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="compounds"
+    )
     name = models.CharField(_("小区"), max_length=80)
-    kind = models.CharField(max_length=10, choices=CompoundKind.choices, default="property")
+    kind = models.CharField(
+        max_length=10, choices=CompoundKind.choices, default="property"
+    )
     lat = models.FloatField()
     lng = models.FloatField()
     households = models.PositiveIntegerField(_("户数"))
@@ -132,10 +138,15 @@ class MerchantStatus(models.TextChoices):
 class Merchant(models.Model):
     """A shop or service point on the community map."""
 
-    community = models.ForeignKey(Community, on_delete=models.PROTECT, related_name="merchants")
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="merchants"
+    )
     name = models.CharField(_("店名"), max_length=80)
     main_type = models.ForeignKey(
-        BusinessType, on_delete=models.PROTECT, related_name="merchants", verbose_name=_("业态")
+        BusinessType,
+        on_delete=models.PROTECT,
+        related_name="merchants",
+        verbose_name=_("业态"),
     )
     introduction = models.TextField(_("简介"), blank=True)
     address = models.CharField(_("地址"), max_length=200)
@@ -154,10 +165,16 @@ class Merchant(models.Model):
     is_chain = models.BooleanField(_("连锁品牌"), default=False)
     brand_name = models.CharField(_("品牌"), max_length=60, blank=True)
     admission = models.CharField(
-        _("入驻状态"), max_length=10, choices=Admission.choices, default=Admission.APPLIED
+        _("入驻状态"),
+        max_length=10,
+        choices=Admission.choices,
+        default=Admission.APPLIED,
     )
     status = models.CharField(
-        _("经营状态"), max_length=12, choices=MerchantStatus.choices, default=MerchantStatus.OPEN
+        _("经营状态"),
+        max_length=12,
+        choices=MerchantStatus.choices,
+        default=MerchantStatus.OPEN,
     )
     status_since = models.DateField(_("状态开始"), null=True, blank=True)
     status_until = models.DateField(_("预计结束"), null=True, blank=True)
@@ -175,12 +192,16 @@ class Merchant(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(card_discount_permille__isnull=True)
-                | models.Q(card_discount_permille__gt=0, card_discount_permille__lte=1000),
+                | models.Q(
+                    card_discount_permille__gt=0, card_discount_permille__lte=1000
+                ),
                 name="merchant_card_rate_range",
             ),
             models.CheckConstraint(
                 condition=models.Q(vip_discount_permille__isnull=True)
-                | models.Q(vip_discount_permille__gt=0, vip_discount_permille__lte=1000),
+                | models.Q(
+                    vip_discount_permille__gt=0, vip_discount_permille__lte=1000
+                ),
                 name="merchant_vip_rate_range",
             ),
         ]
@@ -194,7 +215,9 @@ class Merchant(models.Model):
 
 
 class MerchantService(models.Model):
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="services")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="services"
+    )
     name = models.CharField(_("服务"), max_length=60)
     price_fen = models.BigIntegerField(_("价格(分)"), null=True, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -209,7 +232,9 @@ class MerchantService(models.Model):
 
 
 class MerchantPhoto(models.Model):
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="photos")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="photos"
+    )
     image = models.ImageField(upload_to="merchants/%Y/%m/")
     caption = models.CharField(max_length=80, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -221,7 +246,9 @@ class MerchantPhoto(models.Model):
 class OpeningHours(models.Model):
     """A weekly opening span in minutes after midnight; overnight spans split in two."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="hours")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="hours"
+    )
     weekday = models.PositiveSmallIntegerField()  # 0 = Monday, as date.weekday()
     open_minute = models.PositiveSmallIntegerField()
     close_minute = models.PositiveSmallIntegerField()  # up to 1440 (24:00)
@@ -242,7 +269,9 @@ class OpeningHours(models.Model):
 class OpeningException(models.Model):
     """A date whose hours differ from the week: closed all day, or special hours."""
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="exceptions")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="exceptions"
+    )
     date = models.DateField()
     closed = models.BooleanField(default=True)
     open_minute = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -261,9 +290,13 @@ class MerchantStaff(models.Model):
         OWNER = "owner", _("店主")
         STAFF = "staff", _("店员")
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="staff"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_roles"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="merchant_roles",
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.OWNER)
 
@@ -288,7 +321,9 @@ class MerchantEvent(models.Model):
         DISCOUNT_CHANGED = "discount_changed", _("折扣变更")
         HOURS_CHANGED = "hours_changed", _("营业时间变更")
 
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="events")
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="events"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -316,7 +351,10 @@ class MerchantSearchDocument(models.Model):
     """
 
     merchant = models.OneToOneField(
-        Merchant, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
+        Merchant,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="search_document",
     )
     tokens = models.TextField()
     name_tokens = models.TextField(default="")
@@ -331,7 +369,9 @@ class SearchLog(models.Model):
     """A search a resident ran; zero-result searches are the demand signal for planning."""
 
     query = models.CharField(max_length=100)
-    compound = models.ForeignKey(Compound, on_delete=models.SET_NULL, null=True, blank=True)
+    compound = models.ForeignKey(
+        Compound, on_delete=models.SET_NULL, null=True, blank=True
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )

@@ -75,9 +75,14 @@ class MerchantSummaryOut(Schema):
     @staticmethod
     def from_hit(merchant, distance_m: float | None) -> MerchantSummaryOut:
         return MerchantSummaryOut(
-            id=merchant.id, name=merchant.name, type_code=merchant.main_type.code,
-            type_name=merchant.main_type.name_zh, tier=merchant.main_type.tier,
-            address=merchant.address, lat=merchant.lat, lng=merchant.lng,
+            id=merchant.id,
+            name=merchant.name,
+            type_code=merchant.main_type.code,
+            type_name=merchant.main_type.name_zh,
+            tier=merchant.main_type.tier,
+            address=merchant.address,
+            lat=merchant.lat,
+            lng=merchant.lng,
             status=merchant.status,
             card_discount=format_discount(merchant.card_discount_permille),
             card_discount_permille=merchant.card_discount_permille,

@@ -6,7 +6,17 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
 
 from quarter.core import clock
@@ -43,7 +53,9 @@ def get_community(*, slug: str) -> Community:
     try:
         return list_communities().get(slug=slug)
     except Community.DoesNotExist:
-        raise NotFound(PlacesErrorCode.UNKNOWN_COMMUNITY, "没有这个社区", field="community") from None
+        raise NotFound(
+            PlacesErrorCode.UNKNOWN_COMMUNITY, "没有这个社区", field="community"
+        ) from None
 
 
 def list_compounds(*, community: Community | None = None) -> QuerySet[Compound]:
@@ -57,13 +69,17 @@ def listed_merchants() -> QuerySet[Merchant]:
 
 
 def get_listed_merchant(*, merchant_id: int) -> Merchant:
-    qs = listed_merchants().select_related("main_type", "community").prefetch_related(
-        "services", "photos", "hours", "exceptions"
+    qs = (
+        listed_merchants()
+        .select_related("main_type", "community")
+        .prefetch_related("services", "photos", "hours", "exceptions")
     )
     try:
         return qs.get(pk=merchant_id)
     except Merchant.DoesNotExist:
-        raise NotFound(PlacesErrorCode.MERCHANT_NOT_LISTED, "商户不存在或未入驻") from None
+        raise NotFound(
+            PlacesErrorCode.MERCHANT_NOT_LISTED, "商户不存在或未入驻"
+        ) from None
 
 
 @dataclass
@@ -116,14 +132,23 @@ def search_merchants(
         qs = qs.filter(main_type__code=type_code)
     if tier:
         if tier not in Tier.values:
-            raise DomainError(PlacesErrorCode.UNKNOWN_BUSINESS_TYPE, "没有这个类别", field="tier")
+            raise DomainError(
+                PlacesErrorCode.UNKNOWN_BUSINESS_TYPE, "没有这个类别", field="tier"
+            )
         qs = qs.filter(main_type__tier=tier)
     phrases = search.query_phrases(query)
     if phrases and connection.vendor == "sqlite":
         return _search_fts5(
-            phrases, type_code=type_code, tier=tier, open_now=open_now, origin=origin,
-            max_distance_m=max_distance_m, sort=sort, community=community,
-            limit=limit, offset=offset,
+            phrases,
+            type_code=type_code,
+            tier=tier,
+            open_now=open_now,
+            origin=origin,
+            max_distance_m=max_distance_m,
+            sort=sort,
+            community=community,
+            limit=limit,
+            offset=offset,
         )
     if phrases:
         qs = qs.filter(pk__in=_matching_ids(phrases))
@@ -138,8 +163,12 @@ def search_merchants(
             )
         min_lat, max_lat, min_lng, max_lng = bbox_around(*origin, max_distance_m)
         qs = qs.filter(lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng))
-    qs = _order(qs, phrases=phrases, origin=origin, sort=sort, max_distance_m=max_distance_m)
-    return _page(qs, origin=origin, max_distance_m=max_distance_m, limit=limit, offset=offset)
+    qs = _order(
+        qs, phrases=phrases, origin=origin, sort=sort, max_distance_m=max_distance_m
+    )
+    return _page(
+        qs, origin=origin, max_distance_m=max_distance_m, limit=limit, offset=offset
+    )
 
 
 def _matching_ids(phrases: list[str]):
@@ -150,7 +179,8 @@ def _matching_ids(phrases: list[str]):
         )
     if connection.vendor == "postgresql":
         where = " AND ".join(
-            ["to_tsvector('simple', tokens) @@ phraseto_tsquery('simple', %s)"] * len(phrases)
+            ["to_tsvector('simple', tokens) @@ phraseto_tsquery('simple', %s)"]
+            * len(phrases)
         )
         return RawSQL(
             f"SELECT merchant_id FROM places_merchantsearchdocument WHERE {where}",
@@ -209,8 +239,19 @@ def _page(qs, *, origin, max_distance_m, limit, offset) -> SearchResult:
     return SearchResult(total=total, hits=hits)
 
 
-def _search_fts5(phrases, *, type_code, tier, open_now, origin, max_distance_m, sort,
-                 community, limit, offset) -> SearchResult:
+def _search_fts5(
+    phrases,
+    *,
+    type_code,
+    tier,
+    open_now,
+    origin,
+    max_distance_m,
+    sort,
+    community,
+    limit,
+    offset,
+) -> SearchResult:
     """Answer a text search on SQLite from the FTS5 index and the narrow document table.
 
     Same results as the SQL path PostgreSQL takes: documents exist only for
@@ -220,25 +261,39 @@ def _search_fts5(phrases, *, type_code, tier, open_now, origin, max_distance_m, 
     if max_distance_m is not None and (
         origin is None or not 0 < max_distance_m <= MAX_DISTANCE_M
     ):
-        raise DomainError(PlacesErrorCode.INVALID_DISTANCE,
-                          f"距离应在1到{MAX_DISTANCE_M}米之间,并需提供位置", field="distance")
+        raise DomainError(
+            PlacesErrorCode.INVALID_DISTANCE,
+            f"距离应在1到{MAX_DISTANCE_M}米之间,并需提供位置",
+            field="distance",
+        )
     expression = search.fts5_match_expression(phrases)
     filters = search.fts5_filter_expression(
-        type_code=type_code, tier=tier, community_id=community.pk if community else None)
+        type_code=type_code, tier=tier, community_id=community.pk if community else None
+    )
     if filters:
         expression = f"{expression} AND {filters}"
     matching = _fts5_ids(expression)
     if open_now and matching:
-        matching = set(listed_merchants().filter(pk__in=matching)
-                       .filter(open_now_q(clock.local_now())).values_list("pk", flat=True))
+        matching = set(
+            listed_merchants()
+            .filter(pk__in=matching)
+            .filter(open_now_q(clock.local_now()))
+            .values_list("pk", flat=True)
+        )
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
     if origin is not None and (sort == "distance" or max_distance_m is not None):
-        total, page_ids = _nearest(matching, origin=origin, max_distance_m=max_distance_m,
-                                   wanted=offset + limit)
+        total, page_ids = _nearest(
+            matching,
+            origin=origin,
+            max_distance_m=max_distance_m,
+            wanted=offset + limit,
+        )
         page_ids = page_ids[offset:]
     else:
-        first = search.fts5_match_expression(phrases[:1]).join(["{name_tokens} : (", ")"])
+        first = search.fts5_match_expression(phrases[:1]).join(
+            ["{name_tokens} : (", ")"]
+        )
         in_name = _fts5_ids(f"{first} AND {expression}") & matching
         ordered = sorted(in_name) + sorted(matching - in_name)
         total, page_ids = len(ordered), ordered[offset : offset + limit]
@@ -246,8 +301,11 @@ def _search_fts5(phrases, *, type_code, tier, open_now, origin, max_distance_m, 
     hits = []
     for pk in page_ids:
         merchant = merchants[pk]
-        distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng) if origin \
+        distance = (
+            haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
+            if origin
             else None
+        )
         hits.append(SearchHit(merchant=merchant, distance_m=distance))
     return SearchResult(total=total, hits=hits)
 
@@ -296,14 +354,25 @@ def list_map_merchants(*, community: Community | None = None) -> list[dict]:
     if community is not None:
         qs = qs.filter(community=community)
     rows = qs.values(
-        "id", "name", "lat", "lng", "status", "card_discount_permille",
-        "main_type__name_zh", "main_type__tier", "address",
+        "id",
+        "name",
+        "lat",
+        "lng",
+        "status",
+        "card_discount_permille",
+        "main_type__name_zh",
+        "main_type__tier",
+        "address",
     )
     return list(rows)
 
 
 def list_merchants_for_staff(*, user) -> QuerySet[Merchant]:
-    return Merchant.objects.filter(staff__user=user).select_related("main_type").order_by("id")
+    return (
+        Merchant.objects.filter(staff__user=user)
+        .select_related("main_type")
+        .order_by("id")
+    )
 
 
 def count_zero_result_searches(*, community: Community | None = None):

@@ -62,7 +62,9 @@ def is_staff_of(actor, merchant: Merchant) -> bool:
 
 def _require_operator(actor, community: Community) -> None:
     if not is_operator_of(actor, community):
-        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理")
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理"
+        )
 
 
 def _require_staff(actor, merchant: Merchant) -> None:
@@ -81,7 +83,9 @@ def parse_discount(text: str | None, *, field: str) -> int | None:
     try:
         value = float(raw)
     except ValueError:
-        raise DomainError(Code.RATE_OUT_OF_RANGE, "折扣请填写如 5.5 或 8", field=field) from None
+        raise DomainError(
+            Code.RATE_OUT_OF_RANGE, "折扣请填写如 5.5 或 8", field=field
+        ) from None
     if not 0 < value <= 10:
         raise DomainError(Code.RATE_OUT_OF_RANGE, "折扣应在0.1到10折之间", field=field)
     return round(value * 100)
@@ -89,10 +93,19 @@ def parse_discount(text: str | None, *, field: str) -> int | None:
 
 def check_card_rule(card_permille: int | None, vip_permille: int | None) -> None:
     """Refuse a community-card rate worse than the merchant's own VIP rate (seed 004)."""
-    for value, field in ((card_permille, "card_discount"), (vip_permille, "vip_discount")):
+    for value, field in (
+        (card_permille, "card_discount"),
+        (vip_permille, "vip_discount"),
+    ):
         if value is not None and not 0 < value <= 1000:
-            raise DomainError(Code.RATE_OUT_OF_RANGE, "折扣应在0.1到10折之间", field=field)
-    if card_permille is not None and vip_permille is not None and card_permille > vip_permille:
+            raise DomainError(
+                Code.RATE_OUT_OF_RANGE, "折扣应在0.1到10折之间", field=field
+            )
+    if (
+        card_permille is not None
+        and vip_permille is not None
+        and card_permille > vip_permille
+    ):
         raise DomainError(
             Code.CARD_RATE_WORSE_THAN_VIP,
             f"大家卡折扣({card_permille / 100:g}折)不如本店会员卡({vip_permille / 100:g}折)"
@@ -104,7 +117,9 @@ def check_card_rule(card_permille: int | None, vip_permille: int | None) -> None
 
 def _check_location(lat: float, lng: float) -> None:
     if lat is None or lng is None or not valid_lat_lng(lat, lng):
-        raise DomainError(Code.LOCATION_OUTSIDE_RANGE, "请在地图上选择店铺位置", field="location")
+        raise DomainError(
+            Code.LOCATION_OUTSIDE_RANGE, "请在地图上选择店铺位置", field="location"
+        )
 
 
 def _check_required(**values) -> None:
@@ -125,11 +140,15 @@ def check_photo(upload: UploadedFile) -> None:
             image.verify()
             kind = image.format
     except (UnidentifiedImageError, OSError, ValueError):
-        raise DomainError(Code.UPLOAD_REJECTED, "请上传JPG、PNG或WebP图片", field="photos") from None
+        raise DomainError(
+            Code.UPLOAD_REJECTED, "请上传JPG、PNG或WebP图片", field="photos"
+        ) from None
     finally:
         upload.seek(0)
     if kind not in ALLOWED_IMAGE_TYPES:
-        raise DomainError(Code.UPLOAD_REJECTED, "请上传JPG、PNG或WebP图片", field="photos")
+        raise DomainError(
+            Code.UPLOAD_REJECTED, "请上传JPG、PNG或WebP图片", field="photos"
+        )
 
 
 # --- admission ---------------------------------------------------------------
@@ -175,35 +194,55 @@ def apply_for_admission(
     _check_location(a.lat, a.lng)
     check_card_rule(a.card_discount_permille, a.vip_discount_permille)
     if a.is_chain and not a.brand_name.strip():
-        raise DomainError(Code.FIELD_REQUIRED, "连锁品牌请填写品牌名", field="brand_name")
+        raise DomainError(
+            Code.FIELD_REQUIRED, "连锁品牌请填写品牌名", field="brand_name"
+        )
     spans = parse_weekly_text(a.hours_text)
     photos = list(photos or [])
     if len(photos) > MAX_PHOTOS:
-        raise DomainError(Code.UPLOAD_REJECTED, f"最多上传{MAX_PHOTOS}张照片", field="photos")
+        raise DomainError(
+            Code.UPLOAD_REJECTED, f"最多上传{MAX_PHOTOS}张照片", field="photos"
+        )
     for photo in photos:
         check_photo(photo)
     with transaction.atomic():
         merchant = Merchant(
-            community=a.community, name=a.name.strip(), main_type=a.main_type,
-            address=a.address.strip(), lat=a.lat, lng=a.lng, phone=a.phone.strip(),
-            contact_person=a.contact_person.strip(), introduction=a.introduction.strip(),
+            community=a.community,
+            name=a.name.strip(),
+            main_type=a.main_type,
+            address=a.address.strip(),
+            lat=a.lat,
+            lng=a.lng,
+            phone=a.phone.strip(),
+            contact_person=a.contact_person.strip(),
+            introduction=a.introduction.strip(),
             card_discount_permille=a.card_discount_permille,
             vip_discount_permille=a.vip_discount_permille,
-            card_offer_note=a.card_offer_note.strip(), is_chain=a.is_chain,
-            brand_name=a.brand_name.strip(), admission=Admission.APPLIED,
-            status=MerchantStatus.OPEN, status_since=clock.local_now().date(),
+            card_offer_note=a.card_offer_note.strip(),
+            is_chain=a.is_chain,
+            brand_name=a.brand_name.strip(),
+            admission=Admission.APPLIED,
+            status=MerchantStatus.OPEN,
+            status_since=clock.local_now().date(),
         )
         _full_clean(merchant)
         merchant.save()
-        MerchantStaff.objects.create(merchant=merchant, user=actor, role=MerchantStaff.Role.OWNER)
+        MerchantStaff.objects.create(
+            merchant=merchant, user=actor, role=MerchantStaff.Role.OWNER
+        )
         _add_group(actor, "merchant")
         for order, (name, price_fen) in enumerate(a.services or []):
             MerchantService.objects.create(
-                merchant=merchant, name=name.strip(), price_fen=price_fen, sort_order=order
+                merchant=merchant,
+                name=name.strip(),
+                price_fen=price_fen,
+                sort_order=order,
             )
         _replace_hours(merchant, spans)
         for order, photo in enumerate(photos):
-            MerchantPhoto.objects.create(merchant=merchant, image=photo, sort_order=order)
+            MerchantPhoto.objects.create(
+                merchant=merchant, image=photo, sort_order=order
+            )
         index_merchant(merchant)
         events.applied(merchant, actor=actor)
     return merchant
@@ -212,24 +251,37 @@ def apply_for_admission(
 def approve_merchant(*, actor, merchant: Merchant, reason: str = "") -> Merchant:
     """Admit an applied merchant onto the map. Raises `admission_not_pending`."""
     return _change_admission(
-        actor=actor, merchant=merchant, to=Admission.APPROVED, kind=MerchantEvent.Kind.APPROVED,
-        reason=reason, allowed_from={Admission.APPLIED, Admission.REJECTED},
+        actor=actor,
+        merchant=merchant,
+        to=Admission.APPROVED,
+        kind=MerchantEvent.Kind.APPROVED,
+        reason=reason,
+        allowed_from={Admission.APPLIED, Admission.REJECTED},
     )
 
 
 def reject_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
     """Refuse an application; the reason is required and shown to the applicant."""
     return _change_admission(
-        actor=actor, merchant=merchant, to=Admission.REJECTED, kind=MerchantEvent.Kind.REJECTED,
-        reason=reason, allowed_from={Admission.APPLIED}, reason_required=True,
+        actor=actor,
+        merchant=merchant,
+        to=Admission.REJECTED,
+        kind=MerchantEvent.Kind.REJECTED,
+        reason=reason,
+        allowed_from={Admission.APPLIED},
+        reason_required=True,
     )
 
 
 def remove_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
     """Take a merchant off the map for good (清退), e.g. after a failed star evaluation."""
     return _change_admission(
-        actor=actor, merchant=merchant, to=Admission.REMOVED, kind=MerchantEvent.Kind.REMOVED,
-        reason=reason, allowed_from={Admission.APPROVED, Admission.APPLIED},
+        actor=actor,
+        merchant=merchant,
+        to=Admission.REMOVED,
+        kind=MerchantEvent.Kind.REMOVED,
+        reason=reason,
+        allowed_from={Admission.APPROVED, Admission.APPLIED},
         reason_required=True,
     )
 
@@ -238,16 +290,22 @@ def suspend_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
     """Hide a merchant from search and stop its offers until reinstated."""
     _require_operator(actor, merchant.community)
     return _change_status(
-        actor=actor, merchant=merchant, status=MerchantStatus.SUSPENDED,
-        kind=MerchantEvent.Kind.SUSPENDED, reason=_require_reason(reason),
+        actor=actor,
+        merchant=merchant,
+        status=MerchantStatus.SUSPENDED,
+        kind=MerchantEvent.Kind.SUSPENDED,
+        reason=_require_reason(reason),
     )
 
 
 def reinstate_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
     _require_operator(actor, merchant.community)
     return _change_status(
-        actor=actor, merchant=merchant, status=MerchantStatus.OPEN,
-        kind=MerchantEvent.Kind.REINSTATED, reason=_require_reason(reason),
+        actor=actor,
+        merchant=merchant,
+        status=MerchantStatus.OPEN,
+        kind=MerchantEvent.Kind.REINSTATED,
+        reason=_require_reason(reason),
     )
 
 
@@ -267,7 +325,9 @@ def _change_admission(
         before = merchant.admission
         merchant.admission = to
         merchant.save(update_fields=["admission", "updated_at"])
-        events.admission_changed(merchant, kind, actor=actor, reason=reason, before=before)
+        events.admission_changed(
+            merchant, kind, actor=actor, reason=reason, before=before
+        )
         index_merchant(merchant)
         _after_map_change(merchant)
     return merchant
@@ -283,8 +343,16 @@ def _require_reason(reason: str) -> str:
 # --- the merchant's own console ----------------------------------------------
 
 EDITABLE_FIELDS = (
-    "name", "introduction", "address", "phone", "contact_person", "card_offer_note",
-    "is_chain", "brand_name", "lat", "lng",
+    "name",
+    "introduction",
+    "address",
+    "phone",
+    "contact_person",
+    "card_offer_note",
+    "is_chain",
+    "brand_name",
+    "lat",
+    "lng",
 )
 
 
@@ -295,35 +363,50 @@ def update_merchant_profile(*, actor, merchant: Merchant, **changes) -> Merchant
     if unknown:
         raise DomainError(Code.FIELD_REQUIRED, f"不能修改:{', '.join(sorted(unknown))}")
     _check_required(
-        **{k: v for k, v in changes.items() if k in ("name", "address", "phone", "contact_person")}
+        **{
+            k: v
+            for k, v in changes.items()
+            if k in ("name", "address", "phone", "contact_person")
+        }
     )
     if "lat" in changes or "lng" in changes:
-        _check_location(changes.get("lat", merchant.lat), changes.get("lng", merchant.lng))
+        _check_location(
+            changes.get("lat", merchant.lat), changes.get("lng", merchant.lng)
+        )
     with transaction.atomic():
         merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
         before = {k: getattr(merchant, k) for k in changes}
         for key, value in changes.items():
             setattr(merchant, key, value.strip() if isinstance(value, str) else value)
         if merchant.is_chain and not merchant.brand_name:
-            raise DomainError(Code.FIELD_REQUIRED, "连锁品牌请填写品牌名", field="brand_name")
+            raise DomainError(
+                Code.FIELD_REQUIRED, "连锁品牌请填写品牌名", field="brand_name"
+            )
         _full_clean(merchant)
         merchant.save()
         after = {k: getattr(merchant, k) for k in changes}
         if before != after:
             events.fields_changed(
-                merchant, MerchantEvent.Kind.PROFILE_UPDATED, actor=actor,
-                before=before, after=after,
+                merchant,
+                MerchantEvent.Kind.PROFILE_UPDATED,
+                actor=actor,
+                before=before,
+                after=after,
             )
         index_merchant(merchant)
-        if before.get("lat", merchant.lat) != merchant.lat or before.get(
-            "lng", merchant.lng
-        ) != merchant.lng:
+        if (
+            before.get("lat", merchant.lat) != merchant.lat
+            or before.get("lng", merchant.lng) != merchant.lng
+        ):
             _after_map_change(merchant)
     return merchant
 
 
 def set_merchant_discounts(
-    *, actor, merchant: Merchant, card_discount_permille: int | None,
+    *,
+    actor,
+    merchant: Merchant,
+    card_discount_permille: int | None,
     vip_discount_permille: int | None,
 ) -> Merchant:
     """Set the community-card and VIP rates. Raises `card_rate_worse_than_vip`."""
@@ -332,14 +415,23 @@ def set_merchant_discounts(
     with transaction.atomic():
         merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
         before = {
-            "card": merchant.card_discount_permille, "vip": merchant.vip_discount_permille
+            "card": merchant.card_discount_permille,
+            "vip": merchant.vip_discount_permille,
         }
         merchant.card_discount_permille = card_discount_permille
         merchant.vip_discount_permille = vip_discount_permille
-        merchant.save(update_fields=["card_discount_permille", "vip_discount_permille",
-                                     "updated_at"])
+        merchant.save(
+            update_fields=[
+                "card_discount_permille",
+                "vip_discount_permille",
+                "updated_at",
+            ]
+        )
         events.fields_changed(
-            merchant, MerchantEvent.Kind.DISCOUNT_CHANGED, actor=actor, before=before,
+            merchant,
+            MerchantEvent.Kind.DISCOUNT_CHANGED,
+            actor=actor,
+            before=before,
             after={"card": card_discount_permille, "vip": vip_discount_permille},
         )
     return merchant
@@ -350,19 +442,30 @@ def set_weekly_hours(*, actor, merchant: Merchant, text: str) -> Merchant:
     _require_staff(actor, merchant)
     spans = parse_weekly_text(text)
     with transaction.atomic():
-        before = [(h.weekday, h.open_minute, h.close_minute) for h in merchant.hours.all()]
+        before = [
+            (h.weekday, h.open_minute, h.close_minute) for h in merchant.hours.all()
+        ]
         _replace_hours(merchant, spans)
         events.fields_changed(
-            merchant, MerchantEvent.Kind.HOURS_CHANGED, actor=actor,
+            merchant,
+            MerchantEvent.Kind.HOURS_CHANGED,
+            actor=actor,
             before={"hours": before},
-            after={"hours": [(s.weekday, s.open_minute, s.close_minute) for s in spans]},
+            after={
+                "hours": [(s.weekday, s.open_minute, s.close_minute) for s in spans]
+            },
         )
     return merchant
 
 
 def add_opening_exception(
-    *, actor, merchant: Merchant, date: dt.date, closed: bool,
-    hours_text: str = "", note: str = "",
+    *,
+    actor,
+    merchant: Merchant,
+    date: dt.date,
+    closed: bool,
+    hours_text: str = "",
+    note: str = "",
 ) -> list[OpeningException]:
     """Set one date's hours apart from the week: closed all day, or special spans.
 
@@ -374,24 +477,39 @@ def add_opening_exception(
         raise DomainError(Code.INVALID_HOURS, "日期不能早于今天", field="date")
     spans = []
     if not closed:
-        text = "\n".join(f"1 {part.strip()}" for part in hours_text.split(",") if part.strip())
+        text = "\n".join(
+            f"1 {part.strip()}" for part in hours_text.split(",") if part.strip()
+        )
         spans = [s for s in parse_weekly_text(text) if s.weekday == 0]
         if not spans:
-            raise DomainError(Code.INVALID_HOURS, "请填写当天的营业时间,如 09:00-12:00",
-                              field="hours")
+            raise DomainError(
+                Code.INVALID_HOURS, "请填写当天的营业时间,如 09:00-12:00", field="hours"
+            )
     with transaction.atomic():
         merchant.exceptions.filter(date=date).delete()
-        rows = [OpeningException(merchant=merchant, date=date, closed=True, note=note)] \
-            if closed else [
-                OpeningException(merchant=merchant, date=date, closed=False, note=note,
-                                 open_minute=s.open_minute, close_minute=s.close_minute)
+        rows = (
+            [OpeningException(merchant=merchant, date=date, closed=True, note=note)]
+            if closed
+            else [
+                OpeningException(
+                    merchant=merchant,
+                    date=date,
+                    closed=False,
+                    note=note,
+                    open_minute=s.open_minute,
+                    close_minute=s.close_minute,
+                )
                 for s in spans
             ]
+        )
         OpeningException.objects.bulk_create(rows)
         events.fields_changed(
-            merchant, MerchantEvent.Kind.HOURS_CHANGED, actor=actor, reason=note,
-            before={}, after={"date": date.isoformat(), "closed": closed,
-                              "hours": hours_text},
+            merchant,
+            MerchantEvent.Kind.HOURS_CHANGED,
+            actor=actor,
+            reason=note,
+            before={},
+            after={"date": date.isoformat(), "closed": closed, "hours": hours_text},
         )
     return rows
 
@@ -400,29 +518,52 @@ def remove_opening_exception(*, actor, merchant: Merchant, date: dt.date) -> Non
     _require_staff(actor, merchant)
     with transaction.atomic():
         merchant.exceptions.filter(date=date).delete()
-        events.fields_changed(merchant, MerchantEvent.Kind.HOURS_CHANGED, actor=actor,
-                              before={"date": date.isoformat()}, after={})
+        events.fields_changed(
+            merchant,
+            MerchantEvent.Kind.HOURS_CHANGED,
+            actor=actor,
+            before={"date": date.isoformat()},
+            after={},
+        )
 
 
-MERCHANT_SETTABLE_STATUSES = {MerchantStatus.OPEN, MerchantStatus.RENOVATING,
-                              MerchantStatus.CLOSED}
+MERCHANT_SETTABLE_STATUSES = {
+    MerchantStatus.OPEN,
+    MerchantStatus.RENOVATING,
+    MerchantStatus.CLOSED,
+}
 
 
 def set_merchant_status(
-    *, actor, merchant: Merchant, status: str, until: dt.date | None = None, reason: str = ""
+    *,
+    actor,
+    merchant: Merchant,
+    status: str,
+    until: dt.date | None = None,
+    reason: str = "",
 ) -> Merchant:
     """Set open / renovating / closed from the merchant console; suspension is operators'."""
     _require_staff(actor, merchant)
     if status not in MERCHANT_SETTABLE_STATUSES:
-        raise DomainError(Code.INVALID_STATUS, "只能设为营业中、装修中或已停业", field="status")
+        raise DomainError(
+            Code.INVALID_STATUS, "只能设为营业中、装修中或已停业", field="status"
+        )
     if merchant.status == MerchantStatus.SUSPENDED:
-        raise DomainError(Code.INVALID_STATUS, "本店已被社区暂停,请联系社区恢复", field="status")
+        raise DomainError(
+            Code.INVALID_STATUS, "本店已被社区暂停,请联系社区恢复", field="status"
+        )
     today = clock.local_now().date()
     if until is not None and until < today:
-        raise DomainError(Code.INVALID_STATUS, "预计结束日期不能早于今天", field="until")
+        raise DomainError(
+            Code.INVALID_STATUS, "预计结束日期不能早于今天", field="until"
+        )
     return _change_status(
-        actor=actor, merchant=merchant, status=status,
-        kind=MerchantEvent.Kind.STATUS_CHANGED, reason=reason, until=until,
+        actor=actor,
+        merchant=merchant,
+        status=status,
+        kind=MerchantEvent.Kind.STATUS_CHANGED,
+        reason=reason,
+        until=until,
     )
 
 
@@ -433,9 +574,15 @@ def _change_status(*, actor, merchant, status, kind, reason, until=None) -> Merc
         merchant.status = status
         merchant.status_since = clock.local_now().date()
         merchant.status_until = until
-        merchant.save(update_fields=["status", "status_since", "status_until", "updated_at"])
+        merchant.save(
+            update_fields=["status", "status_since", "status_until", "updated_at"]
+        )
         events.fields_changed(
-            merchant, kind, actor=actor, reason=reason, before=before,
+            merchant,
+            kind,
+            actor=actor,
+            reason=reason,
+            before=before,
             after={"status": status, "until": _iso(until)},
         )
         index_merchant(merchant)
@@ -453,8 +600,12 @@ def _iso(value: dt.date | None) -> str | None:
 def _replace_hours(merchant: Merchant, spans) -> None:
     merchant.hours.all().delete()
     OpeningHours.objects.bulk_create(
-        OpeningHours(merchant=merchant, weekday=s.weekday, open_minute=s.open_minute,
-                     close_minute=s.close_minute)
+        OpeningHours(
+            merchant=merchant,
+            weekday=s.weekday,
+            open_minute=s.open_minute,
+            close_minute=s.close_minute,
+        )
         for s in spans
     )
 
@@ -485,25 +636,38 @@ def _after_map_change(merchant: Merchant) -> None:
 def merchant_search_text(merchant: Merchant) -> str:
     t = merchant.main_type
     return search.document_tokens(
-        merchant.name, t.name_zh, t.name_en, t.keywords, merchant.brand_name,
+        merchant.name,
+        t.name_zh,
+        t.name_en,
+        t.keywords,
+        merchant.brand_name,
         " ".join(s.name for s in merchant.services.all()),
-        merchant.introduction, merchant.address,
+        merchant.introduction,
+        merchant.address,
     )
 
 
 def _is_searchable(merchant: Merchant) -> bool:
     from quarter.places.selectors import HIDDEN_FROM_SEARCH
 
-    return merchant.admission == Admission.APPROVED and merchant.status not in HIDDEN_FROM_SEARCH
+    return (
+        merchant.admission == Admission.APPROVED
+        and merchant.status not in HIDDEN_FROM_SEARCH
+    )
 
 
 def _document(merchant: Merchant) -> MerchantSearchDocument:
-    words = search.filter_words(type_code=merchant.main_type.code,
-                                tier=merchant.main_type.tier,
-                                community_id=merchant.community_id)
+    words = search.filter_words(
+        type_code=merchant.main_type.code,
+        tier=merchant.main_type.tier,
+        community_id=merchant.community_id,
+    )
     return MerchantSearchDocument(
-        merchant=merchant, tokens=f"{merchant_search_text(merchant)} {words}",
-        name_tokens=search.document_tokens(merchant.name), lat=merchant.lat, lng=merchant.lng,
+        merchant=merchant,
+        tokens=f"{merchant_search_text(merchant)} {words}",
+        name_tokens=search.document_tokens(merchant.name),
+        lat=merchant.lat,
+        lng=merchant.lng,
     )
 
 
@@ -539,12 +703,16 @@ def _flush_documents(ids, batch) -> int:
     return len(batch)
 
 
-def log_search(*, query: str, result_count: int, user=None, compound: Compound | None = None):
+def log_search(
+    *, query: str, result_count: int, user=None, compound: Compound | None = None
+):
     """Record a search; zero-result ones feed the planning demand signal."""
     if not query.strip():
         return None
     return SearchLog.objects.create(
-        query=query.strip()[:100], result_count=result_count,
+        query=query.strip()[:100],
+        result_count=result_count,
         user=user if user is not None and user.is_authenticated else None,
-        compound=compound, created_at=clock.now(),
+        compound=compound,
+        created_at=clock.now(),
     )

@@ -13,11 +13,23 @@ urlpatterns = [
     path("apply/", views.apply, name="merchant_apply"),
     path("console/", views.console, name="merchant_console"),
     path("console/<int:merchant_id>/", views.console_merchant, name="console_merchant"),
-    path("console/<int:merchant_id>/discounts/", views.console_discounts,
-         name="console_discounts"),
+    path(
+        "console/<int:merchant_id>/discounts/",
+        views.console_discounts,
+        name="console_discounts",
+    ),
     path("console/<int:merchant_id>/hours/", views.console_hours, name="console_hours"),
-    path("console/<int:merchant_id>/status/", views.console_status, name="console_status"),
-    path("console/<int:merchant_id>/exceptions/", views.console_exception,
-         name="console_exception"),
-    path("console/<int:merchant_id>/profile/", views.console_profile, name="console_profile"),
+    path(
+        "console/<int:merchant_id>/status/", views.console_status, name="console_status"
+    ),
+    path(
+        "console/<int:merchant_id>/exceptions/",
+        views.console_exception,
+        name="console_exception",
+    ),
+    path(
+        "console/<int:merchant_id>/profile/",
+        views.console_profile,
+        name="console_profile",
+    ),
 ]

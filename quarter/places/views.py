@@ -27,7 +27,11 @@ from quarter.places.models import Merchant, Tier
 
 def _resident_origin(request: HttpRequest):
     """Where the resident stands: their compound if known, else the first community."""
-    resident = getattr(request.user, "resident", None) if request.user.is_authenticated else None
+    resident = (
+        getattr(request.user, "resident", None)
+        if request.user.is_authenticated
+        else None
+    )
     compound = resident.compound if resident is not None else None
     if compound is not None:
         return compound, (compound.lat, compound.lng)
@@ -44,20 +48,30 @@ def _float_or_none(value):
 def home(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
     types = selectors.list_business_types()
-    nearby = selectors.search_merchants(origin=origin, sort="distance", limit=8) if origin else \
-        selectors.search_merchants(limit=8)
-    return render(request, "places/home.html", {
-        "basic_types": [t for t in types if t.tier == Tier.BASIC],
-        "quality_types": [t for t in types if t.tier == Tier.QUALITY],
-        "public_types": [t for t in types if t.tier == Tier.PUBLIC],
-        "nearby": nearby.hits,
-        "compound": compound,
-    })
+    nearby = (
+        selectors.search_merchants(origin=origin, sort="distance", limit=8)
+        if origin
+        else selectors.search_merchants(limit=8)
+    )
+    return render(
+        request,
+        "places/home.html",
+        {
+            "basic_types": [t for t in types if t.tier == Tier.BASIC],
+            "quality_types": [t for t in types if t.tier == Tier.QUALITY],
+            "public_types": [t for t in types if t.tier == Tier.PUBLIC],
+            "nearby": nearby.hits,
+            "compound": compound,
+        },
+    )
 
 
 def search(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
-    lat, lng = _float_or_none(request.GET.get("lat")), _float_or_none(request.GET.get("lng"))
+    lat, lng = (
+        _float_or_none(request.GET.get("lat")),
+        _float_or_none(request.GET.get("lng")),
+    )
     if lat is not None and lng is not None:
         origin = (lat, lng)
     query = request.GET.get("q", "")
@@ -67,9 +81,13 @@ def search(request: HttpRequest) -> HttpResponse:
     result = None
     try:
         result = selectors.search_merchants(
-            query=query, type_code=request.GET.get("type") or None,
-            tier=request.GET.get("tier") or None, open_now=bool(request.GET.get("open_now")),
-            origin=origin, max_distance_m=distance if origin else None, sort=sort,
+            query=query,
+            type_code=request.GET.get("type") or None,
+            tier=request.GET.get("tier") or None,
+            open_now=bool(request.GET.get("open_now")),
+            origin=origin,
+            max_distance_m=distance if origin else None,
+            sort=sort,
             limit=50,
         )
         services.log_search(
@@ -78,12 +96,20 @@ def search(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         error = exc
     context = {
-        "query": query, "result": result, "error": error, "origin": origin,
-        "compound": compound, "types": selectors.list_business_types(),
-        "tiers": Tier.choices, "params": request.GET,
+        "query": query,
+        "result": result,
+        "error": error,
+        "origin": origin,
+        "compound": compound,
+        "types": selectors.list_business_types(),
+        "tiers": Tier.choices,
+        "params": request.GET,
     }
-    template = "places/_results.html" if request.headers.get("HX-Request") else \
-        "places/search.html"
+    template = (
+        "places/_results.html"
+        if request.headers.get("HX-Request")
+        else "places/search.html"
+    )
     return render(request, template, context, status=400 if error else 200)
 
 
@@ -95,15 +121,26 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
         from quarter.core.geo import haversine_m
 
         distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
-    return render(request, "places/merchant.html", {
-        "merchant": merchant,
-        "open_now": is_open_at(merchant, clock.local_now()),
-        "hours": hours_by_day(merchant),
-        "upcoming_exceptions": [e for e in merchant.exceptions.all()
-                                if e.date >= clock.local_now().date()][:10],
-        "distance": distance,
-        "merchant_json": {"name": merchant.name, "lat": merchant.lat, "lng": merchant.lng},
-    })
+    return render(
+        request,
+        "places/merchant.html",
+        {
+            "merchant": merchant,
+            "open_now": is_open_at(merchant, clock.local_now()),
+            "hours": hours_by_day(merchant),
+            "upcoming_exceptions": [
+                e
+                for e in merchant.exceptions.all()
+                if e.date >= clock.local_now().date()
+            ][:10],
+            "distance": distance,
+            "merchant_json": {
+                "name": merchant.name,
+                "lat": merchant.lat,
+                "lng": merchant.lng,
+            },
+        },
+    )
 
 
 def map_page(request: HttpRequest) -> HttpResponse:
@@ -113,19 +150,26 @@ def map_page(request: HttpRequest) -> HttpResponse:
         communities[0] if communities else None
     )
     compounds = selectors.list_compounds(community=community) if community else []
-    return render(request, "places/map.html", {
-        "communities": communities, "community": community,
-        "compounds_json": [
-            {"name": c.name, "lat": c.lat, "lng": c.lng, "households": c.households}
-            for c in compounds
-        ],
-    })
+    return render(
+        request,
+        "places/map.html",
+        {
+            "communities": communities,
+            "community": community,
+            "compounds_json": [
+                {"name": c.name, "lat": c.lat, "lng": c.lng, "households": c.households}
+                for c in compounds
+            ],
+        },
+    )
 
 
 def map_data(request: HttpRequest) -> JsonResponse:
     slug = request.GET.get("community")
     community = selectors.get_community(slug=slug) if slug else None
-    return JsonResponse({"merchants": selectors.list_map_merchants(community=community)})
+    return JsonResponse(
+        {"merchants": selectors.list_map_merchants(community=community)}
+    )
 
 
 @login_required
@@ -135,16 +179,25 @@ def apply(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             application = services.MerchantApplication(
-                community=data["community"], name=data["name"], main_type=data["main_type"],
-                address=data["address"], lat=data["lat"], lng=data["lng"],
-                phone=data["phone"], contact_person=data["contact_person"],
+                community=data["community"],
+                name=data["name"],
+                main_type=data["main_type"],
+                address=data["address"],
+                lat=data["lat"],
+                lng=data["lng"],
+                phone=data["phone"],
+                contact_person=data["contact_person"],
                 introduction=data["introduction"],
                 card_discount_permille=services.parse_discount(
-                    data["card_discount"], field="card_discount"),
+                    data["card_discount"], field="card_discount"
+                ),
                 vip_discount_permille=services.parse_discount(
-                    data["vip_discount"], field="vip_discount"),
-                card_offer_note=data["card_offer_note"], is_chain=data["is_chain"],
-                brand_name=data["brand_name"], services=parse_services(data["services"]),
+                    data["vip_discount"], field="vip_discount"
+                ),
+                card_offer_note=data["card_offer_note"],
+                is_chain=data["is_chain"],
+                brand_name=data["brand_name"],
+                services=parse_services(data["services"]),
                 hours_text=data["hours"],
             )
             merchant = services.apply_for_admission(
@@ -156,9 +209,12 @@ def apply(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("申请已提交,社区审核后将在地图上显示。"))
             return redirect("console_merchant", merchant_id=merchant.id)
     centers = {c.id: (c.center_lat, c.center_lng) for c in selectors.list_communities()}
-    return render(request, "places/apply.html",
-                  {"form": form, "community_centers": centers},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "places/apply.html",
+        {"form": form, "community_centers": centers},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -185,16 +241,25 @@ def _console_context(merchant, **forms):
 
     ctx = {
         "merchant": merchant,
-        "discount_form": DiscountForm(initial={
-            "card_discount": format_discount(merchant.card_discount_permille).removesuffix("折"),
-            "vip_discount": format_discount(merchant.vip_discount_permille).removesuffix("折"),
-        }),
-        "hours_form": HoursForm(initial={"hours": weekly_text(list(merchant.hours.all()))}),
-        "status_form": StatusForm(initial={"status": merchant.status,
-                                           "until": merchant.status_until}),
-        "profile_form": ProfileForm(initial={
-            f: getattr(merchant, f) for f in ProfileForm.base_fields
-        }),
+        "discount_form": DiscountForm(
+            initial={
+                "card_discount": format_discount(
+                    merchant.card_discount_permille
+                ).removesuffix("折"),
+                "vip_discount": format_discount(
+                    merchant.vip_discount_permille
+                ).removesuffix("折"),
+            }
+        ),
+        "hours_form": HoursForm(
+            initial={"hours": weekly_text(list(merchant.hours.all()))}
+        ),
+        "status_form": StatusForm(
+            initial={"status": merchant.status, "until": merchant.status_until}
+        ),
+        "profile_form": ProfileForm(
+            initial={f: getattr(merchant, f) for f in ProfileForm.base_fields}
+        ),
         "exception_form": ExceptionForm(),
         "exceptions": merchant.exceptions.filter(date__gte=clock.local_now().date()),
         "events": merchant.events.select_related("actor")[:20],
@@ -221,8 +286,12 @@ def _console_post(request, merchant_id, form_class, form_key, apply_change):
             messages.success(request, _("已保存"))
             return redirect("console_merchant", merchant_id=merchant.id)
     merchant.refresh_from_db()
-    return render(request, "places/console.html",
-                  _console_context(merchant, **{form_key: form}), status=400)
+    return render(
+        request,
+        "places/console.html",
+        _console_context(merchant, **{form_key: form}),
+        status=400,
+    )
 
 
 @login_required
@@ -230,12 +299,16 @@ def _console_post(request, merchant_id, form_class, form_key, apply_change):
 def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
         services.set_merchant_discounts(
-            actor=request.user, merchant=merchant,
-            card_discount_permille=services.parse_discount(data["card_discount"],
-                                                           field="card_discount"),
-            vip_discount_permille=services.parse_discount(data["vip_discount"],
-                                                          field="vip_discount"),
+            actor=request.user,
+            merchant=merchant,
+            card_discount_permille=services.parse_discount(
+                data["card_discount"], field="card_discount"
+            ),
+            vip_discount_permille=services.parse_discount(
+                data["vip_discount"], field="vip_discount"
+            ),
         )
+
     return _console_post(request, merchant_id, DiscountForm, "discount_form", change)
 
 
@@ -243,7 +316,10 @@ def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_hours(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.set_weekly_hours(actor=request.user, merchant=merchant, text=data["hours"])
+        services.set_weekly_hours(
+            actor=request.user, merchant=merchant, text=data["hours"]
+        )
+
     return _console_post(request, merchant_id, HoursForm, "hours_form", change)
 
 
@@ -251,9 +327,14 @@ def console_hours(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_status(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.set_merchant_status(actor=request.user, merchant=merchant,
-                                     status=data["status"], until=data["until"],
-                                     reason=data["reason"])
+        services.set_merchant_status(
+            actor=request.user,
+            merchant=merchant,
+            status=data["status"],
+            until=data["until"],
+            reason=data["reason"],
+        )
+
     return _console_post(request, merchant_id, StatusForm, "status_form", change)
 
 
@@ -262,6 +343,7 @@ def console_status(request: HttpRequest, merchant_id: int) -> HttpResponse:
 def console_profile(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
         services.update_merchant_profile(actor=request.user, merchant=merchant, **data)
+
     return _console_post(request, merchant_id, ProfileForm, "profile_form", change)
 
 
@@ -269,7 +351,13 @@ def console_profile(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_exception(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.add_opening_exception(actor=request.user, merchant=merchant,
-                                       date=data["date"], closed=data["closed"],
-                                       hours_text=data["hours"], note=data["note"])
+        services.add_opening_exception(
+            actor=request.user,
+            merchant=merchant,
+            date=data["date"],
+            closed=data["closed"],
+            hours_text=data["hours"],
+            note=data["note"],
+        )
+
     return _console_post(request, merchant_id, ExceptionForm, "exception_form", change)

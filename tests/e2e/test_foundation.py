@@ -33,9 +33,15 @@ def login(page, live_server, username):
 def test_resident_searches_haircut_and_opens_barber(page, live_server):
     community = make_community(slug="donghe")
     make_compound(community)
-    make_merchant(community, name="阿明理发店", type_code="hair_beauty",
-                  services=["理发", "洗剪吹"], card=550, vip=700,
-                  intro="老师傅手艺,大家卡理发5.5折")
+    make_merchant(
+        community,
+        name="阿明理发店",
+        type_code="hair_beauty",
+        services=["理发", "洗剪吹"],
+        card=550,
+        vip=700,
+        intro="老师傅手艺,大家卡理发5.5折",
+    )
     make_merchant(community, name="老百姓大药房", type_code="pharmacy")
 
     page.goto(live_server.url + "/")
@@ -84,8 +90,10 @@ def test_merchant_applies_operator_approves_and_it_appears_on_map(page, live_ser
     page.fill("#id_hours", "1-7 06:00-10:30")
     page.fill("#id_card_discount", "8")
     page.fill("#id_vip_discount", "9")
-    page.set_input_files("#id_photos", files=[
-        {"name": "shop.png", "mimeType": "image/png", "buffer": _png_bytes()}])
+    page.set_input_files(
+        "#id_photos",
+        files=[{"name": "shop.png", "mimeType": "image/png", "buffer": _png_bytes()}],
+    )
     shot(page, "foundation-apply-form")
     page.click("#apply-form button[type=submit]")
     expect(page.locator("#admission")).to_have_text("待审核")
@@ -121,8 +129,15 @@ def test_merchant_applies_operator_approves_and_it_appears_on_map(page, live_ser
 
 def test_merchant_card_rate_worse_than_vip_is_refused(page, live_server):
     community = make_community(slug="donghe")
-    merchant = make_merchant(community, name="克莉丝汀蛋糕店", type_code="cafe",
-                             card=850, vip=900, lat=CENTER[0], lng=CENTER[1])
+    merchant = make_merchant(
+        community,
+        name="克莉丝汀蛋糕店",
+        type_code="cafe",
+        card=850,
+        vip=900,
+        lat=CENTER[0],
+        lng=CENTER[1],
+    )
     make_owner(merchant, username="cake_owner")
 
     login(page, live_server, "cake_owner")
@@ -131,10 +146,14 @@ def test_merchant_card_rate_worse_than_vip_is_refused(page, live_server):
     page.fill("#id_vip_discount", "6")
     page.click("#discounts button[type=submit]")
     expect(page.locator("#discounts .errorlist")).to_contain_text(
-        re.compile(r"大家卡折扣\(7折\)不如本店会员卡\(6折\)优惠"))
+        re.compile(r"大家卡折扣\(7折\)不如本店会员卡\(6折\)优惠")
+    )
     shot(page, "foundation-card-rule-refused")
     merchant.refresh_from_db()
-    assert (merchant.card_discount_permille, merchant.vip_discount_permille) == (850, 900)
+    assert (merchant.card_discount_permille, merchant.vip_discount_permille) == (
+        850,
+        900,
+    )
 
     page.fill("#id_card_discount", "5.5")
     page.fill("#id_vip_discount", "6")

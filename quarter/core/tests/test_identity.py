@@ -34,18 +34,25 @@ def test_id_number_problem_accepts_the_standard_example():
 
 @given(regions, birth_dates, serials)
 def test_id_number_problem_accepts_every_well_formed_number(region, born, serial):
-    assert id_number_problem(build(region, born, serial), today=dt.date(2026, 11, 23)) is None
+    assert (
+        id_number_problem(build(region, born, serial), today=dt.date(2026, 11, 23))
+        is None
+    )
 
 
 @given(regions, birth_dates, serials, st.sampled_from("0123456789X"))
-def test_id_number_problem_rejects_any_wrong_check_character(region, born, serial, wrong):
+def test_id_number_problem_rejects_any_wrong_check_character(
+    region, born, serial, wrong
+):
     number = build(region, born, serial)
     if wrong != number[-1]:
         assert id_number_problem(number[:17] + wrong) == "身份证号校验位不正确"
 
 
 @given(regions, birth_dates, serials, st.integers(0, 16), st.integers(1, 9))
-def test_id_number_problem_catches_a_single_changed_digit(region, born, serial, pos, delta):
+def test_id_number_problem_catches_a_single_changed_digit(
+    region, born, serial, pos, delta
+):
     number = build(region, born, serial)
     digit = (int(number[pos]) + delta) % 10
     changed = number[:pos] + str(digit) + number[pos + 1 :]
@@ -55,12 +62,16 @@ def test_id_number_problem_catches_a_single_changed_digit(region, born, serial, 
 
 
 def test_id_number_problem_rejects_impossible_dates_and_shapes():
-    assert "出生日期" in id_number_problem(build(110105, dt.date(1990, 1, 1), 1)[:10]
-                                       + "0230" + "0011")
+    assert "出生日期" in id_number_problem(
+        build(110105, dt.date(1990, 1, 1), 1)[:10] + "0230" + "0011"
+    )
     assert id_number_problem("12345") is not None
     assert id_number_problem("1101051949123100AX") is not None
     future = build(110105, dt.date(2030, 1, 1), 1)
-    assert id_number_problem(future, today=dt.date(2026, 11, 23)) == "身份证号中的出生日期不合理"
+    assert (
+        id_number_problem(future, today=dt.date(2026, 11, 23))
+        == "身份证号中的出生日期不合理"
+    )
 
 
 def test_hash_id_number_is_keyed_stable_and_case_blind():

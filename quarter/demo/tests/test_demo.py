@@ -19,7 +19,13 @@ def test_load_demo_builds_jinxiu_as_seed_000_describes():
     assert 0.345 <= share <= 0.355
     compounds = Compound.objects.filter(community__slug="jinxiu")
     assert sum(c.households for c in compounds) == 3010
-    assert {c.name for c in compounds} == {"锦绣嘉苑", "锦绣华庭", "锦绣华府", "机电小院", "佳鸿缘"}
+    assert {c.name for c in compounds} == {
+        "锦绣嘉苑",
+        "锦绣华庭",
+        "锦绣华府",
+        "机电小院",
+        "佳鸿缘",
+    }
     assert jinxiu.filter(main_type__code="hospital").count() == 1
     assert jinxiu.filter(main_type__code="pharmacy").count() == 2
 
@@ -34,7 +40,9 @@ def test_load_demo_builds_donghe_as_seed_004_describes():
     assert members.count() == 18
     barber = members.get(name="阿明理发店")
     assert barber.card_discount_permille == 550
-    for m in members.exclude(card_discount_permille=None).exclude(vip_discount_permille=None):
+    for m in members.exclude(card_discount_permille=None).exclude(
+        vip_discount_permille=None
+    ):
         assert m.card_discount_permille <= m.vip_discount_permille
 
 
@@ -52,8 +60,11 @@ def test_load_demo_is_deterministic():
     from django.db import transaction
 
     def snapshot():
-        return list(Merchant.objects.order_by("name").values_list("name", "lat", "lng",
-                                                                 "card_discount_permille"))
+        return list(
+            Merchant.objects.order_by("name").values_list(
+                "name", "lat", "lng", "card_discount_permille"
+            )
+        )
 
     with transaction.atomic():
         load_demo()

@@ -26,11 +26,14 @@ def test_sign_up_resident_creates_account_with_resident_role():
     assert not resident.is_verified
 
 
-@pytest.mark.parametrize("phone,password,code", [
-    ("12345", "Lao-Pan-2026", "phone_invalid"),
-    ("13800001234", "123", "password_rejected"),
-    ("13800001234", "12345678", "password_rejected"),
-])
+@pytest.mark.parametrize(
+    "phone,password,code",
+    [
+        ("12345", "Lao-Pan-2026", "phone_invalid"),
+        ("13800001234", "123", "password_rejected"),
+        ("13800001234", "12345678", "password_rejected"),
+    ],
+)
 def test_sign_up_resident_rejects_bad_input_and_writes_nothing(phone, password, code):
     with pytest.raises(DomainError) as err:
         services.sign_up_resident(phone=phone, password=password)
@@ -61,8 +64,9 @@ def test_verify_real_name_one_person_one_account():
     second = services.sign_up_resident(phone="13900001234", password="Lao-Pan-2026")
     services.verify_real_name(actor=first.user, name="潘建国", id_number=valid_id())
     with pytest.raises(DomainError) as err:
-        services.verify_real_name(actor=second.user, name="潘建国",
-                                  id_number=valid_id().lower())
+        services.verify_real_name(
+            actor=second.user, name="潘建国", id_number=valid_id().lower()
+        )
     assert err.value.code == "id_number_taken"
     second.refresh_from_db()
     assert not second.is_verified

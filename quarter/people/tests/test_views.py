@@ -10,14 +10,21 @@ pytestmark = pytest.mark.django_db
 
 def test_signup_real_name_then_card_shows_masked_data(client):
     compound = make_compound(make_community())
-    response = client.post("/accounts/signup/", {"phone": "13800001234",
-                                                 "password": "Lao-Pan-2026"})
+    response = client.post(
+        "/accounts/signup/", {"phone": "13800001234", "password": "Lao-Pan-2026"}
+    )
     assert response.status_code == 302
     first17 = "42050219560312011"
     number = first17 + id_check_char(first17)
-    response = client.post("/accounts/real-name/", {
-        "name": "潘建国", "id_number": number, "compound": compound.id, "address": "3栋501",
-    })
+    response = client.post(
+        "/accounts/real-name/",
+        {
+            "name": "潘建国",
+            "id_number": number,
+            "compound": compound.id,
+            "address": "3栋501",
+        },
+    )
     assert response.status_code == 302
     page = client.get("/me/card/").content.decode()
     assert "4205**********" in page and number not in page
@@ -26,22 +33,36 @@ def test_signup_real_name_then_card_shows_masked_data(client):
 
 def test_real_name_bad_id_shows_reason_and_changes_nothing(client):
     compound = make_compound(make_community())
-    client.post("/accounts/signup/", {"phone": "13800001234", "password": "Lao-Pan-2026"})
-    response = client.post("/accounts/real-name/", {
-        "name": "潘建国", "id_number": "420502195603120110", "compound": compound.id,
-        "address": "3栋501",
-    })
+    client.post(
+        "/accounts/signup/", {"phone": "13800001234", "password": "Lao-Pan-2026"}
+    )
+    response = client.post(
+        "/accounts/real-name/",
+        {
+            "name": "潘建国",
+            "id_number": "420502195603120110",
+            "compound": compound.id,
+            "address": "3栋501",
+        },
+    )
     assert response.status_code == 400
-    assert "校验位" in response.content.decode() or "出生日期" in response.content.decode()
+    assert (
+        "校验位" in response.content.decode() or "出生日期" in response.content.decode()
+    )
     assert "实名认证" in client.get("/me/card/").content.decode()
 
 
 def test_login_is_rate_limited(client, settings, django_user_model):
     settings.QUARTER_LOGIN_ATTEMPTS = 2
-    django_user_model.objects.create_user(username="13800001234", password="Lao-Pan-2026")
+    django_user_model.objects.create_user(
+        username="13800001234", password="Lao-Pan-2026"
+    )
     for _ in range(2):
-        client.post("/accounts/login/", {"username": "13800001234", "password": "wrong"})
-    response = client.post("/accounts/login/", {"username": "13800001234",
-                                                "password": "Lao-Pan-2026"})
+        client.post(
+            "/accounts/login/", {"username": "13800001234", "password": "wrong"}
+        )
+    response = client.post(
+        "/accounts/login/", {"username": "13800001234", "password": "Lao-Pan-2026"}
+    )
     assert response.status_code == 429
     assert "登录失败次数过多" in response.content.decode()

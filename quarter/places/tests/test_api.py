@@ -3,7 +3,12 @@
 import pytest
 
 from quarter.places.models import SearchLog
-from quarter.places.tests.factories import CENTER, make_community, make_compound, make_merchant
+from quarter.places.tests.factories import (
+    CENTER,
+    make_community,
+    make_compound,
+    make_merchant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +17,9 @@ pytestmark = pytest.mark.django_db
 def shop():
     community = make_community(slug="donghe")
     make_compound(community)
-    return make_merchant(community, name="阿明理发店", services=["理发"], card=550, vip=700)
+    return make_merchant(
+        community, name="阿明理发店", services=["理发"], card=550, vip=700
+    )
 
 
 def test_business_types_lists_both_tiers(client):
@@ -34,11 +41,17 @@ def test_communities_and_compounds(client, shop):
 
 
 def test_search_api_finds_barber_with_discount_and_distance(client, shop):
-    body = client.get("/api/merchants", {"q": "理发", "lat": CENTER[0] + 0.001,
-                                         "lng": CENTER[1], "sort": "distance"}).json()
+    body = client.get(
+        "/api/merchants",
+        {"q": "理发", "lat": CENTER[0] + 0.001, "lng": CENTER[1], "sort": "distance"},
+    ).json()
     assert body["total"] == 1
     hit = body["results"][0]
-    assert (hit["name"], hit["card_discount"], hit["distance_m"]) == ("阿明理发店", "5.5折", 111)
+    assert (hit["name"], hit["card_discount"], hit["distance_m"]) == (
+        "阿明理发店",
+        "5.5折",
+        111,
+    )
 
 
 def test_search_api_logs_zero_results(client, shop):
@@ -46,14 +59,17 @@ def test_search_api_logs_zero_results(client, shop):
     assert SearchLog.objects.get().query == "修手表"
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"lat": 91, "lng": 120}, "lat"),
-    ({"limit": 0}, "limit"),
-    ({"distance": 500}, "distance"),
-    ({"type": "unknown"}, "type"),
-    ({"q": "理" * 41}, "q"),
-    ({"sort": "price"}, "sort"),
-])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"lat": 91, "lng": 120}, "lat"),
+        ({"limit": 0}, "limit"),
+        ({"distance": 500}, "distance"),
+        ({"type": "unknown"}, "type"),
+        ({"q": "理" * 41}, "q"),
+        ({"sort": "price"}, "sort"),
+    ],
+)
 def test_search_api_bad_input_is_4xx_with_field(client, params, field):
     response = client.get("/api/merchants", params)
     assert response.status_code in (400, 422)

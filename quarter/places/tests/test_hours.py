@@ -23,8 +23,17 @@ def test_parse_weekly_text_all_day():
     assert parse_weekly_text("* 00:00-24:00") == [Span(d, 0, 1440) for d in range(7)]
 
 
-@pytest.mark.parametrize("text", ["8-9 07:00-21:00", "1-5 7点-9点", "1-5", "5-1 07:00-08:00",
-                                  "1 25:00-26:00", "1 08:00-08:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "8-9 07:00-21:00",
+        "1-5 7点-9点",
+        "1-5",
+        "5-1 07:00-08:00",
+        "1 25:00-26:00",
+        "1 08:00-08:00",
+    ],
+)
 def test_parse_weekly_text_rejects_bad_lines(text):
     with pytest.raises(DomainError) as err:
         parse_weekly_text(text)
@@ -45,11 +54,17 @@ def test_open_now_respects_weekly_hours_and_exceptions():
     assert open_ids(monday_10) == {shop.id} and is_open_at(shop, monday_10)
     assert open_ids(monday_20) == set() and not is_open_at(shop, monday_20)
     assert open_ids(saturday_10) == set()
-    OpeningException.objects.create(merchant=shop, date=monday_10.date(), closed=True,
-                                    note="盘点")
+    OpeningException.objects.create(
+        merchant=shop, date=monday_10.date(), closed=True, note="盘点"
+    )
     assert open_ids(monday_10) == set() and not is_open_at(shop, monday_10)
-    OpeningException.objects.create(merchant=shop, date=saturday_10.date(), closed=False,
-                                    open_minute=9 * 60, close_minute=12 * 60)
+    OpeningException.objects.create(
+        merchant=shop,
+        date=saturday_10.date(),
+        closed=False,
+        open_minute=9 * 60,
+        close_minute=12 * 60,
+    )
     assert open_ids(saturday_10) == {shop.id} and is_open_at(shop, saturday_10)
 
 
@@ -60,6 +75,6 @@ def test_weekly_text_joins_days_and_parses_back():
     shop = make_merchant(make_community(), hours="1-5 07:00-21:00\n6,7 09:00-18:00")
     text = weekly_text(list(shop.hours.all()))
     assert text == "1-5 07:00-21:00\n6-7 09:00-18:00"
-    assert {(s.weekday, s.open_minute, s.close_minute) for s in parse_weekly_text(text)} == {
-        (h.weekday, h.open_minute, h.close_minute) for h in shop.hours.all()
-    }
+    assert {
+        (s.weekday, s.open_minute, s.close_minute) for s in parse_weekly_text(text)
+    } == {(h.weekday, h.open_minute, h.close_minute) for h in shop.hours.all()}

@@ -28,14 +28,22 @@ def names(result):
 def shops():
     c = make_community()
     return {
-        "barber": make_merchant(c, name="丝域美发店", type_code="hair_beauty",
-                                services=["理发", "烫发"]),
-        "pharmacy": make_merchant(c, name="老百姓大药房", type_code="pharmacy",
-                                  lat=CENTER[0] + 0.004),
-        "cake": make_merchant(c, name="克莉丝汀蛋糕店", type_code="cafe",
-                              intro="生日蛋糕可预订", lat=CENTER[0] + 0.002),
-        "pending": make_merchant(c, name="待审理发店", admission=Admission.APPLIED,
-                                 services=["理发"]),
+        "barber": make_merchant(
+            c, name="丝域美发店", type_code="hair_beauty", services=["理发", "烫发"]
+        ),
+        "pharmacy": make_merchant(
+            c, name="老百姓大药房", type_code="pharmacy", lat=CENTER[0] + 0.004
+        ),
+        "cake": make_merchant(
+            c,
+            name="克莉丝汀蛋糕店",
+            type_code="cafe",
+            intro="生日蛋糕可预订",
+            lat=CENTER[0] + 0.002,
+        ),
+        "pending": make_merchant(
+            c, name="待审理发店", admission=Admission.APPLIED, services=["理发"]
+        ),
     }
 
 
@@ -79,8 +87,9 @@ def test_search_open_now(shops):
     from quarter.places.models import OpeningHours
 
     shops["cake"].hours.all().delete()
-    OpeningHours.objects.create(merchant=shops["cake"], weekday=0, open_minute=540,
-                                close_minute=720)
+    OpeningHours.objects.create(
+        merchant=shops["cake"], weekday=0, open_minute=540, close_minute=720
+    )
     clock.freeze(dt.datetime(2026, 11, 23, 20, 0))  # a Monday evening
     assert "克莉丝汀蛋糕店" not in names(search_merchants(open_now=True))
     clock.freeze(dt.datetime(2026, 11, 23, 10, 0))
@@ -100,8 +109,9 @@ def test_log_search_records_zero_results_per_compound(shops):
     compound = make_compound(shops["barber"].community)
     services.log_search(query="修手表", result_count=0, compound=compound)
     services.log_search(query="理发", result_count=1, compound=compound)
-    assert list(SearchLog.objects.filter(result_count=0).values_list("query", "compound")) == [
-        ("修手表", compound.id)]
+    assert list(
+        SearchLog.objects.filter(result_count=0).values_list("query", "compound")
+    ) == [("修手表", compound.id)]
 
 
 def test_search_ranks_name_matches_first_then_filters_by_type_and_community(shops):
@@ -111,18 +121,28 @@ def test_search_ranks_name_matches_first_then_filters_by_type_and_community(shop
     result = search_merchants(query="理发")
     assert names(result)[:2] == ["快剪理发", "便民药房理发角"]
     assert names(result)[2] == "丝域美发店"  # matched by its services only
-    assert names(search_merchants(query="理发", type_code="pharmacy")) == ["便民药房理发角"]
-    assert names(search_merchants(query="理发", community=other, type_code="hair_beauty")) \
-        == [named.name]
+    assert names(search_merchants(query="理发", type_code="pharmacy")) == [
+        "便民药房理发角"
+    ]
+    assert names(
+        search_merchants(query="理发", community=other, type_code="hair_beauty")
+    ) == [named.name]
     assert names(search_merchants(query="理发", tier="quality")) == []
 
 
 def test_search_text_within_radius_orders_by_distance(shops):
-    far = make_merchant(shops["barber"].community, name="远处理发", type_code="hair_beauty",
-                        lat=CENTER[0] + 0.02)
+    far = make_merchant(
+        shops["barber"].community,
+        name="远处理发",
+        type_code="hair_beauty",
+        lat=CENTER[0] + 0.02,
+    )
     origin = (CENTER[0] + 0.019, CENTER[1])
     assert names(search_merchants(query="理发", origin=origin, sort="distance")) == [
-        far.name, "丝域美发店"]
+        far.name,
+        "丝域美发店",
+    ]
     assert names(search_merchants(query="理发", origin=origin, max_distance_m=500)) == [
-        far.name]
+        far.name
+    ]
     assert search_merchants(query="理发", origin=origin, max_distance_m=500).total == 1
