@@ -159,7 +159,11 @@ class GraphIndex:
         self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
         self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
         self.base_w = np.concatenate([g.edge_len, g.edge_len]).astype(np.float64)
-        self._node_tree = None
+        # Parallel edges: keep only the shortest, once, since csr_matrix would add
+        # them up. Split edges never duplicate each other (they join new nodes).
+        self.base_unique = _unique_min_mask(
+            self.base_rows, self.base_cols, self.base_w, g.node_count
+        )
 
     def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
         """Project each point onto its nearest edge."""
@@ -188,6 +192,17 @@ class GraphIndex:
             & (g.node_lng <= lng_max)
         )
         return np.flatnonzero(mask)
+
+
+def _unique_min_mask(rows, cols, w, n) -> np.ndarray:
+    """Mark, for each (row, col) pair, the entry with the smallest weight."""
+    key = rows * n + cols
+    order = np.lexsort((w, key))
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    mask = np.zeros(len(key), dtype=bool)
+    mask[order[first]] = True
+    return mask
 
 
 def _dedupe_min(rows, cols, w, n):
@@ -229,11 +244,11 @@ class NetworkReach:
         idx, g = self.index, self.index.graph
         n_total = self.n_base + 2 * p
         if p == 0:
-            rows, cols, w = idx.base_rows, idx.base_cols, idx.base_w
+            mask = idx.base_unique
+            rows, cols, w = idx.base_rows[mask], idx.base_cols[mask], idx.base_w[mask]
         else:
             rows, cols, w = self._split_edges(p)
         w = np.maximum(w, _EPS_M)
-        rows, cols, w = _dedupe_min(rows, cols, w, n_total)
         del g
         return csr_matrix((w, (rows, cols)), shape=(n_total, n_total))
 
@@ -270,7 +285,7 @@ class NetworkReach:
         # The split edges replace the original ones.
         keep = np.ones(g.edge_count, dtype=bool)
         keep[np.unique(s.edge)] = False
-        keep2 = np.concatenate([keep, keep])
+        keep2 = np.concatenate([keep, keep]) & idx.base_unique
         rows = np.concatenate([idx.base_rows[keep2], split_rows, split_cols])
         cols = np.concatenate([idx.base_cols[keep2], split_cols, split_rows])
         weights = np.concatenate([idx.base_w[keep2], split_w, split_w])
