@@ -30,17 +30,26 @@ def limits() -> dict[str, tuple[int, int]]:
 
 def hit(scope: str, ident: str, *, redis_client=None) -> None:
     """Count one hit of `ident` in `scope`; raise `rate_limited` over the limit."""
-    limit, window = limits()[scope]
-    bucket = int(time.time()) // window
-    key = f"rl:{scope}:{ident}:{bucket}"
+    hit_all([(scope, ident)], redis_client=redis_client)
+
+
+def hit_all(pairs, *, redis_client=None) -> None:
+    """Count one hit for each (scope, ident) in one round trip or one transaction."""
+    now = int(time.time())
+    keyed = []
+    for scope, ident in pairs:
+        limit, window = limits()[scope]
+        keyed.append((f"rl:{scope}:{ident}:{now // window}", limit, window))
     if redis_client is not None:
         pipe = redis_client.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, window + 1)
-        count = pipe.execute()[0]
+        for key, _limit, window in keyed:
+            pipe.incr(key)
+            pipe.expire(key, window + 1)
+        counts = pipe.execute()[::2]
     else:
-        count = _db_incr(key, window)
-    if count > limit:
+        with transaction.atomic():
+            counts = [_db_incr(key, window) for key, _limit, window in keyed]
+    if any(count > limit for count, (_k, limit, _w) in zip(counts, keyed, strict=True)):
         raise DomainError(Code.RATE_LIMITED, "操作太频繁,请稍后再试", status_code=429)
 
 

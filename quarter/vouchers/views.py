@@ -160,8 +160,14 @@ def wallet(request):
                 selectors.merchants_accepting(voucher=v)[:30]
             )
     pins = [
-        {"id": m.pk, "name": m.name, "lat": m.lat, "lng": m.lng,
-         "type_name": m.main_type.name_zh, "tier": m.main_type.tier}
+        {
+            "id": m.pk,
+            "name": m.name,
+            "lat": m.lat,
+            "lng": m.lng,
+            "type_name": m.main_type.name_zh,
+            "tier": m.main_type.tier,
+        }
         for ms in shops.values()
         for m in ms
     ]

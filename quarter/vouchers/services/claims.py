@@ -127,10 +127,13 @@ def claim_packet(
     Writes: claim, vouchers, ledger claim movement (now, or by the persister).
     """
     resident = resident_of(actor)
-    rclient = ratelimit.redis_or_none()
-    ratelimit.hit("account", f"u{actor.pk}", redis_client=rclient)
-    if ip:
-        ratelimit.hit("ip", ip, redis_client=rclient)
+    if round_.sold_out_at is not None and round_.mode != "lottery" and _db_engine():
+        # Sold out: answer with reads only, no write (most requests of a rush).
+        # (Redis answers a sold-out round in its script, and may hold an
+        # acknowledged claim the database has not seen yet.)
+        return _sold_out_answer(round_, resident.pk)
+    pairs = [("account", f"u{actor.pk}")] + ([("ip", ip)] if ip else [])
+    ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
     now = clock.now()
     check_timing(round_, now)
     check_eligible(resident=resident, round_=round_, now=now)
@@ -281,6 +284,19 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
     return len(fresh)
 
 
+def _db_engine() -> bool:
+    return get_engine().transactional
+
+
+def _sold_out_answer(round_: Round, resident_id: int) -> ClaimOutcome:
+    mine = Claim.objects.filter(round=round_, resident_id=resident_id).first()
+    if mine is not None:
+        return ClaimOutcome(
+            ok=True, repeated=True, source_id=mine.source_id, claim_id=mine.pk
+        )
+    return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=round_.sold_out_at)
+
+
 def _valid_ip(value: str | None) -> str | None:
     # A malformed address must not wedge the persister on one stream entry.
     try:
@@ -309,10 +325,10 @@ def claim_with_ticket(
             Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403
         )
     _round_id, user_id, resident_id, person_hash = parsed
-    rclient = ratelimit.redis_or_none()
-    ratelimit.hit("account", f"u{user_id}", redis_client=rclient)
-    if ip:
-        ratelimit.hit("ip", ip, redis_client=rclient)
+    if round_.sold_out_at is not None and _db_engine():
+        return _sold_out_answer(round_, resident_id)
+    pairs = [("account", f"u{user_id}")] + ([("ip", ip)] if ip else [])
+    ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
     now = clock.now()
     check_timing(round_, now)
     outcome = get_engine().claim(

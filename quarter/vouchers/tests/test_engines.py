@@ -235,3 +235,19 @@ def test_claim_concurrent_rush_no_oversell_no_double(
     )
     assert ledger.get_total() == 0
     connection.close()
+
+
+def test_db_engine_sold_out_answers_without_writing(world, db_engine):
+    from quarter.vouchers.models import RateCounter
+
+    round_ = world.round(world.campaign(), packets=1)
+    winner, late = world.resident(), world.resident()
+    at(round_)
+    assert _claim(winner, round_).ok
+    assert _claim(late, round_).code == "packet_sold_out"  # marks the round sold out
+    counters = list(RateCounter.objects.values_list("key", "count"))
+    again = _claim(late, round_)
+    assert again.code == "packet_sold_out" and again.sold_out_at is not None
+    assert list(RateCounter.objects.values_list("key", "count")) == counters
+    mine = _claim(winner, round_)
+    assert mine.ok and mine.repeated
