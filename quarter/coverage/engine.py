@@ -217,6 +217,17 @@ def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):
     return StraightLineReach(lat, lng)
 
 
+def build_point_engine(
+    network: StreetNetwork | None, points: list[tuple[float, float]]
+):
+    """Return a distance engine over just these points (e.g. one compound)."""
+    lat = [p[0] for p in points]
+    lng = [p[1] for p in points]
+    if network is not None:
+        return NetworkReach(graph_index(network), lat, lng)
+    return StraightLineReach(lat, lng)
+
+
 def households_within(dist: np.ndarray, households: np.ndarray) -> dict[str, list[int]]:
     """Households within each band per profile, from a (compounds,) distance column."""
     out = {}

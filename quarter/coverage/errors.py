@@ -15,3 +15,4 @@ class CoverageErrorCode(StrEnum):
     LOCATION_OUTSIDE_RANGE = "location_outside_range"
     LOCATION_TOO_FAR = "location_too_far"
     NO_COMPOUNDS = "no_compounds"
+    UNKNOWN_COMPOUND = "unknown_compound"

@@ -448,49 +448,73 @@ def simulate_shop(
     )
 
 
-def get_isochrones(*, actor, community: Community, profile: str = "standard") -> dict:
+def get_isochrones(
+    *,
+    actor,
+    community: Community,
+    profile: str = "standard",
+    compound_id: int | None = None,
+) -> dict:
     """Return a GeoJSON FeatureCollection of 5/10/15-minute areas per compound.
 
-    Polygons buffer the street segments reached (partly reached ones cut at the
-    radius); without a network they are circles of radius / 1.3, marked
-    `estimated`. Cached under the inputs' fingerprint, so a change of compounds,
-    merchants or network is never served stale. Raises
+    Only `compound_id`'s when given (raises `unknown_compound` if it is not the
+    community's). Polygons buffer the street segments reached (partly reached
+    ones cut at the radius); without a network they are circles of radius / 1.3,
+    marked `estimated`. Each compound's polygons are cached under the network,
+    its position and the speed, so a change is never served stale. Raises
     `not_community_operator`, `unknown_speed_profile`.
     """
     get_planning_community(actor=actor, slug=community.slug)
     speed = get_speed(profile)
     inputs = eng.load_inputs(community)
-    key = f"coverage:isochrones:{inputs.fingerprint()}:{speed}"
-    data = _cache_get(key)
-    if data is None:
-        data = _isochrones(inputs, speed)
-        _cache_set(key, data)
-    return data
+    compounds = inputs.compounds
+    if compound_id is not None:
+        compounds = [c for c in compounds if c["id"] == compound_id]
+        if not compounds:
+            raise NotFound(
+                Code.UNKNOWN_COMPOUND, "本社区没有这个小区", field="compound"
+            )
+    features = []
+    for c in compounds:
+        features += _compound_isochrones(inputs.network, c, speed)
+    return {"type": "FeatureCollection", "features": features}
 
 
-def _isochrones(inputs: eng.Inputs, speed: float) -> dict:
+def _compound_isochrones(network, compound: dict, speed: float) -> list[dict]:
     import shapely
 
-    engine = eng.build_engine(inputs)
-    radii = eng.band_radii_m(speed)
-    features = []
-    for i, c in enumerate(inputs.compounds):
-        polygons = engine.isochrones(i, radii)
-        for minutes, polygon in zip(eng.BANDS_MIN, polygons, strict=True):
-            polygon = shapely.set_precision(polygon, 1e-6)  # ~0.1 m, smaller JSON
-            features.append(
-                {
-                    "type": "Feature",
-                    "geometry": shapely.geometry.mapping(polygon),
-                    "properties": {
-                        "compound_id": c["id"],
-                        "compound": c["name"],
-                        "minutes": minutes,
-                        "estimated": engine.estimated,
-                    },
-                }
-            )
-    return {"type": "FeatureCollection", "features": features}
+    net_key = f"{network.pk}:{network.imported_at.timestamp()}" if network else "none"
+    key = (
+        f"coverage:iso:{eng.ENGINE_VERSION}:{net_key}:{compound['lat']}:"
+        f"{compound['lng']}:{speed}"
+    )
+    cached = _cache_get(key)
+    if cached is None:
+        engine = eng.build_point_engine(network, [(compound["lat"], compound["lng"])])
+        polygons = engine.isochrones(0, eng.band_radii_m(speed))
+        cached = [
+            {
+                "minutes": minutes,
+                "estimated": engine.estimated,
+                # ~0.1 m precision keeps the JSON small.
+                "geometry": shapely.geometry.mapping(shapely.set_precision(p, 1e-6)),
+            }
+            for minutes, p in zip(eng.BANDS_MIN, polygons, strict=True)
+        ]
+        _cache_set(key, cached)
+    return [
+        {
+            "type": "Feature",
+            "geometry": item["geometry"],
+            "properties": {
+                "compound_id": compound["id"],
+                "compound": compound["name"],
+                "minutes": item["minutes"],
+                "estimated": item["estimated"],
+            },
+        }
+        for item in cached
+    ]
 
 
 def _cache_get(key: str):

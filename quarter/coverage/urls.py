@@ -9,6 +9,7 @@ urlpatterns = [
     path("<slug:slug>/", views.dashboard, name="planning_dashboard"),
     path("<slug:slug>/print/", views.print_report, name="planning_print"),
     path("<slug:slug>/map.json", views.map_data, name="planning_map_data"),
+    path("<slug:slug>/isochrones.json", views.isochrones, name="planning_isochrones"),
     path("<slug:slug>/suggest/", views.suggest, name="planning_suggest"),
     path("<slug:slug>/what-if/", views.what_if, name="planning_what_if"),
     path(

@@ -108,9 +108,36 @@ def map_data(request: HttpRequest, community) -> JsonResponse:
         actor=request.user, community=community, profile=profile
     )
     data = selectors.list_map_points(community=community, report=report)
-    data["isochrones"] = selectors.get_isochrones(
-        actor=request.user, community=community, profile=profile
+    # The first compound's isochrones come along; others on request (isochrones).
+    first = report.compounds[0].id if report.compounds else None
+    data["isochrones"] = (
+        selectors.get_isochrones(
+            actor=request.user, community=community, profile=profile, compound_id=first
+        )
+        if first is not None
+        else {"type": "FeatureCollection", "features": []}
     )
+    return JsonResponse(data)
+
+
+@require_GET
+@_planning_view
+def isochrones(request: HttpRequest, community) -> JsonResponse:
+    try:
+        compound_id = int(request.GET.get("compound", ""))
+    except ValueError:
+        return JsonResponse(
+            {"code": "unknown_compound", "message": "请选择小区"}, status=400
+        )
+    try:
+        data = selectors.get_isochrones(
+            actor=request.user,
+            community=community,
+            profile=_profile(request),
+            compound_id=compound_id,
+        )
+    except NotFound as exc:
+        return JsonResponse(exc.as_dict(), status=404)
     return JsonResponse(data)
 
 

@@ -48,12 +48,12 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         var bounds = L.latLngBounds([]);
-        function showIsochrones() {
+        var isoCache = {};
+        function drawIsochrones(collection) {
           isoLayer.clearLayers();
-          var id = select ? Number(select.value) : null;
           [15, 10, 5].forEach(function (minutes) {
-            data.isochrones.features.forEach(function (f) {
-              if (f.properties.minutes === minutes && (id === null || f.properties.compound_id === id)) {
+            collection.features.forEach(function (f) {
+              if (f.properties.minutes === minutes) {
                 var layer = L.geoJSON(f, { style: ISO_STYLE[minutes], interactive: false });
                 layer.addTo(isoLayer);
                 bounds.extend(layer.getBounds());
@@ -61,8 +61,24 @@
             });
           });
         }
-        showIsochrones();
-        if (select) select.addEventListener("change", showIsochrones);
+        function showIsochrones() {
+          var id = select ? select.value : "";
+          if (isoCache[id]) return drawIsochrones(isoCache[id]);
+          el.dataset.isoReady = "0";
+          fetch(root.dataset.isoUrl + "&compound=" + encodeURIComponent(id),
+                { credentials: "same-origin" })
+            .then(function (r) { return r.json(); })
+            .then(function (collection) {
+              isoCache[id] = collection;
+              drawIsochrones(collection);
+              el.dataset.isoReady = "1";
+            });
+        }
+        if (select) {
+          isoCache[select.value] = data.isochrones;
+          select.addEventListener("change", showIsochrones);
+        }
+        drawIsochrones(data.isochrones);
         data.merchants.forEach(function (m) {
           L.circleMarker([m.lat, m.lng], {
             radius: 4, weight: 1, color: "#fff",
@@ -76,7 +92,12 @@
             radius: 11, weight: 3, color: "#fff",
             fillColor: c.all_basic ? "#2a9d55" : "#d62728", fillOpacity: 0.95,
             className: "compound-marker",
-          }).bindPopup(compoundPopup(c)).addTo(map);
+          }).bindPopup(compoundPopup(c)).on("click", function () {
+            if (select && select.value !== String(c.id)) {
+              select.value = String(c.id);
+              showIsochrones();
+            }
+          }).addTo(map);
           bounds.extend([c.lat, c.lng]);
         });
         if (bounds.isValid()) map.fitBounds(bounds.pad(0.05));

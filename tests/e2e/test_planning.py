@@ -115,6 +115,8 @@ def test_operator_closes_wet_market_gap(page, live_server):
     expect(page.get_by_text("估算").first).to_be_visible()
     expect(page.locator(".leaflet-interactive").first).to_be_attached()
     shot(page, "planning-dashboard")
+    page.select_option("#iso-compound", label="江景苑")
+    expect(page.locator("#planning-map")).to_have_attribute("data-iso-ready", "1")
 
     page.select_option("#suggest-type", "wet_market")
     page.click("#suggest-form button[type=submit]")

@@ -327,6 +327,15 @@ def test_isochrones_are_geojson_per_band(street_community):
     assert len(data["features"]) == 6
     assert {f["properties"]["minutes"] for f in data["features"]} == {5, 10, 15}
     assert data["features"][0]["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    one = selectors.get_isochrones(
+        actor=operator,
+        community=community,
+        compound_id=data["features"][0]["properties"]["compound_id"],
+    )
+    assert one["features"] == data["features"][:3]
+    with pytest.raises(DomainError) as exc:
+        selectors.get_isochrones(actor=operator, community=community, compound_id=-1)
+    assert exc.value.code == "unknown_compound"
 
 
 def test_helsinki_end_to_end_with_shops(tmp_path):

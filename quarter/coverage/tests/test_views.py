@@ -113,8 +113,15 @@ def test_map_data_has_isochrones(planning):
     community, client = planning
     data = client.get(reverse("planning_map_data", args=[community.slug])).json()
     assert len(data["compounds"]) == 2 and len(data["merchants"]) == 2
-    assert len(data["isochrones"]["features"]) == 6
+    # The first compound's 5/10/15 polygons come with the map; others on request.
+    assert len(data["isochrones"]["features"]) == 3
     assert data["estimated"] is True
+    second = data["compounds"][1]["id"]
+    url = reverse("planning_isochrones", args=[community.slug])
+    iso = client.get(url, {"compound": second}).json()
+    assert {f["properties"]["compound_id"] for f in iso["features"]} == {second}
+    assert client.get(url, {"compound": 999999}).status_code == 404
+    assert client.get(url, {"compound": "x"}).status_code == 400
 
 
 def test_exports_csv_and_xlsx(planning):
