@@ -192,3 +192,14 @@ def test_dashboard_lists_pending_shops_by_gap_closed(planning):
     data = client.get(reverse("planning_map_data", args=[community.slug])).json()
     market = next(m for m in data["merchants"] if m["main_type__code"] == "wet_market")
     assert market["households_15"] == 600
+
+
+def test_dashboard_passes_tiles_only_when_configured(planning, settings):
+    community, client = planning
+    url = reverse("planning_dashboard", args=[community.slug])
+    assert '<script id="planning-tiles" type="application/json">""</script>' in (
+        client.get(url).content.decode()
+    )
+    settings.QUARTER_TILES = "https://tiles.example/{z}/{x}/{y}.png"
+    html = client.get(url).content.decode()
+    assert "https://tiles.example/{z}/{x}/{y}.png" in html
