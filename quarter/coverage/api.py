@@ -29,6 +29,11 @@ class ProfileParams(Schema):
     profile: Profile = "standard"
 
 
+class IsochroneParams(Schema):
+    profile: Profile = "standard"
+    compound: int | None = Field(None, description="只要这个小区的等时圈")
+
+
 class SuggestParams(Schema):
     type: str = Field(max_length=40, description="业态代码,如 wet_market")
     profile: Profile = "standard"
@@ -101,11 +106,14 @@ def what_if(request: HttpRequest, slug: str, payload: WhatIfIn):
     )
 
 
-def isochrones(request: HttpRequest, slug: str, params: Query[ProfileParams]):
+def isochrones(request: HttpRequest, slug: str, params: Query[IsochroneParams]):
     """GeoJSON FeatureCollection of 5/10/15-minute areas per compound."""
     community = _community(request, slug)
     return selectors.get_isochrones(
-        actor=request.user, community=community, profile=params.profile
+        actor=request.user,
+        community=community,
+        profile=params.profile,
+        compound_id=params.compound,
     )
 
 

@@ -21,6 +21,12 @@
     return el;
   }
 
+  // Gap colouring: green when every basic type is within 15 minutes, amber for
+  // one or two missing, red for three or more.
+  function gapColour(missing) {
+    return missing === 0 ? "#2a9d55" : missing <= 2 ? "#e6a100" : "#d62728";
+  }
+
   function compoundPopup(c) {
     var div = document.createElement("div");
     div.appendChild(text("b", c.name));
@@ -90,7 +96,7 @@
         data.compounds.forEach(function (c) {
           L.circleMarker([c.lat, c.lng], {
             radius: 11, weight: 3, color: "#fff",
-            fillColor: c.all_basic ? "#2a9d55" : "#d62728", fillOpacity: 0.95,
+            fillColor: gapColour(c.missing_basic.length), fillOpacity: 0.95,
             className: "compound-marker",
           }).bindPopup(compoundPopup(c)).on("click", function () {
             if (select && select.value !== String(c.id)) {

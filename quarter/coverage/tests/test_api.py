@@ -85,3 +85,10 @@ def test_permissions(api_client):
 def test_isochrones(api_client):
     data = api_client.get("/api/coverage/communities/jinxiu/isochrones").json()
     assert data["type"] == "FeatureCollection" and len(data["features"]) == 6
+    first = data["features"][0]["properties"]["compound_id"]
+    one = api_client.get(
+        f"/api/coverage/communities/jinxiu/isochrones?compound={first}"
+    )
+    assert len(one.json()["features"]) == 3
+    missing = api_client.get("/api/coverage/communities/jinxiu/isochrones?compound=0")
+    assert missing.status_code == 404
