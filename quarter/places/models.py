@@ -343,9 +343,10 @@ class MerchantSearchDocument(models.Model):
     """The searchable text of a merchant residents can find, one token per Chinese character.
 
     A phrase query over single-character tokens is an exact substring match, so
-    `理发` finds 理发 wherever it stands. Filters ride along as pseudo-words
-    (`typepharmacy`, `tierbasic`, `community12`) so SQLite's FTS5 table answers a
-    whole text search from its index; PostgreSQL uses a GIN tsvector index.
+    `理发` finds 理发 wherever it stands. PostgreSQL searches `tokens` through a GIN
+    tsvector index; SQLite's FTS5 table indexes `grams` and `name_grams` (see
+    `search.py`), with filters as pseudo-words (`〇typepharmacy`, `〇tierbasic`,
+    `〇community12`) so it answers a whole text search from its index.
     Only merchants visible in search have a document; lat/lng are copied here so
     nearness is read from one narrow, indexed table.
     """
@@ -357,7 +358,8 @@ class MerchantSearchDocument(models.Model):
         related_name="search_document",
     )
     tokens = models.TextField()
-    name_tokens = models.TextField(default="")
+    grams = models.TextField(default="")
+    name_grams = models.TextField(default="")
     lat = models.FloatField(default=0)
     lng = models.FloatField(default=0)
 

@@ -137,7 +137,7 @@ def search_merchants(
             )
         qs = qs.filter(main_type__tier=tier)
     phrases = search.query_phrases(query)
-    if phrases and connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" and (phrases or type_code or tier):
         return _search_fts5(
             phrases,
             type_code=type_code,
@@ -172,11 +172,6 @@ def search_merchants(
 
 
 def _matching_ids(phrases: list[str]):
-    if connection.vendor == "sqlite":
-        return RawSQL(
-            "SELECT rowid FROM places_merchant_fts WHERE places_merchant_fts MATCH %s",
-            (search.fts5_match_expression(phrases),),
-        )
     if connection.vendor == "postgresql":
         where = " AND ".join(
             ["to_tsvector('simple', tokens) @@ phraseto_tsquery('simple', %s)"]
@@ -252,11 +247,12 @@ def _search_fts5(
     limit,
     offset,
 ) -> SearchResult:
-    """Answer a text search on SQLite from the FTS5 index and the narrow document table.
+    """Answer a search on SQLite from the FTS5 index and the narrow document table.
 
     Same results as the SQL path PostgreSQL takes: documents exist only for
     searchable merchants; relevance puts name matches first, then id; with an
-    origin and sort="distance", nearest first. Only row ids leave the index.
+    origin and sort="distance" (or a radius, or no words), nearest first. Only
+    row ids leave the index.
     """
     if max_distance_m is not None and (
         origin is None or not 0 < max_distance_m <= MAX_DISTANCE_M
@@ -266,48 +262,59 @@ def _search_fts5(
             f"距离应在1到{MAX_DISTANCE_M}米之间,并需提供位置",
             field="distance",
         )
-    expression = search.fts5_match_expression(phrases)
+    terms = [search.fts5_gram_expression(phrases)] if phrases else []
     filters = search.fts5_filter_expression(
         type_code=type_code, tier=tier, community_id=community.pk if community else None
     )
     if filters:
-        expression = f"{expression} AND {filters}"
+        terms.append(filters)
+    expression = " AND ".join(terms)
     matching = _fts5_ids(expression)
-    if open_now and matching:
-        matching = set(
-            listed_merchants()
-            .filter(pk__in=matching)
-            .filter(open_now_q(clock.local_now()))
-            .values_list("pk", flat=True)
-        )
+    keep = _open_now_filter if open_now else None
     limit = max(1, min(int(limit), 100))
     offset = max(0, int(offset))
-    if origin is not None and (sort == "distance" or max_distance_m is not None):
+    by_distance = origin is not None and (
+        sort == "distance" or max_distance_m is not None or not phrases
+    )
+    if by_distance:
         total, page_ids = _nearest(
             matching,
             origin=origin,
             max_distance_m=max_distance_m,
             wanted=offset + limit,
+            keep=keep,
         )
         page_ids = page_ids[offset:]
     else:
-        first = search.fts5_match_expression(phrases[:1]).join(
-            ["{name_tokens} : (", ")"]
-        )
-        in_name = _fts5_ids(f"{first} AND {expression}") & matching
+        if keep is not None:
+            matching = keep(matching)
+        in_name = set()
+        if phrases:
+            first = search.fts5_phrase(phrases[0])
+            in_name = _fts5_ids(f"{{name_grams}} : {first} AND {expression}") & matching
         ordered = sorted(in_name) + sorted(matching - in_name)
         total, page_ids = len(ordered), ordered[offset : offset + limit]
     merchants = Merchant.objects.select_related("main_type").in_bulk(page_ids)
     hits = []
     for pk in page_ids:
         merchant = merchants[pk]
-        distance = (
-            haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
-            if origin
-            else None
-        )
+        distance = None
+        if origin is not None:
+            distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
         hits.append(SearchHit(merchant=merchant, distance_m=distance))
     return SearchResult(total=total, hits=hits)
+
+
+def _open_now_filter(ids) -> set[int]:
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(
+        listed_merchants()
+        .filter(pk__in=ids)
+        .filter(open_now_q(clock.local_now()))
+        .values_list("pk", flat=True)
+    )
 
 
 def _fts5_ids(expression: str) -> set[int]:
@@ -323,8 +330,12 @@ def _fts5_ids(expression: str) -> set[int]:
 _RINGS_M = (800, 2500, 8000, 25000, MAX_DISTANCE_M * 4)
 
 
-def _nearest(ids: set[int], *, origin, max_distance_m, wanted: int):
-    """Return (count within the radius, ids nearest first up to `wanted`)."""
+def _nearest(ids: set[int], *, origin, max_distance_m, wanted: int, keep=None):
+    """Return (how many match, ids nearest first up to `wanted`).
+
+    With a radius, one box around it is read; without, boxes widen until enough
+    matches are found. `keep` (e.g. "open now") filters the candidates found.
+    """
     if not ids:
         return 0, []
     k2 = math.cos(math.radians(origin[0])) ** 2
@@ -341,11 +352,17 @@ def _nearest(ids: set[int], *, origin, max_distance_m, wanted: int):
                 d2 = (lat - origin[0]) ** 2 + (lng - origin[1]) ** 2 * k2
                 if d2 <= bound:
                     near.append((d2, pk))
+        if keep is not None:
+            kept = keep(pk for _, pk in near)
+            near = [item for item in near if item[1] in kept]
         if len(near) >= wanted or radius == rings[-1]:
             near.sort()
-            total = len(near) if max_distance_m is not None else len(ids)
+            if max_distance_m is not None:
+                total = len(near)
+            else:
+                total = len(ids) if keep is None else len(keep(ids))
             return total, [pk for _, pk in near[:wanted]]
-    return len(ids), []
+    return 0, []
 
 
 def list_map_merchants(*, community: Community | None = None) -> list[dict]:

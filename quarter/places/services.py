@@ -633,9 +633,9 @@ def _after_map_change(merchant: Merchant) -> None:
     transaction.on_commit(lambda: coverage_services.refresh_for_merchant(merchant_id))
 
 
-def merchant_search_text(merchant: Merchant) -> str:
+def _search_fields(merchant: Merchant) -> list[str]:
     t = merchant.main_type
-    return search.document_tokens(
+    return [
         merchant.name,
         t.name_zh,
         t.name_en,
@@ -644,7 +644,7 @@ def merchant_search_text(merchant: Merchant) -> str:
         " ".join(s.name for s in merchant.services.all()),
         merchant.introduction,
         merchant.address,
-    )
+    ]
 
 
 def _is_searchable(merchant: Merchant) -> bool:
@@ -662,10 +662,12 @@ def _document(merchant: Merchant) -> MerchantSearchDocument:
         tier=merchant.main_type.tier,
         community_id=merchant.community_id,
     )
+    fields = _search_fields(merchant)
     return MerchantSearchDocument(
         merchant=merchant,
-        tokens=f"{merchant_search_text(merchant)} {words}",
-        name_tokens=search.document_tokens(merchant.name),
+        tokens=search.document_tokens(*fields),
+        grams=f"{search.document_grams(*fields)} {words}",
+        name_grams=search.document_grams(merchant.name),
         lat=merchant.lat,
         lng=merchant.lng,
     )

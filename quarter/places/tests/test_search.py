@@ -146,3 +146,25 @@ def test_search_text_within_radius_orders_by_distance(shops):
         far.name
     ]
     assert search_merchants(query="理发", origin=origin, max_distance_m=500).total == 1
+
+
+def test_search_open_now_within_radius_and_type_only_near_origin(shops):
+    from quarter.places.models import OpeningHours
+
+    shops["pharmacy"].hours.all().delete()
+    OpeningHours.objects.create(
+        merchant=shops["pharmacy"], weekday=0, open_minute=480, close_minute=600
+    )
+    origin = (CENTER[0] + 0.004, CENTER[1])
+    clock.freeze(dt.datetime(2026, 11, 23, 9, 0))  # Monday 09:00: pharmacy open
+    assert names(
+        search_merchants(query="药", origin=origin, max_distance_m=200, open_now=True)
+    ) == ["老百姓大药房"]
+    clock.freeze(dt.datetime(2026, 11, 23, 11, 0))  # closed again
+    result = search_merchants(
+        query="药", origin=origin, max_distance_m=200, open_now=True
+    )
+    assert (result.total, names(result)) == (0, [])
+    assert names(search_merchants(type_code="cafe", origin=origin)) == [
+        "克莉丝汀蛋糕店"
+    ]
