@@ -307,12 +307,14 @@ def suggest_sites(
     that newly covers the most households, ties going to the one nearest on
     average to what it covers; rounds stop when nothing more can be gained.
     Raises `not_community_operator`, `unknown_business_type`,
-    `unknown_speed_profile`.
+    `unknown_speed_profile`, `no_compounds`.
     """
     get_planning_community(actor=actor, slug=community.slug)
     bt = _business_type(type_code)
     radius = get_speed(profile) * minutes * 60
     inputs = eng.load_inputs(community)
+    if inputs.n_compounds == 0:
+        raise DomainError(Code.NO_COMPOUNDS, "本社区还没有录入小区,无法计算覆盖")
     engine = eng.build_engine(inputs)
     origins = np.arange(inputs.n_compounds)
     current = engine.nearest(origins, inputs.facility_points(bt.id), limit=radius)

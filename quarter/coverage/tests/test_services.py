@@ -390,3 +390,13 @@ def test_walking_speed_is_configurable(street_community, settings):
         next(r for r in report.compounds if r.name == "西苑").reach["wet_market"].band
         == 5
     )
+
+
+def test_suggest_sites_needs_compounds():
+    community = make_community()
+    operator = make_operator(community)
+    with pytest.raises(DomainError) as exc:
+        selectors.suggest_sites(
+            actor=operator, community=community, type_code="wet_market"
+        )
+    assert exc.value.code == "no_compounds"
