@@ -10,6 +10,7 @@ claim's ledger movement for both engines.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 from dataclasses import dataclass
@@ -327,19 +328,22 @@ def claim_with_ticket(
     _round_id, user_id, resident_id, person_hash = parsed
     if round_.sold_out_at is not None and _db_engine():
         return _sold_out_answer(round_, resident_id)
-    pairs = [("account", f"u{user_id}")] + ([("ip", ip)] if ip else [])
-    ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
     now = clock.now()
     check_timing(round_, now)
-    outcome = get_engine().claim(
-        round_=round_,
-        resident_id=resident_id,
-        user_id=user_id,
-        person_hash=person_hash,
-        now=now,
-        ip=ip,
-        device=device[:64],
-    )
+    pairs = [("account", f"u{user_id}")] + ([("ip", ip)] if ip else [])
+    # One write transaction per request with the database engine: the counters
+    # and the claim commit together (SQLite has one writer at a time).
+    with transaction.atomic() if _db_engine() else contextlib.nullcontext():
+        ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
+        outcome = get_engine().claim(
+            round_=round_,
+            resident_id=resident_id,
+            user_id=user_id,
+            person_hash=person_hash,
+            now=now,
+            ip=ip,
+            device=device[:64],
+        )
     if outcome.code == Code.PERSON_ALREADY_CLAIMED:
         raise DomainError(
             Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包", status_code=409
