@@ -203,3 +203,17 @@ def test_dashboard_passes_tiles_only_when_configured(planning, settings):
     settings.QUARTER_TILES = "https://tiles.example/{z}/{x}/{y}.png"
     html = client.get(url).content.decode()
     assert "https://tiles.example/{z}/{x}/{y}.png" in html
+
+
+def test_elderly_profile_pages(planning):
+    community, client = planning
+    url = reverse("planning_dashboard", args=[community.slug])
+    html = client.get(url, {"profile": "elderly"}).content.decode()
+    assert "步行速度 0.8 米/秒" in html
+    assert "?profile=elderly" in html  # exports and print keep the profile
+    html = client.get(
+        reverse("planning_print", args=[community.slug]), {"profile": "elderly"}
+    ).content.decode()
+    assert "老年人(0.8米/秒)" in html
+    # An unknown profile falls back to the standard one rather than failing.
+    assert "步行速度 1.2 米/秒" in client.get(url, {"profile": "x"}).content.decode()
