@@ -92,7 +92,7 @@ class Postgres:
         )
         opts = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-            "-c fsync=on -c synchronous_commit=on -c max_connections=200"
+            "-c fsync=on -c synchronous_commit=on -c max_connections=300"
         )
         subprocess.run(
             self._as_postgres(
@@ -487,6 +487,10 @@ def start_granian(port: int, env: dict, base: Path):
             "0.2",
             "--backlog",
             "2048",
+            # One database connection per blocking thread: 2 × 32 stays inside
+            # PostgreSQL's max_connections and still serves all 64 client connections.
+            "--blocking-threads",
+            "32",
         ],
         cwd=ROOT,
         env=env,
