@@ -360,8 +360,12 @@ class MerchantSearchDocument(models.Model):
     tokens = models.TextField()
     grams = models.TextField(default="")
     name_grams = models.TextField(default="")
+    # Copies for "nearest first", read from one narrow table by bounding box.
     lat = models.FloatField(default=0)
     lng = models.FloatField(default=0)
+    type_code = models.CharField(max_length=40, default="")
+    tier = models.CharField(max_length=10, default="")
+    community_ref = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["lat", "lng"], name="search_doc_latlng")]

@@ -262,38 +262,49 @@ def _search_fts5(
             f"距离应在1到{MAX_DISTANCE_M}米之间,并需提供位置",
             field="distance",
         )
+    limit = max(1, min(int(limit), 100))
+    offset = max(0, int(offset))
+    keep = _open_now_filter if open_now else None
+    by_distance = origin is not None and (
+        sort == "distance" or max_distance_m is not None or not phrases
+    )
+    community_id = community.pk if community else None
     terms = [search.fts5_gram_expression(phrases)] if phrases else []
     filters = search.fts5_filter_expression(
-        type_code=type_code, tier=tier, community_id=community.pk if community else None
+        type_code=type_code, tier=tier, community_id=community_id
     )
     if filters:
         terms.append(filters)
     expression = " AND ".join(terms)
-    matching = _fts5_ids(expression)
-    keep = _open_now_filter if open_now else None
-    limit = max(1, min(int(limit), 100))
-    offset = max(0, int(offset))
-    by_distance = origin is not None and (
-        sort == "distance" or max_distance_m is not None or not phrases
-    )
     if by_distance:
+        # Nearness reads the narrow document table by box; words, if any, are
+        # checked against the index's matches.
+        columns = {"type_code": type_code, "tier": tier, "community_ref": community_id}
+        matching = _fts5_ids(expression) if phrases else None
         total, page_ids = _nearest(
             matching,
             origin=origin,
             max_distance_m=max_distance_m,
             wanted=offset + limit,
             keep=keep,
+            filters=columns,
         )
-        page_ids = page_ids[offset:]
-    else:
-        if keep is not None:
-            matching = keep(matching)
-        in_name = set()
-        if phrases:
-            first = search.fts5_phrase(phrases[0])
-            in_name = _fts5_ids(f"{{name_grams}} : {first} AND {expression}") & matching
-        ordered = sorted(in_name) + sorted(matching - in_name)
-        total, page_ids = len(ordered), ordered[offset : offset + limit]
+        if max_distance_m is None:
+            everything = matching if matching is not None else _document_ids(columns)
+            total = len(keep(everything)) if keep else len(everything)
+        return _hits(page_ids[offset:], origin=origin, total=total)
+    matching = _fts5_ids(expression)
+    if keep is not None:
+        matching = keep(matching)
+    in_name = set()
+    if phrases:
+        first = search.fts5_phrase(phrases[0])
+        in_name = _fts5_ids(f"{{name_grams}} : {first} AND {expression}") & matching
+    ordered = sorted(in_name) + sorted(matching - in_name)
+    return _hits(ordered[offset : offset + limit], origin=origin, total=len(ordered))
+
+
+def _hits(page_ids: list[int], *, origin, total: int) -> SearchResult:
     merchants = Merchant.objects.select_related("main_type").in_bulk(page_ids)
     hits = []
     for pk in page_ids:
@@ -326,29 +337,55 @@ def _fts5_ids(expression: str) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
+def _document_ids(filters: dict) -> set[int]:
+    where, params = "1 = 1", []
+    for column, value in filters.items():
+        if value:
+            where += f" AND {column} = %s"
+            params.append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT merchant_id FROM places_merchantsearchdocument WHERE {where}",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 # Rings searched outward for the nearest matches when no radius is given.
-_RINGS_M = (800, 2500, 8000, 25000, MAX_DISTANCE_M * 4)
+_RINGS_M = (800, 2500, 8000, 25000, 20_000_000)
 
 
-def _nearest(ids: set[int], *, origin, max_distance_m, wanted: int, keep=None):
+def _nearest(ids, *, origin, max_distance_m, wanted: int, keep=None, filters=None):
     """Return (how many match, ids nearest first up to `wanted`).
 
-    With a radius, one box around it is read; without, boxes widen until enough
-    matches are found. `keep` (e.g. "open now") filters the candidates found.
+    `ids` is the set of text matches, or None for no words. With a radius, one
+    box around it is read; without, boxes widen until enough matches are found.
+    `filters` are equalities on the document table; `keep` (e.g. "open now")
+    filters the candidates found.
     """
-    if not ids:
+    if ids is not None and not ids:
         return 0, []
+    where, params = "", []
+    for column, value in (filters or {}).items():
+        if value:
+            where += f" AND {column} = %s"
+            params.append(value)
     k2 = math.cos(math.radians(origin[0])) ** 2
     rings = (max_distance_m,) if max_distance_m is not None else _RINGS_M
     for radius in rings:
         min_lat, max_lat, min_lng, max_lng = bbox_around(*origin, radius)
         bound = (radius / METERS_PER_DEG_LAT) ** 2
-        rows = MerchantSearchDocument.objects.filter(
-            lat__range=(min_lat, max_lat), lng__range=(min_lng, max_lng)
-        ).values_list("merchant_id", "lat", "lng")
+        with connection.cursor() as cursor:
+            # Raw rows: thousands of tuples per request, no model overhead.
+            cursor.execute(
+                "SELECT merchant_id, lat, lng FROM places_merchantsearchdocument "
+                "WHERE lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s" + where,
+                [min_lat, max_lat, min_lng, max_lng, *params],
+            )
+            rows = cursor.fetchall()
         near = []
         for pk, lat, lng in rows:
-            if pk in ids:
+            if ids is None or pk in ids:
                 d2 = (lat - origin[0]) ** 2 + (lng - origin[1]) ** 2 * k2
                 if d2 <= bound:
                     near.append((d2, pk))
@@ -357,11 +394,7 @@ def _nearest(ids: set[int], *, origin, max_distance_m, wanted: int, keep=None):
             near = [item for item in near if item[1] in kept]
         if len(near) >= wanted or radius == rings[-1]:
             near.sort()
-            if max_distance_m is not None:
-                total = len(near)
-            else:
-                total = len(ids) if keep is None else len(keep(ids))
-            return total, [pk for _, pk in near[:wanted]]
+            return len(near), [pk for _, pk in near[:wanted]]
     return 0, []
 
 

@@ -670,6 +670,9 @@ def _document(merchant: Merchant) -> MerchantSearchDocument:
         name_grams=search.document_grams(merchant.name),
         lat=merchant.lat,
         lng=merchant.lng,
+        type_code=merchant.main_type.code,
+        tier=merchant.main_type.tier,
+        community_ref=merchant.community_id,
     )
 
 
