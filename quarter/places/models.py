@@ -368,7 +368,13 @@ class MerchantSearchDocument(models.Model):
     community_ref = models.BigIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["lat", "lng"], name="search_doc_latlng")]
+        indexes = [
+            models.Index(fields=["lat", "lng"], name="search_doc_latlng"),
+            models.Index(
+                fields=["type_code", "lat", "lng"], name="search_doc_type_latlng"
+            ),
+            models.Index(fields=["tier", "lat", "lng"], name="search_doc_tier_latlng"),
+        ]
 
 
 class SearchLog(models.Model):
