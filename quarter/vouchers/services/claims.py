@@ -15,7 +15,7 @@ import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from quarter.core import clock
 from quarter.core.errors import DomainError, PermissionDenied
@@ -331,9 +331,12 @@ def claim_with_ticket(
     now = clock.now()
     check_timing(round_, now)
     pairs = [("account", f"u{user_id}")] + ([("ip", ip)] if ip else [])
-    # One write transaction per request with the database engine: the counters
-    # and the claim commit together (SQLite has one writer at a time).
-    with transaction.atomic() if _db_engine() else contextlib.nullcontext():
+    # On SQLite (one writer at a time) the counters and the claim share one write
+    # transaction. Elsewhere the counters commit on their own: holding the row
+    # of a busy IP's counter for the length of a claim would queue every claim
+    # from that IP behind it.
+    one_txn = _db_engine() and connection.vendor == "sqlite"
+    with transaction.atomic() if one_txn else contextlib.nullcontext():
         ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
         outcome = get_engine().claim(
             round_=round_,

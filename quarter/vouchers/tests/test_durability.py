@@ -72,6 +72,11 @@ def _rush(server, round_, residents, *, kill_after: float):
     ]
     for t in threads:
         t.start()
+    # Kill once the rush is under way (some claims acknowledged), however slow
+    # the machine is, and a little later so requests are in flight.
+    deadline = time.monotonic() + 30
+    while len(acked) < 50 and time.monotonic() < deadline:
+        time.sleep(0.005)
     time.sleep(kill_after)
     server.kill()
     for t in threads:
@@ -85,7 +90,7 @@ def test_redis_killed_mid_rush_loses_no_acknowledged_claim(
     round_ = world.round(world.campaign(budget_fen=30_000_000), packets=5000)
     residents = [world.resident() for _ in range(600)]
     at(round_)
-    acked = _rush(server, round_, residents, kill_after=0.3)
+    acked = _rush(server, round_, residents, kill_after=0.05)
     assert acked, "the rush must have acknowledged some claims before the kill"
     server.start()  # same directory: Redis replays its AOF
     engine = RedisEngine(server.url, client=redis.Redis.from_url(server.url))
