@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ReconcileReport
 from quarter.vouchers.errors import VoucherErrorCode as Code
@@ -106,12 +106,17 @@ class DatabaseEngine(ClaimEngine):
     # --- steps --------------------------------------------------------------
 
     def _existing(self, round_, resident_id, person_hash) -> ClaimOutcome | None:
-        mine = Claim.objects.filter(round=round_, resident_id=resident_id).first()
-        if mine is not None:
-            return ClaimOutcome(
-                ok=True, repeated=True, source_id=mine.source_id, claim_id=mine.pk
-            )
-        if Claim.objects.filter(round=round_, person_hash=person_hash).exists():
+        rows = list(
+            Claim.objects.filter(round=round_)
+            .filter(Q(resident_id=resident_id) | Q(person_hash=person_hash))
+            .values_list("pk", "resident_id", "source_id")[:2]
+        )
+        for pk, owner, source_id in rows:
+            if owner == resident_id:
+                return ClaimOutcome(
+                    ok=True, repeated=True, source_id=source_id, claim_id=pk
+                )
+        if rows:
             return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
         return None
 
