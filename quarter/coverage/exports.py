@@ -5,9 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
 from quarter.coverage.selectors import GapReport
 
-TIER_NAMES = {"basic": "基本保障类", "quality": "品质提升类", "public": "公共服务类"}
+TIER_NAMES = {
+    "basic": gettext_lazy("基本保障类"),
+    "quality": gettext_lazy("品质提升类"),
+    "public": gettext_lazy("公共服务类"),
+}
 
 
 def _minutes_text(minutes: float | None) -> str:
@@ -18,38 +25,39 @@ def compound_table(report: GapReport) -> list[list]:
     """One row per compound: households, walking minutes to each basic type, gaps."""
     basic = report.basic_types
     header = [
-        "小区",
-        "户数",
-        "基本保障类全部15分钟可达",
-        "缺少的基本保障类",
-        "缺少的品质提升类",
-    ] + [f"{t.name_zh}(分钟)" for t in basic]
+        _("小区"),
+        _("户数"),
+        _("基本保障类全部15分钟可达"),
+        _("缺少的基本保障类"),
+        _("缺少的品质提升类"),
+    ] + [_("%(type)s(分钟)") % {"type": t.name_zh} for t in basic]
     if report.estimated:
-        header.append("说明")
+        header.append(_("说明"))
+    sep = pgettext("list separator", "、")
     rows = [header]
     for r in report.compounds:
         row = [
             r.name,
             r.households,
-            "是" if r.all_basic else "否",
-            "、".join(t.name_zh for t in r.missing_basic),
-            "、".join(t.name_zh for t in r.missing_quality),
+            _("是") if r.all_basic else _("否"),
+            sep.join(t.name_zh for t in r.missing_basic),
+            sep.join(t.name_zh for t in r.missing_quality),
         ]
         row += [_minutes_text(r.reach[t.code].minutes) for t in basic]
         if report.estimated:
-            row.append("估算(直线距离×1.3)")
+            row.append(_("估算(直线距离×1.3)"))
         rows.append(row)
     return rows
 
 
 def type_table(report: GapReport) -> list[list]:
     """One row per business type: tier, shop count, households within 15 minutes."""
-    rows = [["业态", "类别", "商户数", "15分钟内覆盖户数", "覆盖率"]]
+    rows = [[_("业态"), _("类别"), _("商户数"), _("15分钟内覆盖户数"), _("覆盖率")]]
     for t in report.type_counts:
         rows.append(
             [
                 t.business_type.name_zh,
-                TIER_NAMES[t.business_type.tier],
+                str(TIER_NAMES[t.business_type.tier]),
                 t.count,
                 t.households_covered,
                 f"{t.share_covered:.0%}",
@@ -60,22 +68,26 @@ def type_table(report: GapReport) -> list[list]:
 
 def summary_table(report: GapReport) -> list[list]:
     return [
-        ["社区", report.community.name],
-        ["步行速度", f"{report.speed} 米/秒"],
+        [_("社区"), report.community.name],
+        [_("步行速度"), _("%(speed)s 米/秒") % {"speed": report.speed}],
         [
-            "计算方式",
-            "估算(直线距离×1.3)"
+            _("计算方式"),
+            _("估算(直线距离×1.3)")
             if report.estimated
-            else f"步行路网:{report.network_name}",
+            else _("步行路网:%(name)s") % {"name": report.network_name},
         ],
-        ["基本保障类商户", report.tier_counts["basic"]],
-        ["品质提升类商户", report.tier_counts["quality"]],
-        ["公共服务类", report.tier_counts["public"]],
-        ["连锁品牌占比", f"{report.chain_share:.0%}"],
-        ["总户数", report.households_total],
-        ["基本保障类15分钟全覆盖户数占比", f"{report.share_all_basic:.0%}"],
+        [_("基本保障类商户"), report.tier_counts["basic"]],
+        [_("品质提升类商户"), report.tier_counts["quality"]],
+        [_("公共服务类"), report.tier_counts["public"]],
+        [_("连锁品牌占比"), f"{report.chain_share:.0%}"],
+        [_("总户数"), report.households_total],
+        [_("基本保障类15分钟全覆盖户数占比"), f"{report.share_all_basic:.0%}"],
     ] + [
-        [f"{g.name}", f"{'达标' if g.met else '未达标'}({g.share:.0%}户)"]
+        [
+            _(g.name),  # msgid marked in views._DISPLAY_MSGIDS
+            (_("达标(%(share)s户)") if g.met else _("未达标(%(share)s户)"))
+            % {"share": f"{g.share:.0%}"},
+        ]
         for g in report.groupings
     ]
 
@@ -96,16 +108,16 @@ def gap_report_xlsx(report: GapReport) -> bytes:
 
     book = Workbook()
     sheets = [
-        ("概况", summary_table(report)),
-        ("小区缺口", compound_table(report)),
-        ("业态统计", type_table(report)),
+        (_("概况"), summary_table(report)),
+        (_("小区缺口"), compound_table(report)),
+        (_("业态统计"), type_table(report)),
     ]
     for i, (title, rows) in enumerate(sheets):
         sheet = book.active if i == 0 else book.create_sheet()
         sheet.title = title
         for row in rows:
             sheet.append(row)
-        if title != "概况":
+        if i != 0:  # every sheet but the summary has a header row
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
         sheet.column_dimensions["A"].width = 28
@@ -119,7 +131,7 @@ def chart_data(report: GapReport) -> dict:
     types = [t for t in report.type_counts if t.business_type.tier != "public"]
     return {
         "tiers": {
-            "labels": [TIER_NAMES[k] for k in report.tier_counts],
+            "labels": [str(TIER_NAMES[k]) for k in report.tier_counts],
             "values": list(report.tier_counts.values()),
         },
         "types": {

@@ -12,11 +12,55 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.coverage import engine as eng
 from quarter.coverage import exports, selectors, services
+
+# Display texts defined outside this module (engine.PROFILE_LABELS, the
+# selectors' GROUPINGS and DomainError messages), marked here so that
+# makemessages collects them; they are translated when shown (gettext /
+# {% translate var %}). The Chinese text stays the msgid.
+_DISPLAY_MSGIDS = (
+    # engine.PROFILE_LABELS
+    gettext_noop("成年人(1.2米/秒)"),
+    gettext_noop("老年人(0.8米/秒)"),
+    # selectors.GROUPINGS (the 2025 "四个一" configuration)
+    gettext_noop("一店一早"),
+    gettext_noop("一菜一修"),
+    gettext_noop("一老一小"),
+    gettext_noop("一收一洗"),
+    # messages of the DomainErrors the planning pages show
+    gettext_noop("没有这个社区"),
+    gettext_noop("只有本社区的工作人员可以查看规划"),
+    gettext_noop("没有这种步行速度"),
+    gettext_noop("没有这个业态"),
+    gettext_noop("本社区还没有录入小区,无法计算覆盖"),
+    gettext_noop("请在地图上选择位置"),
+    gettext_noop("位置离社区太远(超过5公里)"),
+    gettext_noop("本社区没有这个小区"),
+)
+
+
+def _profile_labels() -> dict[str, str]:
+    return {code: gettext(label) for code, label in eng.PROFILE_LABELS.items()}
+
+
+def _js_labels() -> dict[str, str]:
+    """Texts planning.js draws on the map and charts; %(n)s is filled in by the script."""
+    return {
+        "households": gettext("%(n)s 户"),
+        "missing_within_15": gettext("15分钟内缺:"),
+        "all_basic": gettext("基本保障类齐全"),
+        "list_separator": pgettext("list separator", "、"),
+        "merchant_households_15": gettext("15分钟内%(n)s户"),
+        "proposed_shop": gettext("拟开店位置"),
+        "site": gettext("选址 %(n)s"),
+        "merchant_count": gettext("商户数"),
+        "coverage_share_15": gettext("15分钟覆盖户数%"),
+    }
 
 
 def _planning_view(view):
@@ -28,9 +72,9 @@ def _planning_view(view):
         try:
             community = selectors.get_planning_community(actor=request.user, slug=slug)
         except NotFound as exc:
-            raise Http404(exc.message) from None
+            raise Http404(gettext(exc.message)) from None
         except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.message) from None
+            raise DjangoPermissionDenied(gettext(exc.message)) from None
         services.ensure_coverage(community=community)
         return view(request, community, *args, **kwargs)
 
@@ -63,7 +107,8 @@ def dashboard(request: HttpRequest, community) -> HttpResponse:
             "report": report,
             "community": community,
             "profile": profile,
-            "profiles": eng.PROFILE_LABELS,
+            "profiles": _profile_labels(),
+            "js_labels": _js_labels(),
             "bands": eng.BANDS_MIN,
             "chart_data": exports.chart_data(report),
             "suggest_type": _first_gap_type(report),
@@ -95,7 +140,7 @@ def print_report(request: HttpRequest, community) -> HttpResponse:
             "report": report,
             "community": community,
             "bands": eng.BANDS_MIN,
-            "profile_label": eng.PROFILE_LABELS[report.profile],
+            "profile_label": _profile_labels()[report.profile],
         },
     )
 
@@ -127,7 +172,7 @@ def isochrones(request: HttpRequest, community) -> JsonResponse:
         compound_id = int(request.GET.get("compound", ""))
     except ValueError:
         return JsonResponse(
-            {"code": "unknown_compound", "message": "请选择小区"}, status=400
+            {"code": "unknown_compound", "message": gettext("请选择小区")}, status=400
         )
     try:
         data = selectors.get_isochrones(
@@ -137,7 +182,9 @@ def isochrones(request: HttpRequest, community) -> JsonResponse:
             compound_id=compound_id,
         )
     except NotFound as exc:
-        return JsonResponse(exc.as_dict(), status=404)
+        return JsonResponse(
+            {**exc.as_dict(), "message": gettext(exc.message)}, status=404
+        )
     return JsonResponse(data)
 
 

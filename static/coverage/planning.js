@@ -14,6 +14,14 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // Translated texts come from the page (json_script "planning-labels");
+  // "%(n)s" in a label is replaced by a number.
+  var LABELS = readJson("planning-labels") || {};
+  function label(key, n) {
+    var s = LABELS[key] || "";
+    return n === undefined ? s : s.replace("%(n)s", String(n));
+  }
+
   function text(tag, content, className) {
     var el = document.createElement(tag);
     el.textContent = content;
@@ -30,9 +38,10 @@
   function compoundPopup(c) {
     var div = document.createElement("div");
     div.appendChild(text("b", c.name));
-    div.appendChild(text("div", c.households + " 户"));
+    div.appendChild(text("div", label("households", c.households)));
     div.appendChild(text("div", c.missing_basic.length
-      ? "15分钟内缺:" + c.missing_basic.join("、") : "基本保障类齐全"));
+      ? label("missing_within_15") + c.missing_basic.join(label("list_separator"))
+      : label("all_basic")));
     return div;
   }
 
@@ -90,7 +99,7 @@
             radius: 4, weight: 1, color: "#fff",
             fillColor: TIER_COLOURS[m.main_type__tier] || "#555", fillOpacity: 0.9,
           }).bindTooltip(m.name + " · " + m.main_type__name_zh +
-            " · 15分钟内" + m.households_15 + "户").addTo(map);
+            " · " + label("merchant_households_15", m.households_15)).addTo(map);
           bounds.extend([m.lat, m.lng]);
         });
         data.compounds.forEach(function (c) {
@@ -126,14 +135,14 @@
       if (box && box.dataset.lat) {
         var at = [Number(box.dataset.lat), Number(box.dataset.lng)];
         if (proposed) map.removeLayer(proposed);
-        proposed = L.marker(at, { title: "拟开店位置" }).addTo(map);
+        proposed = L.marker(at, { title: label("proposed_shop") }).addTo(map);
       }
       var list = document.getElementById("suggestions");
       if (list && target === list) {
         list.querySelectorAll(".suggestion").forEach(function (li, i) {
           L.circleMarker([Number(li.dataset.lat), Number(li.dataset.lng)], {
             radius: 9, color: "#6f42c1", weight: 3, fillOpacity: 0.2,
-          }).bindTooltip("选址 " + (i + 1)).addTo(map);
+          }).bindTooltip(label("site", i + 1)).addTo(map);
         });
       }
     });
@@ -146,7 +155,7 @@
       type: "bar",
       data: {
         labels: data.tiers.labels,
-        datasets: [{ label: "商户数", data: data.tiers.values,
+        datasets: [{ label: label("merchant_count"), data: data.tiers.values,
           backgroundColor: ["#1f77b4", "#e07b00", "#2a9d55"] }],
       },
       options: { indexAxis: "y", plugins: { legend: { display: false } }, animation: false },
@@ -156,9 +165,9 @@
       data: {
         labels: data.types.labels,
         datasets: [
-          { label: "商户数", data: data.types.counts, xAxisID: "x",
+          { label: label("merchant_count"), data: data.types.counts, xAxisID: "x",
             backgroundColor: data.types.tiers.map(function (t) { return TIER_COLOURS[t]; }) },
-          { label: "15分钟覆盖户数%", data: data.types.coverage, xAxisID: "x2",
+          { label: label("coverage_share_15"), data: data.types.coverage, xAxisID: "x2",
             backgroundColor: "rgba(120,120,120,0.35)" },
         ],
       },
