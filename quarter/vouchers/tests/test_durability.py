@@ -25,6 +25,12 @@ from quarter.vouchers.tests.redis_server import RedisServer
 
 @pytest.fixture
 def server():
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        from conftest import _missing
+
+        _missing("no redis-server binary: the durability tests start and kill their own")
     srv = RedisServer(fsync="always").start()
     yield srv
     srv.cleanup()
