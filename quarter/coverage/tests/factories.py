@@ -7,10 +7,9 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-from quarter.people.models import Operator, User
+from quarter.people.models import User
 from quarter.places.models import (
     Admission,
-    BusinessType,
     Community,
     Compound,
     District,
@@ -18,6 +17,7 @@ from quarter.places.models import (
     MerchantStatus,
     StreetOffice,
 )
+from quarter.places.tests import factories as places_factories
 
 _seq = itertools.count(1)
 LAT0, LNG0 = 30.7000, 111.2800  # 宜昌
@@ -51,13 +51,12 @@ def make_community(name="锦绣社区", slug=None, lat=LAT0, lng=LNG0) -> Commun
 def make_compound(
     community, name=None, *, lat=LAT0, lng=LNG0, households=100
 ) -> Compound:
-    return Compound.objects.create(
-        community=community,
+    return places_factories.make_compound(
+        community,
         name=name or f"小区{next(_seq)}",
         lat=lat,
         lng=lng,
         households=households,
-        population=households * 2,
     )
 
 
@@ -72,15 +71,12 @@ def make_merchant(
     name=None,
     is_chain=False,
 ) -> Merchant:
-    return Merchant.objects.create(
-        community=community,
+    return places_factories.make_merchant(
+        community,
         name=name or f"店{next(_seq)}",
-        main_type=BusinessType.objects.get(code=type_code),
-        address="夷陵大道1号",
+        type_code=type_code,
         lat=lat,
         lng=lng,
-        phone="0717-6000000",
-        contact_person="李女士",
         admission=admission,
         status=status,
         is_chain=is_chain,
@@ -89,11 +85,7 @@ def make_merchant(
 
 
 def make_operator(community, username=None) -> User:
-    user = User.objects.create_user(
-        username=username or f"op{next(_seq)}", password="a-strong-pass-2026"
-    )
-    Operator.objects.create(user=user, community=community)
-    return user
+    return places_factories.make_operator(community, username or f"op{next(_seq)}")
 
 
 def write_street_osm(path: Path) -> Path:
