@@ -41,155 +41,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from quarter.core.loopback import PostgresServer, RedisServer, free_port  # noqa: E402
 VENV = ROOT / ".venv" / "bin"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 HANGZHOU_PACKETS = 1_500_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def log(msg: str) -> None:
     print(f"[rush] {msg}", flush=True)
 
 
-# --- servers -----------------------------------------------------------------------
-
-
-class Postgres:
-    def __init__(self, base: Path) -> None:
-        self.dir = base / "pg"
-        self.port = free_port()
-
-    def _as_postgres(self, *args: str) -> list[str]:
-        return (
-            ["runuser", "-u", "postgres", "--", *args]
-            if os.geteuid() == 0
-            else list(args)
-        )
-
-    def start(self) -> str:
-        self.dir.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-            shutil.chown(self.dir.parent, "postgres", "postgres")
-        subprocess.run(
-            self._as_postgres(
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(self.dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-            ),
-            check=True,
-            capture_output=True,
-        )
-        opts = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} "
-            "-c fsync=on -c synchronous_commit=on -c max_connections=300"
-        )
-        subprocess.run(
-            self._as_postgres(
-                str(PG_BIN / "pg_ctl"),
-                "-D",
-                str(self.dir),
-                "-l",
-                str(self.dir / "log"),
-                "-o",
-                opts,
-                "-w",
-                "start",
-            ),
-            check=True,
-            capture_output=True,
-        )
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
-
-    def stop(self) -> None:
-        pidfile = self.dir / "postmaster.pid"
-        if pidfile.exists():
-            pid = int(pidfile.read_text().split()[0])
-            try:
-                os.kill(pid, signal.SIGINT)  # fast shutdown
-            except ProcessLookupError:
-                return
-            for _ in range(100):
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    return
-                time.sleep(0.05)
-
-
-class Redis:
-    def __init__(self, base: Path, fsync: str) -> None:
-        self.dir = base / "redis"
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.fsync = fsync
-        self.pid: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> str:
-        pidfile = self.dir / "redis.pid"
-        pidfile.unlink(missing_ok=True)
-        subprocess.run(
-            [
-                "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                self.fsync,
-                "--daemonize",
-                "yes",
-                "--pidfile",
-                str(pidfile),
-                "--dir",
-                str(self.dir),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        import redis
-
-        client = redis.Redis(port=self.port)
-        for _ in range(500):
-            try:
-                if client.ping() and pidfile.exists():
-                    break
-            except (redis.ConnectionError, redis.BusyLoadingError):
-                pass
-            time.sleep(0.02)
-        self.pid = int(pidfile.read_text())
-        return self.url
-
-    def kill(self) -> None:
-        if self.pid:
-            os.kill(self.pid, signal.SIGKILL)
-            self.pid = None
-
-    def stop(self) -> None:
-        if self.pid:
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            self.pid = None
+# --- servers: quarter.core.loopback (PostgreSQL fsync on, Redis AOF) --------------
 
 
 def children_of(pid: int) -> list[int]:
@@ -559,15 +422,15 @@ def main() -> int:
         }
         env.pop("REDIS_URL", None)
         if args.db == "postgres":
-            pg = Postgres(base)
+            pg = PostgresServer(base / "pg", durable=True, max_connections=300)
             env["DATABASE_URL"] = pg.start()
             log(f"PostgreSQL on 127.0.0.1:{pg.port}")
         else:
             env.pop("DATABASE_URL", None)
             env["SQLITE_PATH"] = str(base / "rush.sqlite3")
         if args.engine == "redis":
-            redis_srv = Redis(base, args.fsync)
-            env["REDIS_URL"] = redis_srv.start()
+            redis_srv = RedisServer(fsync=args.fsync, directory=base / "redis")
+            env["REDIS_URL"] = redis_srv.start().url
             if args.fsync != "always":
                 env["QUARTER_RUSH_DURABILITY"] = "relaxed"
             log(

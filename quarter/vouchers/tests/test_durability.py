@@ -20,7 +20,7 @@ from quarter.vouchers.engines import use_engine
 from quarter.vouchers.engines.redis_engine import RedisEngine, keys, persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.tests.factories import at
-from quarter.vouchers.tests.redis_server import RedisServer
+from quarter.core.loopback import RedisServer
 
 
 @pytest.fixture
