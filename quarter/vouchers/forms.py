@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from quarter.core.money import parse_yuan
 from quarter.places.models import BusinessType, Community
@@ -28,30 +29,30 @@ class YuanField(forms.CharField):
         try:
             fen = parse_yuan(value)
         except ValueError:
-            raise forms.ValidationError("请输入金额,如 45 或 45.50") from None
+            raise forms.ValidationError(_("请输入金额,如 45 或 45.50")) from None
         if fen <= 0:
-            raise forms.ValidationError("金额必须大于0")
+            raise forms.ValidationError(_("金额必须大于0"))
         return fen
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label="活动名称", max_length=80)
-    budget = YuanField(label="活动预算(元)")
+    name = forms.CharField(label=_("活动名称"), max_length=80)
+    budget = YuanField(label=_("活动预算(元)"))
     communities = forms.ModelMultipleChoiceField(
-        label="限定社区(不选表示全区)",
+        label=_("限定社区(不选表示全区)"),
         queryset=Community.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     business_types = forms.ModelMultipleChoiceField(
-        label="限定业态(不选表示全部)",
+        label=_("限定业态(不选表示全部)"),
         queryset=BusinessType.objects.all(),
         required=False,
         to_field_name="code",
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
     max_per_merchant_per_day = forms.IntegerField(
-        label="每人每店每日最多用券", initial=1, min_value=1, max_value=20
+        label=_("每人每店每日最多用券"), initial=1, min_value=1, max_value=20
     )
 
     def __init__(self, *args, district=None, **kwargs):
@@ -69,38 +70,38 @@ _COUPON_LINE = re.compile(
 
 
 class RoundForm(forms.Form):
-    name = forms.CharField(label="轮次名称", max_length=80)
+    name = forms.CharField(label=_("轮次名称"), max_length=80)
     preset = forms.ChoiceField(
-        label="券包",
+        label=_("券包"),
         choices=[(k, v["label"]) for k, v in presets.PRESETS.items()]
-        + [("custom", "自定义(在下方填写)")],
+        + [("custom", _("自定义(在下方填写)"))],
     )
     custom = forms.CharField(
-        label="自定义券包(每行一种,如 满40减10×5)",
+        label=_("自定义券包(每行一种,如 满40减10×5)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    packets_total = forms.IntegerField(label="券包数量", min_value=1)
+    packets_total = forms.IntegerField(label=_("券包数量"), min_value=1)
     release_at = forms.DateTimeField(
-        label="开抢时间", widget=DT_INPUT, input_formats=DT_FORMATS
+        label=_("开抢时间"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
     claim_closes_at = forms.DateTimeField(
-        label="领取截止", widget=DT_INPUT, input_formats=DT_FORMATS
+        label=_("领取截止"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
     valid_from = forms.DateTimeField(
-        label="使用开始", widget=DT_INPUT, input_formats=DT_FORMATS
+        label=_("使用开始"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
     valid_until = forms.DateTimeField(
-        label="使用截止", widget=DT_INPUT, input_formats=DT_FORMATS
+        label=_("使用截止"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    person_limit = forms.ChoiceField(label="每人限领", choices=PersonLimit.choices)
+    person_limit = forms.ChoiceField(label=_("每人限领"), choices=PersonLimit.choices)
     mode = forms.ChoiceField(
-        label="发放方式", choices=ClaimMode.choices, required=False
+        label=_("发放方式"), choices=ClaimMode.choices, required=False
     )
     min_age = forms.IntegerField(
-        label="最低年龄(可空,如 60)", required=False, min_value=1, max_value=119
+        label=_("最低年龄(可空,如 60)"), required=False, min_value=1, max_value=119
     )
-    reason = forms.CharField(label="修改原因", required=False, max_length=300)
+    reason = forms.CharField(label=_("修改原因"), required=False, max_length=300)
 
     def clean(self):
         data = super().clean()
@@ -117,7 +118,7 @@ def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
     for line in [ln for ln in (text or "").splitlines() if ln.strip()]:
         match = _COUPON_LINE.match(line.replace("元", ""))
         if not match:
-            form.add_error("custom", f"看不懂“{line.strip()}”,请写成 满40减10×5")
+            form.add_error("custom", _("看不懂“%(line)s”,请写成 满40减10×5") % {"line": line.strip()})
             return []
         coupons.append(
             CouponSpec(
@@ -127,21 +128,21 @@ def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
             )
         )
     if not coupons:
-        form.add_error("custom", "请至少填写一种券,如 满40减10×5")
+        form.add_error("custom", _("请至少填写一种券,如 满40减10×5"))
     return coupons
 
 
 class TillForm(forms.Form):
-    code = forms.CharField(label="券码(顾客付款码下方数字)", max_length=24)
-    bill = YuanField(label="消费金额(元)")
+    code = forms.CharField(label=_("券码(顾客付款码下方数字)"), max_length=24)
+    bill = YuanField(label=_("消费金额(元)"))
 
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("release", "放行结算"), ("reject", "驳回不结算")]
+        choices=[("release", _("放行结算")), ("reject", _("驳回不结算"))]
     )
-    reason = forms.CharField(label="审核理由", max_length=300)
+    reason = forms.CharField(label=_("审核理由"), max_length=300)
 
 
 class RefundForm(forms.Form):
-    amount = YuanField(label="退款金额(元)")
+    amount = YuanField(label=_("退款金额(元)"))

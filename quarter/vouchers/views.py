@@ -16,6 +16,7 @@ from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from quarter.core import clock
@@ -97,7 +98,7 @@ def round_claim(request, round_id: int):
     """Claim through Django (session login). JSON: ok, code, message, sold_out_at."""
     if not request.user.is_authenticated:
         return JsonResponse(
-            {"ok": False, "code": "login_required", "message": "请先登录"}, status=401
+            {"ok": False, "code": "login_required", "message": _("请先登录")}, status=401
         )
     round_ = selectors.get_round(round_id=round_id)
     try:
@@ -136,14 +137,14 @@ def _outcome_json(out) -> dict:
         return {
             "ok": True,
             "repeated": out.repeated,
-            "message": "领取成功,已放入卡包",
+            "message": _("领取成功,已放入卡包"),
             "wallet_url": reverse("vouchers:wallet"),
         }
     sold = out.sold_out_at.astimezone(clock.SHANGHAI) if out.sold_out_at else None
     return {
         "ok": False,
         "code": out.code,
-        "message": "抢完了" if out.code == "packet_sold_out" else "领取失败,请稍后再试",
+        "message": _("抢完了") if out.code == "packet_sold_out" else _("领取失败,请稍后再试"),
         "sold_out_at": sold.strftime("%H:%M:%S") if sold else None,
     }
 
@@ -212,7 +213,7 @@ def till_home(request):
 def _shop_for(request, merchant_id: int) -> Merchant:
     shop = get_object_or_404(Merchant, pk=merchant_id)
     if not is_staff_of(request.user, shop):
-        raise DomainError("shop_not_owned", "您不是这家店的工作人员", status_code=403)
+        raise DomainError("shop_not_owned", _("您不是这家店的工作人员"), status_code=403)
     return shop
 
 
@@ -303,14 +304,14 @@ def till_refund(request, merchant_id: int, redemption_id: int):
             )
             messages.success(
                 request,
-                "已全额退款,消费券已退回顾客卡包"
+                _("已全额退款,消费券已退回顾客卡包")
                 if r.status == "refunded"
-                else "已部分退款(部分退款不退券)",
+                else _("已部分退款(部分退款不退券)"),
             )
         except DomainError as exc:
             messages.error(request, exc.message)
     else:
-        messages.error(request, "请输入正确的退款金额")
+        messages.error(request, _("请输入正确的退款金额"))
     return redirect("vouchers:till", merchant_id=merchant_id)
 
 
@@ -321,7 +322,7 @@ def till_pledge(request, merchant_id: int, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     try:
         campaigns.sign_pledge(actor=request.user, campaign=campaign, merchant=shop)
-        messages.success(request, f"已签署承诺,可受理“{campaign.name}”消费券")
+        messages.success(request, _("已签署承诺,可受理“%(name)s”消费券") % {"name": campaign.name})
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:till", merchant_id=merchant_id)
@@ -352,7 +353,7 @@ def settlement_download(request, settlement_id: int, fmt: str):
         ).exists()
     )
     if not allowed:
-        return HttpResponseForbidden("无权查看该结算单")
+        return HttpResponseForbidden(_("无权查看该结算单"))
     name = f"settlement-{s.merchant_id}-{s.business_date}"
     if fmt == "xlsx":
         resp = HttpResponse(
@@ -384,7 +385,7 @@ def review_decide(request, redemption_id: int):
     redemption = get_object_or_404(Redemption, pk=redemption_id)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "请选择审核结果并填写理由")
+        messages.error(request, _("请选择审核结果并填写理由"))
         return redirect("vouchers:review")
     try:
         r = redemptions.review_redemption(
@@ -393,7 +394,7 @@ def review_decide(request, redemption_id: int):
             release=form.cleaned_data["decision"] == "release",
             reason=form.cleaned_data["reason"],
         )
-        messages.success(request, f"核销#{r.pk}:{r.get_status_display()}")
+        messages.success(request, _("核销#%(pk)s:%(status)s") % {"pk": r.pk, "status": r.get_status_display()})
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:review")
@@ -421,7 +422,7 @@ def issuer_home(request):
                 business_type_codes=[t.code for t in d["business_types"]],
                 max_per_merchant_per_day=d["max_per_merchant_per_day"],
             )
-            messages.success(request, f"活动“{campaign.name}”已创建,预算已到账")
+            messages.success(request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name})
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
         except DomainError as exc:
             _form_error(form, exc)
@@ -477,7 +478,7 @@ def campaign_detail(request, campaign_id: int):
                 person_limit=d["person_limit"],
                 min_age=d.get("min_age"),
             )
-            messages.success(request, f"轮次“{round_.name}”已创建")
+            messages.success(request, _("轮次“%(name)s”已创建") % {"name": round_.name})
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
         except DomainError as exc:
             _form_error(form, exc)
@@ -537,7 +538,7 @@ def round_change(request, round_id: int):
                 packets_total=d["packets_total"],
                 coupons=d["coupons"],
             )
-            messages.success(request, "轮次已修改,修改原因已记录")
+            messages.success(request, _("轮次已修改,修改原因已记录"))
             return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
         except DomainError as exc:
             _form_error(form, exc)
@@ -560,7 +561,7 @@ def round_stop(request, round_id: int):
         campaigns.stop_round(
             actor=request.user, round_=round_, reason=request.POST.get("reason", "")
         )
-        messages.success(request, f"轮次“{round_.name}”已停止,未领取部分退回预算")
+        messages.success(request, _("轮次“%(name)s”已停止,未领取部分退回预算") % {"name": round_.name})
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
@@ -576,7 +577,7 @@ def round_draw(request, round_id: int):
         winners = lottery.draw(actor=request.user, round_=round_)
         round_.refresh_from_db()
         messages.success(
-            request, f"已摇号:{len(winners)} 人中签,随机种子 {round_.draw_seed}"
+            request, _("已摇号:%(n)s 人中签,随机种子 %(seed)s") % {"n": len(winners), "seed": round_.draw_seed}
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -592,11 +593,11 @@ def issuer_settle(request):
         done = settlement.settle_day(business_date=day, actor=request.user)
         messages.success(
             request,
-            f"{day} 结算完成:{len(done)} 家商户,"
-            f"{format_yuan(sum(s.amount_fen for s in done))}",
+            _("%(day)s 结算完成:%(n)s 家商户,%(amount)s")
+            % {"day": day, "n": len(done), "amount": format_yuan(sum(s.amount_fen for s in done))},
         )
     except ValueError:
-        messages.error(request, "请选择营业日期")
+        messages.error(request, _("请选择营业日期"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:issuer")

@@ -1,6 +1,7 @@
 // Issuer dashboard charts (Chart.js) and live counters during a rush.
 (function () {
   var data = JSON.parse(document.getElementById("chart-data").textContent);
+  var L = document.getElementById("chart-labels").dataset;
   var red = "#c8102e", blue = "#1f77b4", orange = "#e07b00", green = "#2a9d55";
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
   Chart.defaults.animation = false;  // figures appear at once, steady for readers and screenshots
@@ -10,13 +11,13 @@
       options: {plugins: {legend: {display: false}}}
     });
   }
-  bar("sellout", "抢完用时(秒)", data.sellout, red);
-  bar("rate", "核销率(%)", data.redemption_rate, green);
+  bar("sellout", L.sellout, data.sellout, red);
+  bar("rate", L.rate, data.redemption_rate, green);
   new Chart(document.getElementById("money"), {
     type: "bar",
     data: {labels: data.rounds, datasets: [
-      {label: "补贴", data: data.subsidy, backgroundColor: red},
-      {label: "带动消费", data: data.driven, backgroundColor: blue}]}
+      {label: L.subsidy, data: data.subsidy, backgroundColor: red},
+      {label: L.driven, data: data.driven, backgroundColor: blue}]}
   });
   var palette = [red, blue, orange, green, "#6f42c1", "#20c997"];
   new Chart(document.getElementById("curve"), {
@@ -25,10 +26,10 @@
       return {label: c.label, data: c.points.map(function (p) { return {x: p[0], y: p[1]}; }),
               borderColor: palette[i % palette.length], fill: false, tension: 0.2};
     })},
-    options: {scales: {x: {type: "linear", title: {display: true, text: "开抢后秒数"}},
-                       y: {title: {display: true, text: "累计领取份数"}}}}
+    options: {scales: {x: {type: "linear", title: {display: true, text: L.secs}},
+                       y: {title: {display: true, text: L.cum}}}}
   });
-  var groups = [["round", "轮次"], ["type", "业态"], ["district", "区县"]];
+  var groups = [["round", L.round], ["type", L.type], ["district", L.district]];
   var labels = [], values = [], colors = [];
   groups.forEach(function (g, i) {
     (data.breakdown[g[0]] || []).forEach(function (row) {
@@ -36,7 +37,7 @@
     });
   });
   new Chart(document.getElementById("lev"), {
-    type: "bar", data: {labels: labels, datasets: [{label: "拉动比", data: values, backgroundColor: colors}]},
+    type: "bar", data: {labels: labels, datasets: [{label: L.leverage, data: values, backgroundColor: colors}]},
     options: {indexAxis: "y", plugins: {legend: {display: false}}}
   });
   document.querySelectorAll(".live").forEach(function (box) {

@@ -6,6 +6,7 @@
   var button = document.getElementById("claim");
   var left = document.getElementById("left");
   var result = document.getElementById("result");
+  var L = box.dataset;
   var release = Number(box.dataset.releaseMs);
   var offset = Number(box.dataset.nowMs) - Date.now();
   function csrf() {
@@ -18,8 +19,8 @@
     if (ms <= 0) {
       if (button && button.disabled && !button.dataset.done) {
         button.disabled = false;
-        button.textContent = "立即领取";
-        document.getElementById("countdown").textContent = "抢券中";
+        button.textContent = L.lClaim;
+        document.getElementById("countdown").textContent = L.lOpen;
       }
       return;
     }
@@ -31,7 +32,7 @@
   if (!button) return;
   button.addEventListener("click", function () {
     button.disabled = true;
-    button.textContent = "领取中…";
+    button.textContent = L.lClaiming;
     fetch(box.dataset.claimUrl, {
       method: "POST", credentials: "same-origin",
       headers: {"X-CSRFToken": csrf(), "X-Device-Id": localStorage.qdev || (localStorage.qdev = Math.random().toString(36).slice(2))}
@@ -40,25 +41,25 @@
       if (data.ok && data.code === "registered") {
         result.className = "result ok";
         result.textContent = data.message;
-        button.textContent = "已报名";
+        button.textContent = L.lRegistered;
       } else if (data.ok) {
         result.className = "result ok";
-        result.innerHTML = "领取成功 ✓ 已放入卡包 <a href=\"" + data.wallet_url + "\">去使用</a>";
-        button.textContent = "已领取";
+        result.innerHTML = L.lSuccess + " <a href=\"" + data.wallet_url + "\">" + L.lUse + "</a>";
+        button.textContent = L.lClaimed;
       } else if (data.code === "packet_sold_out") {
         result.className = "result soldout";
-        result.innerHTML = "抢完了" + (data.sold_out_at ? "<br><span class=meta>" + data.sold_out_at + " 已全部领完</span>" : "");
-        button.textContent = "抢完了";
+        result.innerHTML = L.lSoldout + (data.sold_out_at ? "<br><span class=meta>" + L.lSoldoutAt.replace("{time}", data.sold_out_at) + "</span>" : "");
+        button.textContent = L.lSoldout;
       } else {
         result.className = "result";
-        result.textContent = data.message || "领取失败,请稍后再试";
+        result.textContent = data.message || L.lFailed;
         button.disabled = false;
-        button.textContent = "再试一次";
+        button.textContent = L.lRetry;
       }
     }).catch(function () {
-      result.textContent = "网络不稳定,请再点一次(不会重复领取)";
+      result.textContent = L.lNetwork;
       button.disabled = false;
-      button.textContent = "再试一次";
+      button.textContent = L.lRetry;
     });
   });
 })();

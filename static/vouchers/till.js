@@ -25,6 +25,6 @@
         }).catch(function () { requestAnimationFrame(look); });
       }
       look();
-    }).catch(function () { button.textContent = "无法打开摄像头,请手动输入"; });
+    }).catch(function () { button.textContent = button.dataset.lNocamera; });
   });
 })();
