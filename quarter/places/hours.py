@@ -149,8 +149,5 @@ def hours_by_day(merchant) -> list[tuple[str, list[str]]]:
     """Group the weekly spans for display: [('周一', ['07:00-21:00']), ...]."""
     table: list[tuple[str, list[str]]] = [(name, []) for name in WEEKDAY_NAMES]
     for h in merchant.hours.all():
-        table[h.weekday][1].append(
-            f"{h.open_minute // 60:02d}:{h.open_minute % 60:02d}-"
-            f"{h.close_minute // 60:02d}:{h.close_minute % 60:02d}"
-        )
+        table[h.weekday][1].append(f"{_hhmm(h.open_minute)}-{_hhmm(h.close_minute)}")
     return table

@@ -337,12 +337,19 @@ def _fts5_ids(expression: str) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _document_ids(filters: dict) -> set[int]:
-    where, params = "1 = 1", []
-    for column, value in filters.items():
+def _equalities(filters: dict | None) -> tuple[str, list]:
+    """Render the set filters as ' AND column = %s' clauses (columns are ours)."""
+    where, params = "", []
+    for column, value in (filters or {}).items():
         if value:
             where += f" AND {column} = %s"
             params.append(value)
+    return where, params
+
+
+def _document_ids(filters: dict) -> set[int]:
+    where, params = _equalities(filters)
+    where = "1 = 1" + where
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT merchant_id FROM places_merchantsearchdocument WHERE {where}",
@@ -365,11 +372,7 @@ def _nearest(ids, *, origin, max_distance_m, wanted: int, keep=None, filters=Non
     """
     if ids is not None and not ids:
         return 0, []
-    where, params = "", []
-    for column, value in (filters or {}).items():
-        if value:
-            where += f" AND {column} = %s"
-            params.append(value)
+    where, params = _equalities(filters)
     k2 = math.cos(math.radians(origin[0])) ** 2
     rings = (max_distance_m,) if max_distance_m is not None else _RINGS_M
     for radius in rings:
@@ -423,14 +426,3 @@ def list_merchants_for_staff(*, user) -> QuerySet[Merchant]:
         .select_related("main_type")
         .order_by("id")
     )
-
-
-def count_zero_result_searches(*, community: Community | None = None):
-    from django.db.models import Count
-
-    from quarter.places.models import SearchLog
-
-    qs = SearchLog.objects.filter(result_count=0)
-    if community is not None:
-        qs = qs.filter(compound__community=community)
-    return qs.values("query", "compound__name").annotate(n=Count("id")).order_by("-n")

@@ -243,7 +243,6 @@ def apply_for_admission(
             MerchantPhoto.objects.create(
                 merchant=merchant, image=photo, sort_order=order
             )
-        index_merchant(merchant)
         events.applied(merchant, actor=actor)
     return merchant
 
@@ -512,19 +511,6 @@ def add_opening_exception(
             after={"date": date.isoformat(), "closed": closed, "hours": hours_text},
         )
     return rows
-
-
-def remove_opening_exception(*, actor, merchant: Merchant, date: dt.date) -> None:
-    _require_staff(actor, merchant)
-    with transaction.atomic():
-        merchant.exceptions.filter(date=date).delete()
-        events.fields_changed(
-            merchant,
-            MerchantEvent.Kind.HOURS_CHANGED,
-            actor=actor,
-            before={"date": date.isoformat()},
-            after={},
-        )
 
 
 MERCHANT_SETTABLE_STATUSES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
@@ -35,15 +36,19 @@ class ReconcileReport:
         return not self.problems
 
 
-class ClaimEngine:
+class ClaimEngine(ABC):
+    """One interface, two engines (database, Redis); both pass one test suite."""
+
     name = "base"
     # True when prepare() writes in the caller's database transaction.
     transactional = True
 
+    @abstractmethod
     def prepare(self, round_) -> None:
         """Load the round's stock (total minus claims already made)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def claim(
         self,
         *,
@@ -56,15 +61,17 @@ class ClaimEngine:
         device: str = "",
     ) -> ClaimOutcome:
         """Take one packet for the resident, atomically; never oversell."""
-        raise NotImplementedError
+        ...
 
-    def remaining(self, round_) -> int:
-        raise NotImplementedError
+    @abstractmethod
+    def remaining(self, round_) -> int: ...
 
+    @abstractmethod
     def stop(self, round_) -> int:
         """Take all remaining stock off sale; return how many packets were released."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def reconcile(self, round_) -> ReconcileReport:
         """Make the engine and the database agree and report what differed."""
-        raise NotImplementedError
+        ...
