@@ -37,3 +37,11 @@ def format_discount(rate_permille: int | None) -> str:
     tenths = rate_permille / 100
     text = f"{tenths:.2f}".rstrip("0").rstrip(".")
     return f"{text}折"
+
+
+def format_permille_percent(permille: int | None) -> str:
+    """Render a share stored in permille as a percentage: 25 -> '2.5%'."""
+    if permille is None:
+        return ""
+    text = f"{permille / 10:.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"

@@ -3,7 +3,7 @@
 from django import template
 
 from quarter.core.identity import mask_phone
-from quarter.core.money import format_discount, format_yuan
+from quarter.core.money import format_discount, format_permille_percent, format_yuan
 
 register = template.Library()
 
@@ -16,6 +16,11 @@ def yuan(amount_fen):
 @register.filter
 def discount(rate_permille):
     return format_discount(rate_permille)
+
+
+@register.filter
+def percent(permille):
+    return format_permille_percent(permille)
 
 
 @register.filter

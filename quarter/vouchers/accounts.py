@@ -15,7 +15,14 @@ where the budget came in once from the issuer's outside treasury account:
     refund      merchant receivable -> round claimed             (full refund restores)
     expire      round claimed       -> round expired             (use window over)
     reject      merchant receivable -> round rejected (expired)  (fraud rejected on review)
-    settle      merchant receivable -> merchant settled          (T+1 payout)
+    settle      merchant receivable -> merchant settled          (T+1 payout, issuer share)
+    cofund      merchant receivable -> unallocated               (T+1, merchant's co-funded share)
+
+With merchant co-funding (`Campaign.cofund_permille`) a redemption still moves
+the whole face value into the receivable, so a full refund before settlement
+restores it unchanged; settlement pays the merchant only the issuer's share and
+returns the co-funded share to the unallocated budget, where later rounds may
+use it.
 """
 
 from __future__ import annotations

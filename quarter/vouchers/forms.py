@@ -54,6 +54,14 @@ class CampaignForm(forms.Form):
     max_per_merchant_per_day = forms.IntegerField(
         label=_("每人每店每日最多用券"), initial=1, min_value=1, max_value=20
     )
+    cofund_percent = forms.DecimalField(
+        label=_("商户配资比例(%)"),
+        help_text=_("每张券面值中由收券商户承担的比例,0 表示全部由财政补贴"),
+        initial=0,
+        min_value=0,
+        max_value=100,
+        decimal_places=1,
+    )
 
     def __init__(self, *args, district=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,6 +69,12 @@ class CampaignForm(forms.Form):
             self.fields["communities"].queryset = Community.objects.filter(
                 street_office__district=district
             )
+
+    def clean(self):
+        data = super().clean()
+        percent = data.pop("cofund_percent", None)
+        data["cofund_permille"] = int(percent * 10) if percent is not None else 0
+        return data
 
 
 _COUPON_LINE = re.compile(

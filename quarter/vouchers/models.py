@@ -68,6 +68,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=models.Q(budget_fen__gt=0), name="campaign_budget_pos"
             ),
+            models.CheckConstraint(
+                condition=models.Q(cofund_permille__lte=1000),
+                name="campaign_cofund_permille_max",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -76,6 +80,10 @@ class Campaign(models.Model):
     @property
     def bucket(self) -> str:
         return f"campaign:{self.pk}"
+
+    def merchant_share_fen(self, face_fen: int) -> int:
+        """The part of a coupon's face value the accepting merchant funds (half up)."""
+        return (face_fen * self.cofund_permille + 500) // 1000
 
 
 class MerchantPledge(models.Model):
@@ -302,6 +310,9 @@ class Redemption(models.Model):
     key = models.CharField(max_length=80)
     bill_fen = models.BigIntegerField(_("消费金额(分)"))
     face_fen = models.BigIntegerField(_("抵扣(分)"))
+    # The merchant's co-funded part of face_fen, fixed at the till; the issuer
+    # pays face_fen - cofund_fen at settlement.
+    cofund_fen = models.BigIntegerField(_("商户配资(分)"), default=0)
     payable_fen = models.BigIntegerField(_("实付(分)"))
     refunded_fen = models.BigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices)
@@ -343,7 +354,18 @@ class Redemption(models.Model):
                 condition=models.Q(bill_fen__gte=models.F("face_fen"), face_fen__gt=0),
                 name="redemption_amounts_valid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    cofund_fen__gte=0, cofund_fen__lte=models.F("face_fen")
+                ),
+                name="redemption_cofund_within_face",
+            ),
         ]
+
+    @property
+    def subsidy_fen(self) -> int:
+        """What the issuer pays the merchant for this redemption."""
+        return self.face_fen - self.cofund_fen
 
 
 class Settlement(models.Model):
@@ -354,6 +376,7 @@ class Settlement(models.Model):
     )
     business_date = models.DateField()
     amount_fen = models.BigIntegerField()
+    cofund_fen = models.BigIntegerField(default=0)
     bill_total_fen = models.BigIntegerField()
     count = models.PositiveIntegerField()
     created_at = models.DateTimeField()

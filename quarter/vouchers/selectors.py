@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.shortcuts import get_object_or_404
 
 from quarter.core import clock
@@ -118,6 +118,10 @@ def campaign_balances(*, campaign: Campaign) -> dict[str, int]:
 
 # --- dashboard -----------------------------------------------------------------
 
+# The issuer's subsidy: face value less the merchants' co-funded share.
+# Leverage is consumption driven per yuan of it (seed 002: 12.46亿 ÷ 9,410万).
+SUBSIDY = Sum(F("face_fen") - F("cofund_fen"))
+
 
 def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
     """Sell-out, claim curve (per second after release), redemptions, subsidy, leverage."""
@@ -134,7 +138,9 @@ def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
     red = Redemption.objects.filter(voucher__round=round_).exclude(
         status__in=[Redemption.Status.REFUNDED, Redemption.Status.REJECTED]
     )
-    agg = red.aggregate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"), n=Count("id"))
+    agg = red.aggregate(
+        subsidy=SUBSIDY, cofund=Sum("cofund_fen"), driven=Sum("bill_fen"), n=Count("id")
+    )
     subsidy, driven = int(agg["subsidy"] or 0), int(agg["driven"] or 0)
     return {
         "round": round_,
@@ -147,6 +153,7 @@ def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
         "redeemed": agg["n"] or 0,
         "redemption_rate": (agg["n"] or 0) / voucher_total if voucher_total else 0.0,
         "subsidy_fen": subsidy,
+        "cofund_fen": int(agg["cofund"] or 0),
         "driven_fen": driven,
         "leverage": driven / subsidy if subsidy else None,
     }
@@ -185,13 +192,19 @@ def leverage_breakdown(*, campaigns) -> dict[str, list[dict]]:
     ):
         rows = (
             red.values(field)
-            .annotate(subsidy=Sum("face_fen"), driven=Sum("bill_fen"), n=Count("id"))
+            .annotate(
+                subsidy=SUBSIDY,
+                cofund=Sum("cofund_fen"),
+                driven=Sum("bill_fen"),
+                n=Count("id"),
+            )
             .order_by(field)
         )
         out[name] = [
             {
                 "label": r[field] or "—",
                 "subsidy_fen": int(r["subsidy"] or 0),
+                "cofund_fen": int(r["cofund"] or 0),
                 "driven_fen": int(r["driven"] or 0),
                 "count": r["n"],
                 "leverage": round(r["driven"] / r["subsidy"], 2)

@@ -421,6 +421,7 @@ def issuer_home(request):
                 community_ids=[c.pk for c in d["communities"]],
                 business_type_codes=[t.code for t in d["business_types"]],
                 max_per_merchant_per_day=d["max_per_merchant_per_day"],
+                cofund_permille=d["cofund_permille"],
             )
             messages.success(request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name})
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
@@ -614,6 +615,7 @@ def issuer_dashboard(request):
     breakdown = selectors.leverage_breakdown(campaigns=camps)
     subsidy = sum(s["subsidy_fen"] for s in stats)
     driven = sum(s["driven_fen"] for s in stats)
+    cofund = sum(s["cofund_fen"] for s in stats)
     chart = {
         "rounds": [s["round"].name for s in stats],
         "sellout": [s["sellout_seconds"] for s in stats],
@@ -636,6 +638,7 @@ def issuer_dashboard(request):
             "issuer": issuer,
             "stats": stats,
             "subsidy_fen": subsidy,
+            "cofund_fen": cofund,
             "driven_fen": driven,
             "leverage": driven / subsidy if subsidy else None,
             "chart": chart,

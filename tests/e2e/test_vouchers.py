@@ -56,6 +56,7 @@ def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
     page.goto(f"{live_server.url}/vouchers/issuer/")
     page.fill("#id_name", "东河社区惠民消费券")
     page.fill("#id_budget", "100000")
+    page.fill("#id_cofund_percent", "20")
     shot(page, "vouchers-issuer-new-campaign")
     page.click("#campaign-form button[type=submit]")
     expect(page.locator("h1")).to_have_text("东河社区惠民消费券")
@@ -70,8 +71,10 @@ def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
     page.click("#round-form button[type=submit]")
     expect(page.locator(".list")).to_contain_text("2×满20减5 + 2×满40减10 + 满80减20")
     expect(page.locator(".stats")).to_contain_text("¥100,000.00")
+    expect(page.locator("#cofund-rate")).to_have_text("20%")
     shot(page, "vouchers-issuer-campaign-with-round")
     campaign = Campaign.objects.get(name="东河社区惠民消费券")
+    assert campaign.cofund_permille == 200
     round_ = Round.objects.get(campaign=campaign)
     assert round_.packets_total == 2000 and round_.packet_face_fen == 5000
 
@@ -185,7 +188,7 @@ def test_operator_reviews_flagged_redemption(page, live_server):
 
 def test_settlement_statement_downloads(page, live_server, tmp_path):
     world = World()
-    campaign = world.campaign()
+    campaign = world.campaign(cofund_permille=200)
     world.pledge(campaign)
     resident = world.resident()
     round_ = _round_now(world, campaign, release_in_s=1)
@@ -207,7 +210,9 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
     s = Settlement.objects.get()
     login(page, live_server, world.cashier)
     page.goto(f"{live_server.url}/vouchers/till/{world.shop.pk}/settlements/")
-    expect(page.locator("table")).to_contain_text("¥10.00")
+    # A ¥10 coupon, 20 % co-funded by the shop: the issuer pays ¥8.
+    expect(page.locator("table")).to_contain_text("¥2.00")
+    expect(page.locator("table")).to_contain_text("¥8.00")
     shot(page, "vouchers-settlements")
     with page.expect_download() as info:
         page.click(f"#xlsx-{s.pk}")
@@ -217,7 +222,12 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
 
     ws = load_workbook(path).active
     assert ws["A1"].value.endswith("消费券结算单")
-    assert ws["D3"].value == 45 and ws["G3"].value == 10
+    assert (ws["D3"].value, ws["E3"].value, ws["F3"].value, ws["H3"].value) == (
+        45,
+        10,
+        2,
+        8,
+    )
 
 
 def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):

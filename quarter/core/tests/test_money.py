@@ -32,3 +32,11 @@ def test_format_discount():
     assert format_discount(550) == "5.5折"
     assert format_discount(800) == "8折"
     assert format_discount(None) == ""
+
+
+def test_format_permille_percent():
+    from quarter.core.money import format_permille_percent
+
+    assert format_permille_percent(300) == "30%"
+    assert format_permille_percent(25) == "2.5%"
+    assert format_permille_percent(0) == "0%"

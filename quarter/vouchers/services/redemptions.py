@@ -73,7 +73,7 @@ def redeem_voucher(
     Raises the codes of `quote_redemption`, `idempotency_key_required`,
     `idempotency_key_reused` (same key, different bill), `rate_limited`.
     Locks the voucher row. Ledger: redeem (round claimed -> merchant
-    receivable). Event: redemption_made. Risk flags hold it for review.
+    receivable, the whole face value; a co-funded share is netted at settlement). Event: redemption_made. Risk flags hold it for review.
     """
     _require_staff(actor, merchant)
     key = (key or "").strip()
@@ -94,6 +94,7 @@ def redeem_voucher(
                     Code.NO_APPLICABLE_VOUCHER, "这张券刚刚已被使用,请重试"
                 )
             now = clock.now()
+            campaign = quote.voucher.round.campaign
             flags = risk.evaluate(_risk_context(voucher, merchant, bill_fen, now))
             redemption = Redemption.objects.create(
                 voucher=voucher,
@@ -103,6 +104,7 @@ def redeem_voucher(
                 key=key,
                 bill_fen=bill_fen,
                 face_fen=voucher.face_fen,
+                cofund_fen=campaign.merchant_share_fen(voucher.face_fen),
                 payable_fen=bill_fen - voucher.face_fen,
                 status=Redemption.Status.HELD if flags else Redemption.Status.ACCEPTED,
                 flags=[{"code": f.code, "reason": f.reason} for f in flags],
@@ -112,7 +114,7 @@ def redeem_voucher(
             )
             voucher.status, voucher.status_at = Voucher.Status.USED, now
             voucher.save(update_fields=["status", "status_at"])
-            c = voucher.round.campaign_id
+            c = campaign.pk
             accounts.move(
                 accounts.claimed(c, voucher.round_id),
                 accounts.receivable(c, merchant.pk),

@@ -26,7 +26,10 @@ def settle_day(*, business_date: dt.date, actor=None) -> list[Settlement]:
     """Settle every merchant's accepted redemptions made up to the end of `business_date`.
 
     The day must be over (T+1). Raises `settlement_date_invalid`. Ledger per
-    settlement and campaign: settle (receivable -> settled). Event: settlement_made.
+    settlement and campaign: settle (receivable -> settled, the issuer's share)
+    and, when the campaign is co-funded, cofund (receivable -> unallocated: the
+    merchant's share was never the issuer's to pay, so it frees budget for later
+    rounds). Event: settlement_made.
     """
     today = clock.local_now().date()
     if business_date >= today:
@@ -74,28 +77,42 @@ def _settle_merchant(merchant_id: int, business_date: dt.date, end: dt.datetime,
             settlement = Settlement.objects.create(
                 merchant_id=merchant_id,
                 business_date=business_date,
-                amount_fen=sum(r.face_fen for r in rows),
+                amount_fen=sum(r.subsidy_fen for r in rows),
+                cofund_fen=sum(r.cofund_fen for r in rows),
                 bill_total_fen=sum(r.bill_fen for r in rows),
                 count=len(rows),
                 created_at=clock.now(),
                 created_by=actor,
             )
-            by_campaign: dict[int, int] = defaultdict(int)
+            subsidy: dict[int, int] = defaultdict(int)
+            cofund: dict[int, int] = defaultdict(int)
             for r in rows:
-                by_campaign[r.voucher.round.campaign_id] += r.face_fen
+                subsidy[r.voucher.round.campaign_id] += r.subsidy_fen
+                cofund[r.voucher.round.campaign_id] += r.cofund_fen
             Redemption.objects.filter(pk__in=[r.pk for r in rows]).update(
                 status=Redemption.Status.SETTLED, settlement=settlement
             )
-            for campaign_id, amount in sorted(by_campaign.items()):
-                accounts.move(
-                    accounts.receivable(campaign_id, merchant_id),
-                    accounts.settled(campaign_id, merchant_id),
-                    amount,
-                    key=f"settle:{settlement.pk}:{campaign_id}",
-                    kind="settle",
-                    reference=f"settlement:{settlement.pk}",
-                    memo=f"{business_date} 结算 {len(rows)} 笔",
-                )
+            for campaign_id in sorted(subsidy):
+                if subsidy[campaign_id]:
+                    accounts.move(
+                        accounts.receivable(campaign_id, merchant_id),
+                        accounts.settled(campaign_id, merchant_id),
+                        subsidy[campaign_id],
+                        key=f"settle:{settlement.pk}:{campaign_id}",
+                        kind="settle",
+                        reference=f"settlement:{settlement.pk}",
+                        memo=f"{business_date} 结算 {len(rows)} 笔",
+                    )
+                if cofund[campaign_id]:
+                    accounts.move(
+                        accounts.receivable(campaign_id, merchant_id),
+                        accounts.unallocated(campaign_id),
+                        cofund[campaign_id],
+                        key=f"cofund:{settlement.pk}:{campaign_id}",
+                        kind="cofund",
+                        reference=f"settlement:{settlement.pk}",
+                        memo=f"{business_date} 商户配资",
+                    )
             events.settlement_made(settlement, actor=actor)
             return settlement
     except IntegrityError:
@@ -108,6 +125,7 @@ STATEMENT_HEADER = [
     "居民",
     "消费金额(元)",
     "券面值(元)",
+    "商户配资(元)",
     "顾客实付(元)",
     "结算金额(元)",
     "轮次",
@@ -126,8 +144,9 @@ def statement_rows(settlement: Settlement) -> list[list[str]]:
                 f"居民{r.resident_id}",
                 format_yuan(r.bill_fen, symbol=False),
                 format_yuan(r.face_fen, symbol=False),
+                format_yuan(r.cofund_fen, symbol=False),
                 format_yuan(r.payable_fen, symbol=False),
-                format_yuan(r.face_fen, symbol=False),
+                format_yuan(r.subsidy_fen, symbol=False),
                 r.voucher.round.name,
             ]
         )
@@ -150,6 +169,7 @@ def statement_csv(settlement: Settlement) -> bytes:
             "",
             format_yuan(settlement.bill_total_fen, symbol=False),
             "",
+            format_yuan(settlement.cofund_fen, symbol=False),
             "",
             format_yuan(settlement.amount_fen, symbol=False),
             "",
@@ -171,7 +191,7 @@ def statement_xlsx(settlement: Settlement) -> bytes:
     ws.append(STATEMENT_HEADER)
     for row in statement_rows(settlement):
         ws.append(
-            [int(row[0]), row[1], row[2], *(_number(x) for x in row[3:7]), row[7]]
+            [int(row[0]), row[1], row[2], *(_number(x) for x in row[3:8]), row[8]]
         )
     ws.append(
         [
@@ -180,12 +200,13 @@ def statement_xlsx(settlement: Settlement) -> bytes:
             "",
             _number(format_yuan(settlement.bill_total_fen, symbol=False)),
             "",
+            _number(format_yuan(settlement.cofund_fen, symbol=False)),
             "",
             _number(format_yuan(settlement.amount_fen, symbol=False)),
             "",
         ]
     )
-    for col in "DEFG":
+    for col in "DEFGH":
         for cell in ws[col][2:]:
             cell.number_format = "0.00"
     buf = io.BytesIO()

@@ -1,15 +1,18 @@
 """The money invariant under random operations (hypothesis).
 
 For random sequences of claims, redemptions, refunds (full and partial),
-reviews, expiries and settlements: the ledger sums to zero, and for the
-campaign  budget = unallocated + unclaimed + claimed + receivable + settled + expired,
-where each role's balance also equals what the voucher rows say it should.
+reviews, expiries and settlements, with and without merchant co-funding: the
+ledger sums to zero, and for the campaign
+budget = unallocated + unclaimed + claimed + receivable + settled + expired,
+where each role's balance also equals what the voucher rows say it should
+(settled holds the issuer's share only; the merchants' co-funded share of
+settled redemptions is back in unallocated).
 """
 
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quarter.core import clock
@@ -42,19 +45,29 @@ OPS = st.lists(
 
 @pytest.mark.django_db
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(ops=OPS)
-def test_random_operations_keep_ledger_exact(ops, db_engine, settings_fast):
+@given(ops=OPS, cofund_permille=st.sampled_from([0, 200, 333]))
+@example(
+    ops=[("claim", 0), ("redeem", 0, 4500), ("advance", 6), ("settle",)],
+    cofund_permille=333,
+)
+@example(
+    ops=[("claim", 1), ("redeem", 1, 8000), ("refund", 0, True), ("settle",)],
+    cofund_permille=200,
+)
+def test_random_operations_keep_ledger_exact(
+    ops, cofund_permille, db_engine, settings_fast
+):
     from django.db import transaction
 
     with transaction.atomic():
-        _run(ops)
+        _run(ops, cofund_permille)
         transaction.set_rollback(True)
 
 
-def _run(ops):
+def _run(ops, cofund_permille):
     clock.freeze(None)
     world = World()
-    campaign = world.campaign(budget_fen=200_000)
+    campaign = world.campaign(budget_fen=200_000, cofund_permille=cofund_permille)
     round_ = world.round(
         campaign,
         packets=4,
@@ -132,7 +145,11 @@ def _check(campaign, round_, world):
     live = Redemption.objects.filter(status__in=["accepted", "held"])
     assert roles.get("receivable", 0) == sum(r.face_fen for r in live)
     paid = Redemption.objects.filter(status="settled")
-    assert roles.get("settled", 0) == sum(r.face_fen for r in paid)
+    assert roles.get("settled", 0) == sum(r.face_fen - r.cofund_fen for r in paid)
+    assert all(
+        r.cofund_fen == campaign.merchant_share_fen(r.face_fen)
+        for r in Redemption.objects.all()
+    )
     gone = sum(v.face_fen for v in vouchers if v.status == "expired") + sum(
         r.face_fen for r in Redemption.objects.filter(status="rejected")
     )
@@ -142,4 +159,6 @@ def _check(campaign, round_, world):
         roles.get("unclaimed", 0)
         == (round_.packets_total - claims) * round_.packet_face_fen
     )
-    assert roles.get("unallocated", 0) == campaign.budget_fen - round_.committed_fen
+    assert roles.get("unallocated", 0) == (
+        campaign.budget_fen - round_.committed_fen + sum(r.cofund_fen for r in paid)
+    )

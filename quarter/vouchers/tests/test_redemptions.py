@@ -241,10 +241,67 @@ def test_settle_day_pays_accepted_skips_held_and_is_idempotent(setup):
     from openpyxl import load_workbook
 
     ws = load_workbook(BytesIO(settlement.statement_xlsx(done[0]))).active
-    assert ws["D3"].value == 45 and ws["G3"].value == 10
+    assert ws["D3"].value == 45 and ws["H3"].value == 10
     with pytest.raises(DomainError) as exc:
         redemptions.refund_redemption(
             actor=world.cashier, redemption=ok, amount_fen=4500
         )
     assert exc.value.code == "redemption_not_refundable"
     assert Settlement.objects.count() == 1
+
+
+def test_cofunded_campaign_pays_issuer_share_and_frees_merchant_share(world, db_engine):
+    campaign = world.campaign(cofund_permille=300, max_per_merchant_per_day=2)
+    round_ = world.round(campaign, packets=5, preset="hz2022")
+    world.pledge(campaign)
+    resident = world.resident()
+    at(round_, 10)
+    claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
+    c = campaign.pk
+    free_before = ledger.get_balance(code=accounts.unallocated(c).code)
+
+    r = _redeem(world, resident, 4500)
+    assert (r.face_fen, r.cofund_fen, r.subsidy_fen, r.payable_fen) == (
+        1000,
+        300,
+        700,
+        3500,
+    )
+    # Until settlement the whole face value is owed, so a full refund restores it.
+    assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 1000
+
+    refunded = _redeem(world, resident, 8000, key="k2")
+    redemptions.refund_redemption(
+        actor=world.cashier, redemption=refunded, amount_fen=8000
+    )
+    assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 1000
+
+    day = clock.local_now().date()
+    clock.freeze(clock.now() + dt.timedelta(days=1))
+    (paid,) = settlement.settle_day(business_date=day)
+    assert (paid.amount_fen, paid.cofund_fen, paid.count) == (700, 300, 1)
+    assert ledger.get_balance(code=accounts.settled(c, world.shop.pk).code) == 700
+    assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 0
+    assert ledger.get_balance(code=accounts.unallocated(c).code) == free_before + 300
+    assert sum(ledger.get_bucket_balances(bucket=campaign.bucket).values()) == (
+        campaign.budget_fen
+    )
+
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(BytesIO(settlement.statement_xlsx(paid))).active
+    assert [c.value for c in ws[2]][4:8] == [
+        "券面值(元)",
+        "商户配资(元)",
+        "顾客实付(元)",
+        "结算金额(元)",
+    ]
+    assert (ws["E3"].value, ws["F3"].value, ws["H3"].value) == (10, 3, 7)
+
+
+def test_campaign_cofunding_share_must_be_within_face(world, db_engine):
+    with pytest.raises(DomainError) as exc:
+        world.campaign(cofund_permille=1001)
+    assert exc.value.field == "cofund_permille"
