@@ -303,6 +303,7 @@ def tickets_for(round_) -> list[tuple[int, str, str]]:
             path,
             codes.sign_ticket(
                 round_id=round_.pk,
+                campaign_id=round_.campaign_id,
                 user_id=uid,
                 resident_id=rid,
                 person_hash=ph,
@@ -552,7 +553,7 @@ def report(args, round_, results, wall, hello_per_s, redis_srv) -> int:
     if args.engine == "redis":
         from quarter.vouchers.engines.redis_engine import keys
 
-        stream = keys(round_.pk)["claims"]
+        stream = keys(round_.campaign_id, round_.pk)["claims"]
         while time.time() < deadline:
             if Claim.objects.filter(round=round_).count() >= engine.client.xlen(stream):
                 break

@@ -27,3 +27,9 @@ def freeze(at: dt.datetime | None) -> None:
     if at is not None and timezone.is_naive(at):
         at = at.replace(tzinfo=SHANGHAI)
     _frozen = at
+
+
+def iso_week(at: dt.datetime) -> str:
+    """The ISO week of a moment in China's time zone: '2026-W48'."""
+    year, week, _ = at.astimezone(SHANGHAI).isocalendar()
+    return f"{year}-W{week:02d}"

@@ -5,7 +5,7 @@ resident and the 30-second window, so a code (or a screenshot of its QR) is
 accepted only in its own and the next window — at most 60 seconds.
 
 Rush ticket: issued with the countdown page to an eligible resident; carries
-round, user, resident, person hash and expiry, signed with HMAC-SHA256 so the
+round, campaign, user, resident, person hash and expiry, signed with HMAC-SHA256 so the
 lean claim path (`rushgate`) can trust it without reading the database.
 """
 
@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import re
 import time
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -62,17 +63,35 @@ def rush_key() -> bytes:
     return _key("rush")
 
 
+class RushTicket(NamedTuple):
+    round_id: int
+    campaign_id: int
+    user_id: int
+    resident_id: int
+    person_hash: str
+
+
 def sign_ticket(
-    *, round_id: int, user_id: int, resident_id: int, person_hash: str, expires: int
+    *,
+    round_id: int,
+    campaign_id: int,
+    user_id: int,
+    resident_id: int,
+    person_hash: str,
+    expires: int,
 ) -> str:
-    payload = f"{round_id}.{user_id}.{resident_id}.{person_hash}.{expires}"
+    payload = (
+        f"{round_id}.{campaign_id}.{user_id}.{resident_id}.{person_hash}.{expires}"
+    )
     body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
     sig = hmac.new(rush_key(), body.encode(), hashlib.sha256).hexdigest()[:32]
     return f"{body}.{sig}"
 
 
-def verify_ticket(ticket: str, *, key: bytes | None = None, now: float | None = None):
-    """Return (round_id, user_id, resident_id, person_hash) or None if bad or expired."""
+def verify_ticket(
+    ticket: str, *, key: bytes | None = None, now: float | None = None
+) -> RushTicket | None:
+    """Return the ticket's fields, or None if it is forged, malformed or expired."""
     try:
         body, sig = ticket.rsplit(".", 1)
         want = hmac.new(key or rush_key(), body.encode(), hashlib.sha256).hexdigest()[
@@ -81,9 +100,13 @@ def verify_ticket(ticket: str, *, key: bytes | None = None, now: float | None = 
         if not hmac.compare_digest(want, sig):
             return None
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-        round_id, user_id, resident_id, person_hash, expires = raw.split(".")
+        round_id, campaign_id, user_id, resident_id, person_hash, expires = raw.split(
+            "."
+        )
         if int(expires) < (now if now is not None else time.time()):
             return None
-        return int(round_id), int(user_id), int(resident_id), person_hash
+        return RushTicket(
+            int(round_id), int(campaign_id), int(user_id), int(resident_id), person_hash
+        )
     except (ValueError, UnicodeDecodeError):
         return None

@@ -57,7 +57,7 @@ class CampaignForm(forms.Form):
     cofund_percent = forms.DecimalField(
         label=_("商户配资比例(%)"),
         help_text=_("每张券面值中由收券商户承担的比例,0 表示全部由财政补贴"),
-        initial=0,
+        required=False,
         min_value=0,
         max_value=100,
         decimal_places=1,
@@ -73,7 +73,7 @@ class CampaignForm(forms.Form):
     def clean(self):
         data = super().clean()
         percent = data.pop("cofund_percent", None)
-        data["cofund_permille"] = int(percent * 10) if percent is not None else 0
+        data["cofund_permille"] = int(percent * 10) if percent else 0
         return data
 
 

@@ -171,6 +171,16 @@ class Round(models.Model):
     def committed_fen(self) -> int:
         return self.packets_total * self.packet_face_fen
 
+    @property
+    def limits_per_week(self) -> bool:
+        """One packet per person per week across the campaign's per-week rounds.
+
+        Applies to first-come rounds; a lottery round's draw has no claim week.
+        """
+        return (
+            self.person_limit == PersonLimit.WEEK and self.mode == ClaimMode.FIRST_COME
+        )
+
     def phase(self, now) -> str:
         """Return scheduled, open, closed or stopped at `now`."""
         if self.status == Round.Status.STOPPED:
@@ -226,6 +236,9 @@ class Claim(models.Model):
     """A resident's packet of one round. Unique per (round, resident) and per (round, person)."""
 
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="claims")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="claims"
+    )
     resident = models.ForeignKey(
         Resident, on_delete=models.PROTECT, related_name="voucher_claims"
     )
@@ -234,6 +247,8 @@ class Claim(models.Model):
     engine = models.CharField(max_length=10)
     # Redis stream entry id (redis engine) or "db:<round>:<resident>".
     source_id = models.CharField(max_length=40, unique=True)
+    # ISO week of the claim ('2026-W48') in a per-week round, else blank: one
+    # packet per person per week across the campaign's per-week rounds.
     week = models.CharField(max_length=10, blank=True)
     # Where the claim came from, for the "one device or IP, many residents" rule.
     ip = models.GenericIPAddressField(null=True, blank=True)
@@ -251,6 +266,11 @@ class Claim(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["round", "person_hash"], name="claim_one_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "person_hash", "week"],
+                condition=~models.Q(week=""),
+                name="claim_one_per_person_per_week",
             ),
         ]
 

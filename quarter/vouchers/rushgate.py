@@ -4,7 +4,7 @@
 here without Django: the ticket (issued on the countdown page after the
 eligibility checks, see `services.claims.issue_rush_ticket`) is checked with
 one HMAC, then one Redis Lua script does rate limits, release time, stock,
-one-per-resident, one-per-person and appends the claim to the round's stream,
+one-per-resident, one-per-person, one-per-week and appends the claim to the round's stream,
 all atomically. Every other request goes to Django unchanged. Without Redis
 (the database engine) the same URL is served by Django's `views.rush_claim`.
 
@@ -35,6 +35,7 @@ _MESSAGES = {
     "repeated": "您已领过本轮券包",
     "sold_out": "抢完了",
     "person_dup": "同一身份证本轮已领过券包",
+    "week_dup": "本周您已领过本活动的券包",
     "not_released": "还没到开抢时间",
     "round_closed": "本轮已结束",
     "rate_limited": "操作太频繁,请稍后再试",
@@ -45,6 +46,7 @@ _STATUS = {
     "repeated": "200 OK",
     "sold_out": "200 OK",
     "person_dup": "409 Conflict",
+    "week_dup": "409 Conflict",
     "not_released": "409 Conflict",
     "round_closed": "409 Conflict",
     "rate_limited": "429 Too Many Requests",
@@ -63,9 +65,11 @@ class RushGate:
             from quarter.vouchers.engines.redis_engine import (
                 CLAIM_LUA,
                 RedisEngine,
+                claim_keys,
                 client_for,
             )
 
+            self.claim_keys = claim_keys
             self.client = client_for(settings.REDIS_URL)
             RedisEngine(settings.REDIS_URL, client=self.client).check_durability()
             self.script = self.client.register_script(CLAIM_LUA)
@@ -84,7 +88,7 @@ class RushGate:
         ticket = codes.verify_ticket(
             environ.get("HTTP_X_RUSH_TICKET", ""), key=self.key, now=now
         )
-        if ticket is None or ticket[0] != round_id:
+        if ticket is None or ticket.round_id != round_id:
             return _reply(
                 start_response,
                 "403 Forbidden",
@@ -94,26 +98,22 @@ class RushGate:
                     "message": "领券凭证无效或已过期,请刷新页面",
                 },
             )
-        _round, user_id, resident_id, person_hash = ticket
         ip = environ.get("REMOTE_ADDR", "")
         device = environ.get("HTTP_X_DEVICE_ID", "")[:64]
         acct, ip_limit = ratelimit.limits()["account"][0], ratelimit.limits()["ip"][0]
-        bucket = int(now) // 10
-        tag = f"q:{{round:{round_id}}}"
         reply = self.script(
-            keys=[
-                f"{tag}:meta",
-                f"{tag}:stock",
-                f"{tag}:claimers",
-                f"{tag}:persons",
-                f"{tag}:claims",
-                f"{tag}:rl:u:{user_id}:{bucket}",
-                f"{tag}:rl:ip:{ip}:{bucket}",
-            ],
+            keys=self.claim_keys(
+                campaign_id=ticket.campaign_id,
+                round_id=round_id,
+                user_id=ticket.user_id,
+                ip=ip,
+                now=now,
+                rl_ttl=10,
+            ),
             args=[
-                resident_id,
-                person_hash,
-                user_id,
+                ticket.resident_id,
+                ticket.person_hash,
+                ticket.user_id,
                 int(now * 1000),
                 ip,
                 device,

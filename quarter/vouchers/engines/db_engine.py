@@ -3,8 +3,9 @@
 Stock is split over `round.stock_shards` counter rows (`StockShard`); a claim
 takes one packet with a conditional ``UPDATE ... SET remaining = remaining - 1
 WHERE remaining > 0`` on one shard, so concurrent claims spread over several
-rows instead of queueing on one. The unique constraints on (round, resident)
-and (round, person_hash) make a second packet impossible; the claim row, its
+rows instead of queueing on one. The unique constraints on (round, resident),
+(round, person_hash) and, in per-week rounds, (campaign, person_hash, week)
+make a second packet impossible; the claim row, its
 vouchers, its ledger movement and the stock decrement commit together, so an
 acknowledged claim is as durable as the database commit itself.
 """
@@ -16,6 +17,7 @@ import random
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 
+from quarter.core import clock
 from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ReconcileReport
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Claim, Round, StockShard
@@ -66,11 +68,16 @@ class DatabaseEngine(ClaimEngine):
                 )
                 claim_id = Claim.objects.get(source_id=source_id).pk
         except IntegrityError:
-            # A concurrent claim of the same person won; our stock decrement
-            # rolled back with the savepoint.
+            # A concurrent claim of the same person won (in this round, or this
+            # week in another per-week round); our stock decrement rolled back
+            # with the savepoint.
             again = self._existing(round_, resident_id, person_hash)
             if again is not None:
                 return again
+            if round_.limits_per_week and self._claimed_this_week(
+                round_, person_hash, now
+            ):
+                return ClaimOutcome(ok=False, code=Code.WEEK_LIMIT)
             raise
         return ClaimOutcome(ok=True, source_id=source_id, claim_id=claim_id)
 
@@ -119,6 +126,13 @@ class DatabaseEngine(ClaimEngine):
         if rows:
             return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
         return None
+
+    def _claimed_this_week(self, round_, person_hash, now) -> bool:
+        return Claim.objects.filter(
+            campaign_id=round_.campaign_id,
+            person_hash=person_hash,
+            week=clock.iso_week(now),
+        ).exists()
 
     def _take_one(self, round_) -> bool:
         live = list(

@@ -1,13 +1,17 @@
 """Redis claim engine: one atomic Lua script per claim, a stream, a persister.
 
-Keys of a round share the hash tag ``{round:<id>}`` so the script stays on one
-shard of a Redis Cluster:
+Keys of a campaign share the hash tag ``{campaign:<id>}`` so the script stays
+on one shard of a Redis Cluster, with the keys of every round of the campaign
+(the per-week limit spans rounds):
 
-    q:{round:R}:meta       hash: release_ms, closes_ms, stopped, sold_out_ms, total
-    q:{round:R}:stock      remaining packets
-    q:{round:R}:claimers   hash resident id -> stream entry id (one per resident)
-    q:{round:R}:persons    set of ID-number hashes (one per real person)
-    q:{round:R}:claims     stream of acknowledged claims (consumer group "persist")
+    q:{campaign:C}:round:R:meta      hash: release_ms, closes_ms, stopped,
+                                     sold_out_ms, total, per_week
+    q:{campaign:C}:round:R:stock     remaining packets
+    q:{campaign:C}:round:R:claimers  hash resident id -> stream entry id
+    q:{campaign:C}:round:R:persons   set of ID-number hashes (one per real person)
+    q:{campaign:C}:round:R:claims    stream of acknowledged claims (group "persist")
+    q:{campaign:C}:week:2026-W48     set of ID-number hashes that claimed in a
+                                     per-week round of the campaign that week
 
 Durability guarantee (what "acknowledged" means)
 ------------------------------------------------
@@ -51,7 +55,7 @@ from quarter.vouchers.models import Claim, Round
 GROUP = "persist"
 
 CLAIM_LUA = """
--- KEYS: meta stock claimers persons stream rl_account rl_ip
+-- KEYS: meta stock claimers persons stream rl_account rl_ip week
 -- ARGV: resident person user now_ms ip device acct_limit ip_limit rl_ttl
 local now = tonumber(ARGV[4])
 if ARGV[7] ~= '0' then
@@ -62,13 +66,16 @@ if ARGV[7] ~= '0' then
   if i == 1 then redis.call('EXPIRE', KEYS[7], ARGV[9]) end
   if i > tonumber(ARGV[8]) then return {'rate_limited'} end
 end
-local meta = redis.call('HMGET', KEYS[1], 'release_ms', 'closes_ms', 'stopped', 'sold_out_ms')
+local meta = redis.call('HMGET', KEYS[1], 'release_ms', 'closes_ms', 'stopped',
+  'sold_out_ms', 'per_week')
 if not meta[1] then return {'not_loaded'} end
 if meta[3] == '1' then return {'round_closed'} end
 if now < tonumber(meta[1]) then return {'not_released', meta[1]} end
 local prev = redis.call('HGET', KEYS[3], ARGV[1])
 if prev then return {'repeated', prev} end
 if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then return {'person_dup'} end
+local per_week = meta[5] == '1'
+if per_week and redis.call('SISMEMBER', KEYS[8], ARGV[2]) == 1 then return {'week_dup'} end
 if now >= tonumber(meta[2]) then return {'round_closed'} end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 if left <= 0 then return {'sold_out', meta[4] or ''} end
@@ -77,6 +84,10 @@ local id = redis.call('XADD', KEYS[5], '*', 'r', ARGV[1], 'p', ARGV[2], 'u', ARG
   't', ARGV[4], 'ip', ARGV[5], 'd', ARGV[6])
 redis.call('HSET', KEYS[3], ARGV[1], id)
 redis.call('SADD', KEYS[4], ARGV[2])
+if per_week then
+  redis.call('SADD', KEYS[8], ARGV[2])
+  redis.call('EXPIRE', KEYS[8], 1296000)  -- 15 days: the week and a week of slack
+end
 if left == 0 then redis.call('HSET', KEYS[1], 'sold_out_ms', ARGV[4]) end
 return {'ok', id}
 """
@@ -89,17 +100,36 @@ return left
 """
 
 
-def keys(round_id: int) -> dict[str, str]:
-    tag = f"q:{{round:{round_id}}}"
+def keys(campaign_id: int, round_id: int) -> dict[str, str]:
+    prefix = f"q:{{campaign:{campaign_id}}}:round:{round_id}"
     return {
-        name: f"{tag}:{name}"
+        name: f"{prefix}:{name}"
         for name in ("meta", "stock", "claimers", "persons", "claims")
     }
 
 
-def rl_keys(round_id: int, user_id: int, ip: str, bucket: int) -> tuple[str, str]:
-    tag = f"q:{{round:{round_id}}}"
-    return f"{tag}:rl:u:{user_id}:{bucket}", f"{tag}:rl:ip:{ip}:{bucket}"
+def week_key(campaign_id: int, week: str) -> str:
+    return f"q:{{campaign:{campaign_id}}}:week:{week}"
+
+
+def claim_keys(
+    *, campaign_id: int, round_id: int, user_id: int, ip: str, now: float, rl_ttl: int
+) -> list[str]:
+    """The KEYS of one CLAIM_LUA call, in order (shared with `rushgate`)."""
+    k = keys(campaign_id, round_id)
+    bucket = int(now) // max(rl_ttl, 1)
+    prefix = f"q:{{campaign:{campaign_id}}}:round:{round_id}"
+    week = clock.iso_week(dt.datetime.fromtimestamp(now, tz=dt.UTC))
+    return [
+        k["meta"],
+        k["stock"],
+        k["claimers"],
+        k["persons"],
+        k["claims"],
+        f"{prefix}:rl:u:{user_id}:{bucket}",
+        f"{prefix}:rl:ip:{ip or '-'}:{bucket}",
+        week_key(campaign_id, week),
+    ]
 
 
 @lru_cache(maxsize=8)
@@ -144,7 +174,7 @@ class RedisEngine(ClaimEngine):
     # --- interface --------------------------------------------------------------
 
     def prepare(self, round_) -> None:
-        k = keys(round_.pk)
+        k = keys(round_.campaign_id, round_.pk)
         taken = Claim.objects.filter(round=round_).count()
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(
@@ -154,6 +184,7 @@ class RedisEngine(ClaimEngine):
                 "closes_ms": _ms(round_.claim_closes_at),
                 "total": round_.packets_total,
                 "stopped": "1" if round_.status == Round.Status.STOPPED else "0",
+                "per_week": "1" if round_.limits_per_week else "0",
             },
         )
         pipe.set(k["stock"], max(round_.packets_total - taken, 0))
@@ -176,21 +207,18 @@ class RedisEngine(ClaimEngine):
         device="",
         limits: tuple[int, int, int] = (0, 0, 0),
     ):
-        k = keys(round_.pk)
         acct_limit, ip_limit, ttl = limits
-        bucket = int(now.timestamp()) // max(ttl, 1)
-        rl_a, rl_ip = rl_keys(round_.pk, user_id, ip or "-", bucket)
+        lua_keys = claim_keys(
+            campaign_id=round_.campaign_id,
+            round_id=round_.pk,
+            user_id=user_id,
+            ip=ip or "",
+            now=now.timestamp(),
+            rl_ttl=ttl,
+        )
         for attempt in range(2):
             reply = self._claim(
-                keys=[
-                    k["meta"],
-                    k["stock"],
-                    k["claimers"],
-                    k["persons"],
-                    k["claims"],
-                    rl_a,
-                    rl_ip,
-                ],
+                keys=lua_keys,
                 args=[
                     resident_id,
                     person_hash,
@@ -210,16 +238,18 @@ class RedisEngine(ClaimEngine):
         return self._outcome(round_, reply)
 
     def remaining(self, round_) -> int:
-        return int(self.client.get(keys(round_.pk)["stock"]) or 0)
+        return int(
+            self.client.get(keys(round_.campaign_id, round_.pk)["stock"]) or 0
+        )
 
     def stop(self, round_) -> int:
-        k = keys(round_.pk)
+        k = keys(round_.campaign_id, round_.pk)
         return int(self._stop(keys=[k["meta"], k["stock"]]))
 
     def reconcile(self, round_) -> ReconcileReport:
         from quarter.vouchers.services.claims import materialize_claims
 
-        k = keys(round_.pk)
+        k = keys(round_.campaign_id, round_.pk)
         report = ReconcileReport(round_id=round_.pk, engine=self.name)
         if not self.client.exists(k["meta"]):
             report.rebuilt = True
@@ -250,6 +280,7 @@ class RedisEngine(ClaimEngine):
                 pipe.sadd(k["persons"], person_hash)
             pipe.execute()
             report.restored_to_engine = len(missing)
+        self._restore_weeks(round_)
         report.db_claims = Claim.objects.filter(round=round_).count()
         report.engine_claims = self.client.hlen(k["claimers"])
         if round_.status != Round.Status.STOPPED:
@@ -276,7 +307,7 @@ class RedisEngine(ClaimEngine):
 
     def _rebuild(self, round_) -> None:
         self.prepare(round_)
-        k = keys(round_.pk)
+        k = keys(round_.campaign_id, round_.pk)
         rows = list(
             Claim.objects.filter(round=round_).values_list(
                 "resident_id", "person_hash", "source_id"
@@ -286,6 +317,23 @@ class RedisEngine(ClaimEngine):
         for resident_id, person_hash, source_id in rows:
             pipe.hset(k["claimers"], resident_id, source_id)
             pipe.sadd(k["persons"], person_hash)
+        pipe.execute()
+        self._restore_weeks(round_)
+
+    def _restore_weeks(self, round_) -> None:
+        """Put the campaign's per-week claims of the last two weeks back in their sets."""
+        if not round_.limits_per_week:
+            return
+        since = clock.now() - dt.timedelta(days=8)
+        rows = (
+            Claim.objects.filter(campaign_id=round_.campaign_id, claimed_at__gte=since)
+            .exclude(week="")
+            .values_list("week", "person_hash")
+        )
+        pipe = self.client.pipeline(transaction=False)
+        for week, person_hash in rows:
+            pipe.sadd(week_key(round_.campaign_id, week), person_hash)
+            pipe.expire(week_key(round_.campaign_id, week), 15 * 86400)
         pipe.execute()
 
     def _outcome(self, round_, reply) -> ClaimOutcome:
@@ -304,6 +352,8 @@ class RedisEngine(ClaimEngine):
             return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=at)
         if status == "person_dup":
             return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
+        if status == "week_dup":
+            return ClaimOutcome(ok=False, code=Code.WEEK_LIMIT)
         if status == "not_released":
             return ClaimOutcome(ok=False, code=Code.NOT_RELEASED)
         if status == "rate_limited":
@@ -351,7 +401,7 @@ def persist_pending(
         round_ids = active_round_ids()
     written = 0
     for round_ in Round.objects.filter(pk__in=list(round_ids)):
-        stream = keys(round_.pk)["claims"]
+        stream = keys(round_.campaign_id, round_.pk)["claims"]
         try:
             client.xgroup_create(stream, GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:

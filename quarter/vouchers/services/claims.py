@@ -23,7 +23,7 @@ from quarter.people.models import Resident
 from quarter.vouchers import accounts, codes, ratelimit
 from quarter.vouchers.engines import ClaimOutcome, get_engine
 from quarter.vouchers.errors import VoucherErrorCode as Code
-from quarter.vouchers.models import Claim, PersonLimit, Round, Voucher
+from quarter.vouchers.models import Claim, Round, Voucher
 
 
 @dataclass(frozen=True)
@@ -88,18 +88,16 @@ def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> No
                 f"本轮仅限{round_.min_age}周岁及以上居民领取",
                 status_code=403,
             )
-    if round_.person_limit == PersonLimit.WEEK:
-        week = _week(now)
-        if (
-            Claim.objects.filter(
-                round__campaign=campaign, person_hash=resident.id_hash, week=week
-            )
-            .exclude(round=round_)
-            .exists()
-        ):
-            raise DomainError(
-                Code.WEEK_LIMIT, "本周您已领过本活动的券包", status_code=409
-            )
+    if (
+        round_.limits_per_week
+        and Claim.objects.filter(
+            campaign=campaign, person_hash=resident.id_hash, week=clock.iso_week(now)
+        )
+        .exclude(round=round_)
+        .exists()
+    ):
+        # A fast answer only: the engine enforces it atomically with the claim.
+        raise _week_limit()
 
 
 def check_timing(round_: Round, now: dt.datetime) -> None:
@@ -157,6 +155,8 @@ def claim_packet(
             "同一身份证本轮已领过券包(一人只能领一份)",
             status_code=409,
         )
+    if outcome.code == Code.WEEK_LIMIT:
+        raise _week_limit()
     if outcome.code == Code.ROUND_CLOSED:
         raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
     if outcome.code == Code.NOT_RELEASED:
@@ -195,6 +195,7 @@ def issue_rush_ticket(*, actor, round_: Round) -> str:
     check_eligible(resident=resident, round_=round_, now=now)
     return codes.sign_ticket(
         round_id=round_.pk,
+        campaign_id=round_.campaign_id,
         user_id=actor.pk,
         resident_id=resident.pk,
         person_hash=resident.id_hash,
@@ -228,15 +229,17 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
             return 0
         engine = get_engine().name
         now = clock.now()
+        per_week = round_.limits_per_week
         claims = Claim.objects.bulk_create(
             [
                 Claim(
                     round=round_,
+                    campaign_id=round_.campaign_id,
                     resident_id=e.resident_id,
                     person_hash=e.person_hash,
                     engine=engine,
                     source_id=e.source_id,
-                    week=_week(e.claimed_at),
+                    week=clock.iso_week(e.claimed_at) if per_week else "",
                     ip=_valid_ip(e.ip),
                     device=e.device[:64],
                     claimed_at=e.claimed_at,
@@ -306,9 +309,8 @@ def _valid_ip(value: str | None) -> str | None:
         return None
 
 
-def _week(at: dt.datetime) -> str:
-    year, week, _ = at.astimezone(clock.SHANGHAI).isocalendar()
-    return f"{year}-W{week:02d}"
+def _week_limit() -> DomainError:
+    return DomainError(Code.WEEK_LIMIT, "本周您已领过本活动的券包", status_code=409)
 
 
 def claim_with_ticket(
@@ -321,11 +323,15 @@ def claim_with_ticket(
     `round_not_released`, `round_closed`, `person_already_claimed`.
     """
     parsed = codes.verify_ticket(ticket or "")
-    if parsed is None or parsed[0] != round_.pk:
+    if parsed is None or parsed.round_id != round_.pk:
         raise DomainError(
             Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403
         )
-    _round_id, user_id, resident_id, person_hash = parsed
+    user_id, resident_id, person_hash = (
+        parsed.user_id,
+        parsed.resident_id,
+        parsed.person_hash,
+    )
     if round_.sold_out_at is not None and _db_engine():
         return _sold_out_answer(round_, resident_id)
     now = clock.now()
@@ -351,6 +357,8 @@ def claim_with_ticket(
         raise DomainError(
             Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包", status_code=409
         )
+    if outcome.code == Code.WEEK_LIMIT:
+        raise _week_limit()
     return outcome
 
 

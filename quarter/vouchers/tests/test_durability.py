@@ -111,7 +111,7 @@ def test_redis_killed_mid_rush_loses_no_acknowledged_claim(
     lost = {r: s for r, s in acked.items() if in_db.get(r) != s}
     assert lost == {}
     assert Claim.objects.filter(round=round_).count() == engine.client.hlen(
-        keys(round_.pk)["claimers"]
+        keys(round_.campaign_id, round_.pk)["claimers"]
     )
     assert engine.remaining(round_) + len(in_db) == round_.packets_total
     c = round_.campaign_id
@@ -144,7 +144,7 @@ def test_persister_crash_before_ack_writes_each_claim_once(
             now=clock.now(),
         ).ok
     client = durable_engine.client
-    stream = keys(round_.pk)["claims"]
+    stream = keys(round_.campaign_id, round_.pk)["claims"]
     # A persister read the entries, wrote them, and died before XACK.
     entries = client.xreadgroup("persist", "dead-one", {stream: ">"}, count=100)[0][1]
     from quarter.vouchers.engines.redis_engine import entry_of

@@ -251,3 +251,63 @@ def test_db_engine_sold_out_answers_without_writing(world, db_engine):
     assert list(RateCounter.objects.values_list("key", "count")) == counters
     mine = _claim(winner, round_)
     assert mine.ok and mine.repeated
+
+
+def _weekly_rounds(world, n=2):
+    campaign = world.campaign()
+    return [
+        world.round(campaign, packets=3, person_limit="week", name=f"周轮{i}")
+        for i in range(n)
+    ]
+
+
+def test_claim_per_week_limit_spans_rounds_and_resets_next_week(world, engine):
+    first, second = _weekly_rounds(world)
+    resident, neighbour = world.resident(), world.resident()
+    at(first)
+    assert _claim(resident, first).ok
+    with pytest.raises(DomainError) as exc:
+        _claim(resident, second)
+    assert exc.value.code == "weekly_limit_reached"
+    assert engine.remaining(second) == 3 and Claim.objects.count() == 1
+    assert _claim(neighbour, second).ok  # the limit is per person, not per round
+    later = world.round(
+        Round.objects.get(pk=first.pk).campaign,
+        packets=3,
+        person_limit="week",
+        release_in=dt.timedelta(days=7, minutes=5),
+        name="下周",
+    )
+    at(later)
+    assert _claim(resident, later).ok
+    weeks = set(Claim.objects.filter(resident=resident).values_list("week", flat=True))
+    assert len(weeks) == 2 and "" not in weeks
+
+
+def test_engine_enforces_week_limit_atomically(world, engine):
+    """Two claims racing past the service's early check: the engine still refuses one."""
+    first, second = _weekly_rounds(world)
+    resident = world.resident()
+    now = at(first)
+    calls = [
+        engine.claim(
+            round_=Round.objects.get(pk=r.pk),
+            resident_id=resident.pk,
+            user_id=resident.user_id,
+            person_hash=resident.id_hash,
+            now=now,
+        )
+        for r in (first, second)
+    ]
+    assert calls[0].ok and not calls[1].ok
+    assert calls[1].code == "weekly_limit_reached"
+    assert engine.remaining(Round.objects.get(pk=second.pk)) == 3
+
+
+def test_per_round_limit_does_not_span_rounds(world, engine):
+    campaign = world.campaign()
+    rounds = [world.round(campaign, packets=3, name=f"轮{i}") for i in range(2)]
+    resident = world.resident()
+    at(rounds[0])
+    assert all(_claim(resident, r).ok for r in rounds)
+    assert set(Claim.objects.values_list("week", flat=True)) == {""}

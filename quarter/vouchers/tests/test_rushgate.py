@@ -107,7 +107,31 @@ def test_django_ticket_path_with_database_engine(world, db_engine, client):
 
 def test_ticket_expires_and_binds_round():
     t = codes.sign_ticket(
-        round_id=1, user_id=2, resident_id=3, person_hash="h", expires=100
+        round_id=1, campaign_id=7, user_id=2, resident_id=3, person_hash="h", expires=100
     )
-    assert codes.verify_ticket(t, now=99) == (1, 2, 3, "h")
+    assert codes.verify_ticket(t, now=99) == (1, 7, 2, 3, "h")
+    body, sig = t.rsplit(".", 1)
+    assert codes.verify_ticket(body + "." + "0" * len(sig), now=99) is None
     assert codes.verify_ticket(t, now=101) is None
+
+
+def test_rushgate_week_limit_survives_redis_losing_its_sets(world, gate, redis_engine):
+    campaign = world.campaign()
+    first, second = (
+        world.round(campaign, packets=3, person_limit="week", name=n)
+        for n in ("周一场", "周三场")
+    )
+    resident = world.resident()
+    tickets = [issue_rush_ticket(actor=resident.user, round_=r) for r in (first, second)]
+    at(first)
+    assert json.loads(_call(gate, f"/vouchers/rush/{first.pk}/claim", tickets[0])[1])[
+        "ok"
+    ]
+    persist_pending(client=redis_engine.client, round_ids=[first.pk])
+    # Redis loses everything (say, a new empty server); the database remembers.
+    redis_engine.client.flushdb()
+    assert redis_engine.reconcile(Round.objects.get(pk=second.pk)).agrees
+    status, body = _call(gate, f"/vouchers/rush/{second.pk}/claim", tickets[1])
+    assert status == "409 Conflict"
+    assert json.loads(body)["code"] == "week_dup"
+    assert redis_engine.remaining(Round.objects.get(pk=second.pk)) == 3
