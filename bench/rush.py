@@ -331,7 +331,7 @@ def release_now(round_, seconds: float):
     return round_
 
 
-def start_granian(port: int, env: dict, base: Path):
+def start_granian(port: int, env: dict, base: Path, threads: int = 32):
     logf = open(base / "granian.log", "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
         [
@@ -354,7 +354,7 @@ def start_granian(port: int, env: dict, base: Path):
             # One database connection per blocking thread: 2 × 32 stays inside
             # PostgreSQL's max_connections and still serves all 64 client connections.
             "--blocking-threads",
-            "32",
+            str(threads),
         ],
         cwd=ROOT,
         env=env,
@@ -389,6 +389,12 @@ def main() -> int:
     ap.add_argument("--engine", choices=["redis", "db"], default="redis")
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
     ap.add_argument("--conns", type=int, default=64)
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=32,
+        help="granian blocking threads per worker (one database connection each)",
+    )
     ap.add_argument(
         "--hello", type=int, default=0, help="hello requests (default 10 × N)"
     )
@@ -447,7 +453,7 @@ def main() -> int:
         round_ = build_world(args.n, args.factor)
         jobs = tickets_for(round_)
         port = free_port()
-        granian = start_granian(port, env, base)
+        granian = start_granian(port, env, base, args.threads)
         log(
             f"granian (WSGI, 2 workers) on 127.0.0.1:{port}, engine={args.engine}, db={args.db}"
         )

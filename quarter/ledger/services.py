@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
-from quarter.core import clock
+from quarter.core import clock, sql
 from quarter.core.errors import DomainError
 from quarter.ledger.errors import LedgerErrorCode as Code
 from quarter.ledger.models import Account, Line, Transaction
@@ -39,25 +40,43 @@ class AccountSpec:
 LineSpec = tuple["str | AccountSpec", int]
 
 
-def open_account(spec: AccountSpec) -> Account:
-    """Return the account for `spec.code`, creating it on first use."""
-    account = Account.objects.filter(code=spec.code).first()
-    if account is not None:
-        return account
-    try:
-        with transaction.atomic():
-            return Account.objects.create(
-                code=spec.code,
-                name=spec.name,
-                bucket=spec.bucket,
-                role=spec.role,
-                party=spec.party,
-                is_outside=spec.is_outside,
-                allow_negative=spec.allow_negative or spec.is_outside,
-                created_at=clock.now(),
-            )
-    except IntegrityError:
-        return Account.objects.get(code=spec.code)
+class OpenAccount(NamedTuple):
+    pk: int
+    code: str
+    allow_negative: bool
+
+
+def open_accounts(specs: Iterable[AccountSpec]) -> dict[str, OpenAccount]:
+    """Return {code: account} for the specs, creating the missing ones (one read)."""
+    specs = {spec.code: spec for spec in specs}
+    table = sql.quote(Account._meta.db_table)
+    found = {
+        code: OpenAccount(pk, code, bool(allow_negative))
+        for pk, code, allow_negative in sql.select_rows(
+            f"SELECT id, code, allow_negative FROM {table} "
+            f"WHERE code IN ({sql.placeholders(len(specs))})",
+            list(specs),
+        )
+    }
+    for code, spec in specs.items():
+        if code in found:
+            continue
+        try:
+            with transaction.atomic():
+                account = Account.objects.create(
+                    code=spec.code,
+                    name=spec.name,
+                    bucket=spec.bucket,
+                    role=spec.role,
+                    party=spec.party,
+                    is_outside=spec.is_outside,
+                    allow_negative=spec.allow_negative or spec.is_outside,
+                    created_at=clock.now(),
+                )
+        except IntegrityError:
+            account = Account.objects.get(code=spec.code)
+        found[code] = OpenAccount(account.pk, account.code, account.allow_negative)
+    return found
 
 
 def post_transaction(
@@ -72,19 +91,22 @@ def post_transaction(
     """Post one balanced transaction and return it (or the earlier one with `key`).
 
     Raises `ledger_transaction_empty`, `ledger_amount_not_integer_fen`,
-    `ledger_unbalanced`, `ledger_insufficient_funds`, `ledger_key_reused_with_other_lines`.
-    Runs in its own atomic block (a savepoint when the caller holds one).
+    `ledger_unbalanced`, `ledger_insufficient_funds`,
+    `ledger_key_reused_with_other_lines`. Atomic: it joins the caller's
+    transaction, with a savepoint only when a guarded account could refuse it.
+    Between unguarded accounts (the claim's hot path) it is three plain
+    statements: read the accounts, insert the transaction unless its key is
+    taken, insert the lines.
     """
     specs = [
         (s if isinstance(s, AccountSpec) else AccountSpec(code=s), a) for s, a in lines
     ]
     _check_lines(specs)
-    existing = Transaction.objects.filter(key=key).first()
-    if existing is not None:
-        return _same_or_refuse(existing, specs)
-    with transaction.atomic():
-        accounts = {spec.code: open_account(spec) for spec, _ in specs}
-        guarded = sorted(a.pk for a in accounts.values() if not a.allow_negative)
+    accounts = open_accounts(spec for spec, _ in specs)
+    guarded = sorted(a.pk for a in accounts.values() if not a.allow_negative)
+    # Nothing after the first write can refuse an unguarded post, so it needs
+    # no savepoint of its own; a guarded one may roll back its own lines.
+    with transaction.atomic(savepoint=bool(guarded)):
         if guarded:
             # Lock in primary-key order so concurrent posts queue, never deadlock.
             list(
@@ -92,30 +114,50 @@ def post_transaction(
                 .filter(pk__in=guarded)
                 .order_by("pk")
             )
-        try:
-            with transaction.atomic():
-                txn = Transaction(
-                    key=key,
-                    kind=kind,
-                    reference=reference[:120],
-                    memo=memo[:300],
-                    reverses=reverses,
-                    created_at=clock.now(),
-                )
-                txn.save()
-        except IntegrityError:
-            return _same_or_refuse(Transaction.objects.get(key=key), specs)
-        Line.objects.bulk_create(
-            Line(transaction=txn, account=accounts[code], amount_fen=amount)
-            for code, amount in _merged(specs).items()
-            if amount
+        txn = Transaction(
+            key=key,
+            kind=kind,
+            reference=reference[:120],
+            memo=memo[:300],
+            reverses=reverses,
+            created_at=clock.now(),
         )
-        for account in accounts.values():
-            if not account.allow_negative and balance_of(account) < 0:
+        inserted = sql.insert_rows(
+            Transaction,
+            ["key", "kind", "reference", "memo", "reverses_id", "created_at"],
+            [
+                (
+                    txn.key,
+                    txn.kind,
+                    txn.reference,
+                    txn.memo,
+                    txn.reverses_id,
+                    txn.created_at,
+                )
+            ],
+            returning=["id"],
+            skip_conflicts=True,  # the key is taken: a retry, or a reuse
+        )
+        if not inserted:
+            return _same_or_refuse(Transaction.objects.get(key=key), specs)
+        txn.pk = inserted[0][0]
+        txn._state.adding = False
+        sql.insert_rows(
+            Line,
+            ["transaction_id", "account_id", "amount_fen"],
+            [
+                (txn.pk, accounts[code].pk, amount)
+                for code, amount in _merged(specs).items()
+                if amount
+            ],
+        )
+        for pk in guarded:
+            if balance_of(pk) < 0:
+                code = next(a.code for a in accounts.values() if a.pk == pk)
                 raise DomainError(
                     Code.INSUFFICIENT_FUNDS,
-                    f"账户 {account.code} 余额不足",
-                    params={"account": account.code},
+                    f"账户 {code} 余额不足",
+                    params={"account": code},
                 )
     return txn
 
@@ -138,8 +180,10 @@ def reverse_transaction(
     )
 
 
-def balance_of(account: Account) -> int:
-    total = Line.objects.filter(account=account).aggregate(s=Sum("amount_fen"))["s"]
+def balance_of(account_id: int) -> int:
+    total = Line.objects.filter(account_id=account_id).aggregate(s=Sum("amount_fen"))[
+        "s"
+    ]
     return int(total or 0)
 
 

@@ -451,7 +451,10 @@ class VoucherEvent(models.Model):
 
 
 class RateCounter(models.Model):
-    """A fixed-window hit counter shared by all app servers (when Redis is absent)."""
+    """A fixed-window hit counter shared by all app servers (when Redis is absent).
+
+    UNLOGGED on PostgreSQL (migration 0005): counting a hit never waits for the disk.
+    """
 
     key = models.CharField(max_length=160, unique=True)
     count = models.PositiveIntegerField(default=0)

@@ -11,7 +11,7 @@ import os
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from quarter.core import clock
 from quarter.core.errors import DomainError
@@ -46,8 +46,7 @@ def hit_all(pairs, *, redis_client=None) -> None:
             pipe.expire(key, window + 1)
         counts = pipe.execute()[::2]
     else:
-        with transaction.atomic():
-            counts = [_db_incr(key, window) for key, _limit, window in keyed]
+        counts = _db_incr([(key, window) for key, _limit, window in keyed])
     if any(count > limit for count, (_k, limit, _w) in zip(counts, keyed, strict=True)):
         raise DomainError(Code.RATE_LIMITED, "操作太频繁,请稍后再试", status_code=429)
 
@@ -60,24 +59,30 @@ def redis_or_none():
     return client_for(settings.REDIS_URL)
 
 
-def _db_incr(key: str, window: int) -> int:
-    """Add one to the counter `key` and return it: one atomic upsert statement.
+def _db_incr(counters: list[tuple[str, int]]) -> list[int]:
+    """Add one to each (key, window) counter and return the new counts, in order.
 
-    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` works on PostgreSQL and on
-    SQLite ≥ 3.35, and cannot lose a concurrent increment.
+    One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement (PostgreSQL,
+    SQLite ≥ 3.35): atomic, and cannot lose a concurrent increment.
     """
     from quarter.vouchers.models import RateCounter
 
     table = connection.ops.quote_name(RateCounter._meta.db_table)
-    expires = clock.now() + dt.timedelta(seconds=window + 1)
+    now = clock.now()
+    params = []
+    for key, window in counters:
+        expires = now + dt.timedelta(seconds=window + 1)
+        params += [key, connection.ops.adapt_datetimefield_value(expires)]
+    rows = ", ".join(["(%s, 1, %s)"] * len(counters))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (key, count, expires_at) VALUES (%s, 1, %s) "
+            f"INSERT INTO {table} (key, count, expires_at) VALUES {rows} "
             f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 "
-            "RETURNING count",
-            [key, expires],
+            "RETURNING key, count",
+            params,
         )
-        return int(cursor.fetchone()[0])
+        counts = dict(cursor.fetchall())
+    return [int(counts[key]) for key, _window in counters]
 
 
 def purge_expired() -> int:

@@ -1,12 +1,18 @@
 """A lean WSGI callable in front of Django for the claim rush.
 
 ``POST /vouchers/rush/<round>/claim`` with header ``X-Rush-Ticket`` is answered
-here without Django: the ticket (issued on the countdown page after the
-eligibility checks, see `services.claims.issue_rush_ticket`) is checked with
-one HMAC, then one Redis Lua script does rate limits, release time, stock,
-one-per-resident, one-per-person, one-per-week and appends the claim to the round's stream,
-all atomically. Every other request goes to Django unchanged. Without Redis
-(the database engine) the same URL is served by Django's `views.rush_claim`.
+here without Django's request stack: the ticket (issued on the countdown page
+after the eligibility checks, see `services.claims.issue_rush_ticket`) is
+checked with one HMAC, then
+
+- with Redis, one Lua script does rate limits, release time, stock,
+  one-per-resident, one-per-person, one-per-week and appends the claim to the
+  round's stream, all atomically;
+- with the database engine, `services.claims.claim_with_ticket` does the same
+  in one short transaction of plain SQL.
+
+Every other request goes to Django unchanged. Without the gate (runserver,
+tests) the same URL is served by Django's `views.rush_claim`.
 
 The ticket travels in a custom header, which a cross-site form cannot send,
 so the path needs no CSRF cookie. Serve with
@@ -22,10 +28,14 @@ import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quarter.settings")
 
+from http import HTTPStatus  # noqa: E402
+
 from django.conf import settings  # noqa: E402
+from django.core import signals  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from quarter.core import clock  # noqa: E402
+from quarter.core.errors import DomainError  # noqa: E402
 from quarter.vouchers import codes, ratelimit  # noqa: E402
 
 _PATH = re.compile(r"^/vouchers/rush/(\d+)/claim$")
@@ -57,11 +67,11 @@ _STATUS = {
 class RushGate:
     def __init__(self, app) -> None:
         self.app = app
-        self.enabled = (
+        self.redis = (
             bool(settings.REDIS_URL)
             and os.environ.get("QUARTER_CLAIM_ENGINE", "redis") != "db"
         )
-        if self.enabled:
+        if self.redis:
             from quarter.vouchers.engines.redis_engine import (
                 CLAIM_LUA,
                 RedisEngine,
@@ -76,12 +86,36 @@ class RushGate:
             self.key = codes.rush_key()
 
     def __call__(self, environ, start_response):
-        if not self.enabled or environ.get("REQUEST_METHOD") != "POST":
+        if environ.get("REQUEST_METHOD") != "POST":
             return self.app(environ, start_response)
         match = _PATH.match(environ.get("PATH_INFO", ""))
         if match is None:
             return self.app(environ, start_response)
+        if not self.redis:
+            return self._claim_db(int(match.group(1)), environ, start_response)
         return self._claim(int(match.group(1)), environ, start_response)
+
+    def _claim_db(self, round_id: int, environ, start_response):
+        from quarter.vouchers.services.claims import claim_with_ticket
+        from quarter.vouchers.views import outcome_json
+
+        # The signals Django's own handler sends: they recycle database
+        # connections that are too old or broken.
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            outcome = claim_with_ticket(
+                ticket=environ.get("HTTP_X_RUSH_TICKET", ""),
+                round_id=round_id,
+                ip=environ.get("REMOTE_ADDR") or None,
+                device=environ.get("HTTP_X_DEVICE_ID", ""),
+            )
+            status, body = "200 OK", outcome_json(outcome)
+        except DomainError as exc:
+            code = HTTPStatus(exc.status_code)
+            status, body = f"{code.value} {code.phrase}", {"ok": False, **exc.as_dict()}
+        finally:
+            signals.request_finished.send(sender=self.__class__)
+        return _reply(start_response, status, body)
 
     def _claim(self, round_id: int, environ, start_response):
         now = clock.now().timestamp()  # the one clock seam (tests freeze it)

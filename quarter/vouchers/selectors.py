@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.db.models import Count, F, Min, Q, Sum
 from django.shortcuts import get_object_or_404
 
-from quarter.core import clock
+from quarter.core import clock, sql
 from quarter.core.errors import NotFound
 from quarter.ledger import selectors as ledger
 from quarter.places.models import Merchant
@@ -33,6 +33,15 @@ def get_round(*, round_id: int) -> Round:
     if round_ is None:
         raise NotFound("round_not_found", "没有这个轮次")
     return round_
+
+
+def get_round_for_claim(*, round_id: int) -> Round:
+    """The round, read with plain SQL: the claim path runs this once per request."""
+    table = sql.quote(Round._meta.db_table)
+    rows = list(Round.objects.raw(f"SELECT * FROM {table} WHERE id = %s", [round_id]))
+    if not rows:
+        raise NotFound("round_not_found", "没有这个轮次")
+    return rows[0]
 
 
 def list_public_rounds(*, now: dt.datetime | None = None):

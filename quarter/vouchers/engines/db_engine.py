@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import random
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
 
-from quarter.core import clock
+from quarter.core import clock, sql
 from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ReconcileReport
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Claim, Round, StockShard
@@ -53,7 +53,7 @@ class DatabaseEngine(ClaimEngine):
                 if not self._take_one(round_):
                     return self._sold_out(round_, now)
                 source_id = f"db:{round_.pk}:{resident_id}"
-                materialize_claims(
+                (claim_id,) = materialize_claims(
                     round_,
                     [
                         ClaimEntry(
@@ -66,7 +66,6 @@ class DatabaseEngine(ClaimEngine):
                         )
                     ],
                 )
-                claim_id = Claim.objects.get(source_id=source_id).pk
         except IntegrityError:
             # A concurrent claim of the same person won (in this round, or this
             # week in another per-week round); our stock decrement rolled back
@@ -113,10 +112,10 @@ class DatabaseEngine(ClaimEngine):
     # --- steps --------------------------------------------------------------
 
     def _existing(self, round_, resident_id, person_hash) -> ClaimOutcome | None:
-        rows = list(
-            Claim.objects.filter(round=round_)
-            .filter(Q(resident_id=resident_id) | Q(person_hash=person_hash))
-            .values_list("pk", "resident_id", "source_id")[:2]
+        rows = sql.select_rows(
+            f"SELECT id, resident_id, source_id FROM {sql.quote(Claim._meta.db_table)}"
+            " WHERE round_id = %s AND (resident_id = %s OR person_hash = %s) LIMIT 2",
+            [round_.pk, resident_id, person_hash],
         )
         for pk, owner, source_id in rows:
             if owner == resident_id:
@@ -135,6 +134,27 @@ class DatabaseEngine(ClaimEngine):
         ).exists()
 
     def _take_one(self, round_) -> bool:
+        """Take one packet from a shard that has some; False when all are empty.
+
+        First one statement on a random live shard, skipping shards other
+        claims hold locked (PostgreSQL); if that finds none free, try every
+        live shard in turn, waiting for locks.
+        """
+        table = sql.quote(StockShard._meta.db_table)
+        skip = (
+            " FOR UPDATE SKIP LOCKED"
+            if connection.features.has_select_for_update_skip_locked
+            else ""
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET remaining = remaining - 1 WHERE id = ("
+                f"SELECT id FROM {table} WHERE round_id = %s AND remaining > 0 "
+                f"ORDER BY random() LIMIT 1{skip}) AND remaining > 0",
+                [round_.pk],
+            )
+            if cursor.rowcount == 1:
+                return True
         live = list(
             StockShard.objects.filter(round=round_, remaining__gt=0).values_list(
                 "shard", flat=True

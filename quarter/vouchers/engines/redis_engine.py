@@ -262,8 +262,8 @@ class RedisEngine(ClaimEngine):
                 batch = batch[1:]
             if not batch:
                 break
-            report.persisted_now += materialize_claims(
-                round_, [entry_of(e) for e in batch]
+            report.persisted_now += len(
+                materialize_claims(round_, [entry_of(e) for e in batch])
             )
             last = batch[-1][0].decode()
         # 2. Every database claim back into Redis (it may have lost its last writes).
@@ -424,7 +424,7 @@ def persist_pending(
             entries = [e for e in entries if e and e[1]]
             if not entries:
                 continue
-            written += materialize_claims(round_, [entry_of(e) for e in entries])
+            written += len(materialize_claims(round_, [entry_of(e) for e in entries]))
             client.xack(stream, GROUP, *[e[0] for e in entries])
     return written
 

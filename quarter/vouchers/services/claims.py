@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from quarter.core import clock
+from quarter.core import clock, sql
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.people.models import Resident
-from quarter.vouchers import accounts, codes, ratelimit
+from quarter.vouchers import accounts, codes, ratelimit, selectors
 from quarter.vouchers.engines import ClaimOutcome, get_engine
 from quarter.vouchers.errors import VoucherErrorCode as Code
-from quarter.vouchers.models import Claim, Round, Voucher
+from quarter.vouchers.models import Claim, Round, RoundCoupon, Voucher
 
 
 @dataclass(frozen=True)
@@ -203,74 +203,82 @@ def issue_rush_ticket(*, actor, round_: Round) -> str:
     )
 
 
-def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
+def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
     """Write claims, their vouchers and one ledger movement; skip those already written.
 
     Idempotent by `source_id` (the engine's id of the claim): running it twice
-    for the same entries writes once. Returns how many claims were new.
-    Runs in one transaction. Ledger: claim (round unclaimed -> round claimed).
+    for the same entries writes once. Returns the ids of the new claims.
+    Atomic, joining the caller's transaction (an error rolls back the caller's
+    work too, which is what both callers want). Ledger: claim (round unclaimed
+    -> round claimed). Plain SQL (`quarter.core.sql`): this runs once per claim
+    in a database-engine rush, and the ORM's compile cost would dominate it.
     """
     if not entries:
-        return 0
-    with transaction.atomic():
-        done = set(
-            Claim.objects.filter(
-                source_id__in=[e.source_id for e in entries]
-            ).values_list("source_id", flat=True)
-        )
-        seen = set()
-        fresh = []
-        for e in entries:
-            if e.source_id in done or e.source_id in seen:
-                continue
-            seen.add(e.source_id)
-            fresh.append(e)
+        return []
+    with transaction.atomic(savepoint=False):
+        wanted = list(dict.fromkeys(e.source_id for e in entries))
+        done = {
+            source_id
+            for (source_id,) in sql.select_rows(
+                f"SELECT source_id FROM {sql.quote(Claim._meta.db_table)} "
+                f"WHERE source_id IN ({sql.placeholders(len(wanted))})",
+                wanted,
+            )
+        }
+        fresh = {e.source_id: e for e in entries if e.source_id not in done}
         if not fresh:
-            return 0
+            return []
         engine = get_engine().name
         now = clock.now()
         per_week = round_.limits_per_week
-        claims = Claim.objects.bulk_create(
+        inserted = sql.insert_rows(
+            Claim,
+            CLAIM_COLUMNS,
             [
-                Claim(
-                    round=round_,
-                    campaign_id=round_.campaign_id,
-                    resident_id=e.resident_id,
-                    person_hash=e.person_hash,
-                    engine=engine,
-                    source_id=e.source_id,
-                    week=clock.iso_week(e.claimed_at) if per_week else "",
-                    ip=_valid_ip(e.ip),
-                    device=e.device[:64],
-                    claimed_at=e.claimed_at,
-                    persisted_at=now,
+                (
+                    round_.pk,
+                    round_.campaign_id,
+                    e.resident_id,
+                    e.person_hash,
+                    engine,
+                    e.source_id,
+                    clock.iso_week(e.claimed_at) if per_week else "",
+                    _valid_ip(e.ip),
+                    e.device[:64],
+                    e.claimed_at,
+                    now,
                 )
-                for e in fresh
-            ]
+                for e in fresh.values()
+            ],
+            returning=["id", "resident_id"],
         )
-        if any(c.pk is None for c in claims):
-            claims = list(
-                Claim.objects.filter(source_id__in=[e.source_id for e in fresh])
-            )
-        coupons = list(round_.coupons.all())
-        Voucher.objects.bulk_create(
+        coupons = sql.select_rows(
+            f"SELECT face_fen, threshold_fen, business_type_id, {sql.quote('count')} "
+            f"FROM {sql.quote(RoundCoupon._meta.db_table)} WHERE round_id = %s "
+            f"ORDER BY {sql.quote('position')}, id",
+            [round_.pk],
+        )
+        sql.insert_rows(
+            Voucher,
+            VOUCHER_COLUMNS,
             [
-                Voucher(
-                    claim=c,
-                    round=round_,
-                    resident_id=c.resident_id,
-                    face_fen=cp.face_fen,
-                    threshold_fen=cp.threshold_fen,
-                    business_type_id=cp.business_type_id,
-                    valid_from=round_.valid_from,
-                    valid_until=round_.valid_until,
+                (
+                    claim_id,
+                    round_.pk,
+                    resident_id,
+                    face,
+                    threshold,
+                    business_type_id,
+                    round_.valid_from,
+                    round_.valid_until,
+                    Voucher.Status.UNUSED,
                 )
-                for c in claims
-                for cp in coupons
-                for _ in range(cp.count)
-            ]
+                for claim_id, resident_id in inserted
+                for face, threshold, business_type_id, count in coupons
+                for _ in range(count)
+            ],
         )
-        first = min(e.source_id for e in fresh)
+        first = min(fresh)
         key = (
             f"claim:{first}"
             if len(fresh) == 1
@@ -285,7 +293,33 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> int:
             reference=f"round:{round_.pk}",
             memo=f"{len(fresh)} 份券包",
         )
-    return len(fresh)
+    return [claim_id for claim_id, _resident in inserted]
+
+
+CLAIM_COLUMNS = [
+    "round_id",
+    "campaign_id",
+    "resident_id",
+    "person_hash",
+    "engine",
+    "source_id",
+    "week",
+    "ip",
+    "device",
+    "claimed_at",
+    "persisted_at",
+]
+VOUCHER_COLUMNS = [
+    "claim_id",
+    "round_id",
+    "resident_id",
+    "face_fen",
+    "threshold_fen",
+    "business_type_id",
+    "valid_from",
+    "valid_until",
+    "status",
+]
 
 
 def _db_engine() -> bool:
@@ -293,10 +327,15 @@ def _db_engine() -> bool:
 
 
 def _sold_out_answer(round_: Round, resident_id: int) -> ClaimOutcome:
-    mine = Claim.objects.filter(round=round_, resident_id=resident_id).first()
-    if mine is not None:
+    mine = sql.select_rows(
+        f"SELECT id, source_id FROM {sql.quote(Claim._meta.db_table)} "
+        "WHERE round_id = %s AND resident_id = %s",
+        [round_.pk, resident_id],
+    )
+    if mine:
+        claim_id, source_id = mine[0]
         return ClaimOutcome(
-            ok=True, repeated=True, source_id=mine.source_id, claim_id=mine.pk
+            ok=True, repeated=True, source_id=source_id, claim_id=claim_id
         )
     return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=round_.sold_out_at)
 
@@ -314,41 +353,41 @@ def _week_limit() -> DomainError:
 
 
 def claim_with_ticket(
-    *, ticket: str, round_: Round, ip: str | None = None, device: str = ""
+    *, ticket: str, round_id: int, ip: str | None = None, device: str = ""
 ) -> ClaimOutcome:
-    """Claim with a rush ticket (the Django path of ``/vouchers/rush/<id>/claim``).
+    """Claim with a rush ticket: ``/vouchers/rush/<id>/claim`` for the database engine.
 
-    Serves the same URL as `rushgate` when the lean gate is not in front (the
-    database engine). Raises `rush_ticket_invalid`, `rate_limited`,
-    `round_not_released`, `round_closed`, `person_already_claimed`.
+    `rushgate` calls it directly, in front of Django; without the gate,
+    `views.rush_claim` does. Plain SQL only (see `materialize_claims`): a
+    sold-out answer is two short reads, a claim about ten statements.
+    Raises `rush_ticket_invalid`, `round_not_found`, `rate_limited`,
+    `round_not_released`, `round_closed`, `person_already_claimed`,
+    `weekly_limit_reached`.
     """
     parsed = codes.verify_ticket(ticket or "")
-    if parsed is None or parsed.round_id != round_.pk:
+    if parsed is None or parsed.round_id != round_id:
         raise DomainError(
             Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403
         )
-    user_id, resident_id, person_hash = (
-        parsed.user_id,
-        parsed.resident_id,
-        parsed.person_hash,
-    )
-    if round_.sold_out_at is not None and _db_engine():
-        return _sold_out_answer(round_, resident_id)
+    round_ = selectors.get_round_for_claim(round_id=round_id)
+    engine = get_engine()
+    if round_.sold_out_at is not None and engine.transactional:
+        return _sold_out_answer(round_, parsed.resident_id)
     now = clock.now()
     check_timing(round_, now)
-    pairs = [("account", f"u{user_id}")] + ([("ip", ip)] if ip else [])
+    pairs = [("account", f"u{parsed.user_id}")] + ([("ip", ip)] if ip else [])
     # On SQLite (one writer at a time) the counters and the claim share one write
     # transaction. Elsewhere the counters commit on their own: holding the row
     # of a busy IP's counter for the length of a claim would queue every claim
     # from that IP behind it.
-    one_txn = _db_engine() and connection.vendor == "sqlite"
+    one_txn = engine.transactional and connection.vendor == "sqlite"
     with transaction.atomic() if one_txn else contextlib.nullcontext():
         ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
-        outcome = get_engine().claim(
+        outcome = engine.claim(
             round_=round_,
-            resident_id=resident_id,
-            user_id=user_id,
-            person_hash=person_hash,
+            resident_id=parsed.resident_id,
+            user_id=parsed.user_id,
+            person_hash=parsed.person_hash,
             now=now,
             ip=ip,
             device=device[:64],

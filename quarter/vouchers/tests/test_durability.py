@@ -14,13 +14,13 @@ import pytest
 import redis
 
 from quarter.core import clock
+from quarter.core.loopback import RedisServer
 from quarter.ledger import selectors as ledger
 from quarter.vouchers import accounts
 from quarter.vouchers.engines import use_engine
 from quarter.vouchers.engines.redis_engine import RedisEngine, keys, persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.tests.factories import at
-from quarter.core.loopback import RedisServer
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_persister_crash_before_ack_writes_each_claim_once(
     from quarter.vouchers.engines.redis_engine import entry_of
     from quarter.vouchers.services.claims import materialize_claims
 
-    assert materialize_claims(round_, [entry_of(e) for e in entries[:6]]) == 6
+    assert len(materialize_claims(round_, [entry_of(e) for e in entries[:6]])) == 6
     assert persist_pending(client=client, round_ids=[round_.pk], idle_ms=0) == 4
     assert persist_pending(client=client, round_ids=[round_.pk], idle_ms=0) == 0
     assert Claim.objects.filter(round=round_).count() == 10

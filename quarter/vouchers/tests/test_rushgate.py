@@ -135,3 +135,44 @@ def test_rushgate_week_limit_survives_redis_losing_its_sets(world, gate, redis_e
     assert status == "409 Conflict"
     assert json.loads(body)["code"] == "week_dup"
     assert redis_engine.remaining(Round.objects.get(pk=second.pk)) == 3
+
+
+@pytest.fixture
+def db_gate(db_engine, settings):
+    """The gate in front of the database engine (no Redis configured)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    from quarter.vouchers.rushgate import RushGate
+
+    settings.REDIS_URL = ""
+    # As Django's test client does: the test's transaction must stay open.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield RushGate(lambda environ, start_response: [b"django"])
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_rushgate_serves_database_engine_claims(world, db_gate):
+    round_ = world.round(world.campaign(), packets=1, preset="hz2022")
+    first, second = world.resident(), world.resident()
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in (first, second)]
+    path = f"/vouchers/rush/{round_.pk}/claim"
+    status, body = _call(db_gate, path, tickets[0])
+    assert status == "409 Conflict"
+    assert json.loads(body)["code"] == "round_not_released"
+    at(round_)
+    status, body = _call(db_gate, path, tickets[0])
+    assert status == "200 OK" and json.loads(body)["ok"] is True
+    claim = Claim.objects.get()
+    assert claim.resident_id == first.pk and claim.vouchers.count() == 5
+    again = json.loads(_call(db_gate, path, tickets[0])[1])
+    assert again["ok"] is True and again["repeated"] is True
+    late = json.loads(_call(db_gate, path, tickets[1])[1])
+    assert late["ok"] is False and late["code"] == "packet_sold_out"
+    assert late["sold_out_at"]
+    status, body = _call(db_gate, path, "forged.ticket")
+    assert status == "403 Forbidden"
+    assert json.loads(body)["code"] == "rush_ticket_invalid"
+    assert Claim.objects.count() == 1
