@@ -115,12 +115,19 @@ def _database_config() -> dict:
             "OPTIONS": {
                 # WAL lets readers run beside the writer; IMMEDIATE avoids
                 # upgrade deadlocks when two requests write at once.
+                # A writer queues for the lock up to 20 s: in a claim rush
+                # every request writes, and SQLite's busy handler is not a
+                # fair queue, so a short timeout fails the unlucky ones.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA busy_timeout=5000;"
+                    "PRAGMA busy_timeout=20000;"
                 ),
+                "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
             },
+            # Keep each thread's connection instead of opening one per request.
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     config["TEST"] = {"NAME": None}
     return config
