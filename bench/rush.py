@@ -383,7 +383,7 @@ def start_granian(port: int, env: dict, base: Path, threads: int = 32):
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument(
-        "--n", type=int, default=2000, help="packets (the issue's size is 20000)"
+        "--n", type=int, default=20000, help="packets (residents: --factor × n)"
     )
     ap.add_argument("--factor", type=int, default=10, help="residents per packet")
     ap.add_argument("--engine", choices=["redis", "db"], default="redis")
@@ -586,10 +586,12 @@ def report(args, round_, results, wall, hello_per_s, redis_srv) -> int:
         lost = sum(1 for rid in acked if rid not in db_claims)
     sold = round_.sold_out_at
     if args.engine == "redis" and not sold:
-        raw = engine.client.hget(f"q:{{round:{round_.pk}}}:meta", "sold_out_ms")
-        sold = raw and __import__("datetime").datetime.fromtimestamp(
-            int(raw) / 1000, tz=__import__("datetime").UTC
+        from quarter.vouchers.engines.redis_engine import from_ms
+
+        raw = engine.client.hget(
+            keys(round_.campaign_id, round_.pk)["meta"], "sold_out_ms"
         )
+        sold = from_ms(int(raw)) if raw else None
     sellout_s = (sold - round_.release_at).total_seconds() if sold else None
     rate = (round_.packets_total / sellout_s) if sellout_s else None
 

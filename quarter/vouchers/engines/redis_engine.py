@@ -58,14 +58,6 @@ CLAIM_LUA = """
 -- KEYS: meta stock claimers persons stream rl_account rl_ip week
 -- ARGV: resident person user now_ms ip device acct_limit ip_limit rl_ttl
 local now = tonumber(ARGV[4])
-if ARGV[7] ~= '0' then
-  local a = redis.call('INCR', KEYS[6])
-  if a == 1 then redis.call('EXPIRE', KEYS[6], ARGV[9]) end
-  if a > tonumber(ARGV[7]) then return {'rate_limited'} end
-  local i = redis.call('INCR', KEYS[7])
-  if i == 1 then redis.call('EXPIRE', KEYS[7], ARGV[9]) end
-  if i > tonumber(ARGV[8]) then return {'rate_limited'} end
-end
 local meta = redis.call('HMGET', KEYS[1], 'release_ms', 'closes_ms', 'stopped',
   'sold_out_ms', 'per_week')
 if not meta[1] then return {'not_loaded'} end
@@ -79,6 +71,17 @@ if per_week and redis.call('SISMEMBER', KEYS[8], ARGV[2]) == 1 then return {'wee
 if now >= tonumber(meta[2]) then return {'round_closed'} end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 if left <= 0 then return {'sold_out', meta[4] or ''} end
+-- Only a request that would take a packet counts against the limits. Every
+-- answer above changes nothing, so it is not written to the append-only
+-- file either: after the sell-out, refusals cost Redis no fsync.
+if ARGV[7] ~= '0' then
+  local a = redis.call('INCR', KEYS[6])
+  if a == 1 then redis.call('EXPIRE', KEYS[6], ARGV[9]) end
+  if a > tonumber(ARGV[7]) then return {'rate_limited'} end
+  local i = redis.call('INCR', KEYS[7])
+  if i == 1 then redis.call('EXPIRE', KEYS[7], ARGV[9]) end
+  if i > tonumber(ARGV[8]) then return {'rate_limited'} end
+end
 left = redis.call('DECR', KEYS[2])
 local id = redis.call('XADD', KEYS[5], '*', 'r', ARGV[1], 'p', ARGV[2], 'u', ARGV[3],
   't', ARGV[4], 'ip', ARGV[5], 'd', ARGV[6])

@@ -176,3 +176,21 @@ def test_rushgate_serves_database_engine_claims(world, db_gate):
     assert status == "403 Forbidden"
     assert json.loads(body)["code"] == "rush_ticket_invalid"
     assert Claim.objects.count() == 1
+
+
+def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch):
+    monkeypatch.setenv("QUARTER_CLAIM_IP_LIMIT", "2")
+    round_ = world.round(world.campaign(), packets=5)
+    people = [world.resident() for _ in range(4)]
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in people]
+    path = f"/vouchers/rush/{round_.pk}/claim"
+    at(round_)
+    answers = [json.loads(_call(gate, path, t, ip="10.7.7.7")[1]) for t in tickets[:3]]
+    assert [a["code"] for a in answers] == ["ok", "ok", "rate_limited"]
+    # Re-taps of a claimed packet change nothing and are not limited.
+    assert all(
+        json.loads(_call(gate, path, tickets[0], ip="10.7.7.7")[1])["code"]
+        == "repeated"
+        for _ in range(5)
+    )
+    assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"
