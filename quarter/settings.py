@@ -188,6 +188,7 @@ STATICFILES_DIRS = [
     ("vendor/leaflet", _NODE / "leaflet" / "dist"),
     ("vendor/markercluster", _NODE / "leaflet.markercluster" / "dist"),
     ("vendor/chartjs", _NODE / "chart.js" / "dist"),
+    ("vendor/jsqr", _NODE / "jsqr" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -102,6 +102,6 @@ def my_card(request: HttpRequest) -> HttpResponse:
     resident = getattr(request.user, "resident", None)
     qr_svg = None
     if resident is not None and resident.household_id:
-        qr = segno.make(f"QUARTER-CARD:{resident.household.card_number}", error="m")
+        qr = segno.make_qr(f"QUARTER-CARD:{resident.household.card_number}", error="m")
         qr_svg = qr.svg_inline(scale=6, dark="#1a1a1a")
     return render(request, "people/card.html", {"resident": resident, "qr_svg": qr_svg})

@@ -191,7 +191,7 @@ def wallet_code(request):
     resident = claims.resident_of(request.user)
     at = clock.now().timestamp()
     code = codes.wallet_code(resident.pk, at=at)
-    svg = segno.make(code, error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
+    svg = segno.make_qr(code, error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
     return render(
         request,
         "vouchers/_wallet_code.html",

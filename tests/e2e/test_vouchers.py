@@ -252,3 +252,62 @@ def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):
     expect(page.locator("#leverage")).to_have_text("5.10×")
     page.wait_for_function("() => window.Chart && Chart.getChart('lev') && Chart.getChart('curve')")
     shot(page, "vouchers-dashboard")
+
+
+def _camera_video(picture: bytes, path, *, width: int = 640, height: int = 480):
+    """Write a few frames of a camera pointed at `picture` (PNG) as .y4m (4:2:0)."""
+    import io
+
+    from PIL import Image
+
+    shown = Image.open(io.BytesIO(picture)).convert("L")
+    shown.thumbnail((width - 80, height - 80))
+    frame = Image.new("L", (width, height), 255)
+    frame.paste(shown, ((width - shown.width) // 2, (height - shown.height) // 2))
+    chroma = bytes([128]) * ((width // 2) * (height // 2))
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(10):
+            out.write(b"FRAME\n" + frame.tobytes() + chroma + chroma)
+    return path
+
+
+def test_till_scans_wallet_qr_with_camera(
+    playwright_driver, browser, live_server, tmp_path
+):
+    """The QR the wallet shows, filmed by the till's camera, fills in the code."""
+    from conftest import launch_with_camera
+
+    world = World()
+    campaign = world.campaign()
+    world.pledge(campaign)
+    resident = world.resident()
+    round_ = _round_now(world, campaign, release_in_s=1)
+    time.sleep(1.2)
+    claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
+    phone = browser.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
+    resident_page = phone.new_page()
+    login(resident_page, live_server, resident.user)
+    resident_page.goto(f"{live_server.url}/vouchers/wallet/")
+    code = resident_page.locator("#paycode").inner_text().strip()
+    video = _camera_video(
+        resident_page.locator(".qr svg").screenshot(), tmp_path / "camera.y4m"
+    )
+    phone.close()
+    till = launch_with_camera(playwright_driver, video)
+    try:
+        page = till.new_context(
+            viewport={"width": 412, "height": 915}, locale="zh-CN"
+        ).new_page()
+        page.set_default_timeout(15_000)
+        login(page, live_server, world.cashier)
+        page.goto(f"{live_server.url}/vouchers/till/{world.shop.pk}/")
+        page.click("#scan")
+        expect(page.locator("#id_code")).to_have_value(code)
+        expect(page.locator("#scan-video")).to_be_hidden()
+        page.fill("#id_bill", "45")
+        page.click("#till-form button[type=submit]")
+        expect(page.locator("#payable")).to_have_text("¥35.00")
+        shot(page, "vouchers-till-scanned")
+    finally:
+        till.close()
