@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.money import parse_yuan
-from quarter.places.models import BusinessType, Community
+from quarter.places.models import BusinessType, Community, StreetOffice
 from quarter.vouchers import presets
 from quarter.vouchers.models import ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
@@ -38,8 +38,14 @@ class YuanField(forms.CharField):
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("活动名称"), max_length=80)
     budget = YuanField(label=_("活动预算(元)"))
+    street_offices = forms.ModelMultipleChoiceField(
+        label=_("限定街道"),
+        queryset=StreetOffice.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     communities = forms.ModelMultipleChoiceField(
-        label=_("限定社区(不选表示全区)"),
+        label=_("限定社区(街道和社区都不选表示全区)"),
         queryset=Community.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -68,6 +74,9 @@ class CampaignForm(forms.Form):
         if district is not None:
             self.fields["communities"].queryset = Community.objects.filter(
                 street_office__district=district
+            )
+            self.fields["street_offices"].queryset = StreetOffice.objects.filter(
+                district=district
             )
 
     def clean(self):

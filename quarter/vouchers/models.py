@@ -29,7 +29,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quarter.people.models import Issuer, Resident
-from quarter.places.models import BusinessType, Community, Merchant
+from quarter.places.models import BusinessType, Community, Merchant, StreetOffice
 
 
 class Campaign(models.Model):
@@ -40,11 +40,19 @@ class Campaign(models.Model):
     budget_fen = models.BigIntegerField(_("预算(分)"))
     # Optional merchant co-funding in permille of the face value (0 = none).
     cofund_permille = models.PositiveSmallIntegerField(_("商户配资(千分比)"), default=0)
+    # The eligible area: these streets and communities together; both empty
+    # means the issuer's whole district.
+    street_offices = models.ManyToManyField(
+        StreetOffice,
+        blank=True,
+        related_name="voucher_campaigns",
+        help_text=_("选中街道的全部社区都可参加"),
+    )
     communities = models.ManyToManyField(
         Community,
         blank=True,
         related_name="voucher_campaigns",
-        help_text=_("留空表示发券机构所在区全部社区"),
+        help_text=_("街道和社区都留空表示发券机构所在区全部社区"),
     )
     business_types = models.ManyToManyField(
         BusinessType,
@@ -80,6 +88,25 @@ class Campaign(models.Model):
     @property
     def bucket(self) -> str:
         return f"campaign:{self.pk}"
+
+    def area_community_ids(self) -> set[int] | None:
+        """Communities of the eligible area; None means the issuer's whole district."""
+        streets = list(self.street_offices.values_list("pk", flat=True))
+        picked = set(self.communities.values_list("pk", flat=True))
+        if streets:
+            picked |= set(
+                Community.objects.filter(street_office_id__in=streets).values_list(
+                    "pk", flat=True
+                )
+            )
+        return picked if picked or streets else None
+
+    def covers(self, community: Community) -> bool:
+        """Whether residents and shops of `community` are inside the eligible area."""
+        area = self.area_community_ids()
+        if area is None:
+            return community.street_office.district_id == self.issuer.district_id
+        return community.pk in area
 
     def merchant_share_fen(self, face_fen: int) -> int:
         """The part of a coupon's face value the accepting merchant funds (half up)."""

@@ -265,9 +265,9 @@ def merchants_accepting(*, voucher: Voucher):
         qs = qs.filter(main_type_id=voucher.business_type_id)
     elif types:
         qs = qs.filter(main_type_id__in=types)
-    areas = list(campaign.communities.values_list("pk", flat=True))
-    if areas:
-        qs = qs.filter(community_id__in=areas)
+    area = campaign.area_community_ids()
+    if area is not None:
+        qs = qs.filter(community_id__in=area)
     return qs.filter(
         Q(community__street_office__district_id=campaign.issuer.district_id)
     ).select_related("main_type")

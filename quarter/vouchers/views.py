@@ -419,6 +419,7 @@ def issuer_home(request):
                 name=d["name"],
                 budget_fen=d["budget"],
                 community_ids=[c.pk for c in d["communities"]],
+                street_office_ids=[s.pk for s in d["street_offices"]],
                 business_type_codes=[t.code for t in d["business_types"]],
                 max_per_merchant_per_day=d["max_per_merchant_per_day"],
                 cofund_permille=d["cofund_permille"],

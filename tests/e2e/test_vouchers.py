@@ -57,6 +57,7 @@ def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
     page.fill("#id_name", "东河社区惠民消费券")
     page.fill("#id_budget", "100000")
     page.fill("#id_cofund_percent", "20")
+    page.check(f"input[name=street_offices][value='{world.street.pk}']")
     shot(page, "vouchers-issuer-new-campaign")
     page.click("#campaign-form button[type=submit]")
     expect(page.locator("h1")).to_have_text("东河社区惠民消费券")
@@ -72,6 +73,9 @@ def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
     expect(page.locator(".list")).to_contain_text("2×满20减5 + 2×满40减10 + 满80减20")
     expect(page.locator(".stats")).to_contain_text("¥100,000.00")
     expect(page.locator("#cofund-rate")).to_have_text("20%")
+    expect(page.locator("#campaign-area")).to_contain_text(
+        f"{world.street.name}(全部社区)"
+    )
     shot(page, "vouchers-issuer-campaign-with-round")
     campaign = Campaign.objects.get(name="东河社区惠民消费券")
     assert campaign.cofund_permille == 200

@@ -17,7 +17,7 @@ from quarter.core.errors import DomainError, PermissionDenied
 from quarter.core.money import format_yuan
 from quarter.ledger import selectors as ledger
 from quarter.people.models import Issuer
-from quarter.places.models import BusinessType, Community, Merchant
+from quarter.places.models import BusinessType, Community, Merchant, StreetOffice
 from quarter.vouchers import accounts, events, presets
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.locks import lock_round
@@ -62,6 +62,7 @@ def create_campaign(
     name: str,
     budget_fen: int,
     community_ids=(),
+    street_office_ids=(),
     business_type_codes=(),
     max_per_merchant_per_day: int = 1,
     cofund_permille: int = 0,
@@ -69,8 +70,9 @@ def create_campaign(
 ) -> Campaign:
     """Create a campaign and fund its budget from the issuer's treasury.
 
-    Raises `not_issuer`, `name_required`, `amount_not_positive`,
-    `community_outside_district`, `unknown_business_type`.
+    The eligible area is the given streets and communities together (none:
+    the issuer's whole district). Raises `not_issuer`, `name_required`,
+    `amount_not_positive`, `community_outside_district`, `unknown_business_type`.
     Ledger: fund (treasury -> campaign unallocated). Event: campaign_created.
     """
     issuer = issuer or issuer_for(actor)
@@ -99,6 +101,15 @@ def create_campaign(
         raise DomainError(
             Code.COMMUNITY_OUTSIDE_DISTRICT, "只能选择本区的社区", field="community_ids"
         )
+    streets = list(StreetOffice.objects.filter(pk__in=list(street_office_ids)))
+    if len(streets) != len(set(street_office_ids)) or any(
+        s.district_id != issuer.district_id for s in streets
+    ):
+        raise DomainError(
+            Code.COMMUNITY_OUTSIDE_DISTRICT,
+            "只能选择本区的街道",
+            field="street_office_ids",
+        )
     types = _business_types(business_type_codes)
     with transaction.atomic():
         campaign = Campaign.objects.create(
@@ -111,6 +122,7 @@ def create_campaign(
             created_at=clock.now(),
         )
         campaign.communities.set(communities)
+        campaign.street_offices.set(streets)
         campaign.business_types.set(types)
         accounts.move(
             accounts.treasury(issuer.pk),

@@ -59,14 +59,7 @@ def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> No
         raise DomainError(Code.NOT_VERIFIED, "请先完成实名认证再领券", status_code=403)
     campaign = round_.campaign
     community = resident.household.compound.community if resident.household_id else None
-    area_ids = set(campaign.communities.values_list("pk", flat=True))
-    if community is None or (
-        (area_ids and community.pk not in area_ids)
-        or (
-            not area_ids
-            and community.street_office.district_id != campaign.issuer.district_id
-        )
-    ):
+    if community is None or not campaign.covers(community):
         raise DomainError(
             Code.NOT_ELIGIBLE_AREA,
             "本轮消费券仅限活动范围内的居民领取",

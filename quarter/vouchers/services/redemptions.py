@@ -296,8 +296,12 @@ def usable_vouchers(*, resident: Resident, merchant: Merchant, now: dt.datetime)
             | Q(round__campaign__business_types=merchant.main_type_id)
         )
         .filter(
-            Q(round__campaign__communities__isnull=True)
+            Q(
+                round__campaign__communities__isnull=True,
+                round__campaign__street_offices__isnull=True,
+            )
             | Q(round__campaign__communities=merchant.community_id)
+            | Q(round__campaign__street_offices=merchant.community.street_office_id)
         )
         .select_related("round__campaign")
         .distinct()

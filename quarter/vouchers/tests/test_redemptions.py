@@ -9,7 +9,7 @@ from quarter.core.errors import DomainError
 from quarter.ledger import selectors as ledger
 from quarter.places.models import MerchantStaff
 from quarter.vouchers import accounts, codes
-from quarter.vouchers.models import Redemption, Round, Settlement, Voucher
+from quarter.vouchers.models import Campaign, Redemption, Round, Settlement, Voucher
 from quarter.vouchers.services import redemptions, settlement
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import at
@@ -305,3 +305,59 @@ def test_campaign_cofunding_share_must_be_within_face(world, db_engine):
     with pytest.raises(DomainError) as exc:
         world.campaign(cofund_permille=1001)
     assert exc.value.field == "cofund_permille"
+
+
+def test_street_area_covers_its_communities_for_claims_and_tills(world, db_engine):
+    from quarter.places.models import Community, Compound, StreetOffice
+
+    def community_in(street, name):
+        c = Community.objects.create(
+            name=name,
+            slug=f"c-{street.pk}-{name}",
+            street_office=street,
+            area_km2="0.4",
+            center_lat=30.26,
+            center_lng=120.17,
+        )
+        compound = Compound.objects.create(
+            community=c,
+            name=f"{name}小区",
+            lat=30.26,
+            lng=120.17,
+            households=50,
+            population=120,
+        )
+        return c, compound
+
+    other_street = StreetOffice.objects.create(name="清波街道", district=world.district)
+    neighbour, neighbour_compound = community_in(world.street, "邻社区")
+    _outside, outside_compound = community_in(other_street, "外社区")
+    campaign = world.campaign(street_office_ids=[world.street.pk])
+    assert campaign.area_community_ids() == {world.community.pk, neighbour.pk}
+    round_ = world.round(campaign, packets=5, preset="hz2022")
+    world.pledge(campaign)
+    inside = world.resident(compound=neighbour_compound)
+    outside = world.resident(compound=outside_compound)
+    at(round_, 10)
+    assert claim_packet(actor=inside.user, round_=Round.objects.get(pk=round_.pk)).ok
+    with pytest.raises(DomainError) as exc:
+        claim_packet(actor=outside.user, round_=Round.objects.get(pk=round_.pk))
+    assert exc.value.code == "not_in_campaign_area"
+    # A pledged shop inside the street takes the voucher; one outside does not.
+    assert _redeem(world, inside, 4500).face_fen == 1000
+    far_shop, far_cashier = world.merchant("外街道小店", community=_outside)
+    world.pledge(campaign, far_shop, far_cashier)
+    with pytest.raises(DomainError) as exc:
+        _redeem(world, inside, 4500, key="far", shop=far_shop, cashier=far_cashier)
+    assert exc.value.code == "no_applicable_voucher"
+
+
+def test_campaign_street_outside_district_refused(world, db_engine):
+    from quarter.places.models import District, StreetOffice
+
+    elsewhere = District.objects.create(city="杭州市", name="西湖区X")
+    street = StreetOffice.objects.create(name="北山街道", district=elsewhere)
+    with pytest.raises(DomainError) as exc:
+        world.campaign(street_office_ids=[street.pk])
+    assert exc.value.field == "street_office_ids"
+    assert not Campaign.objects.exists()
