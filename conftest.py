@@ -32,6 +32,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run the browser journeys last.
+
+    Once Playwright's sync API runs, test code executes in its greenlets, each
+    with its own context; Django keeps database connections per context, so a
+    plain database test after a journey could open a connection that the
+    test-database teardown never sees (PostgreSQL then refuses to drop it).
+    """
+    items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
 def _missing(reason: str):
     if IN_CI:
         pytest.fail(f"CI must not skip: {reason}")
