@@ -123,6 +123,7 @@ def quote(request: HttpRequest, merchant_id: int, payload: TillIn):
         "face_fen": q.face_fen,
         "payable_fen": q.payable_fen,
         "payable_yuan": format_yuan(q.payable_fen),
+        "cofund_fen": q.cofund_fen,
     }
 
 

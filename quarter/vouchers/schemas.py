@@ -97,6 +97,7 @@ class QuoteOut(Schema):
     face_fen: int
     payable_fen: int
     payable_yuan: str
+    cofund_fen: int = Field(0, description="the shop's co-funded share of face_fen")
 
 
 class RedemptionOut(Schema):
@@ -104,6 +105,7 @@ class RedemptionOut(Schema):
     status: str
     bill_fen: int
     face_fen: int
+    cofund_fen: int = Field(0, description="the shop's co-funded share of face_fen")
     payable_fen: int
     payable_yuan: str
     refunded_fen: int

@@ -283,7 +283,7 @@ def test_till_scans_wallet_qr_with_camera(
     from conftest import launch_with_camera
 
     world = World()
-    campaign = world.campaign()
+    campaign = world.campaign(cofund_permille=200)
     world.pledge(campaign)
     resident = world.resident()
     round_ = _round_now(world, campaign, release_in_s=1)
@@ -312,6 +312,9 @@ def test_till_scans_wallet_qr_with_camera(
         page.fill("#id_bill", "45")
         page.click("#till-form button[type=submit]")
         expect(page.locator("#payable")).to_have_text("¥35.00")
+        expect(page.locator("#quote")).to_contain_text("其中本店配资 ¥2.00")
         shot(page, "vouchers-till-scanned")
+        page.click("#confirm")
+        expect(page.locator("#cofund-share")).to_contain_text("发券机构支付 ¥8.00")
     finally:
         till.close()

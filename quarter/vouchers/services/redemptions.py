@@ -37,6 +37,7 @@ class Quote:
     bill_fen: int
     face_fen: int
     payable_fen: int
+    cofund_fen: int = 0  # the shop's co-funded share of face_fen
 
 
 def quote_redemption(*, actor, merchant: Merchant, code: str, bill_fen: int) -> Quote:
@@ -55,6 +56,7 @@ def quote_redemption(*, actor, merchant: Merchant, code: str, bill_fen: int) -> 
         bill_fen=bill_fen,
         face_fen=voucher.face_fen,
         payable_fen=bill_fen - voucher.face_fen,
+        cofund_fen=voucher.round.campaign.merchant_share_fen(voucher.face_fen),
     )
 
 

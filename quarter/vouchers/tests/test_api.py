@@ -68,3 +68,30 @@ def test_api_claim_requires_login_and_csrf(world, db_engine):
     round_ = world.round(world.campaign(), packets=3)
     client = Client(enforce_csrf_checks=True)
     assert client.post(f"/vouchers/rounds/{round_.pk}/claim").status_code in (401, 403)
+
+
+def test_api_quote_and_redeem_show_the_shops_cofunded_share(
+    world, db_engine, api_client
+):
+    campaign = world.campaign(cofund_permille=250)
+    round_ = world.round(campaign, packets=3, preset="hz2022")
+    world.pledge(campaign)
+    resident = world.resident()
+    at(round_)
+    claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
+    code = codes.wallet_code(resident.pk, at=clock.now().timestamp())
+    till = f"/vouchers/till/{world.shop.pk}"
+    quote = api_client.post(
+        f"{till}/quote", json={"code": code, "bill_fen": 8000}, user=world.cashier
+    ).json()
+    assert (quote["face_fen"], quote["cofund_fen"]) == (2000, 500)
+    done = api_client.post(
+        f"{till}/redeem",
+        json={"code": code, "bill_fen": 8000, "key": "co-1"},
+        user=world.cashier,
+    ).json()
+    assert (done["face_fen"], done["cofund_fen"], done["payable_fen"]) == (
+        2000,
+        500,
+        6000,
+    )

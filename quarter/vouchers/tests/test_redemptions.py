@@ -260,6 +260,10 @@ def test_cofunded_campaign_pays_issuer_share_and_frees_merchant_share(world, db_
     c = campaign.pk
     free_before = ledger.get_balance(code=accounts.unallocated(c).code)
 
+    quote = redemptions.quote_redemption(
+        actor=world.cashier, merchant=world.shop, code=_code(resident), bill_fen=4500
+    )
+    assert (quote.face_fen, quote.cofund_fen, quote.payable_fen) == (1000, 300, 3500)
     r = _redeem(world, resident, 4500)
     assert (r.face_fen, r.cofund_fen, r.subsidy_fen, r.payable_fen) == (
         1000,
