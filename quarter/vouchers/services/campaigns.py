@@ -184,6 +184,14 @@ def create_round(
         )
     if mode not in ClaimMode.values:
         raise DomainError(Code.AMOUNT_NOT_POSITIVE, "发放方式不正确", field="mode")
+    if mode == ClaimMode.LOTTERY and person_limit == PersonLimit.WEEK:
+        # A draw has no claim week to count against; say so instead of
+        # silently ignoring the limit.
+        raise DomainError(
+            Code.AMOUNT_NOT_POSITIVE,
+            "摇号轮次每轮每人一份,不能按周限领",
+            field="person_limit",
+        )
     if min_age is not None and not 0 < int(min_age) < 120:
         raise DomainError(
             Code.AMOUNT_NOT_POSITIVE, "年龄限制应在1到119岁之间", field="min_age"

@@ -206,3 +206,11 @@ def test_change_round_after_release_refused_stop_allowed(world, db_engine):
     with pytest.raises(DomainError) as exc:
         campaigns.stop_round(actor=world.issuer_user, round_=stopped, reason="再停")
     assert exc.value.code == "round_not_stoppable"
+
+
+def test_lottery_round_with_weekly_limit_refused(world, db_engine):
+    campaign = world.campaign()
+    with pytest.raises(DomainError) as exc:
+        world.round(campaign, mode="lottery", person_limit="week")
+    assert exc.value.field == "person_limit"
+    assert not Round.objects.exists()
