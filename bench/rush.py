@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from quarter.core.loopback import PostgresServer, RedisServer, free_port  # noqa: E402
+
 VENV = ROOT / ".venv" / "bin"
 HANGZHOU_PACKETS = 1_500_000
 
