@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.db import connection
 
-from quarter.core import clock
+from quarter.core import clock, sql
 from quarter.core.errors import DomainError
 from quarter.vouchers.errors import VoucherErrorCode as Code
 
@@ -67,7 +67,7 @@ def _db_incr(counters: list[tuple[str, int]]) -> list[int]:
     """
     from quarter.vouchers.models import RateCounter
 
-    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    table = sql.quote(RateCounter._meta.db_table)
     now = clock.now()
     params = []
     for key, window in counters:

@@ -219,10 +219,7 @@ def _shop_for(request, merchant_id: int) -> Merchant:
 
 @login_required
 def till(request, merchant_id: int):
-    try:
-        shop = _shop_for(request, merchant_id)
-    except DomainError as exc:
-        return HttpResponseForbidden(exc.message)
+    shop = _shop_for(request, merchant_id)
     from quarter.vouchers.models import MerchantPledge
 
     pledged = set(
@@ -330,10 +327,7 @@ def till_pledge(request, merchant_id: int, campaign_id: int):
 
 @login_required
 def merchant_settlements(request, merchant_id: int):
-    try:
-        shop = _shop_for(request, merchant_id)
-    except DomainError as exc:
-        return HttpResponseForbidden(exc.message)
+    shop = _shop_for(request, merchant_id)
     return render(
         request,
         "vouchers/settlements.html",
@@ -405,10 +399,7 @@ def review_decide(request, redemption_id: int):
 
 @login_required
 def issuer_home(request):
-    try:
-        issuer = campaigns.issuer_for(request.user)
-    except DomainError as exc:
-        return HttpResponseForbidden(exc.message)
+    issuer = campaigns.issuer_for(request.user)
     form = CampaignForm(request.POST or None, district=issuer.district)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -458,10 +449,7 @@ def _round_initial() -> dict:
 @login_required
 def campaign_detail(request, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    try:
-        campaigns.require_issuer_of(request.user, campaign)
-    except DomainError as exc:
-        return HttpResponseForbidden(exc.message)
+    campaigns.require_issuer_of(request.user, campaign)
     form = RoundForm(request.POST or None, initial=_round_initial())
     form.fields.pop("reason")  # only a change needs a reason
     if request.method == "POST" and form.is_valid():
@@ -504,10 +492,7 @@ def campaign_detail(request, campaign_id: int):
 @login_required
 def round_change(request, round_id: int):
     round_ = selectors.get_round(round_id=round_id)
-    try:
-        campaigns.require_issuer_of(request.user, round_.campaign)
-    except DomainError as exc:
-        return HttpResponseForbidden(exc.message)
+    campaigns.require_issuer_of(request.user, round_.campaign)
     initial = {
         "name": round_.name,
         "release_at": round_.release_at.astimezone(clock.SHANGHAI),
@@ -607,10 +592,7 @@ def issuer_settle(request):
 
 @login_required
 def issuer_dashboard(request):
-    try:
-        issuer = campaigns.issuer_for(request.user)
-    except DomainError as exc:
-        return HttpResponseForbidden(exc.message)
+    issuer = campaigns.issuer_for(request.user)
     camps = list(selectors.list_campaigns(issuer_user=request.user))
     stats = [selectors.round_stats(round_=r) for c in camps for r in c.rounds.all()]
     breakdown = selectors.leverage_breakdown(campaigns=camps)

@@ -103,8 +103,16 @@ return left
 """
 
 
+def _campaign_tag(campaign_id: int) -> str:
+    return f"q:{{campaign:{campaign_id}}}"
+
+
+def _round_prefix(campaign_id: int, round_id: int) -> str:
+    return f"{_campaign_tag(campaign_id)}:round:{round_id}"
+
+
 def keys(campaign_id: int, round_id: int) -> dict[str, str]:
-    prefix = f"q:{{campaign:{campaign_id}}}:round:{round_id}"
+    prefix = _round_prefix(campaign_id, round_id)
     return {
         name: f"{prefix}:{name}"
         for name in ("meta", "stock", "claimers", "persons", "claims")
@@ -112,7 +120,7 @@ def keys(campaign_id: int, round_id: int) -> dict[str, str]:
 
 
 def week_key(campaign_id: int, week: str) -> str:
-    return f"q:{{campaign:{campaign_id}}}:week:{week}"
+    return f"{_campaign_tag(campaign_id)}:week:{week}"
 
 
 def claim_keys(
@@ -121,7 +129,7 @@ def claim_keys(
     """The KEYS of one CLAIM_LUA call, in order (shared with `rushgate`)."""
     k = keys(campaign_id, round_id)
     bucket = int(now) // max(rl_ttl, 1)
-    prefix = f"q:{{campaign:{campaign_id}}}:round:{round_id}"
+    prefix = _round_prefix(campaign_id, round_id)
     week = clock.iso_week(dt.datetime.fromtimestamp(now, tz=dt.UTC))
     return [
         k["meta"],
@@ -276,14 +284,10 @@ class RedisEngine(ClaimEngine):
             .exclude(resident_id__in=in_redis)
             .values_list("resident_id", "person_hash", "source_id")
         )
-        if missing:
-            pipe = self.client.pipeline(transaction=True)
-            for resident_id, person_hash, source_id in missing:
-                pipe.hset(k["claimers"], resident_id, source_id)
-                pipe.sadd(k["persons"], person_hash)
-            pipe.execute()
-            report.restored_to_engine = len(missing)
-        self._restore_weeks(round_)
+        self._put_back(round_, missing)
+        report.restored_to_engine = len(missing)
+        if not report.rebuilt:  # a rebuild restored the week sets already
+            self._restore_weeks(round_)
         report.db_claims = Claim.objects.filter(round=round_).count()
         report.engine_claims = self.client.hlen(k["claimers"])
         if round_.status != Round.Status.STOPPED:
@@ -310,18 +314,22 @@ class RedisEngine(ClaimEngine):
 
     def _rebuild(self, round_) -> None:
         self.prepare(round_)
-        k = keys(round_.campaign_id, round_.pk)
-        rows = list(
+        self._put_back(
+            round_,
             Claim.objects.filter(round=round_).values_list(
                 "resident_id", "person_hash", "source_id"
-            )
+            ),
         )
+        self._restore_weeks(round_)
+
+    def _put_back(self, round_, rows) -> None:
+        """Write database claims (resident, person hash, source id) into Redis."""
+        k = keys(round_.campaign_id, round_.pk)
         pipe = self.client.pipeline(transaction=True)
         for resident_id, person_hash, source_id in rows:
             pipe.hset(k["claimers"], resident_id, source_id)
             pipe.sadd(k["persons"], person_hash)
         pipe.execute()
-        self._restore_weeks(round_)
 
     def _restore_weeks(self, round_) -> None:
         """Put the campaign's per-week claims of the last two weeks back in their sets."""

@@ -96,7 +96,6 @@ def redeem_voucher(
                     Code.NO_APPLICABLE_VOUCHER, "这张券刚刚已被使用,请重试"
                 )
             now = clock.now()
-            campaign = quote.voucher.round.campaign
             flags = risk.evaluate(_risk_context(voucher, merchant, bill_fen, now))
             redemption = Redemption.objects.create(
                 voucher=voucher,
@@ -106,7 +105,7 @@ def redeem_voucher(
                 key=key,
                 bill_fen=bill_fen,
                 face_fen=voucher.face_fen,
-                cofund_fen=campaign.merchant_share_fen(voucher.face_fen),
+                cofund_fen=quote.cofund_fen,
                 payable_fen=bill_fen - voucher.face_fen,
                 status=Redemption.Status.HELD if flags else Redemption.Status.ACCEPTED,
                 flags=[{"code": f.code, "reason": f.reason} for f in flags],
@@ -116,7 +115,7 @@ def redeem_voucher(
             )
             voucher.status, voucher.status_at = Voucher.Status.USED, now
             voucher.save(update_fields=["status", "status_at"])
-            c = campaign.pk
+            c = quote.voucher.round.campaign_id
             accounts.move(
                 accounts.claimed(c, voucher.round_id),
                 accounts.receivable(c, merchant.pk),
