@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,12 @@ from quarter.coverage.osm import (
 )
 from quarter.coverage.tests.factories import LAT0, LNG0, east, write_street_osm
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+# The shared data sets sit beside the checkout (../shared/data); a clone
+# elsewhere points at them with QUARTER_SHARED_DATA.
+DATA = Path(
+    os.environ.get("QUARTER_SHARED_DATA")
+    or Path(__file__).resolve().parents[3].parent / "shared" / "data"
+)
 HELSINKI = DATA / "helsinki_centre" / "Helsinki.osm.pbf"
 HONGKONG = DATA / "hongkong_tst" / "hong-kong_china_tst.osm"
 SHANGHAI = DATA / "shanghai_huangpu" / "shanghai_huangpu_osmnx.osm"
