@@ -1,5 +1,7 @@
-"""Turn a DomainError that escapes a page view into the right status and a clear message.
+"""Page middleware: refusals as clear pages, and the security headers.
 
+DomainErrorMiddleware turns a DomainError that escapes a page view into the
+right status and a clear message.
 The API has its own handler (quarter/api.py); this covers server-rendered pages,
 so a refusal is a 400/403/404 page in the user's language, never a 500.
 """
@@ -30,3 +32,65 @@ class DomainErrorMiddleware:
         return render(
             request, "error.html", {"error": exception}, status=exception.status_code
         )
+
+
+def tile_source(template: str) -> str | None:
+    """Return the CSP source that allows images from a tile URL template.
+
+    `https://{s}.tile.example/{z}/{x}/{y}.png` becomes `https://*.tile.example`;
+    a relative template (tiles served by this site) needs no source of its own.
+    """
+    from urllib.parse import urlsplit
+
+    template = (template or "").strip()
+    if not template:
+        return None
+    parts = urlsplit(template.replace("{s}", "SUBDOMAIN"))
+    if not parts.scheme or not parts.netloc:
+        return None
+    host = parts.netloc.replace("SUBDOMAIN", "*")
+    return f"{parts.scheme}://{host}"
+
+
+def build_csp() -> str:
+    """Compose the Content-Security-Policy header from the settings.
+
+    Scripts come only from this site's own files (no inline script, no eval);
+    images also from data: URIs (QR codes) and the configured tile server.
+    """
+    from django.conf import settings
+
+    policy: dict[str, list[str]] = {
+        key: list(value) for key, value in settings.QUARTER_CSP.items()
+    }
+    extra = tile_source(settings.QUARTER_TILES)
+    if extra:
+        policy.setdefault("img-src", ["'self'"]).append(extra)
+    return "; ".join(
+        " ".join([directive, *sources]) for directive, sources in policy.items()
+    )
+
+
+class SecurityHeadersMiddleware:
+    """Add the Content-Security-Policy and Permissions-Policy to every response.
+
+    Django's SecurityMiddleware already sends X-Content-Type-Options,
+    Referrer-Policy and Cross-Origin-Opener-Policy; Django 5.2 has no CSP.
+    The policy is composed once, when the server starts.
+    """
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.csp = build_csp()
+        self.permissions = ", ".join(
+            f"{feature}={allow}"
+            for feature, allow in settings.QUARTER_PERMISSIONS_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.csp)
+        response.headers.setdefault("Permissions-Policy", self.permissions)
+        return response

@@ -98,8 +98,8 @@
           L.circleMarker([m.lat, m.lng], {
             radius: 4, weight: 1, color: "#fff",
             fillColor: TIER_COLOURS[m.main_type__tier] || "#555", fillOpacity: 0.9,
-          }).bindTooltip(m.name + " · " + m.main_type__name_zh +
-            " · " + label("merchant_households_15", m.households_15)).addTo(map);
+          }).bindTooltip(text("span", m.name + " · " + m.main_type__name_zh +
+            " · " + label("merchant_households_15", m.households_15))).addTo(map);
           bounds.extend([m.lat, m.lng]);
         });
         data.compounds.forEach(function (c) {
@@ -142,7 +142,7 @@
         list.querySelectorAll(".suggestion").forEach(function (li, i) {
           L.circleMarker([Number(li.dataset.lat), Number(li.dataset.lng)], {
             radius: 9, color: "#6f42c1", weight: 3, fillOpacity: 0.2,
-          }).bindTooltip(label("site", i + 1)).addTo(map);
+          }).bindTooltip(text("span", label("site", i + 1))).addTo(map);
         });
       }
     });

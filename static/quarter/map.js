@@ -42,6 +42,14 @@
     return marker;
   }
 
+  // Map labels are always built from text nodes: names come from merchants and
+  // operators, and Leaflet would parse a string label as HTML.
+  function textLabel(content) {
+    var span = document.createElement("span");
+    span.textContent = content == null ? "" : String(content);
+    return span;
+  }
+
   function discountText(permille) {
     if (!permille) return "";
     return (permille / 100).toString() + "折";
@@ -63,8 +71,9 @@
       compounds.forEach(function (c) {
         L.circleMarker([c.lat, c.lng], {
           radius: 11, color: "#6b2fa0", weight: 2, fillColor: "#c9b3e6", fillOpacity: 0.7,
-        }).bindTooltip(c.name + "(" + c.households + "户)").addTo(map);
+        }).bindTooltip(textLabel(c.name + "(" + c.households + "户)")).addTo(map);
       });
     },
+    textLabel: textLabel,
   };
 })();

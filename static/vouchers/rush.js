@@ -29,6 +29,27 @@
     setTimeout(tick, Math.min(250, ms));
   }
   tick();
+  // Results are built from text nodes, never from HTML strings.
+  function showSuccess(walletUrl) {
+    result.replaceChildren(document.createTextNode(L.lSuccess + " "));
+    // Only a path on this site is followed (never a javascript: or foreign URL).
+    if (typeof walletUrl === "string" && /^\/(?!\/)/.test(walletUrl)) {
+      var link = document.createElement("a");
+      link.href = walletUrl;
+      link.textContent = L.lUse;
+      result.appendChild(link);
+    }
+  }
+  function showSoldOut(soldOutAt) {
+    result.replaceChildren(document.createTextNode(L.lSoldout));
+    if (soldOutAt) {
+      var when = document.createElement("span");
+      when.className = "meta";
+      when.textContent = L.lSoldoutAt.replace("{time}", soldOutAt);
+      result.appendChild(document.createElement("br"));
+      result.appendChild(when);
+    }
+  }
   if (!button) return;
   button.addEventListener("click", function () {
     button.disabled = true;
@@ -44,11 +65,11 @@
         button.textContent = L.lRegistered;
       } else if (data.ok) {
         result.className = "result ok";
-        result.innerHTML = L.lSuccess + " <a href=\"" + data.wallet_url + "\">" + L.lUse + "</a>";
+        showSuccess(data.wallet_url);
         button.textContent = L.lClaimed;
       } else if (data.code === "packet_sold_out") {
         result.className = "result soldout";
-        result.innerHTML = L.lSoldout + (data.sold_out_at ? "<br><span class=meta>" + L.lSoldoutAt.replace("{time}", data.sold_out_at) + "</span>" : "");
+        showSoldOut(data.sold_out_at);
         button.textContent = L.lSoldout;
       } else {
         result.className = "result";
