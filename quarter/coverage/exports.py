@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from quarter.core.downloads import csv_writer, xlsx_append
 from quarter.coverage.selectors import GapReport
 
 TIER_NAMES = {
@@ -95,7 +95,7 @@ def summary_table(report: GapReport) -> list[list]:
 def gap_report_csv(report: GapReport) -> bytes:
     """CSV with a BOM so that Excel opens the Chinese text correctly."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     for table in (summary_table(report), compound_table(report), type_table(report)):
         writer.writerows(table)
         writer.writerow([])
@@ -116,7 +116,7 @@ def gap_report_xlsx(report: GapReport) -> bytes:
         sheet = book.active if i == 0 else book.create_sheet()
         sheet.title = title
         for row in rows:
-            sheet.append(row)
+            xlsx_append(sheet, row)
         if i != 0:  # every sheet but the summary has a header row
             for cell in sheet[1]:
                 cell.font = Font(bold=True)

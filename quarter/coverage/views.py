@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from quarter.core import downloads
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.coverage import engine as eng
 from quarter.coverage import exports, selectors, services
@@ -253,16 +254,15 @@ def export(request: HttpRequest, community, fmt: str) -> HttpResponse:
     report = selectors.get_gap_report(
         actor=request.user, community=community, profile=_profile(request)
     )
-    filename = f"coverage-{community.slug}-{report.profile}"
-    if fmt == "xlsx":
-        response = HttpResponse(
-            exports.gap_report_xlsx(report),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-        return response
-    response = HttpResponse(
-        exports.gap_report_csv(report), content_type="text/csv; charset=utf-8"
+    content = (
+        exports.gap_report_xlsx(report)
+        if fmt == "xlsx"
+        else exports.gap_report_csv(report)
     )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+    return downloads.attachment(
+        content,
+        kind=fmt,
+        name=f"coverage-{community.pk}-{report.profile}",
+        display_name=gettext("%(community)s业态缺口报告")
+        % {"community": community.name},
+    )

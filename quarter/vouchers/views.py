@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from quarter.core import clock
+from quarter.core import clock, downloads
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
@@ -348,20 +348,14 @@ def settlement_download(request, settlement_id: int, fmt: str):
     )
     if not allowed:
         return HttpResponseForbidden(_("无权查看该结算单"))
-    name = f"settlement-{s.merchant_id}-{s.business_date}"
-    if fmt == "xlsx":
-        resp = HttpResponse(
-            settlement.statement_xlsx(s),
-            content_type=(
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            ),
-        )
-    else:
-        resp = HttpResponse(
-            settlement.statement_csv(s), content_type="text/csv; charset=utf-8"
-        )
-    resp["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return resp
+    # The format decides extension and content type; an unknown one is a 404.
+    return downloads.attachment(
+        settlement.statement_xlsx(s) if fmt == "xlsx" else settlement.statement_csv(s),
+        kind=fmt,
+        name=f"settlement-{s.merchant_id}-{s.business_date:%Y%m%d}",
+        display_name=_("%(shop)s消费券结算单%(date)s")
+        % {"shop": shop.name, "date": f"{s.business_date:%Y%m%d}"},
+    )
 
 
 # --- operators ---------------------------------------------------------------------

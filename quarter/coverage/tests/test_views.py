@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import time
 
@@ -217,3 +218,30 @@ def test_elderly_profile_pages(planning):
     assert "老年人(0.8米/秒)" in html
     # An unknown profile falls back to the standard one rather than failing.
     assert "步行速度 1.2 米/秒" in client.get(url, {"profile": "x"}).content.decode()
+
+
+def test_exports_neutralise_formulas_and_fix_file_names(planning):
+    """A compound or community named like a formula stays text in CSV and XLSX."""
+    community, client = planning
+    community.name = '=HYPERLINK("http://evil.example","东河")'
+    community.save()
+    community.compounds.filter(name="江景苑").update(name="@SUM(1+1)江景苑")
+    csv_response = client.get(reverse("planning_export_csv", args=[community.slug]))
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    assert ["社区", "'" + community.name] in rows
+    assert "'@SUM(1+1)江景苑" in [row[0] for row in rows if row]
+    header = csv_response["Content-Disposition"]
+    fixed = f'attachment; filename="coverage-{community.pk}-standard.csv"'
+    assert header.startswith(fixed)
+    assert "filename*=UTF-8''" in header and header.isascii()
+    assert header.endswith(".csv")
+
+    xlsx = client.get(reverse("planning_export_xlsx", args=[community.slug]))
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book["概况"]["B1"].value == "'" + community.name
+    names = [row[0] for row in book["小区缺口"].iter_rows(min_row=2)]
+    assert "'@SUM(1+1)江景苑" in [c.value for c in names]
+    assert all(c.data_type == "s" for c in names)
+    assert xlsx["Content-Disposition"].split(";")[1].strip().endswith('.xlsx"')

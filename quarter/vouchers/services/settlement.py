@@ -7,14 +7,13 @@ unique and rows are taken with SKIP LOCKED.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
 
 from django.db import IntegrityError, transaction
 
-from quarter.core import clock
+from quarter.core import clock, downloads
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.vouchers import accounts, events
@@ -156,7 +155,7 @@ def statement_rows(settlement: Settlement) -> list[list[str]]:
 def statement_csv(settlement: Settlement) -> bytes:
     """Return the statement as UTF-8 CSV with a BOM (Excel in China opens it correctly)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = downloads.csv_writer(out)
     writer.writerow(
         [f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)]
     )
@@ -185,15 +184,16 @@ def statement_xlsx(settlement: Settlement) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "结算单"
-    ws.append(
-        [f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)]
+    downloads.xlsx_append(
+        ws, [f"{settlement.merchant.name} 消费券结算单", str(settlement.business_date)]
     )
-    ws.append(STATEMENT_HEADER)
+    downloads.xlsx_append(ws, STATEMENT_HEADER)
     for row in statement_rows(settlement):
-        ws.append(
-            [int(row[0]), row[1], row[2], *(_number(x) for x in row[3:8]), row[8]]
+        downloads.xlsx_append(
+            ws, [int(row[0]), row[1], row[2], *(_number(x) for x in row[3:8]), row[8]]
         )
-    ws.append(
+    downloads.xlsx_append(
+        ws,
         [
             "合计",
             "",
@@ -204,7 +204,7 @@ def statement_xlsx(settlement: Settlement) -> bytes:
             "",
             _number(format_yuan(settlement.amount_fen, symbol=False)),
             "",
-        ]
+        ],
     )
     for col in "DEFGH":
         for cell in ws[col][2:]:
