@@ -284,4 +284,15 @@ QUARTER_PERMISSIONS_POLICY = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# django-ninja as an app: /api/docs then serves Swagger UI from our static files
+# with no inline script (without it, ninja loads it from a CDN with inline code).
+INSTALLED_APPS.append("ninja")
+# A refusal (403) is one log line from quarter.security (path, user id, code),
+# never a traceback; Django's own "Forbidden" line is dropped or shortened.
+LOGGING.setdefault("filters", {})["one_line_forbidden"] = {
+    "()": "quarter.core.middleware.OneLineForbidden"
+}
+for _name in ("django.request", "django.security.csrf"):
+    LOGGING.setdefault("loggers", {})[_name] = {"filters": ["one_line_forbidden"]}
+CSRF_FAILURE_VIEW = "quarter.core.middleware.csrf_failure"
 # --- end security headers ------------------------------------------------------------

@@ -8,10 +8,58 @@ so a refusal is a 400/403/404 page in the user's language, never a 500.
 
 from __future__ import annotations
 
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-from quarter.core.errors import DomainError
+from quarter.core.errors import DomainError, PermissionDenied
+
+security_log = logging.getLogger("quarter.security")
+
+
+def log_forbidden(request, code: str) -> None:
+    """Log a refusal (403) as one line: path, user id and code, no traceback.
+
+    Marks the request so that Django's own "Forbidden: …" line for the same
+    response is dropped (see `OneLineForbidden`).
+    """
+    if getattr(request, "_quarter_forbidden_logged", False):
+        return
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    security_log.warning(
+        "forbidden path=%s user=%s code=%s", request.path, user_id, code
+    )
+    request._quarter_forbidden_logged = True
+
+
+class OneLineForbidden(logging.Filter):
+    """Keep 403s in django.request to one line without a traceback.
+
+    Used on django.request and django.security.csrf: a 403 already logged by
+    `log_forbidden` is dropped; any other keeps its line but loses the traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) != 403:
+            return True
+        request = getattr(record, "request", None)
+        if getattr(request, "_quarter_forbidden_logged", False):
+            return False
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def csrf_failure(request, reason: str = ""):
+    """Log a failed CSRF check as one line, then answer Django's own 403 page."""
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    log_forbidden(request, "csrf_failed")
+    return django_csrf_failure(request, reason=reason)
 
 
 class DomainErrorMiddleware:
@@ -22,8 +70,15 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, DjangoPermissionDenied):
+            # Django would log this refusal with a full traceback.
+            exception = PermissionDenied(
+                "permission_denied", str(exception) or _("您没有权限查看此页面")
+            )
         if not isinstance(exception, DomainError):
             return None
+        if exception.status_code == 403:
+            log_forbidden(request, exception.code)
         wants_json = request.path.endswith(
             ".json"
         ) or "application/json" in request.headers.get("Accept", "")
