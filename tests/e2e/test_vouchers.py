@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from conftest import shot
 from quarter.core import clock
+from quarter.core.actors import SYSTEM
 from quarter.ledger import selectors as ledger
 from quarter.places.models import MerchantStaff
 from quarter.vouchers.engines import use_engine
@@ -209,7 +210,7 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
     )
     today = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
-    settlement.settle_day(business_date=today)
+    settlement.settle_day(actor=SYSTEM, business_date=today)
     clock.freeze(None)
     s = Settlement.objects.get()
     login(page, live_server, world.cashier)

@@ -21,7 +21,7 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 
 from quarter.core import clock
-from quarter.core.errors import DomainError, NotFound
+from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.core.money import format_yuan
 from quarter.vouchers import access, accounts, events
 from quarter.vouchers.errors import VoucherErrorCode as Code
@@ -148,14 +148,14 @@ def get_statement(*, actor, settlement_id: int, fmt: str) -> tuple[str, str, byt
     """Return (file name, content type, bytes) of a settlement statement.
 
     The name and type are fixed here from `fmt` (``csv`` or ``xlsx``). Raises
-    `settlement_not_visible` (404: no such settlement, or not the actor's to
-    read, which a caller cannot tell apart).
+    `settlement_not_visible` (404 when there is no such statement, 403 when
+    it is not the actor's to read).
     """
     s = Settlement.objects.select_related("merchant").filter(pk=settlement_id).first()
-    if s is None or fmt not in ("csv", "xlsx") or not access.can_read_statement(
-        actor, s
-    ):
+    if s is None or fmt not in ("csv", "xlsx"):
         raise NotFound(Code.SETTLEMENT_NOT_VISIBLE, "没有这张结算单")
+    if not access.can_read_statement(actor, s):
+        raise PermissionDenied(Code.SETTLEMENT_NOT_VISIBLE, "无权查看该结算单")
     name = f"settlement-{s.merchant_id}-{s.business_date}.{fmt}"
     if fmt == "xlsx":
         return (

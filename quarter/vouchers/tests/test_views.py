@@ -148,7 +148,7 @@ def test_settlement_downloads_for_merchant_only(world, db_engine, client_for):
     )
     day = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
-    settlement.settle_day(business_date=day)
+    settlement.settle_day(actor=world.issuer_user, business_date=day)
     s = Settlement.objects.get()
     c = client_for(world.cashier)
     resp = c.get(f"/vouchers/settlements/{s.pk}.csv")
