@@ -181,7 +181,8 @@ def _do_redeem(
         created_at=now,
     )
     _save_voucher_transition(voucher, Voucher.Status.USED, now=now)
-    _close_spent_claims([voucher.claim_id])
+    if voucher.claim_unused == 1:  # it was the claim's last unused voucher
+        _close_spent_claims([voucher.claim_id])
     accounts.move(
         accounts.claimed(campaign.pk, voucher.round_id),
         accounts.receivable(campaign.pk, merchant.pk),
@@ -389,8 +390,7 @@ def _resident_id_from_code(code: str, *, merchant: Merchant, now: dt.datetime) -
     )
     hits, fails = counts[: len(pairs)], counts[len(pairs) :]
     if any(
-        n > ratelimit.limit_of(scope)
-        for (scope, _), n in zip(pairs, hits, strict=True)
+        n > ratelimit.limit_of(scope) for (scope, _), n in zip(pairs, hits, strict=True)
     ):
         raise DomainError(Code.RATE_LIMITED, "操作太频繁,请稍后再试", status_code=429)
     if fails[0] >= ratelimit.limit_of("till_fail"):
@@ -489,9 +489,21 @@ def _best_voucher(
         .annotate(n=Count("id"))
         .values("n")
     )
+    # How many vouchers of the same claim are unused (this one included): the
+    # claim is done once its last one is used, and the till need not ask again.
+    claim_unused = (
+        Voucher.objects.filter(
+            claim_id=OuterRef("claim_id"), status=Voucher.Status.UNUSED
+        )
+        .order_by()
+        .values("claim_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     candidates = list(
         usable_vouchers(resident_id=resident_id, merchant=merchant, now=now).annotate(
-            used_today=Coalesce(Subquery(used_today, output_field=IntegerField()), 0)
+            used_today=Coalesce(Subquery(used_today, output_field=IntegerField()), 0),
+            claim_unused=Subquery(claim_unused, output_field=IntegerField()),
         )
     )
     if not candidates:
