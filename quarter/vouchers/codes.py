@@ -75,8 +75,8 @@ def wallet_token(resident_id: int, *, at: float) -> str:
 
 
 def group_code(code: str) -> str:
-    """Return the typed code in groups of four for reading aloud and typing."""
-    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
+    """Return the typed code in three groups of six (one line on a phone)."""
+    return " ".join(code[i : i + 6] for i in range(0, len(code), 6))
 
 
 def wallet_code_seconds_left(*, at: float) -> int:
