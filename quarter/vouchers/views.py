@@ -370,7 +370,12 @@ def settlement_paid(request, settlement_id: int):
 @login_required
 def review_queue(request):
     held = selectors.list_held_redemptions(actor=request.user)
-    return render(request, "vouchers/review.html", {"held": held, "form": ReviewForm()})
+    locked = selectors.list_locked_pay_codes(actor=request.user)
+    return render(
+        request,
+        "vouchers/review.html",
+        {"held": held, "locked": locked, "form": ReviewForm()},
+    )
 
 
 @login_required

@@ -273,6 +273,10 @@ def test_till_locks_a_pay_code_after_wrong_tries(page, live_server):
     expect(page.locator("#till-out")).to_contain_text("付款码因多次输错已临时锁定")
     shot(page, "vouchers-till-code-locked")
     assert not Redemption.objects.exists()
+    login(page, live_server, world.operator_user)
+    page.goto(f"{live_server.url}/vouchers/review/")
+    expect(page.locator("#locked-codes")).to_contain_text(resident.real_name)
+    expect(page.locator("#locked-codes")).to_contain_text("付款码5次输错,已锁定")
 
 
 def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):
