@@ -197,6 +197,9 @@ def test_settlement_subtracts_the_partial_refund_cut(setup):
     assert ledger.get_balance(code=accounts.settled(c, world.shop.pk).code) == 1500
     assert ledger.get_balance(code=accounts.refund_cut(c, round_.pk).code) == 500
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 0
+    from quarter.vouchers import selectors
+
+    assert selectors.round_stats(round_=round_)["subsidy_fen"] == 1500
 
 
 def test_expire_releases_unused_to_expired_account(setup):
