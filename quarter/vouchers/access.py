@@ -1,4 +1,4 @@
-"""Who may do what with vouchers: the only place the vouchers app decides permissions."""
+"""Who may do what with vouchers: the one place the vouchers app decides it."""
 
 from __future__ import annotations
 

@@ -12,12 +12,12 @@ where the budget came in once from the issuer's outside treasury account:
     release     round unclaimed     -> unallocated               (round stopped/shrunk)
     claim       round unclaimed     -> round claimed             (packet claimed)
     redeem      round claimed       -> merchant receivable       (voucher used at the till)
-    refund      merchant receivable -> round claimed             (full refund restores;
-                (and round refund cut)                            earlier cuts come back)
+    refund      merchant receivable -> round claimed             (full refund;
+                (and round refund cut)                            cuts come back)
     expire      round claimed       -> round expired             (use window over)
     reject      merchant receivable -> round rejected (expired)  (fraud rejected on review)
-    refund_cut  merchant receivable -> round refund cut (expired) (partial refund: the
-                                              face value of the goods given back)
+    refund_cut  merchant receivable -> round refund cut (expired) (partial refund:
+                                                   the face value given back)
     settle      merchant receivable -> merchant settled          (T+1 payout, issuer share)
     cofund      merchant receivable -> unallocated               (T+1, merchant's co-funded share)
 

@@ -282,7 +282,7 @@ class Round(models.Model):
         return Phase.OPEN
 
     def _transition(self, target: Phase, *, now) -> list[str]:
-        """Move the round to `target` at `now` if the table allows; return changed fields.
+        """Move the round to `target` at `now` if the table allows; return the fields.
 
         stopped: status and stopped_at; closed: sold out now (the clock closes
         it otherwise); open: released now. The caller saves the fields inside
@@ -393,7 +393,7 @@ class Claim(models.Model):
         ]
 
     def _transition(self, target: str) -> list[str]:
-        """Set the claim's state to `target` if the table allows; return changed fields."""
+        """Set the claim's state to `target` if the table allows; return the fields."""
         CLAIM_TRANSITIONS.check(self.status, target)
         self.status = target
         return ["status"]

@@ -51,8 +51,9 @@ def draw(*, actor, round_: Round, seed: str | None = None) -> list[int]:
     """Draw the winners of a closed lottery round; return their resident ids.
 
     Raises `not_issuer`, `round_not_drawable` (not a lottery, not closed —
-    still open, or stopped — or already drawn). Writes claims, vouchers, the ledger claim movement, the
-    release of packets nobody won, and a `lottery_drawn` event with the seed.
+    still open, or stopped — or already drawn). Writes claims, vouchers, the
+    ledger claim movement, the release of packets nobody won, and a
+    `lottery_drawn` event with the seed (through `events.py`).
     """
     campaigns.require_issuer_of(actor, round_.campaign)
     seed = seed or secrets.token_hex(16)

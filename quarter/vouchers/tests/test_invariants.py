@@ -187,7 +187,8 @@ def _check(campaign, round_, world):
         assert 0 <= r.kept_cofund_fen <= r.face_fen - r.refund_cut_fen
         assert r.subsidy_fen >= 0
     live = [r for r in rows if r.status in ("accepted", "held")]
-    assert roles.get("receivable", 0) == sum(r.face_fen - r.refund_cut_fen for r in live)
+    owed = sum(r.face_fen - r.refund_cut_fen for r in live)
+    assert roles.get("receivable", 0) == owed
     paid = [r for r in rows if r.status == "settled"]
     assert roles.get("settled", 0) == sum(r.subsidy_fen for r in paid)
     assert sum(s.amount_fen for s in Settlement.objects.all()) == sum(
