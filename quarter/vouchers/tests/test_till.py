@@ -335,3 +335,16 @@ def test_till_page_takes_the_long_token(shop, client):
         content_type="application/json",
     )
     assert api.status_code == 200 and api.json()["payable_fen"] == 3500
+
+
+def test_pay_code_counters_count_and_peek_in_redis(db, redis_url):
+    import redis
+
+    from quarter.vouchers import ratelimit
+
+    client = redis.Redis.from_url(redis_url)
+    pairs, peek = [("till", "m1"), ("code", "r7")], [("till_fail", "m1")]
+    assert ratelimit.count_all(pairs, peek=peek, redis_client=client) == [1, 1, 0]
+    assert ratelimit.count_all(peek, redis_client=client) == [1]
+    assert ratelimit.count_all(pairs, peek=peek, redis_client=client) == [2, 2, 1]
+    assert all(0 < client.ttl(k) <= 601 for k in client.keys("rl:*"))
