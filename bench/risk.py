@@ -218,12 +218,14 @@ def evaluate(shops, device_of, household, events):
         while bills and t - bills[0][0] > dt.timedelta(days=7):
             bills.popleft()
         history = [day_counts[sid][today - dt.timedelta(days=b)] for b in range(1, 15)]
+        recent_n, recent_near = risk.summarize_recent([(b, h) for _, b, h in bills])
         ctx = risk.RiskContext(
             at=t,
             bill_fen=bill,
             threshold_fen=th,
-            pair_recent=[x for x in pair[(r, sid)] if t - x <= risk.PAIR_WINDOW],
-            shop_recent=[(b, h) for _, b, h in list(bills)[-200:]],
+            pair_recent=sum(t - x <= risk.PAIR_WINDOW for x in pair[(r, sid)]),
+            shop_recent=recent_n,
+            shop_recent_near=recent_near,
             shop_today=day_counts[sid][today],
             shop_daily_history=history if any(history) else [],
             shop_open=shop["open"] <= t.hour < shop["close"],

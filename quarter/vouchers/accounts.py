@@ -12,9 +12,12 @@ where the budget came in once from the issuer's outside treasury account:
     release     round unclaimed     -> unallocated               (round stopped/shrunk)
     claim       round unclaimed     -> round claimed             (packet claimed)
     redeem      round claimed       -> merchant receivable       (voucher used at the till)
-    refund      merchant receivable -> round claimed             (full refund restores)
+    refund      merchant receivable -> round claimed             (full refund;
+                (and round refund cut)                            cuts come back)
     expire      round claimed       -> round expired             (use window over)
     reject      merchant receivable -> round rejected (expired)  (fraud rejected on review)
+    refund_cut  merchant receivable -> round refund cut (expired) (partial refund:
+                                                   the face value given back)
     settle      merchant receivable -> merchant settled          (T+1 payout, issuer share)
     cofund      merchant receivable -> unallocated               (T+1, merchant's co-funded share)
 
@@ -94,6 +97,16 @@ def rejected(campaign_id: int, round_id: int) -> AccountSpec:
     )
 
 
+def refund_cut(campaign_id: int, round_id: int) -> AccountSpec:
+    return AccountSpec(
+        code=f"round:{round_id}:refund_cut",
+        name="部分退款扣减补贴",
+        bucket=f"campaign:{campaign_id}",
+        role="expired",
+        party=f"round:{round_id}",
+    )
+
+
 def receivable(campaign_id: int, merchant_id: int) -> AccountSpec:
     return AccountSpec(
         code=f"campaign:{campaign_id}:merchant:{merchant_id}:receivable",
@@ -131,4 +144,11 @@ def move(
         kind=kind,
         reference=reference,
         memo=memo,
+    )
+
+
+def post(lines, *, key: str, kind: str, reference: str, memo: str = ""):
+    """Post several (account, amount) lines summing to zero as one transaction."""
+    return post_transaction(
+        lines=lines, key=key, kind=kind, reference=reference, memo=memo
     )

@@ -102,6 +102,7 @@ def wallet(request: HttpRequest):
     at = clock.now().timestamp()
     return {
         "code": codes.wallet_code(resident.pk, at=at),
+        "token": codes.wallet_token(resident.pk, at=at),
         "code_seconds_left": codes.wallet_code_seconds_left(at=at),
         "vouchers": selectors.list_wallet(resident=resident),
     }

@@ -1,8 +1,19 @@
-"""Signed, short-lived codes: the rotating wallet code and the rush ticket.
+"""Signed, short-lived codes: the wallet pay code and the rush ticket.
 
-Wallet code: ``<resident id>-<6 digits>``; the digits are an HMAC of the
-resident and the 30-second window, so a code (or a screenshot of its QR) is
-accepted only in its own and the next window — at most 60 seconds.
+Wallet pay code, in two forms, each valid in its own 30-second window and the
+next (at most 60 seconds), neither showing the resident id:
+
+- the QR carries a long token, ``QW1<base64url>`` (48 characters after the
+  prefix): a fresh random nonce, the resident id encrypted under it
+  (HMAC-SHA256 as a keystream), the window, and a 128-bit HMAC over all of
+  it. Two tokens of one resident look unrelated; a forged one is never
+  accepted.
+- the typed code is 18 digits: a 10-digit handle (the resident id through a
+  keyed 32-bit Feistel permutation, so the till can tell whose code was
+  mistyped without the id being readable) and an 8-digit one-time number
+  (HMAC of resident and window). Guessing is bounded by the till's limits
+  (`services.redemptions`): failures per till, and a resident's code locks
+  after repeated failures.
 
 Rush ticket: issued with the countdown page to an eligible resident; carries
 round, campaign, user, resident, person hash and expiry, signed with HMAC-SHA256 so the
@@ -15,13 +26,20 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
 import time
 from typing import NamedTuple
 
 from django.conf import settings
 
 WINDOW_SECONDS = 30
-_CODE_RE = re.compile(r"^(\d{1,12})-?(\d{6})$")
+TOKEN_PREFIX = "QW1"
+HANDLE_DIGITS = 10
+OTP_DIGITS = 8
+CODE_DIGITS = HANDLE_DIGITS + OTP_DIGITS
+MAX_RESIDENT_ID = 2**32 - 1  # the handle's permutation covers 32 bits
+_TYPED_RE = re.compile(rf"^\d{{{CODE_DIGITS}}}$")
+_TOKEN_RE = re.compile(rf"^{TOKEN_PREFIX}[A-Za-z0-9_-]{{48}}$")
 
 
 def _key(purpose: str) -> bytes:
@@ -30,33 +48,114 @@ def _key(purpose: str) -> bytes:
     ).digest()
 
 
+class ParsedCode(NamedTuple):
+    """What a pay code says: whose it is, and whether it is valid now.
+
+    `claimed_id` is the resident the code names (from the handle, or from a
+    token whose signature holds), None when it names nobody; `resident_id` is
+    set only when the code is also valid at this moment.
+    """
+
+    resident_id: int | None
+    claimed_id: int | None
+
+
 def wallet_code(resident_id: int, *, at: float) -> str:
-    """Return the wallet code of a resident for the window holding epoch `at`."""
-    return f"{resident_id}-{_digits(resident_id, int(at) // WINDOW_SECONDS)}"
+    """Return the typed pay code (18 digits) for the window holding epoch `at`."""
+    return _handle(resident_id) + _otp(resident_id, int(at) // WINDOW_SECONDS)
+
+
+def wallet_token(resident_id: int, *, at: float) -> str:
+    """Return the QR token of a resident for the window holding epoch `at`."""
+    nonce = secrets.token_bytes(8)
+    window = int(at) // WINDOW_SECONDS
+    body = nonce + _xor(resident_id.to_bytes(8, "big"), nonce) + _u32(window)
+    mac = hmac.new(_key("wallet-token-mac"), body, hashlib.sha256).digest()[:16]
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(body + mac).decode()
+
+
+def group_code(code: str) -> str:
+    """Return the typed code in three groups of six (one line on a phone)."""
+    return " ".join(code[i : i + 6] for i in range(0, len(code), 6))
 
 
 def wallet_code_seconds_left(*, at: float) -> int:
     return WINDOW_SECONDS - int(at) % WINDOW_SECONDS
 
 
-def parse_wallet_code(code: str, *, at: float) -> int | None:
-    """Return the resident id if `code` is valid now or in the previous window."""
-    match = _CODE_RE.match((code or "").strip().replace(" ", ""))
-    if not match:
-        return None
-    resident_id, digits = int(match.group(1)), match.group(2)
+def parse_wallet_code(code: str, *, at: float) -> ParsedCode:
+    """Read a typed code or a QR token; say whose it is and whether it is valid now."""
+    text = re.sub(r"\s", "", code or "")
+    if not text.startswith(TOKEN_PREFIX):
+        text = text.replace("-", "")
     window = int(at) // WINDOW_SECONDS
-    for w in (window, window - 1):
-        if hmac.compare_digest(_digits(resident_id, w), digits):
-            return resident_id
-    return None
+    if _TYPED_RE.match(text):
+        resident_id = _unhandle(text[:HANDLE_DIGITS])
+        if resident_id is None:
+            return ParsedCode(None, None)
+        otp = text[HANDLE_DIGITS:]
+        ok = any(
+            hmac.compare_digest(_otp(resident_id, w), otp) for w in (window, window - 1)
+        )
+        return ParsedCode(resident_id if ok else None, resident_id)
+    if _TOKEN_RE.match(text):
+        raw = base64.urlsafe_b64decode(text[len(TOKEN_PREFIX) :])
+        body, mac = raw[:20], raw[20:]
+        want = hmac.new(_key("wallet-token-mac"), body, hashlib.sha256).digest()[:16]
+        if not hmac.compare_digest(want, mac):
+            return ParsedCode(None, None)
+        nonce, sealed, issued = body[:8], body[8:16], int.from_bytes(body[16:], "big")
+        resident_id = int.from_bytes(_xor(sealed, nonce), "big")
+        fresh = issued in (window, window - 1)
+        return ParsedCode(resident_id if fresh else None, resident_id)
+    return ParsedCode(None, None)
 
 
-def _digits(resident_id: int, window: int) -> str:
+def _otp(resident_id: int, window: int) -> str:
     mac = hmac.new(
         _key("wallet"), f"{resident_id}:{window}".encode(), hashlib.sha256
     ).digest()
-    return f"{int.from_bytes(mac[:8], 'big') % 1_000_000:06d}"
+    return f"{int.from_bytes(mac[:8], 'big') % 10**OTP_DIGITS:0{OTP_DIGITS}d}"
+
+
+def _xor(data: bytes, nonce: bytes) -> bytes:
+    stream = hmac.new(_key("wallet-token-enc"), nonce, hashlib.sha256).digest()
+    return bytes(a ^ b for a, b in zip(data, stream, strict=False))
+
+
+def _u32(value: int) -> bytes:
+    return (value % 2**32).to_bytes(4, "big")
+
+
+# A 4-round Feistel network over 32 bits (two 16-bit halves) keyed by the
+# secret: a permutation, so every resident id has exactly one handle and the
+# handle gives the id back only to whoever holds the key.
+_ROUNDS = 4
+
+
+def _round(half: int, i: int) -> int:
+    mac = hmac.new(_key("wallet-handle"), f"{i}:{half}".encode(), hashlib.sha256)
+    return int.from_bytes(mac.digest()[:2], "big")
+
+
+def _handle(resident_id: int) -> str:
+    if not 0 < resident_id <= MAX_RESIDENT_ID:
+        raise ValueError("resident id outside the pay code's range")
+    left, right = resident_id >> 16, resident_id & 0xFFFF
+    for i in range(_ROUNDS):
+        left, right = right, left ^ _round(right, i)
+    return f"{(left << 16) | right:0{HANDLE_DIGITS}d}"
+
+
+def _unhandle(digits: str) -> int | None:
+    value = int(digits)
+    if value > MAX_RESIDENT_ID:
+        return None
+    left, right = value >> 16, value & 0xFFFF
+    for i in reversed(range(_ROUNDS)):
+        left, right = right ^ _round(left, i), left
+    resident_id = (left << 16) | right
+    return resident_id or None
 
 
 def rush_key() -> bytes:

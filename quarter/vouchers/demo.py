@@ -65,7 +65,7 @@ def load_voucher_demo(*, residents: int = 40, seed: int = 2020) -> Campaign | No
             people = _demo_residents(issuer, residents)
             _claims_and_spending(first, people, shops, rng)
             clock.freeze(real_now)
-            settlement.settle_day(business_date=start.date())
+            settlement.settle_day(actor=issuer.user, business_date=start.date())
             _round(
                 issuer,
                 campaign,

@@ -45,3 +45,9 @@ class VoucherErrorCode(StrEnum):
     REFUND_INVALID = "refund_amount_invalid"
     REDEMPTION_NOT_HELD = "redemption_not_held"
     SETTLEMENT_DATE_INVALID = "settlement_date_invalid"
+    SETTLEMENT_NOT_VISIBLE = "settlement_not_visible"
+    PAYMENT_REFERENCE_REQUIRED = "payment_reference_required"
+    # state machines (models.py tables)
+    TRANSITION_REFUSED = "state_transition_not_allowed"
+    # wallet codes at the till
+    CODE_LOCKED = "voucher_code_locked"

@@ -156,7 +156,8 @@ def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
 
 
 class TillForm(forms.Form):
-    code = forms.CharField(label=_("券码(顾客付款码下方数字)"), max_length=24)
+    # 18 digits typed (with spaces) or the 51-character QR token scanned.
+    code = forms.CharField(label=_("券码(顾客付款码下方数字)"), max_length=64)
     bill = YuanField(label=_("消费金额(元)"))
 
 

@@ -7,7 +7,17 @@ deadlocking (the same reason as saleor's giftcard lock_objects). Call inside
 
 from __future__ import annotations
 
+from quarter.people.models import Resident
 from quarter.vouchers.models import Redemption, Round, Voucher
+
+
+def lock_resident(resident_id: int) -> Resident | None:
+    """Lock a resident's row: the till's redemptions of one wallet queue here.
+
+    Taken first, before any voucher row, so the per-day cap and the choice of
+    voucher are read by one till at a time for this resident.
+    """
+    return Resident.objects.select_for_update().filter(pk=resident_id).first()
 
 
 def lock_round(round_id: int) -> Round:

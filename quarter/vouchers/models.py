@@ -8,18 +8,50 @@ their wallet. At the till a merchant redeems the best voucher for a bill
 (`Redemption`); risk rules may hold it for review; held-free redemptions are
 paid out by a daily `Settlement`.
 
-Round life cycle (time-driven, with one manual stop):
+State machines. Each model below declares its states (`TextChoices`) and one
+`Transitions` table (`quarter.core.states`); its `_transition()` refuses any
+pair the table does not list with `state_transition_not_allowed`. The tables,
+as `Transitions.describe()` prints them (tests check this text matches):
 
-    scheduled --release_at--> open --claim_closes_at / sold out--> closed
-        \\________ stop (reason) ________/--> stopped
+Round phase (`Round.phase(now)`, a `Phase`): the clock opens and closes a
+round; a write stops it, sells it out (closed early) or releases it now.
+
+    scheduled -> open, stopped
+    open      -> closed, stopped
+    closed    -> (final)
+    stopped   -> (final)
 
 A scheduled round may be changed (faces, quantity, times) with a reason; an
 open round cannot be changed, only stopped.
 
-Voucher states: unused -> used (redeemed) -> unused again on a full refund;
-unused -> expired at the end of the use window. Redemption states: accepted,
-held (risk) -> accepted | rejected by an operator; accepted -> refunded (full
-refund, before settlement); accepted -> settled.
+Claim (the packet in the wallet): done once no voucher of it is unused; a
+full refund inside validity makes it active again.
+
+    active -> done
+    done   -> active
+
+Voucher: used at the till; a full refund restores it (or expires it when the
+use window is over); unused vouchers expire at the end of the use window.
+
+    unused  -> expired, used
+    used    -> expired, unused
+    expired -> (final)
+
+Redemption (created accepted, or held by a risk rule): an operator releases
+or rejects a held one; a full refund before settlement ends either; the T+1
+settlement pays accepted ones.
+
+    accepted -> refunded, settled
+    held     -> accepted, refunded, rejected
+    rejected -> (final)
+    refunded -> (final)
+    settled  -> (final)
+
+Settlement (one merchant, one business day): the issuer records the bank
+transfer that paid it.
+
+    pending -> paid
+    paid    -> (final)
 """
 
 from __future__ import annotations
@@ -28,8 +60,19 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.states import Transitions
 from quarter.people.models import Issuer, Resident
 from quarter.places.models import BusinessType, Community, Merchant, StreetOffice
+from quarter.vouchers.errors import VoucherErrorCode
+
+
+def _machine(name: str, table: dict) -> Transitions:
+    return Transitions(
+        name,
+        table,
+        code=VoucherErrorCode.TRANSITION_REFUSED,
+        message=_("当前状态下不能进行这项操作"),
+    )
 
 
 class Campaign(models.Model):
@@ -143,6 +186,26 @@ class PersonLimit(models.TextChoices):
     WEEK = "week", _("每周每人一份")
 
 
+class Phase(models.TextChoices):
+    """Where a round is at a moment; the values are what templates compare."""
+
+    SCHEDULED = "scheduled", _("未开始")
+    OPEN = "open", _("抢券中")
+    CLOSED = "closed", _("已结束")
+    STOPPED = "stopped", _("已停止")
+
+
+ROUND_TRANSITIONS = _machine(
+    "round",
+    {
+        Phase.SCHEDULED: {Phase.OPEN, Phase.STOPPED},
+        Phase.OPEN: {Phase.CLOSED, Phase.STOPPED},
+        Phase.CLOSED: set(),
+        Phase.STOPPED: set(),
+    },
+)
+
+
 class Round(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("未开始")
@@ -208,15 +271,32 @@ class Round(models.Model):
             self.person_limit == PersonLimit.WEEK and self.mode == ClaimMode.FIRST_COME
         )
 
-    def phase(self, now) -> str:
-        """Return scheduled, open, closed or stopped at `now`."""
+    def phase(self, now) -> Phase:
+        """Return the round's `Phase` at `now`."""
         if self.status == Round.Status.STOPPED:
-            return "stopped"
+            return Phase.STOPPED
         if now < self.release_at:
-            return "scheduled"
+            return Phase.SCHEDULED
         if now >= self.claim_closes_at or self.sold_out_at is not None:
-            return "closed"
-        return "open"
+            return Phase.CLOSED
+        return Phase.OPEN
+
+    def _transition(self, target: Phase, *, now) -> list[str]:
+        """Move the round to `target` at `now` if the table allows; return the fields.
+
+        stopped: status and stopped_at; closed: sold out now (the clock closes
+        it otherwise); open: released now. The caller saves the fields inside
+        its transaction, with the round locked.
+        """
+        ROUND_TRANSITIONS.check(self.phase(now), target)
+        if target == Phase.STOPPED:
+            self.status, self.stopped_at = Round.Status.STOPPED, now
+            return ["status", "stopped_at"]
+        if target == Phase.CLOSED:
+            self.sold_out_at = now
+            return ["sold_out_at"]
+        self.release_at = now
+        return ["release_at"]
 
 
 class RoundCoupon(models.Model):
@@ -262,6 +342,10 @@ class StockShard(models.Model):
 class Claim(models.Model):
     """A resident's packet of one round. Unique per (round, resident) and per (round, person)."""
 
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("可使用")
+        DONE = "done", _("已用完或过期")
+
     round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="claims")
     campaign = models.ForeignKey(
         Campaign, on_delete=models.PROTECT, related_name="claims"
@@ -282,6 +366,13 @@ class Claim(models.Model):
     device = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(db_index=True)
     persisted_at = models.DateTimeField()
+    # The writers insert claims in plain SQL; the database fills the state in.
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.ACTIVE,
+        db_default=Status.ACTIVE,
+    )
 
     class Meta:
         ordering = ["claimed_at", "id"]
@@ -300,6 +391,21 @@ class Claim(models.Model):
                 name="claim_one_per_person_per_week",
             ),
         ]
+
+    def _transition(self, target: str) -> list[str]:
+        """Set the claim's state to `target` if the table allows; return the fields."""
+        CLAIM_TRANSITIONS.check(self.status, target)
+        self.status = target
+        return ["status"]
+
+
+CLAIM_TRANSITIONS = _machine(
+    "claim",
+    {
+        Claim.Status.ACTIVE: {Claim.Status.DONE},
+        Claim.Status.DONE: {Claim.Status.ACTIVE},
+    },
+)
 
 
 class Voucher(models.Model):
@@ -333,6 +439,22 @@ class Voucher(models.Model):
             models.Index(fields=["resident", "status"], name="voucher_resident_status")
         ]
 
+    def _transition(self, target: str, *, now) -> list[str]:
+        """Set the voucher's state to `target` at `now` if the table allows."""
+        VOUCHER_TRANSITIONS.check(self.status, target)
+        self.status, self.status_at = target, now
+        return ["status", "status_at"]
+
+
+VOUCHER_TRANSITIONS = _machine(
+    "voucher",
+    {
+        Voucher.Status.UNUSED: {Voucher.Status.USED, Voucher.Status.EXPIRED},
+        Voucher.Status.USED: {Voucher.Status.UNUSED, Voucher.Status.EXPIRED},
+        Voucher.Status.EXPIRED: set(),
+    },
+)
+
 
 class Redemption(models.Model):
     class Status(models.TextChoices):
@@ -361,7 +483,11 @@ class Redemption(models.Model):
     # pays face_fen - cofund_fen at settlement.
     cofund_fen = models.BigIntegerField(_("商户配资(分)"), default=0)
     payable_fen = models.BigIntegerField(_("实付(分)"))
+    # Cash given back to the customer: at most payable_fen, what they paid.
     refunded_fen = models.BigIntegerField(default=0)
+    # The face value partial refunds took back (the refund rule, see
+    # services.redemptions.refund_cut_fen): never paid out at settlement.
+    refund_cut_fen = models.BigIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices)
     flags = models.JSONField(default=list, blank=True)
     device = models.CharField(max_length=80, blank=True)
@@ -407,16 +533,69 @@ class Redemption(models.Model):
                 ),
                 name="redemption_cofund_within_face",
             ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    refunded_fen__gte=0,
+                    refunded_fen__lte=models.F("payable_fen"),
+                    refund_cut_fen__gte=0,
+                    refund_cut_fen__lte=models.F("face_fen"),
+                ),
+                name="redemption_refund_within_paid",
+            ),
         ]
 
     @property
     def subsidy_fen(self) -> int:
-        """What the issuer pays the merchant for this redemption."""
-        return self.face_fen - self.cofund_fen
+        """What the issuer pays the merchant for this redemption.
+
+        Face value less the shop's co-funded share and less the part of the
+        face value a partial refund took back (`refund_cut_fen`).
+        """
+        return self.face_fen - self.refund_cut_fen - self.kept_cofund_fen
+
+    @property
+    def kept_cofund_fen(self) -> int:
+        """The shop's co-funded share of the face value a refund did not take back.
+
+        Partial refunds cut the co-funded share in the same proportion as the
+        face value (rounded so the issuer's share never goes below zero).
+        """
+        if not self.refunded_fen or not self.payable_fen:
+            return self.cofund_fen
+        return self.cofund_fen - self.cofund_fen * self.refunded_fen // self.payable_fen
+
+    def _transition(self, target: str) -> list[str]:
+        """Set the redemption's state to `target` if the table allows."""
+        REDEMPTION_TRANSITIONS.check(self.status, target)
+        self.status = target
+        return ["status"]
+
+
+REDEMPTION_TRANSITIONS = _machine(
+    "redemption",
+    {
+        Redemption.Status.ACCEPTED: {
+            Redemption.Status.REFUNDED,
+            Redemption.Status.SETTLED,
+        },
+        Redemption.Status.HELD: {
+            Redemption.Status.ACCEPTED,
+            Redemption.Status.REFUNDED,
+            Redemption.Status.REJECTED,
+        },
+        Redemption.Status.REJECTED: set(),
+        Redemption.Status.REFUNDED: set(),
+        Redemption.Status.SETTLED: set(),
+    },
+)
 
 
 class Settlement(models.Model):
     """A T+1 payout to one merchant for one business day's accepted redemptions."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待付款")
+        PAID = "paid", _("已付款")
 
     merchant = models.ForeignKey(
         Merchant, on_delete=models.PROTECT, related_name="settlements"
@@ -434,6 +613,19 @@ class Settlement(models.Model):
         blank=True,
         related_name="+",
     )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The bank transfer's reference, as the issuer's finance office gave it.
+    payment_ref = models.CharField(_("付款凭证号"), max_length=80, blank=True)
 
     class Meta:
         ordering = ["-business_date", "merchant_id"]
@@ -441,11 +633,46 @@ class Settlement(models.Model):
         verbose_name_plural = _("结算单")
         unique_together = [("merchant", "business_date")]
 
+    def _transition(self, target: str) -> list[str]:
+        """Set the settlement's state to `target` if the table allows."""
+        SETTLEMENT_TRANSITIONS.check(self.status, target)
+        self.status = target
+        return ["status"]
+
+
+SETTLEMENT_TRANSITIONS = _machine(
+    "settlement",
+    {
+        Settlement.Status.PENDING: {Settlement.Status.PAID},
+        Settlement.Status.PAID: set(),
+    },
+)
+
+
+class VoucherEventKind(models.TextChoices):
+    """Every kind of audit event; `events.py` has one function per kind."""
+
+    CAMPAIGN_CREATED = "campaign_created", _("创建活动")
+    ROUND_CREATED = "round_created", _("创建轮次")
+    ROUND_CHANGED = "round_changed", _("修改轮次")
+    ROUND_STOPPED = "round_stopped", _("停止轮次")
+    LOTTERY_DRAWN = "lottery_drawn", _("公开摇号")
+    MERCHANT_PLEDGED = "merchant_pledged", _("商户签署承诺")
+    REDEMPTION_MADE = "redemption_made", _("核销")
+    REDEMPTION_REFUNDED = "redemption_refunded", _("退款")
+    REDEMPTION_REVIEWED = "redemption_reviewed", _("风控审核")
+    VOUCHERS_EXPIRED = "vouchers_expired", _("消费券过期")
+    SETTLEMENT_MADE = "settlement_made", _("生成结算单")
+    SETTLEMENT_PAID = "settlement_paid", _("结算单已付款")
+    WALLET_CODE_LOCKED = "wallet_code_locked", _("付款码多次输错被锁定")
+
 
 class VoucherEvent(models.Model):
     """Audit trail: who did what to which campaign, round, claim or redemption, and why."""
 
-    kind = models.CharField(max_length=40, db_index=True)
+    kind = models.CharField(
+        max_length=40, db_index=True, choices=VoucherEventKind.choices
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -465,6 +692,10 @@ class VoucherEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
+    )
+    # Whose wallet the event is about (a locked wallet code), if anyone's.
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     reason = models.TextField(blank=True)
     before = models.JSONField(default=dict, blank=True)

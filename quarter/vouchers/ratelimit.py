@@ -24,6 +24,12 @@ def limits() -> dict[str, tuple[int, int]]:
         "account": (int(os.environ.get("QUARTER_CLAIM_ACCOUNT_LIMIT", "5")), 10),
         "ip": (int(os.environ.get("QUARTER_CLAIM_IP_LIMIT", "300")), 10),
         "till": (int(os.environ.get("QUARTER_TILL_LIMIT", "60")), 60),
+        # Pay codes at the till (services.redemptions): quotes of one code,
+        # wrong codes per till, and wrong codes naming one resident (which
+        # lock that resident's code for the rest of the window).
+        "code": (10, 60),
+        "till_fail": (int(os.environ.get("QUARTER_TILL_FAIL_LIMIT", "20")), 600),
+        "code_fail": (5, 900),
     }
 
 
@@ -34,21 +40,36 @@ def hit(scope: str, ident: str, *, redis_client=None) -> None:
 
 def hit_all(pairs, *, redis_client=None) -> None:
     """Count one hit for each (scope, ident) in one round trip or one transaction."""
+    counts = count_all(pairs, redis_client=redis_client)
+    over = zip(pairs, counts, strict=False)
+    if any(count > limits()[scope][0] for (scope, _i), count in over):
+        raise DomainError(Code.RATE_LIMITED, "操作太频繁,请稍后再试", status_code=429)
+
+
+def count_all(pairs, *, peek=(), redis_client=None) -> list[int]:
+    """Add one to each (scope, ident) of `pairs`, read those of `peek`; return counts.
+
+    One round trip (Redis pipeline) or one statement (database), in the order
+    `pairs` then `peek`. Refuses nothing: the caller compares with `limits()`.
+    """
     now = int(time.time())
     keyed = []
-    for scope, ident in pairs:
-        limit, window = limits()[scope]
-        keyed.append((f"rl:{scope}:{ident}:{now // window}", limit, window))
+    for (scope, ident), step in [(p, 1) for p in pairs] + [(p, 0) for p in peek]:
+        window = limits()[scope][1]
+        keyed.append((f"rl:{scope}:{ident}:{now // window}", window, step))
+    if not keyed:
+        return []
     if redis_client is not None:
         pipe = redis_client.pipeline()
-        for key, _limit, window in keyed:
-            pipe.incr(key)
+        for key, window, step in keyed:
+            pipe.incrby(key, step)
             pipe.expire(key, window + 1)
-        counts = pipe.execute()[::2]
-    else:
-        counts = _db_incr([(key, window) for key, _limit, window in keyed])
-    if any(count > limit for count, (_k, limit, _w) in zip(counts, keyed, strict=True)):
-        raise DomainError(Code.RATE_LIMITED, "操作太频繁,请稍后再试", status_code=429)
+        return [int(c) for c in pipe.execute()[::2]]
+    return _db_incr(keyed)
+
+
+def limit_of(scope: str) -> int:
+    return limits()[scope][0]
 
 
 def redis_or_none():
@@ -59,8 +80,8 @@ def redis_or_none():
     return client_for(settings.REDIS_URL)
 
 
-def _db_incr(counters: list[tuple[str, int]]) -> list[int]:
-    """Add one to each (key, window) counter and return the new counts, in order.
+def _db_incr(counters: list[tuple[str, int, int]]) -> list[int]:
+    """Add `step` to each (key, window, step) counter; return the new counts, in order.
 
     One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement (PostgreSQL,
     SQLite ≥ 3.35): atomic, and cannot lose a concurrent increment.
@@ -70,19 +91,19 @@ def _db_incr(counters: list[tuple[str, int]]) -> list[int]:
     table = sql.quote(RateCounter._meta.db_table)
     now = clock.now()
     params = []
-    for key, window in counters:
+    for key, window, step in counters:
         expires = now + dt.timedelta(seconds=window + 1)
-        params += [key, connection.ops.adapt_datetimefield_value(expires)]
-    rows = ", ".join(["(%s, 1, %s)"] * len(counters))
+        params += [key, step, connection.ops.adapt_datetimefield_value(expires)]
+    rows = ", ".join(["(%s, %s, %s)"] * len(counters))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (key, count, expires_at) VALUES {rows} "
-            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + 1 "
+            f"ON CONFLICT (key) DO UPDATE SET count = {table}.count + excluded.count "
             "RETURNING key, count",
             params,
         )
         counts = dict(cursor.fetchall())
-    return [int(counts[key]) for key, _window in counters]
+    return [int(counts[key]) for key, _window, _step in counters]
 
 
 def purge_expired() -> int:

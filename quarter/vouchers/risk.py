@@ -1,9 +1,13 @@
 """Risk rules against fake transactions (刷单). Pure functions, each unit-tested.
 
 Each rule looks at one redemption in its context (`RiskContext`, built from the
-database by `services.redemptions`, or from synthetic data by bench/risk.py)
-and returns a `Flag` with a stable code and a reason in Chinese, or None. A
-redemption with any flag is held for an operator's review.
+database by `services.redemptions` in one query, or from synthetic data by
+bench/risk.py) and returns a `Flag` with a stable code and a reason in
+Chinese, or None. A redemption with any flag is held for an operator's review.
+
+The context holds counts, not rows, so the till can read it in one statement
+(`services.redemptions._risk_context`); `is_just_above` and `summarize_recent`
+say what those counts mean for code that has the rows (the bench).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ NEAR_MIN_SAMPLES = 8
 SPIKE_FACTOR = 4  # today vs the shop's own daily median
 SPIKE_MIN = 15
 DEVICE_MAX_RESIDENTS = 5  # residents whose packets were claimed from one device/IP
+CODE_LOCK_WATCH = dt.timedelta(days=1)  # after a pay-code lock, hold that wallet's uses
 
 
 @dataclass(frozen=True)
@@ -38,36 +43,53 @@ class RiskContext:
     at: dt.datetime  # local time of the redemption
     bill_fen: int
     threshold_fen: int
-    pair_recent: list[dt.datetime] = field(default_factory=list)  # same resident+shop
-    shop_recent: list[tuple[int, int]] = field(
-        default_factory=list
-    )  # (bill, threshold)
+    # This resident's redemptions at this shop within PAIR_WINDOW, before this.
+    pair_recent: int = 0
+    # The shop's last NEAR_LAST - 1 redemptions within 7 days: how many, and
+    # how many of them were just above their threshold (`is_just_above`).
+    shop_recent: int = 0
+    shop_recent_near: int = 0
     shop_today: int = 0  # redemptions at this shop today, before this
     shop_daily_history: list[int] = field(default_factory=list)  # previous days' counts
     shop_open: bool | None = None  # None when the shop has no hours on file
     claim_source_residents: int = 0  # residents claimed from this one's device/IP
     resident_is_staff: bool = False
     resident_is_staff_family: bool = False
+    # The resident's pay code was locked after repeated wrong tries lately.
+    code_locked_recently: bool = False
+
+
+def is_just_above(bill_fen: int, threshold_fen: int) -> bool:
+    """Whether a bill sits within ¥2 (or 5 %) above its voucher's threshold.
+
+    `services.redemptions._risk_context` computes the same test in SQL.
+    """
+    margin = max(NEAR_THRESHOLD_FEN, threshold_fen * NEAR_THRESHOLD_PERMILLE // 1000)
+    return threshold_fen <= bill_fen <= threshold_fen + margin
+
+
+def summarize_recent(samples: list[tuple[int, int]]) -> tuple[int, int]:
+    """Return (count, near) over the newest NEAR_LAST - 1 (bill, threshold) samples.
+
+    `samples` are oldest first, as a shop's history reads.
+    """
+    last = samples[-(NEAR_LAST - 1) :] if NEAR_LAST > 1 else []
+    return len(last), sum(is_just_above(b, t) for b, t in last)
 
 
 def pair_repeat(ctx: RiskContext) -> Flag | None:
-    recent = [t for t in ctx.pair_recent if ctx.at - t <= PAIR_WINDOW]
-    if len(recent) + 1 > PAIR_MAX:
-        return Flag("pair_repeat", f"同一居民7天内在本店用券{len(recent) + 1}次")
+    if ctx.pair_recent + 1 > PAIR_MAX:
+        return Flag("pair_repeat", f"同一居民7天内在本店用券{ctx.pair_recent + 1}次")
     return None
 
 
 def just_above_threshold(ctx: RiskContext) -> Flag | None:
-    def near(bill, threshold):
-        margin = max(NEAR_THRESHOLD_FEN, threshold * NEAR_THRESHOLD_PERMILLE // 1000)
-        return threshold <= bill <= threshold + margin
-
-    if not near(ctx.bill_fen, ctx.threshold_fen):
+    if not is_just_above(ctx.bill_fen, ctx.threshold_fen):
         return None
-    samples = ctx.shop_recent[-(NEAR_LAST - 1) :] + [(ctx.bill_fen, ctx.threshold_fen)]
-    if len(samples) < NEAR_MIN_SAMPLES:
+    samples = min(ctx.shop_recent, NEAR_LAST - 1) + 1
+    if samples < NEAR_MIN_SAMPLES:
         return None
-    share = sum(near(b, t) for b, t in samples) / len(samples)
+    share = (min(ctx.shop_recent_near, samples - 1) + 1) / samples
     if share >= NEAR_SHARE:
         return Flag(
             "just_above_threshold", f"本店近期{share:.0%}的用券消费金额刚好卡在门槛之上"
@@ -110,6 +132,12 @@ def staff_self(ctx: RiskContext) -> Flag | None:
     return None
 
 
+def code_guessed(ctx: RiskContext) -> Flag | None:
+    if ctx.code_locked_recently:
+        return Flag("code_guessed", "该居民付款码近期被多次输错并锁定,核销需人工复核")
+    return None
+
+
 RULES = (
     pair_repeat,
     just_above_threshold,
@@ -117,6 +145,7 @@ RULES = (
     outside_hours,
     shared_device,
     staff_self,
+    code_guessed,
 )
 
 

@@ -73,14 +73,18 @@ class VoucherOut(Schema):
 
 
 class WalletOut(Schema):
-    code: str
+    code: str = Field(..., description="顾客手输付款码(18位数字,60秒内有效)")
+    token: str = Field(..., description="付款二维码内容(QW1开头的长令牌,60秒内有效)")
     code_seconds_left: int
     vouchers: list[VoucherOut]
 
 
 class TillIn(Schema):
     code: str = Field(
-        ..., min_length=6, max_length=24, description="顾客付款码下方的数字"
+        ...,
+        min_length=6,
+        max_length=64,
+        description="顾客付款码下方的18位数字,或扫码所得的QW1令牌",
     )
     bill_fen: int = Field(..., gt=0, le=10_000_000, description="消费金额(分)")
 

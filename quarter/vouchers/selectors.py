@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, F, Min, Q, Sum
+from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404
 
 from quarter.core import clock, sql
@@ -89,6 +89,21 @@ def list_held_redemptions(*, actor):
     return qs.select_related("merchant", "resident", "voucher").order_by("created_at")
 
 
+def list_locked_pay_codes(*, actor, days: int = 7):
+    """Return the recent pay-code locks of residents of the actor's communities."""
+    from quarter.vouchers.models import VoucherEvent, VoucherEventKind
+
+    qs = VoucherEvent.objects.filter(
+        kind=VoucherEventKind.WALLET_CODE_LOCKED,
+        created_at__gte=clock.now() - dt.timedelta(days=days),
+    )
+    if not actor.is_superuser:
+        qs = qs.filter(
+            resident__household__compound__community__operators__user=actor
+        )
+    return qs.select_related("resident").order_by("-created_at")[:50]
+
+
 def list_settlements(*, merchant: Merchant | None = None, merchant_ids=None):
     qs = Settlement.objects.select_related("merchant")
     if merchant is not None:
@@ -127,9 +142,19 @@ def campaign_balances(*, campaign: Campaign) -> dict[str, int]:
 
 # --- dashboard -----------------------------------------------------------------
 
-# The issuer's subsidy: face value less the merchants' co-funded share.
+# The issuer's subsidy: face value less the merchants' co-funded share and
+# less what partial refunds took back (`Redemption.subsidy_fen`, in SQL).
 # Leverage is consumption driven per yuan of it (seed 002: 12.46亿 ÷ 9,410万).
-SUBSIDY = Sum(F("face_fen") - F("cofund_fen"))
+_COFUND_CUT = Case(
+    When(
+        payable_fen__gt=0,
+        then=F("cofund_fen") * F("refunded_fen") / F("payable_fen"),
+    ),
+    default=Value(0),
+)
+SUBSIDY = Sum(
+    F("face_fen") - F("refund_cut_fen") - (F("cofund_fen") - _COFUND_CUT)
+)
 
 
 def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:

@@ -39,6 +39,11 @@ urlpatterns = [
         views.settlement_download,
         name="settlement_download",
     ),
+    path(
+        "settlements/<int:settlement_id>/paid",
+        views.settlement_paid,
+        name="settlement_paid",
+    ),
     path("review/", views.review_queue, name="review"),
     path("review/<int:redemption_id>/", views.review_decide, name="review_decide"),
     path("issuer/", views.issuer_home, name="issuer"),

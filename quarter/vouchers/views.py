@@ -12,7 +12,7 @@ import uuid
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from quarter.core import clock, downloads
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
-from quarter.places.services import is_operator_of, is_staff_of
+from quarter.places.services import is_staff_of
 from quarter.vouchers import codes, selectors
 from quarter.vouchers.forms import (
     CampaignForm,
@@ -32,7 +32,7 @@ from quarter.vouchers.forms import (
     RoundForm,
     TillForm,
 )
-from quarter.vouchers.models import Campaign, Redemption
+from quarter.vouchers.models import Campaign, Phase, Redemption, Settlement
 from quarter.vouchers.services import campaigns, claims, redemptions, settlement
 
 
@@ -187,11 +187,14 @@ def wallet(request):
 
 @login_required
 def wallet_code(request):
-    """The rotating code: an SVG QR plus the digits, refreshed by htmx."""
+    """The rotating pay code: a QR of the long token plus the typed digits (htmx)."""
     resident = claims.resident_of(request.user)
     at = clock.now().timestamp()
-    code = codes.wallet_code(resident.pk, at=at)
-    svg = segno.make_qr(code, error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
+    code = codes.group_code(codes.wallet_code(resident.pk, at=at))
+    token = codes.wallet_token(resident.pk, at=at)
+    svg = segno.make_qr(token, error="m").svg_inline(
+        scale=5, dark="#1f2328", omitsize=True
+    )
     return render(
         request,
         "vouchers/_wallet_code.html",
@@ -337,25 +340,32 @@ def merchant_settlements(request, merchant_id: int):
 
 @login_required
 def settlement_download(request, settlement_id: int, fmt: str):
-    s = selectors.get_settlement(settlement_id=settlement_id)
-    shop = s.merchant
-    allowed = (
-        is_staff_of(request.user, shop)
-        or is_operator_of(request.user, shop.community)
-        or request.user.issuer_roles.filter(
-            district_id=shop.community.street_office.district_id
-        ).exists()
+    s, body = settlement.get_statement(
+        actor=request.user, settlement_id=settlement_id, fmt=fmt
     )
-    if not allowed:
-        return HttpResponseForbidden(_("无权查看该结算单"))
-    # The format decides extension and content type; an unknown one is a 404.
     return downloads.attachment(
-        settlement.statement_xlsx(s) if fmt == "xlsx" else settlement.statement_csv(s),
+        body,
         kind=fmt,
         name=f"settlement-{s.merchant_id}-{s.business_date:%Y%m%d}",
         display_name=_("%(shop)s消费券结算单%(date)s")
-        % {"shop": shop.name, "date": f"{s.business_date:%Y%m%d}"},
+        % {"shop": s.merchant.name, "date": f"{s.business_date:%Y%m%d}"},
     )
+
+
+@login_required
+@require_POST
+def settlement_paid(request, settlement_id: int):
+    s = get_object_or_404(Settlement, pk=settlement_id)
+    try:
+        settlement.mark_settlement_paid(
+            actor=request.user,
+            settlement=s,
+            payment_ref=request.POST.get("payment_ref", ""),
+        )
+        messages.success(request, _("已记录付款"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("vouchers:dashboard")
 
 
 # --- operators ---------------------------------------------------------------------
@@ -364,7 +374,12 @@ def settlement_download(request, settlement_id: int, fmt: str):
 @login_required
 def review_queue(request):
     held = selectors.list_held_redemptions(actor=request.user)
-    return render(request, "vouchers/review.html", {"held": held, "form": ReviewForm()})
+    locked = selectors.list_locked_pay_codes(actor=request.user)
+    return render(
+        request,
+        "vouchers/review.html",
+        {"held": held, "locked": locked, "form": ReviewForm()},
+    )
 
 
 @login_required
@@ -569,7 +584,6 @@ def round_draw(request, round_id: int):
 @require_POST
 def issuer_settle(request):
     try:
-        campaigns.issuer_for(request.user)
         day = dt.date.fromisoformat(request.POST.get("business_date", ""))
         done = settlement.settle_day(business_date=day, actor=request.user)
         messages.success(
@@ -622,7 +636,7 @@ def issuer_dashboard(request):
             "flags": selectors.flags_summary(campaigns=camps),
             "settlements": settlements,
             "live_rounds": [
-                s["round"] for s in stats if s["round"].phase(clock.now()) == "open"
+                s["round"] for s in stats if s["round"].phase(clock.now()) == Phase.OPEN
             ],
         },
     )

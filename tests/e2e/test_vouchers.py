@@ -1,6 +1,7 @@
 """Browser journeys of consumption vouchers: issue, claim at release, redeem, review, settle."""
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -8,6 +9,7 @@ from playwright.sync_api import expect
 
 from conftest import shot
 from quarter.core import clock
+from quarter.core.actors import SYSTEM
 from quarter.ledger import selectors as ledger
 from quarter.places.models import MerchantStaff
 from quarter.vouchers.engines import use_engine
@@ -133,7 +135,9 @@ def test_merchant_redeems_45_bill_and_till_shows_35(page, browser, live_server):
     login(resident_page, live_server, resident.user)
     resident_page.goto(f"{live_server.url}/vouchers/wallet/")
     code = resident_page.locator("#paycode").inner_text().strip()
-    expect(resident_page.locator("#wallet-map .leaflet-interactive").first).to_be_visible()
+    expect(
+        resident_page.locator("#wallet-map .leaflet-interactive").first
+    ).to_be_visible()
     shot(resident_page, "vouchers-wallet-paycode")
     phone.close()
     login(page, live_server, world.cashier)
@@ -209,7 +213,7 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
     )
     today = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
-    settlement.settle_day(business_date=today)
+    settlement.settle_day(actor=SYSTEM, business_date=today)
     clock.freeze(None)
     s = Settlement.objects.get()
     login(page, live_server, world.cashier)
@@ -232,6 +236,47 @@ def test_settlement_statement_downloads(page, live_server, tmp_path):
         2,
         8,
     )
+    # The issuer records the bank transfer; the dashboard shows it paid.
+    login(page, live_server, world.issuer_user)
+    page.goto(f"{live_server.url}/vouchers/issuer/dashboard/")
+    page.fill(
+        f"form[action$='/settlements/{s.pk}/paid'] input[name=payment_ref]", "ICBC-0001"
+    )
+    page.click(f"form[action$='/settlements/{s.pk}/paid'] button[type=submit]")
+    expect(page.locator(f"#paid-{s.pk}")).to_contain_text("ICBC-0001")
+    shot(page, "vouchers-settlement-paid")
+    s.refresh_from_db()
+    assert s.status == "paid" and s.paid_by == world.issuer_user
+
+
+def test_till_locks_a_pay_code_after_wrong_tries(page, live_server):
+    world = World()
+    campaign = world.campaign()
+    world.pledge(campaign)
+    resident = world.resident()
+    round_ = _round_now(world, campaign, release_in_s=1)
+    time.sleep(1.2)
+    claim_packet(actor=resident.user, round_=Round.objects.get(pk=round_.pk))
+    from quarter.vouchers import codes
+
+    good = codes.wallet_code(resident.pk, at=clock.now().timestamp())
+    wrong = good[:10] + f"{(int(good[10:]) + 1) % 10**8:08d}"
+    login(page, live_server, world.cashier)
+    page.goto(f"{live_server.url}/vouchers/till/{world.shop.pk}/")
+    page.fill("#id_bill", "45")
+    for _ in range(5):
+        page.fill("#id_code", codes.group_code(wrong))
+        page.click("#till-form button[type=submit]")
+        expect(page.locator("#till-out")).to_contain_text("券码无效或已过期")
+    page.fill("#id_code", codes.group_code(good))
+    page.click("#till-form button[type=submit]")
+    expect(page.locator("#till-out")).to_contain_text("付款码因多次输错已临时锁定")
+    shot(page, "vouchers-till-code-locked")
+    assert not Redemption.objects.exists()
+    login(page, live_server, world.operator_user)
+    page.goto(f"{live_server.url}/vouchers/review/")
+    expect(page.locator("#locked-codes")).to_contain_text(resident.real_name)
+    expect(page.locator("#locked-codes")).to_contain_text("付款码5次输错,已锁定")
 
 
 def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):
@@ -246,15 +291,21 @@ def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):
     for i, p in enumerate(people):
         claim_packet(actor=p.user, round_=Round.objects.get(pk=round_.pk))
         redemptions.redeem_voucher(
-            actor=world.cashier, merchant=world.shop, bill_fen=[4500, 9000, 12000][i],
-            key=f"d-{i}", code=codes.wallet_code(p.pk, at=clock.now().timestamp()))
+            actor=world.cashier,
+            merchant=world.shop,
+            bill_fen=[4500, 9000, 12000][i],
+            key=f"d-{i}",
+            code=codes.wallet_code(p.pk, at=clock.now().timestamp()),
+        )
     login(page, live_server, world.issuer_user)
     page.goto(f"{live_server.url}/vouchers/issuer/dashboard/")
     # Subsidy ¥10 + ¥20 + ¥20 = ¥50 drove ¥255 of spending: 5.10×.
     expect(page.locator("#subsidy")).to_have_text("¥50.00")
     expect(page.locator("#driven")).to_have_text("¥255.00")
     expect(page.locator("#leverage")).to_have_text("5.10×")
-    page.wait_for_function("() => window.Chart && Chart.getChart('lev') && Chart.getChart('curve')")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart('lev') && Chart.getChart('curve')"
+    )
     shot(page, "vouchers-dashboard")
 
 
@@ -307,7 +358,9 @@ def test_till_scans_wallet_qr_with_camera(
         login(page, live_server, world.cashier)
         page.goto(f"{live_server.url}/vouchers/till/{world.shop.pk}/")
         page.click("#scan")
-        expect(page.locator("#id_code")).to_have_value(code)
+        # The QR carries the long signed token, not the digits typed by hand.
+        expect(page.locator("#id_code")).to_have_value(re.compile(r"^QW1[\w-]{48}$"))
+        assert page.input_value("#id_code") != code.replace(" ", "")
         expect(page.locator("#scan-video")).to_be_hidden()
         page.fill("#id_bill", "45")
         page.click("#till-form button[type=submit]")

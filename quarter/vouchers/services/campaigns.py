@@ -26,6 +26,7 @@ from quarter.vouchers.models import (
     ClaimMode,
     MerchantPledge,
     PersonLimit,
+    Phase,
     Round,
     RoundCoupon,
 )
@@ -237,7 +238,7 @@ def change_round(*, actor, round_: Round, reason: str, **changes) -> Round:
     with transaction.atomic():
         locked = lock_round(round_.pk)
         now = clock.now()
-        if locked.phase(now) != "scheduled":
+        if locked.phase(now) != Phase.SCHEDULED:
             raise DomainError(
                 Code.ROUND_ALREADY_OPEN, "该轮次已开始发放,只能停止,不能修改"
             )
@@ -303,11 +304,13 @@ def stop_round(*, actor, round_: Round, reason: str) -> Round:
     reason = _reason(reason)
     with transaction.atomic():
         locked = lock_round(round_.pk)
-        if locked.phase(clock.now()) not in ("scheduled", "open"):
-            raise DomainError(Code.ROUND_NOT_STOPPABLE, "该轮次已结束或已停止")
-        locked.status = Round.Status.STOPPED
-        locked.stopped_at = clock.now()
-        locked.save(update_fields=["status", "stopped_at"])
+        try:
+            changed = locked._transition(Phase.STOPPED, now=clock.now())
+        except DomainError:
+            raise DomainError(
+                Code.ROUND_NOT_STOPPABLE, "该轮次已结束或已停止"
+            ) from None
+        locked.save(update_fields=changed)
         released = get_engine().stop(locked)
         if released:
             _release(locked, released * locked.packet_face_fen, version="stop")

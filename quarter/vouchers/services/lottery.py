@@ -16,10 +16,11 @@ from django.db import IntegrityError, transaction
 
 from quarter.core import clock
 from quarter.core.errors import DomainError
+from quarter.vouchers import events
 from quarter.vouchers.engines import ClaimOutcome
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.locks import lock_round
-from quarter.vouchers.models import LotteryEntry, Round, VoucherEvent
+from quarter.vouchers.models import ClaimMode, LotteryEntry, Phase, Round
 from quarter.vouchers.services import campaigns
 from quarter.vouchers.services.claims import ClaimEntry, materialize_claims
 
@@ -49,18 +50,19 @@ def register(*, resident, round_: Round, now) -> ClaimOutcome:
 def draw(*, actor, round_: Round, seed: str | None = None) -> list[int]:
     """Draw the winners of a closed lottery round; return their resident ids.
 
-    Raises `not_issuer`, `round_not_drawable` (not a lottery, still open, or
-    already drawn). Writes claims, vouchers, the ledger claim movement, the
-    release of packets nobody won, and a `lottery_drawn` event with the seed.
+    Raises `not_issuer`, `round_not_drawable` (not a lottery, not closed —
+    still open, or stopped — or already drawn). Writes claims, vouchers, the
+    ledger claim movement, the release of packets nobody won, and a
+    `lottery_drawn` event with the seed (through `events.py`).
     """
     campaigns.require_issuer_of(actor, round_.campaign)
     seed = seed or secrets.token_hex(16)
     with transaction.atomic():
         locked = lock_round(round_.pk)
         if (
-            locked.mode != "lottery"
+            locked.mode != ClaimMode.LOTTERY
             or locked.drawn_at is not None
-            or clock.now() < locked.claim_closes_at
+            or locked.phase(clock.now()) != Phase.CLOSED
         ):
             raise DomainError(
                 Code.ROUND_NOT_DRAWABLE, "该轮次不是摇号轮次、尚未截止报名或已开奖"
@@ -91,13 +93,12 @@ def draw(*, actor, round_: Round, seed: str | None = None) -> list[int]:
         left = locked.packets_total - len(winners)
         if left:
             campaigns._release(locked, left * locked.packet_face_fen, version="lottery")
-        VoucherEvent.objects.create(
-            kind="lottery_drawn",
+        events.lottery_drawn(
+            locked,
             actor=actor,
-            campaign=locked.campaign,
-            round=locked,
-            after={"seed": seed, "registrants": len(entries), "winners": len(winners)},
-            created_at=now,
+            seed=seed,
+            registrants=len(entries),
+            winners=len(winners),
         )
     return [e.resident_id for e in winners]
 

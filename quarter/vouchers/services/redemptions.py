@@ -1,10 +1,32 @@
 """The till: quote and redeem the best voucher, refunds, review of held ones, expiry.
 
-A resident shows the rotating wallet code (`codes.wallet_code`); merchant staff
-type or scan it with the bill. The best voucher is chosen (largest face whose
-threshold the bill reaches, usable at this shop's type, within validity, in a
-campaign the shop pledged to, under the per-shop daily cap); only one voucher
-per payment. Risk rules may hold the redemption for an operator.
+A resident shows the wallet pay code (`codes`: a QR token, or 18 typed
+digits); merchant staff scan or type it with the bill. The best voucher is
+chosen (largest face whose threshold the bill reaches, usable at this shop's
+type, within validity, in a campaign the shop pledged to, under the per-shop
+daily cap); only one voucher per payment. Risk rules may hold the redemption
+for an operator. State changes go through the tables in `models.py`.
+
+Pay codes are guarded at the till: each quote counts against the till and
+the code (`ratelimit` scopes ``till`` and ``code``); a wrong code counts a
+failure of the till (``till_fail``: too many and the till must wait) and, when
+it names a resident, of that resident's code (``code_fail``: the fifth locks
+it for the window, records `wallet_code_locked`, and the risk rule
+`code_guessed` holds that wallet's redemptions for review for a day).
+
+What one redemption costs (`test_redeem_query_budget` counts it): the staff
+check, the idempotency key, one statement for the pay-code counters, then in
+one transaction: the resident's row locked — every redemption of one
+resident queues there, so the per-day cap read next cannot be passed by two
+tills at once —, the usable vouchers with today's uses (one query), the
+risk context (one query), the redemption, the voucher's and the claim's
+transitions, the ledger movement and the event.
+
+Refund rule: a refund gives back cash, at most what the customer paid
+(`payable_fen`). Refunding all of it is a full refund and restores the
+voucher. A partial refund restores nothing (the Hangzhou rule) and takes back
+the same share of the face value from the merchant (`refund_cut_fen` =
+face × refunded ÷ paid, rounded down), which settlement never pays.
 """
 
 from __future__ import annotations
@@ -12,20 +34,35 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from quarter.core import clock
+from quarter.core import clock, sql
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.core.money import format_yuan
 from quarter.people.models import Resident
-from quarter.places.hours import is_open_at
-from quarter.places.models import Merchant, MerchantStaff
+from quarter.places.models import (
+    Community,
+    Merchant,
+    MerchantStaff,
+    OpeningException,
+    OpeningHours,
+)
 from quarter.places.services import is_operator_of, is_staff_of
 from quarter.vouchers import accounts, codes, events, ratelimit, risk
 from quarter.vouchers.errors import VoucherErrorCode as Code
-from quarter.vouchers.locks import lock_redemption, lock_vouchers
-from quarter.vouchers.models import Claim, Redemption, Voucher
+from quarter.vouchers.locks import lock_redemption, lock_resident, lock_vouchers
+from quarter.vouchers.models import (
+    CLAIM_TRANSITIONS,
+    REDEMPTION_TRANSITIONS,
+    VOUCHER_TRANSITIONS,
+    Claim,
+    Redemption,
+    Voucher,
+    VoucherEvent,
+    VoucherEventKind,
+)
 
 LIVE = (Redemption.Status.ACCEPTED, Redemption.Status.HELD, Redemption.Status.SETTLED)
 
@@ -41,15 +78,22 @@ class Quote:
 
 
 def quote_redemption(*, actor, merchant: Merchant, code: str, bill_fen: int) -> Quote:
-    """Pick the best voucher for this bill; write nothing.
+    """Pick the best voucher for this bill; write nothing but the pay-code counters.
 
     Raises `shop_not_owned`, `bill_invalid`, `voucher_code_invalid`,
-    `no_applicable_voucher`, `daily_cap_reached`.
+    `voucher_code_locked`, `rate_limited`, `no_applicable_voucher`,
+    `daily_cap_reached`.
     """
     _require_staff(actor, merchant)
     _check_bill(bill_fen)
-    resident = _resident_from_code(code)
-    voucher = _best_voucher(resident=resident, merchant=merchant, bill_fen=bill_fen)
+    now = clock.now()
+    resident_id = _resident_id_from_code(code, merchant=merchant, now=now)
+    resident = Resident.objects.filter(pk=resident_id).first()
+    if resident is None:
+        raise _code_invalid()
+    voucher = _best_voucher(
+        resident_id=resident.pk, merchant=merchant, bill_fen=bill_fen, now=now
+    )
     return Quote(
         resident=resident,
         voucher=voucher,
@@ -73,9 +117,11 @@ def redeem_voucher(
     """Redeem the best voucher for a bill; a retry with the same key returns the first.
 
     Raises the codes of `quote_redemption`, `idempotency_key_required`,
-    `idempotency_key_reused` (same key, different bill), `rate_limited`.
-    Locks the voucher row. Ledger: redeem (round claimed -> merchant
-    receivable, the whole face value; a co-funded share is netted at settlement). Event: redemption_made. Risk flags hold it for review.
+    `idempotency_key_reused` (same key, different bill). Locks the resident's
+    row, then checks the daily cap and picks the voucher under that lock.
+    Ledger: redeem (round claimed -> merchant receivable, the whole face
+    value; a co-funded share is netted at settlement). Event:
+    redemption_made. Risk flags hold it for review.
     """
     _require_staff(actor, merchant)
     key = (key or "").strip()
@@ -84,92 +130,126 @@ def redeem_voucher(
     first = Redemption.objects.filter(merchant=merchant, key=key).first()
     if first is not None:
         return _same_or_refuse(first, bill_fen)
-    ratelimit.hit("till", f"m{merchant.pk}", redis_client=ratelimit.redis_or_none())
-    quote = quote_redemption(
-        actor=actor, merchant=merchant, code=code, bill_fen=bill_fen
-    )
+    _check_bill(bill_fen)
+    now = clock.now()
+    resident_id = _resident_id_from_code(code, merchant=merchant, now=now)
     try:
         with transaction.atomic():
-            voucher = lock_vouchers([quote.voucher.pk])[quote.voucher.pk]
-            if voucher.status != Voucher.Status.UNUSED:
-                raise DomainError(
-                    Code.NO_APPLICABLE_VOUCHER, "这张券刚刚已被使用,请重试"
-                )
-            now = clock.now()
-            flags = risk.evaluate(_risk_context(voucher, merchant, bill_fen, now))
-            redemption = Redemption.objects.create(
-                voucher=voucher,
+            resident = lock_resident(resident_id)
+            if resident is None:
+                raise _code_invalid()
+            return _do_redeem(
+                actor=actor,
                 merchant=merchant,
-                resident=quote.resident,
-                staff=actor,
-                key=key,
+                resident=resident,
                 bill_fen=bill_fen,
-                face_fen=voucher.face_fen,
-                cofund_fen=quote.cofund_fen,
-                payable_fen=bill_fen - voucher.face_fen,
-                status=Redemption.Status.HELD if flags else Redemption.Status.ACCEPTED,
-                flags=[{"code": f.code, "reason": f.reason} for f in flags],
-                device=(device or "")[:80],
-                ip=ip or None,
-                created_at=now,
+                key=key,
+                device=device,
+                ip=ip,
+                now=now,
             )
-            voucher.status, voucher.status_at = Voucher.Status.USED, now
-            voucher.save(update_fields=["status", "status_at"])
-            c = quote.voucher.round.campaign_id
-            accounts.move(
-                accounts.claimed(c, voucher.round_id),
-                accounts.receivable(c, merchant.pk),
-                voucher.face_fen,
-                key=f"redeem:{redemption.pk}",
-                kind="redeem",
-                reference=f"redemption:{redemption.pk}",
-                memo=f"消费{format_yuan(bill_fen)} 抵扣{format_yuan(voucher.face_fen)}",
-            )
-            events.redemption_made(redemption, actor=actor)
     except IntegrityError:
         first = Redemption.objects.filter(merchant=merchant, key=key).first()
         if first is None:
             raise
         return _same_or_refuse(first, bill_fen)
+
+
+def _do_redeem(
+    *, actor, merchant, resident, bill_fen, key, device, ip, now
+) -> Redemption:
+    """Write one redemption. Precondition: inside atomic, the resident's row locked."""
+    voucher = _best_voucher(
+        resident_id=resident.pk, merchant=merchant, bill_fen=bill_fen, now=now
+    )
+    campaign = voucher.round.campaign
+    flags = risk.evaluate(_risk_context(voucher, resident, merchant, bill_fen, now))
+    redemption = Redemption.objects.create(
+        voucher=voucher,
+        merchant=merchant,
+        resident=resident,
+        staff=actor,
+        key=key,
+        bill_fen=bill_fen,
+        face_fen=voucher.face_fen,
+        cofund_fen=campaign.merchant_share_fen(voucher.face_fen),
+        payable_fen=bill_fen - voucher.face_fen,
+        status=Redemption.Status.HELD if flags else Redemption.Status.ACCEPTED,
+        flags=[{"code": f.code, "reason": f.reason} for f in flags],
+        device=(device or "")[:80],
+        ip=ip or None,
+        created_at=now,
+    )
+    _save_voucher_transition(voucher, Voucher.Status.USED, now=now)
+    if voucher.claim_unused == 1:  # it was the claim's last unused voucher
+        _close_spent_claims([voucher.claim_id])
+    accounts.move(
+        accounts.claimed(campaign.pk, voucher.round_id),
+        accounts.receivable(campaign.pk, merchant.pk),
+        voucher.face_fen,
+        key=f"redeem:{redemption.pk}",
+        kind="redeem",
+        reference=f"redemption:{redemption.pk}",
+        memo=f"消费{format_yuan(bill_fen)} 抵扣{format_yuan(voucher.face_fen)}",
+    )
+    events.redemption_made(redemption, actor=actor)
     return redemption
 
 
-def refund_redemption(*, actor, redemption: Redemption, amount_fen: int) -> Redemption:
-    """Record a refund of the bill; a full refund inside validity restores the voucher.
+def refund_cut_fen(redemption: Redemption, *, refunded_fen: int) -> int:
+    """Return the face value a refund of `refunded_fen` in total takes back (the rule).
 
-    A partial refund restores nothing (the Hangzhou rule). Raises
-    `shop_not_owned`, `redemption_not_refundable` (settled, rejected or already
-    refunded), `refund_amount_invalid`. Ledger on a full refund: refund
-    (receivable -> round claimed), then expire if the validity has passed.
+    The voucher paid for the same share of the returned goods as the cash
+    did: face × refunded ÷ paid, rounded down (the merchant keeps the odd fen
+    until the refund is full). All of the face value when all is refunded.
+    """
+    if refunded_fen >= redemption.payable_fen:
+        return redemption.face_fen
+    return redemption.face_fen * refunded_fen // redemption.payable_fen
+
+
+def refund_redemption(*, actor, redemption: Redemption, amount_fen: int) -> Redemption:
+    """Give back cash, at most what the customer paid; all of it restores the voucher.
+
+    A partial refund restores nothing (the Hangzhou rule) and takes back the
+    face value `refund_cut_fen` says, which settlement then never pays.
+    Raises `shop_not_owned`, `redemption_not_refundable` (settled, rejected or
+    already refunded), `refund_amount_invalid`. Ledger: on a partial refund,
+    refund_cut (receivable -> round refund cut); on the full refund, refund
+    (receivable and refund cut -> round claimed), then expire if the validity
+    has passed. Event: redemption_refunded.
     """
     _require_staff(actor, redemption.merchant)
+    if type(amount_fen) is not int:  # noqa: E721 - floats and bools refused
+        raise _refund_invalid(redemption.payable_fen - redemption.refunded_fen)
     with transaction.atomic():
         r = lock_redemption(redemption.pk)
-        if r.status not in (Redemption.Status.ACCEPTED, Redemption.Status.HELD):
+        if not REDEMPTION_TRANSITIONS.allowed(r.status, Redemption.Status.REFUNDED):
             raise DomainError(
                 Code.REDEMPTION_NOT_REFUNDABLE, "该笔核销已结算或已退款,不能再退"
             )
-        if (
-            type(amount_fen) is not int
-            or amount_fen <= 0
-            or (  # noqa: E721
-                amount_fen > r.bill_fen - r.refunded_fen
-            )
-        ):
-            raise DomainError(
-                Code.REFUND_INVALID,
-                f"退款金额应在0.01到{format_yuan(r.bill_fen - r.refunded_fen)}之间",
-                field="amount_fen",
-            )
-        before = r.status
+        left = r.payable_fen - r.refunded_fen
+        if not (0 < amount_fen <= left or amount_fen == left == 0):
+            raise _refund_invalid(left)
+        before, cut_before = r.status, r.refund_cut_fen
         r.refunded_fen += amount_fen
-        full = r.refunded_fen == r.bill_fen
+        full = r.refunded_fen == r.payable_fen
+        changed = ["refunded_fen", "refund_cut_fen"]
         if full:
             _restore_voucher(r)
-            r.status = Redemption.Status.REFUNDED
-        r.save(update_fields=["refunded_fen", "status"])
+            r.refund_cut_fen = 0
+            changed += r._transition(Redemption.Status.REFUNDED)
+        else:
+            r.refund_cut_fen = refund_cut_fen(r, refunded_fen=r.refunded_fen)
+            _post_refund_cut(r, r.refund_cut_fen - cut_before)
+        r.save(update_fields=changed)
         events.redemption_refunded(
-            r, actor=actor, amount_fen=amount_fen, full=full, before=before
+            r,
+            actor=actor,
+            amount_fen=amount_fen,
+            full=full,
+            before=before,
+            cut_fen=r.refund_cut_fen - cut_before,
         )
     return r
 
@@ -180,7 +260,8 @@ def review_redemption(
     """Release (pay it) or reject (never pay it) a held redemption, with a reason.
 
     Raises `not_operator`, `redemption_not_held`, `reason_required`.
-    Ledger on reject: reject (receivable -> round rejected). Event: redemption_reviewed.
+    Ledger on reject: reject (receivable -> round rejected, what the
+    receivable still holds of it). Event: redemption_reviewed.
     """
     if not is_operator_of(actor, redemption.merchant.community):
         raise PermissionDenied(Code.NOT_OPERATOR, "只有本社区的工作人员可以审核")
@@ -192,16 +273,18 @@ def review_redemption(
         if r.status != Redemption.Status.HELD:
             raise DomainError(Code.REDEMPTION_NOT_HELD, "该笔核销不在待审状态")
         before = r.status
-        r.status = Redemption.Status.ACCEPTED if release else Redemption.Status.REJECTED
+        changed = r._transition(
+            Redemption.Status.ACCEPTED if release else Redemption.Status.REJECTED
+        )
         r.reviewed_by, r.reviewed_at, r.review_reason = actor, clock.now(), reason
-        r.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
+        r.save(update_fields=[*changed, "reviewed_by", "reviewed_at", "review_reason"])
         if not release:
             v = r.voucher
             c = v.round.campaign_id
             accounts.move(
                 accounts.receivable(c, r.merchant_id),
                 accounts.rejected(c, v.round_id),
-                r.face_fen,
+                r.face_fen - r.refund_cut_fen,
                 key=f"reject:{r.pk}",
                 kind="reject",
                 reference=f"redemption:{r.pk}",
@@ -216,6 +299,7 @@ def expire_vouchers(*, now: dt.datetime | None = None, limit: int = 5000) -> int
 
     Idempotent and safe to run on two machines at once (rows are claimed with
     SKIP LOCKED on PostgreSQL). Ledger per round: expire (claimed -> expired).
+    Claims left with no unused voucher become done.
     """
     from quarter.vouchers.models import Round
 
@@ -227,11 +311,12 @@ def expire_vouchers(*, now: dt.datetime | None = None, limit: int = 5000) -> int
         ).order_by("pk")
         rows = list(
             qs.select_for_update(skip_locked=True).values_list(
-                "pk", "round_id", "face_fen"
+                "pk", "round_id", "face_fen", "claim_id"
             )[:limit]
         )
+        VOUCHER_TRANSITIONS.check(Voucher.Status.UNUSED, Voucher.Status.EXPIRED)
         by_round: dict[int, list] = {}
-        for pk, round_id, face in rows:
+        for pk, round_id, face, _claim in rows:
             by_round.setdefault(round_id, []).append((pk, face))
         for round_id, items in by_round.items():
             ids = [pk for pk, _ in items]
@@ -251,6 +336,7 @@ def expire_vouchers(*, now: dt.datetime | None = None, limit: int = 5000) -> int
             )
             events.vouchers_expired(round_, count=len(ids), amount_fen=amount)
             total += len(ids)
+        _close_spent_claims(sorted({claim for *_, claim in rows}))
     return total
 
 
@@ -269,22 +355,96 @@ def _check_bill(bill_fen) -> None:
         )
 
 
-def _resident_from_code(code: str) -> Resident:
-    resident_id = codes.parse_wallet_code(code, at=clock.now().timestamp())
-    resident = Resident.objects.filter(pk=resident_id).first() if resident_id else None
-    if resident is None:
+def _code_invalid() -> DomainError:
+    return DomainError(
+        Code.CODE_INVALID, "券码无效或已过期,请让顾客刷新付款码", field="code"
+    )
+
+
+def _refund_invalid(left: int) -> DomainError:
+    return DomainError(
+        Code.REFUND_INVALID,
+        f"退款金额不能超过顾客实付的剩余部分({format_yuan(left)})",
+        field="amount_fen",
+        params={"max_fen": left},
+    )
+
+
+def _resident_id_from_code(code: str, *, merchant: Merchant, now: dt.datetime) -> int:
+    """Return whose valid pay code this is, counting the try against the limits.
+
+    One round trip counts the till and the code and reads both failure
+    counters. Raises `rate_limited` (the till or the code tried too often),
+    `voucher_code_locked`, `voucher_code_invalid` (which also counts a
+    failure, and locks the named resident's code at the limit).
+    """
+    parsed = codes.parse_wallet_code(code, at=now.timestamp())
+    who = parsed.claimed_id
+    till = ("till", f"m{merchant.pk}")
+    pairs = [till] + ([("code", f"r{who}")] if who else [])
+    peek = [("till_fail", f"m{merchant.pk}")] + (
+        [("code_fail", f"r{who}")] if who else []
+    )
+    counts = ratelimit.count_all(
+        pairs, peek=peek, redis_client=ratelimit.redis_or_none()
+    )
+    hits, fails = counts[: len(pairs)], counts[len(pairs) :]
+    if any(
+        n > ratelimit.limit_of(scope) for (scope, _), n in zip(pairs, hits, strict=True)
+    ):
+        raise DomainError(Code.RATE_LIMITED, "操作太频繁,请稍后再试", status_code=429)
+    if fails[0] >= ratelimit.limit_of("till_fail"):
         raise DomainError(
-            Code.CODE_INVALID, "券码无效或已过期,请让顾客刷新付款码", field="code"
+            Code.RATE_LIMITED,
+            "本收银台输错付款码次数过多,请10分钟后再试",
+            field="code",
+            status_code=429,
         )
-    return resident
+    if who and fails[1] >= ratelimit.limit_of("code_fail"):
+        raise _code_locked()
+    if parsed.resident_id is None:
+        _count_code_failure(merchant, who)
+        raise _code_invalid()
+    return parsed.resident_id
 
 
-def usable_vouchers(*, resident: Resident, merchant: Merchant, now: dt.datetime):
+def _code_locked() -> DomainError:
+    return DomainError(
+        Code.CODE_LOCKED,
+        "该顾客的付款码因多次输错已临时锁定,请15分钟后再试或联系社区工作人员",
+        field="code",
+        status_code=429,
+    )
+
+
+def _count_code_failure(merchant: Merchant, resident_id: int | None) -> None:
+    pairs = [("till_fail", f"m{merchant.pk}")]
+    if resident_id:
+        pairs.append(("code_fail", f"r{resident_id}"))
+    counts = ratelimit.count_all(pairs, redis_client=ratelimit.redis_or_none())
+    limit = ratelimit.limit_of("code_fail")
+    if resident_id and counts[1] == limit:
+        resident = Resident.objects.filter(pk=resident_id).first()
+        if resident is not None:
+            until = clock.now() + dt.timedelta(
+                seconds=ratelimit.limits()["code_fail"][1]
+            )
+            events.wallet_code_locked(
+                resident,
+                merchant_id=merchant.pk,
+                failures=limit,
+                until=until.isoformat(),
+            )
+
+
+def usable_vouchers(*, resident_id: int, merchant: Merchant, now: dt.datetime):
     """Return the resident's unused, valid vouchers this shop may accept (any bill)."""
-    district_id = merchant.community.street_office.district_id
+    community = Community.objects.filter(pk=merchant.community_id)
+    district_id = Subquery(community.values("street_office__district_id")[:1])
+    street_id = Subquery(community.values("street_office_id")[:1])
     return (
         Voucher.objects.filter(
-            resident=resident,
+            resident_id=resident_id,
             status=Voucher.Status.UNUSED,
             valid_from__lte=now,
             valid_until__gt=now,
@@ -302,16 +462,50 @@ def usable_vouchers(*, resident: Resident, merchant: Merchant, now: dt.datetime)
                 round__campaign__street_offices__isnull=True,
             )
             | Q(round__campaign__communities=merchant.community_id)
-            | Q(round__campaign__street_offices=merchant.community.street_office_id)
+            | Q(round__campaign__street_offices=street_id)
         )
         .select_related("round__campaign")
         .distinct()
     )
 
 
-def _best_voucher(*, resident: Resident, merchant: Merchant, bill_fen: int) -> Voucher:
-    now = clock.now()
-    candidates = list(usable_vouchers(resident=resident, merchant=merchant, now=now))
+def _best_voucher(
+    *, resident_id: int, merchant: Merchant, bill_fen: int, now: dt.datetime
+) -> Voucher:
+    """Pick the voucher to use; today's uses per campaign come in the same query."""
+    day_start = now.astimezone(clock.SHANGHAI).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    used_today = (
+        Redemption.objects.filter(
+            resident_id=resident_id,
+            merchant=merchant,
+            status__in=LIVE,
+            created_at__gte=day_start,
+            voucher__round__campaign_id=OuterRef("round__campaign_id"),
+        )
+        .order_by()
+        .values("resident_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    # How many vouchers of the same claim are unused (this one included): the
+    # claim is done once its last one is used, and the till need not ask again.
+    claim_unused = (
+        Voucher.objects.filter(
+            claim_id=OuterRef("claim_id"), status=Voucher.Status.UNUSED
+        )
+        .order_by()
+        .values("claim_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    candidates = list(
+        usable_vouchers(resident_id=resident_id, merchant=merchant, now=now).annotate(
+            used_today=Coalesce(Subquery(used_today, output_field=IntegerField()), 0),
+            claim_unused=Subquery(claim_unused, output_field=IntegerField()),
+        )
+    )
     if not candidates:
         raise DomainError(Code.NO_APPLICABLE_VOUCHER, "顾客没有可在本店使用的消费券")
     reachable = [v for v in candidates if v.threshold_fen <= bill_fen]
@@ -322,24 +516,8 @@ def _best_voucher(*, resident: Resident, merchant: Merchant, bill_fen: int) -> V
             f"消费金额未达到使用门槛(最低满{format_yuan(lowest)}可用)",
             field="bill_fen",
         )
-    day_start = now.astimezone(clock.SHANGHAI).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    used_today = dict(
-        Redemption.objects.filter(
-            resident=resident,
-            merchant=merchant,
-            status__in=LIVE,
-            created_at__gte=day_start,
-        )
-        .values_list("voucher__round__campaign_id")
-        .annotate(n=Count("id"))
-    )
     allowed = [
-        v
-        for v in reachable
-        if used_today.get(v.round.campaign_id, 0)
-        < v.round.campaign.max_per_merchant_per_day
+        v for v in reachable if v.used_today < v.round.campaign.max_per_merchant_per_day
     ]
     if not allowed:
         raise DomainError(Code.DAILY_CAP, "该顾客今天在本店的用券次数已达上限")
@@ -352,22 +530,75 @@ def _same_or_refuse(first: Redemption, bill_fen: int) -> Redemption:
     return first
 
 
-def _restore_voucher(r: Redemption) -> None:
-    v = lock_vouchers([r.voucher_id])[r.voucher_id]
+def _save_voucher_transition(voucher: Voucher, target: str, *, now) -> None:
+    """Apply a voucher transition, guarded by the state it was read in."""
+    source = voucher.status
+    changed = voucher._transition(target, now=now)
+    done = Voucher.objects.filter(pk=voucher.pk, status=source).update(
+        **{name: getattr(voucher, name) for name in changed}
+    )
+    if not done:
+        raise DomainError(Code.NO_APPLICABLE_VOUCHER, "这张券刚刚已被使用,请重试")
+
+
+def _close_spent_claims(claim_ids) -> int:
+    """Mark done the claims among `claim_ids` that have no unused voucher left."""
+    if not claim_ids:
+        return 0
+    unused = Voucher.objects.filter(
+        claim_id=OuterRef("pk"), status=Voucher.Status.UNUSED
+    )
+    return (
+        Claim.objects.filter(
+            pk__in=claim_ids,
+            status__in=CLAIM_TRANSITIONS.sources(Claim.Status.DONE),
+        )
+        .exclude(Exists(unused))
+        .update(status=Claim.Status.DONE)
+    )
+
+
+def _reopen_claim(claim_id: int) -> int:
+    """Make a done claim active again (a voucher of it was restored)."""
+    return Claim.objects.filter(
+        pk=claim_id, status__in=CLAIM_TRANSITIONS.sources(Claim.Status.ACTIVE)
+    ).update(status=Claim.Status.ACTIVE)
+
+
+def _post_refund_cut(r: Redemption, step_fen: int) -> None:
+    if step_fen <= 0:
+        return
+    v = r.voucher
     c = v.round.campaign_id
     accounts.move(
         accounts.receivable(c, r.merchant_id),
-        accounts.claimed(c, v.round_id),
-        r.face_fen,
-        key=f"refund:{r.pk}",
-        kind="refund",
+        accounts.refund_cut(c, v.round_id),
+        step_fen,
+        key=f"refund-cut:{r.pk}:{r.refunded_fen}",
+        kind="refund_cut",
         reference=f"redemption:{r.pk}",
+        memo=f"部分退款{format_yuan(r.refunded_fen)},扣减补贴{format_yuan(step_fen)}",
+    )
+
+
+def _restore_voucher(r: Redemption) -> None:
+    v = lock_vouchers([r.voucher_id])[r.voucher_id]
+    c = v.round.campaign_id
+    lines = [
+        (accounts.receivable(c, r.merchant_id), -(r.face_fen - r.refund_cut_fen)),
+        (accounts.claimed(c, v.round_id), r.face_fen),
+    ]
+    if r.refund_cut_fen:
+        lines.append((accounts.refund_cut(c, v.round_id), -r.refund_cut_fen))
+    accounts.post(
+        lines, key=f"refund:{r.pk}", kind="refund", reference=f"redemption:{r.pk}"
     )
     now = clock.now()
     if now < v.valid_until:
-        v.status = Voucher.Status.UNUSED
+        v._transition(Voucher.Status.UNUSED, now=now)
+        _reopen_claim(v.claim_id)
     else:
-        v.status = Voucher.Status.EXPIRED
+        v._transition(Voucher.Status.EXPIRED, now=now)
         accounts.move(
             accounts.claimed(c, v.round_id),
             accounts.expired(c, v.round_id),
@@ -376,78 +607,147 @@ def _restore_voucher(r: Redemption) -> None:
             kind="expire",
             reference=f"voucher:{v.pk}",
         )
-    v.status_at = now
     v.save(update_fields=["status", "status_at"])
 
 
 def _risk_context(
-    voucher: Voucher, merchant: Merchant, bill_fen: int, now: dt.datetime
+    voucher: Voucher,
+    resident: Resident,
+    merchant: Merchant,
+    bill_fen: int,
+    now: dt.datetime,
 ) -> risk.RiskContext:
+    """Read everything the risk rules look at in one statement.
+
+    The shop's counts (today, this resident within PAIR_WINDOW, each of the
+    14 previous days) come from one scan of its redemptions; the newest
+    NEAR_LAST - 1 of the last week and how many sat just above their
+    threshold (the test of `risk.is_just_above`, in SQL), the residents
+    claimed from this claim's device or IP, staff ties, opening hours and a
+    recent pay-code lock are scalar subqueries beside it.
+    """
     local = now.astimezone(clock.SHANGHAI)
     day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    shop = Redemption.objects.filter(merchant=merchant).exclude(status="rejected")
-    pair = list(
-        shop.filter(
-            resident_id=voucher.resident_id, created_at__gte=now - risk.PAIR_WINDOW
-        ).values_list("created_at", flat=True)
-    )
-    recent = list(
-        shop.filter(created_at__gte=now - dt.timedelta(days=7)).values_list(
-            "bill_fen", "voucher__threshold_fen"
-        )[:200]
-    )
-    today = shop.filter(created_at__gte=day_start).count()
-    history = []
+    minute = local.hour * 60 + local.minute
+    q, ts = sql.quote, connection.ops.adapt_datetimefield_value
+    red, vou = q(Redemption._meta.db_table), q(Voucher._meta.db_table)
+    clm, staff = q(Claim._meta.db_table), q(MerchantStaff._meta.db_table)
+    res, hours = q(Resident._meta.db_table), q(OpeningHours._meta.db_table)
+    exc, evt = q(OpeningException._meta.db_table), q(VoucherEvent._meta.db_table)
+    days = [day_start - dt.timedelta(days=back) for back in range(0, 15)]
+    history_sql, history_params = [], []
     for back in range(1, 15):
-        start = day_start - dt.timedelta(days=back)
-        history.append(
-            shop.filter(
-                created_at__gte=start, created_at__lt=start + dt.timedelta(days=1)
-            ).count()
+        history_sql.append(
+            "COALESCE(SUM(CASE WHEN created_at >= %s AND created_at < %s "
+            "THEN 1 ELSE 0 END), 0)"
         )
-    history = history if any(history) else []
-    has_hours = merchant.hours.exists()
-    claim = (
-        Claim.objects.filter(pk=voucher.claim_id)
-        .values("ip", "device", "round_id")
-        .first()
+        history_params += [ts(days[back]), ts(days[back - 1])]
+    margin = (
+        f"CASE WHEN v.threshold_fen * {risk.NEAR_THRESHOLD_PERMILLE} / 1000 > "
+        f"{risk.NEAR_THRESHOLD_FEN} THEN v.threshold_fen * "
+        f"{risk.NEAR_THRESHOLD_PERMILLE} / 1000 ELSE {risk.NEAR_THRESHOLD_FEN} END"
     )
-    sharing = 0
-    if claim and (claim["ip"] or claim["device"]):
-        same = Q(ip=claim["ip"]) if claim["ip"] else Q()
-        if claim["device"]:
-            same = (
-                same | Q(device=claim["device"])
-                if claim["ip"]
-                else Q(device=claim["device"])
-            )
-        sharing = (
-            Claim.objects.filter(round_id=claim["round_id"])
-            .filter(same)
-            .values("resident_id")
-            .distinct()
-            .count()
-        )
-    staff = MerchantStaff.objects.filter(merchant=merchant)
-    resident = Resident.objects.get(pk=voucher.resident_id)
-    staff_users = set(staff.values_list("user_id", flat=True))
-    staff_households = set(
-        Resident.objects.filter(
-            user_id__in=staff_users, household__isnull=False
-        ).values_list("household_id", flat=True)
-    )
+    text = f"""
+        SELECT h.*, b.n, b.near,
+          (SELECT COUNT(DISTINCT c2.resident_id) FROM {clm} c1, {clm} c2
+            WHERE c1.id = %s AND c2.round_id = c1.round_id
+              AND ((c1.ip IS NOT NULL AND c2.ip = c1.ip)
+                   OR (c1.device <> '' AND c2.device = c1.device))),
+          EXISTS(SELECT 1 FROM {staff} WHERE merchant_id = %s AND user_id = %s),
+          EXISTS(SELECT 1 FROM {staff} s JOIN {res} r2 ON r2.user_id = s.user_id
+            WHERE s.merchant_id = %s AND r2.household_id = %s),
+          EXISTS(SELECT 1 FROM {hours} WHERE merchant_id = %s),
+          EXISTS(SELECT 1 FROM {exc} WHERE merchant_id = %s AND date = %s),
+          EXISTS(SELECT 1 FROM {exc} WHERE merchant_id = %s AND date = %s
+            AND closed = %s AND open_minute <= %s AND close_minute > %s),
+          EXISTS(SELECT 1 FROM {hours} WHERE merchant_id = %s AND weekday = %s
+            AND open_minute <= %s AND close_minute > %s),
+          EXISTS(SELECT 1 FROM {evt} WHERE kind = %s AND resident_id = %s
+            AND created_at >= %s)
+        FROM (
+          SELECT
+            COALESCE(SUM(CASE WHEN created_at >= %s THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN resident_id = %s AND created_at >= %s
+              THEN 1 ELSE 0 END), 0),
+            {", ".join(history_sql)}
+          FROM {red}
+          WHERE merchant_id = %s AND status <> %s AND created_at >= %s
+        ) h CROSS JOIN (
+          SELECT COUNT(*) AS n, COALESCE(SUM(near), 0) AS near FROM (
+            SELECT CASE WHEN v.threshold_fen <= r.bill_fen
+                         AND r.bill_fen <= v.threshold_fen + {margin}
+                        THEN 1 ELSE 0 END AS near
+            FROM {red} r JOIN {vou} v ON v.id = r.voucher_id
+            WHERE r.merchant_id = %s AND r.status <> %s AND r.created_at >= %s
+            ORDER BY r.created_at DESC, r.id DESC
+            LIMIT {risk.NEAR_LAST - 1}
+          ) recent
+        ) b
+    """
+    rejected = Redemption.Status.REJECTED.value
+    today = connection.ops.adapt_datefield_value(local.date())
+    params = [
+        voucher.claim_id,
+        merchant.pk,
+        resident.user_id,
+        merchant.pk,
+        resident.household_id,
+        merchant.pk,
+        merchant.pk,
+        today,
+        merchant.pk,
+        today,
+        False,
+        minute,
+        minute,
+        merchant.pk,
+        local.weekday(),
+        minute,
+        minute,
+        VoucherEventKind.WALLET_CODE_LOCKED.value,
+        resident.pk,
+        ts(now - risk.CODE_LOCK_WATCH),
+        ts(day_start),
+        resident.pk,
+        ts(now - risk.PAIR_WINDOW),
+        *history_params,
+        merchant.pk,
+        rejected,
+        ts(days[14]),
+        merchant.pk,
+        rejected,
+        ts(now - dt.timedelta(days=7)),
+    ]
+    row = sql.select_rows(text, params)[0]
+    today_n, pair_n, *rest = row
+    history = [int(x) for x in rest[:14]]
+    (
+        recent_n,
+        near_n,
+        sharing,
+        is_staff,
+        family,
+        has_hours,
+        exc_today,
+        exc_open,
+        open_,
+        locked,
+    ) = rest[14:]
+    shop_open = None
+    if has_hours:
+        shop_open = bool(exc_open) if exc_today else bool(open_)
     return risk.RiskContext(
         at=local,
         bill_fen=bill_fen,
         threshold_fen=voucher.threshold_fen,
-        pair_recent=[t.astimezone(clock.SHANGHAI) for t in pair],
-        shop_recent=recent,
-        shop_today=today,
-        shop_daily_history=history,
-        shop_open=is_open_at(merchant, local) if has_hours else None,
-        claim_source_residents=sharing,
-        resident_is_staff=resident.user_id in staff_users,
-        resident_is_staff_family=bool(
-            resident.household_id and resident.household_id in staff_households
-        ),
+        pair_recent=int(pair_n),
+        shop_recent=int(recent_n),
+        shop_recent_near=int(near_n),
+        shop_today=int(today_n),
+        shop_daily_history=history if any(history) else [],
+        shop_open=shop_open,
+        claim_source_residents=int(sharing or 0),
+        resident_is_staff=bool(is_staff),
+        resident_is_staff_family=bool(resident.household_id and family),
+        code_locked_recently=bool(locked),
     )

@@ -1,8 +1,14 @@
 """Daily settlement (T+1): accepted, unsettled redemptions become one payout per merchant.
 
-Held redemptions wait for review; rejected and refunded ones are never paid.
-Safe to run twice or on two machines at once: a (merchant, day) settlement is
-unique and rows are taken with SKIP LOCKED.
+Held redemptions wait for review; rejected and refunded ones are never paid;
+a partially refunded one pays what the refund rule left
+(`Redemption.subsidy_fen`). Safe to run twice or on two machines at once: a
+(merchant, day) settlement is unique and rows are taken with SKIP LOCKED.
+
+Who may do what is decided here, through `access.py`, never in a view: an
+issuer settles and marks paid only its own district's campaigns (SYSTEM, the
+nightly job, settles every district); a statement is read by the shop's
+staff, its community's operators and its district's issuers.
 """
 
 from __future__ import annotations
@@ -14,17 +20,19 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 
 from quarter.core import clock, downloads
-from quarter.core.errors import DomainError
+from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.core.money import format_yuan
-from quarter.vouchers import accounts, events
+from quarter.vouchers import access, accounts, events
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Redemption, Settlement
 
 
-def settle_day(*, business_date: dt.date, actor=None) -> list[Settlement]:
-    """Settle every merchant's accepted redemptions made up to the end of `business_date`.
+def settle_day(*, actor, business_date: dt.date) -> list[Settlement]:
+    """Settle the accepted redemptions made up to the end of `business_date`.
 
-    The day must be over (T+1). Raises `settlement_date_invalid`. Ledger per
+    An issuer settles its own districts' campaigns only; SYSTEM settles all.
+    The day must be over (T+1). Raises `not_issuer`,
+    `settlement_date_invalid`. Ledger per
     settlement and campaign: settle (receivable -> settled, the issuer's share)
     and, when the campaign is co-funded, cofund (receivable -> unallocated: the
     merchant's share was never the issuer's to pay, so it frees budget for later
@@ -40,34 +48,25 @@ def settle_day(*, business_date: dt.date, actor=None) -> list[Settlement]:
     end = dt.datetime.combine(
         business_date + dt.timedelta(days=1), dt.time(), tzinfo=clock.SHANGHAI
     )
-    merchant_ids = sorted(
-        set(
-            Redemption.objects.filter(
-                status=Redemption.Status.ACCEPTED,
-                settlement__isnull=True,
-                created_at__lt=end,
-            ).values_list("merchant_id", flat=True)
-        )
+    due = access.settleable_redemptions(actor).filter(
+        status=Redemption.Status.ACCEPTED, settlement__isnull=True, created_at__lt=end
     )
+    merchant_ids = sorted(set(due.values_list("merchant_id", flat=True)))
     done = []
     for merchant_id in merchant_ids:
-        settlement = _settle_merchant(merchant_id, business_date, end, actor)
+        settlement = _settle_merchant(due, merchant_id, business_date, actor)
         if settlement is not None:
             done.append(settlement)
     return done
 
 
-def _settle_merchant(merchant_id: int, business_date: dt.date, end: dt.datetime, actor):
+def _settle_merchant(due, merchant_id: int, business_date: dt.date, actor):
     try:
         with transaction.atomic():
             rows = list(
                 Redemption.objects.select_for_update(skip_locked=True)
-                .filter(
-                    merchant_id=merchant_id,
-                    status=Redemption.Status.ACCEPTED,
-                    settlement__isnull=True,
-                    created_at__lt=end,
-                )
+                .filter(pk__in=due.filter(merchant_id=merchant_id).values("pk"))
+                .filter(status=Redemption.Status.ACCEPTED, settlement__isnull=True)
                 .select_related("voucher__round")
                 .order_by("pk")
             )
@@ -77,20 +76,21 @@ def _settle_merchant(merchant_id: int, business_date: dt.date, end: dt.datetime,
                 merchant_id=merchant_id,
                 business_date=business_date,
                 amount_fen=sum(r.subsidy_fen for r in rows),
-                cofund_fen=sum(r.cofund_fen for r in rows),
+                cofund_fen=sum(r.kept_cofund_fen for r in rows),
                 bill_total_fen=sum(r.bill_fen for r in rows),
                 count=len(rows),
                 created_at=clock.now(),
-                created_by=actor,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
             subsidy: dict[int, int] = defaultdict(int)
             cofund: dict[int, int] = defaultdict(int)
             for r in rows:
                 subsidy[r.voucher.round.campaign_id] += r.subsidy_fen
-                cofund[r.voucher.round.campaign_id] += r.cofund_fen
-            Redemption.objects.filter(pk__in=[r.pk for r in rows]).update(
-                status=Redemption.Status.SETTLED, settlement=settlement
-            )
+                cofund[r.voucher.round.campaign_id] += r.kept_cofund_fen
+                r._transition(Redemption.Status.SETTLED)  # refuses all but accepted
+            Redemption.objects.filter(
+                pk__in=[r.pk for r in rows], status=Redemption.Status.ACCEPTED
+            ).update(status=Redemption.Status.SETTLED, settlement=settlement)
             for campaign_id in sorted(subsidy):
                 if subsidy[campaign_id]:
                     accounts.move(
@@ -116,6 +116,46 @@ def _settle_merchant(merchant_id: int, business_date: dt.date, end: dt.datetime,
             return settlement
     except IntegrityError:
         return None  # another run settled this merchant for this day
+
+
+def mark_settlement_paid(*, actor, settlement: Settlement, payment_ref: str) -> Settlement:
+    """Record that the issuer's bank transfer paid this settlement.
+
+    Raises `not_issuer` (not an issuer of the merchant's district),
+    `payment_reference_required`, `state_transition_not_allowed` (already
+    paid). Event: settlement_paid.
+    """
+    access.require_settlement_payer(actor, settlement)
+    payment_ref = (payment_ref or "").strip()
+    if not 2 <= len(payment_ref) <= 80:
+        raise DomainError(
+            Code.PAYMENT_REFERENCE_REQUIRED,
+            "请填写银行转账凭证号(2到80个字符)",
+            field="payment_ref",
+        )
+    with transaction.atomic():
+        s = Settlement.objects.select_for_update().get(pk=settlement.pk)
+        before = s.status
+        changed = s._transition(Settlement.Status.PAID)
+        s.paid_at, s.paid_by, s.payment_ref = clock.now(), actor, payment_ref
+        s.save(update_fields=[*changed, "paid_at", "paid_by", "payment_ref"])
+        events.settlement_paid(s, actor=actor, before=before)
+    return s
+
+
+def get_statement(*, actor, settlement_id: int, fmt: str) -> tuple[Settlement, bytes]:
+    """Return the settlement and its statement as `fmt` (``csv`` or ``xlsx``).
+
+    Raises `settlement_not_visible` (404 when there is no such statement or
+    format, 403 when it is not the actor's to read). The download's file name
+    and type are fixed by the caller from `fmt` alone.
+    """
+    s = Settlement.objects.select_related("merchant").filter(pk=settlement_id).first()
+    if s is None or fmt not in ("csv", "xlsx"):
+        raise NotFound(Code.SETTLEMENT_NOT_VISIBLE, "没有这张结算单")
+    if not access.can_read_statement(actor, s):
+        raise PermissionDenied(Code.SETTLEMENT_NOT_VISIBLE, "无权查看该结算单")
+    return s, statement_xlsx(s) if fmt == "xlsx" else statement_csv(s)
 
 
 STATEMENT_HEADER = [

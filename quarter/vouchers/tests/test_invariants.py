@@ -1,12 +1,15 @@
 """The money invariant under random operations (hypothesis).
 
-For random sequences of claims, redemptions, refunds (full and partial),
-reviews, expiries and settlements, with and without merchant co-funding: the
-ledger sums to zero, and for the campaign
+For random sequences of claims, redemptions, refunds of every size (one fen,
+a share of what was paid, all that is left, one fen more than that, the whole
+bill), reviews, expiries and settlements, with and without merchant
+co-funding: the ledger sums to zero, and for the campaign
 budget = unallocated + unclaimed + claimed + receivable + settled + expired,
-where each role's balance also equals what the voucher rows say it should
-(settled holds the issuer's share only; the merchants' co-funded share of
-settled redemptions is back in unallocated).
+where each role's balance also equals what the voucher and redemption rows
+say it should (settled holds the issuer's share less the refund cuts; the
+merchants' co-funded share of settled redemptions is back in unallocated;
+the face value partial refunds cut is released). No redemption ever gives
+back more than the customer paid.
 """
 
 import datetime as dt
@@ -16,10 +19,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from quarter.core import clock
+from quarter.core.actors import SYSTEM
 from quarter.core.errors import DomainError
 from quarter.ledger import selectors as ledger
 from quarter.vouchers import accounts, codes
-from quarter.vouchers.models import Redemption, Round, Voucher
+from quarter.vouchers.models import Redemption, Round, Settlement, Voucher
 from quarter.vouchers.services import redemptions, settlement
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import World
@@ -28,7 +32,12 @@ OPS = st.lists(
     st.one_of(
         st.tuples(st.just("claim"), st.integers(0, 5)),
         st.tuples(st.just("redeem"), st.integers(0, 5), st.integers(500, 12_000)),
-        st.tuples(st.just("refund"), st.integers(0, 30), st.booleans()),
+        st.tuples(
+            st.just("refund"),
+            st.integers(0, 30),
+            st.sampled_from(["one", "share", "rest", "rest+1", "bill"]),
+            st.integers(1, 99),
+        ),
         st.tuples(st.just("review"), st.integers(0, 30), st.booleans()),
         st.tuples(st.just("advance"), st.integers(1, 30)),
         st.tuples(
@@ -51,7 +60,28 @@ OPS = st.lists(
     cofund_permille=333,
 )
 @example(
-    ops=[("claim", 1), ("redeem", 1, 8000), ("refund", 0, True), ("settle",)],
+    ops=[("claim", 1), ("redeem", 1, 8000), ("refund", 0, "rest", 1), ("settle",)],
+    cofund_permille=200,
+)
+@example(
+    ops=[
+        ("claim", 2),
+        ("redeem", 2, 8000),
+        ("refund", 0, "share", 33),
+        ("refund", 0, "rest+1", 1),
+        ("advance", 6),
+        ("settle",),
+    ],
+    cofund_permille=333,
+)
+@example(
+    ops=[
+        ("claim", 5),
+        ("redeem", 5, 4000),
+        ("refund", 0, "one", 1),
+        ("review", 0, False),
+        ("refund", 0, "rest", 1),
+    ],
     cofund_permille=200,
 )
 def test_random_operations_keep_ledger_exact(
@@ -103,11 +133,14 @@ def _run(ops, cofund_permille):
                 rows = list(Redemption.objects.order_by("pk"))
                 if rows:
                     r = rows[op[1] % len(rows)]
-                    amount = (
-                        r.bill_fen - r.refunded_fen
-                        if op[2]
-                        else max(1, r.bill_fen // 3)
-                    )
+                    rest = r.payable_fen - r.refunded_fen
+                    amount = {
+                        "one": 1,
+                        "share": max(1, rest * op[3] // 100),
+                        "rest": rest,
+                        "rest+1": rest + 1,
+                        "bill": r.bill_fen,
+                    }[op[2]]
                     redemptions.refund_redemption(
                         actor=world.cashier, redemption=r, amount_fen=amount
                     )
@@ -125,7 +158,8 @@ def _run(ops, cofund_permille):
                 clock.freeze(now)
             elif kind == "settle":
                 settlement.settle_day(
-                    business_date=clock.local_now().date() - dt.timedelta(days=1)
+                    actor=SYSTEM,
+                    business_date=clock.local_now().date() - dt.timedelta(days=1),
                 )
             elif kind == "expire":
                 redemptions.expire_vouchers()
@@ -142,16 +176,29 @@ def _check(campaign, round_, world):
     vouchers = Voucher.objects.filter(round=round_)
     claimed_unused = sum(v.face_fen for v in vouchers if v.status == "unused")
     assert roles.get("claimed", 0) == claimed_unused
-    live = Redemption.objects.filter(status__in=["accepted", "held"])
-    assert roles.get("receivable", 0) == sum(r.face_fen for r in live)
-    paid = Redemption.objects.filter(status="settled")
-    assert roles.get("settled", 0) == sum(r.face_fen - r.cofund_fen for r in paid)
-    assert all(
-        r.cofund_fen == campaign.merchant_share_fen(r.face_fen)
-        for r in Redemption.objects.all()
+    rows = list(Redemption.objects.all())
+    for r in rows:  # never more back than was paid; the cut follows the rule
+        assert 0 <= r.refunded_fen <= r.payable_fen
+        if r.status != "refunded":
+            assert r.refunded_fen < r.payable_fen or r.payable_fen == 0
+            assert r.refund_cut_fen == (
+                r.face_fen * r.refunded_fen // r.payable_fen if r.payable_fen else 0
+            )
+        assert 0 <= r.kept_cofund_fen <= r.face_fen - r.refund_cut_fen
+        assert r.subsidy_fen >= 0
+    live = [r for r in rows if r.status in ("accepted", "held")]
+    owed = sum(r.face_fen - r.refund_cut_fen for r in live)
+    assert roles.get("receivable", 0) == owed
+    paid = [r for r in rows if r.status == "settled"]
+    assert roles.get("settled", 0) == sum(r.subsidy_fen for r in paid)
+    assert sum(s.amount_fen for s in Settlement.objects.all()) == sum(
+        r.subsidy_fen for r in paid
     )
-    gone = sum(v.face_fen for v in vouchers if v.status == "expired") + sum(
-        r.face_fen for r in Redemption.objects.filter(status="rejected")
+    assert all(r.cofund_fen == campaign.merchant_share_fen(r.face_fen) for r in rows)
+    gone = (
+        sum(v.face_fen for v in vouchers if v.status == "expired")
+        + sum(r.face_fen for r in rows if r.status == "rejected")
+        + sum(r.refund_cut_fen for r in rows if r.status != "rejected")
     )
     assert roles.get("expired", 0) == gone
     claims = round_.claims.count()
@@ -160,5 +207,7 @@ def _check(campaign, round_, world):
         == (round_.packets_total - claims) * round_.packet_face_fen
     )
     assert roles.get("unallocated", 0) == (
-        campaign.budget_fen - round_.committed_fen + sum(r.cofund_fen for r in paid)
+        campaign.budget_fen
+        - round_.committed_fen
+        + sum(r.kept_cofund_fen for r in paid)
     )

@@ -144,30 +144,62 @@ def test_redeem_bad_bill_refused(setup, bill):
 
 def test_full_refund_restores_voucher_partial_does_not(setup):
     world, campaign, round_, resident = setup
-    r = _redeem(world, resident, 4500)
+    r = _redeem(world, resident, 4500)  # the customer paid ¥35
     redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=1000)
     r.refresh_from_db()
     assert r.status == "accepted" and r.voucher.status == "used"
-    redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=3500)
-    r.refresh_from_db()
-    assert r.status == "refunded"
-    assert Voucher.objects.get(pk=r.voucher_id).status == "unused"
     c = campaign.pk
+    # The partial refund takes back 1000/3500 of the ¥10 face value.
+    assert r.refund_cut_fen == 285 and r.subsidy_fen == 715
+    assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 715
+    redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=2500)
+    r.refresh_from_db()
+    assert r.status == "refunded" and r.refunded_fen == r.payable_fen == 3500
+    assert Voucher.objects.get(pk=r.voucher_id).status == "unused"
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 0
+    assert ledger.get_balance(code=accounts.refund_cut(c, round_.pk).code) == 0
     assert ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == 5000
     with pytest.raises(DomainError) as exc:
         redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=100)
     assert exc.value.code == "redemption_not_refundable"
 
 
-def test_partial_then_over_refund_refused(setup):
+def test_refund_above_what_the_customer_paid_refused(setup):
     world, _c, _r, resident = setup
-    r = _redeem(world, resident, 4500)
+    r = _redeem(world, resident, 4500)  # bill ¥45, voucher ¥10, paid ¥35
+    for too_much in (4500, 3501):
+        with pytest.raises(DomainError) as exc:
+            redemptions.refund_redemption(
+                actor=world.cashier, redemption=r, amount_fen=too_much
+            )
+        assert exc.value.code == "refund_amount_invalid"
+        assert exc.value.field == "amount_fen" and "¥35.00" in exc.value.message
+    r.refresh_from_db()
+    assert r.refunded_fen == 0 and r.status == "accepted"
+    redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=3000)
     with pytest.raises(DomainError) as exc:
-        redemptions.refund_redemption(
-            actor=world.cashier, redemption=r, amount_fen=4501
-        )
+        redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=501)
     assert exc.value.code == "refund_amount_invalid"
+    r = redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=500)
+    assert r.status == "refunded" and r.refunded_fen == 3500
+
+
+def test_settlement_subtracts_the_partial_refund_cut(setup):
+    world, campaign, round_, resident = setup
+    r = _redeem(world, resident, 8000)  # ¥20 off, customer paid ¥60
+    redemptions.refund_redemption(actor=world.cashier, redemption=r, amount_fen=1500)
+    day = clock.local_now().date()
+    clock.freeze(clock.now() + dt.timedelta(days=1))
+    (paid,) = settlement.settle_day(actor=world.issuer_user, business_date=day)
+    # A quarter of what was paid came back, so a quarter of the face value is cut.
+    assert paid.amount_fen == 1500
+    c = campaign.pk
+    assert ledger.get_balance(code=accounts.settled(c, world.shop.pk).code) == 1500
+    assert ledger.get_balance(code=accounts.refund_cut(c, round_.pk).code) == 500
+    assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 0
+    from quarter.vouchers import selectors
+
+    assert selectors.round_stats(round_=round_)["subsidy_fen"] == 1500
 
 
 def test_expire_releases_unused_to_expired_account(setup):
@@ -218,12 +250,12 @@ def test_settle_day_pays_accepted_skips_held_and_is_idempotent(setup):
     assert held.status == "held"
     day = clock.local_now().date()
     with pytest.raises(DomainError) as exc:
-        settlement.settle_day(business_date=day)
+        settlement.settle_day(actor=world.issuer_user, business_date=day)
     assert exc.value.code == "settlement_date_invalid"
     clock.freeze(clock.now() + dt.timedelta(days=1))
-    done = settlement.settle_day(business_date=day)
+    done = settlement.settle_day(actor=world.issuer_user, business_date=day)
     assert len(done) == 1 and done[0].amount_fen == 1000 and done[0].count == 1
-    assert settlement.settle_day(business_date=day) == []
+    assert settlement.settle_day(actor=world.issuer_user, business_date=day) == []
     ok.refresh_from_db()
     held.refresh_from_db()
     assert ok.status == "settled" and held.status == "held"
@@ -276,13 +308,13 @@ def test_cofunded_campaign_pays_issuer_share_and_frees_merchant_share(world, db_
 
     refunded = _redeem(world, resident, 8000, key="k2")
     redemptions.refund_redemption(
-        actor=world.cashier, redemption=refunded, amount_fen=8000
+        actor=world.cashier, redemption=refunded, amount_fen=6000
     )
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 1000
 
     day = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
-    (paid,) = settlement.settle_day(business_date=day)
+    (paid,) = settlement.settle_day(actor=world.issuer_user, business_date=day)
     assert (paid.amount_fen, paid.cofund_fen, paid.count) == (700, 300, 1)
     assert ledger.get_balance(code=accounts.settled(c, world.shop.pk).code) == 700
     assert ledger.get_balance(code=accounts.receivable(c, world.shop.pk).code) == 0

@@ -9,7 +9,14 @@ NOON = dt.datetime(2026, 11, 23, 12, 0)
 
 
 def ctx(**kw):
+    """Build a context; rows given as lists are turned into the counts it holds."""
     base = {"at": NOON, "bill_fen": 6800, "threshold_fen": 4000}
+    if isinstance(kw.get("pair_recent"), list):
+        kw["pair_recent"] = sum(NOON - t <= risk.PAIR_WINDOW for t in kw["pair_recent"])
+    if isinstance(kw.get("shop_recent"), list):
+        kw["shop_recent"], kw["shop_recent_near"] = risk.summarize_recent(
+            kw["shop_recent"]
+        )
     base.update(kw)
     return RiskContext(**base)
 
@@ -91,3 +98,12 @@ def test_just_above_threshold_looks_at_recent_bills_only():
         )
         is not None
     )
+
+
+def test_code_guessed_holds_after_a_pay_code_lock():
+    assert risk.code_guessed(ctx()) is None
+    flag = risk.code_guessed(ctx(code_locked_recently=True))
+    assert flag.code == "code_guessed" and "锁定" in flag.reason
+    assert [f.code for f in risk.evaluate(ctx(code_locked_recently=True))] == [
+        "code_guessed"
+    ]

@@ -5,6 +5,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 
 from quarter.core import clock
+from quarter.core.actors import SYSTEM
 from quarter.vouchers import ratelimit
 from quarter.vouchers.services import redemptions, settlement
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         while n := redemptions.expire_vouchers():
             expired += n
         day = clock.local_now().date() - dt.timedelta(days=1)
-        done = settlement.settle_day(business_date=day)
+        done = settlement.settle_day(actor=SYSTEM, business_date=day)
         ratelimit.purge_expired()
         self.stdout.write(
             f"expired {expired} vouchers; settled {len(done)} merchants for {day}"
