@@ -38,7 +38,7 @@ def statement(world, db_engine, client):
     )
     day = clock.local_now().date()
     clock.freeze(clock.now() + dt.timedelta(days=1))
-    settlement.settle_day(business_date=day)
+    settlement.settle_day(actor=world.issuer_user, business_date=day)
     client.force_login(world.cashier)
     return Settlement.objects.get(), client
 
