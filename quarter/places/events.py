@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quarter.core import clock
-from quarter.places.models import Merchant, MerchantEvent
+from quarter.places.models import Compound, CompoundEvent, Merchant, MerchantEvent
 
 
 def record(
@@ -18,12 +18,17 @@ def record(
     return MerchantEvent.objects.create(
         merchant=merchant,
         kind=kind,
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=_user(actor),
         reason=reason,
         before=before or {},
         after=after or {},
         created_at=clock.now(),
     )
+
+
+def _user(actor):
+    """The user to store as actor; SYSTEM and anonymous are stored as none (系统)."""
+    return actor if actor is not None and actor.is_authenticated else None
 
 
 def applied(merchant, *, actor) -> MerchantEvent:
@@ -46,4 +51,49 @@ def admission_changed(
 def fields_changed(merchant, kind: str, *, actor, before: dict, after: dict, reason=""):
     return record(
         merchant, kind, actor=actor, reason=reason, before=before, after=after
+    )
+
+
+def admin_changed(merchant, *, actor, before: dict, after: dict) -> MerchantEvent:
+    """Record a back-office edit of a merchant with the changed values."""
+    return record(
+        merchant,
+        MerchantEvent.Kind.ADMIN_CHANGED,
+        actor=actor,
+        reason="后台修改",
+        before=before,
+        after=after,
+    )
+
+
+# --- compounds ------------------------------------------------------------------
+
+
+def compound_changed(
+    compound: Compound, *, actor, created: bool, before: dict, after: dict
+) -> CompoundEvent:
+    """Record a compound added or edited in the back office, with before and after."""
+    return CompoundEvent.objects.create(
+        compound=compound,
+        compound_name=compound.name,
+        community_id=compound.community_id,
+        kind=CompoundEvent.Kind.CREATED if created else CompoundEvent.Kind.CHANGED,
+        actor=_user(actor),
+        before=before,
+        after=after,
+        created_at=clock.now(),
+    )
+
+
+def compound_deleted(compound: Compound, *, actor, before: dict) -> CompoundEvent:
+    """Record a compound deleted in the back office; its last values stay as before."""
+    return CompoundEvent.objects.create(
+        compound=None,
+        compound_name=compound.name,
+        community_id=compound.community_id,
+        kind=CompoundEvent.Kind.DELETED,
+        actor=_user(actor),
+        before=before,
+        after={},
+        created_at=clock.now(),
     )

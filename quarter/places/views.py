@@ -91,7 +91,7 @@ def search(request: HttpRequest) -> HttpResponse:
             limit=50,
         )
         services.log_search(
-            query=query, result_count=result.total, user=request.user, compound=compound
+            actor=request.user, query=query, result_count=result.total, compound=compound
         )
     except DomainError as exc:
         error = exc
