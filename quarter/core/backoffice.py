@@ -104,7 +104,8 @@ def _scoped_list_filter(model, item):
     except (FieldDoesNotExist, Exception):  # noqa: BLE001 - left to admin checks
         return item
     related = last.is_relation and (
-        cls is None or (isinstance(cls, type) and issubclass(cls, RelatedFieldListFilter))
+        cls is None
+        or (isinstance(cls, type) and issubclass(cls, RelatedFieldListFilter))
     )
     if related:
         return (path, RelatedOnlyFieldListFilter)

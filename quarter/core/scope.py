@@ -14,7 +14,7 @@ Each model says how it reaches the geography it belongs to, as ORM lookups:
 `limit(queryset, actor)` then keeps only the rows the actor may touch:
 superusers and SYSTEM everything; an operator the rows of their communities;
 an issuer the rows of their districts (a community row belongs to the district
-of its street office). Rows that belong to no community or district (a search
+of its street office, except personal data, declared `issuers_via_community=False`). Rows that belong to no community or district (a search
 without a compound) are for superusers only. The back office
 (`quarter.core.backoffice`) runs every queryset, foreign-key choice and list
 filter of every registered ModelAdmin through `limit`.
@@ -43,6 +43,9 @@ class ModelScope:
     district: tuple[str, ...] = ()
     shared: bool = False
     superuser_only: bool = False
+    # Whether an issuer reaches the community rows of their district; False for
+    # personal data (residents, households), which only operators handle.
+    issuers_via_community: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def declare(
     district: str | Iterable[str] = (),
     shared: bool = False,
     superuser_only: bool = False,
+    issuers_via_community: bool = True,
 ) -> None:
     """Declare how rows of `model` reach a community or a district.
 
@@ -92,6 +96,7 @@ def declare(
         district=_paths(district),
         shared=shared,
         superuser_only=superuser_only,
+        issuers_via_community=issuers_via_community,
     )
     if not (scope.community or scope.district or shared or superuser_only):
         raise ImproperlyConfigured(f"{_key(model)}: a scope needs at least one path")
@@ -154,10 +159,8 @@ def condition(model, reach: Reach) -> Q | None:
     for path in scope.community:
         if reach.community_ids:
             q |= Q(**{_lookup(path): reach.community_ids})
-        if reach.district_ids:
-            q |= Q(
-                **{_lookup(_join(path, COMMUNITY_TO_DISTRICT)): reach.district_ids}
-            )
+        if reach.district_ids and scope.issuers_via_community:
+            q |= Q(**{_lookup(_join(path, COMMUNITY_TO_DISTRICT)): reach.district_ids})
     for path in scope.district:
         if reach.district_ids:
             q |= Q(**{_lookup(path): reach.district_ids})

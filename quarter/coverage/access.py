@@ -31,9 +31,7 @@ def list_planning_communities(actor):
 
 def require_planner_of(actor, community: Community) -> None:
     """Raise `not_community_operator` unless `actor` may plan for `community`."""
-    require_operator_of(
-        actor, community, message="只有本社区的工作人员可以查看规划"
-    )
+    require_operator_of(actor, community, message="只有本社区的工作人员可以查看规划")
 
 
 def get_planning_community(actor, *, slug: str) -> Community:

@@ -26,9 +26,7 @@ def require_resident(actor, *, message: str = "") -> Resident:
     """Return the actor's resident profile; raise `not_a_resident` (403) if none."""
     resident = resident_or_none(actor)
     if resident is None:
-        raise PermissionDenied(
-            Code.NOT_A_RESIDENT, message or "只有居民账号可以办理"
-        )
+        raise PermissionDenied(Code.NOT_A_RESIDENT, message or "只有居民账号可以办理")
     return resident
 
 
@@ -49,8 +47,10 @@ scope.declare(
         "operator_roles__community",
     ),
     district="issuer_roles__district",
+    issuers_via_community=False,
 )
-scope.declare(Resident, community=_RESIDENT_COMMUNITY)
-scope.declare(Household, community="compound__community")
+# Personal data: the operators of the community, not the district's issuers.
+scope.declare(Resident, community=_RESIDENT_COMMUNITY, issuers_via_community=False)
+scope.declare(Household, community="compound__community", issuers_via_community=False)
 scope.declare(Operator, community="community")
 scope.declare(Issuer, district="district")

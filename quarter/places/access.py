@@ -39,9 +39,7 @@ def reach_of(actor) -> scope.Reach:
     """Return the communities `actor` operates and the districts it issues for."""
     return scope.Reach(
         community_ids=frozenset(
-            Community.objects.filter(operators__user=actor).values_list(
-                "pk", flat=True
-            )
+            Community.objects.filter(operators__user=actor).values_list("pk", flat=True)
         ),
         district_ids=frozenset(
             District.objects.filter(issuers__user=actor).values_list("pk", flat=True)
