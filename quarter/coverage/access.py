@@ -7,7 +7,7 @@ coverage model reaches a community.
 from __future__ import annotations
 
 from quarter.core import scope
-from quarter.core.errors import NotFound
+from quarter.core.errors import NotFound, PermissionDenied
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.models import (
     CompoundAccess,
@@ -19,6 +19,7 @@ from quarter.coverage.models import (
 from quarter.places.access import (
     communities_operated_by,
     is_operator_of,
+    operates_any,
     require_operator_of,
 )
 from quarter.places.models import Community
@@ -27,6 +28,14 @@ from quarter.places.models import Community
 def list_planning_communities(actor):
     """Return the communities whose planning pages `actor` may open."""
     return communities_operated_by(actor)
+
+
+def require_planner(actor) -> None:
+    """Raise `not_community_operator` unless `actor` may plan for some community."""
+    if not operates_any(actor):
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只有社区工作人员可以查看规划"
+        )
 
 
 def require_planner_of(actor, community: Community) -> None:

@@ -73,6 +73,13 @@ def is_operator_of(actor, community: Community) -> bool:
     return actor.operator_roles.filter(community=community).exists()
 
 
+def operates_any(actor) -> bool:
+    """Return whether `actor` works for at least one community (or sees all)."""
+    if _sees_all(actor):
+        return True
+    return is_person(actor) and actor.operator_roles.exists()
+
+
 def require_operator_of(actor, community: Community, *, message: str = "") -> None:
     """Raise `not_community_operator` unless `actor` works for `community`."""
     if not is_operator_of(actor, community):

@@ -16,7 +16,7 @@ from quarter.core import scope
 from quarter.core.actors import is_person, is_system
 from quarter.core.errors import PermissionDenied
 from quarter.people.models import Issuer
-from quarter.places.access import is_operator_of, is_staff_of
+from quarter.places.access import is_operator_of, is_staff_of, operates_any
 from quarter.places.models import Merchant
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import (
@@ -48,6 +48,12 @@ def require_till_staff(actor, merchant: Merchant) -> None:
 
 
 # --- operators: risk review ---
+
+
+def require_reviewer(actor) -> None:
+    """Raise `not_operator` unless `actor` operates some community (the review queue)."""
+    if not operates_any(actor):
+        raise PermissionDenied(Code.NOT_OPERATOR, "只有社区工作人员可以审核")
 
 
 def require_reviewer_of(actor, redemption: Redemption) -> None:

@@ -12,7 +12,7 @@ import uuid
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,8 +23,7 @@ from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
-from quarter.places.services import is_operator_of, is_staff_of
-from quarter.vouchers import codes, selectors
+from quarter.vouchers import access, codes, selectors
 from quarter.vouchers.forms import (
     CampaignForm,
     RefundForm,
@@ -211,9 +210,9 @@ def till_home(request):
 
 
 def _shop_for(request, merchant_id: int) -> Merchant:
+    """The shop of the till; a 403 page unless the user works there."""
     shop = get_object_or_404(Merchant, pk=merchant_id)
-    if not is_staff_of(request.user, shop):
-        raise DomainError("shop_not_owned", _("您不是这家店的工作人员"), status_code=403)
+    access.require_till_staff(request.user, shop)
     return shop
 
 
@@ -246,7 +245,7 @@ def till(request, merchant_id: int):
 @login_required
 @require_POST
 def till_quote(request, merchant_id: int):
-    shop = get_object_or_404(Merchant, pk=merchant_id)
+    shop = _shop_for(request, merchant_id)
     form = TillForm(request.POST)
     ctx = {"shop": shop, "form": form}
     if form.is_valid():
@@ -266,7 +265,7 @@ def till_quote(request, merchant_id: int):
 @login_required
 @require_POST
 def till_redeem(request, merchant_id: int):
-    shop = get_object_or_404(Merchant, pk=merchant_id)
+    shop = _shop_for(request, merchant_id)
     form = TillForm(request.POST)
     ctx = {"shop": shop, "form": form}
     if form.is_valid():
@@ -288,6 +287,7 @@ def till_redeem(request, merchant_id: int):
 @login_required
 @require_POST
 def till_refund(request, merchant_id: int, redemption_id: int):
+    _shop_for(request, merchant_id)
     redemption = get_object_or_404(
         Redemption, pk=redemption_id, merchant_id=merchant_id
     )
@@ -315,7 +315,7 @@ def till_refund(request, merchant_id: int, redemption_id: int):
 @login_required
 @require_POST
 def till_pledge(request, merchant_id: int, campaign_id: int):
-    shop = get_object_or_404(Merchant, pk=merchant_id)
+    shop = _shop_for(request, merchant_id)
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     try:
         campaigns.sign_pledge(actor=request.user, campaign=campaign, merchant=shop)
@@ -338,16 +338,7 @@ def merchant_settlements(request, merchant_id: int):
 @login_required
 def settlement_download(request, settlement_id: int, fmt: str):
     s = selectors.get_settlement(settlement_id=settlement_id)
-    shop = s.merchant
-    allowed = (
-        is_staff_of(request.user, shop)
-        or is_operator_of(request.user, shop.community)
-        or request.user.issuer_roles.filter(
-            district_id=shop.community.street_office.district_id
-        ).exists()
-    )
-    if not allowed:
-        return HttpResponseForbidden(_("无权查看该结算单"))
+    access.require_settlement_viewer(request.user, s)
     name = f"settlement-{s.merchant_id}-{s.business_date}"
     if fmt == "xlsx":
         resp = HttpResponse(
@@ -369,7 +360,10 @@ def settlement_download(request, settlement_id: int, fmt: str):
 
 @login_required
 def review_queue(request):
-    held = selectors.list_held_redemptions(actor=request.user)
+    access.require_reviewer(request.user)
+    held = access.held_redemptions_for(request.user).select_related(
+        "merchant", "resident", "voucher"
+    ).order_by("created_at")
     return render(request, "vouchers/review.html", {"held": held, "form": ReviewForm()})
 
 
@@ -377,6 +371,7 @@ def review_queue(request):
 @require_POST
 def review_decide(request, redemption_id: int):
     redemption = get_object_or_404(Redemption, pk=redemption_id)
+    access.require_reviewer_of(request.user, redemption)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择审核结果并填写理由"))
@@ -399,7 +394,7 @@ def review_decide(request, redemption_id: int):
 
 @login_required
 def issuer_home(request):
-    issuer = campaigns.issuer_for(request.user)
+    issuer = access.issuer_for(request.user)
     form = CampaignForm(request.POST or None, district=issuer.district)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -449,7 +444,7 @@ def _round_initial() -> dict:
 @login_required
 def campaign_detail(request, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    campaigns.require_issuer_of(request.user, campaign)
+    access.require_issuer_of(request.user, campaign)
     form = RoundForm(request.POST or None, initial=_round_initial())
     form.fields.pop("reason")  # only a change needs a reason
     if request.method == "POST" and form.is_valid():
@@ -492,7 +487,7 @@ def campaign_detail(request, campaign_id: int):
 @login_required
 def round_change(request, round_id: int):
     round_ = selectors.get_round(round_id=round_id)
-    campaigns.require_issuer_of(request.user, round_.campaign)
+    access.require_issuer_of(request.user, round_.campaign)
     initial = {
         "name": round_.name,
         "release_at": round_.release_at.astimezone(clock.SHANGHAI),
@@ -544,6 +539,7 @@ def round_change(request, round_id: int):
 @require_POST
 def round_stop(request, round_id: int):
     round_ = selectors.get_round(round_id=round_id)
+    access.require_issuer_of(request.user, round_.campaign)
     try:
         campaigns.stop_round(
             actor=request.user, round_=round_, reason=request.POST.get("reason", "")
@@ -560,6 +556,7 @@ def round_draw(request, round_id: int):
     from quarter.vouchers.services import lottery
 
     round_ = selectors.get_round(round_id=round_id)
+    access.require_issuer_of(request.user, round_.campaign)
     try:
         winners = lottery.draw(actor=request.user, round_=round_)
         round_.refresh_from_db()
@@ -574,8 +571,8 @@ def round_draw(request, round_id: int):
 @login_required
 @require_POST
 def issuer_settle(request):
+    access.issuer_for(request.user)
     try:
-        campaigns.issuer_for(request.user)
         day = dt.date.fromisoformat(request.POST.get("business_date", ""))
         done = settlement.settle_day(business_date=day, actor=request.user)
         messages.success(
@@ -592,7 +589,7 @@ def issuer_settle(request):
 
 @login_required
 def issuer_dashboard(request):
-    issuer = campaigns.issuer_for(request.user)
+    issuer = access.issuer_for(request.user)
     camps = list(selectors.list_campaigns(issuer_user=request.user))
     stats = [selectors.round_stats(round_=r) for c in camps for r in c.rounds.all()]
     breakdown = selectors.leverage_breakdown(campaigns=camps)

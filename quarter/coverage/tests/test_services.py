@@ -64,14 +64,12 @@ def test_import_network_with_shops_creates_candidates_once(osm_file):
     community = make_community()
     operator = make_operator(community)
     first = services.import_network(
-        actor=SYSTEM,
         path=osm_file,
         actor=operator,
         community=community,
         import_shops=True,
     )
     again = services.import_network(
-        actor=SYSTEM,
         path=osm_file,
         actor=operator,
         community=community,
@@ -92,7 +90,6 @@ def test_import_network_refuses_non_operator_for_shops(osm_file):
     stranger = make_operator(make_community())
     with pytest.raises(PermissionDenied):
         services.import_network(
-            actor=SYSTEM,
             path=osm_file,
             actor=stranger,
             community=community,
@@ -358,7 +355,6 @@ def test_helsinki_end_to_end_with_shops(tmp_path):
     community = make_community(lat=60.17, lng=24.945)
     operator = make_operator(community)
     result = services.import_network(
-        actor=SYSTEM,
         path=HELSINKI,
         actor=operator,
         community=community,
