@@ -135,8 +135,21 @@ class ScopedInlineMixin(_ScopedFormfields):
     """What `ScopedAdminMixin` does, for the inlines of a scoped ModelAdmin."""
 
 
+# Fields that grant power: only a superuser may change them, whatever the model.
+PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+
+
 class ScopedAdminMixin(_ScopedFormfields):
     """Scope a ModelAdmin to the actor's communities or districts; audit its saves."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if request.user.is_superuser:
+            return fields
+        names = {f.name for f in self.model._meta.get_fields()}
+        return fields + tuple(
+            f for f in PRIVILEGE_FIELDS if f in names and f not in fields
+        )
 
     def get_list_filter(self, request):
         return [

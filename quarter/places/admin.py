@@ -87,7 +87,14 @@ class CompoundAdmin(admin.ModelAdmin):
 
 @admin.register(CompoundEvent)
 class CompoundEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "compound_name", "community", "kind", "actor")
+    list_display = (
+        "created_at",
+        "compound_name",
+        "community",
+        "kind",
+        "actor",
+        "change",
+    )
     list_filter = ("kind", "community")
     search_fields = ("compound_name",)
     date_hierarchy = "created_at"
@@ -102,6 +109,10 @@ class CompoundEventAdmin(admin.ModelAdmin):
         "before",
         "after",
     )
+
+    @admin.display(description=_("变更"))
+    def change(self, obj):
+        return events.describe_change(Compound, obj.before, obj.after)
 
     def has_add_permission(self, request):
         return False
@@ -292,13 +303,17 @@ class MerchantAdmin(admin.ModelAdmin):
 
 @admin.register(MerchantEvent)
 class MerchantEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "merchant", "kind", "actor", "reason")
+    list_display = ("created_at", "merchant", "kind", "actor", "reason", "change")
     list_filter = ("kind",)
     search_fields = ("merchant__name", "reason")
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("merchant", "actor")
+
+    @admin.display(description=_("变更"))
+    def change(self, obj):
+        return events.describe_change(Merchant, obj.before, obj.after)
 
     def has_add_permission(self, request):
         return False

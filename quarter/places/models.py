@@ -101,14 +101,17 @@ class Compound(models.Model):
     """A residential compound (小区): the origin of every walking-time question."""
 
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="compounds"
+        Community,
+        on_delete=models.PROTECT,
+        related_name="compounds",
+        verbose_name=_("社区"),
     )
     name = models.CharField(_("小区"), max_length=80)
     kind = models.CharField(
-        max_length=10, choices=CompoundKind.choices, default="property"
+        _("类型"), max_length=10, choices=CompoundKind.choices, default="property"
     )
-    lat = models.FloatField()
-    lng = models.FloatField()
+    lat = models.FloatField(_("纬度"))
+    lng = models.FloatField(_("经度"))
     households = models.PositiveIntegerField(_("户数"))
     population = models.PositiveIntegerField(_("人口"))
 
@@ -139,7 +142,10 @@ class Merchant(models.Model):
     """A shop or service point on the community map."""
 
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="merchants"
+        Community,
+        on_delete=models.PROTECT,
+        related_name="merchants",
+        verbose_name=_("社区"),
     )
     name = models.CharField(_("店名"), max_length=80)
     main_type = models.ForeignKey(

@@ -309,3 +309,31 @@ def test_admin_edit_and_delete_of_compound_is_audited(two, client):
     gone = CompoundEvent.objects.get(compound_name="空置小区", kind="deleted")
     assert gone.community_id == a.world.community.pk
     assert gone.before["households"] == 1
+
+
+def test_operator_cannot_grant_superuser_or_staff_even_with_user_permissions(
+    two, client
+):
+    a, _, _ = two
+    client.force_login(a.world.operator_user)
+    cashier = a.world.cashier
+    url = _url(type(cashier), "change", cashier.pk)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "is_superuser" not in page.context["adminform"].form.fields
+    data = _form_data(page)
+    data.update({"is_superuser": "on", "is_staff": "on"})
+    client.post(url, data)
+    cashier.refresh_from_db()
+    assert not cashier.is_superuser and not cashier.is_staff
+
+
+def test_audit_pages_say_what_changed_in_a_sentence(two, client):
+    a, _, _ = two
+    client.force_login(a.world.operator_user)
+    url = _url(Compound, "change", a.world.compound.pk)
+    data = _form_data(client.get(url))
+    data["households"] = "120"
+    client.post(url, data)
+    page = client.get(_url(CompoundEvent, "changelist")).content.decode()
+    assert "户数:100 → 120" in page
