@@ -1,4 +1,4 @@
-"""The back office (Django admin) limited to what each worker may touch, for every model.
+"""The back office (Django admin), limited to what each worker may touch.
 
 One mechanism, not per-field patches: `QuarterAdminSite.register` gives every
 ModelAdmin (and its inlines) `ScopedAdminMixin`, which runs through
@@ -257,7 +257,7 @@ class QuarterAdminSite(admin.AdminSite):
 
 
 def admin_models(site) -> set[type[models.Model]]:
-    """Every model the site shows: registered ones, their inlines, and their relations."""
+    """Every model the site shows: registered ones, inlines, and their relations."""
     seen: set[type[models.Model]] = set()
     for model, model_admin in site._registry.items():
         seen.add(model)

@@ -14,7 +14,9 @@ Each model says how it reaches the geography it belongs to, as ORM lookups:
 `limit(queryset, actor)` then keeps only the rows the actor may touch:
 superusers and SYSTEM everything; an operator the rows of their communities;
 an issuer the rows of their districts (a community row belongs to the district
-of its street office, except personal data, declared `issuers_via_community=False`). Rows that belong to no community or district (a search
+of its street office, except personal data, declared
+`issuers_via_community=False`). Rows that belong to no community or district
+(a search
 without a compound) are for superusers only. The back office
 (`quarter.core.backoffice`) runs every queryset, foreign-key choice and list
 filter of every registered ModelAdmin through `limit`.
@@ -33,7 +35,7 @@ from django.db.models import Model, Q, QuerySet
 
 from quarter.core.actors import is_system
 
-# How a community row reaches its district (places: Community -> StreetOffice -> District).
+# How a community row reaches its district (Community -> StreetOffice -> District).
 COMMUNITY_TO_DISTRICT = "street_office__district"
 
 
@@ -127,7 +129,7 @@ def set_reach_resolver(resolver: Callable[[object], Reach]) -> None:
 
 
 def reach_of(actor) -> Reach:
-    """Return what `actor` reaches: everything, some communities/districts, or nothing."""
+    """Return what `actor` reaches: everything, some communities/districts, nothing."""
     if is_system(actor):
         return FULL_REACH
     if actor is None or not getattr(actor, "is_authenticated", False):
@@ -148,7 +150,7 @@ def _lookup(path: str) -> str:
 
 
 def condition(model, reach: Reach) -> Q | None:
-    """Return the filter keeping `model` rows inside `reach` (None: no filter needed)."""
+    """Return the filter keeping `model` rows inside `reach` (None: keep all)."""
     scope = scope_of(model)
     if reach.everything or scope.shared:
         return None

@@ -16,8 +16,8 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
-from quarter.coverage import engine as eng
 from quarter.coverage import access, exports, selectors, services
+from quarter.coverage import engine as eng
 
 # Display texts defined outside this module (engine.PROFILE_LABELS, the
 # selectors' GROUPINGS and DomainError messages), marked here so that

@@ -31,7 +31,7 @@ def require_resident(actor, *, message: str = "") -> Resident:
 
 
 def can_view_card(actor, resident: Resident) -> bool:
-    """Return whether `actor` may see this resident's community card (only its owner)."""
+    """Return whether `actor` may see this resident's card (only its owner may)."""
     return is_person(actor) and resident.user_id == actor.pk
 
 

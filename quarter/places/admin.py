@@ -1,4 +1,4 @@
-"""Operators' back office for merchants: filters, search, and admission actions with a reason.
+"""Operators' back office for merchants: filters, search, admission with a reason.
 
 Actions call the places services, which check that the operator belongs to the
 merchant's community and record every change. What an operator sees and may

@@ -51,7 +51,7 @@ def require_till_staff(actor, merchant: Merchant) -> None:
 
 
 def require_reviewer(actor) -> None:
-    """Raise `not_operator` unless `actor` operates some community (the review queue)."""
+    """Raise `not_operator` unless `actor` operates a community (review queue)."""
     if not operates_any(actor):
         raise PermissionDenied(Code.NOT_OPERATOR, "只有社区工作人员可以审核")
 
@@ -80,7 +80,7 @@ def _operator_reach(actor) -> scope.Reach:
 
 
 def issuer_for(actor, *, district_id: int | None = None) -> Issuer:
-    """Return the actor's issuer role (in `district_id` if given); raise `not_issuer`."""
+    """Return the actor's issuer role (in `district_id` if given); `not_issuer`."""
     if not is_person(actor):
         raise PermissionDenied(Code.NOT_ISSUER, "请先以发券机构账号登录")
     qs = Issuer.objects.filter(user=actor).select_related("district")
@@ -93,7 +93,7 @@ def issuer_for(actor, *, district_id: int | None = None) -> Issuer:
 
 
 def require_issuer_of(actor, campaign: Campaign) -> Issuer:
-    """Return the actor's issuer role for the campaign's district; raise `not_issuer`."""
+    """Return the actor's issuer role in the campaign's district; `not_issuer`."""
     return issuer_for(actor, district_id=campaign.issuer.district_id)
 
 

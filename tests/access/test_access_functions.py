@@ -1,4 +1,4 @@
-"""The access functions and the scope registry on their own: SYSTEM, anonymous, roles."""
+"""The access functions and the scope registry alone: SYSTEM, anonymous, roles."""
 
 from __future__ import annotations
 

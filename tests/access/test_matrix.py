@@ -1,4 +1,4 @@
-"""Every URL and API operation, requested by every role, against docs/access-matrix.md.
+"""Every URL and API operation, requested by every role, against the matrix.
 
 The table in docs/access-matrix.md is the contract: one row per URL pattern
 (by name) and per API operation (by method and path), one column per role.

@@ -1,4 +1,4 @@
-"""Two small cities for access tests: community A in district X, community B in district Y.
+"""Two small cities for access tests: community A in district X, B in district Y.
 
 Each world has a compound, a household and a resident, a shop with its
 cashier, an operator, an issuer, a campaign with an open round, a pledge, a
@@ -103,7 +103,7 @@ def _side(district: str, when: dt.datetime) -> Side:
 
 
 def build_two_worlds() -> tuple[Side, Side, User]:
-    """Build A (district X) and B (district Y) and a superuser; record each side's rows."""
+    """Build A (district X), B (district Y) and a superuser; record their rows."""
     from quarter.vouchers.engines.db_engine import DatabaseEngine
 
     use_engine(DatabaseEngine())
