@@ -139,6 +139,18 @@ class ScopedInlineMixin(_ScopedFormfields):
 PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
 
 
+_SCOPED_INLINES: dict[type, type] = {}
+
+
+def _scoped_inline_class(cls: type) -> type:
+    """The scoped subclass of an inline class, made once per class."""
+    if cls not in _SCOPED_INLINES:
+        _SCOPED_INLINES[cls] = type(
+            cls.__name__, (ScopedInlineMixin, cls), {"__module__": cls.__module__}
+        )
+    return _SCOPED_INLINES[cls]
+
+
 class ScopedAdminMixin(_ScopedFormfields):
     """Scope a ModelAdmin to the actor's communities or districts; audit its saves."""
 
@@ -161,11 +173,7 @@ class ScopedAdminMixin(_ScopedFormfields):
         inlines = super().get_inline_instances(request, obj)
         for inline in inlines:
             if not isinstance(inline, ScopedInlineMixin):
-                inline.__class__ = type(
-                    inline.__class__.__name__,
-                    (ScopedInlineMixin, inline.__class__),
-                    {"__module__": inline.__class__.__module__},
-                )
+                inline.__class__ = _scoped_inline_class(inline.__class__)
         return inlines
 
     def save_model(self, request, obj, form, change):
