@@ -337,3 +337,21 @@ def test_audit_pages_say_what_changed_in_a_sentence(two, client):
     client.post(url, data)
     page = client.get(_url(CompoundEvent, "changelist")).content.decode()
     assert "户数:100 → 120" in page
+
+
+def test_autocomplete_lookup_offers_only_own_rows(two, client, monkeypatch):
+    """Autocomplete answers from the target ModelAdmin's scoped queryset."""
+    a, b, _ = two
+    monkeypatch.setattr(
+        admin.site._registry[Compound], "autocomplete_fields", ("community",)
+    )
+    monkeypatch.setattr(admin.site._registry[Community], "search_fields", ("name",))
+    client.force_login(a.world.operator_user)
+    resp = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "places", "model_name": "compound", "field_name": "community"},
+    )
+    assert resp.status_code == 200
+    ids = {int(r["id"]) for r in resp.json()["results"]}
+    assert ids == {a.world.community.pk}
+    assert b.world.community.pk not in ids
