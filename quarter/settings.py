@@ -52,7 +52,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "quarter.core.backoffice.QuarterAdminConfig",  # access: scoped back office
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -44,6 +44,8 @@ def is_system(actor) -> bool:
 
 def is_person(actor) -> bool:
     """Return whether `actor` is a signed-in person (not anonymous, not SYSTEM)."""
-    return actor is not None and not is_system(actor) and bool(
-        getattr(actor, "is_authenticated", False)
+    return (
+        actor is not None
+        and not is_system(actor)
+        and bool(getattr(actor, "is_authenticated", False))
     )

@@ -3,7 +3,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from quarter.coverage import services
+from quarter.coverage import (
+    access,  # noqa: F401 - declares the back-office scopes
+    services,
+)
 from quarter.coverage.models import CoverageRun, StreetNetwork
 
 

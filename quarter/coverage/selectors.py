@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db.models import Count, QuerySet
 
-from quarter.core.errors import DomainError, NotFound, PermissionDenied
+from quarter.core.errors import DomainError, NotFound
 from quarter.core.geo import haversine_m, valid_lat_lng
 from quarter.coverage import engine as eng
 from quarter.coverage.errors import CoverageErrorCode as Code
@@ -31,29 +31,19 @@ GROUPINGS: dict[str, list[list[str]]] = {
 
 def list_planning_communities(*, actor) -> QuerySet[Community]:
     """Return the communities `actor` operates (all of them for a superuser)."""
-    qs = Community.objects.order_by("id")
-    if actor is None or not actor.is_authenticated:
-        return qs.none()
-    if actor.is_superuser:
-        return qs
-    return qs.filter(operators__user=actor)
+    from quarter.coverage import access
+
+    return access.list_planning_communities(actor)
 
 
 def get_planning_community(*, actor, slug: str) -> Community:
-    """Return the community if `actor` operates it.
+    """Return the community if `actor` operates it (decided in coverage/access.py).
 
     Raises `unknown_community` (404), `not_community_operator` (403).
     """
-    from quarter.places.services import is_operator_of
+    from quarter.coverage import access
 
-    community = Community.objects.filter(slug=slug).first()
-    if community is None:
-        raise NotFound(Code.UNKNOWN_COMMUNITY, "没有这个社区", field="community")
-    if not is_operator_of(actor, community):
-        raise PermissionDenied(
-            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以查看规划"
-        )
-    return community
+    return access.get_planning_community(actor, slug=slug)
 
 
 def get_speed(profile: str) -> float:

@@ -255,12 +255,16 @@ def import_network(
     path: str | Path,
     name: str = "",
     bbox: tuple[float, float, float, float] | None = None,
-    actor=None,
+    actor,
     community: Community | None = None,
     import_shops: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import the walking network (and optionally shops) of an OSM extract.
+
+    `actor` is the operator importing shops into their community, or SYSTEM
+    (quarter.core.actors) for the command line; a street network alone is
+    platform data and any actor may import it.
 
     `bbox` is (min_lat, min_lng, max_lat, max_lng). With `import_shops` the
     extract's shops and amenities that map onto a business type become candidate
@@ -347,15 +351,10 @@ def _sha256(path: Path) -> str:
 
 
 def _require_operator(actor, community: Community) -> None:
-    from quarter.core.errors import PermissionDenied
-    from quarter.places.services import is_operator_of
+    # SYSTEM (the command line) passes; see quarter.places.access.
+    from quarter.places.access import require_operator_of
 
-    if actor is None:
-        return  # the command line (manage.py import_osm) runs as the site owner
-    if not is_operator_of(actor, community):
-        raise PermissionDenied(
-            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理"
-        )
+    require_operator_of(actor, community)
 
 
 def _create_candidates(

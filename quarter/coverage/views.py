@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from quarter.core import downloads
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
+from quarter.coverage import access, exports, selectors, services
 from quarter.coverage import engine as eng
-from quarter.coverage import exports, selectors, services
 
 # Display texts defined outside this module (engine.PROFILE_LABELS, the
 # selectors' GROUPINGS and DomainError messages), marked here so that
@@ -90,6 +90,10 @@ def _profile(request: HttpRequest) -> str:
 @login_required
 def planning_home(request: HttpRequest) -> HttpResponse:
     """List the communities the operator may plan for."""
+    try:
+        access.require_planner(request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(gettext(exc.message)) from None
     communities = selectors.list_planning_communities(actor=request.user)
     return render(request, "coverage/home.html", {"communities": communities})
 

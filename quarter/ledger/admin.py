@@ -2,7 +2,12 @@
 
 from django.contrib import admin
 
+from quarter.core import scope
 from quarter.ledger.models import Account, Line, Transaction
+
+# The platform's books: only superusers open them in the back office.
+for _model in (Account, Line, Transaction):
+    scope.declare(_model, superuser_only=True)
 
 
 class _ReadOnly(admin.ModelAdmin):

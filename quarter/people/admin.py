@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from quarter.core.identity import mask_phone
+from quarter.people import access  # noqa: F401 - declares the back-office scopes
 from quarter.people.models import Household, Issuer, Operator, Resident, User
 
 admin.site.register(User, UserAdmin)

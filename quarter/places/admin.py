@@ -1,8 +1,10 @@
-"""Operators' back office for merchants: filters, search, and admission actions with a reason.
+"""Operators' back office for merchants: filters, search, admission with a reason.
 
 Actions call the places services, which check that the operator belongs to the
-merchant's community and record every change; an operator only sees their own
-communities' merchants.
+merchant's community and record every change. What an operator sees and may
+point to (their own communities only) is decided once for every ModelAdmin by
+`quarter.core.backoffice` from the scopes in `places/access.py`; edits of a
+merchant or a compound are recorded as events with before and after values.
 """
 
 from __future__ import annotations
@@ -13,11 +15,16 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.errors import DomainError
-from quarter.places import services
+from quarter.places import (
+    access,  # noqa: F401 - declares the back-office scopes
+    events,
+    services,
+)
 from quarter.places.models import (
     BusinessType,
     Community,
     Compound,
+    CompoundEvent,
     District,
     Merchant,
     MerchantEvent,
@@ -29,12 +36,6 @@ from quarter.places.models import (
     SearchLog,
     StreetOffice,
 )
-
-
-def _operator_communities(request):
-    if request.user.is_superuser:
-        return Community.objects.all()
-    return Community.objects.filter(operators__user=request.user)
 
 
 @admin.register(BusinessType)
@@ -59,9 +60,6 @@ class CommunityAdmin(admin.ModelAdmin):
     list_display = ("name", "street_office", "area_km2", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
-    def get_queryset(self, request):
-        return _operator_communities(request)
-
 
 @admin.register(Compound)
 class CompoundAdmin(admin.ModelAdmin):
@@ -69,12 +67,61 @@ class CompoundAdmin(admin.ModelAdmin):
     list_filter = ("community", "kind")
     search_fields = ("name",)
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(community__in=_operator_communities(request))
+    def record_admin_change(self, request, obj, *, created, before, after):
+        events.compound_changed(
+            obj, actor=request.user, created=created, before=before, after=after
         )
+
+    def record_admin_delete(self, request, obj):
+        events.compound_deleted(
+            obj,
+            actor=request.user,
+            before={
+                "name": obj.name,
+                "community": {"id": obj.community_id, "name": str(obj.community)},
+                "households": obj.households,
+                "population": obj.population,
+            },
+        )
+
+
+@admin.register(CompoundEvent)
+class CompoundEventAdmin(admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "compound_name",
+        "community",
+        "kind",
+        "actor",
+        "change",
+    )
+    list_filter = ("kind", "community")
+    search_fields = ("compound_name",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "created_at",
+        "compound",
+        "compound_name",
+        "community",
+        "kind",
+        "actor",
+        "reason",
+        "before",
+        "after",
+    )
+
+    @admin.display(description=_("变更"))
+    def change(self, obj):
+        return events.describe_change(Compound, obj.before, obj.after)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ServiceInline(admin.TabularInline):
@@ -222,18 +269,17 @@ class MerchantAdmin(admin.ModelAdmin):
 
         return format_discount(obj.card_discount_permille)
 
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(community__in=_operator_communities(request))
-        )
-
     def save_model(self, request, obj, form, change):
         # Discounts keep the card rule even when edited here.
         services.check_card_rule(obj.card_discount_permille, obj.vip_discount_permille)
         super().save_model(request, obj, form, change)
         services.index_merchant(obj)
+
+    def record_admin_change(self, request, obj, *, created, before, after):
+        events.admin_changed(obj, actor=request.user, before=before, after=after)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a merchant leaves the map by 清退, which keeps its history
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -257,18 +303,17 @@ class MerchantAdmin(admin.ModelAdmin):
 
 @admin.register(MerchantEvent)
 class MerchantEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "merchant", "kind", "actor", "reason")
+    list_display = ("created_at", "merchant", "kind", "actor", "reason", "change")
     list_filter = ("kind",)
     search_fields = ("merchant__name", "reason")
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .filter(merchant__community__in=_operator_communities(request))
-            .select_related("merchant", "actor")
-        )
+        return super().get_queryset(request).select_related("merchant", "actor")
+
+    @admin.display(description=_("变更"))
+    def change(self, obj):
+        return events.describe_change(Merchant, obj.before, obj.after)
 
     def has_add_permission(self, request):
         return False
@@ -285,9 +330,3 @@ class SearchLogAdmin(admin.ModelAdmin):
     list_display = ("created_at", "query", "result_count", "compound")
     list_filter = ("compound__community", "compound")
     search_fields = ("query",)
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        if request.user.is_superuser:
-            return qs
-        return qs.filter(compound__community__in=_operator_communities(request))

@@ -86,7 +86,7 @@ def search_merchants(request: HttpRequest, params: Query[SearchParams]):
     )
     if params.offset == 0:
         services.log_search(
-            query=params.q, result_count=result.total, user=request.user
+            actor=request.user, query=params.q, result_count=result.total
         )
     return SearchOut(
         total=result.total,

@@ -17,4 +17,9 @@ class PlacesConfig(AppConfig):
     verbose_name = _("商户与地图")
 
     def ready(self):
+        from quarter.core import scope
+        from quarter.places import access
+
         post_migrate.connect(ensure_catalogue, sender=self)
+        # Operators reach their communities, issuers their districts.
+        scope.set_reach_resolver(access.reach_of)

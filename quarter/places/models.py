@@ -101,14 +101,17 @@ class Compound(models.Model):
     """A residential compound (小区): the origin of every walking-time question."""
 
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="compounds"
+        Community,
+        on_delete=models.PROTECT,
+        related_name="compounds",
+        verbose_name=_("社区"),
     )
     name = models.CharField(_("小区"), max_length=80)
     kind = models.CharField(
-        max_length=10, choices=CompoundKind.choices, default="property"
+        _("类型"), max_length=10, choices=CompoundKind.choices, default="property"
     )
-    lat = models.FloatField()
-    lng = models.FloatField()
+    lat = models.FloatField(_("纬度"))
+    lng = models.FloatField(_("经度"))
     households = models.PositiveIntegerField(_("户数"))
     population = models.PositiveIntegerField(_("人口"))
 
@@ -139,7 +142,10 @@ class Merchant(models.Model):
     """A shop or service point on the community map."""
 
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="merchants"
+        Community,
+        on_delete=models.PROTECT,
+        related_name="merchants",
+        verbose_name=_("社区"),
     )
     name = models.CharField(_("店名"), max_length=80)
     main_type = models.ForeignKey(
@@ -320,6 +326,7 @@ class MerchantEvent(models.Model):
         PROFILE_UPDATED = "profile_updated", _("资料修改")
         DISCOUNT_CHANGED = "discount_changed", _("折扣变更")
         HOURS_CHANGED = "hours_changed", _("营业时间变更")
+        ADMIN_CHANGED = "admin_changed", _("后台修改")
 
     merchant = models.ForeignKey(
         Merchant, on_delete=models.CASCADE, related_name="events"
@@ -337,6 +344,46 @@ class MerchantEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("商户记录")
         verbose_name_plural = _("商户记录")
+
+
+class CompoundEvent(models.Model):
+    """Audit trail of a compound's back-office changes (who, when, before and after).
+
+    The compound may be deleted later; its name and community stay on the row.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("新增")
+        CHANGED = "changed", _("修改")
+        DELETED = "deleted", _("删除")
+
+    compound = models.ForeignKey(
+        Compound,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    compound_name = models.CharField(_("小区"), max_length=80)
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="compound_events"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("小区记录")
+        verbose_name_plural = _("小区记录")
+
+    def __str__(self) -> str:
+        return f"{self.compound_name} {self.get_kind_display()}"
 
 
 class MerchantSearchDocument(models.Model):

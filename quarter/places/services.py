@@ -15,10 +15,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from quarter.core import clock
-from quarter.core.errors import DomainError, PermissionDenied
+from quarter.core.actors import is_person
+from quarter.core.errors import DomainError
 from quarter.core.geo import valid_lat_lng
 from quarter.core.identity import phone_problem
-from quarter.places import events, search
+from quarter.places import access, events, search
 from quarter.places.errors import PlacesErrorCode as Code
 from quarter.places.hours import parse_weekly_text
 from quarter.places.models import (
@@ -43,33 +44,20 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 6
 
 
-# --- permissions ----------------------------------------------------------
+# --- permissions (decided in access.py) ----------------------------------------
 
-
-def is_operator_of(actor, community: Community) -> bool:
-    if actor is None or not actor.is_authenticated:
-        return False
-    if actor.is_superuser:
-        return True
-    return actor.operator_roles.filter(community=community).exists()
-
-
-def is_staff_of(actor, merchant: Merchant) -> bool:
-    if actor is None or not actor.is_authenticated:
-        return False
-    return MerchantStaff.objects.filter(merchant=merchant, user=actor).exists()
+# Re-exported for callers that still import them from here; new code imports
+# quarter.places.access.
+is_operator_of = access.is_operator_of
+is_staff_of = access.is_staff_of
 
 
 def _require_operator(actor, community: Community) -> None:
-    if not is_operator_of(actor, community):
-        raise PermissionDenied(
-            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以办理"
-        )
+    access.require_operator_of(actor, community)
 
 
 def _require_staff(actor, merchant: Merchant) -> None:
-    if not is_staff_of(actor, merchant):
-        raise PermissionDenied(Code.MERCHANT_NOT_OWNED, "您不是这家店的工作人员")
+    access.require_staff_of(actor, merchant)
 
 
 # --- input checks -----------------------------------------------------------
@@ -183,8 +171,7 @@ def apply_for_admission(
     `rate_out_of_range`, `invalid_hours`, `upload_rejected`. Writes nothing on
     error. Records an `applied` event.
     """
-    if actor is None or not actor.is_authenticated:
-        raise PermissionDenied(Code.MERCHANT_NOT_OWNED, "请先登录")
+    access.require_signed_in(actor)
     a = application
     _check_required(
         name=a.name, address=a.address, phone=a.phone, contact_person=a.contact_person
@@ -695,15 +682,16 @@ def _flush_documents(ids, batch) -> int:
 
 
 def log_search(
-    *, query: str, result_count: int, user=None, compound: Compound | None = None
+    *, actor, query: str, result_count: int, compound: Compound | None = None
 ):
-    """Record a search; zero-result ones feed the planning demand signal."""
+    """Record a search by `actor` (anyone, even anonymous); zero-result ones feed
+    the planning demand signal. Only a signed-in person is stored as its user."""
     if not query.strip():
         return None
     return SearchLog.objects.create(
         query=query.strip()[:100],
         result_count=result_count,
-        user=user if user is not None and user.is_authenticated else None,
+        user=actor if is_person(actor) else None,
         compound=compound,
         created_at=clock.now(),
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from quarter.core import clock
 from quarter.core.errors import DomainError
-from quarter.places import selectors, services
+from quarter.places import access, selectors, services
 from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
@@ -91,7 +91,7 @@ def search(request: HttpRequest) -> HttpResponse:
             limit=50,
         )
         services.log_search(
-            query=query, result_count=result.total, user=request.user, compound=compound
+            actor=request.user, query=query, result_count=result.total, compound=compound
         )
     except DomainError as exc:
         error = exc
@@ -229,10 +229,7 @@ def _own_merchant(request, merchant_id) -> Merchant:
     merchant = get_object_or_404(
         Merchant.objects.select_related("main_type", "community"), pk=merchant_id
     )
-    if not services.is_staff_of(request.user, merchant):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied
+    access.require_staff_of(request.user, merchant)  # a 403 page otherwise
     return merchant
 
 

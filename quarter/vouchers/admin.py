@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from quarter.core.errors import DomainError
+from quarter.vouchers import access  # noqa: F401 - declares the back-office scopes
 from quarter.vouchers.models import (
     Campaign,
     Claim,

@@ -10,7 +10,7 @@ from ninja.security import django_auth
 from quarter.core import clock
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
-from quarter.vouchers import codes, selectors
+from quarter.vouchers import access, codes, selectors
 from quarter.vouchers.models import Redemption
 from quarter.vouchers.schemas import (
     ClaimOut,
@@ -55,10 +55,8 @@ def get_round(request: HttpRequest, round_id: int):
     auth=django_auth,
 )
 def round_stats(request: HttpRequest, round_id: int):
-    from quarter.vouchers.services.campaigns import require_issuer_of
-
     round_ = selectors.get_round(round_id=round_id)
-    require_issuer_of(request.user, round_.campaign)
+    access.require_issuer_of(request.user, round_.campaign)
     stats = selectors.round_stats(round_=round_)
     return {**stats, "round_id": round_.pk}
 

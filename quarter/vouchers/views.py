@@ -23,8 +23,7 @@ from quarter.core import clock, downloads
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
-from quarter.places.services import is_staff_of
-from quarter.vouchers import codes, selectors
+from quarter.vouchers import access, codes, selectors
 from quarter.vouchers.forms import (
     CampaignForm,
     RefundForm,
@@ -214,9 +213,9 @@ def till_home(request):
 
 
 def _shop_for(request, merchant_id: int) -> Merchant:
+    """The shop of the till; a 403 page unless the user works there."""
     shop = get_object_or_404(Merchant, pk=merchant_id)
-    if not is_staff_of(request.user, shop):
-        raise DomainError("shop_not_owned", _("您不是这家店的工作人员"), status_code=403)
+    access.require_till_staff(request.user, shop)
     return shop
 
 
@@ -249,7 +248,7 @@ def till(request, merchant_id: int):
 @login_required
 @require_POST
 def till_quote(request, merchant_id: int):
-    shop = get_object_or_404(Merchant, pk=merchant_id)
+    shop = _shop_for(request, merchant_id)
     form = TillForm(request.POST)
     ctx = {"shop": shop, "form": form}
     if form.is_valid():
@@ -269,7 +268,7 @@ def till_quote(request, merchant_id: int):
 @login_required
 @require_POST
 def till_redeem(request, merchant_id: int):
-    shop = get_object_or_404(Merchant, pk=merchant_id)
+    shop = _shop_for(request, merchant_id)
     form = TillForm(request.POST)
     ctx = {"shop": shop, "form": form}
     if form.is_valid():
@@ -291,6 +290,7 @@ def till_redeem(request, merchant_id: int):
 @login_required
 @require_POST
 def till_refund(request, merchant_id: int, redemption_id: int):
+    _shop_for(request, merchant_id)
     redemption = get_object_or_404(
         Redemption, pk=redemption_id, merchant_id=merchant_id
     )
@@ -318,7 +318,7 @@ def till_refund(request, merchant_id: int, redemption_id: int):
 @login_required
 @require_POST
 def till_pledge(request, merchant_id: int, campaign_id: int):
-    shop = get_object_or_404(Merchant, pk=merchant_id)
+    shop = _shop_for(request, merchant_id)
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     try:
         campaigns.sign_pledge(actor=request.user, campaign=campaign, merchant=shop)
@@ -373,7 +373,12 @@ def settlement_paid(request, settlement_id: int):
 
 @login_required
 def review_queue(request):
-    held = selectors.list_held_redemptions(actor=request.user)
+    access.require_reviewer(request.user)
+    held = (
+        access.held_redemptions_for(request.user)
+        .select_related("merchant", "resident", "voucher")
+        .order_by("created_at")
+    )
     locked = selectors.list_locked_pay_codes(actor=request.user)
     return render(
         request,
@@ -386,6 +391,7 @@ def review_queue(request):
 @require_POST
 def review_decide(request, redemption_id: int):
     redemption = get_object_or_404(Redemption, pk=redemption_id)
+    access.require_reviewer_of(request.user, redemption)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请选择审核结果并填写理由"))
@@ -408,7 +414,7 @@ def review_decide(request, redemption_id: int):
 
 @login_required
 def issuer_home(request):
-    issuer = campaigns.issuer_for(request.user)
+    issuer = access.issuer_for(request.user)
     form = CampaignForm(request.POST or None, district=issuer.district)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -458,7 +464,7 @@ def _round_initial() -> dict:
 @login_required
 def campaign_detail(request, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
-    campaigns.require_issuer_of(request.user, campaign)
+    access.require_issuer_of(request.user, campaign)
     form = RoundForm(request.POST or None, initial=_round_initial())
     form.fields.pop("reason")  # only a change needs a reason
     if request.method == "POST" and form.is_valid():
@@ -501,7 +507,7 @@ def campaign_detail(request, campaign_id: int):
 @login_required
 def round_change(request, round_id: int):
     round_ = selectors.get_round(round_id=round_id)
-    campaigns.require_issuer_of(request.user, round_.campaign)
+    access.require_issuer_of(request.user, round_.campaign)
     initial = {
         "name": round_.name,
         "release_at": round_.release_at.astimezone(clock.SHANGHAI),
@@ -553,6 +559,7 @@ def round_change(request, round_id: int):
 @require_POST
 def round_stop(request, round_id: int):
     round_ = selectors.get_round(round_id=round_id)
+    access.require_issuer_of(request.user, round_.campaign)
     try:
         campaigns.stop_round(
             actor=request.user, round_=round_, reason=request.POST.get("reason", "")
@@ -569,6 +576,7 @@ def round_draw(request, round_id: int):
     from quarter.vouchers.services import lottery
 
     round_ = selectors.get_round(round_id=round_id)
+    access.require_issuer_of(request.user, round_.campaign)
     try:
         winners = lottery.draw(actor=request.user, round_=round_)
         round_.refresh_from_db()
@@ -583,6 +591,7 @@ def round_draw(request, round_id: int):
 @login_required
 @require_POST
 def issuer_settle(request):
+    access.issuer_for(request.user)
     try:
         day = dt.date.fromisoformat(request.POST.get("business_date", ""))
         done = settlement.settle_day(business_date=day, actor=request.user)
@@ -600,7 +609,7 @@ def issuer_settle(request):
 
 @login_required
 def issuer_dashboard(request):
-    issuer = campaigns.issuer_for(request.user)
+    issuer = access.issuer_for(request.user)
     camps = list(selectors.list_campaigns(issuer_user=request.user))
     stats = [selectors.round_stats(round_=r) for c in camps for r in c.rounds.all()]
     breakdown = selectors.leverage_breakdown(campaigns=camps)

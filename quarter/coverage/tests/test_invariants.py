@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quarter.core.actors import SYSTEM
 from quarter.coverage import services
 from quarter.coverage.graph import GraphIndex, NetworkReach, StreetGraph
 from quarter.coverage.models import CompoundReach, MerchantReach
@@ -69,7 +70,7 @@ def test_incremental_refresh_equals_full_recompute(tmp_path, monkeypatch):
     """After random approvals, moves, closures and removals, the incrementally kept
     rows are exactly what a recompute from scratch gives."""
     rng = random.Random(3)
-    services.import_network(path=write_street_osm(tmp_path / "s.osm"))
+    services.import_network(actor=SYSTEM, path=write_street_osm(tmp_path / "s.osm"))
     community = make_community(lat=LAT0, lng=east(1000))
     for i in range(4):
         make_compound(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from quarter.core.actors import SYSTEM
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.coverage import selectors, services
 from quarter.coverage.models import (
@@ -38,7 +39,7 @@ def osm_file(tmp_path):
 def street_community(osm_file):
     """A community on the L-shaped street: compounds at 0 m and 1,900 m east."""
     community = make_community(lat=LAT0, lng=east(1000))
-    services.import_network(path=osm_file, name="测试路网")
+    services.import_network(actor=SYSTEM, path=osm_file, name="测试路网")
     west = make_compound(community, "西苑", lat=north(15), lng=east(0), households=300)
     far = make_compound(
         community, "东苑", lat=north(15), lng=east(1900), households=200
@@ -51,7 +52,7 @@ def _reach(compound, code):
 
 
 def test_import_network_stores_the_walking_graph(osm_file):
-    result = services.import_network(path=osm_file, name="测试")
+    result = services.import_network(actor=SYSTEM, path=osm_file, name="测试")
     network = StreetNetwork.objects.get()
     assert result.network == network
     assert (network.node_count, network.edge_count) == (31, 30)
@@ -63,10 +64,16 @@ def test_import_network_with_shops_creates_candidates_once(osm_file):
     community = make_community()
     operator = make_operator(community)
     first = services.import_network(
-        path=osm_file, actor=operator, community=community, import_shops=True
+        path=osm_file,
+        actor=operator,
+        community=community,
+        import_shops=True,
     )
     again = services.import_network(
-        path=osm_file, actor=operator, community=community, import_shops=True
+        path=osm_file,
+        actor=operator,
+        community=community,
+        import_shops=True,
     )
     assert (first.candidates_created, again.candidates_created) == (2, 0)
     assert again.candidates_skipped == 2
@@ -83,7 +90,10 @@ def test_import_network_refuses_non_operator_for_shops(osm_file):
     stranger = make_operator(make_community())
     with pytest.raises(PermissionDenied):
         services.import_network(
-            path=osm_file, actor=stranger, community=community, import_shops=True
+            path=osm_file,
+            actor=stranger,
+            community=community,
+            import_shops=True,
         )
     assert not StreetNetwork.objects.exists()
 
@@ -95,7 +105,7 @@ def test_import_network_bad_file_writes_nothing(tmp_path, content):
     path = tmp_path / "bad.osm.pbf"
     path.write_bytes(content)
     with pytest.raises(DomainError) as exc:
-        services.import_network(path=path)
+        services.import_network(actor=SYSTEM, path=path)
     assert exc.value.code in {"osm_file_unreadable", "no_walkable_ways"}
     assert exc.value.message
     assert not StreetNetwork.objects.exists()
@@ -103,14 +113,16 @@ def test_import_network_bad_file_writes_nothing(tmp_path, content):
 
 def test_import_network_bbox_without_ways_is_refused(osm_file):
     with pytest.raises(DomainError) as exc:
-        services.import_network(path=osm_file, bbox=(10.0, 10.0, 10.1, 10.1))
+        services.import_network(
+            actor=SYSTEM, path=osm_file, bbox=(10.0, 10.0, 10.1, 10.1)
+        )
     assert exc.value.code == "no_walkable_ways" and exc.value.field == "bbox"
     assert not StreetNetwork.objects.exists()
 
 
 def test_import_network_missing_file(tmp_path):
     with pytest.raises(DomainError) as exc:
-        services.import_network(path=tmp_path / "nope.osm.pbf")
+        services.import_network(actor=SYSTEM, path=tmp_path / "nope.osm.pbf")
     assert exc.value.code == "osm_file_not_found"
 
 
@@ -343,7 +355,10 @@ def test_helsinki_end_to_end_with_shops(tmp_path):
     community = make_community(lat=60.17, lng=24.945)
     operator = make_operator(community)
     result = services.import_network(
-        path=HELSINKI, actor=operator, community=community, import_shops=True
+        path=HELSINKI,
+        actor=operator,
+        community=community,
+        import_shops=True,
     )
     assert result.network.node_count > 5000 and result.candidates_created > 500
     Merchant.objects.filter(community=community).update(admission=Admission.APPROVED)

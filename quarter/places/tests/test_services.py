@@ -6,7 +6,7 @@ import pytest
 
 from quarter.core import clock
 from quarter.core.errors import DomainError, PermissionDenied
-from quarter.places import services
+from quarter.places import access, services
 from quarter.places.models import Admission, BusinessType, Merchant, MerchantEvent
 from quarter.places.tests.factories import (
     make_community,
@@ -45,7 +45,7 @@ def test_apply_for_admission_creates_pending_merchant_owned_by_applicant():
         actor=applicant, application=_application(community)
     )
     assert merchant.admission == Admission.APPLIED
-    assert services.is_staff_of(applicant, merchant)
+    assert access.is_staff_of(applicant, merchant)
     assert applicant.groups.filter(name="merchant").exists()
     assert [(h.weekday, h.open_minute, h.close_minute) for h in merchant.hours.all()][
         0

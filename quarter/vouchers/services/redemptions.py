@@ -39,7 +39,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from quarter.core import clock, sql
-from quarter.core.errors import DomainError, PermissionDenied
+from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.people.models import Resident
 from quarter.places.models import (
@@ -49,8 +49,7 @@ from quarter.places.models import (
     OpeningException,
     OpeningHours,
 )
-from quarter.places.services import is_operator_of, is_staff_of
-from quarter.vouchers import accounts, codes, events, ratelimit, risk
+from quarter.vouchers import access, accounts, codes, events, ratelimit, risk
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.locks import lock_redemption, lock_resident, lock_vouchers
 from quarter.vouchers.models import (
@@ -263,8 +262,7 @@ def review_redemption(
     Ledger on reject: reject (receivable -> round rejected, what the
     receivable still holds of it). Event: redemption_reviewed.
     """
-    if not is_operator_of(actor, redemption.merchant.community):
-        raise PermissionDenied(Code.NOT_OPERATOR, "只有本社区的工作人员可以审核")
+    access.require_reviewer_of(actor, redemption)
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise DomainError(Code.REASON_REQUIRED, "请填写审核理由", field="reason")
@@ -344,8 +342,7 @@ def expire_vouchers(*, now: dt.datetime | None = None, limit: int = 5000) -> int
 
 
 def _require_staff(actor, merchant: Merchant) -> None:
-    if not is_staff_of(actor, merchant):
-        raise PermissionDenied(Code.SHOP_NOT_OWNED, "您不是这家店的工作人员")
+    access.require_till_staff(actor, merchant)
 
 
 def _check_bill(bill_fen) -> None:

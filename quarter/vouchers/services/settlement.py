@@ -153,7 +153,7 @@ def get_statement(*, actor, settlement_id: int, fmt: str) -> tuple[Settlement, b
     s = Settlement.objects.select_related("merchant").filter(pk=settlement_id).first()
     if s is None or fmt not in ("csv", "xlsx"):
         raise NotFound(Code.SETTLEMENT_NOT_VISIBLE, "没有这张结算单")
-    if not access.can_read_statement(actor, s):
+    if not access.can_view_settlement(actor, s):
         raise PermissionDenied(Code.SETTLEMENT_NOT_VISIBLE, "无权查看该结算单")
     return s, statement_xlsx(s) if fmt == "xlsx" else statement_csv(s)
 

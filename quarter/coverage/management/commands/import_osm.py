@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quarter.core.actors import SYSTEM
 from quarter.core.errors import DomainError
 from quarter.coverage import services
 from quarter.coverage.osm import parse_bbox
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             )
         try:
             result = services.import_network(
+                actor=SYSTEM,
                 path=options["path"],
                 name=options["name"],
                 bbox=bbox,

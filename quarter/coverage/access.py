@@ -1,0 +1,68 @@
+"""Who may see or do what in planning (coverage): the operators of a community.
+
+The scopes at the bottom tell the back office (quarter.core.scope) how each
+coverage model reaches a community.
+"""
+
+from __future__ import annotations
+
+from quarter.core import scope
+from quarter.core.errors import NotFound, PermissionDenied
+from quarter.coverage.errors import CoverageErrorCode as Code
+from quarter.coverage.models import (
+    CompoundAccess,
+    CompoundReach,
+    CoverageRun,
+    MerchantReach,
+    StreetNetwork,
+)
+from quarter.places.access import (
+    communities_operated_by,
+    is_operator_of,
+    operates_any,
+    require_operator_of,
+)
+from quarter.places.models import Community
+
+
+def list_planning_communities(actor):
+    """Return the communities whose planning pages `actor` may open."""
+    return communities_operated_by(actor)
+
+
+def require_planner(actor) -> None:
+    """Raise `not_community_operator` unless `actor` may plan for some community."""
+    if not operates_any(actor):
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只有社区工作人员可以查看规划"
+        )
+
+
+def require_planner_of(actor, community: Community) -> None:
+    """Raise `not_community_operator` unless `actor` may plan for `community`."""
+    require_operator_of(actor, community, message="只有本社区的工作人员可以查看规划")
+
+
+def get_planning_community(actor, *, slug: str) -> Community:
+    """Return the community `slug` if `actor` may plan for it.
+
+    Raises `unknown_community` (404), `not_community_operator` (403).
+    """
+    community = Community.objects.filter(slug=slug).first()
+    if community is None:
+        raise NotFound(Code.UNKNOWN_COMMUNITY, "没有这个社区", field="community")
+    require_planner_of(actor, community)
+    return community
+
+
+def can_plan_for(actor, community: Community) -> bool:
+    return is_operator_of(actor, community)
+
+
+# --- back-office scopes ---
+
+scope.declare(StreetNetwork, superuser_only=True)
+scope.declare(CoverageRun, community="community")
+scope.declare(CompoundAccess, community="compound__community")
+scope.declare(CompoundReach, community="compound__community")
+scope.declare(MerchantReach, community="merchant__community")
