@@ -25,6 +25,10 @@ ROLE_PERMISSIONS = {
         "places.view_merchantstaff",
         "people.view_resident",
         "people.view_household",
+        # The resident register: import (a preview first) and mark moved away.
+        "people.view_registerentry",
+        "people.change_registerentry",
+        "people.view_registerevent",
     ],
 }
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from quarter.core import clock
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.core.geo import valid_lat_lng
-from quarter.core.identity import phone_problem
+from quarter.core.identity import phone_problem, pseudonym
 from quarter.places import events, search
 from quarter.places.errors import PlacesErrorCode as Code
 from quarter.places.hours import parse_weekly_text
@@ -703,7 +703,9 @@ def log_search(
     return SearchLog.objects.create(
         query=query.strip()[:100],
         result_count=result_count,
-        user=user if user is not None and user.is_authenticated else None,
+        visitor=pseudonym("user", user.pk)
+        if user is not None and user.is_authenticated
+        else "",
         compound=compound,
         created_at=clock.now(),
     )
