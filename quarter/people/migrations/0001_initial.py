@@ -3,9 +3,8 @@
 import django.contrib.auth.models
 import django.contrib.auth.validators
 import django.utils.timezone
-from django.db import migrations, models
-
 import quarter.people.models
+from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
