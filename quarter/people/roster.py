@@ -94,9 +94,12 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
 def _cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, float):
-        # An ID number typed as a number loses its last digits in Excel.
-        return "#NUMBER"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if abs(value) >= 1e14:
+            # An ID number typed as a number: Excel keeps only 15 digits.
+            return "#NUMBER"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
     return str(value).strip()
 
 
