@@ -368,7 +368,9 @@ def _resident(phone, name, id_number, compound, address) -> Resident:
     user = _user(phone, roles=["resident"], first_name=name)
     user.phone = phone
     user.save(update_fields=["phone"])
-    household, _ = Household.objects.get_or_create(compound=compound, address=address)
+    household, _ = Household.objects.get_or_create(
+        compound=compound, address=address
+    )
     resident = Resident.objects.create(
         user=user,
         phone=phone,
@@ -388,8 +390,15 @@ def _resident(phone, name, id_number, compound, address) -> Resident:
 # households, 2,553 people), so real-name verification and the register-only
 # voucher rule have a register to match in the demo.
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文志海林波斌宇浩凯鹏飞燕玲婷雪梅琳晨阳欣怡子涵梓轩浩然一诺思远嘉怡雨桐"
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
+    "于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛闫段雷侯龙"
+    "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文志海林波斌宇浩凯鹏"
+    "飞燕玲婷雪梅琳晨阳欣怡子涵梓轩浩然一诺思远嘉怡雨桐"
+)
 
 
 def _register(community: Community, region: str, rng: random.Random) -> None:
@@ -398,7 +407,9 @@ def _register(community: Community, region: str, rng: random.Random) -> None:
     entries: list[RegisterEntry] = []
     used: set[str] = set()
     for compound in Compound.objects.filter(community=community).order_by("pk"):
-        per_household = [compound.population // compound.households] * compound.households
+        per_household = [
+            compound.population // compound.households
+        ] * compound.households
         for h in range(compound.population % compound.households):
             per_household[h] += 1
         for h, members in enumerate(per_household):
@@ -408,7 +419,8 @@ def _register(community: Community, region: str, rng: random.Random) -> None:
             surname = rng.choice(_SURNAMES)
             for _ in range(members):
                 number = _unused_id(region, rng, used)
-                name = surname + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
+                given = rng.choice((1, 2))
+                name = surname + "".join(rng.choice(_GIVEN) for _ in range(given))
                 entries.append(
                     RegisterEntry(
                         community=community,
@@ -434,7 +446,8 @@ def _register(community: Community, region: str, rng: random.Random) -> None:
 
 def _unused_id(region: str, rng: random.Random, used: set[str]) -> str:
     while True:
-        birth = f"{rng.randint(1935, 2020)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        year = rng.randint(1935, 2020)
+        birth = f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
         # Serials from 500 up: the named demo people use lower ones.
         number = demo_id_number(birth, rng.randint(500, 999), region=region)
         if number not in used:

@@ -58,13 +58,9 @@ def residents_visible_to(actor) -> QuerySet[Resident]:
     qs = Resident.objects.all()
     if getattr(actor, "is_superuser", False):
         return qs
-    return qs.filter(
-        household__compound__community__in=operator_communities(actor)
-    )
+    return qs.filter(household__compound__community__in=operator_communities(actor))
 
 
 def require_may_see_resident(actor, resident: Resident) -> None:
     if not residents_visible_to(actor).filter(pk=resident.pk).exists():
-        raise PermissionDenied(
-            Code.NOT_OPERATOR_OF_COMMUNITY, "您无权查看该居民的信息"
-        )
+        raise PermissionDenied(Code.NOT_OPERATOR_OF_COMMUNITY, "您无权查看该居民的信息")

@@ -159,7 +159,10 @@ class RegisterUploadForm(forms.Form):
     community = forms.ModelChoiceField(label=_("社区"), queryset=None)
     file = forms.FileField(
         label=_("名册文件"),
-        help_text=_("CSV 或 Excel(.xlsx),表头为:姓名、身份证号、小区、门牌。文件只在内存中读取,不保存。"),
+        help_text=_(
+            "CSV 或 Excel(.xlsx),表头为:姓名、身份证号、小区、门牌。"
+            "文件只在内存中读取,不保存。"
+        ),
     )
 
     def __init__(self, *args, communities, **kwargs):

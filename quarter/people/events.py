@@ -7,7 +7,11 @@ from quarter.people.models import AccessLog, RegisterEvent
 
 
 def _actor(actor):
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return (
+        actor
+        if actor is not None and getattr(actor, "is_authenticated", False)
+        else None
+    )
 
 
 def register_imported(community, *, actor, counts: dict) -> RegisterEvent:

@@ -18,7 +18,9 @@ class SignUpForm(forms.Form):
         max_length=6,
         required=False,
         help_text=_("先点“获取验证码”,5分钟内有效"),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+        ),
     )
     password = forms.CharField(
         label=_("密码"), widget=forms.PasswordInput, max_length=128, required=False

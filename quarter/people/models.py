@@ -151,6 +151,9 @@ class RegisterEvent(models.Model):
         verbose_name = _("名册记录")
         verbose_name_plural = _("名册记录")
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class RegisterImport(models.Model):
     """A previewed roster upload, waiting for the operator to confirm it.
@@ -183,6 +186,9 @@ class RegisterImport(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("名册导入")
         verbose_name_plural = _("名册导入")
+
+    def __str__(self) -> str:
+        return f"{self.community} {self.get_state_display()}"
 
 
 class Resident(models.Model):
@@ -289,6 +295,9 @@ class PhoneCode(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{mask_phone(self.phone)} {self.purpose}"
 
 
 class AccessLog(models.Model):

@@ -85,7 +85,9 @@ def _check_send_limits(*, phone: str, ip: str | None, now: dt.datetime) -> None:
         )
     hour_ago = now - dt.timedelta(hours=1)
     recent = PhoneCode.objects.filter(created_at__gte=hour_ago)
-    if recent.filter(phone=phone).count() >= settings.QUARTER_SMS_PER_PHONE_PER_HOUR or (
+    if recent.filter(
+        phone=phone
+    ).count() >= settings.QUARTER_SMS_PER_PHONE_PER_HOUR or (
         ip and recent.filter(ip=ip).count() >= settings.QUARTER_SMS_PER_IP_PER_HOUR
     ):
         raise DomainError(
@@ -128,9 +130,9 @@ def use_phone_code(*, phone: str, code: str, purpose: str = SIGNUP) -> None:
         PhoneCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
         raise DomainError(Code.SMS_CODE_WRONG, "验证码不正确", field="code")
     with transaction.atomic():
-        spent = PhoneCode.objects.filter(
-            pk=row.pk, used_at__isnull=True
-        ).update(used_at=now)
+        spent = PhoneCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
+            used_at=now
+        )
     if not spent:  # used by a concurrent request a moment ago
         raise DomainError(
             Code.SMS_CODE_EXPIRED, "验证码已失效,请重新获取", field="code"

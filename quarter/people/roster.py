@@ -104,7 +104,9 @@ def _cell(value) -> str:
 
 
 def _rows(table: list[list[str]], *, max_rows: int) -> list[RosterRow]:
-    header_at = next((i for i, row in enumerate(table) if any(c.strip() for c in row)), None)
+    header_at = next(
+        (i for i, row in enumerate(table) if any(c.strip() for c in row)), None
+    )
     if header_at is None:
         raise _invalid("文件中没有数据")
     header = [c.strip().lower() for c in table[header_at]]
@@ -112,9 +114,7 @@ def _rows(table: list[list[str]], *, max_rows: int) -> list[RosterRow]:
     for key, names in HEADERS.items():
         found = next((header.index(n) for n in names if n in header), None)
         if found is None:
-            raise _invalid(
-                f"缺少“{names[0]}”列;表头应为:姓名、身份证号、小区、门牌"
-            )
+            raise _invalid(f"缺少“{names[0]}”列;表头应为:姓名、身份证号、小区、门牌")
         columns[key] = found
     rows = []
     for offset, raw in enumerate(table[header_at + 1 :], start=header_at + 2):

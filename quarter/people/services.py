@@ -1,4 +1,4 @@
-"""Verbs of the people app: sign-up, real-name verification, households, roles, login limits."""
+"""Verbs of the people app: sign-up, real-name, households, roles, login limits."""
 
 from __future__ import annotations
 

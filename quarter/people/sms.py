@@ -89,9 +89,7 @@ def rpc_signature(params: dict[str, str], secret: str, method: str = "GET") -> s
         f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items())
     )
     to_sign = f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
-    digest = hmac.new(
-        (secret + "&").encode(), to_sign.encode(), hashlib.sha1
-    ).digest()
+    digest = hmac.new((secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 

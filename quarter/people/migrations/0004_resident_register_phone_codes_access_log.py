@@ -22,120 +22,299 @@ def keep_only_birth_year_and_short_mask(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0003_role_groups'),
-        ('places', '0003_search_document_grams'),
+        ("people", "0003_role_groups"),
+        ("places", "0003_search_document_grams"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PhoneCode',
+            name="PhoneCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(db_index=True, max_length=20)),
-                ('purpose', models.CharField(default='signup', max_length=20)),
-                ('code_hash', models.CharField(max_length=64)),
-                ('ip', models.GenericIPAddressField(db_index=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("phone", models.CharField(db_index=True, max_length=20)),
+                ("purpose", models.CharField(default="signup", max_length=20)),
+                ("code_hash", models.CharField(max_length=64)),
+                ("ip", models.GenericIPAddressField(db_index=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='resident',
-            name='birth_year',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='出生年份'),
+            model_name="resident",
+            name="birth_year",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, verbose_name="出生年份"
+            ),
         ),
-        migrations.RunPython(keep_only_birth_year_and_short_mask, migrations.RunPython.noop),
+        migrations.RunPython(
+            keep_only_birth_year_and_short_mask, migrations.RunPython.noop
+        ),
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('view', '查看'), ('export', '导出'), ('import', '导入')], max_length=10, verbose_name='操作')),
-                ('data', models.CharField(max_length=80, verbose_name='数据')),
-                ('subject', models.CharField(blank=True, max_length=120, verbose_name='对象')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='原因')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='时间')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "查看"),
+                            ("export", "导出"),
+                            ("import", "导入"),
+                        ],
+                        max_length=10,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("data", models.CharField(max_length=80, verbose_name="数据")),
+                (
+                    "subject",
+                    models.CharField(blank=True, max_length=120, verbose_name="对象"),
+                ),
+                (
+                    "reason",
+                    models.CharField(blank=True, max_length=200, verbose_name="原因"),
+                ),
+                (
+                    "ip",
+                    models.GenericIPAddressField(
+                        blank=True, null=True, verbose_name="IP"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, verbose_name="时间"),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '个人信息访问记录',
-                'verbose_name_plural': '个人信息访问记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "个人信息访问记录",
+                "verbose_name_plural": "个人信息访问记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RegisterEntry',
+            name="RegisterEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(max_length=80, verbose_name='门牌')),
-                ('name', models.CharField(max_length=40, verbose_name='姓名')),
-                ('id_hash', models.CharField(max_length=64)),
-                ('id_masked', models.CharField(max_length=18, verbose_name='身份证号')),
-                ('birth_year', models.PositiveSmallIntegerField(null=True, verbose_name='出生年份')),
-                ('status', models.CharField(choices=[('active', '在册'), ('moved_away', '已迁出')], default='active', max_length=12, verbose_name='状态')),
-                ('moved_away_at', models.DateTimeField(blank=True, null=True, verbose_name='迁出时间')),
-                ('created_at', models.DateTimeField(verbose_name='登记时间')),
-                ('updated_at', models.DateTimeField(verbose_name='更新时间')),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='register_entries', to='places.community')),
-                ('compound', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='register_entries', to='places.compound')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("address", models.CharField(max_length=80, verbose_name="门牌")),
+                ("name", models.CharField(max_length=40, verbose_name="姓名")),
+                ("id_hash", models.CharField(max_length=64)),
+                ("id_masked", models.CharField(max_length=18, verbose_name="身份证号")),
+                (
+                    "birth_year",
+                    models.PositiveSmallIntegerField(
+                        null=True, verbose_name="出生年份"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "在册"), ("moved_away", "已迁出")],
+                        default="active",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "moved_away_at",
+                    models.DateTimeField(
+                        blank=True, null=True, verbose_name="迁出时间"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(verbose_name="登记时间")),
+                ("updated_at", models.DateTimeField(verbose_name="更新时间")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="register_entries",
+                        to="places.community",
+                    ),
+                ),
+                (
+                    "compound",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="register_entries",
+                        to="places.compound",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '居民名册',
-                'verbose_name_plural': '居民名册',
-                'ordering': ['compound__name', 'address', 'id'],
+                "verbose_name": "居民名册",
+                "verbose_name_plural": "居民名册",
+                "ordering": ["compound__name", "address", "id"],
             },
         ),
         migrations.AddField(
-            model_name='resident',
-            name='register_entry',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='resident', to='people.registerentry', verbose_name='名册登记'),
+            model_name="resident",
+            name="register_entry",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="resident",
+                to="people.registerentry",
+                verbose_name="名册登记",
+            ),
         ),
         migrations.CreateModel(
-            name='RegisterEvent',
+            name="RegisterEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('imported', '导入名册'), ('moved_away', '标记迁出'), ('matched', '实名匹配')], max_length=12, verbose_name='事项')),
-                ('reason', models.TextField(blank=True, verbose_name='原因')),
-                ('before', models.JSONField(blank=True, default=dict)),
-                ('after', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(verbose_name='时间')),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='register_events', to='places.community')),
-                ('entry', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='people.registerentry')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("imported", "导入名册"),
+                            ("moved_away", "标记迁出"),
+                            ("matched", "实名匹配"),
+                        ],
+                        max_length=12,
+                        verbose_name="事项",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="原因")),
+                ("before", models.JSONField(blank=True, default=dict)),
+                ("after", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(verbose_name="时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="register_events",
+                        to="places.community",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="people.registerentry",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '名册记录',
-                'verbose_name_plural': '名册记录',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "名册记录",
+                "verbose_name_plural": "名册记录",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='RegisterImport',
+            name="RegisterImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('previewed', '待确认'), ('committed', '已导入'), ('discarded', '已放弃')], default='previewed', max_length=10)),
-                ('rows', models.JSONField(blank=True, default=list)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('committed_at', models.DateTimeField(blank=True, null=True)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='register_imports', to='places.community')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("previewed", "待确认"),
+                            ("committed", "已导入"),
+                            ("discarded", "已放弃"),
+                        ],
+                        default="previewed",
+                        max_length=10,
+                    ),
+                ),
+                ("rows", models.JSONField(blank=True, default=list)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField()),
+                ("committed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="register_imports",
+                        to="places.community",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '名册导入',
-                'verbose_name_plural': '名册导入',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "名册导入",
+                "verbose_name_plural": "名册导入",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='registerentry',
-            constraint=models.UniqueConstraint(fields=('community', 'id_hash'), name='register_one_row_per_person'),
+            model_name="registerentry",
+            constraint=models.UniqueConstraint(
+                fields=("community", "id_hash"), name="register_one_row_per_person"
+            ),
         ),
     ]

@@ -1,4 +1,4 @@
-"""Test helpers of the people app: accounts signed up with an SMS code, register rows."""
+"""Test helpers of the people app: sign-up with an SMS code, register rows."""
 
 from __future__ import annotations
 

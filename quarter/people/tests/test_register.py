@@ -1,4 +1,4 @@
-"""The resident register: import with a per-row preview, idempotent commit, move away."""
+"""The resident register: import with a per-row preview, commit once, move away."""
 
 import io
 
@@ -81,7 +81,11 @@ def test_commit_writes_valid_rows_and_reimport_is_idempotent(place):
     assert moved.rows[0]["outcome"] == "update"
     register.commit_register_import(actor=operator, batch=moved)
     pan = RegisterEntry.objects.get(name="潘建国")
-    assert (pan.compound.name, pan.address, pan.pk in first_ids) == ("东河苑", "9幢9", True)
+    assert (pan.compound.name, pan.address, pan.pk in first_ids) == (
+        "东河苑",
+        "9幢9",
+        True,
+    )
     assert RegisterEvent.objects.filter(kind="imported").count() == 3
     with pytest.raises(DomainError) as err:
         register.commit_register_import(actor=operator, batch=moved)

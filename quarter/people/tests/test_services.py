@@ -1,4 +1,4 @@
-"""Sign-up (SMS code), real-name verification against the register, households, login limits."""
+"""Sign-up (SMS code), real-name against the register, households, login limits."""
 
 import pytest
 
@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def compound():
-    return make_compound(make_community(name="东河社区", slug="donghe"), name="河滨公寓")
+    return make_compound(
+        make_community(name="东河社区", slug="donghe"), name="河滨公寓"
+    )
 
 
 def test_sign_up_resident_creates_account_with_resident_role():

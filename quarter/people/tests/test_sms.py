@@ -77,7 +77,11 @@ def test_aliyun_sender_raises_when_the_gateway_refuses(monkeypatch):
 
     def http_error(request, timeout):
         raise urllib.error.HTTPError(
-            request.full_url, 400, "Bad", {}, io.BytesIO(b'{"Code":"SignatureDoesNotMatch"}')
+            request.full_url,
+            400,
+            "Bad",
+            {},
+            io.BytesIO(b'{"Code":"SignatureDoesNotMatch"}'),
         )
 
     monkeypatch.setattr(sms.urllib.request, "urlopen", http_error)

@@ -1,4 +1,4 @@
-"""Account pages: sign-up with an SMS code, real-name against the register, login limit."""
+"""Account pages: sign-up with an SMS code, real-name on the register, login limit."""
 
 import pytest
 

@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('places', '0003_search_document_grams'),
+        ("places", "0003_search_document_grams"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='searchlog',
-            name='user',
+            model_name="searchlog",
+            name="user",
         ),
         migrations.AddField(
-            model_name='searchlog',
-            name='visitor',
-            field=models.CharField(blank=True, default='', max_length=16),
+            model_name="searchlog",
+            name="visitor",
+            field=models.CharField(blank=True, default="", max_length=16),
         ),
     ]

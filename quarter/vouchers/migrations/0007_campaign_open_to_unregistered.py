@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('vouchers', '0006_campaign_streets'),
+        ("vouchers", "0006_campaign_streets"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='open_to_unregistered',
-            field=models.BooleanField(default=False, help_text='勾选后,不在社区居民名册中的实名居民也可以领取', verbose_name='未登记居民也可领取'),
+            model_name="campaign",
+            name="open_to_unregistered",
+            field=models.BooleanField(
+                default=False,
+                help_text="勾选后,不在社区居民名册中的实名居民也可以领取",
+                verbose_name="未登记居民也可领取",
+            ),
         ),
     ]

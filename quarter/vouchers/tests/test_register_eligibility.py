@@ -1,4 +1,4 @@
-"""Voucher eligibility follows the resident register (people.access.is_registered_resident)."""
+"""Voucher eligibility follows the register (people.access.is_registered_resident)."""
 
 import pytest
 
