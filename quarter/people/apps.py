@@ -56,4 +56,6 @@ class PeopleConfig(AppConfig):
     verbose_name = _("居民与角色")
 
     def ready(self):
+        from quarter.people import checks  # noqa: F401 - registers the checks
+
         post_migrate.connect(grant_role_permissions, sender=self)

@@ -202,6 +202,7 @@ class Resident(models.Model):
         null=True,
         blank=True,
         related_name="residents",
+        verbose_name=_("家庭"),
     )
     real_name = models.CharField(_("姓名"), max_length=40, blank=True)
     id_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)

@@ -28,6 +28,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="resident",
+            name="household",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="residents",
+                to="people.household",
+                verbose_name="家庭",
+            ),
+        ),
         migrations.CreateModel(
             name="PhoneCode",
             fields=[

@@ -103,3 +103,13 @@ def test_get_sender_follows_settings(settings):
     settings.QUARTER_SMS_ALIYUN_ACCESS_KEY_ID = ""
     with pytest.raises(sms.SmsError, match="ACCESS_KEY_ID"):
         sms.get_sender()
+
+
+def test_deploy_check_warns_about_the_console_sender(settings):
+    from quarter.people.checks import check_sms_backend
+
+    settings.DEBUG = False
+    settings.QUARTER_SMS_BACKEND = "console"
+    assert [w.id for w in check_sms_backend()] == ["people.W001"]
+    settings.QUARTER_SMS_BACKEND = "aliyun"
+    assert check_sms_backend() == []
