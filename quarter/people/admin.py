@@ -49,6 +49,31 @@ class QuarterUserAdmin(UserAdmin):
     def account(self, obj):
         return str(obj)
 
+    def _is_phone_login(self, obj) -> bool:
+        return obj is not None and str(obj) != obj.username
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._is_phone_login(obj):
+            return fieldsets
+        # A phone-number login is shown masked and cannot be edited here.
+        return [
+            (
+                name,
+                {
+                    **opts,
+                    "fields": tuple(
+                        "account" if f == "username" else f for f in opts["fields"]
+                    ),
+                },
+            )
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "account") if self._is_phone_login(obj) else fields
+
 
 class RevealReasonForm(forms.Form):
     reason = forms.CharField(

@@ -54,7 +54,11 @@ def test_operator_pages_never_show_a_full_phone(client, resident, operator):
 def test_admin_pages_never_show_a_full_phone(client, resident, django_user_model):
     admin = django_user_model.objects.create_superuser("root", password="x-Pass-2026")
     client.force_login(admin)
-    for url in [*_pages(resident), "/admin/people/user/"]:
+    user_pages = [
+        "/admin/people/user/",
+        f"/admin/people/user/{resident.user_id}/change/",
+    ]
+    for url in [*_pages(resident), *user_pages]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert PHONE not in response.content.decode(), url
