@@ -71,7 +71,10 @@ class DemoSummary:
 def demo_logins() -> list[DemoLogin]:
     return [
         DemoLogin(
-            "居民 resident", "13800000001", DEMO_PASSWORD, "锦绣华庭, 实名已认证"
+            "居民 resident",
+            "13800000001",
+            DEMO_PASSWORD,
+            "锦绣华庭, 实名已认证, 在居民名册",
         ),
         DemoLogin(
             "居民 resident", "13800000002", DEMO_PASSWORD, "东河社区 利兹城市公寓"
