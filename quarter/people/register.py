@@ -13,6 +13,7 @@ import: previewed -> committed | discarded; both clear the stored rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from django.conf import settings
@@ -83,6 +84,7 @@ def preview_register_import(
     checked = [_check_row(r, hashes, compounds, existing, seen) for r in rows]
     counts = dict(Counter(row["outcome"] for row in checked))
     with transaction.atomic():
+        _discard_stale_previews()
         batch = RegisterImport.objects.create(
             community=community,
             created_by=actor,
@@ -99,6 +101,17 @@ def preview_register_import(
             ip=ip,
         )
     return batch
+
+
+# A preview holds reduced personal data: it is kept a day at most.
+PREVIEW_LIFETIME = dt.timedelta(days=1)
+
+
+def _discard_stale_previews() -> None:
+    RegisterImport.objects.filter(
+        state=RegisterImport.State.PREVIEWED,
+        created_at__lt=clock.now() - PREVIEW_LIFETIME,
+    ).update(state=RegisterImport.State.DISCARDED, rows=[])
 
 
 def _check_row(row, hashes, compounds, existing, seen) -> dict:
@@ -171,6 +184,12 @@ def commit_register_import(*, actor, batch: RegisterImport) -> RegisterImport:
         if batch.state != RegisterImport.State.PREVIEWED:
             raise DomainError(
                 Code.REGISTER_IMPORT_DONE, "这次导入已经处理过了", status_code=409
+            )
+        if batch.created_at < clock.now() - PREVIEW_LIFETIME:
+            raise DomainError(
+                Code.REGISTER_IMPORT_DONE,
+                "预览已超过一天,请重新上传名册",
+                status_code=409,
             )
         now = clock.now()
         rows = [r for r in batch.rows if r["outcome"] in (NEW, UPDATE)]

@@ -187,3 +187,22 @@ def test_plaintext_id_number_appears_nowhere_in_the_database(place):
                 found += [(table, n) for n in needles if n in text]
     assert found == []
     assert RegisterEntry.objects.count() == 2
+
+
+def test_a_preview_older_than_a_day_cannot_be_committed_and_is_cleared(place):
+    import datetime as dt
+
+    from quarter.core import clock
+
+    _, _, operator = place
+    start = clock.now()
+    clock.freeze(start)
+    old = _preview(place, _csv(GOOD))
+    clock.freeze(start + dt.timedelta(days=1, minutes=1))
+    with pytest.raises(DomainError) as err:
+        register.commit_register_import(actor=operator, batch=old)
+    assert err.value.code == "register_import_done"
+    _preview(place, _csv(GOOD))
+    old.refresh_from_db()
+    assert (old.state, old.rows) == ("discarded", [])
+    assert RegisterEntry.objects.count() == 0
