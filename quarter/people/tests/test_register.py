@@ -206,3 +206,54 @@ def test_a_preview_older_than_a_day_cannot_be_committed_and_is_cleared(place):
     old.refresh_from_db()
     assert (old.state, old.rows) == ("discarded", [])
     assert RegisterEntry.objects.count() == 0
+
+
+def test_import_page_previews_in_memory_and_refuses_big_files(
+    client, place, settings, monkeypatch
+):
+    from django.core.files import uploadhandler
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("the roster was written to a temporary file")
+
+    # Django's default handlers would spill this upload to disk; the page must not.
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10
+    monkeypatch.setattr(uploadhandler.TemporaryFileUploadHandler, "new_file", no_disk)
+    community, _, operator = place
+    client.force_login(operator)
+    client.handler.enforce_csrf_checks = True
+    page = client.get("/admin/people/registerentry/import/")
+    assert page.status_code == 200 and "导入居民名册" in page.content.decode()
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        "/admin/people/registerentry/import/",
+        {
+            "community": community.pk,
+            "file": SimpleUploadedFile("名册.csv", _csv(GOOD), "text/csv"),
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    assert response.status_code == 302
+    batch = RegisterImport.objects.get()
+    assert response["Location"].endswith(f"/import/{batch.pk}/")
+    assert RegisterEntry.objects.count() == 0
+    preview = client.get(response["Location"]).content.decode()
+    assert "新增 2 人" in preview and PAN not in preview
+
+    settings.QUARTER_REGISTER_MAX_BYTES = 1000
+    big = _csv(GOOD) + b"#" * 5000
+    response = client.post(
+        "/admin/people/registerentry/import/",
+        {
+            "community": community.pk,
+            "file": SimpleUploadedFile("big.csv", big, "text/csv"),
+            "csrfmiddlewaretoken": token,
+        },
+    )
+    assert response.status_code == 400 and "不能超过" in response.content.decode()
+    assert RegisterImport.objects.count() == 1
+    no_token = client.post(
+        "/admin/people/registerentry/import/", {"community": community.pk}
+    )
+    assert no_token.status_code == 403
