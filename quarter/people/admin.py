@@ -37,6 +37,7 @@ from quarter.people.models import (
     Resident,
     User,
 )
+from quarter.people.roster import too_large
 
 admin.site.site_header = "一刻钟便民生活圈 · 社区后台"
 admin.site.site_title = "Quarter"
@@ -439,11 +440,7 @@ def _read_upload(upload) -> bytes:
     """Read an upload into memory, refusing more than the configured size."""
     limit = settings.QUARTER_REGISTER_MAX_BYTES
     if upload.size is not None and upload.size > limit:
-        raise DomainError(
-            "register_file_too_large",
-            f"文件不能超过{limit // (1024 * 1024)}MB",
-            field="file",
-        )
+        raise too_large(limit)
     return upload.read(limit + 1)
 
 

@@ -33,6 +33,19 @@ class RosterRow:
     address: str
 
 
+def size_label(limit: int) -> str:
+    """Return a byte limit as a person reads it: '5MB', '800KB'."""
+    if limit >= 1024 * 1024:
+        return f"{limit // (1024 * 1024)}MB"
+    return f"{max(limit // 1024, 1)}KB"
+
+
+def too_large(limit: int) -> DomainError:
+    return DomainError(
+        Code.REGISTER_FILE_TOO_LARGE, f"文件不能超过{size_label(limit)}", field="file"
+    )
+
+
 def _invalid(message: str) -> DomainError:
     return DomainError(Code.REGISTER_FILE_INVALID, message, field="file")
 
@@ -42,11 +55,7 @@ def read_roster(
 ) -> list[RosterRow]:
     """Return the rows of a roster file; raise `register_file_*` if unusable."""
     if len(data) > max_bytes:
-        raise DomainError(
-            Code.REGISTER_FILE_TOO_LARGE,
-            f"文件不能超过{max_bytes // (1024 * 1024)}MB",
-            field="file",
-        )
+        raise too_large(max_bytes)
     if not data:
         raise _invalid("文件是空的")
     lower = filename.lower()

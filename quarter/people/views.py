@@ -68,7 +68,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 return redirect("real_name")
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            status = exc.status_code if exc.status_code == 429 else 400
+            status = exc.status_code if exc.status_code in (429, 503) else 400
     if form.errors:
         status = max(status, 400)
     return render(request, "people/signup.html", {"form": form}, status=status)
