@@ -1,7 +1,9 @@
 """Resident identity under PIPL: GB 11643 ID numbers and phone numbers.
 
 ID numbers are never stored in clear: a keyed hash gives uniqueness (one person,
-one real-name account) and a masked form is kept for display.
+one real-name account) and a masked form without the birth digits is kept for
+display. Of the birth date only the year is kept (benefit age rules); the full
+date together with the mask would narrow an ID number to a handful of people.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ def id_number_problem(raw: str, *, today: dt.date | None = None) -> str | None:
     return None
 
 
-def birth_date_from_id(value: str) -> dt.date:
-    value = normalize_id_number(value)
-    return dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+def birth_year_from_id(value: str) -> int:
+    """Return the year of birth written in an ID number (digits 7-10)."""
+    return int(normalize_id_number(value)[6:10])
 
 
 def hash_id_number(value: str) -> str:
@@ -60,9 +62,24 @@ def hash_id_number(value: str) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    """'330106199001011234' -> '3301**********1234'."""
+    """'330106199001011234' -> '3301************34'.
+
+    Keeps the region's first four digits and the last two only: no birth
+    digits (7-14) and not the full sequence number.
+    """
     value = normalize_id_number(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:4] + "*" * (len(value) - 6) + value[-2:]
+
+
+def pseudonym(kind: str, value: object) -> str:
+    """Return a short keyed pseudonym of `value` (e.g. a user id in a log).
+
+    Stable for one key, so logs can count repeat visitors, but not reversible
+    to a user or phone number without the key.
+    """
+    key = settings.QUARTER_ID_HASH_KEY.encode()
+    message = f"{kind}:{value}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
 def normalize_phone(raw: str) -> str:

@@ -15,9 +15,22 @@ from django.db import transaction
 
 from quarter.core import clock
 from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
-from quarter.core.identity import hash_id_number, id_check_char, mask_id_number
+from quarter.core.identity import (
+    birth_year_from_id,
+    hash_id_number,
+    id_check_char,
+    mask_id_number,
+)
 from quarter.demo import catalogue as cat
-from quarter.people.models import Household, Issuer, Operator, Resident, User
+from quarter.people.models import (
+    Household,
+    Issuer,
+    Operator,
+    RegisterEntry,
+    RegisterEvent,
+    Resident,
+    User,
+)
 from quarter.places.hours import parse_weekly_text
 from quarter.places.models import (
     Admission,
@@ -58,7 +71,10 @@ class DemoSummary:
 def demo_logins() -> list[DemoLogin]:
     return [
         DemoLogin(
-            "居民 resident", "13800000001", DEMO_PASSWORD, "锦绣华庭, 实名已认证"
+            "居民 resident",
+            "13800000001",
+            DEMO_PASSWORD,
+            "锦绣华庭, 实名已认证, 在居民名册",
         ),
         DemoLogin(
             "居民 resident", "13800000002", DEMO_PASSWORD, "东河社区 利兹城市公寓"
@@ -108,6 +124,8 @@ def load_demo() -> DemoSummary:
         merchants += _donghe_merchants(donghe, types, rng)
         _record_admission(merchants)
         reindex_merchants([m.id for m in merchants])
+        _register(jinxiu, "420502", rng)
+        _register(donghe, "330103", rng)
         _users(jinxiu, donghe)
         _load_app_demos()
     return DemoSummary(created=True, logins=demo_logins())
@@ -331,9 +349,9 @@ def _record_admission(merchants) -> None:
     )
 
 
-def demo_id_number(birth: str, serial: int) -> str:
+def demo_id_number(birth: str, serial: int, *, region: str = "420502") -> str:
     """A syntactically valid ID number (GB 11643) for a fictitious demo person."""
-    first17 = f"420502{birth}{serial:03d}"
+    first17 = f"{region}{birth}{serial:03d}"
     return first17 + id_check_char(first17)
 
 
@@ -353,31 +371,123 @@ def _resident(phone, name, id_number, compound, address) -> Resident:
     user = _user(phone, roles=["resident"], first_name=name)
     user.phone = phone
     user.save(update_fields=["phone"])
-    household = Household.objects.create(compound=compound, address=address)
-    return Resident.objects.create(
+    household, _ = Household.objects.get_or_create(
+        compound=compound, address=address
+    )
+    resident = Resident.objects.create(
         user=user,
         phone=phone,
         household=household,
         real_name=name,
         id_hash=hash_id_number(id_number),
         id_masked=mask_id_number(id_number),
-        birth_date=None,
+        birth_year=birth_year_from_id(id_number),
         verified_at=clock.now(),
+    )
+    put_on_demo_register(resident, id_number)
+    return resident
+
+
+# --- the resident register (居民名册) --------------------------------------------
+# Fictitious people, as many as the seeds count per compound (东河: 1,115
+# households, 2,553 people), so real-name verification and the register-only
+# voucher rule have a register to match in the demo.
+
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
+    "于杜叶程魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛闫段雷侯龙"
+    "史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+_GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国文志海林波斌宇浩凯鹏"
+    "飞燕玲婷雪梅琳晨阳欣怡子涵梓轩浩然一诺思远嘉怡雨桐"
+)
+
+
+def _register(community: Community, region: str, rng: random.Random) -> None:
+    """Generate the register rows of every household of `community` (bulk)."""
+    now = clock.now()
+    entries: list[RegisterEntry] = []
+    used: set[str] = set()
+    for compound in Compound.objects.filter(community=community).order_by("pk"):
+        per_household = [
+            compound.population // compound.households
+        ] * compound.households
+        for h in range(compound.population % compound.households):
+            per_household[h] += 1
+        for h, members in enumerate(per_household):
+            building, rest = divmod(h, 24)
+            unit, room = divmod(rest, 12)
+            address = f"{building + 1}幢{unit + 1}单元{room // 2 + 1}0{room % 2 + 1}"
+            surname = rng.choice(_SURNAMES)
+            for _ in range(members):
+                number = _unused_id(region, rng, used)
+                given = rng.choice((1, 2))
+                name = surname + "".join(rng.choice(_GIVEN) for _ in range(given))
+                entries.append(
+                    RegisterEntry(
+                        community=community,
+                        compound=compound,
+                        address=address,
+                        name=name,
+                        id_hash=hash_id_number(number),
+                        id_masked=mask_id_number(number),
+                        birth_year=int(number[6:10]),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+    RegisterEntry.objects.bulk_create(entries, batch_size=2000)
+    RegisterEvent.objects.create(
+        community=community,
+        kind=RegisterEvent.Kind.IMPORTED,
+        reason="演示数据:按社区户数生成的虚构居民名册",
+        after={"created": len(entries)},
+        created_at=now,
     )
 
 
-def _users(jinxiu, donghe) -> None:
-    from quarter.core.identity import birth_date_from_id
+def _unused_id(region: str, rng: random.Random, used: set[str]) -> str:
+    while True:
+        year = rng.randint(1935, 2020)
+        birth = f"{year}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        # Serials from 500 up: the named demo people use lower ones.
+        number = demo_id_number(birth, rng.randint(500, 999), region=region)
+        if number not in used:
+            used.add(number)
+            return number
 
+
+def put_on_demo_register(resident: Resident, id_number: str) -> RegisterEntry:
+    """Put a demo resident on their community's register, bound to their account."""
+    compound = resident.household.compound
+    now = clock.now()
+    entry, _ = RegisterEntry.objects.get_or_create(
+        community_id=compound.community_id,
+        id_hash=hash_id_number(id_number),
+        defaults={
+            "compound": compound,
+            "address": resident.household.address,
+            "name": resident.real_name,
+            "id_masked": mask_id_number(id_number),
+            "birth_year": birth_year_from_id(id_number),
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    Resident.objects.filter(pk=resident.pk).update(register_entry=entry)
+    resident.register_entry = entry
+    return entry
+
+
+def _users(jinxiu, donghe) -> None:
     for phone, name, birth, serial, community, compound_name, address in [
         ("13800000001", "潘建国", "19560312", 11, jinxiu, "锦绣华庭", "3栋2单元501"),
         ("13800000002", "朱丽华", "19880605", 22, donghe, "利兹城市公寓", "1幢1203"),
     ]:
         id_number = demo_id_number(birth, serial)
         compound = Compound.objects.get(community=community, name=compound_name)
-        resident = _resident(phone, name, id_number, compound, address)
-        resident.birth_date = birth_date_from_id(id_number)
-        resident.save(update_fields=["birth_date"])
+        _resident(phone, name, id_number, compound, address)
     owner = _user("merchant_amin", roles=["merchant"], first_name="阿明")
     MerchantStaff.objects.create(
         merchant=Merchant.objects.get(name="阿明理发店"), user=owner

@@ -25,6 +25,10 @@ ROLE_PERMISSIONS = {
         "places.view_merchantstaff",
         "people.view_resident",
         "people.view_household",
+        # The resident register: import (a preview first) and mark moved away.
+        "people.view_registerentry",
+        "people.change_registerentry",
+        "people.view_registerevent",
     ],
 }
 
@@ -52,4 +56,6 @@ class PeopleConfig(AppConfig):
     verbose_name = _("居民与角色")
 
     def ready(self):
+        from quarter.people import checks  # noqa: F401 - registers the checks
+
         post_migrate.connect(grant_role_permissions, sender=self)

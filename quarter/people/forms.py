@@ -4,24 +4,36 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from quarter.places.models import Compound
+from quarter.places.models import Community
+
+
+class SendCodeForm(forms.Form):
+    phone = forms.CharField(label=_("手机号"), max_length=20)
 
 
 class SignUpForm(forms.Form):
     phone = forms.CharField(label=_("手机号"), max_length=20)
+    code = forms.CharField(
+        label=_("短信验证码"),
+        max_length=6,
+        required=False,
+        help_text=_("先点“获取验证码”,5分钟内有效"),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+        ),
+    )
     password = forms.CharField(
-        label=_("密码"), widget=forms.PasswordInput, max_length=128
+        label=_("密码"), widget=forms.PasswordInput, max_length=128, required=False
     )
 
 
 class RealNameForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=40)
     id_number = forms.CharField(label=_("身份证号"), max_length=18, min_length=18)
-    compound = forms.ModelChoiceField(
-        Compound.objects.select_related("community"), label=_("所住小区")
-    )
-    address = forms.CharField(
-        label=_("门牌号"), max_length=80, help_text=_("如 3幢2单元501")
+    community = forms.ModelChoiceField(
+        Community.objects.order_by("name"),
+        label=_("所在社区"),
+        help_text=_("将与该社区的居民名册核对,住址以名册登记为准"),
     )
 
 

@@ -1,4 +1,4 @@
-"""Verbs of the people app: sign-up, real-name verification, households, roles, login limits."""
+"""Verbs of the people app: sign-up, real-name, households, roles, login limits."""
 
 from __future__ import annotations
 
@@ -13,16 +13,19 @@ from django.db import IntegrityError, transaction
 from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.core.identity import (
-    birth_date_from_id,
+    birth_year_from_id,
     hash_id_number,
     id_number_problem,
     mask_id_number,
     normalize_phone,
     phone_problem,
 )
+from quarter.people import access, events
 from quarter.people.errors import PeopleErrorCode as Code
 from quarter.people.models import Household, LoginAttempt, Resident, Role, User
-from quarter.places.models import Compound
+from quarter.people.phone_codes import use_phone_code
+from quarter.people.register import find_register_entry
+from quarter.places.models import Community, Compound
 
 
 def add_role(user: User, role: Role | str) -> None:
@@ -30,10 +33,13 @@ def add_role(user: User, role: Role | str) -> None:
     user.groups.add(group)
 
 
-def sign_up_resident(*, phone: str, password: str) -> Resident:
-    """Create a resident account with phone number and password.
+def sign_up_resident(*, phone: str, password: str, code: str) -> Resident:
+    """Create a resident account with phone number, SMS code and password.
 
-    Raises `phone_invalid`, `phone_taken`, `password_rejected`; writes nothing then.
+    The code proves the phone (see `phone_codes.send_phone_code`). Raises
+    `phone_invalid`, `phone_taken`, `password_rejected`, `sms_code_required`,
+    `sms_code_wrong`, `sms_code_expired`, `sms_code_locked`; writes no account
+    then (a wrong code counts as one try).
     """
     phone = normalize_phone(phone)
     if problem := phone_problem(phone):
@@ -47,6 +53,7 @@ def sign_up_resident(*, phone: str, password: str) -> Resident:
         raise DomainError(
             Code.PASSWORD_REJECTED, " ".join(exc.messages), field="password"
         ) from None
+    use_phone_code(phone=phone, code=code)
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -61,17 +68,27 @@ def sign_up_resident(*, phone: str, password: str) -> Resident:
 
 
 def verify_real_name(
-    *, actor: User, name: str, id_number: str, today: dt.date | None = None
+    *,
+    actor: User,
+    name: str,
+    id_number: str,
+    community: Community,
+    today: dt.date | None = None,
 ) -> Resident:
-    """Bind a real name and ID number to the actor's resident account, once.
+    """Bind a real name and ID number to the actor's account against the register.
 
-    The ID number is checked (GB 11643 check digit and birth date), then kept
-    only as a keyed hash (one person, one account) and a masked form.
+    The ID number is checked (GB 11643 check digit and birth date), hashed,
+    and matched with the name against the active register of `community`;
+    the resident is then placed in the household the register names (not a
+    self-declared one). Only the keyed hash, a mask without birth digits and
+    the birth year are kept. A resident whose register entry lapsed (moved
+    away) may verify again against another community's register.
     Raises `not_a_resident`, `already_verified`, `name_required`,
-    `id_number_invalid`, `id_number_taken`.
+    `id_number_invalid`, `not_on_register`, `id_number_taken`.
+    Writes the resident, a household (first member) and a `RegisterEvent`.
     """
     resident = _resident_of(actor)
-    if resident.is_verified:
+    if resident.is_verified and access.is_registered_resident(resident):
         raise DomainError(Code.ALREADY_VERIFIED, "您已完成实名认证")
     name = (name or "").strip()
     if not name or len(name) > 40:
@@ -79,7 +96,24 @@ def verify_real_name(
     if problem := id_number_problem(id_number, today=today):
         raise DomainError(Code.ID_NUMBER_INVALID, problem, field="id_number")
     id_hash = hash_id_number(id_number)
-    if Resident.objects.filter(id_hash=id_hash).exists():
+    if resident.id_hash and resident.id_hash != id_hash:
+        raise DomainError(
+            Code.ID_NUMBER_TAKEN,
+            "本账号已绑定另一身份证号,请联系社区工作者",
+            field="id_number",
+        )
+    entry = find_register_entry(community=community, name=name, id_hash=id_hash)
+    if entry is None:
+        # One message whether the number or the name does not match, so the
+        # form cannot be used to probe who is on the register.
+        raise DomainError(
+            Code.NOT_ON_REGISTER,
+            f"姓名和身份证号不在{community.name}居民名册中,"
+            "请核对后重试或联系社区工作者登记。未登记也可以继续使用商户查询。",
+            field="id_number",
+            status_code=403,
+        )
+    if Resident.objects.filter(id_hash=id_hash).exclude(pk=resident.pk).exists():
         raise DomainError(
             Code.ID_NUMBER_TAKEN,
             "该身份证号已绑定其他账号,一人只能实名一个账号",
@@ -88,12 +122,18 @@ def verify_real_name(
     try:
         with transaction.atomic():
             resident = Resident.objects.select_for_update().get(pk=resident.pk)
-            resident.real_name = name
+            household, _ = Household.objects.get_or_create(
+                compound=entry.compound, address=entry.address
+            )
+            resident.real_name = entry.name
             resident.id_hash = id_hash
             resident.id_masked = mask_id_number(id_number)
-            resident.birth_date = birth_date_from_id(id_number)
+            resident.birth_year = birth_year_from_id(id_number)
             resident.verified_at = clock.now()
+            resident.register_entry = entry
+            resident.household = household
             resident.save()
+            events.register_matched(entry, actor=actor)
     except IntegrityError:
         raise DomainError(
             Code.ID_NUMBER_TAKEN, "该身份证号已绑定其他账号", field="id_number"

@@ -7,13 +7,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from quarter.core.errors import DomainError
-from quarter.people import services
+from quarter.people import phone_codes, services
 from quarter.people.forms import LoginForm, RealNameForm, SignUpForm
 
 
@@ -48,53 +47,56 @@ class LoginView(auth_views.LoginView):
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Sign up with phone, SMS code and password; "获取验证码" sends the code."""
     form = SignUpForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            resident = services.sign_up_resident(**form.cleaned_data)
+            if "send_code" in request.POST:
+                phone_codes.send_phone_code(phone=data["phone"], ip=_client_ip(request))
+                messages.info(request, _("验证码已发送,5分钟内有效"))
+            else:
+                resident = services.sign_up_resident(
+                    phone=data["phone"], password=data["password"], code=data["code"]
+                )
+                login(
+                    request,
+                    resident.user,
+                    backend="django.contrib.auth.backends.ModelBackend",
+                )
+                return redirect("real_name")
         except DomainError as exc:
-            form.add_error(exc.field, exc.message)
-        else:
-            login(
-                request,
-                resident.user,
-                backend="django.contrib.auth.backends.ModelBackend",
-            )
-            return redirect("real_name")
-    return render(
-        request,
-        "people/signup.html",
-        {"form": form},
-        status=400 if form.errors else 200,
-    )
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = exc.status_code if exc.status_code in (429, 503) else 400
+    if form.errors:
+        status = max(status, 400)
+    return render(request, "people/signup.html", {"form": form}, status=status)
 
 
 @login_required
 def real_name(request: HttpRequest) -> HttpResponse:
+    """Verify name and ID number against the register of the chosen community."""
     form = RealNameForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                services.verify_real_name(
-                    actor=request.user, name=data["name"], id_number=data["id_number"]
-                )
-                services.join_household(
-                    actor=request.user,
-                    compound=data["compound"],
-                    address=data["address"],
-                )
+            services.verify_real_name(
+                actor=request.user,
+                name=data["name"],
+                id_number=data["id_number"],
+                community=data["community"],
+            )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = 403 if exc.code == "not_on_register" else 400
         else:
-            messages.success(request, _("实名认证完成"))
+            messages.success(request, _("实名认证完成,住址已按居民名册登记"))
             return redirect("my_card")
-    return render(
-        request,
-        "people/real_name.html",
-        {"form": form},
-        status=400 if form.errors else 200,
-    )
+    if form.errors:
+        status = max(status, 400)
+    return render(request, "people/real_name.html", {"form": form}, status=status)
 
 
 @login_required

@@ -431,9 +431,10 @@ class SearchLog(models.Model):
     compound = models.ForeignKey(
         Compound, on_delete=models.SET_NULL, null=True, blank=True
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
+    # A keyed pseudonym of the searching account (`core.identity.pseudonym`),
+    # never the account itself: operators read these logs, and residents log
+    # in with their phone number.
+    visitor = models.CharField(max_length=16, blank=True, default="")
     result_count = models.PositiveIntegerField()
     created_at = models.DateTimeField()
 

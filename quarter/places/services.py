@@ -18,7 +18,7 @@ from quarter.core import clock
 from quarter.core.actors import is_person
 from quarter.core.errors import DomainError
 from quarter.core.geo import valid_lat_lng
-from quarter.core.identity import phone_problem
+from quarter.core.identity import phone_problem, pseudonym
 from quarter.places import access, events, search
 from quarter.places.errors import PlacesErrorCode as Code
 from quarter.places.hours import parse_weekly_text
@@ -685,13 +685,14 @@ def log_search(
     *, actor, query: str, result_count: int, compound: Compound | None = None
 ):
     """Record a search by `actor` (anyone, even anonymous); zero-result ones feed
-    the planning demand signal. Only a signed-in person is stored as its user."""
+    the planning demand signal. A signed-in person is stored only as a keyed
+    pseudonym, never as the account (whose username may be a phone number)."""
     if not query.strip():
         return None
     return SearchLog.objects.create(
         query=query.strip()[:100],
         result_count=result_count,
-        user=actor if is_person(actor) else None,
+        visitor=pseudonym("user", actor.pk) if is_person(actor) else "",
         compound=compound,
         created_at=clock.now(),
     )

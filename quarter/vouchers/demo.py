@@ -123,6 +123,8 @@ def _pledge_shops(campaign, issuer) -> list[tuple[Merchant, User]]:
 
 
 def _demo_residents(issuer, count: int) -> list[Resident]:
+    from quarter.demo.services import put_on_demo_register
+
     people = list(
         Resident.objects.filter(
             verified_at__isnull=False,
@@ -140,18 +142,18 @@ def _demo_residents(issuer, count: int) -> list[Resident]:
         household = Household.objects.create(
             compound=compound, address=f"演示{i + 1}号"
         )
-        people.append(
-            Resident.objects.create(
-                user=user,
-                phone=f"1390000{i:04d}",
-                household=household,
-                real_name=f"居民{i + 1}",
-                id_hash=hash_id_number(number),
-                id_masked=mask_id_number(number),
-                birth_date=dt.date(1950 + i % 50, 1 + i % 9, 10 + i % 10),
-                verified_at=clock.now(),
-            )
+        resident = Resident.objects.create(
+            user=user,
+            phone=f"1390000{i:04d}",
+            household=household,
+            real_name=f"居民{i + 1}",
+            id_hash=hash_id_number(number),
+            id_masked=mask_id_number(number),
+            birth_year=1950 + i % 50,
+            verified_at=clock.now(),
         )
+        put_on_demo_register(resident, number)
+        people.append(resident)
     return people
 
 

@@ -25,6 +25,7 @@ class VoucherErrorCode(StrEnum):
     NOT_VERIFIED = "real_name_required"
     NOT_ELIGIBLE_AREA = "not_in_campaign_area"
     TOO_YOUNG = "below_minimum_age"
+    NOT_ON_REGISTER = "not_on_register"
     NOT_RELEASED = "round_not_released"
     ROUND_CLOSED = "round_closed"
     SOLD_OUT = "packet_sold_out"

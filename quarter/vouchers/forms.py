@@ -68,6 +68,11 @@ class CampaignForm(forms.Form):
         max_value=100,
         decimal_places=1,
     )
+    open_to_unregistered = forms.BooleanField(
+        label=_("未登记居民也可领取"),
+        help_text=_("不勾选时,只有社区居民名册中的居民可以领取"),
+        required=False,
+    )
 
     def __init__(self, *args, district=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -106,6 +106,13 @@ class Campaign(models.Model):
     max_per_merchant_per_day = models.PositiveSmallIntegerField(
         _("每人每店每日最多用券"), default=1
     )
+    # Off: only residents on their community's register may claim
+    # (`people.access.is_registered_resident`).
+    open_to_unregistered = models.BooleanField(
+        _("未登记居民也可领取"),
+        default=False,
+        help_text=_("勾选后,不在社区居民名册中的实名居民也可以领取"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

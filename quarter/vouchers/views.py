@@ -429,6 +429,7 @@ def issuer_home(request):
                 business_type_codes=[t.code for t in d["business_types"]],
                 max_per_merchant_per_day=d["max_per_merchant_per_day"],
                 cofund_permille=d["cofund_permille"],
+                open_to_unregistered=d["open_to_unregistered"],
             )
             messages.success(request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name})
             return redirect("vouchers:campaign", campaign_id=campaign.pk)

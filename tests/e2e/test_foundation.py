@@ -165,28 +165,41 @@ def test_merchant_card_rate_worse_than_vip_is_refused(page, live_server):
 
 def test_resident_signs_up_verifies_real_name_and_shows_card(page, live_server):
     from quarter.core.identity import id_check_char
+    from quarter.people import sms
+    from quarter.people.tests.factories import register_entry
 
     community = make_community(name="东河社区", slug="donghe")
-    make_compound(community, name="河滨公寓")
+    compound = make_compound(community, name="河滨公寓")
     first17 = "33010319880605022"
     id_number = first17 + id_check_char(first17)
+    register_entry(compound, name="朱丽华", id_number=id_number, address="2幢301")
+    invented = "33010319900101011"
+    invented += id_check_char(invented)
 
     page.goto(live_server.url + "/accounts/signup/")
     page.fill("#id_phone", "13900001111")
+    page.click("#send-code")
+    expect(page.locator(".messages")).to_contain_text("验证码已发送")
+    page.fill("#id_code", sms.last_code("13900001111"))
     page.fill("#id_password", "Zhu-Lihua-2026")
-    page.click("form.stack button[type=submit]")
+    shot(page, "foundation-signup-sms-code")
+    page.click("#signup-submit")
     expect(page).to_have_url(re.compile("/accounts/real-name/"))
     page.fill("#id_name", "朱丽华")
     page.fill("#id_id_number", id_number[:17] + ("0" if id_number[17] != "0" else "1"))
-    page.select_option("#id_compound", label="河滨公寓")
-    page.fill("#id_address", "2幢301")
+    page.select_option("#id_community", label="东河社区")
     page.click("form.stack button[type=submit]")
     expect(page.locator(".errorlist")).to_contain_text("校验位")
     shot(page, "foundation-real-name-refused")
+    page.fill("#id_id_number", invented)
+    page.click("form.stack button[type=submit]")
+    expect(page.locator(".errorlist")).to_contain_text("居民名册")
+    shot(page, "foundation-real-name-not-on-register")
     page.fill("#id_id_number", id_number)
     page.click("form.stack button[type=submit]")
     expect(page.locator("#community-card")).to_contain_text("朱丽华")
-    expect(page.locator("#community-card")).to_contain_text("3301**********")
+    expect(page.locator("#community-card")).to_contain_text("3301************")
+    expect(page.locator("#community-card")).to_contain_text("河滨公寓 2幢301")
     expect(page.locator("#community-card")).not_to_contain_text(id_number)
     expect(page.locator("#community-card svg")).to_be_visible()
     shot(page, "foundation-community-card")

@@ -6,12 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quarter.core.identity import (
+    birth_year_from_id,
     hash_id_number,
     id_check_char,
     id_number_problem,
     mask_id_number,
     mask_phone,
     phone_problem,
+    pseudonym,
 )
 
 # A real published example from the standard: 11010519491231002X.
@@ -80,8 +82,21 @@ def test_hash_id_number_is_keyed_stable_and_case_blind():
     assert len(hash_id_number(KNOWN_VALID)) == 64
 
 
-def test_mask_id_number_keeps_only_first_and_last_four():
-    assert mask_id_number("330106199001011234") == "3301**********1234"
+def test_mask_id_number_hides_every_birth_digit():
+    number = "330106199001011234"
+    masked = mask_id_number(number)
+    assert masked == "3301************34"
+    assert "19900101" not in masked and masked[6:14] == "*" * 8
+
+
+def test_birth_year_from_id_keeps_only_the_year():
+    assert birth_year_from_id("330106199001011234") == 1990
+
+
+def test_pseudonym_is_stable_keyed_and_not_the_value():
+    assert pseudonym("user", 42) == pseudonym("user", 42)
+    assert pseudonym("user", 42) != pseudonym("user", 43)
+    assert "42" != pseudonym("user", 42) and len(pseudonym("user", 42)) == 16
 
 
 def test_phone_helpers():

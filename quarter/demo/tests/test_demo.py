@@ -73,3 +73,26 @@ def test_load_demo_is_deterministic():
     assert Merchant.objects.count() == 0
     load_demo()
     assert snapshot() == first
+
+
+def test_load_demo_puts_every_household_on_the_register():
+    from quarter.people.access import is_registered_resident
+    from quarter.people.models import RegisterEntry, Resident
+
+    load_demo()
+    donghe = RegisterEntry.objects.filter(community__slug="donghe")
+    assert donghe.count() >= 2553
+    households = set(
+        donghe.exclude(resident__isnull=False).values_list("compound", "address")
+    )
+    assert len(households) == 1115
+    assert RegisterEntry.objects.filter(community__slug="jinxiu").count() >= 7860
+    for phone in ("13800000001", "13800000002"):
+        resident = Resident.objects.get(phone=phone)
+        assert resident.is_verified and is_registered_resident(resident)
+    pan = Resident.objects.get(phone="13800000001")
+    assert (pan.household.compound.name, pan.household.address) == (
+        "锦绣华庭",
+        "3栋2单元501",
+    )
+    assert pan.birth_year == 1956 and "19560312" not in pan.id_masked

@@ -53,12 +53,13 @@ def test_merchant_page_shows_renovation_banner_and_hides_unlisted(client):
 
 def test_home_orders_nearby_shops_from_the_residents_compound(client):
     from quarter.people import services as people
+    from quarter.people.tests.factories import sign_up
 
     community = make_community()
     compound = make_compound(community, lat=30.30, lng=120.20)
     make_merchant(community, name="远的店", lat=30.26, lng=120.17)
     make_merchant(community, name="近的店", lat=30.3001, lng=120.2001)
-    resident = people.sign_up_resident(phone="13800001234", password="Lao-Pan-2026")
+    resident = sign_up("13800001234")
     people.join_household(actor=resident.user, compound=compound, address="1幢101")
     client.force_login(resident.user)
     page = client.get("/").content.decode()

@@ -56,6 +56,7 @@ def create_campaign(
     max_per_merchant_per_day: int = 1,
     cofund_permille: int = 0,
     issuer: Issuer | None = None,
+    open_to_unregistered: bool = False,
 ) -> Campaign:
     """Create a campaign and fund its budget from the issuer's treasury.
 
@@ -107,6 +108,7 @@ def create_campaign(
             budget_fen=budget_fen,
             max_per_merchant_per_day=max_per_merchant_per_day,
             cofund_permille=cofund_permille,
+            open_to_unregistered=bool(open_to_unregistered),
             created_by=actor,
             created_at=clock.now(),
         )

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 
 from quarter.core import clock, sql
 from quarter.core.errors import DomainError, PermissionDenied
+from quarter.people.access import is_registered_resident
 from quarter.people.models import Resident
 from quarter.vouchers import accounts, codes, ratelimit, selectors
 from quarter.vouchers.engines import ClaimOutcome, get_engine
@@ -52,8 +53,8 @@ def resident_of(actor) -> Resident:
 def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> None:
     """Raise why the resident may not claim in this round (timing aside).
 
-    Codes: `real_name_required`, `not_in_campaign_area`, `below_minimum_age`,
-    `weekly_limit_reached`.
+    Codes: `real_name_required`, `not_in_campaign_area`, `not_on_register`,
+    `below_minimum_age`, `weekly_limit_reached`.
     """
     if not resident.is_verified or not resident.id_hash:
         raise DomainError(Code.NOT_VERIFIED, "请先完成实名认证再领券", status_code=403)
@@ -65,16 +66,16 @@ def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> No
             "本轮消费券仅限活动范围内的居民领取",
             status_code=403,
         )
-    if round_.min_age:
-        born = resident.birth_date
-        today = now.astimezone(clock.SHANGHAI).date()
-        age = (
-            None
-            if born is None
-            else today.year
-            - born.year
-            - ((today.month, today.day) < (born.month, born.day))
+    if not campaign.open_to_unregistered and not is_registered_resident(resident):
+        raise DomainError(
+            Code.NOT_ON_REGISTER,
+            "本活动仅限社区居民名册中的居民领取,请联系社区工作者登记",
+            status_code=403,
         )
+    if round_.min_age:
+        # Only the birth year is kept (PIPL): the age reached this calendar year.
+        born = resident.birth_year
+        age = None if born is None else now.astimezone(clock.SHANGHAI).year - born
         if age is None or age < round_.min_age:
             raise DomainError(
                 Code.TOO_YOUNG,

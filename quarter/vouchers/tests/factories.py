@@ -11,6 +11,7 @@ from quarter.core import clock
 from quarter.core.identity import hash_id_number, id_check_char, mask_id_number
 from quarter.people.models import Household, Issuer, Operator, Resident, User
 from quarter.people.services import add_role
+from quarter.people.tests.factories import put_on_register
 from quarter.places.models import (
     Admission,
     BusinessType,
@@ -116,9 +117,10 @@ class World:
             number = id_number(id_n if id_n is not None else uniq, born)
             resident.id_hash = hash_id_number(number)
             resident.id_masked = mask_id_number(number)
-            resident.birth_date = dt.date(int(born[:4]), int(born[4:6]), int(born[6:]))
+            resident.birth_year = int(born[:4])
             resident.verified_at = clock.now()
             resident.save()
+            put_on_register(resident, number)
         return resident
 
     def campaign(self, *, budget_fen: int = 10_000_000, **kw):
