@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from quarter.core import clock, downloads
-from quarter.core.errors import DomainError
+from quarter.core.errors import DomainError, PermissionDenied
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
 from quarter.vouchers import access, codes, selectors
@@ -363,6 +363,8 @@ def settlement_paid(request, settlement_id: int):
             payment_ref=request.POST.get("payment_ref", ""),
         )
         messages.success(request, _("已记录付款"))
+    except PermissionDenied:
+        raise  # answered 403 by the DomainError middleware, like every refusal
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:dashboard")

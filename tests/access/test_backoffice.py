@@ -85,11 +85,13 @@ def test_changelist_of_every_model_shows_only_own_rows(two, client, role):
     checked_visible = 0
     for model in admin.site._registry:
         resp = client.get(_url(model, "changelist"))
+        declared = scope.scope_of(model)
+        if declared.superuser_only and resp.status_code == 403:
+            continue  # e.g. the personal-data access log: the page itself is closed
         assert resp.status_code == 200, (model, resp.status_code)
         cl = resp.context["cl"]
         shown = set(cl.queryset.values_list("pk", flat=True))
         assert not shown & b.rows_of(model), f"{model._meta.label} shows B's rows"
-        declared = scope.scope_of(model)
         if declared.superuser_only:
             assert shown == set(), model
         reachable = (

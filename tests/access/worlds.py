@@ -17,6 +17,7 @@ from django.apps import apps
 from django.test import TestCase
 
 from quarter.core import clock
+from quarter.core.actors import SYSTEM
 from quarter.coverage.models import CoverageRun
 from quarter.people.models import User
 from quarter.places import events as place_events
@@ -82,7 +83,7 @@ def _side(district: str, when: dt.datetime) -> Side:
     with TestCase.captureOnCommitCallbacks(execute=True):
         (paid,) = [
             s
-            for s in settlement.settle_day(business_date=day)
+            for s in settlement.settle_day(actor=SYSTEM, business_date=day)
             if s.merchant_id == w.shop.pk
         ]
     MerchantService.objects.create(merchant=w.shop, name="豆浆", price_fen=300)
