@@ -110,8 +110,9 @@ key = hashlib.sha256(f"quarter.vouchers.rush:{{published}}".encode()).digest()
 sig = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:32]
 # A session payload signed with the published key.
 forged = signing.dumps(
-    {{"_auth_user_id": "1"}}, key=published, salt="django.contrib.sessions.SessionStore",
-    compress=True, serializer=signing.JSONSerializer,
+    {{"_auth_user_id": "1"}}, key=published,
+    salt="django.contrib.sessions.SessionStore", compress=True,
+    serializer=signing.JSONSerializer,
 )
 print(json.dumps({{
     "ticket": codes.verify_ticket(f"{{body}}.{{sig}}") is not None,
