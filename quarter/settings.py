@@ -217,11 +217,24 @@ QUARTER_TILES_ATTRIBUTION = os.environ.get(
     "QUARTER_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
 )
 
-# Login rate limit: attempts per window per (account, IP).
-QUARTER_LOGIN_ATTEMPTS = int(os.environ.get("QUARTER_LOGIN_ATTEMPTS", "10"))
-QUARTER_LOGIN_WINDOW_SECONDS = int(
-    os.environ.get("QUARTER_LOGIN_WINDOW_SECONDS", "300")
+# --- login throttle (quarter/people/throttle.py) ----------------------------------
+# Per (account, client IP) with exponential back-off, state in the database; the
+# throttle backend runs first so the site's and the admin's login are covered.
+AUTHENTICATION_BACKENDS = [
+    "quarter.people.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+QUARTER_LOGIN_FREE_ATTEMPTS = int(os.environ.get("QUARTER_LOGIN_FREE_ATTEMPTS", "5"))
+QUARTER_LOGIN_IP_FREE_ATTEMPTS = int(
+    os.environ.get("QUARTER_LOGIN_IP_FREE_ATTEMPTS", "30")
 )
+QUARTER_LOGIN_BASE_DELAY_SECONDS = 2
+QUARTER_LOGIN_MAX_DELAY_SECONDS = 3600
+QUARTER_LOGIN_WINDOW_SECONDS = 24 * 3600  # failures older than this are forgotten
+# Behind a reverse proxy: the META key of the header it overwrites with the
+# client's address (e.g. HTTP_X_REAL_IP); REMOTE_ADDR when empty.
+QUARTER_CLIENT_IP_HEADER = os.environ.get("QUARTER_CLIENT_IP_HEADER", "").strip()
+# --- end of login throttle --------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

@@ -12,3 +12,6 @@ os.environ.setdefault(
 )
 
 from quarter.settings import *  # noqa: E402,F403
+
+# Hashing a password costs ~0.1 s with the production hasher; tests log in often.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
