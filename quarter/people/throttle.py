@@ -25,7 +25,6 @@ import ipaddress
 import math
 
 from django.conf import settings
-from django.contrib.auth.backends import BaseBackend
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
@@ -130,8 +129,13 @@ def clear_failures(*, username: str, ip: str | None) -> None:
     LoginAttempt.objects.filter(username=normalize_username(username), ip=ip).delete()
 
 
-class LoginThrottleBackend(BaseBackend):
-    """Refuse a throttled (account, source) before any password is checked."""
+class LoginThrottleBackend:
+    """Refuse a throttled (account, source) before any password is checked.
+
+    Deliberately not a BaseBackend: without `get_user` it never holds a
+    session, so `force_login` and `login(..., backend=ModelBackend)` keep
+    using ModelBackend.
+    """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None:

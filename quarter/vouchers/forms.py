@@ -10,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from quarter.core.money import parse_yuan
 from quarter.places.models import BusinessType, Community, StreetOffice
 from quarter.vouchers import presets
+from quarter.vouchers.inputs import (
+    CampaignInput,
+    RefundInput,
+    ReviewInput,
+    RoundChangeInput,
+    RoundInput,
+    TillInput,
+)
 from quarter.vouchers.models import ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
 
@@ -85,6 +93,18 @@ class CampaignForm(forms.Form):
         data["cofund_permille"] = int(percent * 10) if percent else 0
         return data
 
+    def to_input(self) -> CampaignInput:
+        d = self.cleaned_data
+        return CampaignInput(
+            name=d["name"],
+            budget_fen=d["budget"],
+            community_ids=[c.pk for c in d["communities"]],
+            street_office_ids=[s.pk for s in d["street_offices"]],
+            business_type_codes=[t.code for t in d["business_types"]],
+            max_per_merchant_per_day=d["max_per_merchant_per_day"],
+            cofund_permille=d["cofund_permille"],
+        )
+
 
 _COUPON_LINE = re.compile(
     r"^\s*满?\s*(\d+(?:\.\d{1,2})?)\s*减\s*(\d+(?:\.\d{1,2})?)\s*"
@@ -124,7 +144,6 @@ class RoundForm(forms.Form):
     min_age = forms.IntegerField(
         label=_("最低年龄(可空,如 60)"), required=False, min_value=1, max_value=119
     )
-    reason = forms.CharField(label=_("修改原因"), required=False, max_length=300)
 
     def clean(self):
         data = super().clean()
@@ -134,6 +153,50 @@ class RoundForm(forms.Form):
             face_rows = presets.PRESETS[data["preset"]]["coupons"]
             data["coupons"] = [CouponSpec(f, t, c) for f, t, c in face_rows]
         return data
+
+    def to_input(self) -> RoundInput:
+        """The new round as `campaigns.create_round` takes it (mode included)."""
+        d = self.cleaned_data
+        return RoundInput(
+            name=d["name"],
+            release_at=d["release_at"],
+            claim_closes_at=d["claim_closes_at"],
+            valid_from=d["valid_from"],
+            valid_until=d["valid_until"],
+            packets_total=d["packets_total"],
+            coupons=d["coupons"],
+            person_limit=d["person_limit"],
+            min_age=d.get("min_age"),
+            mode=d.get("mode") or ClaimMode.FIRST_COME,
+        )
+
+
+class RoundChangeForm(RoundForm):
+    """Change a scheduled round: what `change_round` can change, and why.
+
+    How people claim (mode, per-person limit, minimum age) is fixed once the
+    round exists, so those fields are not offered here.
+    """
+
+    reason = forms.CharField(label=_("修改原因"), max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("person_limit", "mode", "min_age"):
+            self.fields.pop(name)
+
+    def to_input(self) -> RoundChangeInput:
+        d = self.cleaned_data
+        return RoundChangeInput(
+            reason=d["reason"],
+            name=d["name"],
+            release_at=d["release_at"],
+            claim_closes_at=d["claim_closes_at"],
+            valid_from=d["valid_from"],
+            valid_until=d["valid_until"],
+            packets_total=d["packets_total"],
+            coupons=d["coupons"],
+        )
 
 
 def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
@@ -159,6 +222,11 @@ class TillForm(forms.Form):
     code = forms.CharField(label=_("券码(顾客付款码下方数字)"), max_length=24)
     bill = YuanField(label=_("消费金额(元)"))
 
+    def to_input(self) -> TillInput:
+        return TillInput(
+            code=self.cleaned_data["code"], bill_fen=self.cleaned_data["bill"]
+        )
+
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
@@ -166,6 +234,15 @@ class ReviewForm(forms.Form):
     )
     reason = forms.CharField(label=_("审核理由"), max_length=300)
 
+    def to_input(self) -> ReviewInput:
+        return ReviewInput(
+            release=self.cleaned_data["decision"] == "release",
+            reason=self.cleaned_data["reason"],
+        )
+
 
 class RefundForm(forms.Form):
     amount = YuanField(label=_("退款金额(元)"))
+
+    def to_input(self) -> RefundInput:
+        return RefundInput(amount_fen=self.cleaned_data["amount"])
