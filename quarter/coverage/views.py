@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
+from quarter.core import numbers
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.coverage import engine as eng
 from quarter.coverage import exports, selectors, services
@@ -169,8 +170,10 @@ def map_data(request: HttpRequest, community) -> JsonResponse:
 @_planning_view
 def isochrones(request: HttpRequest, community) -> JsonResponse:
     try:
-        compound_id = int(request.GET.get("compound", ""))
-    except ValueError:
+        compound_id = numbers.parse_int(
+            request.GET.get("compound", ""), minimum=1, label="小区"
+        )
+    except numbers.NumberProblem:
         return JsonResponse(
             {"code": "unknown_compound", "message": gettext("请选择小区")}, status=400
         )
@@ -241,9 +244,10 @@ def what_if(request: HttpRequest, community) -> HttpResponse:
 
 
 def _float(value) -> float | None:
+    """A finite number or None; the selector says which coordinate is missing."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        return numbers.parse_float(value, minimum=-180, maximum=180)
+    except numbers.NumberProblem:
         return None
 
 

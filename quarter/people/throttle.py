@@ -119,8 +119,12 @@ def _wait(failures, *, free: int, now: dt.datetime) -> int:
 
 
 def record_failure(*, username: str, ip: str | None) -> None:
+    """Count a failure; failures older than the window are deleted on the way."""
+    now = clock.now()
+    since = now - dt.timedelta(seconds=settings.QUARTER_LOGIN_WINDOW_SECONDS)
+    LoginAttempt.objects.filter(created_at__lt=since).delete()
     LoginAttempt.objects.create(
-        username=normalize_username(username), ip=ip, created_at=clock.now()
+        username=normalize_username(username), ip=ip, created_at=now
     )
 
 

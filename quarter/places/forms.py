@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.fields import LatitudeField, LongitudeField, SaneDateField
 from quarter.places.models import BusinessType, Community, MerchantStatus
 
 
@@ -29,8 +30,8 @@ class ApplicationForm(forms.Form):
     name = forms.CharField(label=_("店名"), max_length=80)
     main_type = forms.ModelChoiceField(BusinessType.objects.all(), label=_("业态"))
     address = forms.CharField(label=_("地址"), max_length=200)
-    lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = LatitudeField(label=_("纬度"))
+    lng = LongitudeField(label=_("经度"))
     phone = forms.CharField(label=_("电话"), max_length=20)
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     introduction = forms.CharField(
@@ -79,7 +80,7 @@ class StatusForm(forms.Form):
             (s.value, s.label) for s in MerchantStatus if s != MerchantStatus.SUSPENDED
         ],
     )
-    until = forms.DateField(
+    until = SaneDateField(
         label=_("预计结束"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -98,8 +99,8 @@ class ProfileForm(forms.Form):
     card_offer_note = forms.CharField(
         label=_("优惠说明"), required=False, max_length=200
     )
-    lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = LatitudeField(label=_("纬度"))
+    lng = LongitudeField(label=_("经度"))
 
 
 def parse_services(text: str) -> list[tuple[str, int | None]]:
@@ -122,7 +123,7 @@ def parse_services(text: str) -> list[tuple[str, int | None]]:
 
 
 class ExceptionForm(forms.Form):
-    date = forms.DateField(
+    date = SaneDateField(
         label=_("日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
     closed = forms.BooleanField(label=_("全天休息"), required=False, initial=True)

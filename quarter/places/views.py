@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from quarter.core import clock
+from quarter.core import clock, numbers
 from quarter.core.errors import DomainError
 from quarter.places import selectors, services
 from quarter.places.forms import (
@@ -38,13 +38,6 @@ def _resident_origin(request: HttpRequest):
     return None, None
 
 
-def _float_or_none(value):
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def home(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
     types = selectors.list_business_types()
@@ -68,18 +61,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def search(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
-    lat, lng = (
-        _float_or_none(request.GET.get("lat")),
-        _float_or_none(request.GET.get("lng")),
-    )
-    if lat is not None and lng is not None:
-        origin = (lat, lng)
     query = request.GET.get("q", "")
-    distance = _float_or_none(request.GET.get("distance"))
-    sort = request.GET.get("sort", "distance" if origin else "relevance")
     error = None
     result = None
     try:
+        lat = numbers.query_value(request.GET, "lat", numbers.parse_latitude)
+        lng = numbers.query_value(request.GET, "lng", numbers.parse_longitude)
+        if lat is not None and lng is not None:
+            origin = (lat, lng)
+        distance = numbers.query_value(
+            request.GET,
+            "distance",
+            numbers.parse_float,
+            minimum=1,
+            maximum=50_000,
+            label="距离",
+        )
+        sort = request.GET.get("sort", "distance" if origin else "relevance")
         result = selectors.search_merchants(
             query=query,
             type_code=request.GET.get("type") or None,

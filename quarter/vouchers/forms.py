@@ -1,4 +1,7 @@
-"""Forms of the voucher pages: they parse input (yuan into fen, local times); services validate."""
+"""Forms of the voucher pages: they parse input (yuan into fen, local times).
+
+Services validate; each form's `to_input()` is what its service takes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,9 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.fields import BoundedIntegerField, SaneDateTimeField, YuanField
 from quarter.core.money import parse_yuan
+from quarter.core.numbers import NumberProblem, normalize, parse_int
 from quarter.places.models import BusinessType, Community, StreetOffice
 from quarter.vouchers import presets
 from quarter.vouchers.inputs import (
@@ -25,22 +30,6 @@ DT_INPUT = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
 )
 DT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-
-
-class YuanField(forms.CharField):
-    """A yuan amount typed by a person ('45', '45.5'), cleaned into integer fen."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return None
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("请输入金额,如 45 或 45.50")) from None
-        if fen <= 0:
-            raise forms.ValidationError(_("金额必须大于0"))
-        return fen
 
 
 class CampaignForm(forms.Form):
@@ -65,7 +54,7 @@ class CampaignForm(forms.Form):
         to_field_name="code",
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    max_per_merchant_per_day = forms.IntegerField(
+    max_per_merchant_per_day = BoundedIntegerField(
         label=_("每人每店每日最多用券"), initial=1, min_value=1, max_value=20
     )
     cofund_percent = forms.DecimalField(
@@ -106,6 +95,11 @@ class CampaignForm(forms.Form):
         )
 
 
+MAX_PACKETS = 10_000_000
+# One coupon's threshold or face: ¥1,000,000 is far past any real voucher.
+MAX_COUPON_FEN = 100_000_000
+MAX_COUPONS_PER_LINE = 100
+
 _COUPON_LINE = re.compile(
     r"^\s*满?\s*(\d+(?:\.\d{1,2})?)\s*减\s*(\d+(?:\.\d{1,2})?)\s*"
     r"(?:[×xX*]\s*(\d+))?\s*$"
@@ -124,24 +118,26 @@ class RoundForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    packets_total = forms.IntegerField(label=_("券包数量"), min_value=1)
-    release_at = forms.DateTimeField(
+    packets_total = BoundedIntegerField(
+        label=_("券包数量"), min_value=1, max_value=MAX_PACKETS
+    )
+    release_at = SaneDateTimeField(
         label=_("开抢时间"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    claim_closes_at = forms.DateTimeField(
+    claim_closes_at = SaneDateTimeField(
         label=_("领取截止"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    valid_from = forms.DateTimeField(
+    valid_from = SaneDateTimeField(
         label=_("使用开始"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    valid_until = forms.DateTimeField(
+    valid_until = SaneDateTimeField(
         label=_("使用截止"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
     person_limit = forms.ChoiceField(label=_("每人限领"), choices=PersonLimit.choices)
     mode = forms.ChoiceField(
         label=_("发放方式"), choices=ClaimMode.choices, required=False
     )
-    min_age = forms.IntegerField(
+    min_age = BoundedIntegerField(
         label=_("最低年龄(可空,如 60)"), required=False, min_value=1, max_value=119
     )
 
@@ -200,19 +196,32 @@ class RoundChangeForm(RoundForm):
 
 
 def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
+    """Parse lines like '满40减10×5' (full-width digits read as ASCII)."""
     coupons = []
     for line in [ln for ln in (text or "").splitlines() if ln.strip()]:
-        match = _COUPON_LINE.match(line.replace("元", ""))
+        match = _COUPON_LINE.match(normalize(line).replace("元", ""))
         if not match:
-            form.add_error("custom", _("看不懂“%(line)s”,请写成 满40减10×5") % {"line": line.strip()})
-            return []
-        coupons.append(
-            CouponSpec(
-                face_fen=parse_yuan(match.group(2)),
-                threshold_fen=parse_yuan(match.group(1)),
-                count=int(match.group(3) or 1),
+            form.add_error(
+                "custom",
+                _("看不懂“%(line)s”,请写成 满40减10×5") % {"line": line.strip()},
             )
-        )
+            return []
+        try:
+            coupons.append(
+                CouponSpec(
+                    face_fen=parse_yuan(match.group(2), max_fen=MAX_COUPON_FEN),
+                    threshold_fen=parse_yuan(match.group(1), max_fen=MAX_COUPON_FEN),
+                    count=parse_int(
+                        match.group(3) or "1",
+                        minimum=1,
+                        maximum=MAX_COUPONS_PER_LINE,
+                        label=_("每行张数"),
+                    ),
+                )
+            )
+        except NumberProblem as exc:
+            form.add_error("custom", f"{line.strip()}:{exc}")
+            return []
     if not coupons:
         form.add_error("custom", _("请至少填写一种券,如 满40减10×5"))
     return coupons

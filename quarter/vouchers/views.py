@@ -420,6 +420,7 @@ def issuer_home(request):
             "form": form,
             "yesterday": (clock.local_now() - dt.timedelta(days=1)).date(),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -466,6 +467,7 @@ def campaign_detail(request, campaign_id: int):
             "form": form,
             "balances": selectors.campaign_balances(campaign=campaign),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -507,6 +509,7 @@ def round_change(request, round_id: int):
             "form": form,
             "events": selectors.list_round_events(round_=round_),
         },
+        status=400 if form.errors else 200,
     )
 
 
