@@ -294,7 +294,7 @@ def _add_way(nodes, bbox, node_id, seg_a, seg_b, skipped: Skipped) -> int:
     """
     kept = 0
     damaged = False
-    for ref, loc in nodes:
+    for _ref, loc in nodes:
         if not loc.valid():
             damaged = True
             if loc.x == _UNDEFINED or loc.y == _UNDEFINED:
