@@ -236,6 +236,10 @@ QUARTER_LOGIN_WINDOW_SECONDS = 24 * 3600  # failures older than this are forgott
 QUARTER_CLIENT_IP_HEADER = os.environ.get("QUARTER_CLIENT_IP_HEADER", "").strip()
 # --- end of login throttle --------------------------------------------------------
 
+# Search detail is kept this many days, then folded into daily counts by
+# `quarter manage aggregate_search_logs` (run it daily; quarter/places/searchlogs.py).
+QUARTER_SEARCH_LOG_DAYS = int(os.environ.get("QUARTER_SEARCH_LOG_DAYS", "30"))
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
