@@ -422,3 +422,6 @@ class SearchDailyCount(models.Model):
         ]
         verbose_name = _("每日搜索统计")
         verbose_name_plural = _("每日搜索统计")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.query} ×{self.searches}"
