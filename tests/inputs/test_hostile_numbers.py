@@ -210,7 +210,7 @@ def test_till_api_body_refuses_bad_amounts(world, client, bill):
     client.force_login(world.cashier)
     response = client.post(
         f"/api/vouchers/till/{world.shop.pk}/quote",
-        '{"code": "1-123456", "bill_fen": %s}' % bill,
+        f'{{"code": "1-123456", "bill_fen": {bill}}}',
         content_type="application/json",
     )
     assert response.status_code in (400, 422)
@@ -221,3 +221,23 @@ def test_till_api_body_refuses_bad_amounts(world, client, bill):
 )
 def test_huge_ids_in_paths_are_404(client, path):
     assert client.get(path).status_code == 404
+
+
+# --- characters no database column can hold ----------------------------------
+
+
+def test_nul_character_in_any_value_is_a_400_not_a_database_error(world, client):
+    client.force_login(world.operator_user)
+    response = client.post(
+        f"/planning/{world.community.slug}/what-if/",
+        {"type": "a\x00b", "lat": "30", "lng": "120"},
+    )
+    assert response.status_code == 400
+    assert "空字符" in response.content.decode()
+    assert client.get("/search/", {"q": "理\x00发"}).status_code == 400
+    api = client.post(
+        f"/api/vouchers/till/{world.shop.pk}/quote",
+        '{"code": "1-12\\u00003456", "bill_fen": 100}',
+        content_type="application/json",
+    )
+    assert api.status_code == 400 and api.json()["code"] == "null_character"
