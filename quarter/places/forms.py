@@ -6,6 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.fields import LatitudeField, LongitudeField, SaneDateField
+from quarter.places.inputs import (
+    DiscountsInput,
+    ExceptionInput,
+    HoursInput,
+    ProfileInput,
+    StatusInput,
+)
 from quarter.places.models import BusinessType, Community, MerchantStatus
 
 
@@ -61,16 +68,64 @@ class ApplicationForm(forms.Form):
     brand_name = forms.CharField(label=_("品牌名"), required=False, max_length=60)
     photos = MultipleImageField(label=_("店铺照片"), required=False)
 
+    def to_input(self):
+        """The application as `services.apply_for_admission` takes it.
+
+        Photos go beside it (`cleaned_data["photos"]`). Raises DomainError
+        `rate_out_of_range` for a discount it cannot read.
+        """
+        from quarter.places import services
+
+        d = self.cleaned_data
+        return services.MerchantApplication(
+            community=d["community"],
+            name=d["name"],
+            main_type=d["main_type"],
+            address=d["address"],
+            lat=d["lat"],
+            lng=d["lng"],
+            phone=d["phone"],
+            contact_person=d["contact_person"],
+            introduction=d["introduction"],
+            card_discount_permille=services.parse_discount(
+                d["card_discount"], field="card_discount"
+            ),
+            vip_discount_permille=services.parse_discount(
+                d["vip_discount"], field="vip_discount"
+            ),
+            card_offer_note=d["card_offer_note"],
+            is_chain=d["is_chain"],
+            brand_name=d["brand_name"],
+            services=parse_services(d["services"]),
+            hours_text=d["hours"],
+        )
+
 
 class DiscountForm(forms.Form):
     card_discount = forms.CharField(label=_("大家卡折扣"), required=False)
     vip_discount = forms.CharField(label=_("本店会员卡折扣"), required=False)
+
+    def to_input(self) -> DiscountsInput:
+        from quarter.places.services import parse_discount
+
+        d = self.cleaned_data
+        return DiscountsInput(
+            card_discount_permille=parse_discount(
+                d["card_discount"], field="card_discount"
+            ),
+            vip_discount_permille=parse_discount(
+                d["vip_discount"], field="vip_discount"
+            ),
+        )
 
 
 class HoursForm(forms.Form):
     hours = forms.CharField(
         label=_("营业时间"), widget=forms.Textarea(attrs={"rows": 4})
     )
+
+    def to_input(self) -> HoursInput:
+        return HoursInput(text=self.cleaned_data["hours"])
 
 
 class StatusForm(forms.Form):
@@ -87,6 +142,10 @@ class StatusForm(forms.Form):
     )
     reason = forms.CharField(label=_("说明"), required=False, max_length=200)
 
+    def to_input(self) -> StatusInput:
+        d = self.cleaned_data
+        return StatusInput(status=d["status"], until=d["until"], reason=d["reason"])
+
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("店名"), max_length=80)
@@ -101,6 +160,9 @@ class ProfileForm(forms.Form):
     )
     lat = LatitudeField(label=_("纬度"))
     lng = LongitudeField(label=_("经度"))
+
+    def to_input(self) -> ProfileInput:
+        return ProfileInput(**{f: self.cleaned_data[f] for f in self.base_fields})
 
 
 def parse_services(text: str) -> list[tuple[str, int | None]]:
@@ -135,3 +197,9 @@ class ExceptionForm(forms.Form):
     note = forms.CharField(
         label=_("说明"), required=False, max_length=80, help_text=_("如:春节休息、盘点")
     )
+
+    def to_input(self) -> ExceptionInput:
+        d = self.cleaned_data
+        return ExceptionInput(
+            date=d["date"], closed=d["closed"], hours_text=d["hours"], note=d["note"]
+        )
