@@ -15,7 +15,7 @@ import inspect
 import pytest
 
 from quarter.core import clock
-from quarter.vouchers import forms, inputs
+from quarter.vouchers import forms, inputs, schemas
 from quarter.vouchers.models import Campaign, ClaimMode, PersonLimit, Round
 from quarter.vouchers.services import campaigns, redemptions
 
@@ -190,3 +190,20 @@ def test_campaign_page_reaches_create_campaign_with_every_field(world, client):
         world.street.pk
     ]
     assert list(campaign.business_types.values_list("code", flat=True)) == [code]
+
+
+@pytest.mark.parametrize(
+    ("schema", "input_cls", "service", "extra"),
+    [
+        (schemas.TillIn, inputs.TillInput, redemptions.quote_redemption, set()),
+        (schemas.RedeemIn, inputs.TillInput, redemptions.redeem_voucher, {"key"}),
+        (schemas.RefundIn, inputs.RefundInput, redemptions.refund_redemption, set()),
+        (schemas.ReviewIn, inputs.ReviewInput, redemptions.review_redemption, set()),
+    ],
+    ids=lambda c: getattr(c, "__name__", ""),
+)
+def test_api_schema_fields_reach_the_service(schema, input_cls, service, extra):
+    """Every field of an API body is in its typed input (or named beside it)."""
+    params = set(inspect.signature(service).parameters)
+    assert set(schema.model_fields) == _fields(input_cls) | extra
+    assert _fields(input_cls) | extra <= params
