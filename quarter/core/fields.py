@@ -8,6 +8,7 @@ Chinese, never a 500 or a wrong amount.
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _
 
 from quarter.core import numbers
 from quarter.core.money import parse_yuan
@@ -34,7 +35,7 @@ class YuanField(forms.CharField):
         except ValueError as exc:
             raise _problem(exc) from None
         if fen <= 0:
-            raise forms.ValidationError("金额必须大于0", code="min_value")
+            raise forms.ValidationError(_("金额必须大于0"), code="min_value")
         return fen
 
 
@@ -82,7 +83,7 @@ class BoundedIntegerField(forms.IntegerField):
                 value,
                 minimum=-numbers.MAX_INT,
                 maximum=numbers.MAX_INT,
-                label=str(self.label or "数值"),
+                label=str(self.label or _("数值")),
             )
         except ValueError as exc:
             raise _problem(exc) from None
@@ -98,7 +99,7 @@ class SaneDateField(forms.DateField):
         if value is None:
             return None
         try:
-            return numbers.check_date(value, label=str(self.label or "日期"))
+            return numbers.check_date(value, label=str(self.label or _("日期")))
         except ValueError as exc:
             raise _problem(exc) from None
 
@@ -113,7 +114,7 @@ class SaneDateTimeField(forms.DateTimeField):
         if value is None:
             return None
         try:
-            numbers.check_date(value, label=str(self.label or "时间"))
+            numbers.check_date(value, label=str(self.label or _("时间")))
         except ValueError as exc:
             raise _problem(exc) from None
         return value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 from quarter.core.numbers import MAX_FEN, NumberProblem, normalize
 
 
@@ -31,11 +33,13 @@ def parse_yuan(text: str, *, max_fen: int = MAX_FEN) -> int:
     value = normalize(text).replace("¥", "").replace(" ", "")
     match = _YUAN_RE.match(value)
     if not value or not match or (match.group(2) is None and match.group(3) is None):
-        raise NumberProblem("请输入金额,如 45 或 45.50(最多两位小数,不用逗号作小数点)")
+        raise NumberProblem(
+            _("请输入金额,如 45 或 45.50(最多两位小数,不用逗号作小数点)")
+        )
     sign, whole, frac = match.groups()
     fen = int((whole or "0").replace(",", "")) * 100 + int(((frac or "") + "00")[:2])
     if fen > max_fen:
-        raise NumberProblem(f"金额不能超过 {format_yuan(max_fen)}")
+        raise NumberProblem(_("金额不能超过 %(max)s") % {"max": format_yuan(max_fen)})
     return -fen if sign else fen
 
 

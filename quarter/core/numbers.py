@@ -19,6 +19,8 @@ import datetime as dt
 import math
 import re
 
+from django.utils.translation import gettext as _
+
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
 # Large enough for any budget, small enough for a 64-bit column (fen).
@@ -53,13 +55,11 @@ def normalize(text) -> str:
     return str(text if text is not None else "").translate(_FULL_WIDTH).strip()
 
 
-def parse_float(
-    text, *, minimum: float, maximum: float, label: str = "数值"
-) -> float:
+def parse_float(text, *, minimum: float, maximum: float, label: str = "数值") -> float:
     """Return a finite float within [minimum, maximum] or raise `NumberProblem`."""
     value = normalize(text)
     if not _FLOAT_RE.match(value):
-        raise NumberProblem(f"{label}应为数字")
+        raise NumberProblem(_("%(label)s应为数字") % {"label": label})
     number = float(value)
     return check_float(number, minimum=minimum, maximum=maximum, label=label)
 
@@ -69,9 +69,12 @@ def check_float(
 ) -> float:
     """Refuse NaN, infinity and values out of range (a parsed float from anywhere)."""
     if not math.isfinite(number):
-        raise NumberProblem(f"{label}应为有限的数字")
+        raise NumberProblem(_("%(label)s应为有限的数字") % {"label": label})
     if not minimum <= number <= maximum:
-        raise NumberProblem(f"{label}应在 {minimum:g} 到 {maximum:g} 之间")
+        raise NumberProblem(
+            _("%(label)s应在 %(min)s 到 %(max)s 之间")
+            % {"label": label, "min": f"{minimum:g}", "max": f"{maximum:g}"}
+        )
     return number
 
 
@@ -81,10 +84,13 @@ def parse_int(
     """Return an integer within [minimum, maximum] or raise `NumberProblem`."""
     value = normalize(text)
     if not _INT_RE.match(value):
-        raise NumberProblem(f"{label}应为整数")
+        raise NumberProblem(_("%(label)s应为整数") % {"label": label})
     number = int(value)
     if not minimum <= number <= maximum:
-        raise NumberProblem(f"{label}应在 {minimum} 到 {maximum} 之间")
+        raise NumberProblem(
+            _("%(label)s应在 %(min)s 到 %(max)s 之间")
+            % {"label": label, "min": minimum, "max": maximum}
+        )
     return number
 
 
@@ -113,11 +119,13 @@ def parse_date(
     """Return an ISO date (2026-12-02) within [earliest, latest]."""
     value = normalize(text)
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value, re.A):
-        raise NumberProblem(f"{label}应写成 2026-12-02 这样的格式")
+        raise NumberProblem(
+            _("%(label)s应写成 2026-12-02 这样的格式") % {"label": label}
+        )
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
-        raise NumberProblem(f"{label}不存在") from None
+        raise NumberProblem(_("%(label)s不存在") % {"label": label}) from None
     return check_date(day, earliest=earliest, latest=latest, label=label)
 
 
@@ -132,7 +140,8 @@ def check_date(
     plain = day.date() if isinstance(day, dt.datetime) else day
     if not earliest <= plain <= latest:
         raise NumberProblem(
-            f"{label}应在 {earliest.isoformat()} 到 {latest.isoformat()} 之间"
+            _("%(label)s应在 %(min)s 到 %(max)s 之间")
+            % {"label": label, "min": earliest.isoformat(), "max": latest.isoformat()}
         )
     return day
 

@@ -171,7 +171,7 @@ def map_data(request: HttpRequest, community) -> JsonResponse:
 def isochrones(request: HttpRequest, community) -> JsonResponse:
     try:
         compound_id = numbers.parse_int(
-            request.GET.get("compound", ""), minimum=1, label="小区"
+            request.GET.get("compound", ""), minimum=1, label=gettext("小区")
         )
     except numbers.NumberProblem:
         return JsonResponse(

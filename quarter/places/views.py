@@ -74,7 +74,7 @@ def search(request: HttpRequest) -> HttpResponse:
             numbers.parse_float,
             minimum=1,
             maximum=50_000,
-            label="距离",
+            label=_("距离"),
         )
         sort = request.GET.get("sort", "distance" if origin else "relevance")
         result = selectors.search_merchants(
