@@ -50,7 +50,7 @@ def _profile_labels() -> dict[str, str]:
 
 
 def _js_labels() -> dict[str, str]:
-    """Texts planning.js draws on the map and charts; %(n)s is filled in by the script."""
+    """Texts planning.js draws on maps and charts; the script fills in %(n)s."""
     return {
         "households": gettext("%(n)s 户"),
         "missing_within_15": gettext("15分钟内缺:"),

@@ -1,4 +1,4 @@
-"""Pages of the community business map; thin: parse, call a selector or service, render."""
+"""Pages of the community business map; thin: parse, call a selector, render."""
 
 from __future__ import annotations
 

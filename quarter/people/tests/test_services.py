@@ -1,4 +1,4 @@
-"""Sign-up, real-name verification (one person, one account), households, login limits."""
+"""Sign-up, real-name verification (one person, one account), households."""
 
 import datetime as dt
 

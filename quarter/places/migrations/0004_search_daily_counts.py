@@ -5,26 +5,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('places', '0003_search_document_grams'),
+        ("places", "0003_search_document_grams"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchDailyCount',
+            name="SearchDailyCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='日期')),
-                ('query', models.CharField(max_length=100, verbose_name='搜索词')),
-                ('searches', models.PositiveIntegerField(default=0, verbose_name='搜索次数')),
-                ('zero_results', models.PositiveIntegerField(default=0, verbose_name='无结果次数')),
-                ('compound', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='places.compound')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="日期")),
+                ("query", models.CharField(max_length=100, verbose_name="搜索词")),
+                (
+                    "searches",
+                    models.PositiveIntegerField(default=0, verbose_name="搜索次数"),
+                ),
+                (
+                    "zero_results",
+                    models.PositiveIntegerField(default=0, verbose_name="无结果次数"),
+                ),
+                (
+                    "compound",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="places.compound",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '每日搜索统计',
-                'verbose_name_plural': '每日搜索统计',
-                'constraints': [models.UniqueConstraint(fields=('day', 'compound', 'query'), name='search_daily_count_one_row')],
+                "verbose_name": "每日搜索统计",
+                "verbose_name_plural": "每日搜索统计",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "compound", "query"),
+                        name="search_daily_count_one_row",
+                    )
+                ],
             },
         ),
     ]
