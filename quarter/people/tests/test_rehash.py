@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 
 from quarter.core.identity import hash_id_number, id_check_char
 from quarter.people.models import Resident
-from quarter.vouchers.models import Claim
 from quarter.vouchers.engines import use_engine
 from quarter.vouchers.engines.db_engine import DatabaseEngine
+from quarter.vouchers.models import Claim
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import World, at, id_number
 
