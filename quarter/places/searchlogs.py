@@ -68,23 +68,26 @@ def _add(key, *, searches: int, zero_results: int) -> None:
     match = SearchDailyCount.objects.filter(
         day=day, compound_id=compound_id, query=query
     )
-    if match.update(
-        searches=F("searches") + searches,
-        zero_results=F("zero_results") + zero_results,
-    ):
-        return
-    try:
-        with transaction.atomic():
-            SearchDailyCount.objects.create(
-                day=day,
-                compound_id=compound_id,
-                query=query,
-                searches=searches,
-                zero_results=zero_results,
+    for _attempt in range(3):
+        # Rows without a compound are not unique on every database: two
+        # machines may each have created one, so add to exactly one of them.
+        pk = match.order_by("pk").values_list("pk", flat=True).first()
+        if pk is not None:
+            SearchDailyCount.objects.filter(pk=pk).update(
+                searches=F("searches") + searches,
+                zero_results=F("zero_results") + zero_results,
             )
-    except IntegrityError:
-        # Another machine created the row between our update and insert.
-        match.update(
-            searches=F("searches") + searches,
-            zero_results=F("zero_results") + zero_results,
-        )
+            return
+        try:
+            with transaction.atomic():
+                SearchDailyCount.objects.create(
+                    day=day,
+                    compound_id=compound_id,
+                    query=query,
+                    searches=searches,
+                    zero_results=zero_results,
+                )
+            return
+        except IntegrityError:
+            continue  # another machine created it meanwhile: add to that one
+    raise RuntimeError(f"could not count searches for {key}")
