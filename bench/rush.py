@@ -420,6 +420,7 @@ def main() -> int:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "quarter.settings",
             "SECRET_KEY": "rush-bench-secret-key-0123456789abcdef0123456789",
+            "QUARTER_ID_HASH_KEY": "rush-bench-id-hash-key-0123456789abcdef012345",
             "QUARTER_VAR_DIR": str(base / "var"),
             "QUARTER_CLAIM_ENGINE": args.engine,
             # All load comes from one loopback address: the per-IP limit would stop

@@ -44,6 +44,7 @@ def setup_django(db_path: str) -> None:
     os.environ["SQLITE_PATH"] = db_path
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quarter.settings")
+    os.environ.setdefault("QUARTER_DEMO", "1")  # random keys in its scratch var/
     os.environ["QUARTER_VAR_DIR"] = str(Path(db_path).parent)
     import django
 

@@ -34,7 +34,8 @@ def _prepare_database() -> None:
 
 
 def cmd_demo(args) -> int:
-    os.environ.setdefault("QUARTER_INSECURE_DEV_KEY", "true")
+    # The demo keeps random keys of its own in var/ (quarter.core.secrets).
+    os.environ["QUARTER_DEMO"] = "1"
     _django()
     print("准备数据库 / preparing the database …", flush=True)
     _prepare_database()

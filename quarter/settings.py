@@ -2,7 +2,7 @@
 
 DATABASE_URL   PostgreSQL in production; SQLite (WAL) under var/ when unset.
 REDIS_URL      Redis for the voucher rush, cache and rate limits; optional.
-SECRET_KEY     required when DEBUG is off outside tests and the demo.
+SECRET_KEY, QUARTER_ID_HASH_KEY  required outside tests, the demo and DEBUG.
 QUARTER_TILES  map tile URL template; the map is drawn without tiles when unset.
 """
 
@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 from dotenv import load_dotenv
+
+from quarter.core.secrets import load_or_exit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -27,16 +29,23 @@ def _env_flag(name: str, default: bool = False) -> bool:
 DEBUG = _env_flag("DEBUG")
 VAR_DIR = Path(os.environ.get("QUARTER_VAR_DIR", BASE_DIR / "var"))
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if DEBUG or _env_flag("QUARTER_INSECURE_DEV_KEY", True):
-        # Only for the laptop demo and tests; production sets SECRET_KEY.
-        SECRET_KEY = "django-insecure-quarter-development-key-never-use-in-production"
-    else:  # pragma: no cover - guarded by deployment check
-        raise RuntimeError("SECRET_KEY must be set")
-
-# Keyed hash for ID numbers (PIPL); separate from SECRET_KEY so sessions can rotate.
-QUARTER_ID_HASH_KEY = os.environ.get("QUARTER_ID_HASH_KEY", SECRET_KEY)
+# --- keys (secrets fail closed) --------------------------------------------------
+# SECRET_KEY and QUARTER_ID_HASH_KEY come from the environment. Only the demo
+# (`quarter demo` sets QUARTER_DEMO=1) and DEBUG may fall back to keys generated
+# once per install in var/secret-keys.json (mode 0600); tests use
+# quarter.settings_test. Otherwise the process stops with a one-line message.
+# Rotation: README "安全 / Security".
+_KEYS = load_or_exit(
+    environ=dict(os.environ),
+    var_dir=VAR_DIR,
+    local_keys_allowed=DEBUG or _env_flag("QUARTER_DEMO"),
+)
+SECRET_KEY = _KEYS["SECRET_KEY"]
+SECRET_KEY_FALLBACKS = _KEYS["SECRET_KEY_FALLBACKS"]
+# Keyed hash for ID numbers (PIPL); never derived from SECRET_KEY, so sessions can
+# rotate without re-hashing every stored ID number.
+QUARTER_ID_HASH_KEY = _KEYS["QUARTER_ID_HASH_KEY"]
+# --- end of keys ------------------------------------------------------------------
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -73,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Refuses NUL characters in input with a 400 (PostgreSQL cannot store them).
+    "quarter.core.inputs.RejectNulCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -208,11 +219,28 @@ QUARTER_TILES_ATTRIBUTION = os.environ.get(
     "QUARTER_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
 )
 
-# Login rate limit: attempts per window per (account, IP).
-QUARTER_LOGIN_ATTEMPTS = int(os.environ.get("QUARTER_LOGIN_ATTEMPTS", "10"))
-QUARTER_LOGIN_WINDOW_SECONDS = int(
-    os.environ.get("QUARTER_LOGIN_WINDOW_SECONDS", "300")
+# --- login throttle (quarter/people/throttle.py) ----------------------------------
+# Per (account, client IP) with exponential back-off, state in the database; the
+# throttle backend runs first so the site's and the admin's login are covered.
+AUTHENTICATION_BACKENDS = [
+    "quarter.people.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+QUARTER_LOGIN_FREE_ATTEMPTS = int(os.environ.get("QUARTER_LOGIN_FREE_ATTEMPTS", "5"))
+QUARTER_LOGIN_IP_FREE_ATTEMPTS = int(
+    os.environ.get("QUARTER_LOGIN_IP_FREE_ATTEMPTS", "30")
 )
+QUARTER_LOGIN_BASE_DELAY_SECONDS = 2
+QUARTER_LOGIN_MAX_DELAY_SECONDS = 3600
+QUARTER_LOGIN_WINDOW_SECONDS = 24 * 3600  # failures older than this are forgotten
+# Behind a reverse proxy: the META key of the header it overwrites with the
+# client's address (e.g. HTTP_X_REAL_IP); REMOTE_ADDR when empty.
+QUARTER_CLIENT_IP_HEADER = os.environ.get("QUARTER_CLIENT_IP_HEADER", "").strip()
+# --- end of login throttle --------------------------------------------------------
+
+# Search detail is kept this many days, then folded into daily counts by
+# `quarter manage aggregate_search_logs` (run it daily; quarter/places/searchlogs.py).
+QUARTER_SEARCH_LOG_DAYS = int(os.environ.get("QUARTER_SEARCH_LOG_DAYS", "30"))
 
 # --- register: SMS one-time codes, resident register import (people app) ---------
 # Sender of one-time codes: "console" (log only: demo, tests) or "aliyun"

@@ -107,6 +107,38 @@ class Poi:
         return t.get("name:zh") or t.get("name:zh-Hans") or t.get("name") or ""
 
 
+# No footway runs this far between two consecutive nodes; such an edge is a node
+# with bad coordinates (e.g. 0,0) and would join the city to the Gulf of Guinea.
+MAX_SEGMENT_M = 5_000.0
+_UNDEFINED = 2**31 - 1  # osmium's coordinate of a location it never saw
+
+
+@dataclass
+class Skipped:
+    """What an import left out, and why: reported, never a traceback."""
+
+    missing_nodes: int = 0  # a way names a node the file does not hold
+    nodes_out_of_range: int = 0  # latitude beyond ±90 or longitude beyond ±180
+    long_segments: int = 0  # consecutive nodes further apart than MAX_SEGMENT_M
+    ways: int = 0  # ways with at least one of the above
+    pois: int = 0  # shops or amenities without usable coordinates
+
+    @property
+    def total(self) -> int:
+        return self.missing_nodes + self.nodes_out_of_range + self.long_segments
+
+    def describe(self) -> str:
+        """One Chinese sentence for the operator, empty when nothing was skipped."""
+        if not (self.total or self.pois):
+            return ""
+        return (
+            f"已跳过有问题的数据:{self.ways} 条道路受影响"
+            f"(缺失节点 {self.missing_nodes} 个,坐标超出范围的节点 "
+            f"{self.nodes_out_of_range} 个,异常长的路段 {self.long_segments} 段),"
+            f"无坐标的商店 {self.pois} 个"
+        )
+
+
 @dataclass
 class Extract:
     """What one pass over an extract yields."""
@@ -119,6 +151,7 @@ class Extract:
     pois: list[Poi] = field(default_factory=list)
     buildings: list[tuple[float, float]] = field(default_factory=list)
     walkable_ways: int = 0
+    skipped: Skipped = field(default_factory=Skipped)
 
 
 class OsmReadError(Exception):
@@ -164,6 +197,7 @@ def read_extract(
     pois: list[Poi] = []
     buildings: list[tuple[float, float]] = []
     walkable_ways = 0
+    skipped = Skipped()
 
     def node_id(osm_id: int, lat: float, lng: float) -> int:
         idx = node_index.get(osm_id)
@@ -191,19 +225,20 @@ def read_extract(
             if obj.is_node():
                 if with_pois and any(k in tags for k in POI_KEYS):
                     loc = obj.location
-                    if loc.valid() and (
-                        bbox is None or _in_bbox(bbox, loc.lat, loc.lon)
-                    ):
+                    if not loc.valid():
+                        skipped.pois += 1
+                    elif bbox is None or _in_bbox(bbox, loc.lat, loc.lon):
                         pois.append(Poi(f"n{obj.id}", loc.lat, loc.lon, tags))
                 continue
             if not obj.is_way():
                 continue
-            coords = [(n.ref, n.location) for n in obj.nodes if n.location.valid()]
+            nodes = [(n.ref, n.location) for n in obj.nodes]
+            coords = [(ref, loc) for ref, loc in nodes if loc.valid()]
+            if "highway" in tags and is_walkable(tags):
+                kept = _add_way(nodes, bbox, node_id, seg_a, seg_b, skipped)
+                walkable_ways += kept
             if not coords:
                 continue
-            if "highway" in tags and is_walkable(tags):
-                kept = _add_way(coords, bbox, node_id, seg_a, seg_b)
-                walkable_ways += kept
             is_poi = with_pois and any(k in tags for k in POI_KEYS)
             is_building = (
                 with_buildings and "building" in tags and tags["building"] != "no"
@@ -216,6 +251,9 @@ def read_extract(
                 )
                 lat = sum(c[1].lat for c in ring) / len(ring)
                 lng = sum(c[1].lon for c in ring) / len(ring)
+                if len(coords) < len(nodes) and is_poi:
+                    skipped.pois += 1
+                    continue
                 if bbox is None or _in_bbox(bbox, lat, lng):
                     if is_poi:
                         pois.append(Poi(f"w{obj.id}", lat, lng, tags))
@@ -243,22 +281,50 @@ def read_extract(
         pois=pois,
         buildings=buildings,
         walkable_ways=walkable_ways,
+        skipped=skipped,
     )
 
 
-def _add_way(coords, bbox, node_id, seg_a, seg_b) -> int:
+def _add_way(nodes, bbox, node_id, seg_a, seg_b, skipped: Skipped) -> int:
+    """Add a way's segments; a missing or impossible node breaks the way there.
+
+    A segment is kept only between two consecutive usable nodes, so a missing
+    node never becomes a shortcut between its neighbours. Returns 1 if any
+    segment was kept.
+    """
     kept = 0
-    for (ref_a, loc_a), (ref_b, loc_b) in zip(coords, coords[1:], strict=False):
-        if ref_a == ref_b:
+    damaged = False
+    for _ref, loc in nodes:
+        if not loc.valid():
+            damaged = True
+            if loc.x == _UNDEFINED or loc.y == _UNDEFINED:
+                skipped.missing_nodes += 1
+            else:
+                skipped.nodes_out_of_range += 1
+    for (ref_a, loc_a), (ref_b, loc_b) in zip(nodes, nodes[1:], strict=False):
+        if ref_a == ref_b or not (loc_a.valid() and loc_b.valid()):
             continue
         if bbox is not None and not (
             _in_bbox(bbox, loc_a.lat, loc_a.lon) or _in_bbox(bbox, loc_b.lat, loc_b.lon)
         ):
             continue
+        if not _segment_m(loc_a.lat, loc_a.lon, loc_b.lat, loc_b.lon) <= MAX_SEGMENT_M:
+            skipped.long_segments += 1
+            damaged = True
+            continue
         seg_a.append(node_id(ref_a, loc_a.lat, loc_a.lon))
         seg_b.append(node_id(ref_b, loc_b.lat, loc_b.lon))
         kept = 1
+    skipped.ways += damaged
     return kept
+
+
+def _segment_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle metres between two points (scalar twin of haversine_arrays)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(min(a, 1.0)))
 
 
 def parse_osm_tags(text: str) -> list[tuple[str, str]]:

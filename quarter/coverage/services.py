@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ from quarter.coverage.models import (
 from quarter.coverage.osm import (
     Extract,
     OsmReadError,
+    Skipped,
     build_tag_map,
     classify_poi,
     read_extract,
@@ -248,6 +249,7 @@ class ImportResult:
     candidates_created: int
     candidates_skipped: int
     pois_seen: int
+    skipped: Skipped = field(default_factory=Skipped)
 
 
 def import_network(
@@ -321,6 +323,7 @@ def import_network(
         candidates_created=created,
         candidates_skipped=skipped,
         pois_seen=len(extract.pois),
+        skipped=extract.skipped,
     )
 
 

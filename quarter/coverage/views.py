@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
-from quarter.core import downloads
+from quarter.core import downloads, numbers
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.coverage import access, exports, selectors, services
 from quarter.coverage import engine as eng
@@ -50,7 +50,7 @@ def _profile_labels() -> dict[str, str]:
 
 
 def _js_labels() -> dict[str, str]:
-    """Texts planning.js draws on the map and charts; %(n)s is filled in by the script."""
+    """Texts planning.js draws on maps and charts; the script fills in %(n)s."""
     return {
         "households": gettext("%(n)s 户"),
         "missing_within_15": gettext("15分钟内缺:"),
@@ -174,8 +174,10 @@ def map_data(request: HttpRequest, community) -> JsonResponse:
 @_planning_view
 def isochrones(request: HttpRequest, community) -> JsonResponse:
     try:
-        compound_id = int(request.GET.get("compound", ""))
-    except ValueError:
+        compound_id = numbers.parse_int(
+            request.GET.get("compound", ""), minimum=1, label=gettext("小区")
+        )
+    except numbers.NumberProblem:
         return JsonResponse(
             {"code": "unknown_compound", "message": gettext("请选择小区")}, status=400
         )
@@ -246,9 +248,10 @@ def what_if(request: HttpRequest, community) -> HttpResponse:
 
 
 def _float(value) -> float | None:
+    """A finite number or None; the selector says which coordinate is missing."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        return numbers.parse_float(value, minimum=-180, maximum=180)
+    except numbers.NumberProblem:
         return None
 
 

@@ -1,10 +1,10 @@
-"""Verbs of the people app: sign-up, real-name, households, roles, login limits."""
+"""Verbs of the people app: sign-up (SMS code), real-name against the register,
+households, roles."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -22,7 +22,7 @@ from quarter.core.identity import (
 )
 from quarter.people import access, events
 from quarter.people.errors import PeopleErrorCode as Code
-from quarter.people.models import Household, LoginAttempt, Resident, Role, User
+from quarter.people.models import Household, Resident, Role, User
 from quarter.people.phone_codes import use_phone_code
 from quarter.people.register import find_register_entry
 from quarter.places.models import Community, Compound
@@ -166,30 +166,3 @@ def _resident_of(actor: User) -> Resident:
     if resident is None:
         raise DomainError(Code.NOT_A_RESIDENT, "只有居民账号可以办理", status_code=403)
     return resident
-
-
-# --- login rate limit -------------------------------------------------------------
-# Stored in the database so every app server sees the same count.
-
-
-def check_login_allowed(*, username: str, ip: str | None) -> None:
-    """Raise `too_many_login_attempts` after too many recent failures for this account or IP."""
-    since = clock.now() - dt.timedelta(seconds=settings.QUARTER_LOGIN_WINDOW_SECONDS)
-    recent = LoginAttempt.objects.filter(created_at__gte=since)
-    limit = settings.QUARTER_LOGIN_ATTEMPTS
-    if recent.filter(username=username).count() >= limit or (
-        ip and recent.filter(ip=ip).count() >= limit * 5
-    ):
-        raise DomainError(
-            Code.TOO_MANY_LOGIN_ATTEMPTS, "登录失败次数过多,请稍后再试", status_code=429
-        )
-
-
-def record_login_failure(*, username: str, ip: str | None) -> None:
-    LoginAttempt.objects.create(
-        username=username[:150], ip=ip or None, created_at=clock.now()
-    )
-
-
-def clear_login_failures(*, username: str) -> None:
-    LoginAttempt.objects.filter(username=username).delete()

@@ -12,38 +12,25 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from quarter.core.errors import DomainError
-from quarter.people import phone_codes, services
+from quarter.people import phone_codes, services, throttle
+from quarter.people.errors import PeopleErrorCode
 from quarter.people.forms import LoginForm, RealNameForm, SignUpForm
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 class LoginView(auth_views.LoginView):
+    """Log in; a throttled source gets 429 and the wait (quarter.people.throttle)."""
+
     template_name = "people/login.html"
     authentication_form = LoginForm
 
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        try:
-            services.check_login_allowed(username=username, ip=_client_ip(request))
-        except DomainError as exc:
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(None, exc.message)
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        services.clear_login_failures(username=form.get_user().username)
-        return super().form_valid(form)
-
     def form_invalid(self, form):
-        services.record_login_failure(
-            username=self.request.POST.get("username", ""), ip=_client_ip(self.request)
-        )
-        return super().form_invalid(form)
+        response = super().form_invalid(form)
+        if any(
+            e.code == PeopleErrorCode.TOO_MANY_LOGIN_ATTEMPTS
+            for e in form.non_field_errors().as_data()
+        ):
+            response.status_code = 429
+        return response
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -54,7 +41,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if "send_code" in request.POST:
-                phone_codes.send_phone_code(phone=data["phone"], ip=_client_ip(request))
+                phone_codes.send_phone_code(phone=data["phone"], ip=throttle.client_ip(request))
                 messages.info(request, _("验证码已发送,5分钟内有效"))
             else:
                 resident = services.sign_up_resident(

@@ -5,6 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.fields import LatitudeField, LongitudeField, SaneDateField
+from quarter.places.inputs import (
+    DiscountsInput,
+    ExceptionInput,
+    HoursInput,
+    ProfileInput,
+    StatusInput,
+)
 from quarter.places.models import BusinessType, Community, MerchantStatus
 
 
@@ -29,8 +37,8 @@ class ApplicationForm(forms.Form):
     name = forms.CharField(label=_("店名"), max_length=80)
     main_type = forms.ModelChoiceField(BusinessType.objects.all(), label=_("业态"))
     address = forms.CharField(label=_("地址"), max_length=200)
-    lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = LatitudeField(label=_("纬度"))
+    lng = LongitudeField(label=_("经度"))
     phone = forms.CharField(label=_("电话"), max_length=20)
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     introduction = forms.CharField(
@@ -60,16 +68,64 @@ class ApplicationForm(forms.Form):
     brand_name = forms.CharField(label=_("品牌名"), required=False, max_length=60)
     photos = MultipleImageField(label=_("店铺照片"), required=False)
 
+    def to_input(self):
+        """The application as `services.apply_for_admission` takes it.
+
+        Photos go beside it (`cleaned_data["photos"]`). Raises DomainError
+        `rate_out_of_range` for a discount it cannot read.
+        """
+        from quarter.places import services
+
+        d = self.cleaned_data
+        return services.MerchantApplication(
+            community=d["community"],
+            name=d["name"],
+            main_type=d["main_type"],
+            address=d["address"],
+            lat=d["lat"],
+            lng=d["lng"],
+            phone=d["phone"],
+            contact_person=d["contact_person"],
+            introduction=d["introduction"],
+            card_discount_permille=services.parse_discount(
+                d["card_discount"], field="card_discount"
+            ),
+            vip_discount_permille=services.parse_discount(
+                d["vip_discount"], field="vip_discount"
+            ),
+            card_offer_note=d["card_offer_note"],
+            is_chain=d["is_chain"],
+            brand_name=d["brand_name"],
+            services=parse_services(d["services"]),
+            hours_text=d["hours"],
+        )
+
 
 class DiscountForm(forms.Form):
     card_discount = forms.CharField(label=_("大家卡折扣"), required=False)
     vip_discount = forms.CharField(label=_("本店会员卡折扣"), required=False)
+
+    def to_input(self) -> DiscountsInput:
+        from quarter.places.services import parse_discount
+
+        d = self.cleaned_data
+        return DiscountsInput(
+            card_discount_permille=parse_discount(
+                d["card_discount"], field="card_discount"
+            ),
+            vip_discount_permille=parse_discount(
+                d["vip_discount"], field="vip_discount"
+            ),
+        )
 
 
 class HoursForm(forms.Form):
     hours = forms.CharField(
         label=_("营业时间"), widget=forms.Textarea(attrs={"rows": 4})
     )
+
+    def to_input(self) -> HoursInput:
+        return HoursInput(text=self.cleaned_data["hours"])
 
 
 class StatusForm(forms.Form):
@@ -79,12 +135,16 @@ class StatusForm(forms.Form):
             (s.value, s.label) for s in MerchantStatus if s != MerchantStatus.SUSPENDED
         ],
     )
-    until = forms.DateField(
+    until = SaneDateField(
         label=_("预计结束"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     reason = forms.CharField(label=_("说明"), required=False, max_length=200)
+
+    def to_input(self) -> StatusInput:
+        d = self.cleaned_data
+        return StatusInput(status=d["status"], until=d["until"], reason=d["reason"])
 
 
 class ProfileForm(forms.Form):
@@ -98,8 +158,11 @@ class ProfileForm(forms.Form):
     card_offer_note = forms.CharField(
         label=_("优惠说明"), required=False, max_length=200
     )
-    lat = forms.FloatField(label=_("纬度"), min_value=-90, max_value=90)
-    lng = forms.FloatField(label=_("经度"), min_value=-180, max_value=180)
+    lat = LatitudeField(label=_("纬度"))
+    lng = LongitudeField(label=_("经度"))
+
+    def to_input(self) -> ProfileInput:
+        return ProfileInput(**{f: self.cleaned_data[f] for f in self.base_fields})
 
 
 def parse_services(text: str) -> list[tuple[str, int | None]]:
@@ -122,7 +185,7 @@ def parse_services(text: str) -> list[tuple[str, int | None]]:
 
 
 class ExceptionForm(forms.Form):
-    date = forms.DateField(
+    date = SaneDateField(
         label=_("日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
     closed = forms.BooleanField(label=_("全天休息"), required=False, initial=True)
@@ -134,3 +197,9 @@ class ExceptionForm(forms.Form):
     note = forms.CharField(
         label=_("说明"), required=False, max_length=80, help_text=_("如:春节休息、盘点")
     )
+
+    def to_input(self) -> ExceptionInput:
+        d = self.cleaned_data
+        return ExceptionInput(
+            date=d["date"], closed=d["closed"], hours_text=d["hours"], note=d["note"]
+        )

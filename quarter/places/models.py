@@ -442,3 +442,34 @@ class SearchLog(models.Model):
         indexes = [models.Index(fields=["result_count", "compound"])]
         verbose_name = _("搜索记录")
         verbose_name_plural = _("搜索记录")
+
+
+class SearchDailyCount(models.Model):
+    """Searches per day, compound and query, once their detail has aged out.
+
+    `aggregate_search_logs` folds SearchLog rows older than
+    QUARTER_SEARCH_LOG_DAYS into these counts and deletes them, so what is
+    kept long-term names no one. Counts add up: read them with Sum (rows
+    without a compound are not unique on every database).
+    """
+
+    day = models.DateField(_("日期"))
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, null=True, blank=True
+    )
+    query = models.CharField(_("搜索词"), max_length=100)
+    searches = models.PositiveIntegerField(_("搜索次数"), default=0)
+    zero_results = models.PositiveIntegerField(_("无结果次数"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "compound", "query"],
+                name="search_daily_count_one_row",
+            )
+        ]
+        verbose_name = _("每日搜索统计")
+        verbose_name_plural = _("每日搜索统计")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.query} ×{self.searches}"

@@ -1,4 +1,4 @@
-"""Pages of the community business map; thin: parse, call a selector or service, render."""
+"""Pages of the community business map; thin: parse, call a selector, render."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from quarter.core import clock
+from quarter.core import clock, numbers
 from quarter.core.errors import DomainError
 from quarter.places import access, selectors, services
 from quarter.places.forms import (
@@ -19,7 +19,6 @@ from quarter.places.forms import (
     HoursForm,
     ProfileForm,
     StatusForm,
-    parse_services,
 )
 from quarter.places.hours import hours_by_day, is_open_at, weekly_text
 from quarter.places.models import Merchant, Tier
@@ -36,13 +35,6 @@ def _resident_origin(request: HttpRequest):
     if compound is not None:
         return compound, (compound.lat, compound.lng)
     return None, None
-
-
-def _float_or_none(value):
-    try:
-        return float(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -68,18 +60,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def search(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
-    lat, lng = (
-        _float_or_none(request.GET.get("lat")),
-        _float_or_none(request.GET.get("lng")),
-    )
-    if lat is not None and lng is not None:
-        origin = (lat, lng)
     query = request.GET.get("q", "")
-    distance = _float_or_none(request.GET.get("distance"))
-    sort = request.GET.get("sort", "distance" if origin else "relevance")
     error = None
     result = None
     try:
+        lat = numbers.query_value(request.GET, "lat", numbers.parse_latitude)
+        lng = numbers.query_value(request.GET, "lng", numbers.parse_longitude)
+        if lat is not None and lng is not None:
+            origin = (lat, lng)
+        distance = numbers.query_value(
+            request.GET,
+            "distance",
+            numbers.parse_float,
+            minimum=1,
+            maximum=50_000,
+            label=_("距离"),
+        )
+        sort = request.GET.get("sort", "distance" if origin else "relevance")
         result = selectors.search_merchants(
             query=query,
             type_code=request.GET.get("type") or None,
@@ -176,32 +173,12 @@ def map_data(request: HttpRequest) -> JsonResponse:
 def apply(request: HttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            application = services.MerchantApplication(
-                community=data["community"],
-                name=data["name"],
-                main_type=data["main_type"],
-                address=data["address"],
-                lat=data["lat"],
-                lng=data["lng"],
-                phone=data["phone"],
-                contact_person=data["contact_person"],
-                introduction=data["introduction"],
-                card_discount_permille=services.parse_discount(
-                    data["card_discount"], field="card_discount"
-                ),
-                vip_discount_permille=services.parse_discount(
-                    data["vip_discount"], field="vip_discount"
-                ),
-                card_offer_note=data["card_offer_note"],
-                is_chain=data["is_chain"],
-                brand_name=data["brand_name"],
-                services=parse_services(data["services"]),
-                hours_text=data["hours"],
-            )
+            application = form.to_input()
             merchant = services.apply_for_admission(
-                actor=request.user, application=application, photos=data["photos"]
+                actor=request.user,
+                application=application,
+                photos=form.cleaned_data["photos"],
             )
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -276,7 +253,7 @@ def _console_post(request, merchant_id, form_class, form_key, apply_change):
     form = form_class(request.POST)
     if form.is_valid():
         try:
-            apply_change(merchant, form.cleaned_data)
+            apply_change(merchant, form.to_input().kwargs())
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
@@ -295,16 +272,7 @@ def _console_post(request, merchant_id, form_class, form_key, apply_change):
 @require_POST
 def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.set_merchant_discounts(
-            actor=request.user,
-            merchant=merchant,
-            card_discount_permille=services.parse_discount(
-                data["card_discount"], field="card_discount"
-            ),
-            vip_discount_permille=services.parse_discount(
-                data["vip_discount"], field="vip_discount"
-            ),
-        )
+        services.set_merchant_discounts(actor=request.user, merchant=merchant, **data)
 
     return _console_post(request, merchant_id, DiscountForm, "discount_form", change)
 
@@ -313,9 +281,7 @@ def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_hours(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.set_weekly_hours(
-            actor=request.user, merchant=merchant, text=data["hours"]
-        )
+        services.set_weekly_hours(actor=request.user, merchant=merchant, **data)
 
     return _console_post(request, merchant_id, HoursForm, "hours_form", change)
 
@@ -324,13 +290,7 @@ def console_hours(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_status(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.set_merchant_status(
-            actor=request.user,
-            merchant=merchant,
-            status=data["status"],
-            until=data["until"],
-            reason=data["reason"],
-        )
+        services.set_merchant_status(actor=request.user, merchant=merchant, **data)
 
     return _console_post(request, merchant_id, StatusForm, "status_form", change)
 
@@ -348,13 +308,6 @@ def console_profile(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_exception(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.add_opening_exception(
-            actor=request.user,
-            merchant=merchant,
-            date=data["date"],
-            closed=data["closed"],
-            hours_text=data["hours"],
-            note=data["note"],
-        )
+        services.add_opening_exception(actor=request.user, merchant=merchant, **data)
 
     return _console_post(request, merchant_id, ExceptionForm, "exception_form", change)

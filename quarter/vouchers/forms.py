@@ -1,4 +1,7 @@
-"""Forms of the voucher pages: they parse input (yuan into fen, local times); services validate."""
+"""Forms of the voucher pages: they parse input (yuan into fen, local times).
+
+Services validate; each form's `to_input()` is what its service takes.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,19 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.fields import BoundedIntegerField, SaneDateTimeField, YuanField
 from quarter.core.money import parse_yuan
+from quarter.core.numbers import NumberProblem, normalize, parse_int
 from quarter.places.models import BusinessType, Community, StreetOffice
 from quarter.vouchers import presets
+from quarter.vouchers.inputs import (
+    CampaignInput,
+    RefundInput,
+    ReviewInput,
+    RoundChangeInput,
+    RoundInput,
+    TillInput,
+)
 from quarter.vouchers.models import ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
 
@@ -17,22 +30,6 @@ DT_INPUT = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
 )
 DT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-
-
-class YuanField(forms.CharField):
-    """A yuan amount typed by a person ('45', '45.5'), cleaned into integer fen."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in (None, ""):
-            return None
-        try:
-            fen = parse_yuan(value)
-        except ValueError:
-            raise forms.ValidationError(_("请输入金额,如 45 或 45.50")) from None
-        if fen <= 0:
-            raise forms.ValidationError(_("金额必须大于0"))
-        return fen
 
 
 class CampaignForm(forms.Form):
@@ -57,7 +54,7 @@ class CampaignForm(forms.Form):
         to_field_name="code",
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
-    max_per_merchant_per_day = forms.IntegerField(
+    max_per_merchant_per_day = BoundedIntegerField(
         label=_("每人每店每日最多用券"), initial=1, min_value=1, max_value=20
     )
     cofund_percent = forms.DecimalField(
@@ -90,6 +87,24 @@ class CampaignForm(forms.Form):
         data["cofund_permille"] = int(percent * 10) if percent else 0
         return data
 
+    def to_input(self) -> CampaignInput:
+        d = self.cleaned_data
+        return CampaignInput(
+            name=d["name"],
+            budget_fen=d["budget"],
+            community_ids=[c.pk for c in d["communities"]],
+            street_office_ids=[s.pk for s in d["street_offices"]],
+            business_type_codes=[t.code for t in d["business_types"]],
+            max_per_merchant_per_day=d["max_per_merchant_per_day"],
+            cofund_permille=d["cofund_permille"],
+            open_to_unregistered=d["open_to_unregistered"],
+        )
+
+
+MAX_PACKETS = 10_000_000
+# One coupon's threshold or face: ¥1,000,000 is far past any real voucher.
+MAX_COUPON_FEN = 100_000_000
+MAX_COUPONS_PER_LINE = 100
 
 _COUPON_LINE = re.compile(
     r"^\s*满?\s*(\d+(?:\.\d{1,2})?)\s*减\s*(\d+(?:\.\d{1,2})?)\s*"
@@ -109,27 +124,28 @@ class RoundForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    packets_total = forms.IntegerField(label=_("券包数量"), min_value=1)
-    release_at = forms.DateTimeField(
+    packets_total = BoundedIntegerField(
+        label=_("券包数量"), min_value=1, max_value=MAX_PACKETS
+    )
+    release_at = SaneDateTimeField(
         label=_("开抢时间"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    claim_closes_at = forms.DateTimeField(
+    claim_closes_at = SaneDateTimeField(
         label=_("领取截止"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    valid_from = forms.DateTimeField(
+    valid_from = SaneDateTimeField(
         label=_("使用开始"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
-    valid_until = forms.DateTimeField(
+    valid_until = SaneDateTimeField(
         label=_("使用截止"), widget=DT_INPUT, input_formats=DT_FORMATS
     )
     person_limit = forms.ChoiceField(label=_("每人限领"), choices=PersonLimit.choices)
     mode = forms.ChoiceField(
         label=_("发放方式"), choices=ClaimMode.choices, required=False
     )
-    min_age = forms.IntegerField(
+    min_age = BoundedIntegerField(
         label=_("最低年龄(可空,如 60)"), required=False, min_value=1, max_value=119
     )
-    reason = forms.CharField(label=_("修改原因"), required=False, max_length=300)
 
     def clean(self):
         data = super().clean()
@@ -140,21 +156,78 @@ class RoundForm(forms.Form):
             data["coupons"] = [CouponSpec(f, t, c) for f, t, c in face_rows]
         return data
 
+    def to_input(self) -> RoundInput:
+        """The new round as `campaigns.create_round` takes it (mode included)."""
+        d = self.cleaned_data
+        return RoundInput(
+            name=d["name"],
+            release_at=d["release_at"],
+            claim_closes_at=d["claim_closes_at"],
+            valid_from=d["valid_from"],
+            valid_until=d["valid_until"],
+            packets_total=d["packets_total"],
+            coupons=d["coupons"],
+            person_limit=d["person_limit"],
+            min_age=d.get("min_age"),
+            mode=d.get("mode") or ClaimMode.FIRST_COME,
+        )
+
+
+class RoundChangeForm(RoundForm):
+    """Change a scheduled round: what `change_round` can change, and why.
+
+    How people claim (mode, per-person limit, minimum age) is fixed once the
+    round exists, so those fields are not offered here.
+    """
+
+    reason = forms.CharField(label=_("修改原因"), max_length=300)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("person_limit", "mode", "min_age"):
+            self.fields.pop(name)
+
+    def to_input(self) -> RoundChangeInput:
+        d = self.cleaned_data
+        return RoundChangeInput(
+            reason=d["reason"],
+            name=d["name"],
+            release_at=d["release_at"],
+            claim_closes_at=d["claim_closes_at"],
+            valid_from=d["valid_from"],
+            valid_until=d["valid_until"],
+            packets_total=d["packets_total"],
+            coupons=d["coupons"],
+        )
+
 
 def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
+    """Parse lines like '满40减10×5' (full-width digits read as ASCII)."""
     coupons = []
     for line in [ln for ln in (text or "").splitlines() if ln.strip()]:
-        match = _COUPON_LINE.match(line.replace("元", ""))
+        match = _COUPON_LINE.match(normalize(line).replace("元", ""))
         if not match:
-            form.add_error("custom", _("看不懂“%(line)s”,请写成 满40减10×5") % {"line": line.strip()})
-            return []
-        coupons.append(
-            CouponSpec(
-                face_fen=parse_yuan(match.group(2)),
-                threshold_fen=parse_yuan(match.group(1)),
-                count=int(match.group(3) or 1),
+            form.add_error(
+                "custom",
+                _("看不懂“%(line)s”,请写成 满40减10×5") % {"line": line.strip()},
             )
-        )
+            return []
+        try:
+            coupons.append(
+                CouponSpec(
+                    face_fen=parse_yuan(match.group(2), max_fen=MAX_COUPON_FEN),
+                    threshold_fen=parse_yuan(match.group(1), max_fen=MAX_COUPON_FEN),
+                    count=parse_int(
+                        match.group(3) or "1",
+                        minimum=1,
+                        maximum=MAX_COUPONS_PER_LINE,
+                        label=_("每行张数"),
+                    ),
+                )
+            )
+        except NumberProblem as exc:
+            form.add_error("custom", f"{line.strip()}:{exc}")
+            return []
     if not coupons:
         form.add_error("custom", _("请至少填写一种券,如 满40减10×5"))
     return coupons
@@ -165,6 +238,11 @@ class TillForm(forms.Form):
     code = forms.CharField(label=_("券码(顾客付款码下方数字)"), max_length=64)
     bill = YuanField(label=_("消费金额(元)"))
 
+    def to_input(self) -> TillInput:
+        return TillInput(
+            code=self.cleaned_data["code"], bill_fen=self.cleaned_data["bill"]
+        )
+
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
@@ -172,6 +250,15 @@ class ReviewForm(forms.Form):
     )
     reason = forms.CharField(label=_("审核理由"), max_length=300)
 
+    def to_input(self) -> ReviewInput:
+        return ReviewInput(
+            release=self.cleaned_data["decision"] == "release",
+            reason=self.cleaned_data["reason"],
+        )
+
 
 class RefundForm(forms.Form):
     amount = YuanField(label=_("退款金额(元)"))
+
+    def to_input(self) -> RefundInput:
+        return RefundInput(amount_fen=self.cleaned_data["amount"])

@@ -1,4 +1,4 @@
-"""Input and output schemas of the vouchers API. Money is fen; `*_yuan` is display text."""
+"""Input and output schemas of the vouchers API. Money is fen; `*_yuan` is text."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from quarter.core.money import format_yuan
+from quarter.vouchers.inputs import RefundInput, ReviewInput, TillInput
 
 
 class ErrorOut(Schema):
@@ -88,6 +89,9 @@ class TillIn(Schema):
     )
     bill_fen: int = Field(..., gt=0, le=10_000_000, description="消费金额(分)")
 
+    def to_input(self) -> TillInput:
+        return TillInput(code=self.code, bill_fen=self.bill_fen)
+
 
 class RedeemIn(TillIn):
     key: str = Field(
@@ -123,10 +127,16 @@ class RedemptionOut(Schema):
 class RefundIn(Schema):
     amount_fen: int = Field(..., gt=0, le=10_000_000)
 
+    def to_input(self) -> RefundInput:
+        return RefundInput(amount_fen=self.amount_fen)
+
 
 class ReviewIn(Schema):
     release: bool
     reason: str = Field(..., min_length=2, max_length=300)
+
+    def to_input(self) -> ReviewInput:
+        return ReviewInput(release=self.release, reason=self.reason)
 
 
 class RoundStatsOut(Schema):

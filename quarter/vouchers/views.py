@@ -28,6 +28,7 @@ from quarter.vouchers.forms import (
     CampaignForm,
     RefundForm,
     ReviewForm,
+    RoundChangeForm,
     RoundForm,
     TillForm,
 )
@@ -419,19 +420,9 @@ def issuer_home(request):
     issuer = access.issuer_for(request.user)
     form = CampaignForm(request.POST or None, district=issuer.district)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             campaign = campaigns.create_campaign(
-                actor=request.user,
-                issuer=issuer,
-                name=d["name"],
-                budget_fen=d["budget"],
-                community_ids=[c.pk for c in d["communities"]],
-                street_office_ids=[s.pk for s in d["street_offices"]],
-                business_type_codes=[t.code for t in d["business_types"]],
-                max_per_merchant_per_day=d["max_per_merchant_per_day"],
-                cofund_permille=d["cofund_permille"],
-                open_to_unregistered=d["open_to_unregistered"],
+                actor=request.user, issuer=issuer, **form.to_input().kwargs()
             )
             messages.success(request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name})
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
@@ -446,6 +437,7 @@ def issuer_home(request):
             "form": form,
             "yesterday": (clock.local_now() - dt.timedelta(days=1)).date(),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -469,22 +461,10 @@ def campaign_detail(request, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     access.require_issuer_of(request.user, campaign)
     form = RoundForm(request.POST or None, initial=_round_initial())
-    form.fields.pop("reason")  # only a change needs a reason
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             round_ = campaigns.create_round(
-                actor=request.user,
-                campaign=campaign,
-                name=d["name"],
-                release_at=d["release_at"],
-                claim_closes_at=d["claim_closes_at"],
-                valid_from=d["valid_from"],
-                valid_until=d["valid_until"],
-                packets_total=d["packets_total"],
-                coupons=d["coupons"],
-                person_limit=d["person_limit"],
-                min_age=d.get("min_age"),
+                actor=request.user, campaign=campaign, **form.to_input().kwargs()
             )
             messages.success(request, _("轮次“%(name)s”已创建") % {"name": round_.name})
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
@@ -504,6 +484,7 @@ def campaign_detail(request, campaign_id: int):
             "form": form,
             "balances": selectors.campaign_balances(campaign=campaign),
         },
+        status=400 if form.errors else 200,
     )
 
 
@@ -527,21 +508,11 @@ def round_change(request, round_id: int):
         "person_limit": round_.person_limit,
         "min_age": round_.min_age,
     }
-    form = RoundForm(request.POST or None, initial=initial)
+    form = RoundChangeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
         try:
             campaigns.change_round(
-                actor=request.user,
-                round_=round_,
-                reason=d.get("reason", ""),
-                name=d["name"],
-                release_at=d["release_at"],
-                claim_closes_at=d["claim_closes_at"],
-                valid_from=d["valid_from"],
-                valid_until=d["valid_until"],
-                packets_total=d["packets_total"],
-                coupons=d["coupons"],
+                actor=request.user, round_=round_, **form.to_input().kwargs()
             )
             messages.success(request, _("轮次已修改,修改原因已记录"))
             return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
@@ -555,6 +526,7 @@ def round_change(request, round_id: int):
             "form": form,
             "events": selectors.list_round_events(round_=round_),
         },
+        status=400 if form.errors else 200,
     )
 
 

@@ -1,4 +1,5 @@
-"""Sign-up (SMS code), real-name against the register, households, login limits."""
+"""Sign-up (SMS code), real-name against the register, households."""
+
 
 import pytest
 
@@ -146,15 +147,3 @@ def test_join_household_shares_one_card_per_household(compound):
     h1 = services.join_household(actor=a.user, compound=compound, address="3幢501")
     h2 = services.join_household(actor=b.user, compound=compound, address="3幢501")
     assert h1 == h2 and h1.card_number.startswith("DJ")
-
-
-def test_login_limit_after_repeated_failures(settings):
-    settings.QUARTER_LOGIN_ATTEMPTS = 3
-    for _ in range(3):
-        services.check_login_allowed(username="13800001234", ip="127.0.0.1")
-        services.record_login_failure(username="13800001234", ip="127.0.0.1")
-    with pytest.raises(DomainError) as err:
-        services.check_login_allowed(username="13800001234", ip="127.0.0.2")
-    assert err.value.code == "too_many_login_attempts"
-    services.clear_login_failures(username="13800001234")
-    services.check_login_allowed(username="13800001234", ip="127.0.0.2")

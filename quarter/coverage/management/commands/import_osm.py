@@ -81,6 +81,8 @@ class Command(BaseCommand):
                 f"{result.candidates_created} 个,"
                 f"已存在跳过 {result.candidates_skipped} 个"
             )
+        if result.skipped.describe():
+            self.stdout.write(self.style.WARNING(result.skipped.describe()))
         refreshed = services.refresh_communities_on(network=network)
         for name in refreshed:
             self.stdout.write(f"已按新路网重新计算:{name}")
