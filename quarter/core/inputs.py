@@ -49,9 +49,12 @@ def _nul_field(request) -> str | None:
 
 
 def _form_data(request):
-    if request.method != "POST" or request.content_type not in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
+    # A multipart body is left to the view: reading it here would parse an
+    # upload before the view can choose its upload handlers (the register
+    # import keeps rosters in memory, never on disk). Django's form CharFields
+    # refuse NUL themselves.
+    if request.method != "POST" or request.content_type != (
+        "application/x-www-form-urlencoded"
     ):
         return QueryDict()
     return request.POST

@@ -199,6 +199,8 @@ DEPLOY_ENV = {
     "QUARTER_HTTPS": "1",
     "ALLOWED_HOSTS": "quarter.example.cn",
     "CSRF_TRUSTED_ORIGINS": "https://quarter.example.cn",
+    # Sign-up codes go out by SMS (the console sender is for the demo only).
+    "QUARTER_SMS_BACKEND": "aliyun",
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from quarter.core.identity import hash_id_number, id_check_char
-from quarter.people.models import Resident
+from quarter.people.models import RegisterEntry, Resident
 from quarter.vouchers.engines import use_engine
 from quarter.vouchers.engines.db_engine import DatabaseEngine
 from quarter.vouchers.models import Claim
@@ -45,8 +45,11 @@ def test_rehash_moves_every_copy_for_listed_people(settings, tmp_path, monkeypat
     new_hash = hash_id_number(id_number(11, "19800101"))
     assert Resident.objects.get(pk=listed.pk).id_hash == new_hash
     assert Claim.objects.get().person_hash == new_hash
+    assert RegisterEntry.objects.get(pk=listed.register_entry_id).id_hash == new_hash
     assert Resident.objects.get(pk=unlisted.pk).id_hash == unlisted.id_hash
-    assert "迁移哈希 2 处" in out.getvalue() and "1 处" in out.getvalue()
+    # Moved: the resident, the claim and the register entry; left: the unlisted
+    # resident and their register entry.
+    assert "迁移哈希 3 处" in out.getvalue() and "2 处" in out.getvalue()
 
 
 def test_rehash_needs_the_old_key(settings, tmp_path, monkeypatch):
