@@ -56,10 +56,14 @@ class RoundOut(Schema):
 
 class ClaimOut(Schema):
     ok: bool
-    code: str | None = None
+    code: str | None = Field(
+        None, description="ok, already_claimed, registered or packet_sold_out"
+    )
     repeated: bool = False
     message: str
     sold_out_at: str | None = None
+    wallet_url: str | None = None
+    id: str | None = Field(None, description="the engine's id of the claim")
 
 
 class VoucherOut(Schema):
@@ -72,10 +76,22 @@ class VoucherOut(Schema):
     round_id: int
 
 
+class PendingVoucherOut(Schema):
+    """A coupon of an acknowledged packet whose rows are still being written."""
+
+    face_fen: int
+    threshold_fen: int
+    status: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    round_id: int
+
+
 class WalletOut(Schema):
     code: str
     code_seconds_left: int
     vouchers: list[VoucherOut]
+    pending: list[PendingVoucherOut] = []
 
 
 class TillIn(Schema):

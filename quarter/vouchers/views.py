@@ -25,6 +25,7 @@ from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
 from quarter.places.services import is_operator_of, is_staff_of
 from quarter.vouchers import codes, selectors
+from quarter.vouchers.answers import claim_answer
 from quarter.vouchers.forms import (
     CampaignForm,
     RefundForm,
@@ -93,37 +94,25 @@ def round_detail(request, round_id: int):
     )
 
 
-@require_POST
-def round_claim(request, round_id: int):
-    """Claim through Django (session login). JSON: ok, code, message, sold_out_at."""
-    if not request.user.is_authenticated:
-        return JsonResponse(
-            {"ok": False, "code": "login_required", "message": _("请先登录")}, status=401
-        )
-    round_ = selectors.get_round(round_id=round_id)
-    try:
-        out = claims.claim_packet(
-            actor=request.user, round_=round_, ip=_ip(request), device=_device(request)
-        )
-    except DomainError as exc:
-        return JsonResponse({"ok": False, **exc.as_dict()}, status=exc.status_code)
-    return JsonResponse(outcome_json(out))
-
-
-@csrf_exempt  # the ticket travels in a custom header, which a cross-site form cannot send
+@csrf_exempt  # the ticket travels in a custom header a cross-site form cannot send
 @require_POST
 def rush_claim(request, round_id: int):
-    """The ticket claim path when `rushgate` is not in front of Django."""
+    """The claim button's URL when the gate (`rushgate`) is not in front of Django.
+
+    The same service and the same answer as the gate: `claim_with_ticket`,
+    then `claim_answer`.
+    """
     try:
-        out = claims.claim_with_ticket(
+        result = claims.claim_with_ticket(
             ticket=request.headers.get("X-Rush-Ticket", ""),
             round_id=round_id,
             ip=_ip(request),
             device=_device(request),
         )
     except DomainError as exc:
-        return JsonResponse({"ok": False, **exc.as_dict()}, status=exc.status_code)
-    return JsonResponse(outcome_json(out))
+        result = exc
+    status, body = claim_answer(result)
+    return JsonResponse(body, status=status)
 
 
 def hello(request):
@@ -131,29 +120,14 @@ def hello(request):
     return HttpResponse(b"hello", content_type="text/plain")
 
 
-def outcome_json(out) -> dict:
-    """The JSON answer to a claim (also written by `rushgate`)."""
-    if out.ok:
-        return {
-            "ok": True,
-            "repeated": out.repeated,
-            "message": _("领取成功,已放入卡包"),
-            "wallet_url": reverse("vouchers:wallet"),
-        }
-    sold = out.sold_out_at.astimezone(clock.SHANGHAI) if out.sold_out_at else None
-    return {
-        "ok": False,
-        "code": out.code,
-        "message": _("抢完了") if out.code == "packet_sold_out" else _("领取失败,请稍后再试"),
-        "sold_out_at": sold.strftime("%H:%M:%S") if sold else None,
-    }
-
-
 @login_required
 def wallet(request):
     resident = claims.resident_of(request.user)
-    claims.sync_wallet(resident=resident)
     vouchers = selectors.list_wallet(resident=resident)
+    # Reads only: packets Redis acknowledged that the persister has not written.
+    pending = selectors.list_pending_vouchers(
+        resident=resident, known_round_ids={v.round_id for v in vouchers}
+    )
     shops = {}
     for v in vouchers:
         if v.status == "unused" and v.round.campaign_id not in shops:
@@ -176,10 +150,12 @@ def wallet(request):
         request,
         "vouchers/wallet.html",
         {
-            "vouchers": vouchers,
+            "vouchers": pending + vouchers,
+            "pending": bool(pending),
             "shops": shops,
             "pins": pins,
-            "has_unused": any(v.status == "unused" for v in vouchers),
+            "has_unused": bool(pending)
+            or any(v.status == "unused" for v in vouchers),
             "has_shops": bool(pins),
         },
     )

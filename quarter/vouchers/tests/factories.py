@@ -164,3 +164,22 @@ def at(round_, seconds: float = 1.0) -> dt.datetime:
     when = round_.release_at + dt.timedelta(seconds=seconds)
     clock.freeze(when)
     return when
+
+
+def page_ticket(client, round_) -> str:
+    """Open the round's countdown page as the client and return its rush ticket."""
+    import re
+
+    page = client.get(f"/vouchers/rounds/{round_.pk}/").content.decode()
+    match = re.search(r'data-ticket="([^"]*)"', page)
+    assert match is not None, "the countdown page carries no rush ticket"
+    return match.group(1)
+
+
+def tap(client, round_, *, ticket: str | None = None, ip: str = "127.0.0.1"):
+    """Do what the claim button does: send the page's ticket to the gate URL."""
+    return client.post(
+        f"/vouchers/rush/{round_.pk}/claim",
+        HTTP_X_RUSH_TICKET=ticket if ticket is not None else page_ticket(client, round_),
+        REMOTE_ADDR=ip,
+    )

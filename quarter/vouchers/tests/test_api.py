@@ -67,7 +67,8 @@ def test_api_rounds_list_shows_packet(world, db_engine, api_client):
 def test_api_claim_requires_login_and_csrf(world, db_engine):
     round_ = world.round(world.campaign(), packets=3)
     client = Client(enforce_csrf_checks=True)
-    assert client.post(f"/vouchers/rounds/{round_.pk}/claim").status_code in (401, 403)
+    resp = client.post(f"/api/vouchers/rounds/{round_.pk}/claim")
+    assert resp.status_code in (401, 403)
 
 
 def test_api_quote_and_redeem_show_the_shops_cofunded_share(
