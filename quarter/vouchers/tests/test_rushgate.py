@@ -54,10 +54,10 @@ def test_rushgate_claims_with_ticket_then_persister_writes_it(
     data = json.loads(body)
     assert status == "200 OK" and data["ok"] is True and data["code"] == "ok"
     status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
-    assert json.loads(body)["code"] == "repeated"
+    assert json.loads(body)["code"] == "already_claimed"
     late = issue_rush_ticket(actor=other.user, round_=round_)
     data = json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", late)[1])
-    assert data["ok"] is False and data["code"] == "sold_out" and data["sold_out_at"]
+    assert data["ok"] is False and data["code"] == "packet_sold_out" and data["sold_out_at"]
     assert Claim.objects.count() == 0  # the lean path wrote only to Redis
     assert persist_pending(client=redis_engine.client, round_ids=[round_.pk]) == 1
     assert Claim.objects.get().resident_id == resident.pk
@@ -80,7 +80,7 @@ def test_rushgate_refuses_forged_or_foreign_ticket_and_passes_other_paths(world,
     # Before release the script refuses, whatever the client's clock says.
     assert json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)[1])[
         "code"
-    ] == ("not_released")
+    ] == ("round_not_released")
 
 
 def test_ticket_of_unverified_resident_is_never_issued(world):
@@ -109,7 +109,9 @@ def test_ticket_expires_and_binds_round():
     t = codes.sign_ticket(
         round_id=1, campaign_id=7, user_id=2, resident_id=3, person_hash="h", expires=100
     )
-    assert codes.verify_ticket(t, now=99) == (1, 7, 2, 3, "h")
+    key = codes.person_key(campaign_id=7, id_hash="h")
+    assert codes.verify_ticket(t, now=99) == (1, 7, 2, 3, key)
+    assert key != codes.person_key(campaign_id=8, id_hash="h")  # per campaign
     body, sig = t.rsplit(".", 1)
     assert codes.verify_ticket(body + "." + "0" * len(sig), now=99) is None
     assert codes.verify_ticket(t, now=101) is None
@@ -133,7 +135,7 @@ def test_rushgate_week_limit_survives_redis_losing_its_sets(world, gate, redis_e
     assert redis_engine.reconcile(Round.objects.get(pk=second.pk)).agrees
     status, body = _call(gate, f"/vouchers/rush/{second.pk}/claim", tickets[1])
     assert status == "409 Conflict"
-    assert json.loads(body)["code"] == "week_dup"
+    assert json.loads(body)["code"] == "weekly_limit_reached"
     assert redis_engine.remaining(Round.objects.get(pk=second.pk)) == 3
 
 
@@ -190,7 +192,7 @@ def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch
     # Re-taps of a claimed packet change nothing and are not limited.
     assert all(
         json.loads(_call(gate, path, tickets[0], ip="10.7.7.7")[1])["code"]
-        == "repeated"
+        == "already_claimed"
         for _ in range(5)
     )
     assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"
