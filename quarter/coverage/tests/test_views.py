@@ -217,3 +217,31 @@ def test_elderly_profile_pages(planning):
     assert "老年人(0.8米/秒)" in html
     # An unknown profile falls back to the standard one rather than failing.
     assert "步行速度 1.2 米/秒" in client.get(url, {"profile": "x"}).content.decode()
+
+
+def test_dashboard_get_shows_stale_figures_and_only_post_recomputes(planning):
+    """A page view never recomputes a community: stale figures carry a note."""
+    from quarter.coverage.models import CoverageRun
+
+    community, client = planning
+    url = reverse("planning_dashboard", args=[community.slug])
+    assert "尚未更新" not in client.get(url).content.decode()  # first view computes
+    before = CoverageRun.objects.get(community=community).fingerprint
+    make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(2450))
+    html = client.get(url).content.decode()
+    assert "以下数据尚未更新" in html and 'id="stale-note"' in html
+    client.get(reverse("planning_map_data", args=[community.slug]))
+    client.get(reverse("planning_export_csv", args=[community.slug]))
+    assert CoverageRun.objects.get(community=community).fingerprint == before
+    response = client.post(reverse("planning_recompute", args=[community.slug]))
+    assert response.status_code == 302
+    assert CoverageRun.objects.get(community=community).fingerprint != before
+    assert "尚未更新" not in client.get(url).content.decode()
+
+
+def test_recompute_refuses_other_communities_operator(planning, client):
+    community, _client = planning
+    other = make_community(name="别的社区", slug="other")
+    client.force_login(make_operator(other))
+    response = client.post(reverse("planning_recompute", args=[community.slug]))
+    assert response.status_code == 403
