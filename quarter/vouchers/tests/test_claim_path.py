@@ -20,7 +20,7 @@ from quarter.vouchers.engines import get_engine
 from quarter.vouchers.engines.redis_engine import keys, persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.services.claims import claim_packet, issue_rush_ticket
-from quarter.vouchers.tests.factories import World, at
+from quarter.vouchers.tests.factories import World, at, page_ticket
 
 
 def _call(gate, round_, ticket, ip="10.3.0.1"):
@@ -254,3 +254,27 @@ def test_one_resident_tapping_from_many_threads_gets_one_packet_and_no_5xx(
     assert get_engine().remaining(Round.objects.get(pk=round_.pk)) == 2
     assert ledger.get_total() == 0
     connection.close()
+
+
+def test_wallet_shows_acknowledged_packet_and_writes_nothing(
+    world, redis_engine, redis_gate, client
+):
+    """With Redis the persister is the one writer; the wallet only reads."""
+    from quarter.vouchers.models import Voucher
+
+    round_ = world.round(world.campaign(), packets=2, preset="hz2022")
+    resident = world.resident()
+    client.force_login(resident.user)
+    ticket = page_ticket(client, round_)
+    at(round_)
+    assert _call(redis_gate, round_, ticket)[1]["code"] == "ok"
+    html = client.get("/vouchers/wallet/").content.decode()
+    assert "满¥80.00减¥20.00" in html and "入账中" in html
+    api = client.get("/api/vouchers/wallet").json()
+    assert len(api["pending"]) == 5 and api["vouchers"] == []
+    assert Claim.objects.count() == 0 and Voucher.objects.count() == 0
+    _persist(round_)
+    html = client.get("/vouchers/wallet/").content.decode()
+    assert "满¥80.00减¥20.00" in html and "入账中" not in html
+    assert Voucher.objects.filter(resident=resident).count() == 5
+    assert client.get("/api/vouchers/wallet").json()["pending"] == []
