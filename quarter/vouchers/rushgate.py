@@ -34,7 +34,13 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from quarter.core.errors import DomainError  # noqa: E402
 
 _PATH = re.compile(r"^/vouchers/rush/(\d+)/claim$")
-_JSON = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+_JSON = [
+    ("Content-Type", "application/json"),
+    ("Cache-Control", "no-store"),
+    ("X-Content-Type-Options", "nosniff"),
+    # Which path answered: operators (and the browser journeys) can tell.
+    ("X-Claim-Path", "gate"),
+]
 
 
 class RushGate:
