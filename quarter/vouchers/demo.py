@@ -155,6 +155,17 @@ def _demo_residents(issuer, count: int) -> list[Resident]:
     return people
 
 
+def _persist(round_) -> None:
+    """With Redis, write the demo's claims now, as `persist_claims --loop` would."""
+    from quarter.vouchers.engines import get_engine
+
+    engine = get_engine()
+    if engine.name == "redis":
+        from quarter.vouchers.engines.redis_engine import persist_pending
+
+        persist_pending(client=engine.client, round_ids=[round_.pk])
+
+
 def _claims_and_spending(round_, people, shops, rng) -> None:
     for resident in people:
         clock.freeze(round_.release_at + dt.timedelta(seconds=rng.uniform(0.2, 90)))
@@ -163,6 +174,7 @@ def _claims_and_spending(round_, people, shops, rng) -> None:
             round_=Round.objects.get(pk=round_.pk),
             ip=f"10.8.{rng.randint(0, 3)}.{rng.randint(1, 250)}",
         )
+    _persist(round_)
     if not shops:
         return
     for i, resident in enumerate(
