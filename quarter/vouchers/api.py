@@ -1,4 +1,4 @@
-"""JSON API of the vouchers app (django-ninja router; mounted under /api/ by quarter/api.py)."""
+"""JSON API of the vouchers app (a django-ninja router, mounted under /api/)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Voucher demo data for 东河社区 (Hangzhou): a campaign with the three Hangzhou presets.
+"""Voucher demo data for 东河社区 (Hangzhou): a campaign with the Hangzhou presets.
 
 Called by `quarter.demo.services.load_demo()` after the communities and demo
 users exist. Round 1 (2020 phase 1, 5 × 满40减10) opened two days ago and has
@@ -102,7 +102,7 @@ def _round(issuer, campaign, name, preset, release, *, packets, closes=None) -> 
 
 
 def _pledge_shops(campaign, issuer) -> list[tuple[Merchant, User]]:
-    """Every approved 东河 shop signs the pledge; shops without staff get a demo cashier."""
+    """Every approved 东河 shop signs the pledge; staffless shops get a cashier."""
     shops = []
     district = issuer.district_id
     for shop in Merchant.objects.filter(

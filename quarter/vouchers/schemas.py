@@ -1,4 +1,4 @@
-"""Input and output schemas of the vouchers API. Money is fen; `*_yuan` is display text."""
+"""Schemas of the vouchers API. Money is fen; `*_yuan` is display text."""
 
 from __future__ import annotations
 

@@ -73,6 +73,25 @@ def list_wallet(*, resident) -> list[Voucher]:
     )
 
 
+def has_claimed(*, resident, round_: Round) -> bool:
+    """Whether the resident holds a packet of the round: a row, or acknowledged.
+
+    Reads only: with Redis an acknowledged claim may not be a row yet.
+    """
+    if Claim.objects.filter(round=round_, resident=resident).exists():
+        return True
+    engine = get_engine()
+    if engine.transactional:
+        return False
+    from quarter.vouchers.engines.redis_engine import list_acknowledged
+
+    return bool(
+        list_acknowledged(
+            client=engine.client, resident_id=resident.pk, rounds=[round_]
+        )
+    )
+
+
 @dataclass(frozen=True)
 class PendingVoucher:
     """A coupon of a packet the engine acknowledged whose rows are not written yet."""
@@ -198,7 +217,7 @@ SUBSIDY = Sum(F("face_fen") - F("cofund_fen"))
 
 
 def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
-    """Sell-out, claim curve (per second after release), redemptions, subsidy, leverage."""
+    """Sell-out, claim curve (per second), redemptions, subsidy, leverage."""
     now = now or clock.now()
     claims = Claim.objects.filter(round=round_)
     total_claims = claims.count()
@@ -234,7 +253,7 @@ def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
 
 
 def _claim_curve(round_: Round, buckets: int = 30) -> list[list[float]]:
-    """Return [[seconds after release, cumulative claims], ...] in up to `buckets` steps."""
+    """Return [[seconds after release, claims so far], ...] in up to `buckets` steps."""
     times = list(
         Claim.objects.filter(round=round_)
         .order_by("claimed_at")

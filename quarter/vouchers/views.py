@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -72,7 +71,7 @@ def round_detail(request, round_id: int):
     now = clock.now()
     ticket, problem, claimed = None, None, None
     if request.user.is_authenticated and hasattr(request.user, "resident"):
-        claimed = round_.claims.filter(resident=request.user.resident).first()
+        claimed = selectors.has_claimed(resident=request.user.resident, round_=round_)
         try:
             ticket = claims.issue_rush_ticket(actor=request.user, round_=round_)
         except DomainError as exc:
@@ -154,8 +153,7 @@ def wallet(request):
             "pending": bool(pending),
             "shops": shops,
             "pins": pins,
-            "has_unused": bool(pending)
-            or any(v.status == "unused" for v in vouchers),
+            "has_unused": bool(pending) or any(v.status == "unused" for v in vouchers),
             "has_shops": bool(pins),
         },
     )
@@ -167,7 +165,9 @@ def wallet_code(request):
     resident = claims.resident_of(request.user)
     at = clock.now().timestamp()
     code = codes.wallet_code(resident.pk, at=at)
-    svg = segno.make_qr(code, error="m").svg_inline(scale=6, dark="#1f2328", omitsize=True)
+    svg = segno.make_qr(code, error="m").svg_inline(
+        scale=6, dark="#1f2328", omitsize=True
+    )
     return render(
         request,
         "vouchers/_wallet_code.html",
@@ -189,7 +189,9 @@ def till_home(request):
 def _shop_for(request, merchant_id: int) -> Merchant:
     shop = get_object_or_404(Merchant, pk=merchant_id)
     if not is_staff_of(request.user, shop):
-        raise DomainError("shop_not_owned", _("您不是这家店的工作人员"), status_code=403)
+        raise DomainError(
+            "shop_not_owned", _("您不是这家店的工作人员"), status_code=403
+        )
     return shop
 
 
@@ -295,7 +297,9 @@ def till_pledge(request, merchant_id: int, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     try:
         campaigns.sign_pledge(actor=request.user, campaign=campaign, merchant=shop)
-        messages.success(request, _("已签署承诺,可受理“%(name)s”消费券") % {"name": campaign.name})
+        messages.success(
+            request, _("已签署承诺,可受理“%(name)s”消费券") % {"name": campaign.name}
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:till", merchant_id=merchant_id)
@@ -364,7 +368,11 @@ def review_decide(request, redemption_id: int):
             release=form.cleaned_data["decision"] == "release",
             reason=form.cleaned_data["reason"],
         )
-        messages.success(request, _("核销#%(pk)s:%(status)s") % {"pk": r.pk, "status": r.get_status_display()})
+        messages.success(
+            request,
+            _("核销#%(pk)s:%(status)s")
+            % {"pk": r.pk, "status": r.get_status_display()},
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:review")
@@ -391,7 +399,9 @@ def issuer_home(request):
                 max_per_merchant_per_day=d["max_per_merchant_per_day"],
                 cofund_permille=d["cofund_permille"],
             )
-            messages.success(request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name})
+            messages.success(
+                request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name}
+            )
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
         except DomainError as exc:
             _form_error(form, exc)
@@ -524,7 +534,10 @@ def round_stop(request, round_id: int):
         campaigns.stop_round(
             actor=request.user, round_=round_, reason=request.POST.get("reason", "")
         )
-        messages.success(request, _("轮次“%(name)s”已停止,未领取部分退回预算") % {"name": round_.name})
+        messages.success(
+            request,
+            _("轮次“%(name)s”已停止,未领取部分退回预算") % {"name": round_.name},
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
@@ -540,7 +553,9 @@ def round_draw(request, round_id: int):
         winners = lottery.draw(actor=request.user, round_=round_)
         round_.refresh_from_db()
         messages.success(
-            request, _("已摇号:%(n)s 人中签,随机种子 %(seed)s") % {"n": len(winners), "seed": round_.draw_seed}
+            request,
+            _("已摇号:%(n)s 人中签,随机种子 %(seed)s")
+            % {"n": len(winners), "seed": round_.draw_seed},
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -557,7 +572,11 @@ def issuer_settle(request):
         messages.success(
             request,
             _("%(day)s 结算完成:%(n)s 家商户,%(amount)s")
-            % {"day": day, "n": len(done), "amount": format_yuan(sum(s.amount_fen for s in done))},
+            % {
+                "day": day,
+                "n": len(done),
+                "amount": format_yuan(sum(s.amount_fen for s in done)),
+            },
         )
     except ValueError:
         messages.error(request, _("请选择营业日期"))

@@ -1,4 +1,4 @@
-"""Browser journeys of consumption vouchers: issue, claim at release, redeem, review, settle."""
+"""Browser journeys of vouchers: issue, claim at release, redeem, review, settle."""
 
 import datetime as dt
 import time
@@ -192,7 +192,9 @@ def test_merchant_redeems_45_bill_and_till_shows_35(page, browser, live_server):
     login(resident_page, live_server, resident.user)
     resident_page.goto(f"{live_server.url}/vouchers/wallet/")
     code = resident_page.locator("#paycode").inner_text().strip()
-    expect(resident_page.locator("#wallet-map .leaflet-interactive").first).to_be_visible()
+    expect(
+        resident_page.locator("#wallet-map .leaflet-interactive").first
+    ).to_be_visible()
     shot(resident_page, "vouchers-wallet-paycode")
     phone.close()
     login(page, live_server, world.cashier)
@@ -305,15 +307,21 @@ def test_issuer_dashboard_shows_charts_and_leverage(page, live_server):
     for i, p in enumerate(people):
         claim_packet(actor=p.user, round_=Round.objects.get(pk=round_.pk))
         redemptions.redeem_voucher(
-            actor=world.cashier, merchant=world.shop, bill_fen=[4500, 9000, 12000][i],
-            key=f"d-{i}", code=codes.wallet_code(p.pk, at=clock.now().timestamp()))
+            actor=world.cashier,
+            merchant=world.shop,
+            bill_fen=[4500, 9000, 12000][i],
+            key=f"d-{i}",
+            code=codes.wallet_code(p.pk, at=clock.now().timestamp()),
+        )
     login(page, live_server, world.issuer_user)
     page.goto(f"{live_server.url}/vouchers/issuer/dashboard/")
     # Subsidy ¥10 + ¥20 + ¥20 = ¥50 drove ¥255 of spending: 5.10×.
     expect(page.locator("#subsidy")).to_have_text("¥50.00")
     expect(page.locator("#driven")).to_have_text("¥255.00")
     expect(page.locator("#leverage")).to_have_text("5.10×")
-    page.wait_for_function("() => window.Chart && Chart.getChart('lev') && Chart.getChart('curve')")
+    page.wait_for_function(
+        "() => window.Chart && Chart.getChart('lev') && Chart.getChart('curve')"
+    )
     shot(page, "vouchers-dashboard")
 
 

@@ -32,7 +32,7 @@ def id_number(n: int, born: str = "19800101") -> str:
 
 
 class World:
-    """A tiny city: one district, one community, one compound, a shop, an issuer, an operator."""
+    """A tiny city: district, community, compound, shop, issuer and operator."""
 
     def __init__(self, *, city: str = "杭州市", district: str = "上城区"):
         n = next(_seq)
@@ -180,6 +180,8 @@ def tap(client, round_, *, ticket: str | None = None, ip: str = "127.0.0.1"):
     """Do what the claim button does: send the page's ticket to the gate URL."""
     return client.post(
         f"/vouchers/rush/{round_.pk}/claim",
-        HTTP_X_RUSH_TICKET=ticket if ticket is not None else page_ticket(client, round_),
+        HTTP_X_RUSH_TICKET=ticket
+        if ticket is not None
+        else page_ticket(client, round_),
         REMOTE_ADDR=ip,
     )

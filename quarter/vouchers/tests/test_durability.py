@@ -48,7 +48,7 @@ def durable_engine(server):
 
 
 def _rush(server, round_, residents, *, kill_after: float):
-    """Claim from 4 threads; SIGKILL Redis after `kill_after` s. Return acknowledged ids."""
+    """Claim from 4 threads; SIGKILL Redis after `kill_after` s; return acked ids."""
     acked: dict[int, str] = {}
     lock = threading.Lock()
     now = clock.now()

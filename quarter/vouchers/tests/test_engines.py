@@ -1,4 +1,4 @@
-"""One test suite for both claim engines (database and Redis), through `claim_packet`."""
+"""One test suite for both claim engines (database and Redis): `claim_packet`."""
 
 import datetime as dt
 import threading
@@ -192,7 +192,7 @@ def test_stop_open_round_releases_stock_and_refuses_claims(world, engine):
 
 
 def _retry_locked(fn):
-    """Retry while in-memory SQLite reports a table lock (a file database waits instead)."""
+    """Retry while in-memory SQLite reports a table lock (a file database waits)."""
     for _ in range(200):
         try:
             return fn()
@@ -207,7 +207,7 @@ def _retry_locked(fn):
 def test_claim_concurrent_rush_no_oversell_no_double(
     engine, transactional_db, settings, monkeypatch
 ):
-    """Threads hammer one round: exactly `packets` claims, one per person, ledger exact."""
+    """Threads hammer one round: `packets` claims, one per person, ledger exact."""
     from quarter.vouchers.tests.factories import World
 
     monkeypatch.setenv("QUARTER_CLAIM_ACCOUNT_LIMIT", "1000")
@@ -311,7 +311,7 @@ def test_claim_per_week_limit_spans_rounds_and_resets_next_week(world, engine):
 
 
 def test_engine_enforces_week_limit_atomically(world, engine):
-    """Two claims racing past the service's early check: the engine still refuses one."""
+    """Two claims racing past the service's early check: the engine refuses one."""
     first, second = _weekly_rounds(world)
     resident = world.resident()
     now = at(first)

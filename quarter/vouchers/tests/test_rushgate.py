@@ -1,4 +1,4 @@
-"""The lean claim path (rushgate + Redis) and its Django twin (ticket + database engine)."""
+"""The gate (`rushgate`) on both engines, and its Django fallback view."""
 
 import io
 import json
@@ -57,7 +57,11 @@ def test_rushgate_claims_with_ticket_then_persister_writes_it(
     assert json.loads(body)["code"] == "already_claimed"
     late = issue_rush_ticket(actor=other.user, round_=round_)
     data = json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", late)[1])
-    assert data["ok"] is False and data["code"] == "packet_sold_out" and data["sold_out_at"]
+    assert (
+        data["ok"] is False
+        and data["code"] == "packet_sold_out"
+        and data["sold_out_at"]
+    )
     assert Claim.objects.count() == 0  # the lean path wrote only to Redis
     assert persist_pending(client=redis_engine.client, round_ids=[round_.pk]) == 1
     assert Claim.objects.get().resident_id == resident.pk
@@ -107,7 +111,12 @@ def test_django_ticket_path_with_database_engine(world, db_engine, client):
 
 def test_ticket_expires_and_binds_round():
     t = codes.sign_ticket(
-        round_id=1, campaign_id=7, user_id=2, resident_id=3, person_hash="h", expires=100
+        round_id=1,
+        campaign_id=7,
+        user_id=2,
+        resident_id=3,
+        person_hash="h",
+        expires=100,
     )
     key = codes.person_key(campaign_id=7, id_hash="h")
     assert codes.verify_ticket(t, now=99) == (1, 7, 2, 3, key)
@@ -124,7 +133,9 @@ def test_rushgate_week_limit_survives_redis_losing_its_sets(world, gate, redis_e
         for n in ("周一场", "周三场")
     )
     resident = world.resident()
-    tickets = [issue_rush_ticket(actor=resident.user, round_=r) for r in (first, second)]
+    tickets = [
+        issue_rush_ticket(actor=resident.user, round_=r) for r in (first, second)
+    ]
     at(first)
     assert json.loads(_call(gate, f"/vouchers/rush/{first.pk}/claim", tickets[0])[1])[
         "ok"

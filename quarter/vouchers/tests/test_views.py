@@ -1,4 +1,4 @@
-"""Pages through the Django test client: forms validate in Chinese, flows work end to end."""
+"""Pages through the test client: forms validate in Chinese, flows work end to end."""
 
 import datetime as dt
 
