@@ -278,3 +278,26 @@ def test_wallet_shows_acknowledged_packet_and_writes_nothing(
     assert "满¥80.00减¥20.00" in html and "入账中" not in html
     assert Voucher.objects.filter(resident=resident).count() == 5
     assert client.get("/api/vouchers/wallet").json()["pending"] == []
+
+
+def test_lottery_round_registers_through_the_gate_on_both_engines(world, engine, gate):
+    from quarter.vouchers.models import LotteryEntry
+
+    round_ = world.round(world.campaign(), packets=2, mode="lottery")
+    resident = world.resident()
+    ticket = issue_rush_ticket(actor=resident.user, round_=round_)
+    at(round_)
+    first = _call(gate, round_, ticket)
+    again = _call(gate, round_, ticket)
+    assert (first[0], first[1]["code"], first[1]["repeated"]) == (
+        200,
+        "registered",
+        False,
+    )
+    assert (again[0], again[1]["code"], again[1]["repeated"]) == (
+        200,
+        "registered",
+        True,
+    )
+    assert LotteryEntry.objects.get().resident_id == resident.pk
+    assert Claim.objects.count() == 0 and engine.remaining(round_) == 2
