@@ -433,6 +433,7 @@ def entry_of(entry):
         claimed_at=from_ms(int(f["t"])),
         ip=f.get("ip") or None,
         device=f.get("d", ""),
+        person_key=f.get("p", ""),
     )
 
 

@@ -43,6 +43,9 @@ class ClaimEntry:
     claimed_at: dt.datetime
     ip: str | None = None
     device: str = ""
+    # The engine's per-person key (Redis), kept in case the resident's ID hash
+    # is gone by the time the row is written (verification withdrawn).
+    person_key: str = ""
 
 
 def resident_of(actor) -> Resident:
@@ -286,7 +289,9 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
                     round_.pk,
                     round_.campaign_id,
                     e.resident_id,
-                    e.person_hash or hashes[e.resident_id],
+                    e.person_hash
+                    or hashes.get(e.resident_id)
+                    or f"key:{e.person_key}",
                     engine,
                     e.source_id,
                     clock.iso_week(e.claimed_at) if per_week else "",

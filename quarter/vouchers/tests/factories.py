@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 
@@ -185,3 +186,22 @@ def tap(client, round_, *, ticket: str | None = None, ip: str = "127.0.0.1"):
         else page_ticket(client, round_),
         REMOTE_ADDR=ip,
     )
+
+
+@contextlib.contextmanager
+def connection_kept_open():
+    """Call a WSGI app as Django's test client does: keep the test's transaction.
+
+    The gate sends Django's request signals, whose handler closes a connection
+    inside a transaction; the test client disconnects it around each request.
+    """
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

@@ -5,14 +5,14 @@ the gate (`rushgate`); these tests drive the gate as the WSGI server does.
 """
 
 import base64
+import contextlib
 import io
 import json
 import threading
 import time
 
 import pytest
-from django.core import signals
-from django.db import OperationalError, close_old_connections, connection
+from django.db import OperationalError, connection
 
 from quarter.ledger import selectors as ledger
 from quarter.vouchers import accounts
@@ -20,10 +20,15 @@ from quarter.vouchers.engines import get_engine
 from quarter.vouchers.engines.redis_engine import keys, persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.services.claims import claim_packet, issue_rush_ticket
-from quarter.vouchers.tests.factories import World, at, page_ticket
+from quarter.vouchers.tests.factories import (
+    World,
+    at,
+    connection_kept_open,
+    page_ticket,
+)
 
 
-def _call(gate, round_, ticket, ip="10.3.0.1"):
+def _call(gate, round_, ticket, ip="10.3.0.1", *, keep_open=True):
     seen = {}
 
     def start_response(status, headers):
@@ -36,7 +41,8 @@ def _call(gate, round_, ticket, ip="10.3.0.1"):
         "HTTP_X_RUSH_TICKET": ticket,
         "wsgi.input": io.BytesIO(b""),
     }
-    body = b"".join(gate(environ, start_response))
+    with connection_kept_open() if keep_open else contextlib.nullcontext():
+        body = b"".join(gate(environ, start_response))
     return seen["status"], json.loads(body)
 
 
@@ -46,24 +52,15 @@ def _gate():
     return RushGate(lambda environ, start_response: [b"django"])
 
 
-def _kept_open_gate():
-    # As Django's test client does: the test's transaction must stay open.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield _gate()
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
 @pytest.fixture
 def gate(engine):
-    yield from _kept_open_gate()
+    return _gate()
 
 
 @pytest.fixture
 def redis_gate(redis_engine, settings):
     settings.REDIS_URL = redis_engine.url
-    yield from _kept_open_gate()
+    return _gate()
 
 
 def _persist(*rounds):
@@ -234,7 +231,9 @@ def test_one_resident_tapping_from_many_threads_gets_one_packet_and_no_5xx(
     def tap():
         try:
             start.wait()
-            answers.append(_retry_locked(lambda: _call(gate, round_, ticket)))
+            answers.append(
+                _retry_locked(lambda: _call(gate, round_, ticket, keep_open=False))
+            )
         except Exception as exc:  # a 500 in production
             crashes.append(repr(exc))
         finally:
@@ -301,3 +300,20 @@ def test_lottery_round_registers_through_the_gate_on_both_engines(world, engine,
     )
     assert LotteryEntry.objects.get().resident_id == resident.pk
     assert Claim.objects.count() == 0 and engine.remaining(round_) == 2
+
+
+def test_persister_writes_a_claim_whose_resident_lost_verification(
+    world, redis_engine, redis_gate
+):
+    """An acknowledged claim is written even if the ID hash is gone by then."""
+    from quarter.people.models import Resident
+
+    round_ = world.round(world.campaign(), packets=2)
+    resident = world.resident()
+    ticket = issue_rush_ticket(actor=resident.user, round_=round_)
+    at(round_)
+    assert _call(redis_gate, round_, ticket)[1]["code"] == "ok"
+    Resident.objects.filter(pk=resident.pk).update(id_hash=None)
+    _persist(round_)
+    claim = Claim.objects.get(round=round_)
+    assert claim.resident_id == resident.pk and claim.person_hash.startswith("key:")

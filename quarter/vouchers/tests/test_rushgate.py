@@ -9,7 +9,7 @@ from quarter.vouchers import codes
 from quarter.vouchers.engines.redis_engine import persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.services.claims import issue_rush_ticket
-from quarter.vouchers.tests.factories import at
+from quarter.vouchers.tests.factories import at, connection_kept_open
 
 
 def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
@@ -25,7 +25,8 @@ def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
         "HTTP_X_RUSH_TICKET": ticket,
         "wsgi.input": io.BytesIO(b""),
     }
-    body = b"".join(gate(environ, start_response))
+    with connection_kept_open():
+        body = b"".join(gate(environ, start_response))
     return seen["status"], body
 
 
