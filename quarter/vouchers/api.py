@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router
+from ninja.responses import Status
 from ninja.security import django_auth
 
 from quarter.core import clock
@@ -82,7 +83,7 @@ def claim(request: HttpRequest, round_id: int):
         )
     except DomainError as exc:
         result = exc
-    return claim_answer(result)
+    return Status(*claim_answer(result))
 
 
 @router.get("/vouchers/wallet", response={200: WalletOut, **ERRORS}, auth=django_auth)
