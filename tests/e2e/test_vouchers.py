@@ -153,6 +153,7 @@ def test_resident_taps_claim_and_the_ticket_goes_to_the_gate(
         assert not Claim.objects.filter(round=round_).exists()
         page.goto(f"{live_server.url}/vouchers/wallet/")
         expect(page.locator("#wallet")).to_contain_text("入账中")
+        shot(page, "vouchers-wallet-pending")
         from quarter.vouchers.engines.redis_engine import persist_pending
 
         persist_pending(client=claim_engine.client, round_ids=[round_.pk])
