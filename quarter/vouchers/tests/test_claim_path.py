@@ -58,6 +58,11 @@ def gate(engine):
 
 
 @pytest.fixture
+def db_gate(db_engine):
+    return _gate()
+
+
+@pytest.fixture
 def redis_gate(redis_engine, settings):
     settings.REDIS_URL = redis_engine.url
     return _gate()
@@ -317,3 +322,35 @@ def test_persister_writes_a_claim_whose_resident_lost_verification(
     _persist(round_)
     claim = Claim.objects.get(round=round_)
     assert claim.resident_id == resident.pk and claim.person_hash.startswith("key:")
+
+
+def test_redis_gate_claims_and_refuses_without_a_database_query(
+    world, redis_engine, redis_gate, django_assert_num_queries
+):
+    """With Redis the tap costs the database nothing: the persister writes later."""
+    round_ = world.round(world.campaign(), packets=1)
+    winner, late = world.resident(), world.resident()
+    tickets = [issue_rush_ticket(actor=p.user, round_=round_) for p in (winner, late)]
+    at(round_)
+    with django_assert_num_queries(0):
+        codes = [
+            _call(redis_gate, round_, t)[1]["code"] for t in (*tickets, tickets[0])
+        ]
+    assert codes == ["ok", "packet_sold_out", "already_claimed"]
+
+
+def test_database_gate_claim_is_a_handful_of_statements(
+    world, db_gate, django_assert_max_num_queries
+):
+    """The database engine's hot path: counted, no query in a loop."""
+    round_ = world.round(world.campaign(), packets=2, preset="hz2022")
+    people = [world.resident() for _ in range(3)]
+    tickets = [issue_rush_ticket(actor=p.user, round_=round_) for p in people]
+    at(round_)
+    _call(db_gate, round_, tickets[0])  # the round's first claim opens its accounts
+    # Savepoints count too (the test runs inside a transaction).
+    with django_assert_max_num_queries(15):
+        assert _call(db_gate, round_, tickets[1])[1]["code"] == "ok"
+    _call(db_gate, round_, tickets[2])  # marks the round sold out
+    with django_assert_max_num_queries(2):  # sold out: reads only
+        assert _call(db_gate, round_, tickets[2])[1]["code"] == "packet_sold_out"
