@@ -41,7 +41,8 @@ class SuggestParams(Schema):
 
 def _community(request: HttpRequest, slug: str):
     community = selectors.get_planning_community(actor=request.user, slug=slug)
-    services.ensure_coverage(community=community)
+    # A read never recomputes stored figures (see `services.coverage_for_page`).
+    services.coverage_for_page(community=community)
     return community
 
 

@@ -68,6 +68,21 @@ def ensure_coverage(*, community: Community) -> CoverageRun:
     return _do_refresh_community(inputs, fingerprint=fingerprint)
 
 
+def coverage_for_page(*, community: Community) -> tuple[CoverageRun, bool]:
+    """Return the community's coverage run for a page (GET) and whether it is stale.
+
+    Never recomputes a run that exists, however stale: a page view must not
+    become a whole-community computation (the operator's 重新计算 button,
+    the admin action and ``manage.py compute_coverage`` do that). Only a
+    community that was never computed is computed here, once, so the page
+    has something to show. Reads the inputs to compare fingerprints.
+    """
+    run = CoverageRun.objects.filter(community=community).first()
+    if run is None:
+        return ensure_coverage(community=community), False
+    return run, run.fingerprint != eng.load_inputs(community).fingerprint()
+
+
 def refresh_community(*, community: Community) -> CoverageRun:
     """Recompute every stored figure of a community from scratch."""
     inputs = eng.load_inputs(community)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.planning_home, name="planning_home"),
     path("<slug:slug>/", views.dashboard, name="planning_dashboard"),
     path("<slug:slug>/print/", views.print_report, name="planning_print"),
+    path("<slug:slug>/recompute", views.recompute, name="planning_recompute"),
     path("<slug:slug>/map.json", views.map_data, name="planning_map_data"),
     path("<slug:slug>/isochrones.json", views.isochrones, name="planning_isochrones"),
     path("<slug:slug>/suggest/", views.suggest, name="planning_suggest"),

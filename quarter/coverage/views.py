@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -65,21 +66,46 @@ def _js_labels() -> dict[str, str]:
 
 
 def _planning_view(view):
-    """Resolve the community for the operator and refresh its coverage if stale."""
+    """Resolve the community for the operator; a GET never recomputes stale figures.
+
+    A GET shows what is stored (the page notes when it is out of date,
+    `request.coverage_stale`); a POST (what-if, suggest) brings the figures
+    up to date first, as its answer is computed from them.
+    """
 
     @functools.wraps(view)
     @login_required
     def wrapper(request: HttpRequest, slug: str, *args, **kwargs):
-        try:
-            community = selectors.get_planning_community(actor=request.user, slug=slug)
-        except NotFound as exc:
-            raise Http404(gettext(exc.message)) from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(gettext(exc.message)) from None
-        services.ensure_coverage(community=community)
+        community = _community_or_404(request, slug)
+        if request.method == "POST":
+            services.ensure_coverage(community=community)
+            request.coverage_stale = False
+        else:
+            _run, request.coverage_stale = services.coverage_for_page(
+                community=community
+            )
         return view(request, community, *args, **kwargs)
 
     return wrapper
+
+
+def _community_or_404(request: HttpRequest, slug: str):
+    try:
+        return selectors.get_planning_community(actor=request.user, slug=slug)
+    except NotFound as exc:
+        raise Http404(gettext(exc.message)) from None
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(gettext(exc.message)) from None
+
+
+@login_required
+@require_POST
+def recompute(request: HttpRequest, slug: str) -> HttpResponse:
+    """Recompute the community's walking reach now (the operator's 重新计算)."""
+    community = _community_or_404(request, slug)
+    services.refresh_community(community=community)
+    messages.success(request, gettext("已重新计算步行可达性"))
+    return redirect("planning_dashboard", slug=community.slug)
 
 
 def _profile(request: HttpRequest) -> str:
@@ -118,6 +144,7 @@ def dashboard(request: HttpRequest, community) -> HttpResponse:
             "chart_data": exports.chart_data(report),
             "suggest_type": _first_gap_type(report),
             "pending": selectors.list_pending_shops(report=report, limit=20),
+            "stale": request.coverage_stale,
         },
     )
 

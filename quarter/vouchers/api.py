@@ -1,16 +1,19 @@
-"""JSON API of the vouchers app (django-ninja router; mounted under /api/ by quarter/api.py)."""
+"""JSON API of the vouchers app (a django-ninja router, mounted under /api/)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router
+from ninja.responses import Status
 from ninja.security import django_auth
 
 from quarter.core import clock
+from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
 from quarter.vouchers import access, codes, selectors
+from quarter.vouchers.answers import claim_answer
 from quarter.vouchers.models import Redemption
 from quarter.vouchers.schemas import (
     ClaimOut,
@@ -63,46 +66,38 @@ def round_stats(request: HttpRequest, round_id: int):
 
 @router.post(
     "/vouchers/rounds/{round_id}/claim",
-    response={200: ClaimOut, **ERRORS},
+    response={200: ClaimOut, 503: ErrorOut, **ERRORS},
     auth=django_auth,
 )
 def claim(request: HttpRequest, round_id: int):
+    """Claim with the session: the same service and answer as the claim button."""
     round_ = selectors.get_round(round_id=round_id)
-    out = claims.claim_packet(
-        actor=request.user,
-        round_=round_,
-        ip=request.META.get("REMOTE_ADDR"),
-        device=request.headers.get("X-Device-Id", "")[:64],
-    )
-    sold = (
-        out.sold_out_at.astimezone(clock.SHANGHAI).strftime("%H:%M:%S")
-        if out.sold_out_at
-        else None
-    )
-    message = (
-        "领取成功,已放入卡包"
-        if out.ok
-        else ("抢完了" if out.code == "packet_sold_out" else "领取失败")
-    )
-    return {
-        "ok": out.ok,
-        "code": out.code,
-        "repeated": out.repeated,
-        "message": message,
-        "sold_out_at": sold,
-    }
+    try:
+        result = claims.claim_packet(
+            actor=request.user,
+            round_=round_,
+            ip=request.META.get("REMOTE_ADDR"),
+            device=request.headers.get("X-Device-Id", ""),
+        )
+    except DomainError as exc:
+        result = exc
+    return Status(*claim_answer(result))
 
 
 @router.get("/vouchers/wallet", response={200: WalletOut, **ERRORS}, auth=django_auth)
 def wallet(request: HttpRequest):
+    """The wallet; reads only (packets Redis acknowledged are listed as pending)."""
     resident = claims.resident_of(request.user)
-    claims.sync_wallet(resident=resident)
     at = clock.now().timestamp()
+    vouchers = selectors.list_wallet(resident=resident)
     return {
         "code": codes.wallet_code(resident.pk, at=at),
         "token": codes.wallet_token(resident.pk, at=at),
         "code_seconds_left": codes.wallet_code_seconds_left(at=at),
-        "vouchers": selectors.list_wallet(resident=resident),
+        "vouchers": vouchers,
+        "pending": selectors.list_pending_vouchers(
+            resident=resident, known_round_ids={v.round_id for v in vouchers}
+        ),
     }
 
 

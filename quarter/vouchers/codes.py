@@ -16,8 +16,12 @@ next (at most 60 seconds), neither showing the resident id:
   after repeated failures.
 
 Rush ticket: issued with the countdown page to an eligible resident; carries
-round, campaign, user, resident, person hash and expiry, signed with HMAC-SHA256 so the
-lean claim path (`rushgate`) can trust it without reading the database.
+round, campaign, user, resident, a per-person key and expiry, signed with
+HMAC-SHA256 so the gate (`rushgate`) can trust it without reading the
+database. The ID-number hash never leaves the server: the per-person key is
+an HMAC of it under a key of its own, scoped to the campaign, so the ticket
+names one real person for the engine's one-per-person rule without telling
+anyone (or any other campaign) which.
 """
 
 from __future__ import annotations
@@ -162,12 +166,24 @@ def rush_key() -> bytes:
     return _key("rush")
 
 
+def person_key(*, campaign_id: int, id_hash: str) -> str:
+    """Return the claim engines' key for one real person in one campaign.
+
+    An HMAC of the ID-number hash: the same person (whatever account) gets
+    the same key, so the engine's one-per-person and per-week rules hold, yet
+    the key reveals nothing of the ID hash and differs between campaigns.
+    """
+    return hmac.new(
+        _key("person"), f"{campaign_id}:{id_hash}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
+
+
 class RushTicket(NamedTuple):
     round_id: int
     campaign_id: int
     user_id: int
     resident_id: int
-    person_hash: str
+    person_key: str
 
 
 def sign_ticket(
@@ -179,9 +195,9 @@ def sign_ticket(
     person_hash: str,
     expires: int,
 ) -> str:
-    payload = (
-        f"{round_id}.{campaign_id}.{user_id}.{resident_id}.{person_hash}.{expires}"
-    )
+    """Sign a rush ticket; `person_hash` (the ID hash) goes in only as its key."""
+    key = person_key(campaign_id=campaign_id, id_hash=person_hash)
+    payload = f"{round_id}.{campaign_id}.{user_id}.{resident_id}.{key}.{expires}"
     body = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
     sig = hmac.new(rush_key(), body.encode(), hashlib.sha256).hexdigest()[:32]
     return f"{body}.{sig}"
@@ -199,13 +215,11 @@ def verify_ticket(
         if not hmac.compare_digest(want, sig):
             return None
         raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
-        round_id, campaign_id, user_id, resident_id, person_hash, expires = raw.split(
-            "."
-        )
+        round_id, campaign_id, user_id, resident_id, key, expires = raw.split(".")
         if int(expires) < (now if now is not None else time.time()):
             return None
         return RushTicket(
-            int(round_id), int(campaign_id), int(user_id), int(resident_id), person_hash
+            int(round_id), int(campaign_id), int(user_id), int(resident_id), key
         )
     except (ValueError, UnicodeDecodeError):
         return None

@@ -1,4 +1,4 @@
-"""Voucher demo data for 东河社区 (Hangzhou): a campaign with the three Hangzhou presets.
+"""Voucher demo data for 东河社区 (Hangzhou): a campaign with the Hangzhou presets.
 
 Called by `quarter.demo.services.load_demo()` after the communities and demo
 users exist. Round 1 (2020 phase 1, 5 × 满40减10) opened two days ago and has
@@ -102,7 +102,7 @@ def _round(issuer, campaign, name, preset, release, *, packets, closes=None) -> 
 
 
 def _pledge_shops(campaign, issuer) -> list[tuple[Merchant, User]]:
-    """Every approved 东河 shop signs the pledge; shops without staff get a demo cashier."""
+    """Every approved 东河 shop signs the pledge; staffless shops get a cashier."""
     shops = []
     district = issuer.district_id
     for shop in Merchant.objects.filter(
@@ -157,6 +157,17 @@ def _demo_residents(issuer, count: int) -> list[Resident]:
     return people
 
 
+def _persist(round_) -> None:
+    """With Redis, write the demo's claims now, as `persist_claims --loop` would."""
+    from quarter.vouchers.engines import get_engine
+
+    engine = get_engine()
+    if engine.name == "redis":
+        from quarter.vouchers.engines.redis_engine import persist_pending
+
+        persist_pending(client=engine.client, round_ids=[round_.pk])
+
+
 def _claims_and_spending(round_, people, shops, rng) -> None:
     for resident in people:
         clock.freeze(round_.release_at + dt.timedelta(seconds=rng.uniform(0.2, 90)))
@@ -165,6 +176,7 @@ def _claims_and_spending(round_, people, shops, rng) -> None:
             round_=Round.objects.get(pk=round_.pk),
             ip=f"10.8.{rng.randint(0, 3)}.{rng.randint(1, 250)}",
         )
+    _persist(round_)
     if not shops:
         return
     for i, resident in enumerate(

@@ -34,6 +34,10 @@ class VoucherErrorCode(StrEnum):
     WEEK_LIMIT = "weekly_limit_reached"
     RATE_LIMITED = "rate_limited"
     TICKET_INVALID = "rush_ticket_invalid"
+    # The Redis engine has not loaded the round (it rebuilds it and retries once).
+    ENGINE_NOT_READY = "claim_engine_not_ready"
+    # Internal: the engine's answer for a lottery round, which registers instead.
+    LOTTERY_ROUND = "lottery_round"
     # redemption
     CODE_INVALID = "voucher_code_invalid"
     NO_APPLICABLE_VOUCHER = "no_applicable_voucher"

@@ -363,8 +363,11 @@ class Claim(models.Model):
     # The keyed hash of the ID number: one real person, one packet, whatever account.
     person_hash = models.CharField(max_length=64)
     engine = models.CharField(max_length=10)
-    # Redis stream entry id (redis engine) or "db:<round>:<resident>".
-    source_id = models.CharField(max_length=40, unique=True)
+    # The engine's id of the claim, unique within its round only: the Redis
+    # stream entry id (``<ms>-<seq>``, one stream per round, so two rounds
+    # selling in the same millisecond share ids), "db:<round>:<resident>" or
+    # "lottery:<round>:<resident>".
+    source_id = models.CharField(max_length=40)
     # ISO week of the claim ('2026-W48') in a per-week round, else blank: one
     # packet per person per week across the campaign's per-week rounds.
     week = models.CharField(max_length=10, blank=True)
@@ -388,6 +391,9 @@ class Claim(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "resident"], name="claim_one_per_resident"
+            ),
+            models.UniqueConstraint(
+                fields=["round", "source_id"], name="claim_source_unique_per_round"
             ),
             models.UniqueConstraint(
                 fields=["round", "person_hash"], name="claim_one_per_person"

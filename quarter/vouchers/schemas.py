@@ -57,14 +57,29 @@ class RoundOut(Schema):
 
 class ClaimOut(Schema):
     ok: bool
-    code: str | None = None
+    code: str | None = Field(
+        None, description="ok, already_claimed, registered or packet_sold_out"
+    )
     repeated: bool = False
     message: str
     sold_out_at: str | None = None
+    wallet_url: str | None = None
+    id: str | None = Field(None, description="the engine's id of the claim")
 
 
 class VoucherOut(Schema):
     id: int
+    face_fen: int
+    threshold_fen: int
+    status: str
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    round_id: int
+
+
+class PendingVoucherOut(Schema):
+    """A coupon of an acknowledged packet whose rows are still being written."""
+
     face_fen: int
     threshold_fen: int
     status: str
@@ -78,6 +93,7 @@ class WalletOut(Schema):
     token: str = Field(..., description="付款二维码内容(QW1开头的长令牌,60秒内有效)")
     code_seconds_left: int
     vouchers: list[VoucherOut]
+    pending: list[PendingVoucherOut] = []
 
 
 class TillIn(Schema):

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, F, Min, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from quarter.core import clock, sql
 from quarter.core.errors import NotFound
 from quarter.ledger import selectors as ledger
 from quarter.places.models import Merchant
 from quarter.vouchers import presets
+from quarter.vouchers.engines import get_engine
 from quarter.vouchers.models import (
     Campaign,
     Claim,
@@ -68,6 +71,87 @@ def list_wallet(*, resident) -> list[Voucher]:
         .select_related("round__campaign", "business_type")
         .order_by("status", "valid_until", "-face_fen")
     )
+
+
+def has_claimed(*, resident, round_: Round) -> bool:
+    """Whether the resident holds a packet of the round: a row, or acknowledged.
+
+    Reads only: with Redis an acknowledged claim may not be a row yet.
+    """
+    if Claim.objects.filter(round=round_, resident=resident).exists():
+        return True
+    engine = get_engine()
+    if engine.transactional:
+        return False
+    from quarter.vouchers.engines.redis_engine import list_acknowledged
+
+    return bool(
+        list_acknowledged(
+            client=engine.client, resident_id=resident.pk, rounds=[round_]
+        )
+    )
+
+
+@dataclass(frozen=True)
+class PendingVoucher:
+    """A coupon of a packet the engine acknowledged whose rows are not written yet."""
+
+    round: Round
+    face_fen: int
+    threshold_fen: int
+    business_type: object
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    status: str = "pending"
+
+    @property
+    def round_id(self) -> int:
+        return self.round.pk
+
+    def get_status_display(self) -> str:
+        return str(_("入账中"))
+
+
+def list_pending_vouchers(*, resident, known_round_ids=()) -> list[PendingVoucher]:
+    """Return the coupons of packets Redis acknowledged but the database lacks yet.
+
+    Reads only (one pipelined Redis read and the rounds' coupons): with Redis
+    the persister is the only writer of claim rows, and the wallet must not
+    become a second one. `known_round_ids` are rounds whose vouchers the
+    caller already read from the database. Empty with the database engine,
+    whose claims are rows the moment they are acknowledged.
+    """
+    engine = get_engine()
+    if engine.transactional:
+        return []
+    from quarter.vouchers.engines.redis_engine import (
+        active_round_ids,
+        list_acknowledged,
+    )
+
+    rounds = list(
+        Round.objects.filter(pk__in=active_round_ids())
+        .exclude(pk__in=list(known_round_ids))
+        .select_related("campaign")
+        .prefetch_related("coupons__business_type")
+    )
+    acked = list_acknowledged(
+        client=engine.client, resident_id=resident.pk, rounds=rounds
+    )
+    return [
+        PendingVoucher(
+            round=r,
+            face_fen=c.face_fen,
+            threshold_fen=c.threshold_fen,
+            business_type=c.business_type,
+            valid_from=r.valid_from,
+            valid_until=r.valid_until,
+        )
+        for r in rounds
+        if r.pk in acked
+        for c in r.coupons.all()
+        for _n in range(c.count)
+    ]
 
 
 def list_merchants_for_staff(*, user):
@@ -158,7 +242,7 @@ SUBSIDY = Sum(
 
 
 def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
-    """Sell-out, claim curve (per second after release), redemptions, subsidy, leverage."""
+    """Sell-out, claim curve (per second), redemptions, subsidy, leverage."""
     now = now or clock.now()
     claims = Claim.objects.filter(round=round_)
     total_claims = claims.count()
@@ -194,7 +278,7 @@ def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:
 
 
 def _claim_curve(round_: Round, buckets: int = 30) -> list[list[float]]:
-    """Return [[seconds after release, cumulative claims], ...] in up to `buckets` steps."""
+    """Return [[seconds after release, claims so far], ...] in up to `buckets` steps."""
     times = list(
         Claim.objects.filter(round=round_)
         .order_by("claimed_at")

@@ -9,7 +9,6 @@ app_name = "vouchers"
 urlpatterns = [
     path("", views.round_list, name="rounds"),
     path("rounds/<int:round_id>/", views.round_detail, name="round"),
-    path("rounds/<int:round_id>/claim", views.round_claim, name="claim"),
     path("rounds/<int:round_id>/live", views.round_live, name="live"),
     path("rush/<int:round_id>/claim", views.rush_claim, name="rush_claim"),
     path("hello", views.hello, name="hello"),

@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -24,6 +23,7 @@ from quarter.core.errors import DomainError, PermissionDenied
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
 from quarter.vouchers import access, codes, selectors
+from quarter.vouchers.answers import claim_answer
 from quarter.vouchers.forms import (
     CampaignForm,
     RefundForm,
@@ -71,7 +71,7 @@ def round_detail(request, round_id: int):
     now = clock.now()
     ticket, problem, claimed = None, None, None
     if request.user.is_authenticated and hasattr(request.user, "resident"):
-        claimed = round_.claims.filter(resident=request.user.resident).first()
+        claimed = selectors.has_claimed(resident=request.user.resident, round_=round_)
         try:
             ticket = claims.issue_rush_ticket(actor=request.user, round_=round_)
         except DomainError as exc:
@@ -93,37 +93,25 @@ def round_detail(request, round_id: int):
     )
 
 
-@require_POST
-def round_claim(request, round_id: int):
-    """Claim through Django (session login). JSON: ok, code, message, sold_out_at."""
-    if not request.user.is_authenticated:
-        return JsonResponse(
-            {"ok": False, "code": "login_required", "message": _("请先登录")}, status=401
-        )
-    round_ = selectors.get_round(round_id=round_id)
-    try:
-        out = claims.claim_packet(
-            actor=request.user, round_=round_, ip=_ip(request), device=_device(request)
-        )
-    except DomainError as exc:
-        return JsonResponse({"ok": False, **exc.as_dict()}, status=exc.status_code)
-    return JsonResponse(outcome_json(out))
-
-
-@csrf_exempt  # the ticket travels in a custom header, which a cross-site form cannot send
+@csrf_exempt  # the ticket travels in a custom header a cross-site form cannot send
 @require_POST
 def rush_claim(request, round_id: int):
-    """The ticket claim path when `rushgate` is not in front of Django."""
+    """The claim button's URL when the gate (`rushgate`) is not in front of Django.
+
+    The same service and the same answer as the gate: `claim_with_ticket`,
+    then `claim_answer`.
+    """
     try:
-        out = claims.claim_with_ticket(
+        result = claims.claim_with_ticket(
             ticket=request.headers.get("X-Rush-Ticket", ""),
             round_id=round_id,
             ip=_ip(request),
             device=_device(request),
         )
     except DomainError as exc:
-        return JsonResponse({"ok": False, **exc.as_dict()}, status=exc.status_code)
-    return JsonResponse(outcome_json(out))
+        result = exc
+    status, body = claim_answer(result)
+    return JsonResponse(body, status=status)
 
 
 def hello(request):
@@ -131,29 +119,14 @@ def hello(request):
     return HttpResponse(b"hello", content_type="text/plain")
 
 
-def outcome_json(out) -> dict:
-    """The JSON answer to a claim (also written by `rushgate`)."""
-    if out.ok:
-        return {
-            "ok": True,
-            "repeated": out.repeated,
-            "message": _("领取成功,已放入卡包"),
-            "wallet_url": reverse("vouchers:wallet"),
-        }
-    sold = out.sold_out_at.astimezone(clock.SHANGHAI) if out.sold_out_at else None
-    return {
-        "ok": False,
-        "code": out.code,
-        "message": _("抢完了") if out.code == "packet_sold_out" else _("领取失败,请稍后再试"),
-        "sold_out_at": sold.strftime("%H:%M:%S") if sold else None,
-    }
-
-
 @login_required
 def wallet(request):
     resident = claims.resident_of(request.user)
-    claims.sync_wallet(resident=resident)
     vouchers = selectors.list_wallet(resident=resident)
+    # Reads only: packets Redis acknowledged that the persister has not written.
+    pending = selectors.list_pending_vouchers(
+        resident=resident, known_round_ids={v.round_id for v in vouchers}
+    )
     shops = {}
     for v in vouchers:
         if v.status == "unused" and v.round.campaign_id not in shops:
@@ -176,10 +149,11 @@ def wallet(request):
         request,
         "vouchers/wallet.html",
         {
-            "vouchers": vouchers,
+            "vouchers": pending + vouchers,
+            "pending": bool(pending),
             "shops": shops,
             "pins": pins,
-            "has_unused": any(v.status == "unused" for v in vouchers),
+            "has_unused": bool(pending) or any(v.status == "unused" for v in vouchers),
             "has_shops": bool(pins),
         },
     )
@@ -323,7 +297,9 @@ def till_pledge(request, merchant_id: int, campaign_id: int):
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     try:
         campaigns.sign_pledge(actor=request.user, campaign=campaign, merchant=shop)
-        messages.success(request, _("已签署承诺,可受理“%(name)s”消费券") % {"name": campaign.name})
+        messages.success(
+            request, _("已签署承诺,可受理“%(name)s”消费券") % {"name": campaign.name}
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:till", merchant_id=merchant_id)
@@ -406,7 +382,11 @@ def review_decide(request, redemption_id: int):
             release=form.cleaned_data["decision"] == "release",
             reason=form.cleaned_data["reason"],
         )
-        messages.success(request, _("核销#%(pk)s:%(status)s") % {"pk": r.pk, "status": r.get_status_display()})
+        messages.success(
+            request,
+            _("核销#%(pk)s:%(status)s")
+            % {"pk": r.pk, "status": r.get_status_display()},
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:review")
@@ -424,7 +404,9 @@ def issuer_home(request):
             campaign = campaigns.create_campaign(
                 actor=request.user, issuer=issuer, **form.to_input().kwargs()
             )
-            messages.success(request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name})
+            messages.success(
+                request, _("活动“%(name)s”已创建,预算已到账") % {"name": campaign.name}
+            )
             return redirect("vouchers:campaign", campaign_id=campaign.pk)
         except DomainError as exc:
             _form_error(form, exc)
@@ -539,7 +521,10 @@ def round_stop(request, round_id: int):
         campaigns.stop_round(
             actor=request.user, round_=round_, reason=request.POST.get("reason", "")
         )
-        messages.success(request, _("轮次“%(name)s”已停止,未领取部分退回预算") % {"name": round_.name})
+        messages.success(
+            request,
+            _("轮次“%(name)s”已停止,未领取部分退回预算") % {"name": round_.name},
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("vouchers:campaign", campaign_id=round_.campaign_id)
@@ -556,7 +541,9 @@ def round_draw(request, round_id: int):
         winners = lottery.draw(actor=request.user, round_=round_)
         round_.refresh_from_db()
         messages.success(
-            request, _("已摇号:%(n)s 人中签,随机种子 %(seed)s") % {"n": len(winners), "seed": round_.draw_seed}
+            request,
+            _("已摇号:%(n)s 人中签,随机种子 %(seed)s")
+            % {"n": len(winners), "seed": round_.draw_seed},
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -573,7 +560,11 @@ def issuer_settle(request):
         messages.success(
             request,
             _("%(day)s 结算完成:%(n)s 家商户,%(amount)s")
-            % {"day": day, "n": len(done), "amount": format_yuan(sum(s.amount_fen for s in done))},
+            % {
+                "day": day,
+                "n": len(done),
+                "amount": format_yuan(sum(s.amount_fen for s in done)),
+            },
         )
     except ValueError:
         messages.error(request, _("请选择营业日期"))

@@ -9,10 +9,6 @@
   var L = box.dataset;
   var release = Number(box.dataset.releaseMs);
   var offset = Number(box.dataset.nowMs) - Date.now();
-  function csrf() {
-    var m = document.cookie.match(/csrftoken=([^;]+)/);
-    return m ? m[1] : "";
-  }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function tick() {
     var ms = release - (Date.now() + offset);
@@ -29,56 +25,60 @@
     setTimeout(tick, Math.min(250, ms));
   }
   tick();
-  // Results are built from text nodes, never from HTML strings.
-  function showSuccess(walletUrl) {
-    result.replaceChildren(document.createTextNode(L.lSuccess + " "));
-    // Only a path on this site is followed (never a javascript: or foreign URL).
-    if (typeof walletUrl === "string" && /^\/(?!\/)/.test(walletUrl)) {
-      var link = document.createElement("a");
-      link.href = walletUrl;
-      link.textContent = L.lUse;
-      result.appendChild(link);
-    }
-  }
-  function showSoldOut(soldOutAt) {
-    result.replaceChildren(document.createTextNode(L.lSoldout));
-    if (soldOutAt) {
-      var when = document.createElement("span");
-      when.className = "meta";
-      when.textContent = L.lSoldoutAt.replace("{time}", soldOutAt);
-      result.appendChild(document.createElement("br"));
-      result.appendChild(when);
-    }
-  }
   if (!button) return;
+  // The rush ticket (issued with this page, after the eligibility checks) goes
+  // in a header to the gate URL: the same claim the API and the benchmark use.
+  // A custom header cannot be sent by a cross-site form, so no CSRF token.
+  // Results are built from text nodes, never from HTML strings; only a path on
+  // this site is followed as a link (never a javascript: or foreign URL).
+  function show(kind, text, link, meta) {
+    result.className = "result" + (kind ? " " + kind : "");
+    result.textContent = text;
+    if (typeof link === "string" && /^\/(?!\/)/.test(link)) {
+      var a = document.createElement("a");
+      a.href = link;
+      a.textContent = L.lUse;
+      result.appendChild(document.createTextNode(" "));
+      result.appendChild(a);
+    }
+    if (meta) {
+      var span = document.createElement("span");
+      span.className = "meta";
+      span.textContent = meta;
+      result.appendChild(document.createElement("br"));
+      result.appendChild(span);
+    }
+  }
+  function device() {
+    try {
+      return localStorage.qdev || (localStorage.qdev = Math.random().toString(36).slice(2));
+    } catch (e) { return ""; }
+  }
   button.addEventListener("click", function () {
     button.disabled = true;
     button.textContent = L.lClaiming;
-    fetch(box.dataset.claimUrl, {
+    fetch(L.claimUrl, {
       method: "POST", credentials: "same-origin",
-      headers: {"X-CSRFToken": csrf(), "X-Device-Id": localStorage.qdev || (localStorage.qdev = Math.random().toString(36).slice(2))}
+      headers: {"X-Rush-Ticket": L.ticket || "", "X-Device-Id": device()}
     }).then(function (r) { return r.json(); }).then(function (data) {
       button.dataset.done = "1";
       if (data.ok && data.code === "registered") {
-        result.className = "result ok";
-        result.textContent = data.message;
+        show("ok", data.message);
         button.textContent = L.lRegistered;
       } else if (data.ok) {
-        result.className = "result ok";
-        showSuccess(data.wallet_url);
+        show("ok", data.code === "already_claimed" ? data.message : L.lSuccess, data.wallet_url);
         button.textContent = L.lClaimed;
       } else if (data.code === "packet_sold_out") {
-        result.className = "result soldout";
-        showSoldOut(data.sold_out_at);
+        show("soldout", L.lSoldout, null,
+             data.sold_out_at ? L.lSoldoutAt.replace("{time}", data.sold_out_at) : null);
         button.textContent = L.lSoldout;
       } else {
-        result.className = "result";
-        result.textContent = data.message || L.lFailed;
+        show("", data.message || L.lFailed);
         button.disabled = false;
         button.textContent = L.lRetry;
       }
     }).catch(function () {
-      result.textContent = L.lNetwork;
+      show("", L.lNetwork);
       button.disabled = false;
       button.textContent = L.lRetry;
     });

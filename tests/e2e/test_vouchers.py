@@ -1,4 +1,4 @@
-"""Browser journeys of consumption vouchers: issue, claim at release, redeem, review, settle."""
+"""Browser journeys of vouchers: issue, claim at release, redeem, review, settle."""
 
 import datetime as dt
 import re
@@ -85,7 +85,49 @@ def test_issuer_creates_campaign_and_round_with_2022_packet(page, live_server):
     assert round_.packets_total == 2000 and round_.packet_face_fen == 5000
 
 
-def test_resident_claims_at_release_time(page, live_server):
+@pytest.fixture(scope="module")
+def live_server(request):
+    """The live server with the rush gate in front, as `quarter serve` runs it.
+
+    pytest-django's server runs Django's WSGI handler; production serves
+    `quarter.vouchers.rushgate:application`, which answers the claim URL
+    itself. The journeys must tap the real gate, not Django's fallback view.
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from pytest_django.live_server_helper import LiveServer
+
+    from quarter.vouchers.rushgate import RushGate
+
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda app: RushGate(StaticFilesHandler(app))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["db", "redis"])
+def claim_engine(request):
+    """Each engine in turn behind the gate (the database engine is the default)."""
+    if request.param == "db":
+        yield DatabaseEngine()
+        return
+    import redis
+
+    from quarter.vouchers.engines.redis_engine import RedisEngine
+
+    url = request.getfixturevalue("redis_url")
+    client = redis.Redis.from_url(url)
+    client.config_set("appendonly", "yes")
+    client.config_set("appendfsync", "always")
+    engine = RedisEngine(url, client=client)
+    use_engine(engine)
+    yield engine
+    use_engine(DatabaseEngine())
+
+
+def test_resident_taps_claim_and_the_ticket_goes_to_the_gate(
+    page, live_server, claim_engine
+):
     world = World()
     campaign = world.campaign()
     resident = world.resident()
@@ -94,18 +136,36 @@ def test_resident_claims_at_release_time(page, live_server):
     page.goto(f"{live_server.url}/vouchers/rounds/{round_.pk}/")
     expect(page.locator("#claim")).to_be_disabled()
     expect(page.locator("#countdown")).to_contain_text("距开抢")
-    shot(page, "vouchers-countdown")
+    ticket = page.locator("#rush").get_attribute("data-ticket")
+    assert ticket and resident.id_hash not in ticket
+    shot(page, f"vouchers-countdown-{claim_engine.name}")
     expect(page.locator("#claim")).to_be_enabled(timeout=15_000)
-    page.click("#claim")
+    gate_url = f"{live_server.url}/vouchers/rush/{round_.pk}/claim"
+    with page.expect_response(lambda r: r.url == gate_url) as answer:
+        page.click("#claim")
+    response = answer.value
+    assert response.request.method == "POST"
+    assert response.request.headers.get("x-rush-ticket") == ticket
+    assert response.headers.get("x-claim-path") == "gate"  # the gate answered
+    assert response.status == 200 and response.json()["code"] == "ok"
     expect(page.locator("#result")).to_contain_text("领取成功")
-    assert Claim.objects.filter(round=round_, resident=resident).exists()
+    shot(page, f"vouchers-claimed-{claim_engine.name}")
+    if claim_engine.name == "redis":
+        # Acknowledged by Redis; the wallet shows it before the persister ran.
+        assert not Claim.objects.filter(round=round_).exists()
+        page.goto(f"{live_server.url}/vouchers/wallet/")
+        expect(page.locator("#wallet")).to_contain_text("入账中")
+        shot(page, "vouchers-wallet-pending")
+        from quarter.vouchers.engines.redis_engine import persist_pending
+
+        persist_pending(client=claim_engine.client, round_ids=[round_.pk])
     claim = Claim.objects.get(round=round_, resident=resident)
     assert claim.claimed_at >= round_.release_at
-    shot(page, "vouchers-claimed")
     page.goto(f"{live_server.url}/vouchers/wallet/")
     expect(page.locator("#paycode")).to_be_visible()
     expect(page.locator("#wallet")).to_contain_text("满¥80.00减¥20.00")
-    shot(page, "vouchers-wallet")
+    expect(page.locator("#wallet")).not_to_contain_text("入账中")
+    shot(page, f"vouchers-wallet-{claim_engine.name}")
 
 
 def test_sold_out_shows_time(page, live_server):

@@ -245,3 +245,31 @@ def test_exports_neutralise_formulas_and_fix_file_names(planning):
     assert "'@SUM(1+1)江景苑" in [c.value for c in names]
     assert all(c.data_type == "s" for c in names)
     assert xlsx["Content-Disposition"].split(";")[1].strip().endswith('.xlsx"')
+
+
+def test_dashboard_get_shows_stale_figures_and_only_post_recomputes(planning):
+    """A page view never recomputes a community: stale figures carry a note."""
+    from quarter.coverage.models import CoverageRun
+
+    community, client = planning
+    url = reverse("planning_dashboard", args=[community.slug])
+    assert "尚未更新" not in client.get(url).content.decode()  # first view computes
+    before = CoverageRun.objects.get(community=community).fingerprint
+    make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(2450))
+    html = client.get(url).content.decode()
+    assert "以下数据尚未更新" in html and 'id="stale-note"' in html
+    client.get(reverse("planning_map_data", args=[community.slug]))
+    client.get(reverse("planning_export_csv", args=[community.slug]))
+    assert CoverageRun.objects.get(community=community).fingerprint == before
+    response = client.post(reverse("planning_recompute", args=[community.slug]))
+    assert response.status_code == 302
+    assert CoverageRun.objects.get(community=community).fingerprint != before
+    assert "尚未更新" not in client.get(url).content.decode()
+
+
+def test_recompute_refuses_other_communities_operator(planning, client):
+    community, _client = planning
+    other = make_community(name="别的社区", slug="other")
+    client.force_login(make_operator(other))
+    response = client.post(reverse("planning_recompute", args=[community.slug]))
+    assert response.status_code == 403

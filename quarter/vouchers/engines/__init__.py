@@ -10,10 +10,11 @@ and a retry by the same resident returns the first packet.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from django.conf import settings
 
-from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome
+from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ClaimRequest
 
 _override: ClaimEngine | None = None
 
@@ -23,9 +24,20 @@ def get_engine() -> ClaimEngine:
         return _override
     name = os.environ.get("QUARTER_CLAIM_ENGINE", "").strip()
     if name == "redis" or (name != "db" and settings.REDIS_URL):
-        from quarter.vouchers.engines.redis_engine import RedisEngine
+        return _redis_engine(settings.REDIS_URL)
+    return _database_engine()
 
-        return RedisEngine(settings.REDIS_URL)
+
+# One engine object per process: the claim path asks for it on every tap.
+@lru_cache(maxsize=4)
+def _redis_engine(url: str) -> ClaimEngine:
+    from quarter.vouchers.engines.redis_engine import RedisEngine
+
+    return RedisEngine(url)
+
+
+@lru_cache(maxsize=1)
+def _database_engine() -> ClaimEngine:
     from quarter.vouchers.engines.db_engine import DatabaseEngine
 
     return DatabaseEngine()
@@ -37,4 +49,4 @@ def use_engine(engine: ClaimEngine | None) -> None:
     _override = engine
 
 
-__all__ = ["ClaimEngine", "ClaimOutcome", "get_engine", "use_engine"]
+__all__ = ["ClaimEngine", "ClaimOutcome", "ClaimRequest", "get_engine", "use_engine"]

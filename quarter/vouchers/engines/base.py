@@ -7,6 +7,24 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
+@dataclass(frozen=True)
+class ClaimRequest:
+    """One tap of the claim button, as every entry point hands it to the engine.
+
+    Built from a rush ticket (`services.claims.request_from_ticket`) or from a
+    logged-in resident (`services.claims.request_for`). `person_key` is the
+    server-derived per-person key (`codes.person_key`), never the ID hash.
+    """
+
+    round_id: int
+    campaign_id: int
+    user_id: int
+    resident_id: int
+    person_key: str
+    ip: str | None = None
+    device: str = ""
+
+
 @dataclass
 class ClaimOutcome:
     """What the resident is told. `code` is None on success."""
@@ -50,17 +68,15 @@ class ClaimEngine(ABC):
 
     @abstractmethod
     def claim(
-        self,
-        *,
-        round_,
-        resident_id: int,
-        user_id: int,
-        person_hash: str,
-        now: dt.datetime,
-        ip: str | None = None,
-        device: str = "",
+        self, request: ClaimRequest, *, now: dt.datetime, round_=None
     ) -> ClaimOutcome:
-        """Take one packet for the resident, atomically; never oversell."""
+        """Take one packet for the resident, atomically; never oversell.
+
+        Every refusal is an outcome with a `VoucherErrorCode` (the same codes
+        from both engines); only a request that would take a packet counts
+        against the rate limits. `round_` may be passed when the caller has
+        read it already; the Redis engine needs no database read at all.
+        """
         ...
 
     @abstractmethod

@@ -12,15 +12,28 @@ acknowledged claim is as durable as the database commit itself.
 
 from __future__ import annotations
 
+import contextlib
 import random
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 
 from quarter.core import clock, sql
-from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ReconcileReport
+from quarter.core.errors import DomainError
+from quarter.people.models import Resident
+from quarter.vouchers import ratelimit
+from quarter.vouchers.engines.base import (
+    ClaimEngine,
+    ClaimOutcome,
+    ClaimRequest,
+    ReconcileReport,
+)
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Claim, Round, StockShard
+
+
+class _AlreadyWritten(Exception):
+    """This resident's claim was committed by a concurrent tap (rolls back ours)."""
 
 
 class DatabaseEngine(ClaimEngine):
@@ -28,7 +41,7 @@ class DatabaseEngine(ClaimEngine):
     transactional = True
 
     def prepare(self, round_) -> None:
-        """(Re)write the shards: total minus claims made, split evenly. Inside atomic."""
+        """(Re)write the shards: total minus claims, split evenly. Inside atomic."""
         taken = Claim.objects.filter(round=round_).count()
         left = max(round_.packets_total - taken, 0)
         n = max(1, round_.stock_shards)
@@ -40,37 +53,36 @@ class DatabaseEngine(ClaimEngine):
             for i in range(n)
         )
 
-    def claim(
-        self, *, round_, resident_id, user_id, person_hash, now, ip=None, device=""
-    ):
-        from quarter.vouchers.services.claims import ClaimEntry, materialize_claims
+    def claim(self, request: ClaimRequest, *, now, round_=None) -> ClaimOutcome:
+        """Take one packet in one short transaction of plain SQL.
 
-        repeated = self._existing(round_, resident_id, person_hash)
-        if repeated is not None:
-            return repeated
+        A repeated tap, a second account of the same person and a sold-out
+        round are answered with reads only; the rate limits count only a
+        request that would take a packet (as in the Redis script).
+        """
+        from quarter.vouchers.selectors import get_round_for_claim
+
+        round_ = round_ or get_round_for_claim(round_id=request.round_id)
+        person_hash, existing = self._existing(round_, request.resident_id)
+        if existing is not None:
+            return existing
+        if not person_hash:
+            return ClaimOutcome(ok=False, code=Code.NOT_VERIFIED)
+        # On SQLite (one writer at a time) the counters and the claim share one
+        # write transaction. Elsewhere the counters commit on their own: holding
+        # the row of a busy IP's counter for the length of a claim would queue
+        # every claim from that IP behind it.
+        one_txn = connection.vendor == "sqlite"
         try:
-            with transaction.atomic():
-                if not self._take_one(round_):
-                    return self._sold_out(round_, now)
-                source_id = f"db:{round_.pk}:{resident_id}"
-                (claim_id,) = materialize_claims(
-                    round_,
-                    [
-                        ClaimEntry(
-                            source_id=source_id,
-                            resident_id=resident_id,
-                            person_hash=person_hash,
-                            claimed_at=now,
-                            ip=ip,
-                            device=device,
-                        )
-                    ],
-                )
-        except IntegrityError:
+            with transaction.atomic() if one_txn else contextlib.nullcontext():
+                if self._over_limit(request):
+                    return ClaimOutcome(ok=False, code=Code.RATE_LIMITED)
+                return self._take(round_, request, person_hash, now)
+        except (IntegrityError, _AlreadyWritten):
             # A concurrent claim of the same person won (in this round, or this
             # week in another per-week round); our stock decrement rolled back
             # with the savepoint.
-            again = self._existing(round_, resident_id, person_hash)
+            again = self._existing(round_, request.resident_id)[1]
             if again is not None:
                 return again
             if round_.limits_per_week and self._claimed_this_week(
@@ -78,7 +90,45 @@ class DatabaseEngine(ClaimEngine):
             ):
                 return ClaimOutcome(ok=False, code=Code.WEEK_LIMIT)
             raise
-        return ClaimOutcome(ok=True, source_id=source_id, claim_id=claim_id)
+
+    def _take(self, round_, request, person_hash, now) -> ClaimOutcome:
+        from quarter.vouchers.services.claims import ClaimEntry, materialize_claims
+
+        with transaction.atomic():
+            if not self._take_one(round_):
+                return self._sold_out(round_, now)
+            source_id = f"db:{round_.pk}:{request.resident_id}"
+            written = materialize_claims(
+                round_,
+                [
+                    ClaimEntry(
+                        source_id=source_id,
+                        resident_id=request.resident_id,
+                        person_hash=person_hash,
+                        claimed_at=now,
+                        ip=request.ip,
+                        device=request.device,
+                    )
+                ],
+            )
+            if not written:
+                # A concurrent tap of the same resident committed this claim
+                # between our read and our write: give the packet back (roll
+                # back the decrement) and answer with the first claim.
+                raise _AlreadyWritten
+        return ClaimOutcome(ok=True, source_id=source_id, claim_id=written[0])
+
+    def _over_limit(self, request) -> bool:
+        pairs = [("account", f"u{request.user_id}")]
+        if request.ip:
+            pairs.append(("ip", request.ip))
+        try:
+            ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
+        except DomainError as exc:
+            if exc.code != Code.RATE_LIMITED:
+                raise
+            return True
+        return False
 
     def remaining(self, round_) -> int:
         total = StockShard.objects.filter(round=round_).aggregate(s=Sum("remaining"))[
@@ -111,20 +161,32 @@ class DatabaseEngine(ClaimEngine):
 
     # --- steps --------------------------------------------------------------
 
-    def _existing(self, round_, resident_id, person_hash) -> ClaimOutcome | None:
+    def _existing(self, round_, resident_id) -> tuple[str | None, ClaimOutcome | None]:
+        """Return the resident's ID hash and the answer if this round has their claim.
+
+        One statement: the resident's row, joined with the round's claims of
+        that resident or of the same person under another account.
+        """
         rows = sql.select_rows(
-            f"SELECT id, resident_id, source_id FROM {sql.quote(Claim._meta.db_table)}"
-            " WHERE round_id = %s AND (resident_id = %s OR person_hash = %s) LIMIT 2",
-            [round_.pk, resident_id, person_hash],
+            f"SELECT r.id_hash, c.id, c.resident_id, c.source_id "
+            f"FROM {sql.quote(Resident._meta.db_table)} r "
+            f"LEFT JOIN {sql.quote(Claim._meta.db_table)} c ON c.round_id = %s "
+            "AND (c.resident_id = r.id OR c.person_hash = r.id_hash) "
+            "WHERE r.id = %s LIMIT 2",
+            [round_.pk, resident_id],
         )
-        for pk, owner, source_id in rows:
+        person_hash = rows[0][0] if rows else None
+        claims = [row[1:] for row in rows if row[1] is not None]
+        for pk, owner, source_id in claims:
             if owner == resident_id:
-                return ClaimOutcome(
+                return person_hash, ClaimOutcome(
                     ok=True, repeated=True, source_id=source_id, claim_id=pk
                 )
-        if rows:
-            return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
-        return None
+        if claims:
+            return person_hash, ClaimOutcome(
+                ok=False, code=Code.PERSON_ALREADY_CLAIMED
+            )
+        return person_hash, None
 
     def _claimed_this_week(self, round_, person_hash, now) -> bool:
         return Claim.objects.filter(

@@ -5,12 +5,13 @@ on one shard of a Redis Cluster, with the keys of every round of the campaign
 (the per-week limit spans rounds):
 
     q:{campaign:C}:round:R:meta      hash: release_ms, closes_ms, stopped,
-                                     sold_out_ms, total, per_week
+                                     sold_out_ms, total, per_week, lottery
     q:{campaign:C}:round:R:stock     remaining packets
     q:{campaign:C}:round:R:claimers  hash resident id -> stream entry id
-    q:{campaign:C}:round:R:persons   set of ID-number hashes (one per real person)
+    q:{campaign:C}:round:R:persons   set of per-person keys (`codes.person_key`,
+                                     an HMAC of the ID hash; one per real person)
     q:{campaign:C}:round:R:claims    stream of acknowledged claims (group "persist")
-    q:{campaign:C}:week:2026-W48     set of ID-number hashes that claimed in a
+    q:{campaign:C}:week:2026-W48     set of per-person keys that claimed in a
                                      per-week round of the campaign that week
 
 Durability guarantee (what "acknowledged" means)
@@ -29,10 +30,15 @@ The persister (`persist_pending`, run by ``manage.py persist_claims``) copies
 the stream into the database in batches (claims, vouchers, one ledger movement
 per batch) and acknowledges stream entries only after its transaction commits;
 a crashed persister's entries are re-claimed by the next one, and writing is
-idempotent by stream entry id. After a crash of Redis, the app or the
-persister, `reconcile()` replays every stream entry missing from the
-database, puts back into Redis any claim the database has that Redis lost, and
-checks stock + claims = total. tests/test_durability.py kills Redis with
+idempotent by (round, stream entry id): entry ids are unique only within one
+round's stream, and two rounds selling in the same millisecond hand out the
+same ids. The persister is the only writer of claim rows with this engine;
+the wallet reads acknowledged claims from Redis until they are written
+(`list_acknowledged`). After a crash of Redis, the app or the persister,
+`reconcile()` replays every stream entry missing from the database, puts back
+into Redis any claim the database has that Redis lost, and lowers the stock
+to total − claims (never raising it while Redis holds claims the database
+lacks). tests/test_durability.py kills Redis with
 SIGKILL mid-rush, restarts it from its AOF and proves that every claim that
 was acknowledged is in the database after reconcile, and none twice.
 """
@@ -48,29 +54,42 @@ import redis
 from django.db.models import Count
 
 from quarter.core import clock
-from quarter.vouchers.engines.base import ClaimEngine, ClaimOutcome, ReconcileReport
+from quarter.vouchers import codes
+from quarter.vouchers.engines.base import (
+    ClaimEngine,
+    ClaimOutcome,
+    ClaimRequest,
+    ReconcileReport,
+)
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Claim, Round
 
 GROUP = "persist"
 
+# Every answer is a `VoucherErrorCode` value (or "ok"), the same codes the
+# database engine gives.
 CLAIM_LUA = """
 -- KEYS: meta stock claimers persons stream rl_account rl_ip week
--- ARGV: resident person user now_ms ip device acct_limit ip_limit rl_ttl
+-- ARGV: resident person_key user now_ms ip device acct_limit ip_limit rl_ttl
 local now = tonumber(ARGV[4])
 local meta = redis.call('HMGET', KEYS[1], 'release_ms', 'closes_ms', 'stopped',
-  'sold_out_ms', 'per_week')
-if not meta[1] then return {'not_loaded'} end
+  'sold_out_ms', 'per_week', 'lottery')
+if not meta[1] then return {'claim_engine_not_ready'} end
+if meta[6] == '1' then return {'lottery_round'} end
 if meta[3] == '1' then return {'round_closed'} end
-if now < tonumber(meta[1]) then return {'not_released', meta[1]} end
+if now < tonumber(meta[1]) then return {'round_not_released', meta[1]} end
 local prev = redis.call('HGET', KEYS[3], ARGV[1])
-if prev then return {'repeated', prev} end
-if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then return {'person_dup'} end
+if prev then return {'already_claimed', prev} end
+if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then
+  return {'person_already_claimed'}
+end
 local per_week = meta[5] == '1'
-if per_week and redis.call('SISMEMBER', KEYS[8], ARGV[2]) == 1 then return {'week_dup'} end
+if per_week and redis.call('SISMEMBER', KEYS[8], ARGV[2]) == 1 then
+  return {'weekly_limit_reached'}
+end
 if now >= tonumber(meta[2]) then return {'round_closed'} end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
-if left <= 0 then return {'sold_out', meta[4] or ''} end
+if left <= 0 then return {'packet_sold_out', meta[4] or ''} end
 -- Only a request that would take a packet counts against the limits. Every
 -- answer above changes nothing, so it is not written to the append-only
 -- file either: after the sell-out, refusals cost Redis no fsync.
@@ -196,6 +215,7 @@ class RedisEngine(ClaimEngine):
                 "total": round_.packets_total,
                 "stopped": "1" if round_.status == Round.Status.STOPPED else "0",
                 "per_week": "1" if round_.limits_per_week else "0",
+                "lottery": "1" if round_.mode == "lottery" else "0",
             },
         )
         pipe.set(k["stock"], max(round_.packets_total - taken, 0))
@@ -206,47 +226,38 @@ class RedisEngine(ClaimEngine):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    def claim(
-        self,
-        *,
-        round_,
-        resident_id,
-        user_id,
-        person_hash,
-        now,
-        ip=None,
-        device="",
-        limits: tuple[int, int, int] = (0, 0, 0),
-    ):
-        acct_limit, ip_limit, ttl = limits
+    def claim(self, request: ClaimRequest, *, now, round_=None) -> ClaimOutcome:
+        """Run the claim script: no database read or write on the way."""
+        from quarter.vouchers.ratelimit import limits
+
+        rate = limits()
+        acct_limit, ttl = rate["account"]
+        ip_limit = rate["ip"][0]
         lua_keys = claim_keys(
-            campaign_id=round_.campaign_id,
-            round_id=round_.pk,
-            user_id=user_id,
-            ip=ip or "",
+            campaign_id=request.campaign_id,
+            round_id=request.round_id,
+            user_id=request.user_id,
+            ip=request.ip or "",
             now=now.timestamp(),
             rl_ttl=ttl,
         )
-        for attempt in range(2):
-            reply = self._claim(
-                keys=lua_keys,
-                args=[
-                    resident_id,
-                    person_hash,
-                    user_id,
-                    _ms(now),
-                    ip or "",
-                    device or "",
-                    acct_limit,
-                    ip_limit,
-                    ttl,
-                ],
-            )
-            if reply[0] != b"not_loaded" or attempt:
-                break
-            # Never loaded (or Redis lost it): rebuild from the database, then retry.
-            self._rebuild(round_)
-        return self._outcome(round_, reply)
+        args = [
+            request.resident_id,
+            request.person_key,
+            request.user_id,
+            _ms(now),
+            request.ip or "",
+            (request.device or "")[:64],
+            acct_limit,
+            ip_limit,
+            ttl,
+        ]
+        reply = self._claim(keys=lua_keys, args=args)
+        if reply[0] == Code.ENGINE_NOT_READY.encode():
+            # Never loaded (or Redis lost it): rebuild from the database, retry once.
+            self._rebuild(round_ or Round.objects.get(pk=request.round_id))
+            reply = self._claim(keys=lua_keys, args=args)
+        return outcome_of(reply)
 
     def remaining(self, round_) -> int:
         return int(
@@ -258,6 +269,14 @@ class RedisEngine(ClaimEngine):
         return int(self._stop(keys=[k["meta"], k["stock"]]))
 
     def reconcile(self, round_) -> ReconcileReport:
+        """Bring Redis and the database level after a crash, and report.
+
+        Every stream entry goes into the database; every database claim Redis
+        lacks goes back into Redis. Stock is then lowered to what the claims
+        leave, never raised while Redis holds claimers the database has not
+        got: those packets are sold, and selling them again would tell more
+        people 领取成功 than there are packets. That case is reported instead.
+        """
         from quarter.vouchers.services.claims import materialize_claims
 
         k = keys(round_.campaign_id, round_.pk)
@@ -291,9 +310,7 @@ class RedisEngine(ClaimEngine):
         report.db_claims = Claim.objects.filter(round=round_).count()
         report.engine_claims = self.client.hlen(k["claimers"])
         if round_.status != Round.Status.STOPPED:
-            right = max(round_.packets_total - report.db_claims, 0)
-            if self.remaining(round_) != right:
-                self.client.set(k["stock"], right)
+            self._level_stock(round_, report)
         report.remaining = self.remaining(round_)
         if report.db_claims != report.engine_claims:
             report.problems.append(
@@ -312,6 +329,24 @@ class RedisEngine(ClaimEngine):
 
     # --- steps --------------------------------------------------------------
 
+    def _level_stock(self, round_, report: ReconcileReport) -> None:
+        """Lower stock to total minus claims; raise it only when both sides agree."""
+        k = keys(round_.campaign_id, round_.pk)
+        claims = max(report.db_claims, report.engine_claims)
+        right = max(round_.packets_total - claims, 0)
+        now = self.remaining(round_)
+        if now > right:
+            self.client.set(k["stock"], right)  # Redis lost decrements: lower
+        elif now < right:
+            if report.engine_claims > report.db_claims:
+                report.problems.append(
+                    f"stock {now} left as it is: Redis holds "
+                    f"{report.engine_claims - report.db_claims} claims the "
+                    "database has not got"
+                )
+            else:
+                self.client.set(k["stock"], right)
+
     def _rebuild(self, round_) -> None:
         self.prepare(round_)
         self._put_back(
@@ -323,16 +358,19 @@ class RedisEngine(ClaimEngine):
         self._restore_weeks(round_)
 
     def _put_back(self, round_, rows) -> None:
-        """Write database claims (resident, person hash, source id) into Redis."""
+        """Write database claims (resident, ID hash, source id) into Redis."""
         k = keys(round_.campaign_id, round_.pk)
         pipe = self.client.pipeline(transaction=True)
         for resident_id, person_hash, source_id in rows:
             pipe.hset(k["claimers"], resident_id, source_id)
-            pipe.sadd(k["persons"], person_hash)
+            pipe.sadd(
+                k["persons"],
+                codes.person_key(campaign_id=round_.campaign_id, id_hash=person_hash),
+            )
         pipe.execute()
 
     def _restore_weeks(self, round_) -> None:
-        """Put the campaign's per-week claims of the last two weeks back in their sets."""
+        """Put the campaign's per-week claims of the last two weeks back in the sets."""
         if not round_.limits_per_week:
             return
         since = clock.now() - dt.timedelta(days=8)
@@ -343,39 +381,47 @@ class RedisEngine(ClaimEngine):
         )
         pipe = self.client.pipeline(transaction=False)
         for week, person_hash in rows:
-            pipe.sadd(week_key(round_.campaign_id, week), person_hash)
-            pipe.expire(week_key(round_.campaign_id, week), 15 * 86400)
+            key = week_key(round_.campaign_id, week)
+            pipe.sadd(
+                key,
+                codes.person_key(campaign_id=round_.campaign_id, id_hash=person_hash),
+            )
+            pipe.expire(key, 15 * 86400)
         pipe.execute()
 
-    def _outcome(self, round_, reply) -> ClaimOutcome:
-        status = reply[0].decode()
-        value = reply[1].decode() if len(reply) > 1 and reply[1] is not None else ""
-        if status == "ok":
-            return ClaimOutcome(ok=True, source_id=value)
-        if status == "repeated":
-            return ClaimOutcome(ok=True, repeated=True, source_id=value)
-        if status == "sold_out":
-            at = from_ms(int(value)) if value else None
-            if at is not None:
-                Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(
-                    sold_out_at=at
-                )
-            return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=at)
-        if status == "person_dup":
-            return ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
-        if status == "week_dup":
-            return ClaimOutcome(ok=False, code=Code.WEEK_LIMIT)
-        if status == "not_released":
-            return ClaimOutcome(ok=False, code=Code.NOT_RELEASED)
-        if status == "rate_limited":
-            return ClaimOutcome(ok=False, code=Code.RATE_LIMITED)
-        if status == "not_loaded":
-            return ClaimOutcome(ok=False, code="engine_not_ready")
-        return ClaimOutcome(ok=False, code=Code.ROUND_CLOSED)
+
+def outcome_of(reply) -> ClaimOutcome:
+    """Turn the script's reply into an outcome; reads and writes nothing else."""
+    status = reply[0].decode()
+    value = reply[1].decode() if len(reply) > 1 and reply[1] is not None else ""
+    if status == "ok":
+        return ClaimOutcome(ok=True, source_id=value)
+    if status == Code.ALREADY_CLAIMED:
+        return ClaimOutcome(ok=True, repeated=True, source_id=value)
+    if status == Code.SOLD_OUT:
+        at = from_ms(int(value)) if value else None
+        return ClaimOutcome(ok=False, code=Code.SOLD_OUT, sold_out_at=at)
+    return ClaimOutcome(ok=False, code=Code(status))
+
+
+def list_acknowledged(*, client: redis.Redis, resident_id: int, rounds) -> dict:
+    """Return {round id: stream entry id} of the resident's claims Redis holds.
+
+    One pipelined read (HGET per round), no write: the wallet shows a packet
+    the moment it is acknowledged, before the persister has written its rows.
+    """
+    rounds = list(rounds)
+    if not rounds:
+        return {}
+    pipe = client.pipeline(transaction=False)
+    for r in rounds:
+        pipe.hget(keys(r.campaign_id, r.pk)["claimers"], resident_id)
+    answers = zip(rounds, pipe.execute(), strict=True)
+    return {r.pk: value.decode() for r, value in answers if value}
 
 
 def entry_of(entry):
-    """Turn a raw stream entry into a ClaimEntry."""
+    """Turn a raw stream entry into a ClaimEntry (the ID hash is looked up on write)."""
     from quarter.vouchers.services.claims import ClaimEntry
 
     entry_id, fields = entry
@@ -383,10 +429,11 @@ def entry_of(entry):
     return ClaimEntry(
         source_id=entry_id.decode() if isinstance(entry_id, bytes) else entry_id,
         resident_id=int(f["r"]),
-        person_hash=f["p"],
+        person_hash=None,
         claimed_at=from_ms(int(f["t"])),
         ip=f.get("ip") or None,
         device=f.get("d", ""),
+        person_key=f.get("p", ""),
     )
 
 
@@ -403,7 +450,7 @@ def persist_pending(
     Safe on several machines at once: each reads through the consumer group,
     acknowledges only after its transaction committed, and re-claims entries
     another consumer left pending for `idle_ms`. Writing is idempotent by
-    entry id, so a re-delivered entry is written once.
+    (round, entry id), so a re-delivered entry is written once.
     """
     from quarter.vouchers.services.claims import materialize_claims
 
@@ -437,7 +484,19 @@ def persist_pending(
                 continue
             written += len(materialize_claims(round_, [entry_of(e) for e in entries]))
             client.xack(stream, GROUP, *[e[0] for e in entries])
+        _copy_sold_out(client, round_)
     return written
+
+
+def _copy_sold_out(client: redis.Redis, round_) -> None:
+    """Record the sell-out time Redis saw on the round (pages and stats read it)."""
+    if round_.sold_out_at is not None:
+        return
+    raw = client.hget(keys(round_.campaign_id, round_.pk)["meta"], "sold_out_ms")
+    if raw:
+        Round.objects.filter(pk=round_.pk, sold_out_at__isnull=True).update(
+            sold_out_at=from_ms(int(raw))
+        )
 
 
 def active_round_ids() -> list[int]:

@@ -1,28 +1,33 @@
-"""The claim: eligibility, fairness checks, the engine call, and the packet in the wallet.
+"""The claim: eligibility, the one claim service, and the packet in the wallet.
 
-`claim_packet` is the verb for the Django path. The lean rush path
-(`quarter.vouchers.rushgate`) checks eligibility when it issues the signed rush
-ticket on the countdown page (`issue_rush_ticket`) and then calls the Redis
-engine directly; the persister turns its claims into rows with
-`materialize_claims`, the one function that writes claims, vouchers and the
-claim's ledger movement for both engines.
+One path for every tap. The countdown page issues a signed rush ticket after
+the eligibility checks (`issue_rush_ticket`); the resident's button sends it
+to ``/vouchers/rush/<round>/claim``, which the gate (`rushgate`) answers in
+front of Django. The gate, the Django fallback view and the JSON API all turn
+what they got into a typed `ClaimRequest` (`request_from_ticket` or
+`request_for`), call `submit_claim`, and answer with `answers.claim_answer`.
+
+With the database engine the claim rows are written in the claim's own
+transaction; with Redis the script acknowledges the claim and the persister
+(`persist_claims`, through `materialize_claims`) is the only writer of claim
+rows: nothing here writes them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import ipaddress
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from quarter.core import clock, sql
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.people.access import is_registered_resident
 from quarter.people.models import Resident
-from quarter.vouchers import accounts, codes, ratelimit, selectors
-from quarter.vouchers.engines import ClaimOutcome, get_engine
+from quarter.vouchers import accounts, codes, selectors
+from quarter.vouchers.answers import refusal
+from quarter.vouchers.engines import ClaimOutcome, ClaimRequest, get_engine
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Claim, Round, RoundCoupon, Voucher
 
@@ -33,10 +38,15 @@ class ClaimEntry:
 
     source_id: str
     resident_id: int
-    person_hash: str
+    # The ID hash; None when the engine does not carry it (Redis keeps only
+    # the per-person key): `materialize_claims` reads it from the resident.
+    person_hash: str | None
     claimed_at: dt.datetime
     ip: str | None = None
     device: str = ""
+    # The engine's per-person key (Redis), kept in case the resident's ID hash
+    # is gone by the time the row is written (verification withdrawn).
+    person_key: str = ""
 
 
 def resident_of(actor) -> Resident:
@@ -57,7 +67,7 @@ def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> No
     `below_minimum_age`, `weekly_limit_reached`.
     """
     if not resident.is_verified or not resident.id_hash:
-        raise DomainError(Code.NOT_VERIFIED, "请先完成实名认证再领券", status_code=403)
+        raise refusal(Code.NOT_VERIFIED)
     campaign = round_.campaign
     community = resident.household.compound.community if resident.household_id else None
     if community is None or not campaign.covers(community):
@@ -97,92 +107,134 @@ def check_eligible(*, resident: Resident, round_: Round, now: dt.datetime) -> No
 def check_timing(round_: Round, now: dt.datetime) -> None:
     phase = round_.phase(now)
     if phase == "scheduled":
-        raise DomainError(
-            Code.NOT_RELEASED,
-            "还没到开抢时间",
-            status_code=409,
-            params={"release_at": round_.release_at.isoformat()},
+        raise refusal(
+            Code.NOT_RELEASED, params={"release_at": round_.release_at.isoformat()}
         )
     if phase == "stopped" or (phase == "closed" and round_.sold_out_at is None):
-        raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
+        raise refusal(Code.ROUND_CLOSED)
 
 
 def claim_packet(
     *, actor, round_: Round, ip: str | None = None, device: str = ""
 ) -> ClaimOutcome:
-    """Claim one packet of `round_` for the actor: the Django claim path.
+    """Claim one packet of `round_` for a logged-in resident (JSON API, demo, tests).
 
-    Raises `not_a_resident`, `rate_limited`, `round_not_released`, `round_closed`,
+    The eligibility checks, then `submit_claim`: the same claim the page's
+    ticket takes. Raises `not_a_resident` and the codes of `check_timing`,
+    `check_eligible` and `submit_claim`.
+    """
+    request = request_for(actor=actor, round_=round_, ip=ip, device=device)
+    return submit_claim(request, round_=round_)
+
+
+def request_for(
+    *, actor, round_: Round, ip: str | None = None, device: str = ""
+) -> ClaimRequest:
+    """Check that the actor may claim in `round_` now; return their claim request.
+
+    Raises `not_a_resident`, `round_not_released`, `round_closed`,
     `real_name_required`, `not_in_campaign_area`, `below_minimum_age`,
-    `weekly_limit_reached`, `person_already_claimed`. Returns an outcome with
-    code `packet_sold_out` (and the sell-out time) when none are left. A second
-    call by the same resident returns the first packet (`repeated`).
-    Writes: claim, vouchers, ledger claim movement (now, or by the persister).
+    `weekly_limit_reached`.
     """
     resident = resident_of(actor)
-    if round_.sold_out_at is not None and round_.mode != "lottery" and _db_engine():
-        # Sold out: answer with reads only, no write (most requests of a rush).
-        # (Redis answers a sold-out round in its script, and may hold an
-        # acknowledged claim the database has not seen yet.)
-        return _sold_out_answer(round_, resident.pk)
-    pairs = [("account", f"u{actor.pk}")] + ([("ip", ip)] if ip else [])
-    ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
     now = clock.now()
     check_timing(round_, now)
     check_eligible(resident=resident, round_=round_, now=now)
-    if round_.mode == "lottery":
-        from quarter.vouchers.services import lottery
-
-        return lottery.register(resident=resident, round_=round_, now=now)
-    outcome = get_engine().claim(
-        round_=round_,
-        resident_id=resident.pk,
+    return ClaimRequest(
+        round_id=round_.pk,
+        campaign_id=round_.campaign_id,
         user_id=actor.pk,
-        person_hash=resident.id_hash,
-        now=now,
+        resident_id=resident.pk,
+        person_key=codes.person_key(
+            campaign_id=round_.campaign_id, id_hash=resident.id_hash
+        ),
         ip=ip,
-        device=device[:64],
+        device=(device or "")[:64],
     )
-    if outcome.code == Code.PERSON_ALREADY_CLAIMED:
-        raise DomainError(
-            Code.PERSON_ALREADY_CLAIMED,
-            "同一身份证本轮已领过券包(一人只能领一份)",
-            status_code=409,
-        )
-    if outcome.code == Code.WEEK_LIMIT:
-        raise _week_limit()
-    if outcome.code == Code.ROUND_CLOSED:
-        raise DomainError(Code.ROUND_CLOSED, "本轮已结束", status_code=409)
-    if outcome.code == Code.NOT_RELEASED:
-        raise DomainError(Code.NOT_RELEASED, "还没到开抢时间", status_code=409)
-    if outcome.ok and outcome.claim_id is None:
-        claim = Claim.objects.filter(round=round_, resident=resident).first()
-        if claim is None:
-            # Redis acknowledged it; write the rows now so the wallet shows them.
-            # Failing here loses nothing: the persister writes it from the stream.
-            materialize_claims(
-                round_,
-                [
-                    ClaimEntry(
-                        source_id=outcome.source_id,
-                        resident_id=resident.pk,
-                        person_hash=resident.id_hash,
-                        claimed_at=now,
-                        ip=ip,
-                        device=device[:64],
-                    )
-                ],
-            )
-            claim = Claim.objects.filter(round=round_, resident=resident).first()
-        outcome.claim_id = claim.pk if claim else None
-    return outcome
+
+
+def request_from_ticket(
+    *, ticket: str, round_id: int, ip: str | None = None, device: str = ""
+) -> ClaimRequest:
+    """Return the claim request a rush ticket stands for; one HMAC, no database read.
+
+    Raises `rush_ticket_invalid` (forged, expired or for another round).
+    """
+    parsed = codes.verify_ticket(ticket or "", now=clock.now().timestamp())
+    if parsed is None or parsed.round_id != round_id:
+        raise refusal(Code.TICKET_INVALID)
+    return ClaimRequest(
+        round_id=round_id,
+        campaign_id=parsed.campaign_id,
+        user_id=parsed.user_id,
+        resident_id=parsed.resident_id,
+        person_key=parsed.person_key,
+        ip=ip,
+        device=(device or "")[:64],
+    )
+
+
+def submit_claim(request: ClaimRequest, *, round_: Round | None = None) -> ClaimOutcome:
+    """Take one packet for the request: the one claim service of every entry point.
+
+    Returns an outcome that is ok (new or `repeated`), `registered` (lottery
+    round) or `packet_sold_out` (with the sell-out time). Raises
+    `round_not_released`, `round_closed`, `person_already_claimed`,
+    `weekly_limit_reached`, `rate_limited`, `real_name_required`,
+    `claim_engine_not_ready`. Only a request that would take a packet counts
+    against the per-account and per-IP limits.
+
+    Redis: one script, no database read or write; the persister writes the
+    rows. Database: one short transaction of plain SQL writes claim, vouchers
+    and the ledger claim movement (`materialize_claims`); a sold-out round is
+    answered with reads only.
+    """
+    engine = get_engine()
+    now = clock.now()
+    if engine.transactional:
+        round_ = round_ or selectors.get_round_for_claim(round_id=request.round_id)
+        if round_.mode == "lottery":
+            return _register(request, round_, now)
+        if round_.sold_out_at is not None:
+            # Sold out: answer with reads only, no write (most requests of a rush).
+            return _sold_out_answer(round_, request.resident_id)
+        check_timing(round_, now)
+    outcome = engine.claim(request, now=now, round_=round_)
+    if outcome.code == Code.LOTTERY_ROUND:
+        round_ = round_ or selectors.get_round_for_claim(round_id=request.round_id)
+        return _register(request, round_, now)
+    if outcome.ok or outcome.code == Code.SOLD_OUT:
+        return outcome
+    raise refusal(outcome.code)
+
+
+def claim_with_ticket(
+    *, ticket: str, round_id: int, ip: str | None = None, device: str = ""
+) -> ClaimOutcome:
+    """Claim with a rush ticket (``/vouchers/rush/<id>/claim``, gate and view).
+
+    Raises `rush_ticket_invalid` and the codes of `submit_claim`.
+    """
+    return submit_claim(
+        request_from_ticket(ticket=ticket, round_id=round_id, ip=ip, device=device)
+    )
+
+
+def _register(request: ClaimRequest, round_: Round, now) -> ClaimOutcome:
+    from quarter.vouchers.services import lottery
+
+    check_timing(round_, now)
+    resident = Resident.objects.get(pk=request.resident_id)
+    return lottery.register(resident=resident, round_=round_, now=now)
 
 
 def issue_rush_ticket(*, actor, round_: Round) -> str:
-    """Return a signed ticket for the lean claim path, after the eligibility checks.
+    """Return a signed ticket for the claim button, after the eligibility checks.
 
-    The ticket is valid until the claim window closes; it lets `rushgate` take
-    the claim without a database read. Raises the eligibility codes.
+    The ticket is valid until the claim window closes and lets the gate take
+    the claim without a database read. It names the resident, the round and a
+    per-person key (`codes.person_key`); the ID hash never leaves the server.
+    Raises the eligibility codes.
     """
     resident = resident_of(actor)
     now = clock.now()
@@ -200,8 +252,11 @@ def issue_rush_ticket(*, actor, round_: Round) -> str:
 def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
     """Write claims, their vouchers and one ledger movement; skip those already written.
 
-    Idempotent by `source_id` (the engine's id of the claim): running it twice
-    for the same entries writes once. Returns the ids of the new claims.
+    Idempotent by (round, `source_id`) (the engine's id of the claim, unique
+    only within its round: Redis stream ids repeat across rounds selling in
+    the same millisecond): running it twice for the same entries writes once.
+    An entry without its ID hash (Redis) gets the resident's. Returns the ids
+    of the new claims.
     Atomic, joining the caller's transaction (an error rolls back the caller's
     work too, which is what both callers want). Ledger: claim (round unclaimed
     -> round claimed). Plain SQL (`quarter.core.sql`): this runs once per claim
@@ -215,13 +270,15 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
             source_id
             for (source_id,) in sql.select_rows(
                 f"SELECT source_id FROM {sql.quote(Claim._meta.db_table)} "
-                f"WHERE source_id IN ({sql.placeholders(len(wanted))})",
-                wanted,
+                f"WHERE round_id = %s AND source_id IN "
+                f"({sql.placeholders(len(wanted))})",
+                [round_.pk, *wanted],
             )
         }
         fresh = {e.source_id: e for e in entries if e.source_id not in done}
         if not fresh:
             return []
+        hashes = _id_hashes(e.resident_id for e in fresh.values() if not e.person_hash)
         engine = get_engine().name
         now = clock.now()
         per_week = round_.limits_per_week
@@ -233,7 +290,9 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
                     round_.pk,
                     round_.campaign_id,
                     e.resident_id,
-                    e.person_hash,
+                    e.person_hash
+                    or hashes.get(e.resident_id)
+                    or f"key:{e.person_key}",
                     engine,
                     e.source_id,
                     clock.iso_week(e.claimed_at) if per_week else "",
@@ -274,7 +333,7 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
         )
         first = min(fresh)
         key = (
-            f"claim:{first}"
+            f"claim:{round_.pk}:{first}"
             if len(fresh) == 1
             else f"claims:{round_.pk}:{first}:{len(fresh)}"
         )
@@ -316,8 +375,18 @@ VOUCHER_COLUMNS = [
 ]
 
 
-def _db_engine() -> bool:
-    return get_engine().transactional
+def _id_hashes(resident_ids) -> dict[int, str]:
+    """The ID hash of each resident, in one read (the persister's batches)."""
+    ids = sorted(set(resident_ids))
+    if not ids:
+        return {}
+    return dict(
+        sql.select_rows(
+            f"SELECT id, id_hash FROM {sql.quote(Resident._meta.db_table)} "
+            f"WHERE id IN ({sql.placeholders(len(ids))})",
+            ids,
+        )
+    )
 
 
 def _sold_out_answer(round_: Round, resident_id: int) -> ClaimOutcome:
@@ -343,65 +412,4 @@ def _valid_ip(value: str | None) -> str | None:
 
 
 def _week_limit() -> DomainError:
-    return DomainError(Code.WEEK_LIMIT, "本周您已领过本活动的券包", status_code=409)
-
-
-def claim_with_ticket(
-    *, ticket: str, round_id: int, ip: str | None = None, device: str = ""
-) -> ClaimOutcome:
-    """Claim with a rush ticket: ``/vouchers/rush/<id>/claim`` for the database engine.
-
-    `rushgate` calls it directly, in front of Django; without the gate,
-    `views.rush_claim` does. Plain SQL only (see `materialize_claims`): a
-    sold-out answer is two short reads, a claim about ten statements.
-    Raises `rush_ticket_invalid`, `round_not_found`, `rate_limited`,
-    `round_not_released`, `round_closed`, `person_already_claimed`,
-    `weekly_limit_reached`.
-    """
-    parsed = codes.verify_ticket(ticket or "")
-    if parsed is None or parsed.round_id != round_id:
-        raise DomainError(
-            Code.TICKET_INVALID, "领券凭证无效或已过期,请刷新页面", status_code=403
-        )
-    round_ = selectors.get_round_for_claim(round_id=round_id)
-    engine = get_engine()
-    if round_.sold_out_at is not None and engine.transactional:
-        return _sold_out_answer(round_, parsed.resident_id)
-    now = clock.now()
-    check_timing(round_, now)
-    pairs = [("account", f"u{parsed.user_id}")] + ([("ip", ip)] if ip else [])
-    # On SQLite (one writer at a time) the counters and the claim share one write
-    # transaction. Elsewhere the counters commit on their own: holding the row
-    # of a busy IP's counter for the length of a claim would queue every claim
-    # from that IP behind it.
-    one_txn = engine.transactional and connection.vendor == "sqlite"
-    with transaction.atomic() if one_txn else contextlib.nullcontext():
-        ratelimit.hit_all(pairs, redis_client=ratelimit.redis_or_none())
-        outcome = engine.claim(
-            round_=round_,
-            resident_id=parsed.resident_id,
-            user_id=parsed.user_id,
-            person_hash=parsed.person_hash,
-            now=now,
-            ip=ip,
-            device=device[:64],
-        )
-    if outcome.code == Code.PERSON_ALREADY_CLAIMED:
-        raise DomainError(
-            Code.PERSON_ALREADY_CLAIMED, "同一身份证本轮已领过券包", status_code=409
-        )
-    if outcome.code == Code.WEEK_LIMIT:
-        raise _week_limit()
-    return outcome
-
-
-def sync_wallet(*, resident: Resident) -> int:
-    """Persist pending Redis claims of open rounds so the wallet shows a fresh claim."""
-    engine = get_engine()
-    if engine.name != "redis":
-        return 0
-    from quarter.vouchers.engines.redis_engine import active_round_ids, persist_pending
-
-    return persist_pending(
-        client=engine.client, round_ids=active_round_ids(), count=500
-    )
+    return refusal(Code.WEEK_LIMIT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 
@@ -33,7 +34,7 @@ def id_number(n: int, born: str = "19800101") -> str:
 
 
 class World:
-    """A tiny city: one district, one community, one compound, a shop, an issuer, an operator."""
+    """A tiny city: district, community, compound, shop, issuer and operator."""
 
     def __init__(self, *, city: str = "杭州市", district: str = "上城区"):
         n = next(_seq)
@@ -166,3 +167,43 @@ def at(round_, seconds: float = 1.0) -> dt.datetime:
     when = round_.release_at + dt.timedelta(seconds=seconds)
     clock.freeze(when)
     return when
+
+
+def page_ticket(client, round_) -> str:
+    """Open the round's countdown page as the client and return its rush ticket."""
+    import re
+
+    page = client.get(f"/vouchers/rounds/{round_.pk}/").content.decode()
+    match = re.search(r'data-ticket="([^"]*)"', page)
+    assert match is not None, "the countdown page carries no rush ticket"
+    return match.group(1)
+
+
+def tap(client, round_, *, ticket: str | None = None, ip: str = "127.0.0.1"):
+    """Do what the claim button does: send the page's ticket to the gate URL."""
+    return client.post(
+        f"/vouchers/rush/{round_.pk}/claim",
+        HTTP_X_RUSH_TICKET=ticket
+        if ticket is not None
+        else page_ticket(client, round_),
+        REMOTE_ADDR=ip,
+    )
+
+
+@contextlib.contextmanager
+def connection_kept_open():
+    """Call a WSGI app as Django's test client does: keep the test's transaction.
+
+    The gate sends Django's request signals, whose handler closes a connection
+    inside a transaction; the test client disconnects it around each request.
+    """
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

@@ -67,7 +67,8 @@ def test_api_rounds_list_shows_packet(world, db_engine, api_client):
 def test_api_claim_requires_login_and_csrf(world, db_engine):
     round_ = world.round(world.campaign(), packets=3)
     client = Client(enforce_csrf_checks=True)
-    assert client.post(f"/vouchers/rounds/{round_.pk}/claim").status_code in (401, 403)
+    resp = client.post(f"/api/vouchers/rounds/{round_.pk}/claim")
+    assert resp.status_code in (401, 403)
 
 
 def test_api_quote_and_redeem_show_the_shops_cofunded_share(
@@ -95,3 +96,26 @@ def test_api_quote_and_redeem_show_the_shops_cofunded_share(
         500,
         6000,
     )
+
+
+def test_api_claim_answers_as_the_claim_button_does(world, engine, api_client):
+    """Same codes, statuses and messages as the gate, on both engines."""
+    import datetime as dt
+
+    round_ = world.round(world.campaign(), packets=1)
+    first, late = world.resident(), world.resident()
+    url = f"/vouchers/rounds/{round_.pk}/claim"
+    clock.freeze(round_.release_at - dt.timedelta(seconds=1))
+    early = api_client.post(url, user=first.user)
+    at(round_)
+    taps = [early] + [api_client.post(url, user=u) for u in (first.user, first.user)]
+    taps.append(api_client.post(url, user=late.user))
+    assert [(r.status_code, r.json()["code"]) for r in taps] == [
+        (409, "round_not_released"),
+        (200, "ok"),
+        (200, "already_claimed"),
+        (200, "packet_sold_out"),
+    ]
+    assert early.json()["message"] == "还没到开抢时间"
+    assert taps[1].json()["message"] == "领取成功,已放入卡包"
+    assert taps[3].json()["sold_out_at"] and taps[3].json()["ok"] is False

@@ -16,8 +16,8 @@ import redis
 from quarter.core import clock
 from quarter.core.loopback import RedisServer
 from quarter.ledger import selectors as ledger
-from quarter.vouchers import accounts
-from quarter.vouchers.engines import use_engine
+from quarter.vouchers import accounts, codes
+from quarter.vouchers.engines import ClaimRequest, use_engine
 from quarter.vouchers.engines.redis_engine import RedisEngine, keys, persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.tests.factories import at
@@ -30,7 +30,9 @@ def server():
     if shutil.which("redis-server") is None:
         from conftest import _missing
 
-        _missing("no redis-server binary: the durability tests start and kill their own")
+        _missing(
+            "no redis-server binary: the durability tests start and kill their own"
+        )
     srv = RedisServer(fsync="always").start()
     yield srv
     srv.cleanup()
@@ -46,7 +48,7 @@ def durable_engine(server):
 
 
 def _rush(server, round_, residents, *, kill_after: float):
-    """Claim from 4 threads; SIGKILL Redis after `kill_after` s. Return acknowledged ids."""
+    """Claim from 4 threads; SIGKILL Redis after `kill_after` s; return acked ids."""
     acked: dict[int, str] = {}
     lock = threading.Lock()
     now = clock.now()
@@ -57,10 +59,7 @@ def _rush(server, round_, residents, *, kill_after: float):
             for r in chunk:
                 try:
                     out = engine.claim(
-                        round_=round_,
-                        resident_id=r.pk,
-                        user_id=r.user_id,
-                        person_hash=r.id_hash,
+                        _request(r, round_),
                         now=now,
                     )
                 except (
@@ -120,10 +119,7 @@ def test_redis_killed_mid_rush_loses_no_acknowledged_claim(
     )
     # After the restart the same residents cannot claim a second packet.
     again = engine.claim(
-        round_=round_,
-        resident_id=residents[0].pk,
-        user_id=residents[0].user_id,
-        person_hash=residents[0].id_hash,
+        _request(residents[0], round_),
         now=clock.now(),
     )
     assert not again.ok or again.repeated
@@ -137,10 +133,7 @@ def test_persister_crash_before_ack_writes_each_claim_once(
     at(round_)
     for r in residents:
         assert durable_engine.claim(
-            round_=round_,
-            resident_id=r.pk,
-            user_id=r.user_id,
-            person_hash=r.id_hash,
+            _request(r, round_),
             now=clock.now(),
         ).ok
     client = durable_engine.client
@@ -163,10 +156,7 @@ def test_redis_lost_everything_rebuilds_from_database(world, server, durable_eng
     at(round_)
     for r in residents:
         durable_engine.claim(
-            round_=round_,
-            resident_id=r.pk,
-            user_id=r.user_id,
-            person_hash=r.id_hash,
+            _request(r, round_),
             now=clock.now(),
         )
     persist_pending(client=durable_engine.client, round_ids=[round_.pk])
@@ -175,10 +165,19 @@ def test_redis_lost_everything_rebuilds_from_database(world, server, durable_eng
     assert report.rebuilt and report.agrees
     assert durable_engine.remaining(round_) == 2
     out = durable_engine.claim(
-        round_=round_,
-        resident_id=residents[1].pk,
-        user_id=residents[1].user_id,
-        person_hash=residents[1].id_hash,
+        _request(residents[1], round_),
         now=clock.now(),
     )
     assert out.ok and out.repeated
+
+
+def _request(resident, round_):
+    return ClaimRequest(
+        round_id=round_.pk,
+        campaign_id=round_.campaign_id,
+        user_id=resident.user_id,
+        resident_id=resident.pk,
+        person_key=codes.person_key(
+            campaign_id=round_.campaign_id, id_hash=resident.id_hash
+        ),
+    )

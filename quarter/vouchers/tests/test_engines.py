@@ -1,4 +1,4 @@
-"""One test suite for both claim engines (database and Redis), through `claim_packet`."""
+"""One test suite for both claim engines (database and Redis): `claim_packet`."""
 
 import datetime as dt
 import threading
@@ -11,8 +11,9 @@ from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.ledger import selectors as ledger
 from quarter.people.models import Resident
-from quarter.vouchers import accounts
-from quarter.vouchers.engines import get_engine
+from quarter.vouchers import accounts, codes
+from quarter.vouchers.engines import ClaimRequest, get_engine
+from quarter.vouchers.engines.redis_engine import persist_pending
 from quarter.vouchers.models import Claim, Round, Voucher
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import at
@@ -24,12 +25,24 @@ def _claim(resident, round_, ip="10.0.0.1"):
     )
 
 
+def _persist(*rounds):
+    """Run the persister, as `persist_claims --loop` does beside the app (Redis).
+
+    With Redis the persister is the only writer of claim rows; the database
+    engine wrote them in the claim's own transaction.
+    """
+    engine = get_engine()
+    if engine.name == "redis":
+        persist_pending(client=engine.client, round_ids=[r.pk for r in rounds])
+
+
 def test_claim_puts_packet_in_wallet_and_moves_money(world, engine):
     round_ = world.round(world.campaign(), packets=3, preset="hz2022")
     resident = world.resident()
     at(round_)
     outcome = _claim(resident, round_)
-    assert outcome.ok and not outcome.repeated and outcome.claim_id
+    assert outcome.ok and not outcome.repeated and outcome.source_id
+    _persist(round_)
     vouchers = Voucher.objects.filter(resident=resident)
     assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == [
         (500, 2000),
@@ -60,35 +73,35 @@ def test_claim_twice_returns_first_packet(world, engine):
     at(round_)
     first = _claim(resident, round_)
     again = _claim(resident, round_)
-    assert again.ok and again.repeated and again.claim_id == first.claim_id
+    assert again.ok and again.repeated and again.source_id == first.source_id
+    _persist(round_)
+    assert Claim.objects.get().source_id == first.source_id
     assert Claim.objects.count() == 1 and Voucher.objects.count() == 5
     assert engine.remaining(round_) == 2
 
 
 def test_claim_same_person_second_account_refused(world, engine):
+    """A person who claimed, then verified a new account, gets no second packet."""
     round_ = world.round(world.campaign(), packets=3)
     first = world.resident(id_n=77)
-    second = world.resident(id_n=78)
-    # Same ID number behind two accounts would be refused at verification; the
-    # engine must hold even if two accounts carry the same person hash.
-    Resident.objects.filter(pk=second.pk).update(id_hash=None)
-    second.refresh_from_db()
+    second = world.resident(verified=False)
     at(round_)
-    _claim(first, round_)
-    second.id_hash = (
-        first.id_hash
-    )  # in memory only: the unique column forbids it in the table
+    assert _claim(first, round_).ok
+    _persist(round_)
+    # The same ID number moves to a new account (the unique column allows it
+    # on one account at a time).
+    person = first.id_hash
+    Resident.objects.filter(pk=first.pk).update(id_hash=None)
+    Resident.objects.filter(pk=second.pk).update(
+        id_hash=person, verified_at=clock.now(), id_masked=first.id_masked
+    )
+    second = Resident.objects.get(pk=second.pk)
+    second.user.resident = second
     with pytest.raises(DomainError) as exc:
-        claim_packet(actor=_user_with(second), round_=Round.objects.get(pk=round_.pk))
+        claim_packet(actor=second.user, round_=Round.objects.get(pk=round_.pk))
     assert exc.value.code == "person_already_claimed"
+    _persist(round_)
     assert Claim.objects.count() == 1
-
-
-def _user_with(resident):
-    user = resident.user
-    user.resident = resident
-    resident.verified_at = resident.verified_at or clock.now()
-    return user
 
 
 def test_claim_sold_out_reports_time_and_never_oversells(world, engine):
@@ -96,6 +109,7 @@ def test_claim_sold_out_reports_time_and_never_oversells(world, engine):
     residents = [world.resident() for _ in range(4)]
     when = at(round_, 3)
     results = [_claim(r, round_) for r in residents]
+    _persist(round_)
     assert [r.ok for r in results] == [True, True, False, False]
     assert results[2].code == "packet_sold_out"
     assert results[3].sold_out_at is not None
@@ -127,16 +141,24 @@ def test_claim_age_group_round(world, engine):
     assert _claim(world.resident(born="19500101"), round_).ok
 
 
-def test_claim_rate_limited_per_account(world, engine, monkeypatch):
-    monkeypatch.setenv("QUARTER_CLAIM_ACCOUNT_LIMIT", "3")
+def test_claim_repeated_taps_answer_already_claimed_never_limited(
+    world, engine, monkeypatch
+):
+    """Only a request that would take a packet counts against the limits."""
+    from quarter.vouchers.answers import claim_answer
+
+    monkeypatch.setenv("QUARTER_CLAIM_ACCOUNT_LIMIT", "1")
     round_ = world.round(world.campaign(), packets=3)
     resident = world.resident()
     at(round_)
-    for _ in range(3):
-        _claim(resident, round_)
-    with pytest.raises(DomainError) as exc:
-        _claim(resident, round_)
-    assert exc.value.code == "rate_limited" and exc.value.status_code == 429
+    first = _claim(resident, round_)
+    answers = [claim_answer(_claim(resident, round_)) for _ in range(5)]
+    assert first.ok and not first.repeated
+    assert {(status, body["code"]) for status, body in answers} == {
+        (200, "already_claimed")
+    }
+    _persist(round_)
+    assert Claim.objects.count() == 1
 
 
 def test_claim_rate_limited_per_ip(world, engine, monkeypatch):
@@ -158,6 +180,7 @@ def test_stop_open_round_releases_stock_and_refuses_claims(world, engine):
     round_ = world.round(campaign, packets=4)
     at(round_)
     _claim(world.resident(), round_)
+    _persist(round_)
     stop_round(actor=world.issuer_user, round_=round_, reason="系统维护")
     with pytest.raises(DomainError) as exc:
         _claim(world.resident(), round_)
@@ -169,7 +192,7 @@ def test_stop_open_round_releases_stock_and_refuses_claims(world, engine):
 
 
 def _retry_locked(fn):
-    """Retry while in-memory SQLite reports a table lock (a file database waits instead)."""
+    """Retry while in-memory SQLite reports a table lock (a file database waits)."""
     for _ in range(200):
         try:
             return fn()
@@ -184,7 +207,7 @@ def _retry_locked(fn):
 def test_claim_concurrent_rush_no_oversell_no_double(
     engine, transactional_db, settings, monkeypatch
 ):
-    """Threads hammer one round: exactly `packets` claims, one per person, ledger exact."""
+    """Threads hammer one round: `packets` claims, one per person, ledger exact."""
     from quarter.vouchers.tests.factories import World
 
     monkeypatch.setenv("QUARTER_CLAIM_ACCOUNT_LIMIT", "1000")
@@ -223,6 +246,7 @@ def test_claim_concurrent_rush_no_oversell_no_double(
     for t in threads:
         t.join()
     assert errors == []
+    _persist(round_)
     winners = set(
         Claim.objects.filter(round=round_).values_list("resident_id", flat=True)
     )
@@ -266,6 +290,7 @@ def test_claim_per_week_limit_spans_rounds_and_resets_next_week(world, engine):
     resident, neighbour = world.resident(), world.resident()
     at(first)
     assert _claim(resident, first).ok
+    _persist(first)
     with pytest.raises(DomainError) as exc:
         _claim(resident, second)
     assert exc.value.code == "weekly_limit_reached"
@@ -280,23 +305,18 @@ def test_claim_per_week_limit_spans_rounds_and_resets_next_week(world, engine):
     )
     at(later)
     assert _claim(resident, later).ok
+    _persist(first, second, later)
     weeks = set(Claim.objects.filter(resident=resident).values_list("week", flat=True))
     assert len(weeks) == 2 and "" not in weeks
 
 
 def test_engine_enforces_week_limit_atomically(world, engine):
-    """Two claims racing past the service's early check: the engine still refuses one."""
+    """Two claims racing past the service's early check: the engine refuses one."""
     first, second = _weekly_rounds(world)
     resident = world.resident()
     now = at(first)
     calls = [
-        engine.claim(
-            round_=Round.objects.get(pk=r.pk),
-            resident_id=resident.pk,
-            user_id=resident.user_id,
-            person_hash=resident.id_hash,
-            now=now,
-        )
+        engine.claim(_request(resident, r), now=now, round_=Round.objects.get(pk=r.pk))
         for r in (first, second)
     ]
     assert calls[0].ok and not calls[1].ok
@@ -310,4 +330,18 @@ def test_per_round_limit_does_not_span_rounds(world, engine):
     resident = world.resident()
     at(rounds[0])
     assert all(_claim(resident, r).ok for r in rounds)
+    _persist(*rounds)
     assert set(Claim.objects.values_list("week", flat=True)) == {""}
+
+
+def _request(resident, round_, ip=None):
+    return ClaimRequest(
+        round_id=round_.pk,
+        campaign_id=round_.campaign_id,
+        user_id=resident.user_id,
+        resident_id=resident.pk,
+        person_key=codes.person_key(
+            campaign_id=round_.campaign_id, id_hash=resident.id_hash
+        ),
+        ip=ip,
+    )

@@ -1,4 +1,4 @@
-"""The lean claim path (rushgate + Redis) and its Django twin (ticket + database engine)."""
+"""The gate (`rushgate`) on both engines, and its Django fallback view."""
 
 import io
 import json
@@ -9,7 +9,7 @@ from quarter.vouchers import codes
 from quarter.vouchers.engines.redis_engine import persist_pending
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.services.claims import issue_rush_ticket
-from quarter.vouchers.tests.factories import at
+from quarter.vouchers.tests.factories import at, connection_kept_open
 
 
 def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
@@ -25,7 +25,8 @@ def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
         "HTTP_X_RUSH_TICKET": ticket,
         "wsgi.input": io.BytesIO(b""),
     }
-    body = b"".join(gate(environ, start_response))
+    with connection_kept_open():
+        body = b"".join(gate(environ, start_response))
     return seen["status"], body
 
 
@@ -54,10 +55,14 @@ def test_rushgate_claims_with_ticket_then_persister_writes_it(
     data = json.loads(body)
     assert status == "200 OK" and data["ok"] is True and data["code"] == "ok"
     status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
-    assert json.loads(body)["code"] == "repeated"
+    assert json.loads(body)["code"] == "already_claimed"
     late = issue_rush_ticket(actor=other.user, round_=round_)
     data = json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", late)[1])
-    assert data["ok"] is False and data["code"] == "sold_out" and data["sold_out_at"]
+    assert (
+        data["ok"] is False
+        and data["code"] == "packet_sold_out"
+        and data["sold_out_at"]
+    )
     assert Claim.objects.count() == 0  # the lean path wrote only to Redis
     assert persist_pending(client=redis_engine.client, round_ids=[round_.pk]) == 1
     assert Claim.objects.get().resident_id == resident.pk
@@ -80,7 +85,7 @@ def test_rushgate_refuses_forged_or_foreign_ticket_and_passes_other_paths(world,
     # Before release the script refuses, whatever the client's clock says.
     assert json.loads(_call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)[1])[
         "code"
-    ] == ("not_released")
+    ] == ("round_not_released")
 
 
 def test_ticket_of_unverified_resident_is_never_issued(world):
@@ -107,9 +112,16 @@ def test_django_ticket_path_with_database_engine(world, db_engine, client):
 
 def test_ticket_expires_and_binds_round():
     t = codes.sign_ticket(
-        round_id=1, campaign_id=7, user_id=2, resident_id=3, person_hash="h", expires=100
+        round_id=1,
+        campaign_id=7,
+        user_id=2,
+        resident_id=3,
+        person_hash="h",
+        expires=100,
     )
-    assert codes.verify_ticket(t, now=99) == (1, 7, 2, 3, "h")
+    key = codes.person_key(campaign_id=7, id_hash="h")
+    assert codes.verify_ticket(t, now=99) == (1, 7, 2, 3, key)
+    assert key != codes.person_key(campaign_id=8, id_hash="h")  # per campaign
     body, sig = t.rsplit(".", 1)
     assert codes.verify_ticket(body + "." + "0" * len(sig), now=99) is None
     assert codes.verify_ticket(t, now=101) is None
@@ -122,7 +134,9 @@ def test_rushgate_week_limit_survives_redis_losing_its_sets(world, gate, redis_e
         for n in ("周一场", "周三场")
     )
     resident = world.resident()
-    tickets = [issue_rush_ticket(actor=resident.user, round_=r) for r in (first, second)]
+    tickets = [
+        issue_rush_ticket(actor=resident.user, round_=r) for r in (first, second)
+    ]
     at(first)
     assert json.loads(_call(gate, f"/vouchers/rush/{first.pk}/claim", tickets[0])[1])[
         "ok"
@@ -133,7 +147,7 @@ def test_rushgate_week_limit_survives_redis_losing_its_sets(world, gate, redis_e
     assert redis_engine.reconcile(Round.objects.get(pk=second.pk)).agrees
     status, body = _call(gate, f"/vouchers/rush/{second.pk}/claim", tickets[1])
     assert status == "409 Conflict"
-    assert json.loads(body)["code"] == "week_dup"
+    assert json.loads(body)["code"] == "weekly_limit_reached"
     assert redis_engine.remaining(Round.objects.get(pk=second.pk)) == 3
 
 
@@ -190,7 +204,7 @@ def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch
     # Re-taps of a claimed packet change nothing and are not limited.
     assert all(
         json.loads(_call(gate, path, tickets[0], ip="10.7.7.7")[1])["code"]
-        == "repeated"
+        == "already_claimed"
         for _ in range(5)
     )
     assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"

@@ -8,7 +8,7 @@ import pytest
 from quarter.core import clock
 from quarter.vouchers import codes
 from quarter.vouchers.models import Campaign, Claim, Redemption, Round, Settlement
-from quarter.vouchers.tests.factories import at
+from quarter.vouchers.tests.factories import at, tap
 
 
 def _local(when):
@@ -92,10 +92,10 @@ def test_resident_claims_sees_wallet_and_sold_out(world, db_engine, client_for):
     first, second = world.resident(), world.resident()
     c = client_for(first.user)
     clock.freeze(round_.release_at - dt.timedelta(seconds=5))
-    early = c.post(f"/vouchers/rounds/{round_.pk}/claim")
+    early = tap(c, round_)
     assert early.status_code == 409 and early.json()["code"] == "round_not_released"
     at(round_)
-    assert c.post(f"/vouchers/rounds/{round_.pk}/claim").json()["ok"] is True
+    assert tap(c, round_).json()["ok"] is True
     wallet = c.get("/vouchers/wallet/").content.decode()
     assert "满¥40.00减¥10.00" in wallet
     code_html = c.get("/vouchers/wallet/code").content.decode()
@@ -104,7 +104,7 @@ def test_resident_claims_sees_wallet_and_sold_out(world, db_engine, client_for):
     parsed = codes.parse_wallet_code(shown, at=clock.now().timestamp())
     assert parsed.resident_id == first.pk
     c2 = client_for(second.user)
-    data = c2.post(f"/vouchers/rounds/{round_.pk}/claim").json()
+    data = tap(c2, round_).json()
     assert data["ok"] is False and data["message"] == "抢完了" and data["sold_out_at"]
     assert "抢完了" in c2.get(f"/vouchers/rounds/{round_.pk}/").content.decode()
     assert Claim.objects.count() == 1
@@ -116,7 +116,7 @@ def test_till_quote_and_redeem_45_bill_pays_35(world, db_engine, client_for):
     world.pledge(campaign)
     resident = world.resident()
     at(round_)
-    client_for(resident.user).post(f"/vouchers/rounds/{round_.pk}/claim")
+    tap(client_for(resident.user), round_)
     c = client_for(world.cashier)
     code = codes.wallet_code(resident.pk, at=clock.now().timestamp())
     quote = c.post(
@@ -140,7 +140,7 @@ def test_settlement_downloads_for_merchant_only(world, db_engine, client_for):
     world.pledge(campaign)
     resident = world.resident()
     at(round_)
-    client_for(resident.user).post(f"/vouchers/rounds/{round_.pk}/claim")
+    tap(client_for(resident.user), round_)
     from quarter.vouchers.services import redemptions, settlement
 
     redemptions.redeem_voucher(
@@ -167,7 +167,7 @@ def test_dashboard_renders_for_issuer(world, db_engine, client_for):
     campaign = world.campaign()
     round_ = world.round(campaign, packets=2)
     at(round_)
-    client_for(world.resident().user).post(f"/vouchers/rounds/{round_.pk}/claim")
+    tap(client_for(world.resident().user), round_)
     page = (
         client_for(world.issuer_user)
         .get("/vouchers/issuer/dashboard/")
