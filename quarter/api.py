@@ -217,7 +217,7 @@ def _register_routers() -> None:
     api.add_router("/", vouchers_router)
 
 
-ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 422, 429)
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 422, 429, 503)
 
 
 def error_statuses(operation) -> set[int]:

@@ -129,3 +129,45 @@ __all__ = [
     "SaneDateTimeField",
     "YuanField",
 ]
+
+
+_PK_MAX = 2**63 - 1
+
+
+def _pk_in_range(field, value) -> None:
+    """Refuse an integer key no database column can hold (SQLite would raise)."""
+    if field.to_field_name:
+        return
+    text = numbers.normalize(str(value)).strip()
+    if text.lstrip("-").isdigit() and abs(int(text)) > _PK_MAX:
+        raise forms.ValidationError(
+            field.error_messages["invalid_choice"], code="invalid_choice",
+            params={"value": value},
+        )
+
+
+class SafeModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField that answers an out-of-range key as an invalid choice."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            _pk_in_range(self, value)
+        return super().to_python(value)
+
+
+class SafeModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A ModelMultipleChoiceField that answers out-of-range keys as invalid."""
+
+    def _check_values(self, value):
+        for pk in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(pk, str) and not pk.lstrip("-").isdigit():
+                continue
+            try:
+                _pk_in_range(self, pk)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                ) from None
+        return super()._check_values(value)

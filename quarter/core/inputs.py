@@ -12,6 +12,7 @@ from django.http import JsonResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from quarter.core import uploads
 from quarter.core.errors import DomainError
 
 CODE = "null_character"
@@ -49,12 +50,11 @@ def _nul_field(request) -> str | None:
 
 
 def _form_data(request):
-    # A multipart body is left to the view: reading it here would parse an
-    # upload before the view can choose its upload handlers (the register
-    # import keeps rosters in memory, never on disk). Django's form CharFields
-    # refuse NUL themselves.
-    if request.method != "POST" or request.content_type != (
-        "application/x-www-form-urlencoded"
+    if request.method != "POST" or request.content_type not in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
     ):
         return QueryDict()
+    # Reading POST parses any upload now, so choose where it goes first.
+    uploads.keep_uploads_in_memory(request)
     return request.POST

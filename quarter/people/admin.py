@@ -7,15 +7,12 @@ roster file through a preview (see `people.register`), and a registered
 person can be marked as moved away.
 """
 
-import io
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.files.uploadedfile import InMemoryUploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -23,7 +20,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from quarter.core import uploads
 from quarter.core.errors import DomainError
+from quarter.core.fields import SafeModelChoiceField
 from quarter.core.identity import mask_phone
 from quarter.people import access, privacy, register
 from quarter.people.models import (
@@ -188,7 +187,7 @@ class HouseholdAdmin(admin.ModelAdmin):
 
 
 class RegisterUploadForm(forms.Form):
-    community = forms.ModelChoiceField(label=_("社区"), queryset=None)
+    community = SafeModelChoiceField(label=_("社区"), queryset=None)
     file = forms.FileField(
         label=_("名册文件"),
         help_text=_(
@@ -394,43 +393,12 @@ class RegisterEntryAdmin(admin.ModelAdmin):
         )
 
 
-class _MemoryOnlyUpload(FileUploadHandler):
-    """Keep an uploaded roster in memory, never in a temporary file on disk.
-
-    Bytes beyond the size limit are dropped; the reported size stays the real
-    one, so the import refuses the file as too large.
-    """
-
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
-        self.buffer = io.BytesIO()
-        self.limit = settings.QUARTER_REGISTER_MAX_BYTES
-
-    def receive_data_chunk(self, raw_data, start):
-        room = self.limit + 1 - self.buffer.tell()
-        if room > 0:
-            self.buffer.write(raw_data[:room])
-        return None
-
-    def file_complete(self, file_size):
-        self.buffer.seek(0)
-        return InMemoryUploadedFile(
-            file=self.buffer,
-            field_name=self.field_name,
-            name=self.file_name,
-            content_type=self.content_type,
-            size=file_size,
-            charset=self.charset,
-            content_type_extra=self.content_type_extra,
-        )
-
-
 def _roster_in_memory(view):
     """Swap the upload handlers before CSRF checking reads the request body."""
 
     @csrf_exempt  # the wrapped admin view still runs csrf_protect itself
     def wrapper(request, *args, **kwargs):
-        request.upload_handlers = [_MemoryOnlyUpload(request)]
+        uploads.keep_uploads_in_memory(request)
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.fields import SafeModelChoiceField
 from quarter.places.models import Community
 
 
@@ -30,7 +31,7 @@ class SignUpForm(forms.Form):
 class RealNameForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=40)
     id_number = forms.CharField(label=_("身份证号"), max_length=18, min_length=18)
-    community = forms.ModelChoiceField(
+    community = SafeModelChoiceField(
         Community.objects.order_by("name"),
         label=_("所在社区"),
         help_text=_("将与该社区的居民名册核对,住址以名册登记为准"),

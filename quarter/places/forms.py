@@ -5,7 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from quarter.core.fields import LatitudeField, LongitudeField, SaneDateField
+from quarter.core.fields import (
+    LatitudeField,
+    LongitudeField,
+    SafeModelChoiceField,
+    SaneDateField,
+)
 from quarter.places.inputs import (
     DiscountsInput,
     ExceptionInput,
@@ -33,9 +38,9 @@ class MultipleImageField(forms.FileField):
 
 
 class ApplicationForm(forms.Form):
-    community = forms.ModelChoiceField(Community.objects.all(), label=_("所属社区"))
+    community = SafeModelChoiceField(Community.objects.all(), label=_("所属社区"))
     name = forms.CharField(label=_("店名"), max_length=80)
-    main_type = forms.ModelChoiceField(BusinessType.objects.all(), label=_("业态"))
+    main_type = SafeModelChoiceField(BusinessType.objects.all(), label=_("业态"))
     address = forms.CharField(label=_("地址"), max_length=200)
     lat = LatitudeField(label=_("纬度"))
     lng = LongitudeField(label=_("经度"))

@@ -10,7 +10,12 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from quarter.core.fields import BoundedIntegerField, SaneDateTimeField, YuanField
+from quarter.core.fields import (
+    BoundedIntegerField,
+    SafeModelMultipleChoiceField,
+    SaneDateTimeField,
+    YuanField,
+)
 from quarter.core.money import parse_yuan
 from quarter.core.numbers import NumberProblem, normalize, parse_int
 from quarter.places.models import BusinessType, Community, StreetOffice
@@ -35,19 +40,19 @@ DT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("活动名称"), max_length=80)
     budget = YuanField(label=_("活动预算(元)"))
-    street_offices = forms.ModelMultipleChoiceField(
+    street_offices = SafeModelMultipleChoiceField(
         label=_("限定街道"),
         queryset=StreetOffice.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    communities = forms.ModelMultipleChoiceField(
+    communities = SafeModelMultipleChoiceField(
         label=_("限定社区(街道和社区都不选表示全区)"),
         queryset=Community.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    business_types = forms.ModelMultipleChoiceField(
+    business_types = SafeModelMultipleChoiceField(
         label=_("限定业态(不选表示全部)"),
         queryset=BusinessType.objects.all(),
         required=False,

@@ -66,7 +66,6 @@ BODIES = {
     "console_exception": {"date": "2099-01-01", "closed": "on"},
     "console_profile": {"name": "新店名"},
     "planning_what_if": {"type": "pharmacy", "lat": "30.26", "lng": "120.17"},
-    "vouchers:claim": {},
     "vouchers:till_quote": {"code": "000000", "bill": "45"},
     "vouchers:till_redeem": {"code": "000000", "bill": "45", "key": "k"},
     "vouchers:till_refund": {"amount": "1"},

@@ -78,7 +78,7 @@ FORMS = [
     ("anonymous", lambda w: "/accounts/signup/", _fields(SignUpForm)),
     ("resident", lambda w: "/accounts/real-name/", _fields(RealNameForm)),
     ("resident", lambda w: "/apply/", _fields(ApplicationForm)),
-    ("resident", lambda w: f"/vouchers/rounds/{w.round_.pk}/claim", ["ticket"]),
+    ("resident", lambda w: f"/vouchers/rush/{w.round_.pk}/claim", ["ticket"]),
     ("merchant", lambda w: f"/console/{w.shop.pk}/discounts/", _fields(DiscountForm)),
     ("merchant", lambda w: f"/console/{w.shop.pk}/hours/", _fields(HoursForm)),
     ("merchant", lambda w: f"/console/{w.shop.pk}/status/", _fields(StatusForm)),

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from quarter.core import clock
 from quarter.vouchers import codes
 from quarter.vouchers.models import Round, Settlement
-from quarter.vouchers.services import redemptions, settlement
+from quarter.vouchers.services import claims, redemptions, settlement
 from quarter.vouchers.tests.factories import at
 
 SHOP = "=HYPERLINK(\"http://evil.example\",\"结算\")"
@@ -27,8 +27,7 @@ def statement(world, db_engine, client):
     world.pledge(campaign)
     resident = world.resident()
     at(round_)
-    client.force_login(resident.user)
-    client.post(f"/vouchers/rounds/{round_.pk}/claim")
+    claims.claim_packet(actor=resident.user, round_=round_)
     redemptions.redeem_voucher(
         actor=world.cashier,
         merchant=world.shop,

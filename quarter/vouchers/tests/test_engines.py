@@ -89,11 +89,15 @@ def test_claim_same_person_second_account_refused(world, engine):
     assert _claim(first, round_).ok
     _persist(round_)
     # The same ID number moves to a new account (the unique column allows it
-    # on one account at a time).
+    # on one account at a time), with its register entry and household.
     person = first.id_hash
-    Resident.objects.filter(pk=first.pk).update(id_hash=None)
+    Resident.objects.filter(pk=first.pk).update(id_hash=None, register_entry=None)
     Resident.objects.filter(pk=second.pk).update(
-        id_hash=person, verified_at=clock.now(), id_masked=first.id_masked
+        id_hash=person,
+        verified_at=clock.now(),
+        id_masked=first.id_masked,
+        register_entry_id=first.register_entry_id,
+        household_id=first.household_id,
     )
     second = Resident.objects.get(pk=second.pk)
     second.user.resident = second
