@@ -79,7 +79,7 @@ def cmd_serve(args) -> int:
 # max_connections >= workers x threads (+ persisters).
 DEFAULT_BACKLOG = 4096  # a rush opens thousands of connections in the same second
 RESPAWN_INTERVAL_S = 0.5
-KILL_TIMEOUT_S = 10
+KILL_TIMEOUT_S = 5  # a claim takes milliseconds; a stuck worker is killed
 APP = "quarter.vouchers.rushgate:application"
 
 
