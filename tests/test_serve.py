@@ -123,3 +123,118 @@ def test_serve_exits_nonzero_when_it_cannot_start(server_env, tmp_path):
         finally:
             serving.kill_tree(proc)
     assert code != 0
+
+
+WORLD_SCRIPT = """
+import datetime as dt, json, django
+django.setup()
+from quarter.core import clock
+from quarter.vouchers.engines import get_engine
+from quarter.vouchers.models import Round
+from quarter.vouchers.services.claims import issue_rush_ticket
+from quarter.vouchers.tests.factories import World
+
+world = World()
+round_ = world.round(world.campaign(), packets={packets})
+residents = [world.resident() for _ in range({residents})]
+at = clock.now() - dt.timedelta(seconds=1)
+Round.objects.filter(pk=round_.pk).update(release_at=at, valid_from=at)
+round_.refresh_from_db()
+get_engine().prepare(round_)
+tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
+print(json.dumps({{"round": round_.pk, "tickets": tickets}}))
+"""
+
+
+def _post_claim(port: int, round_id: int, ticket: str) -> tuple[int, dict]:
+    import http.client
+    import json
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request(
+            "POST",
+            f"/vouchers/rush/{round_id}/claim",
+            headers={"X-Rush-Ticket": ticket, "Content-Length": "0"},
+        )
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
+    migrated, tmp_path, redis_cluster_url
+):
+    """Two app servers on one Redis Cluster: a round sells its stock once, not twice."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quarter.vouchers.engines.redis_engine import new_client
+
+    client = new_client(redis_cluster_url)
+    for name, value in (("appendonly", "yes"), ("appendfsync", "always")):
+        client.config_set(name, value, target_nodes=client.PRIMARIES)
+    env = serving.production_env(tmp_path, REDIS_URL=redis_cluster_url)
+    serving.copy_database(migrated, env)
+    packets, residents = 30, 90
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORLD_SCRIPT.format(packets=packets, residents=residents),
+        ],
+        cwd=serving.ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    world = json.loads(made.stdout.strip().splitlines()[-1])
+    ports = [free_port(), free_port()]
+    servers = [
+        serving.start_serve(env, port, workers=1, log=tmp_path / f"serve{i}.log")
+        for i, port in enumerate(ports)
+    ]
+    try:
+        for port, proc in zip(ports, servers, strict=True):
+            serving.wait_answering(port, proc)
+        jobs = [(ports[i % 2], ticket) for i, ticket in enumerate(world["tickets"])]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(
+                pool.map(
+                    lambda job: (job[0], *_post_claim(job[0], world["round"], job[1])),
+                    jobs,
+                )
+            )
+    finally:
+        for proc in servers:
+            assert serving.stop(proc) == 0
+            serving.kill_tree(proc)
+    ok = [
+        (port, body["id"]) for port, status, body in answers if body.get("code") == "ok"
+    ]
+    refused = [
+        body.get("code") for _port, _status, body in answers if not body.get("ok")
+    ]
+    assert len(ok) == packets
+    assert {port for port, _id in ok} == set(ports), "both servers sold packets"
+    assert len(refused) == residents - packets
+    assert set(refused) <= {"sold_out", "packet_sold_out"}
+    subprocess.run(
+        [sys.executable, "manage.py", "persist_claims"],
+        cwd=serving.ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with sqlite3.connect(env["SQLITE_PATH"]) as db:
+        rows, people = db.execute(
+            "SELECT count(*), count(DISTINCT person_hash) FROM vouchers_claim "
+            "WHERE round_id = ?",
+            (world["round"],),
+        ).fetchone()
+    assert rows == people == packets

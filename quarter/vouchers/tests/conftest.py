@@ -55,33 +55,6 @@ def redis_engine(redis_url):
 
 
 @pytest.fixture
-def redis_cluster_url() -> str:
-    """The 3-master Redis Cluster of the test command, flushed before the test."""
-    import os
-
-    from conftest import _missing
-
-    url = os.environ.get("QUARTER_TEST_REDIS_CLUSTER_URL")
-    if not url:
-        _missing(
-            "no Redis Cluster: QUARTER_TEST_REDIS_CLUSTER_URL is not set "
-            "(scripts/run_tests.py starts one)"
-        )
-    import redis
-
-    from quarter.vouchers.engines.redis_engine import new_client
-
-    try:
-        client = new_client(url)
-        client.flushall(target_nodes=client.PRIMARIES)
-    except redis.RedisError as exc:
-        _missing(f"Redis Cluster at {url} is not reachable: {exc}")
-    yield url
-    client.flushall(target_nodes=client.PRIMARIES)
-    client.close()
-
-
-@pytest.fixture
 def redis_cluster_engine(redis_cluster_url):
     """The Redis engine on a real 3-master Cluster (campaign keys on one shard)."""
     engine = _durable_redis_engine(redis_cluster_url)
