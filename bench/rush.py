@@ -71,6 +71,7 @@ from quarter.core.loopback import (  # noqa: E402
 PY = str(ROOT / ".venv" / "bin" / "python")
 HANGZHOU_PACKETS = 1_500_000
 HANGZHOU_SECONDS = 105
+RUNNING_WRK: list[subprocess.Popen] = []  # stopped on the way out, whatever happens
 
 
 def log(msg: str) -> None:
@@ -349,7 +350,7 @@ def run_wrk(
 ):
     """Start `procs` wrk processes; a claim run stops when every thread is done."""
     lua = ROOT / "bench" / "rush.lua"
-    running = []
+    running = RUNNING_WRK
     for p in range(procs):
         env = dict(
             os.environ,
@@ -393,6 +394,7 @@ def run_wrk(
             if w.poll() is None:
                 w.send_signal(signal.SIGINT)  # wrk prints its summary and runs done()
     outputs = [w.communicate()[0] for w in running]
+    running.clear()
     return outputs
 
 
@@ -553,7 +555,7 @@ def run(args, base: Path, addresses) -> int:
         granian_pid = children_of(server.pid)[0]
         workers = children_of(granian_pid)
         cpu0 = cpu_seconds(workers), redis_cpu(redis_srv)
-        chaos = Chaos(server.pid, redis_srv) if args.chaos else None
+        chaos = Chaos(server.pid, redis_srv, base / "serve.log") if args.chaos else None
         time.sleep(max(0.0, release_at - time.time()))
         t0 = time.time()
         if chaos:
@@ -580,6 +582,9 @@ def run(args, base: Path, addresses) -> int:
             chaos=chaos,
         )
     finally:
+        for proc in RUNNING_WRK:
+            proc.kill()
+            proc.wait()
         for proc in (persister, server, bare):
             stop(proc)
         redis_srv.stop()
@@ -624,30 +629,46 @@ def redis_cpu(redis_srv) -> float:
 
 
 class Chaos(threading.Thread):
-    """Every 2 s: SIGKILL an app worker; every other time also Redis (AOF restart)."""
+    """SIGKILL an app worker and Redis mid-rush, `cycles` times, each after recovery.
 
-    def __init__(self, serve_pid: int, redis_srv) -> None:
+    A cycle kills one granian worker and Redis together, brings Redis back from
+    its append-only file 0.3 s later and waits until granian has respawned the
+    worker (its log says "Started worker") before the next cycle.
+    """
+
+    def __init__(self, serve_pid: int, redis_srv, serve_log: Path, cycles=3) -> None:
         super().__init__(daemon=True)
         self.serve_pid = serve_pid
         self.redis_srv = redis_srv
+        self.serve_log = serve_log
+        self.cycles = cycles
         self.halt = threading.Event()
         self.events: list[str] = []
 
+    def _note(self, what: str) -> None:
+        self.events.append(f"{time.strftime('%T')} {what}")
+
     def run(self) -> None:
-        k = 0
-        while not self.halt.wait(1.0 if k == 0 else 2.0):
-            k += 1
+        for _ in range(self.cycles):
+            if self.halt.wait(1.0):
+                return
+            started = self.serve_log.read_text().count("Started worker")
             granian = children_of(self.serve_pid)
             workers = children_of(granian[0]) if granian else []
             if workers:
                 os.kill(workers[0], signal.SIGKILL)
-                self.events.append(f"{time.strftime('%T')} SIGKILL worker {workers[0]}")
-            if k % 2 == 1:
-                self.redis_srv.kill()
-                self.events.append(f"{time.strftime('%T')} SIGKILL redis")
-                time.sleep(0.3)
-                self.redis_srv.start()
-                self.events.append(f"{time.strftime('%T')} redis back from its AOF")
+                self._note(f"SIGKILL app worker {workers[0]}")
+            self.redis_srv.kill()
+            self._note("SIGKILL redis-server")
+            time.sleep(0.3)
+            self.redis_srv.start()
+            self._note("redis-server back from its AOF")
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not self.halt.is_set():
+                if self.serve_log.read_text().count("Started worker") > started:
+                    self._note("granian respawned the worker")
+                    break
+                time.sleep(0.1)
 
     def stop(self) -> None:
         self.halt.set()
@@ -791,7 +812,7 @@ def report(args, env, rounds, plan, outputs, **m) -> int:
         f"{sum(r.packets_total for r in rounds):,} "
         f"packets; acknowledged {acked_total:,}; first→last claim {sellout_s:.2f} s"
     )
-    sold = rows
+    sold = max(rows, acked_total)
     if m["app_cpu"] and sold and not args.chaos:
         app_ms = m["app_cpu"] * 1000 / taps if taps else 0.0
         redis_ms = m["redis_cpu_s"] * 1000 / taps if taps else 0.0
