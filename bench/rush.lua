@@ -75,7 +75,10 @@ function response(status, headers, body)
   answered = answered + 1
   local code = body:match('"code": *"([%w_]+)"') or ("http_" .. status)
   counts[code] = (counts[code] or 0) + 1
-  if code == "ok" then
+  -- Every answer that tells the resident the packet is theirs ("ok", or a
+  -- repeated tap answered with the first packet's id) is an acknowledgement;
+  -- bench/rush.py counts distinct ids per round.
+  if body:find('"ok": *true') then
     local ack = body:match('"id": *"([^"]+)"')
     acks[#acks + 1] = round_id .. " " .. (ack or "?")
   end

@@ -580,6 +580,7 @@ def run(args, base: Path, addresses) -> int:
             redis_cpu_s=cpu1[1] - cpu0[1],
             redis_srv=redis_srv,
             chaos=chaos,
+            release_at=release_at,
         )
     finally:
         for proc in RUNNING_WRK:
@@ -774,6 +775,7 @@ def report(args, env, rounds, plan, outputs, **m) -> int:
         for event in m["chaos"].events:
             log(f"chaos: {event}")
     drain(env, rounds)
+    drained_s = time.time() - m["release_at"]
     if args.chaos:
         # What the README tells operators to run after a crash.
         subprocess.run(
@@ -811,6 +813,11 @@ def report(args, env, rounds, plan, outputs, **m) -> int:
         f"PostgreSQL: {rows:,} claims ({vouchers:,} vouchers) for "
         f"{sum(r.packets_total for r in rounds):,} "
         f"packets; acknowledged {acked_total:,}; first→last claim {sellout_s:.2f} s"
+    )
+    log(
+        f"persister: {rows:,} claims with {vouchers:,} vouchers in PostgreSQL "
+        f"{drained_s:.1f} s after the release ({rows / drained_s:,.0f} claims/s, "
+        "one persister, beside the rush)"
     )
     sold = max(rows, acked_total)
     if m["app_cpu"] and sold and not args.chaos:
