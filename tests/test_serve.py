@@ -42,8 +42,11 @@ def test_serve_keeps_answering_when_a_worker_is_killed(server_env, tmp_path):
         assert granian and len(workers) == 2
         os.kill(workers[0], signal.SIGKILL)
         # A connection the dying worker had taken may fail (the phone retries);
-        # from then on residents keep getting answers, before and after respawn.
-        time.sleep(0.2)
+        # once it is gone, residents keep getting answers, before and after respawn.
+        deadline = time.monotonic() + 10
+        while serving.alive(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
         statuses = []
         for _ in range(40):
             statuses.append(serving.get(port))
