@@ -811,7 +811,15 @@ def report(args, env, rounds, plan, outputs, **m) -> int:
         acked = set(acks.get(r.pk, []))
         oversold += max(0, n - r.packets_total) + max(0, len(acked) - r.packets_total)
         doubled += (n - people) + (n - residents)
-        lost += len(acked - sources.get(r.pk, set()))
+        missing = acked - sources.get(r.pk, set())
+        lost += len(missing)
+        others = set().union(*(v for k, v in sources.items() if k != r.pk))
+        if missing:
+            log(
+                f"round {r.pk}: {len(missing):,} acknowledged claims missing, "
+                f"{len(missing & others):,} of them with an id another round's row "
+                "holds (claim ids unique per stream, not across rounds)"
+            )
         if lo is not None:
             first = lo if first is None else min(first, lo)
             last = hi if last is None else max(last, hi)
