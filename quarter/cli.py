@@ -152,12 +152,15 @@ def serve(
     stopping: list[float] = []  # when SIGTERM/SIGINT came
     child: list[subprocess.Popen] = []
 
+    spawning: list[bool] = []
+
     def on_signal(_signum, _frame):
         stopping.append(time.monotonic())
         if child:
             _signal_group(child[0].pid, signal.SIGTERM)
-        else:
+        elif not spawning:  # still loading: stop right here
             raise _Stop
+        # else granian is being spawned: it is signalled once Popen returns
 
     previous = {
         sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
@@ -170,6 +173,7 @@ def serve(
             _check_application()
             # Own process group: the supervisor's signal reaches granian once,
             # through this process, and leftovers can be killed as a group.
+            spawning.append(True)
             child.append(
                 subprocess.Popen(
                     granian_command(
