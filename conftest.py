@@ -1,7 +1,8 @@
 """Project-wide test fixtures: servers started by the test command, Chromium for journeys.
 
 `make test` (scripts/run_tests.py) starts PostgreSQL and Redis on 127.0.0.1 and
-passes them in DATABASE_URL / QUARTER_TEST_REDIS_URL. A test that needs a server
+passes them in DATABASE_URL / QUARTER_TEST_REDIS_URL (and a 3-master Redis Cluster
+in QUARTER_TEST_REDIS_CLUSTER_URL). A test that needs a server
 that is absent is skipped with the reason, except under CI=true, where it fails.
 """
 
@@ -70,6 +71,29 @@ def redis_url() -> str:
         _missing(f"Redis at {url} is not reachable: {exc}")
     yield url
     client.flushdb()
+
+
+@pytest.fixture
+def redis_cluster_url() -> str:
+    """The 3-master Redis Cluster of the test command, flushed before the test."""
+    url = os.environ.get("QUARTER_TEST_REDIS_CLUSTER_URL")
+    if not url:
+        _missing(
+            "no Redis Cluster: QUARTER_TEST_REDIS_CLUSTER_URL is not set "
+            "(scripts/run_tests.py starts one)"
+        )
+    import redis
+
+    from quarter.vouchers.engines.redis_engine import new_client
+
+    try:
+        client = new_client(url)
+        client.flushall(target_nodes=client.PRIMARIES)
+    except redis.RedisError as exc:
+        _missing(f"Redis Cluster at {url} is not reachable: {exc}")
+    yield url
+    client.flushall(target_nodes=client.PRIMARIES)
+    client.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """The `quarter` command: demo, serve, import-osm and any Django management command.
 
 quarter demo [--port 8000]    migrate, load the demo communities, print logins, serve
-quarter serve [--port 8000]   serve under granian (WSGI, one worker per core)
+quarter serve [--host H] [--port 8000] [--workers N] [--threads T]
+                              production: granian (WSGI, one worker per core,
+                              respawned), exits 0 on SIGTERM/SIGINT
 quarter import-osm FILE ...   import a street network (manage.py import_osm)
 quarter manage ARGS ...       any manage.py command
 """
@@ -11,6 +13,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+
+from quarter.core.serving import DEFAULT_THREADS, serve_threads
 
 
 def _django():
@@ -54,21 +58,44 @@ def cmd_demo(args) -> int:
             f"{login.role:<22} {login.username:<18} {login.password:<20} {login.note}"
         )
     print(flush=True)
-    return serve(args.host, args.port, workers=args.workers)
+    return serve(args.host, args.port, workers=args.workers, threads=args.threads)
 
 
 def cmd_serve(args) -> int:
-    _django()
-    _prepare_database()
-    return serve(args.host, args.port, workers=args.workers)
+    return serve(
+        args.host,
+        args.port,
+        workers=args.workers,
+        threads=args.threads,
+        backlog=args.backlog,
+        prepare=True,
+    )
 
 
-def serve(host: str, port: int, *, workers: int | None = None) -> int:
-    """Run granian (WSGI) in the foreground; returns its exit code."""
-    import subprocess
+# Production serving settings, shared by `quarter serve`, its tests and bench/rush.py.
+# Blocking threads per worker (quarter.core.serving, QUARTER_SERVE_THREADS): Python
+# holds the GIL, so more threads than this only queue inside the worker; every
+# thread may hold one Redis and one database connection, so the Redis pool
+# (`redis_engine.client_for`) is sized from the same number and PostgreSQL needs
+# max_connections >= workers x threads (+ persisters).
+DEFAULT_BACKLOG = 4096  # a rush opens thousands of connections in the same second
+RESPAWN_INTERVAL_S = 0.5
+KILL_TIMEOUT_S = 5  # a claim takes milliseconds; a stuck worker is killed
+APP = "quarter.vouchers.rushgate:application"
 
+
+def granian_command(
+    host: str,
+    port: int,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    backlog: int | None = None,
+    app: str = APP,
+) -> list[str]:
+    """Return the granian command line production runs (the bench reuses it)."""
     workers = workers or max(os.cpu_count() or 1, 1)
-    command = [
+    return [
         sys.executable,
         "-m",
         "granian",
@@ -80,14 +107,127 @@ def serve(host: str, port: int, *, workers: int | None = None) -> int:
         str(port),
         "--workers",
         str(workers),
+        "--blocking-threads",
+        str(threads or serve_threads()),
+        "--backlog",
+        str(backlog or DEFAULT_BACKLOG),
+        # A worker killed by the OOM killer or a crash comes back; the others keep
+        # serving on the shared socket meanwhile.
+        "--respawn-failed-workers",
+        "--respawn-interval",
+        str(RESPAWN_INTERVAL_S),
+        "--workers-kill-timeout",
+        str(KILL_TIMEOUT_S),
         "--no-ws",
         # The rush gate answers voucher claims itself and hands the rest to Django.
-        "quarter.vouchers.rushgate:application",
+        app,
     ]
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM/SIGINT handler while `quarter serve` starts up."""
+
+
+def serve(
+    host: str,
+    port: int,
+    *,
+    workers: int | None = None,
+    threads: int | None = None,
+    backlog: int | None = None,
+    prepare: bool = False,
+) -> int:
+    """Run granian (WSGI) in the foreground as a supervisor expects.
+
+    Exit 0 after SIGTERM or SIGINT, at any moment, start-up included: the
+    signal is passed to granian, which stops its workers gracefully; whatever
+    is left of its process group after the kill timeout is killed. Exit
+    non-zero when the server cannot start (migrations fail, the application
+    does not load, e.g. Redis without fsync-per-reply, the port is taken) or
+    when granian dies on its own. A worker that dies is respawned by granian.
+    """
+    import signal
+    import subprocess
+    import time
+
+    stopping: list[float] = []  # when SIGTERM/SIGINT came
+    child: list[subprocess.Popen] = []
+
+    spawning: list[bool] = []
+
+    def on_signal(_signum, _frame):
+        stopping.append(time.monotonic())
+        if child:
+            _signal_group(child[0].pid, signal.SIGTERM)
+        elif not spawning:  # still loading: stop right here
+            raise _Stop
+        # else granian is being spawned: it is signalled once Popen returns
+
+    previous = {
+        sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 0
+        try:
+            if prepare:
+                _django()
+                _prepare_database()
+            _check_application()
+            # Own process group: the supervisor's signal reaches granian once,
+            # through this process, and leftovers can be killed as a group.
+            spawning.append(True)
+            child.append(
+                subprocess.Popen(
+                    granian_command(
+                        host, port, workers=workers, threads=threads, backlog=backlog
+                    ),
+                    start_new_session=True,
+                )
+            )
+        except _Stop:
+            return 0
+        except Exception as exc:  # noqa: BLE001 - report any start-up failure
+            if stopping:
+                return 0
+            print(f"quarter serve: cannot start: {exc}", file=sys.stderr, flush=True)
+            return 1
+        proc = child[0]
+        if stopping:  # the signal came while granian was being spawned
+            _signal_group(proc.pid, signal.SIGTERM)
+        while True:
+            try:
+                code = proc.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stopping and time.monotonic() > stopping[0] + KILL_TIMEOUT_S + 5:
+                    _signal_group(proc.pid, signal.SIGKILL)
+        _signal_group(proc.pid, signal.SIGKILL)  # workers orphaned by a crash
+        if stopping:
+            return 0
+        print(f"quarter serve: granian exited with {code}", file=sys.stderr, flush=True)
+        return code or 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _check_application() -> None:
+    """Load the WSGI application once, so a broken set-up fails before granian.
+
+    With respawning on, granian would otherwise restart a worker that can never
+    load, forever, and the supervisor would never see the failure.
+    """
+    import importlib
+
+    module, _, name = APP.partition(":")
+    _django()
+    getattr(importlib.import_module(module), name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         p.add_argument("--workers", type=int, default=None)
+        p.add_argument(
+            "--threads",
+            type=int,
+            default=None,
+            help=f"blocking threads per worker (default {DEFAULT_THREADS})",
+        )
+        p.add_argument("--backlog", type=int, default=None)
         p.set_defaults(handler=handler)
     sub.add_parser("manage", help="run a manage.py command")
     sub.add_parser("import-osm", help="import an OpenStreetMap extract")

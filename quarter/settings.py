@@ -149,11 +149,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "people.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
-if REDIS_URL:
+# --- serving and Redis Cluster (rushbench) -------------------------------------
+# REDIS_URL=redis+cluster://host:port names a Redis Cluster: the claim engine and
+# rate limits use redis-py's RedisCluster; Django's cache backend cannot, so the
+# cache stays in the database (or REDIS_CACHE_URL, a plain Redis, when set).
+REDIS_IS_CLUSTER = "+cluster://" in REDIS_URL
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "").strip() or (
+    "" if REDIS_IS_CLUSTER else REDIS_URL
+)
+# --- end serving and Redis Cluster ---------------------------------------------
+if REDIS_CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "quarter",
         }
     }

@@ -1,10 +1,10 @@
 """Run the whole test suite on SQLite and again on PostgreSQL (`make test`).
 
 Installs what the machine lacks (Debian postgresql, redis-server, chromium,
-fonts-noto-cjk), starts PostgreSQL and Redis on 127.0.0.1 in a temporary
-directory, runs pytest twice and stops the servers. Outside CI a server that
-cannot be had is reported and its tests skip with the reason; with CI=true the
-run fails instead.
+fonts-noto-cjk), starts PostgreSQL, Redis and a 3-master Redis Cluster on
+127.0.0.1 in a temporary directory, runs pytest twice and stops the servers.
+Outside CI a server that cannot be had is reported and its tests skip with the
+reason; with CI=true the run fails instead.
 
     python scripts/run_tests.py [--only sqlite|postgres] [pytest args ...]
 """
@@ -22,7 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quarter.core.loopback import PostgresServer, RedisServer, pg_binary  # noqa: E402
+from quarter.core.loopback import (  # noqa: E402
+    PostgresServer,
+    RedisClusterServer,
+    RedisServer,
+    pg_binary,
+)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 APT_PACKAGES = {
@@ -59,7 +64,7 @@ def _start(start, name: str):
     """Start a server; on failure say why (its tests then skip, or fail under CI)."""
     try:
         return start()
-    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         log(f"SKIP {name} tests: {exc}")
         return None
 
@@ -78,6 +83,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="quarter-test-"))
     os.chmod(workdir, 0o755)
     redis = RedisServer(directory=workdir / "redis")
+    cluster = RedisClusterServer(directory=workdir / "redis-cluster")
     postgres = PostgresServer(workdir / "pg", durable=False, max_connections=200)
     results: dict[str, int] = {}
     try:
@@ -91,6 +97,9 @@ def main() -> int:
         if _start(redis.start, "Redis") is not None:
             base_env["QUARTER_TEST_REDIS_URL"] = redis.url
             log(f"Redis on {redis.url}")
+        if _start(cluster.start, "Redis Cluster") is not None:
+            base_env["QUARTER_TEST_REDIS_CLUSTER_URL"] = cluster.url
+            log(f"Redis Cluster (3 masters) on {cluster.url}")
         if args.only != "postgres":
             results["sqlite"] = run_pytest("SQLite", base_env, pytest_args)
         if args.only != "sqlite":
@@ -109,6 +118,7 @@ def main() -> int:
     finally:
         postgres.stop()
         redis.stop()
+        cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     for label, code in results.items():
         log(f"{label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")

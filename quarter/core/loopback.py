@@ -1,4 +1,4 @@
-"""PostgreSQL and Redis servers on 127.0.0.1 for the test command, tests and benchmarks.
+"""PostgreSQL, Redis and a Redis Cluster on 127.0.0.1 for tests and benchmarks.
 
 Each server lives in its own directory and is stopped by its PID, never by name.
 PostgreSQL refuses to run as root, so as root it runs as the `postgres` user.
@@ -121,6 +121,7 @@ class RedisServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.fsync = fsync
+        self.extra_args: list[str] = []
         self.pid: int | None = None
 
     @property
@@ -149,6 +150,7 @@ class RedisServer:
         ]
         if self.fsync != "off":
             args += ["--appendonly", "yes", "--appendfsync", self.fsync]
+        args += self.extra_args
         subprocess.run(args, check=True, capture_output=True)
         client = redis.Redis(port=self.port)
         for _ in range(500):
@@ -156,6 +158,8 @@ class RedisServer:
                 if client.ping() and pidfile.exists():
                     break
             except (redis.ConnectionError, redis.BusyLoadingError):
+                pass
+            except redis.ResponseError:  # a cluster node still loading its config
                 pass
             time.sleep(0.02)
         else:
@@ -190,3 +194,126 @@ def _wait_gone(pid: int, *, seconds: float) -> None:
         except ProcessLookupError:
             return
         time.sleep(0.02)
+
+
+def free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free as well."""
+    for _ in range(200):
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+class RedisClusterServer:
+    """A Redis Cluster of `masters` redis-servers (no replicas) on 127.0.0.1.
+
+    Built with Debian's `redis-server --cluster-enabled yes` and `redis-cli
+    --cluster create`. `url` is ``redis+cluster://127.0.0.1:<first port>/0``,
+    which `quarter.vouchers.engines.redis_engine.client_for` turns into a
+    `redis.cluster.RedisCluster`. `kill()` SIGKILLs every node; `start()` again
+    brings them back from their append-only files and cluster config.
+    """
+
+    def __init__(
+        self,
+        *,
+        masters: int = 3,
+        fsync: str = "off",
+        directory: Path | str | None = None,
+    ) -> None:
+        self.dir = Path(directory or tempfile.mkdtemp(prefix="quarter-rcluster-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.nodes = []
+        for _ in range(masters):
+            node = RedisServer(fsync=fsync, directory=self.dir / f"n{len(self.nodes)}")
+            node.port = free_cluster_port()
+            node.extra_args = [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "3000",
+            ]
+            self.nodes.append(node)
+        self.created = False
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}/0"
+
+    @property
+    def ports(self) -> list[int]:
+        return [node.port for node in self.nodes]
+
+    def start(self) -> RedisClusterServer:
+        for node in self.nodes:
+            node.start()
+        if not self.created:
+            cli = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+            result = subprocess.run(
+                [
+                    cli,
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{port}" for port in self.ports),
+                    "--cluster-replicas",
+                    "0",
+                    "--cluster-yes",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if result.returncode != 0:
+                raise RuntimeError(f"redis-cli --cluster create: {result.stdout}")
+            self.created = True
+        self.wait_ok()
+        return self
+
+    def wait_ok(self, seconds: float = 30) -> None:
+        """Wait until every node says cluster_state:ok and knows every slot."""
+        import redis
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            states = []
+            for port in self.ports:
+                try:
+                    info = redis.Redis(port=port).cluster("info")
+                except redis.RedisError:
+                    info = {}
+                if isinstance(info, bytes | str):
+                    info = dict(
+                        line.split(":", 1)
+                        for line in (
+                            info.decode() if isinstance(info, bytes) else info
+                        ).split()
+                    )
+                states.append(
+                    str(info.get("cluster_state")) == "ok"
+                    and str(info.get("cluster_slots_ok")) == "16384"
+                )
+            if all(states):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"Redis Cluster on {self.ports} did not become ok")
+
+    def kill(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)

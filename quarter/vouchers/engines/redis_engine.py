@@ -52,8 +52,10 @@ from functools import lru_cache
 
 import redis
 from django.db.models import Count
+from redis.cluster import RedisCluster
 
 from quarter.core import clock
+from quarter.core.serving import POOL_TIMEOUT_S, redis_pool_size
 from quarter.vouchers import codes
 from quarter.vouchers.engines.base import (
     ClaimEngine,
@@ -162,9 +164,43 @@ def claim_keys(
     ]
 
 
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
+
+def new_client(url: str) -> redis.Redis | RedisCluster:
+    """Return a new client for `url`; ``redis+cluster://host:port`` is a Redis Cluster.
+
+    The pool holds at least as many connections as a granian worker has
+    blocking threads and, when every one is busy, a request waits up to
+    `POOL_TIMEOUT_S` for one instead of failing (redis-py's default pool
+    raises MaxConnectionsError past 100).
+    """
+    size = redis_pool_size()
+    if url.startswith(CLUSTER_SCHEMES):
+        # Every node gets its own pool of `size`; all keys of a campaign share
+        # one hash tag, so one claim is one call to the shard that owns it.
+        # (A node's blocking pool waits redis-py's default 20 s, not POOL_TIMEOUT_S:
+        # RedisCluster does not pass a pool timeout through.)
+        return RedisCluster.from_url(
+            url.replace("+cluster", "", 1),
+            socket_timeout=5,
+            max_connections=size,
+            connection_pool_class=redis.BlockingConnectionPool,
+        )
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=size,
+        timeout=POOL_TIMEOUT_S,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+    return redis.Redis(connection_pool=pool)
+
+
 @lru_cache(maxsize=8)
-def client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=5, health_check_interval=30)
+def client_for(url: str) -> redis.Redis | RedisCluster:
+    """Return this process's shared client for `url` (see `new_client`)."""
+    return new_client(url)
 
 
 def _ms(at) -> int:

@@ -30,24 +30,41 @@ def db_engine():
     use_engine(None)
 
 
+def _durable_redis_engine(url: str):
+    from quarter.vouchers.engines.redis_engine import RedisEngine, new_client
+
+    client = new_client(url)
+    # The engine refuses to run without fsync-before-reply; the test server is
+    # ours (on a cluster, CONFIG SET reaches every primary).
+    for name, value in (("appendonly", "yes"), ("appendfsync", "always")):
+        if hasattr(client, "get_primaries"):
+            client.config_set(name, value, target_nodes=client.PRIMARIES)
+        else:
+            client.config_set(name, value)
+    engine = RedisEngine(url, client=client)
+    engine.check_durability()
+    return engine
+
+
 @pytest.fixture
 def redis_engine(redis_url):
-    import redis
-
-    from quarter.vouchers.engines.redis_engine import RedisEngine
-
-    client = redis.Redis.from_url(redis_url)
-    # The engine refuses to run without fsync-before-reply; the test server is ours.
-    client.config_set("appendonly", "yes")
-    client.config_set("appendfsync", "always")
-    engine = RedisEngine(redis_url, client=client)
-    engine.check_durability()
+    engine = _durable_redis_engine(redis_url)
     use_engine(engine)
     yield engine
     use_engine(None)
 
 
-@pytest.fixture(params=["db", "redis"])
+@pytest.fixture
+def redis_cluster_engine(redis_cluster_url):
+    """The Redis engine on a real 3-master Cluster (campaign keys on one shard)."""
+    engine = _durable_redis_engine(redis_cluster_url)
+    use_engine(engine)
+    yield engine
+    use_engine(None)
+    engine.client.close()
+
+
+@pytest.fixture(params=["db", "redis", "redis_cluster"])
 def engine(request):
     return request.getfixturevalue(f"{request.param}_engine")
 

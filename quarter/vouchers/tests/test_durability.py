@@ -14,33 +14,40 @@ import pytest
 import redis
 
 from quarter.core import clock
-from quarter.core.loopback import RedisServer
+from quarter.core.loopback import RedisClusterServer, RedisServer
 from quarter.ledger import selectors as ledger
 from quarter.vouchers import accounts, codes
 from quarter.vouchers.engines import ClaimRequest, use_engine
-from quarter.vouchers.engines.redis_engine import RedisEngine, keys, persist_pending
+from quarter.vouchers.engines.redis_engine import (
+    RedisEngine,
+    keys,
+    new_client,
+    persist_pending,
+)
 from quarter.vouchers.models import Claim, Round
 from quarter.vouchers.tests.factories import at
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(params=["single", "cluster"])
+def server(request):
+    """A private Redis, or a private 3-master Redis Cluster (killed as a whole)."""
     import shutil
 
-    if shutil.which("redis-server") is None:
+    if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
         from conftest import _missing
 
-        _missing(
-            "no redis-server binary: the durability tests start and kill their own"
-        )
-    srv = RedisServer(fsync="always").start()
+        _missing("no redis-server: the durability tests start and kill their own")
+    if request.param == "cluster":
+        srv = RedisClusterServer(fsync="always").start()
+    else:
+        srv = RedisServer(fsync="always").start()
     yield srv
     srv.cleanup()
 
 
 @pytest.fixture
 def durable_engine(server):
-    engine = RedisEngine(server.url, client=redis.Redis.from_url(server.url))
+    engine = RedisEngine(server.url, client=new_client(server.url))
     engine.check_durability()
     use_engine(engine)
     yield engine
@@ -54,7 +61,7 @@ def _rush(server, round_, residents, *, kill_after: float):
     now = clock.now()
 
     def worker(chunk):
-        engine = RedisEngine(server.url, client=redis.Redis.from_url(server.url))
+        engine = RedisEngine(server.url, client=new_client(server.url))
         while True:  # residents keep tapping until the server dies under them
             for r in chunk:
                 try:
@@ -98,7 +105,7 @@ def test_redis_killed_mid_rush_loses_no_acknowledged_claim(
     acked = _rush(server, round_, residents, kill_after=0.05)
     assert acked, "the rush must have acknowledged some claims before the kill"
     server.start()  # same directory: Redis replays its AOF
-    engine = RedisEngine(server.url, client=redis.Redis.from_url(server.url))
+    engine = RedisEngine(server.url, client=new_client(server.url))
     use_engine(engine)
     round_ = Round.objects.get(pk=round_.pk)
     persist_pending(client=engine.client, round_ids=[round_.pk])

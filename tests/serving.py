@@ -1,0 +1,149 @@
+"""Helpers for tests that run `quarter serve` as a real process on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(directory: Path, **extra: str) -> dict[str, str]:
+    """The environment of a production server with its own SQLite file."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "DJANGO_SETTINGS_MODULE")
+    }
+    env.update(
+        SECRET_KEY="serve-test-secret-key-0123456789abcdef0123456789abcdef",
+        QUARTER_INSECURE_DEV_KEY="false",
+        QUARTER_VAR_DIR=str(directory / "var"),
+        SQLITE_PATH=str(directory / "quarter.sqlite3"),
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="ERROR",
+    )
+    env.update(extra)
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Create the database of `env` (what `quarter serve` would otherwise do)."""
+    for command in (["migrate", "-v", "0"], ["createcachetable"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True
+        )
+
+
+def copy_database(template: Path, env: dict[str, str]) -> None:
+    target = Path(env["SQLITE_PATH"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(template, target)
+
+
+def start_serve(env: dict[str, str], port: int, *, workers: int = 2, log: Path):
+    """Start `quarter serve` (the production command) and return the process."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "quarter.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def get(port: int, path: str = "/vouchers/hello", timeout: float = 5) -> int:
+    """GET on a new connection; return the status (0 if nothing answered)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except OSError:
+        return 0
+    finally:
+        conn.close()
+
+
+def wait_answering(port: int, proc, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"quarter serve exited with {proc.returncode}")
+        if get(port, timeout=2) == 200:
+            return
+        time.sleep(0.1)
+    raise AssertionError("quarter serve did not answer")
+
+
+def children(pid: int) -> list[int]:
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def granian_and_workers(serve_pid: int) -> tuple[int | None, list[int]]:
+    """Return granian's main process under `quarter serve` and its workers."""
+    main = children(serve_pid)
+    if not main:
+        return None, []
+    return main[0], children(main[0])
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purpose.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def stop(proc, *, seconds: float = 15) -> int | None:
+    """SIGTERM the server; return its exit code, or None if it did not exit."""
+    if proc.poll() is not None:
+        return proc.returncode
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def kill_tree(proc) -> None:
+    """Last resort in a test's teardown: SIGKILL what this test started."""
+    if proc.poll() is None:
+        _main, workers = granian_and_workers(proc.pid)
+        for pid in [*workers, *([_main] if _main else [])]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.kill()
+        proc.wait()

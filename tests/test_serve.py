@@ -1,0 +1,243 @@
+"""`quarter serve` as production runs it: a killed worker comes back, SIGTERM stops it.
+
+The server runs as a real process on loopback (granian, 2 workers, SQLite);
+nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from quarter.core.loopback import free_port
+from tests import serving
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """One migrated SQLite file, copied by each test (migrating takes ~15 s here)."""
+    directory = tmp_path_factory.mktemp("serve-template")
+    env = serving.production_env(directory)
+    serving.migrate(env)
+    return directory / "quarter.sqlite3"
+
+
+@pytest.fixture
+def server_env(migrated, tmp_path):
+    env = serving.production_env(tmp_path)
+    serving.copy_database(migrated, env)
+    return env
+
+
+def test_serve_keeps_answering_when_a_worker_is_killed(server_env, tmp_path):
+    port = free_port()
+    proc = serving.start_serve(server_env, port, log=tmp_path / "serve.log")
+    try:
+        serving.wait_answering(port, proc)
+        granian, workers = serving.granian_and_workers(proc.pid)
+        assert granian and len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        # A connection the dying worker had taken may fail (the phone retries);
+        # once it is gone, residents keep getting answers, before and after respawn.
+        deadline = time.monotonic() + 10
+        while serving.alive(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
+        statuses = []
+        for _ in range(40):
+            statuses.append(serving.get(port, timeout=15))
+            time.sleep(0.05)
+        assert statuses == [200] * 40
+        deadline = time.monotonic() + 90  # loading Django takes long on a busy box
+        log = tmp_path / "serve.log"
+        while time.monotonic() < deadline:
+            _g, now_workers = serving.granian_and_workers(proc.pid)
+            fresh = [w for w in now_workers if w != workers[0] and serving.alive(w)]
+            # Granian logs "Started worker-N" once a worker has loaded the app.
+            if len(fresh) == 2 and log.read_text().count("Started worker") == 3:
+                break
+            time.sleep(0.1)
+        assert len(fresh) == 2, "granian did not respawn the killed worker"
+        assert proc.poll() is None
+        started = time.monotonic()
+        assert serving.stop(proc) == 0
+        assert time.monotonic() - started < 10
+        assert not any(serving.alive(pid) for pid in [granian, *fresh])
+        assert serving.get(port, timeout=1) == 0
+    finally:
+        serving.kill_tree(proc)
+
+
+@pytest.mark.parametrize("delay", [0.3, "granian"])
+def test_serve_sigterm_during_startup_exits_zero(server_env, tmp_path, delay):
+    """SIGTERM while Django loads, or just as granian spawns: exit 0, nothing left."""
+    port = free_port()
+    proc = serving.start_serve(server_env, port, log=tmp_path / "serve.log")
+    try:
+        if delay == "granian":
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not serving.children(proc.pid):
+                time.sleep(0.005)
+        else:
+            time.sleep(delay)
+        started = time.monotonic()
+        kids = serving.children(proc.pid)
+        assert serving.stop(proc, seconds=20) == 0
+        assert time.monotonic() - started < 15
+        time.sleep(0.2)
+        assert not any(serving.alive(pid) for pid in kids)
+        assert serving.get(port, timeout=1) == 0
+    finally:
+        serving.kill_tree(proc)
+
+
+def test_serve_worker_killed_during_startup_still_serves_then_stops(
+    server_env, tmp_path
+):
+    port = free_port()
+    proc = serving.start_serve(server_env, port, log=tmp_path / "serve.log")
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline and not workers:
+            _g, workers = serving.granian_and_workers(proc.pid)
+            time.sleep(0.005)
+        assert workers, "granian never started a worker"
+        os.kill(workers[0], signal.SIGKILL)  # before it had loaded the app
+        serving.wait_answering(port, proc)
+        assert serving.stop(proc) == 0
+    finally:
+        serving.kill_tree(proc)
+
+
+def test_serve_exits_nonzero_when_it_cannot_start(server_env, tmp_path):
+    """A port already taken: the supervisor must see a failure, not a hang."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = serving.start_serve(server_env, port, log=tmp_path / "serve.log")
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            serving.kill_tree(proc)
+    assert code != 0
+
+
+WORLD_SCRIPT = """
+import datetime as dt, json, django
+django.setup()
+from quarter.core import clock
+from quarter.vouchers.engines import get_engine
+from quarter.vouchers.models import Round
+from quarter.vouchers.services.claims import issue_rush_ticket
+from quarter.vouchers.tests.factories import World
+
+world = World()
+round_ = world.round(world.campaign(), packets={packets})
+residents = [world.resident() for _ in range({residents})]
+at = clock.now() - dt.timedelta(seconds=1)
+Round.objects.filter(pk=round_.pk).update(release_at=at, valid_from=at)
+round_.refresh_from_db()
+get_engine().prepare(round_)
+tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
+print(json.dumps({{"round": round_.pk, "tickets": tickets}}))
+"""
+
+
+def _post_claim(port: int, round_id: int, ticket: str) -> tuple[int, dict]:
+    import http.client
+    import json
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request(
+            "POST",
+            f"/vouchers/rush/{round_id}/claim",
+            headers={"X-Rush-Ticket": ticket, "Content-Length": "0"},
+        )
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
+    migrated, tmp_path, redis_cluster_url
+):
+    """Two app servers on one Redis Cluster: a round sells its stock once, not twice."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from quarter.vouchers.engines.redis_engine import new_client
+
+    client = new_client(redis_cluster_url)
+    for name, value in (("appendonly", "yes"), ("appendfsync", "always")):
+        client.config_set(name, value, target_nodes=client.PRIMARIES)
+    env = serving.production_env(tmp_path, REDIS_URL=redis_cluster_url)
+    serving.copy_database(migrated, env)
+    packets, residents = 30, 90
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORLD_SCRIPT.format(packets=packets, residents=residents),
+        ],
+        cwd=serving.ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    world = json.loads(made.stdout.strip().splitlines()[-1])
+    ports = [free_port(), free_port()]
+    servers = [
+        serving.start_serve(env, port, workers=1, log=tmp_path / f"serve{i}.log")
+        for i, port in enumerate(ports)
+    ]
+    try:
+        for port, proc in zip(ports, servers, strict=True):
+            serving.wait_answering(port, proc)
+        jobs = [(ports[i % 2], ticket) for i, ticket in enumerate(world["tickets"])]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(
+                pool.map(
+                    lambda job: (job[0], *_post_claim(job[0], world["round"], job[1])),
+                    jobs,
+                )
+            )
+    finally:
+        for proc in servers:
+            assert serving.stop(proc) == 0
+            serving.kill_tree(proc)
+    ok = [
+        (port, body["id"]) for port, status, body in answers if body.get("code") == "ok"
+    ]
+    refused = [
+        body.get("code") for _port, _status, body in answers if not body.get("ok")
+    ]
+    assert len(ok) == packets
+    assert {port for port, _id in ok} == set(ports), "both servers sold packets"
+    assert len(refused) == residents - packets
+    assert set(refused) <= {"sold_out", "packet_sold_out"}
+    subprocess.run(
+        [sys.executable, "manage.py", "persist_claims"],
+        cwd=serving.ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with sqlite3.connect(env["SQLITE_PATH"]) as db:
+        rows, people = db.execute(
+            "SELECT count(*), count(DISTINCT person_hash) FROM vouchers_claim "
+            "WHERE round_id = ?",
+            (world["round"],),
+        ).fetchone()
+    assert rows == people == packets
