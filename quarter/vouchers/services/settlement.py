@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from quarter.core import clock, downloads
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.core.money import format_yuan
+from quarter.people import privacy
 from quarter.vouchers import access, accounts, events
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.models import Redemption, Settlement
@@ -147,7 +148,8 @@ def get_statement(*, actor, settlement_id: int, fmt: str) -> tuple[Settlement, b
     """Return the settlement and its statement as `fmt` (``csv`` or ``xlsx``).
 
     Raises `settlement_not_visible` (404 when there is no such statement or
-    format, 403 when it is not the actor's to read). The download's file name
+    format, 403 when it is not the actor's to read). Writes an access-log
+    entry (the statement lists residents). The download's file name
     and type are fixed by the caller from `fmt` alone.
     """
     s = Settlement.objects.select_related("merchant").filter(pk=settlement_id).first()
@@ -155,6 +157,13 @@ def get_statement(*, actor, settlement_id: int, fmt: str) -> tuple[Settlement, b
         raise NotFound(Code.SETTLEMENT_NOT_VISIBLE, "没有这张结算单")
     if not access.can_view_settlement(actor, s):
         raise PermissionDenied(Code.SETTLEMENT_NOT_VISIBLE, "无权查看该结算单")
+    # The statement names the residents who paid: an export of personal data.
+    privacy.log_personal_data_access(
+        actor=actor,
+        action="export",
+        data="消费券结算单",
+        subject=f"{s.merchant.name} {s.business_date}",
+    )
     return s, statement_xlsx(s) if fmt == "xlsx" else statement_csv(s)
 
 

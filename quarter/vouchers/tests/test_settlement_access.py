@@ -108,3 +108,16 @@ def test_pages_follow_the_service(two_districts, client):
     assert east_s.status == "paid" and east_s.payment_ref == "E-1"
     page = client.get("/vouchers/issuer/dashboard/").content.decode()
     assert f'id="paid-{east_s.pk}"' in page
+
+
+def test_statement_download_is_written_to_the_access_log(two_districts):
+    """The statement lists residents: each download leaves who and when."""
+    from quarter.people.models import AccessLog
+
+    east, _west, _r, _r2, day = two_districts
+    (s,) = settlement.settle_day(actor=east.issuer_user, business_date=day)
+    settlement.get_statement(actor=east.operator_user, settlement_id=s.pk, fmt="xlsx")
+    log = AccessLog.objects.get()
+    assert log.actor == east.operator_user and log.action == "export"
+    assert east.shop.name in log.subject
+
