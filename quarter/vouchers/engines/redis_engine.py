@@ -55,6 +55,7 @@ from django.db.models import Count
 from redis.cluster import RedisCluster
 
 from quarter.core import clock
+from quarter.core.errors import DomainError
 from quarter.core.serving import POOL_TIMEOUT_S, redis_pool_size
 from quarter.vouchers import codes
 from quarter.vouchers.engines.base import (
@@ -288,11 +289,19 @@ class RedisEngine(ClaimEngine):
             ip_limit,
             ttl,
         ]
-        reply = self._claim(keys=lua_keys, args=args)
-        if reply[0] == Code.ENGINE_NOT_READY.encode():
-            # Never loaded (or Redis lost it): rebuild from the database, retry once.
-            self._rebuild(round_ or Round.objects.get(pk=request.round_id))
+        try:
             reply = self._claim(keys=lua_keys, args=args)
+            if reply[0] == Code.ENGINE_NOT_READY.encode():
+                # Never loaded (or Redis lost it): rebuild from the database,
+                # retry once.
+                self._rebuild(round_ or Round.objects.get(pk=request.round_id))
+                reply = self._claim(keys=lua_keys, args=args)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Redis is down or restarting: nothing was acknowledged, so the
+            # resident is told to try again (503), never an empty 500.
+            raise DomainError(
+                Code.ENGINE_NOT_READY, "系统繁忙,请再试一次", status_code=503
+            ) from exc
         return outcome_of(reply)
 
     def remaining(self, round_) -> int:

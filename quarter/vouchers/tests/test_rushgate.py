@@ -208,3 +208,23 @@ def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch
         for _ in range(5)
     )
     assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"
+
+
+def test_rushgate_answers_503_when_redis_is_down(world, gate, redis_engine, monkeypatch):
+    """Redis restarting mid-rush: the resident is told to retry, never an empty 500."""
+    import redis
+
+    round_ = world.round(world.campaign(), packets=1)
+    resident = world.resident()
+    ticket = issue_rush_ticket(actor=resident.user, round_=round_)
+    at(round_, 0.5)
+
+    def refused(**kwargs):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1. Refused.")
+
+    monkeypatch.setattr(redis_engine, "_claim", refused)
+    status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
+    data = json.loads(body)
+    assert status.startswith("503") and data["ok"] is False
+    assert data["code"] == "claim_engine_not_ready" and data["message"]
+    assert Claim.objects.count() == 0
