@@ -210,7 +210,9 @@ def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch
     assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"
 
 
-def test_rushgate_answers_503_when_redis_is_down(world, gate, redis_engine, monkeypatch):
+def test_rushgate_answers_503_when_redis_is_down(
+    world, gate, redis_engine, monkeypatch
+):
     """Redis restarting mid-rush: the resident is told to retry, never an empty 500."""
     import redis
 
