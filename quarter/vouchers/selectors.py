@@ -166,13 +166,6 @@ def list_recent_redemptions(*, merchant: Merchant, limit: int = 20):
     )
 
 
-def list_held_redemptions(*, actor):
-    qs = Redemption.objects.filter(status=Redemption.Status.HELD)
-    if not actor.is_superuser:
-        qs = qs.filter(merchant__community__operators__user=actor)
-    return qs.select_related("merchant", "resident", "voucher").order_by("created_at")
-
-
 def list_locked_pay_codes(*, actor, days: int = 7):
     """Return the recent pay-code locks of residents of the actor's communities."""
     from quarter.vouchers.models import VoucherEvent, VoucherEventKind
