@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "quarter.coverage",
     "quarter.ledger",
     "quarter.vouchers",
+    "quarter.notifications",
+    "quarter.card",
     "quarter.demo",
 ]
 
@@ -261,6 +263,11 @@ QUARTER_SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get(
 )
 QUARTER_SMS_ALIYUN_SIGN_NAME = os.environ.get("QUARTER_SMS_ALIYUN_SIGN_NAME", "")
 QUARTER_SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("QUARTER_SMS_ALIYUN_TEMPLATE_CODE", "")
+# Notices (notification centre's optional SMS channel): an approved template
+# whose one variable is ${content}.
+QUARTER_SMS_ALIYUN_NOTICE_TEMPLATE_CODE = os.environ.get(
+    "QUARTER_SMS_ALIYUN_NOTICE_TEMPLATE_CODE", ""
+)
 QUARTER_SMS_ALIYUN_ENDPOINT = os.environ.get(
     "QUARTER_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"
 )

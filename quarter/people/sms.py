@@ -48,12 +48,15 @@ class SmsError(Exception):
 class SmsSender(Protocol):
     def send_code(self, phone: str, code: str) -> None: ...
 
+    def send_notice(self, phone: str, text: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class SentMessage:
     phone: str
     code: str
     text: str
+    kind: str = "code"
 
 
 # Messages the console sender "sent", newest last (tests read codes here).
@@ -69,11 +72,16 @@ class ConsoleSender:
         # Warning level so `quarter demo` prints it with the default log level.
         logger.warning("短信(演示,未真实发送)至 %s: %s", mask_phone(phone), text)
 
+    def send_notice(self, phone: str, text: str) -> None:
+        text = f"【一刻钟生活圈】{text}"
+        outbox.append(SentMessage(phone=phone, code="", text=text, kind="notice"))
+        logger.warning("短信(演示,未真实发送)至 %s: %s", mask_phone(phone), text)
+
 
 def last_code(phone: str) -> str | None:
     """Return the last code the console sender sent to `phone` (tests, demo)."""
     for message in reversed(outbox):
-        if message.phone == phone:
+        if message.phone == phone and message.kind == "code":
             return message.code
     return None
 
@@ -103,6 +111,7 @@ class AliyunSender:
         access_key_secret: str,
         sign_name: str,
         template_code: str,
+        notice_template_code: str = "",
         endpoint: str = "https://dysmsapi.aliyuncs.com/",
         region: str = "cn-hangzhou",
         timeout: float = 5.0,
@@ -125,12 +134,22 @@ class AliyunSender:
         self.access_key_secret = access_key_secret
         self.sign_name = sign_name
         self.template_code = template_code
+        self.notice_template_code = notice_template_code
         self.endpoint = endpoint
         self.region = region
         self.timeout = timeout
 
-    def signed_url(self, phone: str, code: str, *, now: dt.datetime | None = None):
+    def signed_url(
+        self,
+        phone: str,
+        code: str,
+        *,
+        now: dt.datetime | None = None,
+        template_code: str = "",
+        template_param: dict[str, str] | None = None,
+    ):
         now = now or dt.datetime.now(dt.UTC)
+        template_param = template_param or {"code": code}
         params = {
             "AccessKeyId": self.access_key_id,
             "Action": "SendSms",
@@ -141,8 +160,8 @@ class AliyunSender:
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": self.template_code,
-            "TemplateParam": json.dumps({"code": code}, separators=(",", ":")),
+            "TemplateCode": template_code or self.template_code,
+            "TemplateParam": json.dumps(template_param, separators=(",", ":")),
             "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
@@ -153,7 +172,22 @@ class AliyunSender:
         return f"{self.endpoint}?{query}"
 
     def send_code(self, phone: str, code: str) -> None:
-        request = urllib.request.Request(self.signed_url(phone, code), method="GET")
+        self._send(self.signed_url(phone, code), phone)
+
+    def send_notice(self, phone: str, text: str) -> None:
+        """Send `text` through the approved notice template (variable `${content}`)."""
+        if not self.notice_template_code:
+            raise SmsError("QUARTER_SMS_ALIYUN_NOTICE_TEMPLATE_CODE unset")
+        url = self.signed_url(
+            phone,
+            "",
+            template_code=self.notice_template_code,
+            template_param={"content": text},
+        )
+        self._send(url, phone)
+
+    def _send(self, url: str, phone: str) -> None:
+        request = urllib.request.Request(url, method="GET")
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body = json.loads(response.read().decode() or "{}")
@@ -179,6 +213,9 @@ def get_sender() -> SmsSender:
             access_key_secret=settings.QUARTER_SMS_ALIYUN_ACCESS_KEY_SECRET,
             sign_name=settings.QUARTER_SMS_ALIYUN_SIGN_NAME,
             template_code=settings.QUARTER_SMS_ALIYUN_TEMPLATE_CODE,
+            notice_template_code=getattr(
+                settings, "QUARTER_SMS_ALIYUN_NOTICE_TEMPLATE_CODE", ""
+            ),
             endpoint=settings.QUARTER_SMS_ALIYUN_ENDPOINT,
             region=settings.QUARTER_SMS_ALIYUN_REGION,
         )

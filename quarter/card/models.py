@@ -1,0 +1,130 @@
+"""A visit: one payment at a merchant's till with the community card, a voucher, or both."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from quarter.people.models import Household, Resident
+from quarter.places.models import Compound, Merchant
+
+
+class Visit(models.Model):
+    """One line of the visit log (联系本): who paid where, when, how much, what discount.
+
+    Amounts are integer fen: `payable_fen = bill_fen - card_discount_fen -
+    voucher_face_fen`. `resident` is the person who showed a phone card or
+    whose voucher was used; a printed household card leaves it empty and
+    names only the `household`. `compound` is the customer's compound at the
+    time, kept so the log still says where customers came from after a move.
+    """
+
+    class Method(models.TextChoices):
+        CARD = "card", _("大家卡")
+        VOUCHER = "voucher", _("消费券")
+        CARD_VOUCHER = "card_voucher", _("大家卡+消费券")
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("已支付")
+        PARTLY_REFUNDED = "part_refund", _("部分退款")
+        REFUNDED = "refunded", _("已退款")
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="visits", verbose_name=_("商户")
+    )
+    household = models.ForeignKey(
+        Household,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("家庭"),
+    )
+    resident = models.ForeignKey(
+        Resident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("居民"),
+    )
+    compound = models.ForeignKey(
+        Compound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("小区"),
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("收银员"),
+    )
+    method = models.CharField(_("方式"), max_length=12, choices=Method.choices)
+    # Idempotency key the till sends: a retried confirm records one visit.
+    key = models.CharField(max_length=80)
+    bill_fen = models.BigIntegerField(_("消费金额(分)"))
+    card_discount_fen = models.BigIntegerField(_("大家卡优惠(分)"), default=0)
+    voucher_face_fen = models.BigIntegerField(_("消费券抵扣(分)"), default=0)
+    payable_fen = models.BigIntegerField(_("实付(分)"))
+    refunded_fen = models.BigIntegerField(_("已退(分)"), default=0)
+    redemption = models.OneToOneField(
+        "vouchers.Redemption",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visit",
+        verbose_name=_("核销记录"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PAID
+    )
+    occurred_at = models.DateTimeField(_("时间"), db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("到店记录")
+        verbose_name_plural = _("到店记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "key"], name="visit_key_per_merchant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    bill_fen__gt=0,
+                    card_discount_fen__gte=0,
+                    voucher_face_fen__gte=0,
+                    payable_fen__gte=0,
+                    payable_fen=models.F("bill_fen")
+                    - models.F("card_discount_fen")
+                    - models.F("voucher_face_fen"),
+                ),
+                name="visit_amounts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    refunded_fen__gte=0, refunded_fen__lte=models.F("payable_fen")
+                ),
+                name="visit_refund_within_paid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(household__isnull=False)
+                | models.Q(resident__isnull=False),
+                name="visit_has_customer",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["merchant", "occurred_at"], name="visit_merchant_time"),
+            models.Index(fields=["resident", "occurred_at"], name="visit_resident_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def discount_fen(self) -> int:
+        """The whole discount the customer got: card price cut plus voucher face."""
+        return self.card_discount_fen + self.voucher_face_fen
