@@ -1,4 +1,4 @@
-"""A visit: one payment at a merchant's till with the community card, a voucher, or both."""
+"""A visit: one payment at a till with the community card, a voucher, or both."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from quarter.places.models import Compound, Merchant
 
 
 class Visit(models.Model):
-    """One line of the visit log (联系本): who paid where, when, how much, what discount.
+    """One line of the visit log (联系本): who paid where, when, how much, how.
 
     Amounts are integer fen: `payable_fen = bill_fen - card_discount_fen -
     voucher_face_fen`. `resident` is the person who showed a phone card or
@@ -31,7 +31,10 @@ class Visit(models.Model):
         REFUNDED = "refunded", _("已退款")
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="visits", verbose_name=_("商户")
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="visits",
+        verbose_name=_("商户"),
     )
     household = models.ForeignKey(
         Household,
@@ -117,8 +120,12 @@ class Visit(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["merchant", "occurred_at"], name="visit_merchant_time"),
-            models.Index(fields=["resident", "occurred_at"], name="visit_resident_time"),
+            models.Index(
+                fields=["merchant", "occurred_at"], name="visit_merchant_time"
+            ),
+            models.Index(
+                fields=["resident", "occurred_at"], name="visit_resident_time"
+            ),
         ]
 
     def __str__(self) -> str:

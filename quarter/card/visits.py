@@ -27,7 +27,7 @@ def record_visit(
     resident=None,
     redemption=None,
 ) -> Visit:
-    """Record one payment and return its visit; the same (merchant, key) returns the first.
+    """Record one payment and return its visit; a repeated (merchant, key) returns it.
 
     The method follows from what was used: a card discount, a voucher
     (`redemption`), or both. The customer's compound is taken from the

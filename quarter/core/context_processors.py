@@ -1,4 +1,4 @@
-"""Values every page needs: the map tile settings, the user's roles and unread messages."""
+"""Values every page needs: map tile settings, the user's roles, unread messages."""
 
 from django.conf import settings
 

@@ -1,4 +1,4 @@
-"""Who may see notifications: only their recipient, never anyone else (not operators)."""
+"""Who may see notifications: only their recipient (not even operators)."""
 
 from __future__ import annotations
 

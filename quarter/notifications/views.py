@@ -1,4 +1,4 @@
-"""The notification centre page: a person's messages, newest first, and marking them read."""
+"""The notification centre page: a person's messages, newest first; marking read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The visit log's one writer: amounts add up, retries record once, refunds stay within paid."""
+"""The visit log writer: amounts add up, retry records once, refunds stay in bounds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The notification centre: idempotent sending, the SMS channel, reading only one's own."""
+"""Notification centre: idempotent sending, the SMS channel, reading only one's own."""
 
 from __future__ import annotations
 
