@@ -3,6 +3,8 @@
 Installs what the machine lacks (Debian postgresql, redis-server, chromium,
 fonts-noto-cjk), starts PostgreSQL, Redis and a 3-master Redis Cluster on
 127.0.0.1 in a temporary directory, runs pytest twice and stops the servers.
+The two passes run at the same time (each with its own Redis servers, so
+they never share a key); `--serial` runs them one after the other.
 Outside CI a server that cannot be had is reported and its tests skip with the
 reason; with CI=true the run fails instead.
 
@@ -17,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,15 +78,59 @@ def run_pytest(label: str, env: dict, pytest_args: list[str]) -> int:
     return subprocess.call(command, cwd=ROOT, env=env)
 
 
+def start_pytest(label: str, env: dict, pytest_args: list[str]):
+    """Start pytest in the background; its lines are printed prefixed with `label`."""
+    log(f"=== pytest on {label} (in parallel) ===")
+    command = [sys.executable, "-m", "pytest", *pytest_args]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+
+    def relay():
+        for line in process.stdout:
+            print(f"[{label}] {line}", end="", flush=True)
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    return process, thread
+
+
+def redis_env(redis, cluster, env: dict) -> dict:
+    """Start `redis` and `cluster` and return `env` pointing the tests at them."""
+    env = dict(env)
+    if _start(redis.start, "Redis") is not None:
+        env["QUARTER_TEST_REDIS_URL"] = redis.url
+        log(f"Redis on {redis.url}")
+    if _start(cluster.start, "Redis Cluster") is not None:
+        env["QUARTER_TEST_REDIS_CLUSTER_URL"] = cluster.url
+        log(f"Redis Cluster (3 masters) on {cluster.url}")
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--serial", action="store_true", help="run the two passes one after the other"
+    )
     args, pytest_args = parser.parse_known_args()
     ensure_system_packages()
     workdir = Path(tempfile.mkdtemp(prefix="quarter-test-"))
     os.chmod(workdir, 0o755)
-    redis = RedisServer(directory=workdir / "redis")
-    cluster = RedisClusterServer(directory=workdir / "redis-cluster")
+    passes = [p for p in ("sqlite", "postgres") if args.only in (None, p)]
+    servers = {
+        label: (
+            RedisServer(directory=workdir / label / "redis"),
+            RedisClusterServer(directory=workdir / label / "redis-cluster"),
+        )
+        for label in passes
+    }
     postgres = PostgresServer(workdir / "pg", durable=False, max_connections=200)
     results: dict[str, int] = {}
     try:
@@ -92,33 +139,42 @@ def main() -> int:
             for k, v in os.environ.items()
             if k not in ("DATABASE_URL", "REDIS_URL")
         }
-        base_env["QUARTER_VAR_DIR"] = str(workdir / "var")
         base_env["QUARTER_TEST_ARTIFACTS"] = str(ROOT / "test-results")
-        if _start(redis.start, "Redis") is not None:
-            base_env["QUARTER_TEST_REDIS_URL"] = redis.url
-            log(f"Redis on {redis.url}")
-        if _start(cluster.start, "Redis Cluster") is not None:
-            base_env["QUARTER_TEST_REDIS_CLUSTER_URL"] = cluster.url
-            log(f"Redis Cluster (3 masters) on {cluster.url}")
-        if args.only != "postgres":
-            results["sqlite"] = run_pytest("SQLite", base_env, pytest_args)
-        if args.only != "sqlite":
+        envs: dict[str, dict] = {}
+        for label in passes:
+            env = dict(base_env, QUARTER_VAR_DIR=str(workdir / label / "var"))
+            envs[label] = redis_env(*servers[label], env)
+        if "postgres" in envs:
             database_url = _start(
                 lambda: postgres.start(database="quarter"), "PostgreSQL"
             )
             if database_url:
                 log(f"PostgreSQL on {database_url}")
-                pg_env = dict(base_env, DATABASE_URL=database_url)
-                results["postgres"] = run_pytest("PostgreSQL", pg_env, pytest_args)
-            elif IN_CI:
-                log("FAIL: PostgreSQL could not be started and CI must not skip it")
-                results["postgres"] = 1
+                envs["postgres"]["DATABASE_URL"] = database_url
             else:
-                log("SKIP the PostgreSQL pass: PostgreSQL could not be started here")
+                del envs["postgres"]
+                if IN_CI:
+                    log("FAIL: PostgreSQL could not be started and CI must not skip it")
+                    results["postgres"] = 1
+                else:
+                    log("SKIP the PostgreSQL pass: PostgreSQL could not be started")
+        labels = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+        if args.serial or len(envs) < 2:
+            for label, env in envs.items():
+                results[label] = run_pytest(labels[label], env, pytest_args)
+        else:
+            running = {
+                label: start_pytest(label, env, pytest_args)
+                for label, env in envs.items()
+            }
+            for label, (process, thread) in running.items():
+                results[label] = process.wait()
+                thread.join()
     finally:
         postgres.stop()
-        redis.stop()
-        cluster.stop()
+        for redis, cluster in servers.values():
+            redis.stop()
+            cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     for label, code in results.items():
         log(f"{label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
