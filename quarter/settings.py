@@ -241,6 +241,12 @@ QUARTER_LOGIN_FREE_ATTEMPTS = int(os.environ.get("QUARTER_LOGIN_FREE_ATTEMPTS", 
 QUARTER_LOGIN_IP_FREE_ATTEMPTS = int(
     os.environ.get("QUARTER_LOGIN_IP_FREE_ATTEMPTS", "30")
 )
+# Failures against one account from all addresses together, past which every
+# address that never logged in to it waits (a guess spread over many IPs).
+QUARTER_LOGIN_ACCOUNT_FREE_ATTEMPTS = int(
+    os.environ.get("QUARTER_LOGIN_ACCOUNT_FREE_ATTEMPTS", "20")
+)
+QUARTER_LOGIN_ACCOUNT_MIN_SOURCES = 3
 QUARTER_LOGIN_BASE_DELAY_SECONDS = 2
 QUARTER_LOGIN_MAX_DELAY_SECONDS = 3600
 QUARTER_LOGIN_WINDOW_SECONDS = 24 * 3600  # failures older than this are forgotten

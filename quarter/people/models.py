@@ -276,6 +276,40 @@ class LoginAttempt(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
 
+class KnownLoginSource(models.Model):
+    """An address an account has logged in from: exempt from the account-wide limit.
+
+    Many addresses guessing one account slow every *unknown* address for it;
+    the owner's own network stays fast.
+    """
+
+    username = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField()
+    last_login_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "ip"], name="known_source_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.ip}"
+
+
+class SmsGate(models.Model):
+    """When a phone was last sent a code: one row per phone, claimed atomically.
+
+    The resend gap is enforced by a conditional UPDATE of this row (or its
+    INSERT), so a burst of parallel requests sends one code, not several.
+    """
+
+    phone = models.CharField(max_length=20, unique=True)
+    last_sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.phone
+
+
 class PhoneCode(models.Model):
     """A one-time code sent by SMS to prove a phone number (sign-up).
 

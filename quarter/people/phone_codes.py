@@ -17,7 +17,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.crypto import salted_hmac
 
@@ -25,7 +25,7 @@ from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.core.identity import normalize_phone, phone_problem
 from quarter.people.errors import PeopleErrorCode as Code
-from quarter.people.models import PhoneCode, User
+from quarter.people.models import PhoneCode, SmsGate, User
 from quarter.people.sms import SmsError, get_sender
 
 SIGNUP = "signup"
@@ -72,17 +72,40 @@ def send_phone_code(*, phone: str, ip: str | None, purpose: str = SIGNUP) -> Pho
 
 
 def _check_send_limits(*, phone: str, ip: str | None, now: dt.datetime) -> None:
-    last = PhoneCode.objects.filter(phone=phone).order_by("-created_at").first()
+    _check_hourly_limits(phone=phone, ip=ip, now=now)
+    _claim_resend_gap(phone=phone, now=now)
+
+
+def _claim_resend_gap(*, phone: str, now: dt.datetime) -> None:
+    """Take this phone's send slot, or raise `sms_too_soon` with the wait.
+
+    One conditional UPDATE (or the first INSERT) decides, so of a burst of
+    parallel requests exactly one gets through.
+    """
     gap = settings.QUARTER_SMS_RESEND_SECONDS
-    if last is not None and (now - last.created_at).total_seconds() < gap:
-        wait = int(gap - (now - last.created_at).total_seconds()) + 1
-        raise DomainError(
-            Code.SMS_TOO_SOON,
-            f"验证码已发送,请{wait}秒后再试",
-            field="phone",
-            params={"wait_seconds": wait},
-            status_code=429,
-        )
+    free_before = now - dt.timedelta(seconds=gap)
+    if SmsGate.objects.filter(phone=phone, last_sent_at__lte=free_before).update(
+        last_sent_at=now
+    ):
+        return
+    try:
+        with transaction.atomic():
+            SmsGate.objects.create(phone=phone, last_sent_at=now)
+        return
+    except IntegrityError:
+        pass
+    last = SmsGate.objects.get(phone=phone).last_sent_at
+    wait = max(1, int(gap - (now - last).total_seconds()) + 1)
+    raise DomainError(
+        Code.SMS_TOO_SOON,
+        f"验证码已发送,请{wait}秒后再试",
+        field="phone",
+        params={"wait_seconds": wait},
+        status_code=429,
+    )
+
+
+def _check_hourly_limits(*, phone: str, ip: str | None, now: dt.datetime) -> None:
     hour_ago = now - dt.timedelta(hours=1)
     recent = PhoneCode.objects.filter(created_at__gte=hour_ago)
     if recent.filter(

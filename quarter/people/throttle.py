@@ -6,8 +6,12 @@ QUARTER_LOGIN_FREE_ATTEMPTS failures from one source, that source waits
 QUARTER_LOGIN_BASE_DELAY_SECONDS x 2^k after its latest failure (k = failures
 past the free ones), capped at QUARTER_LOGIN_MAX_DELAY_SECONDS. A source that
 fails against many accounts is slowed the same way past
-QUARTER_LOGIN_IP_FREE_ATTEMPTS. The owner, from their own device and network,
-is never slowed by someone else's failures.
+QUARTER_LOGIN_IP_FREE_ATTEMPTS. Guesses spread over many addresses are caught
+per account: once failures against it come from at least
+QUARTER_LOGIN_ACCOUNT_MIN_SOURCES other addresses and number more than
+QUARTER_LOGIN_ACCOUNT_FREE_ATTEMPTS, every address that has never logged in
+to that account waits the same way (one noisy address alone never triggers it). The owner, from an address they logged in from before
+(`KnownLoginSource`), is never slowed by someone else's failures.
 
 State lives in the database (`LoginAttempt`), so every app server sees it; a
 success clears only its own (account, IP) failures.
@@ -34,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from quarter.core import clock
 from quarter.people.errors import PeopleErrorCode as Code
-from quarter.people.models import LoginAttempt
+from quarter.people.models import KnownLoginSource, LoginAttempt
 
 
 class LoginThrottled(ValidationError):
@@ -102,7 +106,25 @@ def seconds_to_wait(*, username: str, ip: str | None) -> int:
                 now=now,
             )
         )
+    username = normalize_username(username)
+    if username and not _is_known_source(username=username, ip=ip):
+        elsewhere = recent.filter(username=username).exclude(ip=ip)
+        sources = elsewhere.values("ip").distinct().count()
+        if sources >= settings.QUARTER_LOGIN_ACCOUNT_MIN_SOURCES:
+            waits.append(
+                _wait(
+                    elsewhere,
+                    free=settings.QUARTER_LOGIN_ACCOUNT_FREE_ATTEMPTS,
+                    now=now,
+                )
+            )
     return max(waits)
+
+
+def _is_known_source(*, username: str, ip: str | None) -> bool:
+    if ip is None:
+        return False
+    return KnownLoginSource.objects.filter(username=username, ip=ip).exists()
 
 
 def _wait(failures, *, free: int, now: dt.datetime) -> int:
@@ -129,8 +151,16 @@ def record_failure(*, username: str, ip: str | None) -> None:
 
 
 def clear_failures(*, username: str, ip: str | None) -> None:
-    """Forget this source's failures for this account (after it logged in)."""
-    LoginAttempt.objects.filter(username=normalize_username(username), ip=ip).delete()
+    """Forget this source's failures for this account and remember the source.
+
+    Called after a successful login; the address then counts as the owner's.
+    """
+    username = normalize_username(username)
+    LoginAttempt.objects.filter(username=username, ip=ip).delete()
+    if ip is not None:
+        KnownLoginSource.objects.update_or_create(
+            username=username, ip=ip, defaults={"last_login_at": clock.now()}
+        )
 
 
 class LoginThrottleBackend:

@@ -102,3 +102,46 @@ def test_send_phone_code_failing_gateway_is_a_clear_503(settings, monkeypatch):
     assert err.value.code == "sms_send_failed" and err.value.status_code == 503
     with pytest.raises(DomainError):  # the failed send still counts for the limit
         phone_codes.send_phone_code(phone=PHONE, ip=None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_sends_sends_one_code():
+    """Eight "获取验证码" taps at once (several devices): one SMS, seven "wait"."""
+    import threading
+    import time
+
+    from django.db import OperationalError, connection
+
+    sms.outbox.clear()
+    start = threading.Barrier(8)
+    outcomes, crashes = [], []
+
+    def tap(i):
+        try:
+            start.wait()
+            for _ in range(400):  # SQLite: retry while another writer holds the file
+                try:
+                    phone_codes.send_phone_code(phone=PHONE, ip=f"10.0.1.{i}")
+                    outcomes.append("sent")
+                    return
+                except DomainError as exc:
+                    outcomes.append(exc.code)
+                    return
+                except OperationalError as exc:
+                    if "locked" not in str(exc):
+                        raise
+                    time.sleep(0.005)
+        except Exception as exc:  # a 500 in production
+            crashes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert crashes == []
+    assert sorted(outcomes) == ["sent"] + ["sms_too_soon"] * 7
+    assert [m.phone for m in sms.outbox] == [PHONE]
+    assert PhoneCode.objects.count() == 1

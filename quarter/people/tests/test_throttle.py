@@ -127,3 +127,25 @@ def test_admin_login_is_throttled_too(client, django_user_model):
 )
 def test_format_wait(seconds, text):
     assert throttle.format_wait(seconds) == text
+
+
+def test_guesses_spread_over_many_addresses_slow_new_addresses_not_the_owner(
+    client, owner
+):
+    """25 addresses guessing one account 1-2 times each (each under the per-IP limit):
+    a fresh address then waits, the owner's known address logs in at once."""
+    assert _login(client, PASSWORD, OWNER_IP).status_code == 302  # owner's network
+    client.logout()
+    for i in range(25):
+        _login(client, f"guess-{i}", f"203.0.113.{i + 1}")
+    fresh = "192.0.2.99"
+    response = _login(client, PASSWORD, fresh)  # even the right password waits
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert _login(client, PASSWORD, OWNER_IP).status_code == 302
+
+
+def test_one_noisy_address_never_triggers_the_account_wide_wait(client, owner):
+    for i in range(40):
+        throttle.record_failure(username="13800001234", ip=ATTACKER)
+    assert throttle.seconds_to_wait(username="13800001234", ip="192.0.2.99") == 0
