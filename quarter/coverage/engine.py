@@ -101,15 +101,14 @@ class Inputs:
     def households(self) -> np.ndarray:
         return np.array([c["households"] for c in self.compounds], dtype=np.int64)
 
-    def fingerprint(self, *, replace: dict | None = None) -> str:
-        """Hash the inputs; `replace` swaps in one merchant row (lat None drops it)."""
-        merchants = []
-        for m in self.merchants:
-            if replace is not None and m["id"] == replace["id"]:
-                continue
-            merchants.append(m)
-        if replace is not None and replace.get("lat") is not None:
-            merchants.append(replace)
+    def fingerprint(self, *, replace: list[dict] | dict | None = None) -> str:
+        """Hash the inputs; `replace` swaps in merchant rows (lat None drops one)."""
+        if isinstance(replace, dict):
+            replace = [replace]
+        replace = replace or []
+        replaced = {r["id"] for r in replace}
+        merchants = [m for m in self.merchants if m["id"] not in replaced]
+        merchants += [r for r in replace if r.get("lat") is not None]
         payload = [
             ENGINE_VERSION,
             cap_m(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,65 +180,103 @@ def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
 
 
 def refresh_for_merchant(merchant_id: int) -> None:
-    """Recompute the walking reach that depends on one merchant, incrementally.
+    """Recompute the walking reach that depends on one merchant (see below)."""
+    refresh_for_merchants([merchant_id])
 
-    Called on commit by places' services when a merchant is approved, removed,
-    suspended, reinstated, moved or changes status. Only the merchant's business
-    types (before and after) are recomputed for the community's compounds, and
-    the merchant's own household counts; if anything else changed since the last
-    computation the community is recomputed in full. Never raises: the change it
-    follows has already committed, and a failure here is repaired by
-    `ensure_coverage` on the next page view.
+
+def refresh_for_merchants(merchant_ids) -> None:
+    """Recompute the walking reach that depends on these merchants, incrementally.
+
+    Called on commit by places' services when merchants are approved, removed,
+    suspended, reinstated, moved or change status. Per community, the union of
+    the merchants' business types (before and after) is recomputed once for
+    the community's compounds, with the merchants' own household counts; if
+    anything else changed since the last computation the community is
+    recomputed in full. Never raises: the change it follows has already
+    committed, and a failure here is repaired by `ensure_coverage` on the next
+    page view.
     """
-    try:
-        _refresh_for_merchant(merchant_id)
-    except Exception:  # noqa: BLE001 - see docstring
-        logger.exception("coverage refresh failed for merchant %s", merchant_id)
+    by_community: dict[int, list[int]] = {}
+    for merchant_id, community_id in Merchant.objects.filter(
+        pk__in=list(merchant_ids)
+    ).values_list("pk", "community_id"):
+        by_community.setdefault(community_id, []).append(merchant_id)
+    for community_id, ids in sorted(by_community.items()):
+        try:
+            _refresh_for_merchants(community_id, sorted(ids))
+        except Exception:  # noqa: BLE001 - see docstring
+            logger.exception("coverage refresh failed for merchants %s", ids)
 
 
-def _refresh_for_merchant(merchant_id: int) -> None:
-    merchant = (
-        Merchant.objects.select_related("community").filter(pk=merchant_id).first()
-    )
-    if merchant is None:
-        return
-    community = merchant.community
+_pending = threading.local()
+
+
+def refresh_after_commit(merchant_id: int) -> None:
+    """Refresh for `merchant_id` once the current transaction commits.
+
+    Changes made in one transaction (an admin bulk approval of 300 shops) are
+    refreshed together: the first on-commit callback takes every queued id and
+    recomputes each affected business type once; the later ones find nothing
+    left. Outside a transaction the refresh runs at once.
+    """
+    queued = getattr(_pending, "ids", None)
+    if queued is None:
+        queued = _pending.ids = set()
+    queued.add(merchant_id)
+    transaction.on_commit(_flush_pending)
+
+
+def _flush_pending() -> None:
+    ids, _pending.ids = getattr(_pending, "ids", None) or set(), set()
+    if ids:
+        refresh_for_merchants(ids)
+
+
+def _refresh_for_merchants(community_id: int, merchant_ids: list[int]) -> None:
+    community = Community.objects.get(pk=community_id)
     with transaction.atomic():
         _lock_community(community)
         run = CoverageRun.objects.filter(community=community).first()
         if run is None:
             return  # never computed: the first page view computes it in full
         inputs = eng.load_inputs(community)
-        previous = MerchantReach.objects.filter(merchant_id=merchant_id).first()
-        before = {"id": merchant_id, "lat": None}
-        if previous is not None:
-            before = {
-                "id": merchant_id,
-                "lat": previous.lat,
-                "lng": previous.lng,
-                "main_type_id": previous.business_type_id,
-                "admission": previous.admission,
-                "status": previous.status,
-            }
+        previous = {
+            r.merchant_id: r
+            for r in MerchantReach.objects.filter(merchant_id__in=merchant_ids)
+        }
+        before = [
+            _before(merchant_id, previous.get(merchant_id))
+            for merchant_id in merchant_ids
+        ]
         if run.fingerprint != inputs.fingerprint(replace=before):
             _do_refresh_community(inputs, fingerprint=inputs.fingerprint())
             return
-        _do_refresh_types(inputs, merchant_id=merchant_id, previous=previous, run=run)
+        _do_refresh_types(inputs, merchant_ids=merchant_ids, previous=previous, run=run)
 
 
-def _do_refresh_types(inputs, *, merchant_id, previous, run) -> None:
+def _before(merchant_id: int, previous) -> dict:
+    """The merchant as the last computation saw it (lat None: it was not there)."""
+    if previous is None:
+        return {"id": merchant_id, "lat": None}
+    return {
+        "id": merchant_id,
+        "lat": previous.lat,
+        "lng": previous.lng,
+        "main_type_id": previous.business_type_id,
+        "admission": previous.admission,
+        "status": previous.status,
+    }
+
+
+def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
     engine = eng.build_engine(inputs)
-    position = next(
-        (i for i, m in enumerate(inputs.merchants) if m["id"] == merchant_id), None
-    )
-    types = set()
-    if previous is not None:
-        types.add(previous.business_type_id)
-    if position is not None:
-        types.add(inputs.merchants[position]["main_type_id"])
+    wanted = set(merchant_ids)
+    positions = [i for i, m in enumerate(inputs.merchants) if m["id"] in wanted]
+    types = {p.business_type_id for p in previous.values()}
+    types |= {inputs.merchants[i]["main_type_id"] for i in positions}
     origins = np.arange(inputs.n_compounds)
     compound_ids = [c["id"] for c in inputs.compounds]
-    for type_id in types:
+    for type_id in sorted(types):
         dist = engine.nearest(
             origins, inputs.facility_points(type_id), limit=eng.cap_m()
         )
@@ -247,9 +286,9 @@ def _do_refresh_types(inputs, *, merchant_id, previous, run) -> None:
         CompoundReach.objects.bulk_create(
             _reach_rows(inputs, type_id, dist, engine.estimated)
         )
-    MerchantReach.objects.filter(merchant_id=merchant_id).delete()
-    if position is not None:
-        MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, [position]))
+    MerchantReach.objects.filter(merchant_id__in=merchant_ids).delete()
+    if positions:
+        MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, positions))
     run.fingerprint = inputs.fingerprint()
     run.computed_at = clock.now()
     run.save(update_fields=["fingerprint", "computed_at"])

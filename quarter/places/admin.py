@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -174,16 +175,20 @@ def _reason_action(service, title: str, done: str):
             form = ReasonForm(request.POST)
             if form.is_valid():
                 ok, failures = 0, []
-                for merchant in queryset.select_related("community"):
-                    try:
-                        service(
-                            actor=request.user,
-                            merchant=merchant,
-                            reason=form.cleaned_data["reason"],
-                        )
-                        ok += 1
-                    except DomainError as exc:
-                        failures.append(f"{merchant.name}:{exc.message}")
+                # One transaction, one savepoint per shop: a refusal undoes only
+                # that shop, and coverage refreshes every changed type once.
+                with transaction.atomic():
+                    for merchant in queryset.select_related("community"):
+                        try:
+                            with transaction.atomic():
+                                service(
+                                    actor=request.user,
+                                    merchant=merchant,
+                                    reason=form.cleaned_data["reason"],
+                                )
+                            ok += 1
+                        except DomainError as exc:
+                            failures.append(f"{merchant.name}:{exc.message}")
                 if ok:
                     modeladmin.message_user(
                         request, f"{done} {ok} 家", messages.SUCCESS

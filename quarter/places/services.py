@@ -602,8 +602,7 @@ def _after_map_change(merchant: Merchant) -> None:
     """Tell coverage that a merchant opened, closed or moved, once the change commits."""
     from quarter.coverage import services as coverage_services
 
-    merchant_id = merchant.pk
-    transaction.on_commit(lambda: coverage_services.refresh_for_merchant(merchant_id))
+    coverage_services.refresh_after_commit(merchant.pk)
 
 
 def _search_fields(merchant: Merchant) -> list[str]:

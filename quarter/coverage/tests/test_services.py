@@ -415,3 +415,52 @@ def test_suggest_sites_needs_compounds():
             actor=operator, community=community, type_code="wet_market"
         )
     assert exc.value.code == "no_compounds"
+
+
+def test_bulk_approval_in_the_admin_recomputes_each_type_once(
+    street_community, client, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Approving 8 shops of 2 types at once: 2 type recomputes, not 8, and right."""
+    community, west, far = street_community
+    operator = make_operator(community)
+    shops = [
+        make_merchant(
+            community,
+            type_code=code,
+            lat=north(5),
+            lng=east(1000 + 100 * i),
+            admission=Admission.APPLIED,
+        )
+        for i, code in enumerate(["wet_market", "laundry"] * 4)
+    ]
+    services.ensure_coverage(community=community)
+    recomputed = []
+    real_reach_rows = services._reach_rows
+
+    def spy(inputs, type_id, dist, estimated):
+        recomputed.append(type_id)
+        return real_reach_rows(inputs, type_id, dist, estimated)
+
+    monkeypatch.setattr(services, "_reach_rows", spy)
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/places/merchant/",
+            {
+                "action": "approve_merchant_action",
+                "_selected_action": [s.pk for s in shops],
+                "apply": "1",
+                "reason": "资料齐全",
+            },
+        )
+    assert response.status_code == 302
+    assert Merchant.objects.filter(admission=Admission.APPROVED).count() == 8
+    assert sorted(recomputed) == sorted(
+        {s.main_type_id for s in shops}
+    )  # one per type
+    # Far compound at 1,900 m east: nearest market at 1,600 m, laundry at 1,700 m.
+    assert _reach(far, "wet_market").distance_m == pytest.approx(320, abs=10)
+    assert _reach(far, "laundry").distance_m == pytest.approx(220, abs=10)
+    assert MerchantReach.objects.filter(merchant__in=shops).count() == 8
+    run = CoverageRun.objects.get(community=community)
+    assert run.fingerprint == services.eng.load_inputs(community).fingerprint()
