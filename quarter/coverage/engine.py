@@ -152,25 +152,70 @@ def load_inputs(community: Community) -> Inputs:
     )
     return Inputs(
         community=community,
-        network=network_for(community),
+        network=network_for(
+            community, points=community_points(community, compounds, merchants)
+        ),
         compounds=compounds,
         merchants=merchants,
     )
 
 
-def network_for(community: Community) -> StreetNetwork | None:
-    """Return the newest imported network that covers the community's centre."""
-    return (
-        StreetNetwork.objects.defer("data")
-        .filter(
-            min_lat__lte=community.center_lat,
-            max_lat__gte=community.center_lat,
-            min_lng__lte=community.center_lng,
-            max_lng__gte=community.center_lng,
+def community_points(
+    community: Community, compounds: list[dict] | None = None, merchants=None
+) -> list[tuple[float, float]]:
+    """The places a community's figures are about: its compounds and its shops.
+
+    A community with neither is represented by its centre.
+    """
+    if compounds is None:
+        compounds = list(
+            Compound.objects.filter(community=community).values("lat", "lng")
         )
-        .order_by("-imported_at", "-id")
-        .first()
+    if merchants is None:
+        merchants = list(
+            Merchant.objects.filter(community=community)
+            .exclude(admission__in=[Admission.REJECTED, Admission.REMOVED])
+            .values("lat", "lng")
+        )
+    points = [(c["lat"], c["lng"]) for c in compounds]
+    points += [(m["lat"], m["lng"]) for m in merchants]
+    return points or [(community.center_lat, community.center_lng)]
+
+
+def covered_share(network: StreetNetwork, points) -> tuple[int, int]:
+    """How many of `points` lie in the network's extent, and of how many.
+
+    The extent is widened by the largest distance a place may be from a
+    walkable way (`max_off_street_m`): a compound beside the last street is in.
+    """
+    margin = max_off_street_m()
+    covered = sum(network.covers(lat, lng, margin_m=margin) for lat, lng in points)
+    return covered, len(points)
+
+
+def network_for(
+    community: Community, *, points=None, extra: StreetNetwork | None = None
+) -> StreetNetwork | None:
+    """Return the network a community's figures use.
+
+    The one that covers the most of the community's compounds and shops (all
+    of them, normally); among equals the newest. A network that covers fewer
+    places never replaces one that covers more, so importing a small area
+    cannot silently cut a community off. `extra` is an unsaved network to
+    weigh as the newest (an import deciding what it would replace).
+    """
+    points = points if points is not None else community_points(community)
+    candidates = list(
+        StreetNetwork.objects.defer("data").order_by("-imported_at", "-id")
     )
+    if extra is not None:
+        candidates.insert(0, extra)
+    best, best_covered = None, 0
+    for network in candidates:
+        covered, _ = covered_share(network, points)
+        if covered > best_covered:
+            best, best_covered = network, covered
+    return best
 
 
 _INDEX_CACHE: dict[tuple, GraphIndex] = {}

@@ -7,6 +7,7 @@ class CoverageErrorCode(StrEnum):
     OSM_FILE_NOT_FOUND = "osm_file_not_found"
     OSM_FILE_UNREADABLE = "osm_file_unreadable"
     NO_WALKABLE_WAYS = "no_walkable_ways"
+    NETWORK_SMALLER = "network_smaller_than_in_use"
     INVALID_BBOX = "invalid_bbox"
     NOT_COMMUNITY_OPERATOR = "not_community_operator"
     UNKNOWN_COMMUNITY = "unknown_community"

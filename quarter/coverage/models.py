@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
 from quarter.places.models import BusinessType, Community, Compound, Merchant
 
 
@@ -26,6 +27,9 @@ class StreetNetwork(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     source_name = models.CharField(_("来源文件"), max_length=255)
     source_sha256 = models.CharField(max_length=64)
+    # The --bbox the import was cut to ("" for the whole file): with the file's
+    # hash it identifies an import, so importing the same again is a no-op.
+    clip = models.CharField(_("裁剪范围"), max_length=120, blank=True, default="")
     min_lat = models.FloatField()
     min_lng = models.FloatField()
     max_lat = models.FloatField()
@@ -51,9 +55,22 @@ class StreetNetwork(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def covers(self, lat: float, lng: float) -> bool:
+    def covers(self, lat: float, lng: float, *, margin_m: float = 0.0) -> bool:
+        """Whether (lat, lng) lies in the network's extent, widened by `margin_m`."""
+        dlat = margin_m / METERS_PER_DEG_LAT
+        dlng = margin_m / meters_per_deg_lng(lat)
         return (
-            self.min_lat <= lat <= self.max_lat and self.min_lng <= lng <= self.max_lng
+            self.min_lat - dlat <= lat <= self.max_lat + dlat
+            and self.min_lng - dlng <= lng <= self.max_lng + dlng
+        )
+
+    def contains(self, other: StreetNetwork) -> bool:
+        """Whether this network's extent holds all of `other`'s."""
+        return (
+            self.min_lat <= other.min_lat
+            and self.min_lng <= other.min_lng
+            and self.max_lat >= other.max_lat
+            and self.max_lng >= other.max_lng
         )
 
 

@@ -167,6 +167,35 @@ def haversine_arrays(lat1, lng1, lat2, lng2) -> np.ndarray:
     return 2 * r * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
+def mean_point(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The mean of (lat, lng) points (an open way: a shop drawn as a line)."""
+    return (
+        sum(p[0] for p in points) / len(points),
+        sum(p[1] for p in points) / len(points),
+    )
+
+
+def centroid(ring: list[tuple[float, float]]) -> tuple[float, float]:
+    """Area-weighted centroid of a closed ring of (lat, lng), first == last.
+
+    Computed on a local plane (longitude scaled by cos(latitude)), exact
+    enough for a building. A degenerate ring (no area) falls back to the
+    mean of its distinct vertices.
+    """
+    lat0, lng0 = ring[0]
+    k = math.cos(math.radians(lat0))
+    xy = [((lng - lng0) * k, lat - lat0) for lat, lng in ring]
+    area2 = cx = cy = 0.0
+    for (x1, y1), (x2, y2) in zip(xy, xy[1:], strict=False):
+        cross = x1 * y2 - x2 * y1
+        area2 += cross
+        cx += (x1 + x2) * cross
+        cy += (y1 + y2) * cross
+    if abs(area2) < 1e-18:
+        return mean_point(ring[:-1])
+    return lat0 + cy / (3 * area2), lng0 + cx / (3 * area2) / k
+
+
 def _in_bbox(bbox, lat, lng) -> bool:
     min_lat, min_lng, max_lat, max_lng = bbox
     return min_lat <= lat <= max_lat and min_lng <= lng <= max_lng
@@ -244,13 +273,10 @@ def read_extract(
                 with_buildings and "building" in tags and tags["building"] != "no"
             )
             if is_poi or is_building:
-                ring = (
-                    coords[:-1]
-                    if len(coords) > 1 and coords[0][0] == coords[-1][0]
-                    else coords
+                closed = len(coords) > 3 and coords[0][0] == coords[-1][0]
+                lat, lng = (centroid if closed else mean_point)(
+                    [(c[1].lat, c[1].lon) for c in coords]
                 )
-                lat = sum(c[1].lat for c in ring) / len(ring)
-                lng = sum(c[1].lon for c in ring) / len(ring)
                 if len(coords) < len(nodes) and is_poi:
                     skipped.pois += 1
                     continue

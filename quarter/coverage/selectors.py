@@ -128,6 +128,11 @@ class GapReport:
     share_all_basic: float
     compounds: list[CompoundRow]
     groupings: list[GroupingRow]
+    # The network in use: when it was imported, and how many of the
+    # community's compounds and shops lie inside it.
+    network_imported_at: object = None
+    network_covered: int = 0
+    network_points: int = 0
 
     @property
     def basic_types(self) -> list[BusinessType]:
@@ -148,6 +153,17 @@ def get_gap_report(
     """
     get_planning_community(actor=actor, slug=community.slug)
     return build_gap_report(community=community, profile=profile)
+
+
+def _network_extent(community: Community, network) -> dict:
+    if network is None:
+        return {}
+    covered, points = eng.covered_share(network, eng.community_points(community))
+    return {
+        "network_imported_at": network.imported_at,
+        "network_covered": covered,
+        "network_points": points,
+    }
 
 
 def build_gap_report(*, community: Community, profile: str = "standard") -> GapReport:
@@ -182,6 +198,7 @@ def build_gap_report(*, community: Community, profile: str = "standard") -> GapR
         estimated=run.estimated if run else True,
         network_name=run.network.name if run and run.network else None,
         computed_at=run.computed_at if run else None,
+        **_network_extent(community, run.network if run else None),
         tier_counts=tier_counts,
         type_counts=type_counts,
         merchants_total=total,

@@ -298,12 +298,29 @@ def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
 
 
 @dataclass
+class Replacement:
+    """A community whose figures move to the imported network."""
+
+    community: Community
+    previous: StreetNetwork | None
+    smaller: bool  # the new extent does not hold all of the previous one
+
+    def describe(self) -> str:
+        if self.previous is None:
+            return f"{self.community.name}:首次使用真实路网"
+        note = "(新路网范围更小)" if self.smaller else ""
+        return f"{self.community.name}:替换“{self.previous.name}”{note}"
+
+
+@dataclass
 class ImportResult:
     network: StreetNetwork
     candidates_created: int
     candidates_skipped: int
     pois_seen: int
     skipped: Skipped = field(default_factory=Skipped)
+    already_imported: bool = False
+    replaces: list[Replacement] = field(default_factory=list)
 
 
 def import_network(
@@ -314,6 +331,7 @@ def import_network(
     actor,
     community: Community | None = None,
     import_shops: bool = False,
+    allow_smaller: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import the walking network (and optionally shops) of an OSM extract.
@@ -327,8 +345,16 @@ def import_network(
     merchants of `community` (admission "applied", one `applied` event each) for
     an operator to review; ones already imported (same OSM id) are skipped.
 
+    Importing the same file with the same `bbox` again is a no-op (the
+    result says `already_imported`). A community moves to the new network
+    only if it covers at least as many of the community's compounds and shops
+    as the one in use (`engine.network_for`); `replaces` lists who moves. If
+    the new extent does not hold all of a replaced network's, the import is
+    refused (`network_smaller_than_in_use`) unless `allow_smaller`.
+
     Raises `osm_file_not_found`, `osm_file_unreadable`, `no_walkable_ways`,
-    `not_community_operator`. Writes nothing unless everything succeeds.
+    `network_smaller_than_in_use`, `not_community_operator`. Writes nothing
+    unless everything succeeds.
     """
     path = Path(path)
     if import_shops:
@@ -339,6 +365,17 @@ def import_network(
         _require_operator(actor, community)
     if not path.is_file():
         raise DomainError(Code.OSM_FILE_NOT_FOUND, f"找不到文件:{path}", field="path")
+    sha256 = _sha256(path)
+    clip = ",".join(f"{x:.7f}" for x in bbox) if bbox is not None else ""
+    same = StreetNetwork.objects.defer("data").filter(source_sha256=sha256, clip=clip)
+    if not import_shops and (existing := same.first()) is not None:
+        return ImportResult(
+            network=existing,
+            candidates_created=0,
+            candidates_skipped=0,
+            pois_seen=0,
+            already_imported=True,
+        )
     try:
         extract = read_extract(
             str(path), bbox=bbox, with_pois=import_shops, progress=progress
@@ -349,24 +386,30 @@ def import_network(
             f"无法读取OpenStreetMap文件(文件损坏或格式不对):{exc}",
             field="path",
         ) from None
-    graph = _walking_graph(extract, bbox=bbox)
-    network = StreetNetwork(
+    existing = same.first()
+    graph = _walking_graph(extract, bbox=bbox) if existing is None else None
+    network = existing or StreetNetwork(
         name=name or path.stem,
         source_name=path.name,
-        source_sha256=_sha256(path),
-        min_lat=float(graph.node_lat.min()),
-        min_lng=float(graph.node_lng.min()),
-        max_lat=float(graph.node_lat.max()),
-        max_lng=float(graph.node_lng.max()),
-        node_count=graph.node_count,
-        edge_count=graph.edge_count,
-        length_km=round(float(graph.edge_len.sum()) / 1000, 3),
-        data=graph.to_npz_bytes(),
+        source_sha256=sha256,
+        clip=clip,
+        **(_graph_fields(graph) if graph is not None else {}),
         imported_at=clock.now(),
         imported_by=actor if actor is not None and actor.is_authenticated else None,
     )
+    replaces = [] if existing else _replacements(network)
+    smaller = [r for r in replaces if r.smaller]
+    if smaller and not allow_smaller:
+        raise DomainError(
+            Code.NETWORK_SMALLER,
+            "新路网的范围小于以下社区正在使用的路网,导入会让部分道路消失:"
+            + ";".join(r.describe() for r in smaller)
+            + "。确需替换请加 --allow-smaller。",
+            field="bbox" if bbox is not None else "path",
+        )
     with transaction.atomic():
-        network.save()
+        if existing is None:
+            network.save()
         created, skipped = (0, 0)
         if import_shops:
             created, skipped = _create_candidates(
@@ -378,7 +421,40 @@ def import_network(
         candidates_skipped=skipped,
         pois_seen=len(extract.pois),
         skipped=extract.skipped,
+        already_imported=existing is not None,
+        replaces=replaces,
     )
+
+
+def _graph_fields(graph: StreetGraph) -> dict:
+    return {
+        "min_lat": float(graph.node_lat.min()),
+        "min_lng": float(graph.node_lng.min()),
+        "max_lat": float(graph.node_lat.max()),
+        "max_lng": float(graph.node_lng.max()),
+        "node_count": graph.node_count,
+        "edge_count": graph.edge_count,
+        "length_km": round(float(graph.edge_len.sum()) / 1000, 3),
+        "data": graph.to_npz_bytes(),
+    }
+
+
+def _replacements(network: StreetNetwork) -> list[Replacement]:
+    """Which communities would move to the (unsaved) `network`, and from what."""
+    moves = []
+    for community in Community.objects.order_by("id"):
+        points = eng.community_points(community)
+        if eng.network_for(community, points=points, extra=network) is not network:
+            continue
+        previous = eng.network_for(community, points=points)
+        moves.append(
+            Replacement(
+                community=community,
+                previous=previous,
+                smaller=previous is not None and not network.contains(previous),
+            )
+        )
+    return moves
 
 
 def _walking_graph(extract: Extract, *, bbox) -> StreetGraph:
@@ -478,10 +554,10 @@ def _candidate(poi, business_type: BusinessType, community: Community) -> Mercha
 
 
 def refresh_communities_on(*, network: StreetNetwork) -> list[str]:
-    """Recompute every community whose centre the network covers; return their names."""
+    """Recompute every community that uses `network` now; return their names."""
     names = []
     for community in Community.objects.order_by("id"):
-        if network.covers(community.center_lat, community.center_lng):
+        if eng.network_for(community) == network:
             refresh_community(community=community)
             names.append(community.name)
     return names

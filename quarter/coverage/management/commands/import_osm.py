@@ -31,6 +31,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--community", help="slug of the community for --shops")
         parser.add_argument(
+            "--allow-smaller",
+            action="store_true",
+            help="replace a network in use even where the new one covers less",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar"
         )
 
@@ -61,6 +66,7 @@ class Command(BaseCommand):
                 bbox=bbox,
                 community=community,
                 import_shops=options["shops"],
+                allow_smaller=options["allow_smaller"],
                 progress=progress_bar.update if progress_bar is not None else None,
             )
         except DomainError as exc:
@@ -69,6 +75,12 @@ class Command(BaseCommand):
             if progress_bar is not None:
                 progress_bar.close()
         network = result.network
+        if result.already_imported and not options["shops"]:
+            self.stdout.write(
+                f"路网“{network.name}”已于 {network.imported_at:%Y-%m-%d %H:%M} "
+                "从同一文件导入,未做改动。"
+            )
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"已导入路网“{network.name}”:{network.node_count} 个节点,"
@@ -83,6 +95,10 @@ class Command(BaseCommand):
             )
         if result.skipped.describe():
             self.stdout.write(self.style.WARNING(result.skipped.describe()))
+        for move in result.replaces:
+            self.stdout.write(f"改用新路网:{move.describe()}")
+        if not result.replaces and not result.already_imported:
+            self.stdout.write("没有社区改用这个路网(现有路网覆盖的小区和商户不少于它)。")
         refreshed = services.refresh_communities_on(network=network)
         for name in refreshed:
             self.stdout.write(f"已按新路网重新计算:{name}")
