@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Max, Min, Q
 
+from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
 from quarter.coverage.graph import (
     GraphIndex,
     NetworkReach,
@@ -35,7 +37,7 @@ from quarter.places.models import (
 
 BANDS_MIN = (5, 10, 15)
 TARGET_MIN = 15
-ENGINE_VERSION = 1  # bump when the computation changes, so stored figures refresh
+ENGINE_VERSION = 2  # bump when the computation changes, so stored figures refresh
 
 
 def speed_profiles() -> dict[str, float]:
@@ -134,30 +136,101 @@ def is_facility(m: dict) -> bool:
     return m["admission"] == Admission.APPROVED and m["status"] == MerchantStatus.OPEN
 
 
-MERCHANT_FIELDS = ("id", "name", "lat", "lng", "main_type_id", "admission", "status")
+MERCHANT_FIELDS = (
+    "id",
+    "name",
+    "lat",
+    "lng",
+    "main_type_id",
+    "admission",
+    "status",
+    "community_id",
+)
 
 
 def load_inputs(community: Community) -> Inputs:
-    """Read what a community's coverage depends on, in a stable order."""
+    """Read what a community's coverage depends on, in a stable order.
+
+    Shops serve whoever can walk to them: besides the community's own shops,
+    the inputs hold every other community's shop inside `reach_box` (a
+    resident may walk across the boundary). Only the community's own shops
+    get their household counts (`MerchantReach`) from this community's run.
+    """
     compounds = list(
         Compound.objects.filter(community=community)
         .order_by("id")
         .values("id", "name", "lat", "lng", "households")
     )
+    candidates = Merchant.objects.exclude(
+        admission__in=[Admission.REJECTED, Admission.REMOVED]
+    )
+    box = reach_box(community, compounds)
     merchants = list(
-        Merchant.objects.filter(community=community)
-        .exclude(admission__in=[Admission.REJECTED, Admission.REMOVED])
+        candidates.filter(
+            Q(community=community)
+            | Q(
+                lat__gte=box[0],
+                lng__gte=box[1],
+                lat__lte=box[2],
+                lng__lte=box[3],
+            )
+        )
         .order_by("id")
         .values(*MERCHANT_FIELDS)
     )
+    own = [m for m in merchants if m["community_id"] == community.pk]
     return Inputs(
         community=community,
         network=network_for(
-            community, points=community_points(community, compounds, merchants)
+            community, points=community_points(community, compounds, own)
         ),
         compounds=compounds,
         merchants=merchants,
     )
+
+
+def reach_box(
+    community: Community, compounds=None
+) -> tuple[float, float, float, float]:
+    """(min_lat, min_lng, max_lat, max_lng) a shop must lie in to serve the compounds.
+
+    The compounds' extent (the centre without compounds) widened by the
+    computation cap: a shop farther away than that is out of anyone's reach.
+    """
+    if compounds is None:
+        compounds = list(
+            Compound.objects.filter(community=community).values("lat", "lng")
+        )
+    lats = [c["lat"] for c in compounds] or [community.center_lat]
+    lngs = [c["lng"] for c in compounds] or [community.center_lng]
+    dlat = cap_m() / METERS_PER_DEG_LAT
+    dlng = cap_m() / meters_per_deg_lng(max(abs(x) for x in lats))
+    return min(lats) - dlat, min(lngs) - dlng, max(lats) + dlat, max(lngs) + dlng
+
+
+def communities_reaching(points) -> list[int]:
+    """Ids of the communities whose `reach_box` holds any of `points` (lat, lng)."""
+    extents = {
+        row["community_id"]: row
+        for row in Compound.objects.values("community_id").annotate(
+            lo_lat=Min("lat"), lo_lng=Min("lng"), hi_lat=Max("lat"), hi_lng=Max("lng")
+        )
+    }
+    ids = []
+    for community in Community.objects.order_by("id"):
+        e = extents.get(community.pk)
+        corners = (
+            [
+                {"lat": e["lo_lat"], "lng": e["lo_lng"]},
+                {"lat": e["hi_lat"], "lng": e["hi_lng"]},
+            ]
+            if e
+            else []
+        )
+        lo_lat, lo_lng, hi_lat, hi_lng = reach_box(community, corners)
+        if any(lo_lat <= a <= hi_lat and lo_lng <= b <= hi_lng for a, b in points):
+            ids.append(community.pk)
+    return ids
 
 
 def community_points(

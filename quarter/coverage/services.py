@@ -101,7 +101,7 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
                 origins, inputs.facility_points(bt.id), limit=eng.cap_m()
             )
             reach_rows += _reach_rows(inputs, bt.id, dist, engine.estimated)
-    merchant_rows = _merchant_rows(inputs, engine, range(len(inputs.merchants)))
+    merchant_rows = _merchant_rows(inputs, engine, _own_positions(inputs))
     with transaction.atomic():
         _lock_community(community)
         CompoundReach.objects.filter(compound__community=community).delete()
@@ -125,6 +125,16 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
             },
         )
     return run
+
+
+def _own_positions(inputs, wanted=None) -> list[int]:
+    """Positions of the community's own merchants (optionally only `wanted` ids)."""
+    return [
+        i
+        for i, m in enumerate(inputs.merchants)
+        if m["community_id"] == inputs.community.pk
+        and (wanted is None or m["id"] in wanted)
+    ]
 
 
 def _lock_community(community: Community) -> None:
@@ -196,16 +206,21 @@ def refresh_for_merchants(merchant_ids) -> None:
     committed, and a failure here is repaired by `ensure_coverage` on the next
     page view.
     """
-    by_community: dict[int, list[int]] = {}
-    for merchant_id, community_id in Merchant.objects.filter(
-        pk__in=list(merchant_ids)
-    ).values_list("pk", "community_id"):
-        by_community.setdefault(community_id, []).append(merchant_id)
-    for community_id, ids in sorted(by_community.items()):
+    merchant_ids = sorted(set(merchant_ids))
+    previous = {
+        r.merchant_id: r
+        for r in MerchantReach.objects.filter(merchant_id__in=merchant_ids)
+    }
+    # The merchants as the last computation saw them, read once before any
+    # community is refreshed (each refresh rewrites the merchants' own rows).
+    before = [_before(mid, previous.get(mid)) for mid in merchant_ids]
+    now = Merchant.objects.filter(pk__in=merchant_ids).values_list("lat", "lng")
+    points = list(now) + [(b["lat"], b["lng"]) for b in before if b["lat"] is not None]
+    for community_id in eng.communities_reaching(points):
         try:
-            _refresh_for_merchants(community_id, sorted(ids))
+            _refresh_for_merchants(community_id, merchant_ids, previous, before)
         except Exception:  # noqa: BLE001 - see docstring
-            logger.exception("coverage refresh failed for merchants %s", ids)
+            logger.exception("coverage refresh failed for merchants %s", merchant_ids)
 
 
 _pending = threading.local()
@@ -232,7 +247,7 @@ def _flush_pending() -> None:
         refresh_for_merchants(ids)
 
 
-def _refresh_for_merchants(community_id: int, merchant_ids: list[int]) -> None:
+def _refresh_for_merchants(community_id: int, merchant_ids, previous, before) -> None:
     community = Community.objects.get(pk=community_id)
     with transaction.atomic():
         _lock_community(community)
@@ -240,18 +255,33 @@ def _refresh_for_merchants(community_id: int, merchant_ids: list[int]) -> None:
         if run is None:
             return  # never computed: the first page view computes it in full
         inputs = eng.load_inputs(community)
-        previous = {
-            r.merchant_id: r
-            for r in MerchantReach.objects.filter(merchant_id__in=merchant_ids)
-        }
-        before = [
-            _before(merchant_id, previous.get(merchant_id))
-            for merchant_id in merchant_ids
-        ]
-        if run.fingerprint != inputs.fingerprint(replace=before):
+        seen_before = _as_seen_by(inputs, before)
+        if run.fingerprint != inputs.fingerprint(replace=seen_before):
             _do_refresh_community(inputs, fingerprint=inputs.fingerprint())
             return
         _do_refresh_types(inputs, merchant_ids=merchant_ids, previous=previous, run=run)
+
+
+def _as_seen_by(inputs, before: list[dict]) -> list[dict]:
+    """The merchants' previous rows as this community's inputs held them.
+
+    A neighbour's shop was in the inputs only if it stood inside the
+    community's reach box; otherwise it counts as absent (lat None).
+    """
+    own = set(
+        Merchant.objects.filter(
+            pk__in=[b["id"] for b in before], community=inputs.community
+        ).values_list("pk", flat=True)
+    )
+    lo_lat, lo_lng, hi_lat, hi_lng = eng.reach_box(inputs.community, inputs.compounds)
+    seen = []
+    for b in before:
+        inside = b["lat"] is not None and (
+            b["id"] in own
+            or (lo_lat <= b["lat"] <= hi_lat and lo_lng <= b["lng"] <= hi_lng)
+        )
+        seen.append(b if inside else {"id": b["id"], "lat": None})
+    return seen
 
 
 def _before(merchant_id: int, previous) -> dict:
@@ -271,9 +301,9 @@ def _before(merchant_id: int, previous) -> dict:
 def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
     engine = eng.build_engine(inputs)
     wanted = set(merchant_ids)
-    positions = [i for i, m in enumerate(inputs.merchants) if m["id"] in wanted]
     types = {p.business_type_id for p in previous.values()}
-    types |= {inputs.merchants[i]["main_type_id"] for i in positions}
+    types |= {m["main_type_id"] for m in inputs.merchants if m["id"] in wanted}
+    positions = _own_positions(inputs, wanted)
     origins = np.arange(inputs.n_compounds)
     compound_ids = [c["id"] for c in inputs.compounds]
     for type_id in sorted(types):
@@ -286,7 +316,9 @@ def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
         CompoundReach.objects.bulk_create(
             _reach_rows(inputs, type_id, dist, engine.estimated)
         )
-    MerchantReach.objects.filter(merchant_id__in=merchant_ids).delete()
+    MerchantReach.objects.filter(
+        merchant_id__in=merchant_ids, merchant__community=inputs.community
+    ).delete()
     if positions:
         MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, positions))
     run.fingerprint = inputs.fingerprint()

@@ -464,3 +464,37 @@ def test_bulk_approval_in_the_admin_recomputes_each_type_once(
     assert MerchantReach.objects.filter(merchant__in=shops).count() == 8
     run = CoverageRun.objects.get(community=community)
     assert run.fingerprint == services.eng.load_inputs(community).fingerprint()
+
+
+def test_a_shop_across_the_boundary_serves_both_communities(
+    street_community, django_capture_on_commit_callbacks
+):
+    """A pharmacy of the next community, 100 m from 东苑: it counts for 东苑 too,
+    and approving it brings both communities' stored figures up to date."""
+    community, west, far = street_community
+    neighbour = make_community("邻里社区", slug="neighbour", lat=LAT0, lng=east(2600))
+    beyond = make_compound(
+        neighbour, "北苑", lat=north(15), lng=east(2000), households=80
+    )
+    services.ensure_coverage(community=community)
+    services.ensure_coverage(community=neighbour)
+    assert _reach(far, "pharmacy").distance_m is None or (
+        _reach(far, "pharmacy").distance_m > 1500
+    )
+    shop = make_merchant(
+        neighbour,
+        type_code="pharmacy",
+        lat=north(5),
+        lng=east(1950),
+        admission=Admission.APPLIED,
+    )
+    operator = make_operator(neighbour)
+    with django_capture_on_commit_callbacks(execute=True):
+        places_services.approve_merchant(actor=operator, merchant=shop)
+    assert _reach(far, "pharmacy").distance_m == pytest.approx(70, abs=10)
+    assert _reach(beyond, "pharmacy").distance_m is not None
+    for c in (community, neighbour):
+        run = CoverageRun.objects.get(community=c)
+        assert run.fingerprint == services.eng.load_inputs(c).fingerprint()
+    # Its household counts belong to its own community's run only.
+    assert MerchantReach.objects.filter(merchant=shop).count() == 1
