@@ -6,7 +6,10 @@ coverage model reaches a community.
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from quarter.core import scope
+from quarter.core.actors import is_person
 from quarter.core.errors import NotFound, PermissionDenied
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.models import (
@@ -22,7 +25,7 @@ from quarter.places.access import (
     operates_any,
     require_operator_of,
 )
-from quarter.places.models import Community
+from quarter.places.models import Community, District
 
 
 def list_planning_communities(actor):
@@ -57,6 +60,32 @@ def get_planning_community(actor, *, slug: str) -> Community:
 
 def can_plan_for(actor, community: Community) -> bool:
     return is_operator_of(actor, community)
+
+
+# --- districts: the district commerce bureau plans every community at once ---
+
+
+def districts_planned_by(actor) -> QuerySet[District]:
+    """Return the districts whose district view `actor` may open.
+
+    The issuer of a district (its commerce bureau, which runs the 15-minute
+    circle programme) and superusers; community workers plan their own
+    community only.
+    """
+    qs = District.objects.order_by("id")
+    if is_person(actor) and actor.is_superuser:
+        return qs
+    if not is_person(actor):
+        return qs.none()
+    return qs.filter(issuers__user=actor)
+
+
+def require_district_planner(actor, district: District) -> None:
+    """Raise `not_district_planner` unless `actor` may plan for `district`."""
+    if not districts_planned_by(actor).filter(pk=district.pk).exists():
+        raise PermissionDenied(
+            Code.NOT_DISTRICT_PLANNER, "只有本区的商务部门可以查看全区规划"
+        )
 
 
 # --- back-office scopes ---

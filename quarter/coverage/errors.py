@@ -10,6 +10,7 @@ class CoverageErrorCode(StrEnum):
     NETWORK_SMALLER = "network_smaller_than_in_use"
     INVALID_BBOX = "invalid_bbox"
     NOT_COMMUNITY_OPERATOR = "not_community_operator"
+    NOT_DISTRICT_PLANNER = "not_district_planner"
     UNKNOWN_COMMUNITY = "unknown_community"
     UNKNOWN_BUSINESS_TYPE = "unknown_business_type"
     UNKNOWN_SPEED_PROFILE = "unknown_speed_profile"

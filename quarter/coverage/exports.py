@@ -141,3 +141,77 @@ def chart_data(report: GapReport) -> dict:
             "tiers": [t.business_type.tier for t in types],
         },
     }
+
+
+# --- a district's communities ---
+
+
+def district_table(report) -> list[list]:
+    """One row per community, best covered first."""
+    sep = pgettext("list separator", "、")
+    rows = [
+        [
+            _("排名"),
+            _("社区"),
+            _("街道"),
+            _("总户数"),
+            _("基本保障类15分钟全覆盖户数占比"),
+            _("“四个一”达标项"),
+            _("连锁品牌占比"),
+            _("商户数"),
+            _("尚未全覆盖的基本保障类"),
+        ]
+    ]
+    for r in report.rows:
+        rows.append(
+            [
+                r.rank,
+                r.community.name,
+                r.community.street_office.name,
+                r.report.households_total,
+                f"{r.report.share_all_basic:.0%}",
+                f"{r.groupings_met}/{len(r.report.groupings)}",
+                f"{r.report.chain_share:.0%}",
+                r.report.merchants_total,
+                sep.join(r.missing_basic),
+            ]
+        )
+    return rows
+
+
+def district_csv(report) -> bytes:
+    buffer = io.StringIO()
+    csv_writer(buffer).writerows(district_table(report))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def district_xlsx(report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("社区排名")
+    for row in district_table(report):
+        xlsx_append(sheet, row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["B"].width = 24
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def district_map_data(report) -> list[dict]:
+    """Community centres and shares for the district map (rendered with json_script)."""
+    return [
+        {
+            "name": r.community.name,
+            "lat": r.community.center_lat,
+            "lng": r.community.center_lng,
+            "share": round(r.report.share_all_basic * 100),
+            "rank": r.rank,
+            "households": r.report.households_total,
+        }
+        for r in report.rows
+    ]

@@ -289,6 +289,8 @@ class SiteSuggestion:
     lng: float
     households_gained: int
     compounds: list[str]
+    # Indices into the `uncovered` origins of the compounds newly reached.
+    positions: list[int] = field(default_factory=list)
 
 
 def _business_type(code: str) -> BusinessType:
@@ -356,6 +358,7 @@ def _greedy(inputs, uncovered, households, lat, lng, covers, dist, top):
                     inputs.compounds[int(uncovered[i])]["name"]
                     for i in np.flatnonzero(newly)
                 ],
+                positions=[int(i) for i in np.flatnonzero(newly)],
             )
         )
         open_mask &= ~newly

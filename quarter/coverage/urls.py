@@ -6,6 +6,28 @@ from quarter.coverage import views
 
 urlpatterns = [
     path("", views.planning_home, name="planning_home"),
+    path(
+        "district/<int:district_id>/",
+        views.district_dashboard,
+        name="planning_district",
+    ),
+    path(
+        "district/<int:district_id>/suggest/",
+        views.district_suggest,
+        name="planning_district_suggest",
+    ),
+    path(
+        "district/<int:district_id>/export.csv",
+        views.district_export,
+        {"fmt": "csv"},
+        name="planning_district_export_csv",
+    ),
+    path(
+        "district/<int:district_id>/export.xlsx",
+        views.district_export,
+        {"fmt": "xlsx"},
+        name="planning_district_export_xlsx",
+    ),
     path("<slug:slug>/", views.dashboard, name="planning_dashboard"),
     path("<slug:slug>/print/", views.print_report, name="planning_print"),
     path("<slug:slug>/recompute", views.recompute, name="planning_recompute"),

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from quarter.core import downloads, numbers
 from quarter.core.errors import DomainError, NotFound, PermissionDenied
 from quarter.coverage import access, exports, selectors, services
+from quarter.coverage import district as district_view
 from quarter.coverage import engine as eng
 
 # Display texts defined outside this module (engine.PROFILE_LABELS, the
@@ -43,6 +44,8 @@ _DISPLAY_MSGIDS = (
     gettext_noop("请在地图上选择位置"),
     gettext_noop("位置离社区太远(超过5公里)"),
     gettext_noop("本社区没有这个小区"),
+    gettext_noop("本区还没有录入小区,无法计算覆盖"),
+    gettext_noop("只有本区的商务部门可以查看全区规划"),
 )
 
 
@@ -115,13 +118,99 @@ def _profile(request: HttpRequest) -> str:
 
 @login_required
 def planning_home(request: HttpRequest) -> HttpResponse:
-    """List the communities the operator may plan for."""
+    """List the districts and communities the user may plan for."""
+    districts = access.districts_planned_by(request.user)
+    if not districts.exists():
+        try:
+            access.require_planner(request.user)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(gettext(exc.message)) from None
+    communities = selectors.list_planning_communities(actor=request.user)
+    return render(
+        request,
+        "coverage/home.html",
+        {"communities": communities, "districts": districts},
+    )
+
+
+def _district_or_404(request: HttpRequest, district_id: int):
+    from quarter.places.models import District
+
+    district = District.objects.filter(pk=district_id).first()
+    if district is None:
+        raise Http404(gettext("没有这个区"))
     try:
-        access.require_planner(request.user)
+        access.require_district_planner(request.user, district)
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(gettext(exc.message)) from None
-    communities = selectors.list_planning_communities(actor=request.user)
-    return render(request, "coverage/home.html", {"communities": communities})
+    return district
+
+
+@login_required
+@require_GET
+def district_dashboard(request: HttpRequest, district_id: int) -> HttpResponse:
+    """Every community of a district ranked, on a map, with area-wide site picks."""
+    district = _district_or_404(request, district_id)
+    profile = _profile(request)
+    report = district_view.district_report(
+        actor=request.user, district=district, profile=profile
+    )
+    return render(
+        request,
+        "coverage/district.html",
+        {
+            "district": district,
+            "report": report,
+            "profile": profile,
+            "profiles": _profile_labels(),
+            "map_data": exports.district_map_data(report),
+            "basic_types": [
+                t.business_type
+                for t in (report.rows[0].report.type_counts if report.rows else [])
+                if t.business_type.tier == "basic"
+            ],
+        },
+    )
+
+
+@login_required
+@require_GET
+def district_suggest(request: HttpRequest, district_id: int) -> HttpResponse:
+    district = _district_or_404(request, district_id)
+    profile = _profile(request)
+    type_code = request.GET.get("type", "")
+    error, picks = None, []
+    try:
+        picks = district_view.suggest_sites_in_district(
+            actor=request.user, district=district, type_code=type_code, profile=profile
+        )
+    except DomainError as exc:
+        error = exc
+    return render(
+        request,
+        "coverage/_district_sites.html",
+        {"picks": picks, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_GET
+def district_export(request: HttpRequest, district_id: int, fmt: str) -> HttpResponse:
+    district = _district_or_404(request, district_id)
+    report = district_view.district_report(
+        actor=request.user, district=district, profile=_profile(request)
+    )
+    content = (
+        exports.district_xlsx(report) if fmt == "xlsx" else exports.district_csv(report)
+    )
+    return downloads.attachment(
+        content,
+        kind=fmt,
+        name=f"district-{district.pk}-{report.profile}",
+        display_name=gettext("%(district)s生活圈覆盖排名")
+        % {"district": district.name},
+    )
 
 
 @require_GET

@@ -12,7 +12,8 @@ This test
 3. compares the status with the cell and reports every mismatch at once.
 
 Objects in paths are community A's (district X): `{merchant_A}`, `{round_A}`,
-`{campaign_A}`, `{settlement_A}`, `{redemption_A}`, `{held_A}`, `{slug_A}`.
+`{campaign_A}`, `{settlement_A}`, `{redemption_A}`, `{held_A}`, `{slug_A}`,
+`{district_X}`.
 The admin's per-model pages are covered by test_backoffice.py, which walks
 every registered ModelAdmin.
 """
@@ -185,6 +186,7 @@ def world(settings):
         "held_A": held.pk,
         "slug_A": a.world.community.slug,
         "compound_A": a.world.compound.pk,
+        "district_X": a.world.district.pk,
     }
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)

@@ -1,0 +1,187 @@
+"""A district at once: every community's coverage ranked, and sites that serve several.
+
+The district commerce bureau (the issuer of the district) plans the whole
+area: one row per community from its stored figures, and site suggestions
+over all the district's compounds together, so a shop near a boundary is
+weighed by every household it would serve, whichever community they live in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from quarter.core.errors import DomainError
+from quarter.coverage import engine as eng
+from quarter.coverage import services
+from quarter.coverage.access import require_district_planner
+from quarter.coverage.errors import CoverageErrorCode as Code
+from quarter.coverage.selectors import (
+    GapReport,
+    _business_type,
+    _greedy,
+    build_gap_report,
+    get_speed,
+)
+from quarter.places.models import Admission, Community, Compound, District, Merchant
+
+
+@dataclass
+class CommunityRow:
+    rank: int
+    report: GapReport
+    missing_basic: list[str] = field(default_factory=list)
+    stale: bool = False
+
+    @property
+    def community(self) -> Community:
+        return self.report.community
+
+    @property
+    def groupings_met(self) -> int:
+        return sum(1 for g in self.report.groupings if g.met)
+
+
+@dataclass
+class DistrictReport:
+    district: District
+    profile: str
+    rows: list[CommunityRow]
+
+    @property
+    def households_total(self) -> int:
+        return sum(r.report.households_total for r in self.rows)
+
+    @property
+    def households_all_basic(self) -> int:
+        return sum(r.report.households_all_basic for r in self.rows)
+
+    @property
+    def share_all_basic(self) -> float:
+        total = self.households_total
+        return self.households_all_basic / total if total else 0.0
+
+
+def district_report(*, actor, district: District, profile: str = "standard"):
+    """Rank the district's communities by the share of households with every
+    basic type within 15 minutes (best first), from their stored figures.
+
+    A community never computed is computed once; a stale one is shown as
+    stored and flagged. Raises `not_district_planner`, `unknown_speed_profile`.
+    """
+    require_district_planner(actor, district)
+    get_speed(profile)
+    rows = []
+    for community in _communities(district):
+        _run, stale = services.coverage_for_page(community=community)
+        report = build_gap_report(community=community, profile=profile)
+        missing = [
+            t.business_type.name_zh
+            for t in report.type_counts
+            if t.business_type.tier == "basic"
+            and t.households_covered < report.households_total
+        ]
+        rows.append(CommunityRow(0, report, missing, stale))
+    rows.sort(
+        key=lambda r: (-r.report.share_all_basic, -r.groupings_met, r.community.pk)
+    )
+    for rank, row in enumerate(rows, start=1):
+        row.rank = rank
+    return DistrictReport(district=district, profile=profile, rows=rows)
+
+
+def _communities(district: District):
+    return Community.objects.filter(street_office__district=district).order_by("id")
+
+
+@dataclass
+class AreaSite:
+    rank: int
+    lat: float
+    lng: float
+    households_gained: int
+    # (community name, compound name) of each compound newly within reach.
+    compounds: list[tuple[str, str]]
+
+    @property
+    def communities(self) -> list[str]:
+        return list(dict.fromkeys(c for c, _ in self.compounds))
+
+
+def suggest_sites_in_district(
+    *,
+    actor,
+    district: District,
+    type_code: str,
+    profile: str = "standard",
+    minutes: int = eng.TARGET_MIN,
+    top: int = 5,
+) -> list[AreaSite]:
+    """Suggest sites for a type over every compound of the district at once.
+
+    The same greedy max-coverage as one community's suggestions, over the
+    union of the district's compounds and every shop that can serve them.
+    Raises `not_district_planner`, `unknown_business_type`,
+    `unknown_speed_profile`, `no_compounds`.
+    """
+    require_district_planner(actor, district)
+    bt = _business_type(type_code)
+    radius = get_speed(profile) * minutes * 60
+    inputs = area_inputs(district)
+    if inputs.n_compounds == 0:
+        raise DomainError(Code.NO_COMPOUNDS, "本区还没有录入小区,无法计算覆盖")
+    engine = eng.build_engine(inputs)
+    origins = np.arange(inputs.n_compounds)
+    current = engine.nearest(origins, inputs.facility_points(bt.id), limit=radius)
+    uncovered = origins[~np.isfinite(current)]
+    if len(uncovered) == 0:
+        return []
+    lat, lng, dist = engine.candidates(uncovered, limit=radius)
+    households = inputs.households()[uncovered]
+    picks = _greedy(inputs, uncovered, households, lat, lng, dist <= radius, dist, top)
+    return [
+        AreaSite(
+            rank=p.rank,
+            lat=p.lat,
+            lng=p.lng,
+            households_gained=p.households_gained,
+            compounds=[
+                (
+                    inputs.compounds[int(uncovered[i])]["community"],
+                    inputs.compounds[int(uncovered[i])]["name"],
+                )
+                for i in p.positions
+            ],
+        )
+        for p in picks
+    ]
+
+
+def area_inputs(district: District) -> eng.Inputs:
+    """Inputs over every compound of the district and every shop that may serve them."""
+    compounds = list(
+        Compound.objects.filter(community__street_office__district=district)
+        .order_by("id")
+        .values("id", "name", "lat", "lng", "households", "community__name")
+    )
+    for c in compounds:
+        c["community"] = c.pop("community__name")
+    communities = list(_communities(district))
+    boxes = [eng.reach_box(c) for c in communities]
+    merchants = [
+        m
+        for m in Merchant.objects.exclude(
+            admission__in=[Admission.REJECTED, Admission.REMOVED]
+        )
+        .order_by("id")
+        .values(*eng.MERCHANT_FIELDS)
+        if any(b[0] <= m["lat"] <= b[2] and b[1] <= m["lng"] <= b[3] for b in boxes)
+    ]
+    points = [(c["lat"], c["lng"]) for c in compounds] or [
+        (c.center_lat, c.center_lng) for c in communities
+    ]
+    network = eng.network_for(communities[0], points=points) if communities else None
+    return eng.Inputs(
+        community=None, network=network, compounds=compounds, merchants=merchants
+    )
