@@ -1,4 +1,4 @@
-"""The district view: communities ranked, a boundary shop counted for both, area-wide sites."""
+"""District view: communities ranked, a boundary shop counted for both, area sites."""
 
 from __future__ import annotations
 
