@@ -284,7 +284,9 @@ def _ints(figures: dict) -> dict:
 
 
 def _total(qs: QuerySet[Visit]) -> LogRow:
-    return LogRow(month=None, merchant_id=None, merchant_name="", **_ints(qs.aggregate(**FIGURES)))
+    return LogRow(
+        month=None, merchant_id=None, merchant_name="", **_ints(qs.aggregate(**FIGURES))
+    )
 
 
 def _compounds(qs: QuerySet[Visit]) -> list[CompoundRow]:
@@ -335,15 +337,15 @@ def get_community_log(
     community, `visit_log_bad_merchant` (400) for a shop of another community.
     """
     log_access.require_log_operator_of(actor, community)
-    merchants = list(Merchant.objects.filter(community=community).order_by("name", "pk"))
+    merchants = list(
+        Merchant.objects.filter(community=community).order_by("name", "pk")
+    )
     qs = Visit.objects.filter(merchant__community=community)
     merchant = None
     if merchant_id is not None:
         merchant = next((m for m in merchants if m.pk == merchant_id), None)
         if merchant is None:
-            raise DomainError(
-                Code.BAD_MERCHANT, "本社区没有这家商户", field="merchant"
-            )
+            raise DomainError(Code.BAD_MERCHANT, "本社区没有这家商户", field="merchant")
         qs = qs.filter(merchant=merchant)
     qs = _visits_in(qs, months)
     return VisitLog(

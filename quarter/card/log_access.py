@@ -75,7 +75,9 @@ def log_shops_for(actor) -> QuerySet[Merchant]:
 def require_shop_log_reader(actor) -> None:
     """Raise `merchant_not_owned` unless `actor` works at some shop."""
     if not log_shops_for(actor).exists():
-        raise PermissionDenied(Code.NOT_SHOP_STAFF, "只有商户的工作人员可以查看本店联系本")
+        raise PermissionDenied(
+            Code.NOT_SHOP_STAFF, "只有商户的工作人员可以查看本店联系本"
+        )
 
 
 def require_shop_staff(actor, merchant: Merchant) -> None:

@@ -134,7 +134,9 @@ def shop(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def shop_csv(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    return _download(_shop_log(request, merchant_id), "csv", f"visits-shop-{merchant_id}")
+    return _download(
+        _shop_log(request, merchant_id), "csv", f"visits-shop-{merchant_id}"
+    )
 
 
 @require_GET

@@ -16,8 +16,17 @@ def local(y: int, m: int, d: int, hh: int = 12, mm: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=clock.SHANGHAI)
 
 
-def visit(shop, cashier, *, at: dt.datetime, bill_fen: int, card_fen: int = 0,
-          voucher_fen: int = 0, resident=None, household=None):
+def visit(
+    shop,
+    cashier,
+    *,
+    at: dt.datetime,
+    bill_fen: int,
+    card_fen: int = 0,
+    voucher_fen: int = 0,
+    resident=None,
+    household=None,
+):
     """Record one payment at `shop` as it happened at `at` (the clock frozen)."""
     before = clock._frozen
     clock.freeze(at)

@@ -34,12 +34,27 @@ def test_get_community_log_puts_visits_in_their_shanghai_month():
     """23:30 on 31 October and 00:30 on 1 November (both 31 Oct in UTC) split."""
     world = World()
     resident = world.resident()
-    visit(world.shop, world.cashier, at=local(2026, 10, 31, 23, 30), bill_fen=1000,
-          resident=resident)
-    visit(world.shop, world.cashier, at=local(2026, 11, 1, 0, 30), bill_fen=2000,
-          resident=resident)
-    visit(world.shop, world.cashier, at=local(2026, 12, 1, 0, 0), bill_fen=4000,
-          resident=resident)
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 10, 31, 23, 30),
+        bill_fen=1000,
+        resident=resident,
+    )
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 1, 0, 30),
+        bill_fen=2000,
+        resident=resident,
+    )
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 12, 1, 0, 0),
+        bill_fen=4000,
+        resident=resident,
+    )
 
     result = log.get_community_log(
         world.operator_user, community=world.community, months=OCT_NOV
@@ -57,16 +72,46 @@ def test_get_community_log_counts_per_shop_residents_households_and_discounts():
     other_shop, other_cashier = world.merchant("阿明理发店")
     ann, bob = world.resident(), world.resident()
     printed = Household.objects.create(compound=world.compound, address="纸卡1幢")
-    visit(world.shop, world.cashier, at=local(2026, 11, 3), bill_fen=6000,
-          card_fen=2700, resident=ann)
-    visit(world.shop, world.cashier, at=local(2026, 11, 9), bill_fen=5000,
-          voucher_fen=1000, resident=ann)
-    visit(world.shop, world.cashier, at=local(2026, 11, 12), bill_fen=3000,
-          card_fen=300, resident=bob)
-    visit(world.shop, world.cashier, at=local(2026, 11, 13), bill_fen=2000,
-          card_fen=200, household=printed)
-    visit(other_shop, other_cashier, at=local(2026, 11, 14), bill_fen=4000,
-          card_fen=400, resident=bob)
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 3),
+        bill_fen=6000,
+        card_fen=2700,
+        resident=ann,
+    )
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 9),
+        bill_fen=5000,
+        voucher_fen=1000,
+        resident=ann,
+    )
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 12),
+        bill_fen=3000,
+        card_fen=300,
+        resident=bob,
+    )
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 13),
+        bill_fen=2000,
+        card_fen=200,
+        household=printed,
+    )
+    visit(
+        other_shop,
+        other_cashier,
+        at=local(2026, 11, 14),
+        bill_fen=4000,
+        card_fen=400,
+        resident=bob,
+    )
 
     rows = {
         r.merchant_name: r
@@ -88,13 +133,25 @@ def test_get_community_log_counts_per_shop_residents_households_and_discounts():
 def test_get_community_log_filters_one_shop_of_the_community_only():
     world, elsewhere = World(), World()
     resident = world.resident()
-    visit(world.shop, world.cashier, at=local(2026, 11, 3), bill_fen=1000,
-          resident=resident)
-    visit(elsewhere.shop, elsewhere.cashier, at=local(2026, 11, 3), bill_fen=9900,
-          resident=elsewhere.resident())
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 3),
+        bill_fen=1000,
+        resident=resident,
+    )
+    visit(
+        elsewhere.shop,
+        elsewhere.cashier,
+        at=local(2026, 11, 3),
+        bill_fen=9900,
+        resident=elsewhere.resident(),
+    )
 
     mine = log.get_community_log(
-        world.operator_user, community=world.community, months=NOV,
+        world.operator_user,
+        community=world.community,
+        months=NOV,
         merchant_id=world.shop.pk,
     )
     assert [r.merchant_id for r in mine.rows] == [world.shop.pk]
@@ -102,7 +159,9 @@ def test_get_community_log_filters_one_shop_of_the_community_only():
 
     with pytest.raises(DomainError) as refused:
         log.get_community_log(
-            world.operator_user, community=world.community, months=NOV,
+            world.operator_user,
+            community=world.community,
+            months=NOV,
             merchant_id=elsewhere.shop.pk,
         )
     assert refused.value.status_code == 400 and refused.value.field == "merchant"
@@ -126,12 +185,30 @@ def test_get_community_log_leaves_out_wholly_refunded_and_nets_partial_refunds()
     the refund off bill and paid, the discount in full."""
     world = World()
     ann, bob = world.resident(), world.resident()
-    kept = visit(world.shop, world.cashier, at=local(2026, 11, 3), bill_fen=6000,
-                 card_fen=2700, resident=ann)
-    partly = visit(world.shop, world.cashier, at=local(2026, 11, 4), bill_fen=5000,
-                   card_fen=500, resident=ann)
-    wholly = visit(world.shop, world.cashier, at=local(2026, 11, 5), bill_fen=8000,
-                   card_fen=800, resident=bob)
+    kept = visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 3),
+        bill_fen=6000,
+        card_fen=2700,
+        resident=ann,
+    )
+    partly = visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 4),
+        bill_fen=5000,
+        card_fen=500,
+        resident=ann,
+    )
+    wholly = visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 5),
+        bill_fen=8000,
+        card_fen=800,
+        resident=bob,
+    )
     visits.refund_visit(partly, refunded_fen=1500)
     visits.refund_visit(wholly)
 
@@ -149,8 +226,14 @@ def test_get_community_log_leaves_out_wholly_refunded_and_nets_partial_refunds()
 
 def test_get_community_log_month_with_only_refunded_visits_shows_zero_amounts():
     world = World()
-    wholly = visit(world.shop, world.cashier, at=local(2026, 11, 5), bill_fen=8000,
-                   card_fen=800, resident=world.resident())
+    wholly = visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 5),
+        bill_fen=8000,
+        card_fen=800,
+        resident=world.resident(),
+    )
     visits.refund_visit(wholly)
 
     (row,) = log.get_community_log(
@@ -166,17 +249,28 @@ def test_get_community_log_month_with_only_refunded_visits_shows_zero_amounts():
 def test_get_community_log_shows_which_compounds_customers_come_from():
     world = World()
     river = Compound.objects.create(
-        community=world.community, name="江景苑", lat=30.26, lng=120.17,
-        households=10, population=30,
+        community=world.community,
+        name="江景苑",
+        lat=30.26,
+        lng=120.17,
+        households=10,
+        population=30,
     )
     here, there = world.resident(), world.resident(compound=river)
     for day in (3, 4):
-        visit(world.shop, world.cashier, at=local(2026, 11, day), bill_fen=1000,
-              resident=here)
-    visit(world.shop, world.cashier, at=local(2026, 11, 5), bill_fen=1000,
-          resident=there)
-    refunded = visit(world.shop, world.cashier, at=local(2026, 11, 6),
-                     bill_fen=1000, resident=there)
+        visit(
+            world.shop,
+            world.cashier,
+            at=local(2026, 11, day),
+            bill_fen=1000,
+            resident=here,
+        )
+    visit(
+        world.shop, world.cashier, at=local(2026, 11, 5), bill_fen=1000, resident=there
+    )
+    refunded = visit(
+        world.shop, world.cashier, at=local(2026, 11, 6), bill_fen=1000, resident=there
+    )
     visits.refund_visit(refunded)
 
     compounds = log.get_community_log(
@@ -196,10 +290,16 @@ def test_get_shop_log_shows_only_the_shop_and_refuses_other_staff():
     world = World()
     barber, barber_cashier = world.merchant("阿明理发店")
     resident = world.resident()
-    visit(world.shop, world.cashier, at=local(2026, 11, 3), bill_fen=1000,
-          resident=resident)
-    visit(barber, barber_cashier, at=local(2026, 11, 3), bill_fen=7000,
-          resident=resident)
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 3),
+        bill_fen=1000,
+        resident=resident,
+    )
+    visit(
+        barber, barber_cashier, at=local(2026, 11, 3), bill_fen=7000, resident=resident
+    )
 
     own = log.get_shop_log(barber_cashier, merchant=barber, months=NOV)
     assert [r.merchant_name for r in own.rows] == ["阿明理发店"]
@@ -215,14 +315,26 @@ def test_list_my_visits_shows_own_and_printed_household_card_visits_only():
     me = world.resident()
     spouse = world.resident(household=me.household)
     neighbour = world.resident()
-    mine = visit(world.shop, world.cashier, at=local(2026, 11, 3), bill_fen=1000,
-                 resident=me)
-    printed = visit(world.shop, world.cashier, at=local(2026, 11, 4), bill_fen=2000,
-                    household=me.household)
-    visit(world.shop, world.cashier, at=local(2026, 11, 5), bill_fen=3000,
-          resident=spouse)
-    visit(world.shop, world.cashier, at=local(2026, 11, 6), bill_fen=4000,
-          resident=neighbour)
+    mine = visit(
+        world.shop, world.cashier, at=local(2026, 11, 3), bill_fen=1000, resident=me
+    )
+    printed = visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 4),
+        bill_fen=2000,
+        household=me.household,
+    )
+    visit(
+        world.shop, world.cashier, at=local(2026, 11, 5), bill_fen=3000, resident=spouse
+    )
+    visit(
+        world.shop,
+        world.cashier,
+        at=local(2026, 11, 6),
+        bill_fen=4000,
+        resident=neighbour,
+    )
 
     assert list(log.list_my_visits(me.user)) == [printed, mine]
     with pytest.raises(PermissionDenied):
@@ -240,8 +352,14 @@ def test_get_community_log_query_count_does_not_grow_with_visits(
     shops = [world.merchant(f"店{i}") for i in range(3)]
     for i in range(30):
         shop, cashier = shops[i % 3]
-        visit(shop, cashier, at=local(2026, 10 + i % 2, 1 + i % 28), bill_fen=1000,
-              card_fen=100, resident=residents[i % 3])
+        visit(
+            shop,
+            cashier,
+            at=local(2026, 10 + i % 2, 1 + i % 28),
+            bill_fen=1000,
+            card_fen=100,
+            resident=residents[i % 3],
+        )
     with django_assert_max_num_queries(6):
         result = log.get_community_log(
             world.operator_user, community=world.community, months=OCT_NOV
@@ -295,8 +413,9 @@ def test_chart_data_keeps_the_busiest_shops_and_groups_the_rest():
     for i in range(10):
         shop, cashier = world.merchant(f"店{i:02d}")
         for _ in range(i + 1):
-            visit(shop, cashier, at=local(2026, 11, 2), bill_fen=1000,
-                  resident=resident)
+            visit(
+                shop, cashier, at=local(2026, 11, 2), bill_fen=1000, resident=resident
+            )
     chart = log.get_community_log(
         world.operator_user, community=world.community, months=OCT_NOV
     ).chart()
@@ -309,17 +428,34 @@ def test_chart_data_keeps_the_busiest_shops_and_groups_the_rest():
 
 def test_log_csv_and_xlsx_print_yuan_months_and_neutralise_formulas():
     world = World()
-    shop, cashier = world.merchant("=HYPERLINK(\"http://x\")")
-    visit(shop, cashier, at=local(2026, 11, 3), bill_fen=6000, card_fen=2700,
-          resident=world.resident())
+    shop, cashier = world.merchant('=HYPERLINK("http://x")')
+    visit(
+        shop,
+        cashier,
+        at=local(2026, 11, 3),
+        bill_fen=6000,
+        card_fen=2700,
+        resident=world.resident(),
+    )
     result = log.get_community_log(
         world.operator_user, community=world.community, months=NOV
     )
 
     rows = list(csv.reader(io.StringIO(log.log_csv(result).decode("utf-8-sig"))))
     assert rows[0][:3] == ["月份", "商户", "到店笔数"]
-    assert rows[1] == ["2026年11月", "'=HYPERLINK(\"http://x\")", "1", "1", "1",
-                       "60.00", "27.00", "0.00", "27.00", "33.00", "0"]
+    assert rows[1] == [
+        "2026年11月",
+        '\'=HYPERLINK("http://x")',
+        "1",
+        "1",
+        "1",
+        "60.00",
+        "27.00",
+        "0.00",
+        "27.00",
+        "33.00",
+        "0",
+    ]
     assert rows[-1][0] == "合计"
 
     book = load_workbook(io.BytesIO(log.log_xlsx(result)))
