@@ -16,6 +16,8 @@ urlpatterns = [
     path("planning/", include("quarter.coverage.urls")),
     path("vouchers/", include("quarter.vouchers.urls")),
     path("me/notifications/", include("quarter.notifications.urls")),
+    # The visit log (联系本): /visits/… (operators, shops) and /me/visits/.
+    path("", include("quarter.card.log_urls")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
