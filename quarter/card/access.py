@@ -99,3 +99,11 @@ def card_rate_of(merchant: Merchant) -> int | None:
 _HOUSEHOLD_COMMUNITY = "household__compound__community"
 scope.declare(CardPin, community=_HOUSEHOLD_COMMUNITY, issuers_via_community=False)
 scope.declare(CardEvent, community=_HOUSEHOLD_COMMUNITY, issuers_via_community=False)
+
+
+def require_card_operator(actor) -> None:
+    """Raise `not_card_manager` unless `actor` operates a community."""
+    from quarter.places.access import operates_any
+
+    if not operates_any(actor):
+        raise PermissionDenied(Code.NOT_CARD_MANAGER, "只有社区工作人员可以查找家庭卡")
