@@ -82,6 +82,13 @@ class PaymentQuote:
         return self.bill_fen - self.option.card_discount_fen
 
     @property
+    def cofund_fen(self) -> int:
+        """The shop's co-funded share of the voucher's face (0 without one)."""
+        if not self.voucher:
+            return 0
+        return self.voucher.round.campaign.merchant_share_fen(self.voucher_face_fen)
+
+    @property
     def stacking(self) -> str | None:
         return self.voucher.round.campaign.card_stacking if self.voucher else None
 
