@@ -79,6 +79,7 @@ class CampaignForm(forms.Form):
         label=_("满减券与大家卡"),
         choices=CardStacking.choices,
         initial=CardStacking.AFTER_CARD,
+        required=False,
         help_text=_("收银台按此计算大家卡折扣与满减券的最优组合"),
     )
 
@@ -109,7 +110,7 @@ class CampaignForm(forms.Form):
             max_per_merchant_per_day=d["max_per_merchant_per_day"],
             cofund_permille=d["cofund_permille"],
             open_to_unregistered=d["open_to_unregistered"],
-            card_stacking=d["card_stacking"],
+            card_stacking=d["card_stacking"] or CardStacking.AFTER_CARD,
         )
 
 
