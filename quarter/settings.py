@@ -370,3 +370,13 @@ for _name in ("django.request", "django.security.csrf"):
     LOGGING.setdefault("loggers", {})[_name] = {"filters": ["one_line_forbidden"]}
 CSRF_FAILURE_VIEW = "quarter.core.middleware.csrf_failure"
 # --- end security headers ------------------------------------------------------------
+
+# --- community card (card app: quarter/card/) ------------------------------------
+# QUARTER_CARD_KEY signs the card's rotating QR (quarter/card/tokens.py): from
+# the environment, else derived from SECRET_KEY; an unusable value stops the
+# process (quarter/card/keys.py). A QR token lives QUARTER_CARD_TOKEN_SECONDS.
+from quarter.card.keys import card_key_or_exit  # noqa: E402
+
+QUARTER_CARD_KEY = card_key_or_exit(environ=dict(os.environ), secret_key=SECRET_KEY)
+QUARTER_CARD_TOKEN_SECONDS = 60
+# --- end community card ----------------------------------------------------------

@@ -135,3 +135,63 @@ class Visit(models.Model):
     def discount_fen(self) -> int:
         """The whole discount the customer got: card price cut plus voucher face."""
         return self.card_discount_fen + self.voucher_face_fen
+
+
+class CardPin(models.Model):
+    """The PIN of a household's printed card: only its hash is kept.
+
+    Set or reset by a resident of the household or by an operator of its
+    community (`card.access`); typed at the till with the card number.
+    """
+
+    household = models.OneToOneField(
+        Household,
+        on_delete=models.CASCADE,
+        related_name="card_pin",
+        verbose_name=_("家庭"),
+    )
+    pin_hash = models.CharField(max_length=128)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("设置人"),
+    )
+    set_at = models.DateTimeField(_("设置时间"))
+
+    class Meta:
+        verbose_name = _("家庭卡密码")
+        verbose_name_plural = _("家庭卡密码")
+
+    def __str__(self) -> str:
+        return str(self.household)
+
+
+class CardEvent(models.Model):
+    """Audit of the card: PINs set or reset, cards locked after wrong PINs."""
+
+    class Kind(models.TextChoices):
+        PIN_SET = "pin_set", _("设置密码")
+        PIN_RESET = "pin_reset", _("重置密码")
+        CARD_LOCKED = "card_locked", _("输错锁定")
+
+    household = models.ForeignKey(
+        Household, on_delete=models.CASCADE, related_name="card_events"
+    )
+    kind = models.CharField(_("事项"), max_length=12, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    reason = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("大家卡记录")
+        verbose_name_plural = _("大家卡记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -57,7 +57,7 @@ def record_visit(
                 merchant=merchant,
                 household=household,
                 resident=resident,
-                compound=household.compound if household is not None else None,
+                compound_id=household.compound_id if household is not None else None,
                 staff=staff,
                 method=method,
                 key=key,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -88,9 +87,15 @@ def real_name(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_card(request: HttpRequest) -> HttpResponse:
+    """The resident's community card: a rotating signed QR (quarter.card)."""
+    from quarter.card import access as card_access
+    from quarter.card import selectors as card_selectors
+
     resident = getattr(request.user, "resident", None)
-    qr_svg = None
-    if resident is not None and resident.household_id:
-        qr = segno.make_qr(f"QUARTER-CARD:{resident.household.card_number}", error="m")
-        qr_svg = qr.svg_inline(scale=6, dark="#1a1a1a")
-    return render(request, "people/card.html", {"resident": resident, "qr_svg": qr_svg})
+    holder = card_access.card_holder(request.user)
+    code = card_selectors.card_code(resident=holder) if holder is not None else None
+    response = render(
+        request, "people/card.html", {"resident": resident, "code": code}
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -210,6 +210,16 @@ class Merchant(models.Model):
                 ),
                 name="merchant_vip_rate_range",
             ),
+            # The community card is at least as good as the shop's own VIP
+            # card, whatever writes the row (services.check_card_rule says why).
+            models.CheckConstraint(
+                condition=models.Q(card_discount_permille__isnull=True)
+                | models.Q(vip_discount_permille__isnull=True)
+                | models.Q(
+                    card_discount_permille__lte=models.F("vip_discount_permille")
+                ),
+                name="merchant_card_not_worse_than_vip",
+            ),
         ]
 
     def __str__(self) -> str:

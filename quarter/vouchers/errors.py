@@ -20,6 +20,7 @@ class VoucherErrorCode(StrEnum):
     ROUND_NOT_DRAWABLE = "round_not_drawable"
     REASON_REQUIRED = "reason_required"
     COMMUNITY_OUTSIDE_DISTRICT = "community_outside_district"
+    UNKNOWN_STACKING = "unknown_card_stacking"
     # claim
     NOT_A_RESIDENT = "not_a_resident"
     NOT_VERIFIED = "real_name_required"

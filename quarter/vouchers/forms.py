@@ -28,7 +28,7 @@ from quarter.vouchers.inputs import (
     RoundInput,
     TillInput,
 )
-from quarter.vouchers.models import ClaimMode, PersonLimit
+from quarter.vouchers.models import CardStacking, ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
 
 DT_INPUT = forms.DateTimeInput(
@@ -75,6 +75,13 @@ class CampaignForm(forms.Form):
         help_text=_("不勾选时,只有社区居民名册中的居民可以领取"),
         required=False,
     )
+    card_stacking = forms.ChoiceField(
+        label=_("满减券与大家卡"),
+        choices=CardStacking.choices,
+        initial=CardStacking.AFTER_CARD,
+        required=False,
+        help_text=_("收银台按此计算大家卡折扣与满减券的最优组合"),
+    )
 
     def __init__(self, *args, district=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +110,7 @@ class CampaignForm(forms.Form):
             max_per_merchant_per_day=d["max_per_merchant_per_day"],
             cofund_permille=d["cofund_permille"],
             open_to_unregistered=d["open_to_unregistered"],
+            card_stacking=d["card_stacking"] or CardStacking.AFTER_CARD,
         )
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from quarter.vouchers.models import ClaimMode, PersonLimit
+from quarter.vouchers.models import CardStacking, ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
 
 
@@ -35,6 +35,7 @@ class CampaignInput(_Input):
     max_per_merchant_per_day: int
     cofund_permille: int
     open_to_unregistered: bool = False
+    card_stacking: str = CardStacking.AFTER_CARD
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,14 @@ def lock_resident(resident_id: int) -> Resident | None:
     Taken first, before any voucher row, so the per-day cap and the choice of
     voucher are read by one till at a time for this resident.
     """
-    return Resident.objects.select_for_update().filter(pk=resident_id).first()
+    # The household comes along (the visit names it); only the resident's row
+    # is locked.
+    return (
+        Resident.objects.select_for_update(of=("self",))
+        .select_related("household")
+        .filter(pk=resident_id)
+        .first()
+    )
 
 
 def lock_round(round_id: int) -> Round:

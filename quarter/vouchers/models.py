@@ -75,6 +75,14 @@ def _machine(name: str, table: dict) -> Transitions:
     )
 
 
+class CardStacking(models.TextChoices):
+    """How a 满减 voucher of a campaign combines with the community card's rate."""
+
+    AFTER_CARD = "after_card", _("折后满减:先打大家卡折扣,满减按折后金额计算")
+    ON_BILL = "on_bill", _("原价满减:满减按原价计算,与大家卡折扣同享")
+    EXCLUSIVE = "exclusive", _("不同享:大家卡与消费券二选一,取更优惠的")
+
+
 class Campaign(models.Model):
     issuer = models.ForeignKey(
         Issuer, on_delete=models.PROTECT, related_name="campaigns"
@@ -105,6 +113,13 @@ class Campaign(models.Model):
     )
     max_per_merchant_per_day = models.PositiveSmallIntegerField(
         _("每人每店每日最多用券"), default=1
+    )
+    # With the community card at the till (quarter/card/stacking.py).
+    card_stacking = models.CharField(
+        _("与大家卡叠加"),
+        max_length=12,
+        choices=CardStacking.choices,
+        default=CardStacking.AFTER_CARD,
     )
     # Off: only residents on their community's register may claim
     # (`people.access.is_registered_resident`).

@@ -24,6 +24,11 @@ urlpatterns = [
         name="till_refund",
     ),
     path(
+        "till/<int:merchant_id>/visits/<int:visit_id>/refund",
+        views.till_visit_refund,
+        name="till_visit_refund",
+    ),
+    path(
         "till/<int:merchant_id>/pledge/<int:campaign_id>",
         views.till_pledge,
         name="pledge",

@@ -30,7 +30,6 @@ from quarter.vouchers.forms import (
     ReviewForm,
     RoundChangeForm,
     RoundForm,
-    TillForm,
 )
 from quarter.vouchers.models import Campaign, Phase, Redemption, Settlement
 from quarter.vouchers.services import campaigns, claims, redemptions, settlement
@@ -196,6 +195,9 @@ def _shop_for(request, merchant_id: int) -> Merchant:
 
 @login_required
 def till(request, merchant_id: int):
+    from quarter.card import selectors as card_selectors
+    from quarter.card.forms import PayForm
+
     shop = _shop_for(request, merchant_id)
     from quarter.vouchers.models import MerchantPledge
 
@@ -212,54 +214,106 @@ def till(request, merchant_id: int):
         "vouchers/till.html",
         {
             "shop": shop,
-            "form": TillForm(),
-            "recent": selectors.list_recent_redemptions(merchant=shop),
+            "form": PayForm(),
+            "recent": card_selectors.list_recent_visits(merchant=shop),
             "unpledged": open_campaigns,
             "refund_form": RefundForm(),
         },
     )
 
 
+def _till_status(form, exc: DomainError | None) -> int:
+    """A refused quote or confirm answers 400 (or the refusal's own 409/429)."""
+    if exc is not None:
+        return exc.status_code
+    return 400 if form.errors else 200
+
+
 @login_required
 @require_POST
 def till_quote(request, merchant_id: int):
+    """Read the customer's code, price the bill: card price and the best voucher."""
+    from quarter.card import payments
+    from quarter.card.forms import PayForm
+
     shop = _shop_for(request, merchant_id)
-    form = TillForm(request.POST)
-    ctx = {"shop": shop, "form": form}
+    form = PayForm(request.POST)
+    ctx, exc = {"shop": shop, "form": form}, None
     if form.is_valid():
         try:
-            quote = redemptions.quote_redemption(
+            quote = payments.quote_payment(
                 actor=request.user,
                 merchant=shop,
                 code=form.cleaned_data["code"],
+                pin=form.cleaned_data["pin"],
                 bill_fen=form.cleaned_data["bill"],
             )
             ctx.update(quote=quote, key=uuid.uuid4().hex)
-        except DomainError as exc:
-            _form_error(form, exc)
-    return render(request, "vouchers/_till_quote.html", ctx)
+        except DomainError as e:
+            exc = e
+            _form_error(form, e)
+    return render(
+        request, "vouchers/_till_quote.html", ctx, status=_till_status(form, exc)
+    )
 
 
 @login_required
 @require_POST
 def till_redeem(request, merchant_id: int):
+    """Confirm the quoted payment (idempotency key): one visit, maybe a redemption."""
+    from quarter.card import payments
+    from quarter.card.forms import ConfirmForm
+
     shop = _shop_for(request, merchant_id)
-    form = TillForm(request.POST)
-    ctx = {"shop": shop, "form": form}
+    form = ConfirmForm(request.POST)
+    ctx, exc = {"shop": shop, "form": form}, None
     if form.is_valid():
+        d = form.cleaned_data
         try:
-            ctx["redemption"] = redemptions.redeem_voucher(
+            ctx["visit"] = payments.confirm_payment(
                 actor=request.user,
                 merchant=shop,
-                code=form.cleaned_data["code"],
-                bill_fen=form.cleaned_data["bill"],
-                key=request.POST.get("key", ""),
+                code=d["code"],
+                pin=d["pin"],
+                bill_fen=d["bill"],
+                key=d["key"],
+                expected_payable_fen=d["expected"],
                 device=_device(request),
                 ip=_ip(request),
             )
+        except DomainError as e:
+            exc = e
+            _form_error(form, e)
+    return render(
+        request, "vouchers/_till_result.html", ctx, status=_till_status(form, exc)
+    )
+
+
+@login_required
+@require_POST
+def till_visit_refund(request, merchant_id: int, visit_id: int):
+    """Refund a till payment (card, voucher or both); 302 back to the till."""
+    from quarter.card import payments
+    from quarter.card.forms import VisitRefundForm
+    from quarter.card.models import Visit
+
+    _shop_for(request, merchant_id)
+    visit = get_object_or_404(Visit, pk=visit_id, merchant_id=merchant_id)
+    form = VisitRefundForm(request.POST)
+    if form.is_valid():
+        try:
+            v = payments.refund_payment(
+                actor=request.user, visit=visit, amount_fen=form.cleaned_data["amount"]
+            )
+            messages.success(
+                request,
+                _("已全额退款") if v.status == "refunded" else _("已部分退款"),
+            )
         except DomainError as exc:
-            _form_error(form, exc)
-    return render(request, "vouchers/_till_result.html", ctx)
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _("请输入正确的退款金额"))
+    return redirect("vouchers:till", merchant_id=merchant_id)
 
 
 @login_required

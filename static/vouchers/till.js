@@ -1,4 +1,16 @@
-// Scan the resident's pay code with the camera. The browser's own
+// The till answers a refused quote or confirm with 400/409/429 and the reason
+// as a card; htmx leaves error responses unswapped unless told.
+document.addEventListener("htmx:beforeSwap", function (e) {
+  var target = e.detail.target;
+  var status = e.detail.xhr ? e.detail.xhr.status : 0;
+  if (target && target.id === "till-out" && [400, 409, 429].indexOf(status) >= 0) {
+    e.detail.shouldSwap = true;
+    e.detail.isError = false;
+  }
+});
+
+// Scan what the customer shows (the community card's QR, the wallet pay code,
+// or the QR printed on a household card, which then needs its PIN). The browser's own
 // BarcodeDetector is used where it exists (Chrome on Android, macOS); elsewhere
 // (iPhone Safari, desktop Linux) each video frame is read with jsQR. Typing the
 // digits always works.
@@ -44,7 +56,9 @@
           if (code) {
             input.value = code.trim();
             stop();
-            document.getElementById("id_bill").focus();
+            var pin = document.getElementById("id_pin");
+            var next = /^DJ\d{10}$/i.test(input.value) && pin ? pin : document.getElementById("id_bill");
+            next.focus();
           } else {
             requestAnimationFrame(look);
           }

@@ -29,6 +29,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from quarter.card.models import Visit
 from quarter.core import clock
 from quarter.vouchers.models import Redemption
 from tests.access.worlds import build_two_worlds
@@ -70,6 +71,7 @@ BODIES = {
     "vouchers:till_quote": {"code": "000000", "bill": "45"},
     "vouchers:till_redeem": {"code": "000000", "bill": "45", "key": "k"},
     "vouchers:till_refund": {"amount": "1"},
+    "vouchers:till_visit_refund": {"amount": "1"},
     "vouchers:review_decide": {"decision": "release", "reason": "核实无误"},
     "vouchers:settle": {"business_date": "2000-01-01"},
     "vouchers:round_stop": {"reason": "测试停止"},
@@ -88,6 +90,14 @@ BODIES = {
         "key": "k",
     },
     "api POST /api/vouchers/redemptions/{redemption_id}/refund": {"amount_fen": 1},
+    "api POST /api/card/till/{merchant_id}/quote": {"code": "000000", "bill_fen": 6000},
+    "api POST /api/card/till/{merchant_id}/confirm": {
+        "code": "000000",
+        "bill_fen": 6000,
+        "key": "k",
+        "expected_payable_fen": 3300,
+    },
+    "api POST /api/card/visits/{visit_id}/refund": {"amount_fen": 1},
     "api POST /api/vouchers/redemptions/{redemption_id}/review": {
         "release": True,
         "reason": "核实无误",
@@ -187,6 +197,8 @@ def world(settings):
         "slug_A": a.world.community.slug,
         "compound_A": a.world.compound.pk,
         "district_X": a.world.district.pk,
+        "household_A": a.resident.household_id,
+        "visit_A": Visit.objects.get(redemption=held).pk,
     }
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)

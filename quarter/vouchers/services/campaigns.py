@@ -23,6 +23,7 @@ from quarter.vouchers.errors import VoucherErrorCode as Code
 from quarter.vouchers.locks import lock_round
 from quarter.vouchers.models import (
     Campaign,
+    CardStacking,
     ClaimMode,
     MerchantPledge,
     PersonLimit,
@@ -57,6 +58,7 @@ def create_campaign(
     cofund_permille: int = 0,
     issuer: Issuer | None = None,
     open_to_unregistered: bool = False,
+    card_stacking: str = CardStacking.AFTER_CARD,
 ) -> Campaign:
     """Create a campaign and fund its budget from the issuer's treasury.
 
@@ -84,6 +86,12 @@ def create_campaign(
             "商户配资比例应在0到1000‰之间",
             field="cofund_permille",
         )
+    if card_stacking not in CardStacking.values:
+        raise DomainError(
+            Code.UNKNOWN_STACKING,
+            "请选择满减券与大家卡的叠加方式",
+            field="card_stacking",
+        )
     communities = list(Community.objects.filter(pk__in=list(community_ids)))
     if len(communities) != len(set(community_ids)) or any(
         c.street_office.district_id != issuer.district_id for c in communities
@@ -109,6 +117,7 @@ def create_campaign(
             max_per_merchant_per_day=max_per_merchant_per_day,
             cofund_permille=cofund_permille,
             open_to_unregistered=bool(open_to_unregistered),
+            card_stacking=card_stacking,
             created_by=actor,
             created_at=clock.now(),
         )

@@ -38,6 +38,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from quarter.card.models import Visit
+from quarter.card.visits import record_visit, refund_visit
 from quarter.core import clock, sql
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
@@ -155,24 +157,45 @@ def redeem_voucher(
 
 
 def _do_redeem(
-    *, actor, merchant, resident, bill_fen, key, device, ip, now
+    *,
+    actor,
+    merchant,
+    resident,
+    bill_fen,
+    key,
+    device,
+    ip,
+    now,
+    voucher: Voucher | None = None,
+    base_fen: int | None = None,
+    card_discount_fen: int = 0,
 ) -> Redemption:
-    """Write one redemption. Precondition: inside atomic, the resident's row locked."""
-    voucher = _best_voucher(
-        resident_id=resident.pk, merchant=merchant, bill_fen=bill_fen, now=now
-    )
+    """Write one redemption and its visit. Precondition: inside atomic, resident locked.
+
+    Alone (the voucher till of old), the best voucher for `bill_fen` is
+    picked. With the community card (`quarter.card.payments`), the caller
+    passes the `voucher` it chose, the `base_fen` its threshold was measured
+    on (the redemption's bill) and the card's `card_discount_fen` off the
+    `bill_fen`; the redemption's payable is what the customer pays.
+    """
+    if voucher is None:
+        voucher = _best_voucher(
+            resident_id=resident.pk, merchant=merchant, bill_fen=bill_fen, now=now
+        )
+    base_fen = bill_fen if base_fen is None else base_fen
+    payable_fen = bill_fen - card_discount_fen - voucher.face_fen
     campaign = voucher.round.campaign
-    flags = risk.evaluate(_risk_context(voucher, resident, merchant, bill_fen, now))
+    flags = risk.evaluate(_risk_context(voucher, resident, merchant, base_fen, now))
     redemption = Redemption.objects.create(
         voucher=voucher,
         merchant=merchant,
         resident=resident,
         staff=actor,
         key=key,
-        bill_fen=bill_fen,
+        bill_fen=base_fen,
         face_fen=voucher.face_fen,
         cofund_fen=campaign.merchant_share_fen(voucher.face_fen),
-        payable_fen=bill_fen - voucher.face_fen,
+        payable_fen=payable_fen,
         status=Redemption.Status.HELD if flags else Redemption.Status.ACCEPTED,
         flags=[{"code": f.code, "reason": f.reason} for f in flags],
         device=(device or "")[:80],
@@ -192,6 +215,16 @@ def _do_redeem(
         memo=f"消费{format_yuan(bill_fen)} 抵扣{format_yuan(voucher.face_fen)}",
     )
     events.redemption_made(redemption, actor=actor)
+    record_visit(
+        merchant=merchant,
+        staff=actor,
+        key=key,
+        bill_fen=bill_fen,
+        card_discount_fen=card_discount_fen,
+        voucher_face_fen=voucher.face_fen,
+        resident=resident,
+        redemption=redemption,
+    )
     return redemption
 
 
@@ -242,6 +275,9 @@ def refund_redemption(*, actor, redemption: Redemption, amount_fen: int) -> Rede
             r.refund_cut_fen = refund_cut_fen(r, refunded_fen=r.refunded_fen)
             _post_refund_cut(r, r.refund_cut_fen - cut_before)
         r.save(update_fields=changed)
+        visit = Visit.objects.filter(redemption_id=r.pk).first()
+        if visit is not None:  # redemptions from before the visit log have none
+            refund_visit(visit, refunded_fen=None if full else amount_fen)
         events.redemption_refunded(
             r,
             actor=actor,
@@ -370,17 +406,34 @@ def _refund_invalid(left: int) -> DomainError:
 def _resident_id_from_code(code: str, *, merchant: Merchant, now: dt.datetime) -> int:
     """Return whose valid pay code this is, counting the try against the limits.
 
-    One round trip counts the till and the code and reads both failure
-    counters. Raises `rate_limited` (the till or the code tried too often),
+    Raises `rate_limited` (the till or the code tried too often),
     `voucher_code_locked`, `voucher_code_invalid` (which also counts a
     failure, and locks the named resident's code at the limit).
     """
     parsed = codes.parse_wallet_code(code, at=now.timestamp())
     who = parsed.claimed_id
+    guard_till_attempt(merchant, f"r{who}" if who else None)
+    if parsed.resident_id is None:
+        count_till_failure(merchant, f"r{who}" if who else None)
+        raise _code_invalid()
+    return parsed.resident_id
+
+
+def guard_till_attempt(merchant: Merchant, subject: str | None) -> None:
+    """Count one try at the till (and of `subject`'s code) and refuse if over a limit.
+
+    The one brute-force guard of the till, shared by wallet pay codes
+    (`subject` "r<resident id>"), community-card QR tokens (the same) and
+    printed household cards with their PIN ("h<household id>"); None when the
+    code names nobody. One round trip counts the till and the subject and
+    reads both failure counters. Raises `rate_limited` (429) when the till or
+    the code is tried too often or the till has failed too often, and
+    `voucher_code_locked` (429) when the subject has failed too often.
+    """
     till = ("till", f"m{merchant.pk}")
-    pairs = [till] + ([("code", f"r{who}")] if who else [])
+    pairs = [till] + ([("code", subject)] if subject else [])
     peek = [("till_fail", f"m{merchant.pk}")] + (
-        [("code_fail", f"r{who}")] if who else []
+        [("code_fail", subject)] if subject else []
     )
     counts = ratelimit.count_all(
         pairs, peek=peek, redis_client=ratelimit.redis_or_none()
@@ -397,12 +450,8 @@ def _resident_id_from_code(code: str, *, merchant: Merchant, now: dt.datetime) -
             field="code",
             status_code=429,
         )
-    if who and fails[1] >= ratelimit.limit_of("code_fail"):
+    if subject and fails[1] >= ratelimit.limit_of("code_fail"):
         raise _code_locked()
-    if parsed.resident_id is None:
-        _count_code_failure(merchant, who)
-        raise _code_invalid()
-    return parsed.resident_id
 
 
 def _code_locked() -> DomainError:
@@ -414,24 +463,33 @@ def _code_locked() -> DomainError:
     )
 
 
-def _count_code_failure(merchant: Merchant, resident_id: int | None) -> None:
+def count_till_failure(merchant: Merchant, subject: str | None) -> int:
+    """Count a wrong code at the till and of `subject`; return the subject's count.
+
+    At the limit a resident's code ("r<id>") records `wallet_code_locked`
+    (which the risk rule `code_guessed` reads); a household card ("h<id>")
+    is locked the same way, and its caller records the card's own event.
+    """
     pairs = [("till_fail", f"m{merchant.pk}")]
-    if resident_id:
-        pairs.append(("code_fail", f"r{resident_id}"))
+    if subject:
+        pairs.append(("code_fail", subject))
     counts = ratelimit.count_all(pairs, redis_client=ratelimit.redis_or_none())
     limit = ratelimit.limit_of("code_fail")
-    if resident_id and counts[1] == limit:
-        resident = Resident.objects.filter(pk=resident_id).first()
+    if subject and subject.startswith("r") and counts[1] == limit:
+        resident = Resident.objects.filter(pk=int(subject[1:])).first()
         if resident is not None:
-            until = clock.now() + dt.timedelta(
-                seconds=ratelimit.limits()["code_fail"][1]
-            )
             events.wallet_code_locked(
                 resident,
                 merchant_id=merchant.pk,
                 failures=limit,
-                until=until.isoformat(),
+                until=code_lock_until().isoformat(),
             )
+    return counts[1] if subject else 0
+
+
+def code_lock_until() -> dt.datetime:
+    """Return when a code locked now opens again."""
+    return clock.now() + dt.timedelta(seconds=ratelimit.limits()["code_fail"][1])
 
 
 def usable_vouchers(*, resident_id: int, merchant: Merchant, now: dt.datetime):
@@ -470,6 +528,42 @@ def _best_voucher(
     *, resident_id: int, merchant: Merchant, bill_fen: int, now: dt.datetime
 ) -> Voucher:
     """Pick the voucher to use; today's uses per campaign come in the same query."""
+    candidates = _candidates(resident_id=resident_id, merchant=merchant, now=now)
+    if not candidates:
+        raise DomainError(Code.NO_APPLICABLE_VOUCHER, "顾客没有可在本店使用的消费券")
+    reachable = [v for v in candidates if v.threshold_fen <= bill_fen]
+    if not reachable:
+        lowest = min(v.threshold_fen for v in candidates)
+        raise DomainError(
+            Code.NO_APPLICABLE_VOUCHER,
+            f"消费金额未达到使用门槛(最低满{format_yuan(lowest)}可用)",
+            field="bill_fen",
+        )
+    allowed = [
+        v for v in reachable if v.used_today < v.round.campaign.max_per_merchant_per_day
+    ]
+    if not allowed:
+        raise DomainError(Code.DAILY_CAP, "该顾客今天在本店的用券次数已达上限")
+    return max(allowed, key=lambda v: (v.face_fen, -v.valid_until.timestamp(), -v.pk))
+
+
+def vouchers_within_cap(
+    *, resident_id: int, merchant: Merchant, now: dt.datetime
+) -> list[Voucher]:
+    """Return the vouchers the resident may use here today, whatever the bill.
+
+    Each carries its campaign (`round.campaign`, for the card stacking rule)
+    and `claim_unused`. One query.
+    """
+    return [
+        v
+        for v in _candidates(resident_id=resident_id, merchant=merchant, now=now)
+        if v.used_today < v.round.campaign.max_per_merchant_per_day
+    ]
+
+
+def _candidates(*, resident_id: int, merchant: Merchant, now: dt.datetime) -> list:
+    """Return the usable vouchers annotated with today's uses and unused siblings."""
     day_start = now.astimezone(clock.SHANGHAI).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
@@ -497,28 +591,12 @@ def _best_voucher(
         .annotate(n=Count("id"))
         .values("n")
     )
-    candidates = list(
+    return list(
         usable_vouchers(resident_id=resident_id, merchant=merchant, now=now).annotate(
             used_today=Coalesce(Subquery(used_today, output_field=IntegerField()), 0),
             claim_unused=Subquery(claim_unused, output_field=IntegerField()),
         )
     )
-    if not candidates:
-        raise DomainError(Code.NO_APPLICABLE_VOUCHER, "顾客没有可在本店使用的消费券")
-    reachable = [v for v in candidates if v.threshold_fen <= bill_fen]
-    if not reachable:
-        lowest = min(v.threshold_fen for v in candidates)
-        raise DomainError(
-            Code.NO_APPLICABLE_VOUCHER,
-            f"消费金额未达到使用门槛(最低满{format_yuan(lowest)}可用)",
-            field="bill_fen",
-        )
-    allowed = [
-        v for v in reachable if v.used_today < v.round.campaign.max_per_merchant_per_day
-    ]
-    if not allowed:
-        raise DomainError(Code.DAILY_CAP, "该顾客今天在本店的用券次数已达上限")
-    return max(allowed, key=lambda v: (v.face_fen, -v.valid_until.timestamp(), -v.pk))
 
 
 def _same_or_refuse(first: Redemption, bill_fen: int) -> Redemption:

@@ -176,10 +176,12 @@ def test_campaign_page_reaches_create_campaign_with_every_field(world, client):
             "business_types": [code],
             "max_per_merchant_per_day": "3",
             "cofund_percent": "12.5",
+            "card_stacking": "on_bill",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     campaign = Campaign.objects.get(name="配资活动")
+    assert campaign.card_stacking == "on_bill"
     assert campaign.budget_fen == 200_000
     assert campaign.max_per_merchant_per_day == 3
     assert campaign.cofund_permille == 125

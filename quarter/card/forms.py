@@ -1,0 +1,51 @@
+"""Forms of the card pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from quarter.core.fields import YuanField
+
+
+class PinForm(forms.Form):
+    pin = forms.CharField(
+        label=_("家庭卡密码(6位数字)"),
+        min_length=6,
+        max_length=6,
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "new-password"}
+        ),
+    )
+
+
+class HouseholdSearchForm(forms.Form):
+    q = forms.CharField(label=_("卡号或门牌"), required=False, max_length=40)
+
+
+class PayForm(forms.Form):
+    """The till: what the customer shows, and the bill (quote)."""
+
+    code = forms.CharField(
+        label=_("顾客码(扫大家卡/付款码,或输入数字、家庭卡号)"), max_length=64
+    )
+    pin = forms.CharField(
+        label=_("家庭卡密码(仅家庭卡)"),
+        required=False,
+        max_length=6,
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off"}
+        ),
+    )
+    bill = YuanField(label=_("消费金额(元)"))
+
+
+class ConfirmForm(PayForm):
+    """The till's confirm: the quote's fields, its payable and the idempotency key."""
+
+    key = forms.CharField(max_length=80)
+    expected = forms.IntegerField(min_value=0, max_value=10_000_000)
+
+
+class VisitRefundForm(forms.Form):
+    amount = YuanField(label=_("退款金额(元)"))
