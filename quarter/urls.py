@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("quarter.places.urls")),
     path("planning/", include("quarter.coverage.urls")),
     path("vouchers/", include("quarter.vouchers.urls")),
+    path("reviews/", include("quarter.reviews.urls")),
     path("me/notifications/", include("quarter.notifications.urls")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
