@@ -242,13 +242,17 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _moderate(*, actor, rating: Rating, to: str, kind: str, reason: str) -> Rating:
+def _moderate(
+    *, actor, rating: Rating, to: str, kind: str, reason: str, only_from=None
+) -> Rating:
     access.require_moderator(actor, rating.merchant)
     with transaction.atomic():
         rating = Rating.objects.select_for_update().select_related("merchant").get(
             pk=rating.pk
         )
         before = rating.status
+        if only_from is not None and before != only_from[0]:
+            raise DomainError(Code.RATING_STATE, only_from[1], status_code=409)
         RATING_TRANSITIONS.check(before, to)
         rating.status = to
         rating.status_reason = reason
@@ -272,11 +276,8 @@ def hide_rating(*, actor, rating: Rating, reason: str) -> Rating:
 
 def show_rating(*, actor, rating: Rating, reason: str = "") -> Rating:
     """Show a hidden rating again. Raises `rating_state_not_allowed` otherwise."""
-    if rating.status != RatingStatus.HIDDEN:
-        raise DomainError(
-            Code.RATING_STATE, "这条评价没有被隐藏", status_code=409
-        )
     return _moderate(
+        only_from=(RatingStatus.HIDDEN, "这条评价没有被隐藏"),
         actor=actor,
         rating=rating,
         to=RatingStatus.VISIBLE,
@@ -287,11 +288,8 @@ def show_rating(*, actor, rating: Rating, reason: str = "") -> Rating:
 
 def clear_rating(*, actor, rating: Rating, reason: str = "") -> Rating:
     """Clear a flagged rating after review: it counts in the average again."""
-    if rating.status != RatingStatus.FLAGGED:
-        raise DomainError(
-            Code.RATING_STATE, "这条评价不在待核查状态", status_code=409
-        )
     return _moderate(
+        only_from=(RatingStatus.FLAGGED, "这条评价不在待核查状态"),
         actor=actor,
         rating=rating,
         to=RatingStatus.VISIBLE,

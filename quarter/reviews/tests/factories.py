@@ -1,0 +1,76 @@
+"""Builders for reviews tests: visits, voucher payments and ratings on the vouchers World."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from django.test import TestCase
+
+from quarter.card.visits import record_visit
+from quarter.core import clock
+from quarter.reviews.models import Rating
+from quarter.vouchers import codes
+from quarter.vouchers.engines import use_engine
+from quarter.vouchers.engines.db_engine import DatabaseEngine
+from quarter.vouchers.services import claims, redemptions
+
+_keys = itertools.count(1)
+
+
+def visit(world, resident=None, *, household=None, shop=None, bill_fen=6000):
+    """Record a card payment of `resident` (or a household card) at the shop."""
+    return record_visit(
+        merchant=shop or world.shop,
+        staff=world.cashier,
+        key=f"visit-{next(_keys)}",
+        bill_fen=bill_fen,
+        card_discount_fen=bill_fen // 10,
+        resident=resident,
+        household=household,
+    )
+
+
+def rating(visit_, *, stars=(5, 5, 5), status="visible", author=None) -> Rating:
+    """Store a rating for `visit_` directly (for reads: averages, stars)."""
+    q, s, p = stars
+    return Rating.objects.create(
+        merchant=visit_.merchant,
+        author=author or (visit_.resident.user if visit_.resident else None),
+        visit=visit_,
+        quality=q,
+        service=s,
+        price=p,
+        status=status,
+        created_at=clock.now(),
+    )
+
+
+def voucher_payment(world, resident, *, bill_fen=4500, held=False):
+    """Claim a packet and pay with a voucher at the world's shop; return the redemption.
+
+    With `held`, the redemption is put on hold for review as a risk rule would.
+    Leaves the clock where the payment happened.
+    """
+    use_engine(DatabaseEngine())
+    try:
+        campaign = world.campaign()
+        round_ = world.round(campaign, packets=5, preset="hz2022")
+        world.pledge(campaign)
+        clock.freeze(round_.release_at + dt.timedelta(seconds=1))
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            out = claims.claim_packet(actor=resident.user, round_=round_)
+        assert out.ok, out
+        r = redemptions.redeem_voucher(
+            actor=world.cashier,
+            merchant=world.shop,
+            bill_fen=bill_fen,
+            key=f"r{next(_keys)}",
+            code=codes.wallet_code(resident.pk, at=clock.now().timestamp()),
+        )
+    finally:
+        use_engine(None)
+    if held:
+        type(r).objects.filter(pk=r.pk).update(status="held")
+        r.refresh_from_db()
+    return r
