@@ -74,3 +74,24 @@ def voucher_payment(world, resident, *, bill_fen=4500, held=False):
         type(r).objects.filter(pk=r.pk).update(status="held")
         r.refresh_from_db()
     return r
+
+
+def matrix_objects(side) -> dict:
+    """Objects of community A for the access matrix: a rating and an evaluation.
+
+    The rating hangs on a visit of A's resident at A's shop; the evaluation is
+    last year's, opened by SYSTEM, so A's shop has a (passed) result.
+    """
+    from quarter.core.actors import SYSTEM
+    from quarter.reviews import services
+
+    w = side.world
+    rated = rating(visit(w, side.resident), stars=(4, 4, 4))
+    evaluation = services.open_evaluation(
+        actor=SYSTEM, community=w.community, year=clock.local_now().year - 1
+    )
+    return {
+        "rating_A": rated.pk,
+        "evaluation_A": evaluation.pk,
+        "result_A": evaluation.results.get(merchant=w.shop).pk,
+    }
