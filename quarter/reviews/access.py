@@ -63,7 +63,7 @@ def can_moderate(actor, merchant: Merchant) -> bool:
 
 
 def require_moderator(actor, merchant: Merchant) -> None:
-    """Raise `not_community_operator` unless `actor` operates the merchant's community."""
+    """Raise `not_community_operator` unless `actor` runs the shop's community."""
     if not can_moderate(actor, merchant):
         raise PermissionDenied(
             Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员可以管理评价"
@@ -73,9 +73,7 @@ def require_moderator(actor, merchant: Merchant) -> None:
 def require_any_operator(actor) -> None:
     """Raise `not_community_operator` unless `actor` operates some community."""
     if not places_access.operates_any(actor):
-        raise PermissionDenied(
-            Code.NOT_COMMUNITY_OPERATOR, "只有社区工作人员可以办理"
-        )
+        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "只有社区工作人员可以办理")
 
 
 def require_evaluator(actor, community: Community) -> None:

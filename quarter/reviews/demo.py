@@ -36,9 +36,10 @@ TEXTS = [
 
 def load_reviews_demo(*, seed: int = 2026) -> Evaluation | None:
     community = Community.objects.filter(slug="donghe").first()
-    if community is None or Rating.objects.filter(
-        merchant__community=community
-    ).exists():
+    if (
+        community is None
+        or Rating.objects.filter(merchant__community=community).exists()
+    ):
         return None
     rng = random.Random(seed)
     residents = list(
@@ -59,7 +60,9 @@ def load_reviews_demo(*, seed: int = 2026) -> Evaluation | None:
     try:
         with transaction.atomic():
             for index, shop in enumerate(shops):
-                _rate_shop(shop, people, rng, base=real_now, low=index == len(shops) - 1)
+                _rate_shop(
+                    shop, people, rng, base=real_now, low=index == len(shops) - 1
+                )
             clock.freeze(real_now)
             operator = Operator.objects.filter(community=community).first()
             return services.open_evaluation(

@@ -55,7 +55,10 @@ class Rating(models.Model):
     """One resident's stars and words about one visit or voucher payment."""
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("商户")
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name=_("商户"),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -145,6 +148,9 @@ class RatingPhoto(models.Model):
     class Meta:
         ordering = ["sort_order", "id"]
 
+    def __str__(self) -> str:
+        return f"评价{self.rating_id}的照片"
+
 
 class Evaluation(models.Model):
     """One community's annual star evaluation (评星) for one year."""
@@ -217,9 +223,7 @@ class EvaluationResult(models.Model):
     score = models.PositiveSmallIntegerField(_("得分"))
     # What the score was made of: see `scoring.breakdown` for the keys.
     breakdown = models.JSONField(default=dict)
-    state = models.CharField(
-        _("状态"), max_length=12, choices=ResultState.choices
-    )
+    state = models.CharField(_("状态"), max_length=12, choices=ResultState.choices)
     deadline = models.DateField(_("整改期限"), null=True, blank=True)
     reevaluated_at = models.DateTimeField(_("复评时间"), null=True, blank=True)
     removal_reason = models.TextField(_("清退原因"), blank=True)
@@ -259,9 +263,7 @@ class ReviewEvent(models.Model):
         REMOVED = "removed", _("评星清退")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    community = models.ForeignKey(
-        Community, on_delete=models.CASCADE, related_name="+"
-    )
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
     merchant = models.ForeignKey(
         Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
@@ -287,3 +289,6 @@ class ReviewEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("评价记录")
         verbose_name_plural = _("评价记录")
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

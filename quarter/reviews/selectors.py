@@ -43,7 +43,7 @@ def _sum_and_count(qs: QuerySet[Rating]) -> tuple[float, int]:
 
 
 def get_community_mean(*, community_id: int) -> float:
-    """Return the mean overall stars of the community's counted ratings (3.0 if none)."""
+    """Return the mean stars of the community's counted ratings (3.0 if none)."""
     total, count = _sum_and_count(
         Rating.objects.filter(merchant__community_id=community_id)
     )
@@ -160,7 +160,9 @@ def get_latest_result(*, merchant: Merchant) -> EvaluationResult | None:
 def count_visits(*, merchant: Merchant, start: dt.datetime, end: dt.datetime) -> int:
     """Return the merchant's visits in [start, end), wholly refunded ones left out."""
     return (
-        Visit.objects.filter(merchant=merchant, occurred_at__gte=start, occurred_at__lt=end)
+        Visit.objects.filter(
+            merchant=merchant, occurred_at__gte=start, occurred_at__lt=end
+        )
         .exclude(status=Visit.Status.REFUNDED)
         .count()
     )

@@ -1,4 +1,4 @@
-"""Verbs of reviews: rate, reply, moderate; open, re-evaluate and act on star evaluations.
+"""Verbs of reviews: rate, reply, moderate; open, re-evaluate, act on evaluations.
 
 Every public service takes `actor`, checks permission through `access.py`,
 runs in one transaction and records a `ReviewEvent`. Removal of a merchant
@@ -52,7 +52,7 @@ class Stars:
 
 
 def parse_stars(data) -> Stars:
-    """Read 质量/服务/价格 as whole stars 1–5 from a mapping; raise `stars_out_of_range`."""
+    """Read 质量/服务/价格 as whole stars 1–5; raise `stars_out_of_range`."""
     labels = {"quality": "质量", "service": "服务", "price": "价格"}
     values = {}
     for field, label in labels.items():
@@ -115,7 +115,9 @@ def rate_merchant(
             redemption = visit.redemption
         else:
             redemption = (
-                selectors.list_rateable_redemptions(resident=resident, merchant=merchant)
+                selectors.list_rateable_redemptions(
+                    resident=resident, merchant=merchant
+                )
                 .select_for_update()
                 .first()
             )
@@ -216,8 +218,10 @@ def reply_to_rating(*, actor, rating: Rating, text: str) -> Rating:
             Code.TEXT_TOO_LONG, f"回复不能超过{MAX_REPLY}字", field="reply"
         )
     with transaction.atomic():
-        rating = Rating.objects.select_for_update().select_related("merchant").get(
-            pk=rating.pk
+        rating = (
+            Rating.objects.select_for_update()
+            .select_related("merchant")
+            .get(pk=rating.pk)
         )
         if rating.reply_at is not None:
             raise DomainError(
@@ -247,8 +251,10 @@ def _moderate(
 ) -> Rating:
     access.require_moderator(actor, rating.merchant)
     with transaction.atomic():
-        rating = Rating.objects.select_for_update().select_related("merchant").get(
-            pk=rating.pk
+        rating = (
+            Rating.objects.select_for_update()
+            .select_related("merchant")
+            .get(pk=rating.pk)
         )
         before = rating.status
         if only_from is not None and before != only_from[0]:
@@ -315,7 +321,9 @@ def compute_breakdown(*, merchant: Merchant, year: int, prior: float) -> dict:
         average=average.smoothed,
         rating_count=average.count,
         complaints=count_complaints(merchant, start=start, end=end),
-        visits_this_year=selectors.count_visits(merchant=merchant, start=start, end=end),
+        visits_this_year=selectors.count_visits(
+            merchant=merchant, start=start, end=end
+        ),
         visits_last_year=selectors.count_visits(
             merchant=merchant, start=last_start, end=start
         ),
@@ -335,7 +343,7 @@ def _check_year(year) -> int:
 
 
 def open_evaluation(*, actor, community: Community, year: int) -> Evaluation:
-    """Score every listed merchant of `community` for `year` and warn those below the bar.
+    """Score every listed merchant of `community` for `year`; warn those below.
 
     Raises `not_community_operator`, `year_out_of_range`,
     `evaluation_already_open`. Each merchant below QUARTER_REVIEWS_STAR_BAR
@@ -449,7 +457,11 @@ def reevaluate_result(*, actor, result: EvaluationResult) -> EvaluationResult:
         )
         if target != result.state:
             RESULT_TRANSITIONS.check(result.state, target)
-        result.stars, result.score, result.state = parts["stars"], parts["score"], target
+        result.stars, result.score, result.state = (
+            parts["stars"],
+            parts["score"],
+            target,
+        )
         result.breakdown = {**parts, "first": result.breakdown}
         result.reevaluated_at = result.updated_at = clock.now()
         result.save()
@@ -463,7 +475,9 @@ def reevaluate_result(*, actor, result: EvaluationResult) -> EvaluationResult:
     return result
 
 
-def remove_below_bar(*, actor, result: EvaluationResult, reason: str) -> EvaluationResult:
+def remove_below_bar(
+    *, actor, result: EvaluationResult, reason: str
+) -> EvaluationResult:
     """Remove a merchant still below the bar after re-evaluation (清退).
 
     Raises `not_community_operator`, `reason_required`,

@@ -83,7 +83,7 @@ def rate(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 @login_required
 def merchant_reviews(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    """The merchant's own page: its stars with the breakdown, its ratings to reply to."""
+    """Show the merchant its stars with the breakdown and its ratings to reply to."""
     merchant = _merchant(merchant_id)
     access.require_stars_viewer(request.user, merchant)
     result = selectors.get_latest_result(merchant=merchant)
@@ -114,7 +114,7 @@ def reply(request: HttpRequest, rating_id: int) -> HttpResponse:
     return redirect("reviews:merchant", merchant_id=rating.merchant_id)
 
 
-# --- operators: moderation -------------------------------------------------------------
+# --- operators: moderation ---------------------------------------------------
 
 
 @login_required
@@ -158,7 +158,7 @@ def clear(request: HttpRequest, rating_id: int) -> HttpResponse:
     return _moderate(request, rating_id, services.clear_rating)
 
 
-# --- operators: the annual star evaluation ----------------------------------------------
+# --- operators: the annual star evaluation -----------------------------------
 
 
 @login_required
@@ -243,7 +243,8 @@ def reevaluate(request: HttpRequest, result_id: int) -> HttpResponse:
     result = services.reevaluate_result(actor=request.user, result=result)
     messages.success(
         request,
-        _("%(name)s 复评 %(stars)s 星") % {"name": result.merchant.name, "stars": result.stars},
+        _("%(name)s 复评 %(stars)s 星")
+        % {"name": result.merchant.name, "stars": result.stars},
     )
     return redirect("reviews:evaluation", evaluation_id=result.evaluation_id)
 

@@ -1,4 +1,4 @@
-"""Builders for reviews tests: visits, voucher payments and ratings on the vouchers World."""
+"""Builders for reviews tests: visits, voucher payments, ratings on a World."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from quarter.vouchers.engines.db_engine import DatabaseEngine
 from quarter.vouchers.services import claims, redemptions
 
 _keys = itertools.count(1)
+JUNE = dt.datetime(2026, 6, 1, 10, 0, tzinfo=clock.SHANGHAI)
 
 
 def visit(world, resident=None, *, household=None, shop=None, bill_fen=6000):
@@ -95,3 +96,31 @@ def matrix_objects(side) -> dict:
         "evaluation_A": evaluation.pk,
         "result_A": evaluation.results.get(merchant=w.shop).pk,
     }
+
+
+def community_with_a_bad_shop():
+    """A World whose shop has three 5-star visits, and a bad shop beside it.
+
+    The bad shop has thirty 1-star ratings and its customers are leaving (34
+    visits last year, 2 this year), so it scores 1 star in 2026. Leaves the
+    clock frozen at JUNE (2026-06-01 10:00). Returns (world, bad, its cashier).
+    """
+    from quarter.vouchers.tests.factories import World
+
+    clock.freeze(JUNE - dt.timedelta(days=365))
+    w = World()
+    resident = w.resident()
+    bad, bad_cashier = w.merchant("差评小吃店")
+    for _ in range(6):
+        visit(w, resident, shop=bad)
+    clock.freeze(JUNE)
+    for _ in range(3):
+        rating(visit(w, resident), stars=(5, 5, 5))
+    for i in range(30):
+        v = visit(w, resident, shop=bad)
+        if i >= 2:  # all but two of the bad shop's visits were last year
+            type(v).objects.filter(pk=v.pk).update(
+                occurred_at=JUNE - dt.timedelta(days=365 + i)
+            )
+        rating(v, stars=(1, 1, 1))
+    return w, bad, bad_cashier

@@ -14,39 +14,29 @@ from quarter.places.models import MerchantEvent
 from quarter.reviews import scoring, services
 from quarter.reviews.complaints import count_complaints
 from quarter.reviews.models import EvaluationResult, Rating, ReviewEvent
-from quarter.reviews.tests.factories import rating, visit, voucher_payment
+from quarter.reviews.tests.factories import (
+    JUNE,
+    community_with_a_bad_shop,
+    rating,
+    visit,
+    voucher_payment,
+)
 from quarter.vouchers.services import campaigns, redemptions
 from quarter.vouchers.tests.factories import World
 
 pytestmark = pytest.mark.django_db
 
-JUNE = dt.datetime(2026, 6, 1, 10, 0, tzinfo=clock.SHANGHAI)
-
-
-def _community_with_a_bad_shop():
-    """A good shop (three 5-star visits) and a bad one (thirty 1-star, customers leaving)."""
-    clock.freeze(JUNE - dt.timedelta(days=365))
-    w = World()
-    resident = w.resident()
-    bad, bad_cashier = w.merchant("差评小吃店")
-    for _ in range(6):
-        visit(w, resident, shop=bad)
-    clock.freeze(JUNE)
-    for _ in range(3):
-        rating(visit(w, resident), stars=(5, 5, 5))
-    for i in range(30):
-        v = visit(w, resident, shop=bad)
-        if i >= 2:  # all but two of the bad shop's visits were last year
-            type(v).objects.filter(pk=v.pk).update(
-                occurred_at=JUNE - dt.timedelta(days=365 + i)
-            )
-        rating(v, stars=(1, 1, 1))
-    return w, bad, bad_cashier
-
 
 def test_scoring_thresholds_and_parts():
     assert [scoring.stars_for(s) for s in (100, 90, 89, 75, 60, 45, 44, 0)] == [
-        5, 5, 4, 4, 3, 2, 1, 1,
+        5,
+        5,
+        4,
+        4,
+        3,
+        2,
+        1,
+        1,
     ]
     assert scoring.trend_points(10, 10) == 15
     assert scoring.trend_points(9, 10) == 10
@@ -69,7 +59,7 @@ def test_count_complaints_is_zero_without_the_civic_app():
 
 
 def test_open_evaluation_scores_every_listed_merchant_and_warns_below_the_bar():
-    w, bad, bad_cashier = _community_with_a_bad_shop()
+    w, bad, bad_cashier = community_with_a_bad_shop()
     evaluation = services.open_evaluation(
         actor=w.operator_user, community=w.community, year=2026
     )
@@ -83,11 +73,15 @@ def test_open_evaluation_scores_every_listed_merchant_and_warns_below_the_bar():
     assert (low.stars, low.state) == (1, "warned")
     assert low.deadline == JUNE.date() + dt.timedelta(days=90)
     assert results[w.shop.pk].state == "passed" and results[w.shop.pk].stars >= 2
-    warning = Notification.objects.get(recipient=bad_cashier, kind="reviews.star_warning")
+    warning = Notification.objects.get(
+        recipient=bad_cashier, kind="reviews.star_warning"
+    )
     assert "整改" in warning.title
     assert ReviewEvent.objects.filter(kind="warned", merchant=bad).count() == 1
     with pytest.raises(DomainError) as exc:
-        services.open_evaluation(actor=w.operator_user, community=w.community, year=2026)
+        services.open_evaluation(
+            actor=w.operator_user, community=w.community, year=2026
+        )
     assert exc.value.code == "evaluation_already_open"
 
 
@@ -102,7 +96,9 @@ def test_open_evaluation_only_by_the_communitys_operator_and_for_a_past_year():
         services.open_evaluation(actor=w.cashier, community=w.community, year=2025)
     with pytest.raises(DomainError) as exc:
         services.open_evaluation(
-            actor=w.operator_user, community=w.community, year=clock.local_now().year + 1
+            actor=w.operator_user,
+            community=w.community,
+            year=clock.local_now().year + 1,
         )
     assert (exc.value.code, exc.value.field) == ("year_out_of_range", "year")
 
@@ -122,7 +118,7 @@ def test_upheld_fraud_flags_lower_the_score():
 
 
 def test_remove_below_bar_after_deadline_takes_the_merchant_out_of_everything():
-    w, bad, bad_cashier = _community_with_a_bad_shop()
+    w, bad, bad_cashier = community_with_a_bad_shop()
     evaluation = services.open_evaluation(
         actor=w.operator_user, community=w.community, year=2026
     )
@@ -167,7 +163,7 @@ def test_remove_below_bar_after_deadline_takes_the_merchant_out_of_everything():
 
 
 def test_reevaluate_after_improvement_passes():
-    w, bad, _ = _community_with_a_bad_shop()
+    w, bad, _ = community_with_a_bad_shop()
     evaluation = services.open_evaluation(
         actor=w.operator_user, community=w.community, year=2026
     )

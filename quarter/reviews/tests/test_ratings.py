@@ -1,4 +1,4 @@
-"""Ratings: who may rate (after a visit or a voucher payment), replies, moderation, bursts."""
+"""Ratings: who may rate (after a visit or voucher payment), replies, bursts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from quarter.core.errors import DomainError, PermissionDenied
 from quarter.notifications.models import Notification
 from quarter.places.models import MerchantStaff
 from quarter.reviews import selectors, services
-from quarter.reviews.models import Rating, RatingStatus, ReviewEvent
+from quarter.reviews.models import Rating, ReviewEvent
 from quarter.reviews.tests.factories import rating, visit, voucher_payment
 from quarter.vouchers.services import redemptions
 from quarter.vouchers.tests.factories import World
@@ -193,9 +193,12 @@ def test_burst_of_new_accounts_is_flagged_and_left_out_of_the_average(settings):
     statuses = dict(Rating.objects.values_list("pk", "status"))
     assert [statuses[r.pk] for r in (r1, r2, r3)] == ["flagged"] * 3
     assert selectors.get_merchant_average(merchant=w.shop).count == 1  # the old one
-    assert Notification.objects.filter(
-        recipient=w.operator_user, kind="reviews.burst"
-    ).count() == 1
+    assert (
+        Notification.objects.filter(
+            recipient=w.operator_user, kind="reviews.burst"
+        ).count()
+        == 1
+    )
     services.clear_rating(actor=w.operator_user, rating=r1)
     assert selectors.get_merchant_average(merchant=w.shop).count == 2
 
