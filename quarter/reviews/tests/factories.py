@@ -110,6 +110,10 @@ def community_with_a_bad_shop():
     clock.freeze(JUNE - dt.timedelta(days=365))
     w = World()
     resident = w.resident()
+    # A long-standing account: its ratings are never part of a burst.
+    type(resident.user).objects.filter(pk=resident.user_id).update(
+        date_joined=JUNE - dt.timedelta(days=800)
+    )
     bad, bad_cashier = w.merchant("差评小吃店")
     for _ in range(6):
         visit(w, resident, shop=bad)
