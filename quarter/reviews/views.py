@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from quarter.core import clock
 from quarter.core.errors import DomainError, PermissionDenied
-from quarter.core.uploads import keep_uploads_in_memory
 from quarter.places.models import Community, Merchant
 from quarter.reviews import access, scoring, selectors, services
 from quarter.reviews.errors import ReviewErrorCode as Code
@@ -38,7 +37,7 @@ def _merchant(merchant_id: int) -> Merchant:
 @login_required
 def rate(request: HttpRequest, merchant_id: int) -> HttpResponse:
     """Show the rating form (GET) or rate the shop (POST)."""
-    keep_uploads_in_memory(request)
+    # Uploads are kept in memory by quarter.core.inputs' middleware.
     merchant = _merchant(merchant_id)
     resident = access.require_resident(request.user)
     access.require_not_own_merchant(request.user, merchant)

@@ -1,4 +1,4 @@
-"""Browser journey of reviews: rate only after a visit, then the star evaluation's removal."""
+"""Journey of reviews: rate only after a visit; the star evaluation removes a shop."""
 
 import datetime as dt
 import re

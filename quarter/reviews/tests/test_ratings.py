@@ -251,3 +251,26 @@ def test_smoothed_average_formula_is_the_published_one(settings):
     # C = (5 + 2 + 1) / 3 = 8/3; shop: (10 × 8/3 + 7) / 12.
     avg = selectors.get_merchant_average(merchant=w.shop)
     assert avg.smoothed == pytest.approx((10 * 8 / 3 + 7) / 12)
+
+
+def _png(name="a.png"):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_rate_merchant_keeps_up_to_three_photos(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    w = World()
+    resident = w.resident()
+    visit(w, resident)
+    with pytest.raises(DomainError) as exc:
+        _rate(resident.user, w.shop, photos=[_png() for _ in range(4)])
+    assert (exc.value.code, exc.value.field) == ("too_many_photos", "photos")
+    r = _rate(resident.user, w.shop, photos=[_png(), _png("b.png")])
+    assert r.photos.count() == 2
