@@ -347,8 +347,9 @@ def open_evaluation(*, actor, community: Community, year: int) -> Evaluation:
 
     Raises `not_community_operator`, `year_out_of_range`,
     `evaluation_already_open`. Each merchant below QUARTER_REVIEWS_STAR_BAR
-    stars is warned (notification to its staff) with a deadline
-    QUARTER_REVIEWS_IMPROVE_DAYS away. Records `opened` and `warned` events.
+    stars is warned (notification and SMS to its staff, sent after commit)
+    with a deadline QUARTER_REVIEWS_IMPROVE_DAYS away. Records `opened` and
+    `warned` events.
     """
     access.require_evaluator(actor, community)
     year = _check_year(year)
@@ -406,7 +407,8 @@ def _warn(result: EvaluationResult, *, actor) -> None:
     )
     deadline = f"{result.deadline:%Y年%m月%d日}"
     for staff in merchant.staff.select_related("user"):
-        notify(
+        # The SMS leaves the process: send it only once the evaluation is saved.
+        _notify_on_commit(
             staff.user,
             kind="reviews.star_warning",
             title=f"{merchant.name}年度评星{result.stars}星,请在{deadline}前整改",
@@ -418,6 +420,10 @@ def _warn(result: EvaluationResult, *, actor) -> None:
             key=f"reviews-warning:{result.pk}",
             sms=True,
         )
+
+
+def _notify_on_commit(user, **message) -> None:
+    transaction.on_commit(lambda: notify(user, **message))
 
 
 def reevaluate_result(*, actor, result: EvaluationResult) -> EvaluationResult:

@@ -58,11 +58,14 @@ def test_count_complaints_is_zero_without_the_civic_app():
     assert count_complaints(w.shop, start=JUNE, end=JUNE) == 0
 
 
-def test_open_evaluation_scores_every_listed_merchant_and_warns_below_the_bar():
+def test_open_evaluation_scores_every_listed_merchant_and_warns_below_the_bar(
+    django_capture_on_commit_callbacks,
+):
     w, bad, bad_cashier = community_with_a_bad_shop()
-    evaluation = services.open_evaluation(
-        actor=w.operator_user, community=w.community, year=2026
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = services.open_evaluation(
+            actor=w.operator_user, community=w.community, year=2026
+        )
     results = {r.merchant_id: r for r in evaluation.results.all()}
     assert set(results) == {w.shop.pk, bad.pk}
     low = results[bad.pk]
