@@ -107,7 +107,7 @@ def rate_merchant(
     with transaction.atomic():
         visit = (
             selectors.list_rateable_visits(resident=resident, merchant=merchant)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .first()
         )
         redemption = None
@@ -118,7 +118,7 @@ def rate_merchant(
                 selectors.list_rateable_redemptions(
                     resident=resident, merchant=merchant
                 )
-                .select_for_update()
+                .select_for_update(of=("self",))
                 .first()
             )
             if redemption is None:
@@ -219,7 +219,7 @@ def reply_to_rating(*, actor, rating: Rating, text: str) -> Rating:
         )
     with transaction.atomic():
         rating = (
-            Rating.objects.select_for_update()
+            Rating.objects.select_for_update(of=("self",))
             .select_related("merchant")
             .get(pk=rating.pk)
         )
@@ -252,7 +252,7 @@ def _moderate(
     access.require_moderator(actor, rating.merchant)
     with transaction.atomic():
         rating = (
-            Rating.objects.select_for_update()
+            Rating.objects.select_for_update(of=("self",))
             .select_related("merchant")
             .get(pk=rating.pk)
         )
@@ -435,7 +435,7 @@ def reevaluate_result(*, actor, result: EvaluationResult) -> EvaluationResult:
     access.require_evaluator(actor, result.evaluation.community)
     with transaction.atomic():
         result = (
-            EvaluationResult.objects.select_for_update()
+            EvaluationResult.objects.select_for_update(of=("self",))
             .select_related("evaluation", "merchant")
             .get(pk=result.pk)
         )
@@ -496,7 +496,7 @@ def remove_below_bar(
     reason = _reason(reason)
     with transaction.atomic():
         result = (
-            EvaluationResult.objects.select_for_update()
+            EvaluationResult.objects.select_for_update(of=("self",))
             .select_related("evaluation", "merchant")
             .get(pk=result.pk)
         )
