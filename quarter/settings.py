@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "quarter.vouchers",
     "quarter.notifications",
     "quarter.card",
+    "quarter.reviews",
     "quarter.demo",
 ]
 
@@ -380,3 +381,21 @@ from quarter.card.keys import card_key_or_exit  # noqa: E402
 QUARTER_CARD_KEY = card_key_or_exit(environ=dict(os.environ), secret_key=SECRET_KEY)
 QUARTER_CARD_TOKEN_SECONDS = 60
 # --- end community card ----------------------------------------------------------
+# --- reviews: ratings and the annual star evaluation (quarter/reviews) -------------
+# A resident may rate within this many days of a visit or voucher payment.
+QUARTER_REVIEWS_WINDOW_DAYS = int(os.environ.get("QUARTER_REVIEWS_WINDOW_DAYS", "30"))
+# Bayesian smoothing: each merchant starts with this many ratings at the
+# community mean (see quarter/reviews/scoring.py).
+QUARTER_REVIEWS_PRIOR_WEIGHT = int(os.environ.get("QUARTER_REVIEWS_PRIOR_WEIGHT", "10"))
+# Burst of new accounts: this many ratings of one merchant within the hours,
+# from accounts younger than the days, are flagged for an operator.
+QUARTER_REVIEWS_BURST_COUNT = int(os.environ.get("QUARTER_REVIEWS_BURST_COUNT", "3"))
+QUARTER_REVIEWS_BURST_HOURS = int(os.environ.get("QUARTER_REVIEWS_BURST_HOURS", "24"))
+QUARTER_REVIEWS_NEW_ACCOUNT_DAYS = int(
+    os.environ.get("QUARTER_REVIEWS_NEW_ACCOUNT_DAYS", "7")
+)
+# Annual stars: merchants below this many stars are warned and may be removed
+# if still below after this many days.
+QUARTER_REVIEWS_STAR_BAR = int(os.environ.get("QUARTER_REVIEWS_STAR_BAR", "2"))
+QUARTER_REVIEWS_IMPROVE_DAYS = int(os.environ.get("QUARTER_REVIEWS_IMPROVE_DAYS", "90"))
+# --- end reviews ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("quarter.places.urls")),
     path("planning/", include("quarter.coverage.urls")),
     path("vouchers/", include("quarter.vouchers.urls")),
+    path("reviews/", include("quarter.reviews.urls")),
     path("me/notifications/", include("quarter.notifications.urls")),
     # The visit log (联系本): /visits/… (operators, shops) and /me/visits/.
     path("", include("quarter.card.log_urls")),

@@ -515,6 +515,7 @@ def _load_app_demos() -> None:
         ("quarter.vouchers.demo", "load_voucher_demo"),
         ("quarter.coverage.demo", "load_coverage_demo"),
         ("quarter.card.log_demo", "load_visit_log_demo"),
+        ("quarter.reviews.demo", "load_reviews_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)

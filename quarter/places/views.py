@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -136,8 +137,18 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 "lat": merchant.lat,
                 "lng": merchant.lng,
             },
+            "reviews": _reviews_summary(merchant, request.user),
         },
     )
+
+
+def _reviews_summary(merchant, user) -> dict | None:
+    """Ratings and stars from quarter.reviews, when that app is installed."""
+    if not apps.is_installed("quarter.reviews"):
+        return None
+    from quarter.reviews.selectors import get_merchant_summary
+
+    return get_merchant_summary(merchant=merchant, actor=user)
 
 
 def map_page(request: HttpRequest) -> HttpResponse:
@@ -164,9 +175,12 @@ def map_page(request: HttpRequest) -> HttpResponse:
 def map_data(request: HttpRequest) -> JsonResponse:
     slug = request.GET.get("community")
     community = selectors.get_community(slug=slug) if slug else None
-    return JsonResponse(
-        {"merchants": selectors.list_map_merchants(community=community)}
-    )
+    rows = selectors.list_map_merchants(community=community)
+    if apps.is_installed("quarter.reviews"):
+        from quarter.reviews.selectors import add_stars
+
+        rows = add_stars(rows)
+    return JsonResponse({"merchants": rows})
 
 
 @login_required

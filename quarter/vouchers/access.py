@@ -47,6 +47,19 @@ def require_till_staff(actor, merchant: Merchant) -> None:
         raise PermissionDenied(Code.SHOP_NOT_OWNED, "您不是这家店的工作人员")
 
 
+def require_in_programme(merchant: Merchant) -> None:
+    """Raise `merchant_not_eligible` unless `merchant` is admitted (on the map).
+
+    A merchant removed (清退, e.g. after the annual star evaluation) or not yet
+    approved takes no vouchers and signs no pledge; its history stays.
+    """
+    if merchant.admission != "approved":
+        raise PermissionDenied(
+            Code.MERCHANT_NOT_ELIGIBLE,
+            "本店不在社区便民商户名单中(未入驻或已清退),不能使用消费券",
+        )
+
+
 # --- operators: risk review ---
 
 

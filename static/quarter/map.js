@@ -37,6 +37,15 @@
     info.textContent = typeName + (discount ? " · 大家卡" + discount : "") +
       (m.status === "renovating" ? " · 装修中" : m.status === "closed" ? " · 已停业" : "");
     div.appendChild(info);
+    if (m.stars) {
+      // The annual star badge, as text: "★★★★☆ 4星商户".
+      var badge = document.createElement("div");
+      badge.className = "star-badge";
+      badge.textContent = "★★★★★".slice(0, m.stars) + "☆☆☆☆☆".slice(0, 5 - m.stars) +
+        " " + m.stars + "星商户";
+      div.appendChild(badge);
+      marker.bindTooltip(textLabel(m.name + " " + m.stars + "★"));
+    }
     marker.bindPopup(div);
     marker.options.merchantId = m.id;
     return marker;

@@ -75,6 +75,9 @@ BODIES = {
     "vouchers:review_decide": {"decision": "release", "reason": "核实无误"},
     "vouchers:settle": {"business_date": "2000-01-01"},
     "vouchers:round_stop": {"reason": "测试停止"},
+    "reviews:reply": {"reply": "谢谢光临"},
+    "reviews:hide": {"reason": "含有广告"},
+    "reviews:remove": {"reason": "测试清退"},
     "api POST /api/coverage/communities/{slug}/what-if": {
         "type": "pharmacy",
         "lat": 30.26,
@@ -200,6 +203,9 @@ def world(settings):
         "household_A": a.resident.household_id,
         "visit_A": Visit.objects.get(redemption=held).pk,
     }
+    from quarter.reviews.tests.factories import matrix_objects
+
+    values.update(matrix_objects(a))  # rating_A, evaluation_A, result_A
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
     return users, values

@@ -86,6 +86,7 @@ def quote_redemption(*, actor, merchant: Merchant, code: str, bill_fen: int) -> 
     `daily_cap_reached`.
     """
     _require_staff(actor, merchant)
+    access.require_in_programme(merchant)
     _check_bill(bill_fen)
     now = clock.now()
     resident_id = _resident_id_from_code(code, merchant=merchant, now=now)
@@ -131,6 +132,7 @@ def redeem_voucher(
     first = Redemption.objects.filter(merchant=merchant, key=key).first()
     if first is not None:
         return _same_or_refuse(first, bill_fen)
+    access.require_in_programme(merchant)
     _check_bill(bill_fen)
     now = clock.now()
     resident_id = _resident_id_from_code(code, merchant=merchant, now=now)
