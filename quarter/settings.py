@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "quarter.vouchers",
     "quarter.notifications",
     "quarter.card",
+    "quarter.referrals",  # sharing rewards (referrals helper)
     "quarter.demo",
 ]
 
@@ -364,3 +365,12 @@ for _name in ("django.request", "django.security.csrf"):
     LOGGING.setdefault("loggers", {})[_name] = {"filters": ["one_line_forbidden"]}
 CSRF_FAILURE_VIEW = "quarter.core.middleware.csrf_failure"
 # --- end security headers ------------------------------------------------------------
+
+# --- sharing rewards (quarter/referrals) ---------------------------------------------
+# A referrer earns at most this much per calendar month (fen; default ¥200); a reward
+# becomes withdrawable this many days after the payment (the refund window).
+QUARTER_REFERRAL_MONTHLY_CAP_FEN = int(
+    os.environ.get("QUARTER_REFERRAL_MONTHLY_CAP_FEN", "20000")
+)
+QUARTER_REFERRAL_WINDOW_DAYS = int(os.environ.get("QUARTER_REFERRAL_WINDOW_DAYS", "7"))
+# --- end sharing rewards --------------------------------------------------------------
