@@ -78,7 +78,8 @@ def withdrawal_community(withdrawal: Withdrawal) -> Community | None:
 
 
 def require_withdrawal_approver(actor, withdrawal: Withdrawal) -> None:
-    """Raise `not_community_operator` unless `actor` operates the resident's community."""
+    """Raise `not_community_operator` unless `actor` operates the resident's
+    community."""
     community = withdrawal_community(withdrawal)
     if community is None or not is_operator_of(actor, community):
         raise PermissionDenied(Code.NOT_OPERATOR, "只有居民所在社区的工作人员可以审核")

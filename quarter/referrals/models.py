@@ -84,7 +84,7 @@ class Referral(models.Model):
 
 
 class Promotion(models.Model):
-    """A merchant's opt-in: `rate_permille` of each referee's payment to the referrer."""
+    """A merchant's opt-in: `rate_permille` of each referee's payment."""
 
     class State(models.TextChoices):
         ACTIVE = "active", _("推广中")
@@ -138,6 +138,9 @@ class TopUp(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.amount_fen}"
+
 
 class Reward(models.Model):
     """The referrer's share of one referee's payment (one per visit)."""
@@ -186,6 +189,9 @@ class Reward(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"visit {self.visit_id} {self.amount_fen}"
+
     @property
     def net_fen(self) -> int:
         return self.amount_fen - self.reversed_fen
@@ -224,6 +230,9 @@ class Withdrawal(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.resident_id} {self.amount_fen} {self.status}"
+
 
 class ReferralEvent(models.Model):
     """Audit trail: bindings, refusals, opt-ins, top-ups, pauses, withdrawals."""
@@ -257,6 +266,9 @@ class ReferralEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("分享奖励记录")
         verbose_name_plural = _("分享奖励记录")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 REWARD_STATES = Transitions(

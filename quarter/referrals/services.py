@@ -423,7 +423,7 @@ def _pause(promo: Promotion) -> None:
 
 
 def reverse_reward(visit, refunded_fen: int) -> Reward | None:
-    """Reverse the refunded share of the visit's pending reward (signal `visit_refunded`).
+    """Reverse the refunded share of the visit's pending reward (`visit_refunded`).
 
     The reversed part is the visit's refunded share of what the customer
     paid (all of it once wholly refunded), computed on the running total so

@@ -1,4 +1,4 @@
-"""Sharing rewards: bindings, one-level rewards, refunds, budget, release, withdrawals."""
+"""Sharing rewards: bindings, one-level rewards, refunds, budget, release, payouts."""
 
 from __future__ import annotations
 
