@@ -72,6 +72,7 @@ BODIES = {
     "vouchers:review_decide": {"decision": "release", "reason": "核实无误"},
     "vouchers:settle": {"business_date": "2000-01-01"},
     "vouchers:round_stop": {"reason": "测试停止"},
+    "referrals:merchant_promotion": {"rate": "3"},
     "api POST /api/coverage/communities/{slug}/what-if": {
         "type": "pharmacy",
         "lat": 30.26,
@@ -186,6 +187,9 @@ def world(settings):
         "slug_A": a.world.community.slug,
         "compound_A": a.world.compound.pk,
     }
+    from quarter.referrals.tests.factories import matrix_values
+
+    values.update(matrix_values(a))  # {refcode_A}, {withdrawal_A}
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
     return users, values

@@ -67,6 +67,7 @@ def matrix_values(side) -> dict:
     from quarter.core.actors import SYSTEM
 
     world = side.world
+    start = clock.now()
     referee = world.resident()
     bind(side.resident, referee)
     opt_in(world, rate_permille=100, budget_fen=10_000)
@@ -76,6 +77,7 @@ def matrix_values(side) -> dict:
     withdrawal = services.request_withdrawal(
         actor=side.resident.user, amount_fen=100, key="matrix"
     )
+    clock.freeze(start)
     return {
         "refcode_A": side.resident.referral_link.code,
         "withdrawal_A": withdrawal.pk,
