@@ -34,7 +34,7 @@ class PromotionForm(forms.Form):
         label=_("推广比例(%)"),
         max_length=6,
         required=False,
-        help_text=_("被推荐的邻居每付 ¥100,您支付给推荐人的金额;如 3 表示 3%"),
+        help_text=_("如 3 表示邻居在本店每实付 ¥100(大家卡折后),奖励邀请人 ¥3"),
     )
     opt_out = forms.BooleanField(label=_("退出分享推广"), required=False)
 
