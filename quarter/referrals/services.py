@@ -327,17 +327,9 @@ def earn_reward(visit) -> Reward | None:
     limited by the referrer's monthly cap and the shop's budget; the budget
     running out pauses the promotion and tells the shop's staff.
     """
-    try:
-        with transaction.atomic():
-            return _do_earn_reward(visit)
-    except DomainError as exc:  # e.g. the budget emptied by a concurrent post
-        logger.warning("no referral reward for visit %s: %s", visit.pk, exc.code)
-        return None
-
-
-def _do_earn_reward(visit) -> Reward | None:
     if visit.resident_id is None:
         return None
+    # The one look-up a payer nobody referred costs the till.
     referral = (
         Referral.objects.filter(referee_id=visit.resident_id)
         .select_related("referrer__user", "referee__user")
@@ -345,6 +337,15 @@ def _do_earn_reward(visit) -> Reward | None:
     )
     if referral is None or visit.occurred_at >= referral.rewards_until:
         return None
+    try:
+        with transaction.atomic():
+            return _do_earn_reward(visit, referral)
+    except DomainError as exc:  # e.g. the budget emptied by a concurrent post
+        logger.warning("no referral reward for visit %s: %s", visit.pk, exc.code)
+        return None
+
+
+def _do_earn_reward(visit, referral: Referral) -> Reward | None:
     referee, referrer = referral.referee, referral.referrer
     if not referee.verified_at or same_person_reason(referrer, referee):
         return None

@@ -351,3 +351,21 @@ def test_set_promotion_refuses_out_of_range_rates(world):
         actor=world.cashier, merchant=world.shop, rate_permille=30
     )
     assert promo.state == "paused"  # no budget yet
+
+
+def test_till_payment_pays_few_queries_for_rewards(
+    world, django_assert_max_num_queries
+):
+    a, b, stranger = world.resident(), world.resident(), world.resident()
+    bind(a, b)
+    opt_in(world, rate_permille=30)
+    # A payer nobody referred costs the till one look-up beyond the visit's 4.
+    with django_assert_max_num_queries(5):
+        pay(world, stranger, bill_fen=5000)
+    # A referred payer: checks, locks, the reward and its posting (the first
+    # one also opens the referrer's pending account); no query per row.
+    with django_assert_max_num_queries(24):
+        pay(world, b, bill_fen=5000)
+    with django_assert_max_num_queries(21):
+        pay(world, b, bill_fen=5000)
+    assert pending(a) == 300
