@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "quarter.notifications",
     "quarter.card",
     "quarter.reviews",
+    "quarter.referrals",  # sharing rewards (referrals helper)
     "quarter.demo",
 ]
 
@@ -399,3 +400,11 @@ QUARTER_REVIEWS_NEW_ACCOUNT_DAYS = int(
 QUARTER_REVIEWS_STAR_BAR = int(os.environ.get("QUARTER_REVIEWS_STAR_BAR", "2"))
 QUARTER_REVIEWS_IMPROVE_DAYS = int(os.environ.get("QUARTER_REVIEWS_IMPROVE_DAYS", "90"))
 # --- end reviews ---------------------------------------------------------------------
+# --- sharing rewards (quarter/referrals) ---------------------------------------------
+# A referrer earns at most this much per calendar month (fen; default ¥200); a reward
+# becomes withdrawable this many days after the payment (the refund window).
+QUARTER_REFERRAL_MONTHLY_CAP_FEN = int(
+    os.environ.get("QUARTER_REFERRAL_MONTHLY_CAP_FEN", "20000")
+)
+QUARTER_REFERRAL_WINDOW_DAYS = int(os.environ.get("QUARTER_REFERRAL_WINDOW_DAYS", "7"))
+# --- end sharing rewards --------------------------------------------------------------

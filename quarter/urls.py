@@ -20,6 +20,7 @@ urlpatterns = [
     # The visit log (联系本): /visits/… (operators, shops) and /me/visits/.
     path("", include("quarter.card.log_urls")),
     path("card/", include("quarter.card.urls")),
+    path("", include("quarter.referrals.urls")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -516,6 +516,7 @@ def _load_app_demos() -> None:
         ("quarter.coverage.demo", "load_coverage_demo"),
         ("quarter.card.log_demo", "load_visit_log_demo"),
         ("quarter.reviews.demo", "load_reviews_demo"),
+        ("quarter.referrals.demo", "load_referral_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)

@@ -14,6 +14,7 @@ from quarter.core.errors import DomainError
 from quarter.people import phone_codes, services, throttle
 from quarter.people.errors import PeopleErrorCode
 from quarter.people.forms import LoginForm, RealNameForm, SignUpForm
+from quarter.referrals import services as referrals
 
 
 class LoginView(auth_views.LoginView):
@@ -46,11 +47,17 @@ def signup(request: HttpRequest) -> HttpResponse:
                 resident = services.sign_up_resident(
                     phone=data["phone"], password=data["password"], code=data["code"]
                 )
+                # Came through a neighbour's /r/<code>/ link: bind once, now.
+                note = referrals.bind_pending_referral(
+                    actor=resident.user, session=request.session
+                )
                 login(
                     request,
                     resident.user,
                     backend="django.contrib.auth.backends.ModelBackend",
                 )
+                if note:
+                    messages.info(request, note)
                 return redirect("real_name")
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

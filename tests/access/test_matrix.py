@@ -78,6 +78,7 @@ BODIES = {
     "reviews:reply": {"reply": "谢谢光临"},
     "reviews:hide": {"reason": "含有广告"},
     "reviews:remove": {"reason": "测试清退"},
+    "referrals:merchant_promotion": {"rate": "3"},
     "api POST /api/coverage/communities/{slug}/what-if": {
         "type": "pharmacy",
         "lat": 30.26,
@@ -206,6 +207,9 @@ def world(settings):
     from quarter.reviews.tests.factories import matrix_objects
 
     values.update(matrix_objects(a))  # rating_A, evaluation_A, result_A
+    from quarter.referrals.tests.factories import matrix_values
+
+    values.update(matrix_values(a))  # {refcode_A}, {withdrawal_A}
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
     return users, values
