@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "quarter.vouchers",
     "quarter.notifications",
     "quarter.card",
+    "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
     "quarter.demo",
 ]
 
