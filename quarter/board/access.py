@@ -1,4 +1,4 @@
-"""Who may see or do what on the notice board: the only place its permissions are decided.
+"""Who may see or do what on the notice board: its permissions are decided here.
 
 - Published notices and approved, unexpired job posts are public, like the
   shops they are about. Drafts, pending and rejected ones are seen by the
@@ -11,9 +11,6 @@
 
 from __future__ import annotations
 
-from quarter.core import clock, scope
-from quarter.core.actors import is_person
-from quarter.core.errors import PermissionDenied
 from quarter.board.errors import BoardErrorCode as Code
 from quarter.board.models import (
     JobPost,
@@ -24,6 +21,9 @@ from quarter.board.models import (
     SuggestionAnswer,
     SuggestionSupport,
 )
+from quarter.core import clock, scope
+from quarter.core.actors import is_person
+from quarter.core.errors import PermissionDenied
 from quarter.places import access as places_access
 from quarter.places.models import Admission, Community, Merchant
 
@@ -126,14 +126,16 @@ def can_see_job(actor, job: JobPost) -> bool:
 
 def require_see_job(actor, job: JobPost) -> None:
     if not can_see_job(actor, job):
-        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "这条招工信息未发布或已过期")
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "这条招工信息未发布或已过期"
+        )
 
 
 # --- suggestions ---
 
 
 def can_see_suggestion(actor, suggestion: Suggestion) -> bool:
-    """Return whether `actor` may read `suggestion`: its community's residents and operators."""
+    """Return whether `actor` may read `suggestion`: its residents, its operators."""
     if resident_community_id(actor) == suggestion.community_id:
         return True
     return is_operator_of(actor, suggestion.community)
@@ -147,11 +149,9 @@ def require_see_suggestion(actor, suggestion: Suggestion) -> None:
 
 
 def require_may_support(actor, suggestion: Suggestion) -> None:
-    """Raise unless `actor` is a resident of the suggestion's community, not its author."""
+    """Raise unless `actor` lives in its community and is not its author."""
     if resident_community_id(actor) != suggestion.community_id:
-        raise PermissionDenied(
-            Code.OTHER_COMMUNITY, "只有本社区居民可以附议这条建议"
-        )
+        raise PermissionDenied(Code.OTHER_COMMUNITY, "只有本社区居民可以附议这条建议")
     if suggestion.author_id == actor.pk:
         raise PermissionDenied(Code.OWN_SUGGESTION, "不能附议自己的建议")
 

@@ -122,7 +122,9 @@ class SuggestionForm(forms.Form):
     photo = forms.FileField(
         label=_("照片(可选)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
+        ),
     )
 
 
@@ -132,5 +134,7 @@ class AnswerForm(forms.Form):
         choices=[(s, SuggestionStatus(s).label) for s in ANSWER_STATUSES],
     )
     reply = forms.CharField(
-        label=_("答复内容"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("答复内容"),
+        max_length=MAX_BODY,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

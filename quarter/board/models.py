@@ -1,4 +1,4 @@
-"""The community notice board: notices (热点信息, 消费主张), jobs (招工专栏), suggestions.
+"""The notice board: notices (热点信息, 消费主张), jobs (招工专栏), suggestions.
 
 Three state machines, each one transitions table (see `quarter.core.states`):
 
@@ -83,9 +83,7 @@ class Notice(models.Model):
     kind = models.CharField(_("类别"), max_length=20, choices=NoticeKind.choices)
     title = models.CharField(_("标题"), max_length=MAX_TITLE)
     body = models.TextField(_("内容"), max_length=MAX_BODY, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=10, choices=NoticeStatus.choices
-    )
+    status = models.CharField(_("状态"), max_length=10, choices=NoticeStatus.choices)
     pinned = models.BooleanField(_("置顶"), default=False)
     publish_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     expire_at = models.DateTimeField(_("下线时间"), null=True, blank=True)
@@ -334,6 +332,9 @@ class SuggestionAnswer(models.Model):
         verbose_name = _("建议答复")
         verbose_name_plural = _("建议答复")
 
+    def __str__(self) -> str:
+        return self.get_status_display()
+
 
 class SuggestionSupport(models.Model):
     """One resident's support (附议) of a suggestion; at most one per resident."""
@@ -354,3 +355,6 @@ class SuggestionSupport(models.Model):
                 fields=["suggestion", "user"], name="suggestion_support_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"附议 {self.suggestion_id}"

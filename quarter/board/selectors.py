@@ -163,8 +163,8 @@ def list_community_suggestions(*, actor, status: str | None = None):
         if status not in SuggestionStatus.values:
             raise DomainError(Code.UNKNOWN_STATUS, "没有这个状态", field="status")
         qs = qs.filter(status=status)
-    return _with_support(qs, actor).select_related("author").order_by(
-        "-created_at", "-id"
+    return (
+        _with_support(qs, actor).select_related("author").order_by("-created_at", "-id")
     )
 
 

@@ -73,6 +73,10 @@ def _check_schedule(
         )
 
 
+def _local(when: dt.datetime) -> str:
+    return f"{when.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}"
+
+
 def _user(actor):
     return actor if is_person(actor) else None
 
@@ -202,7 +206,7 @@ def approve_notice(
                 notice.created_by,
                 kind="board.notice_approved",
                 title=f"您提交的公告“{notice.title}”已通过审核",
-                body=f"发布时间:{notice.publish_at.astimezone(clock.SHANGHAI):%Y-%m-%d %H:%M}",
+                body=f"发布时间:{_local(notice.publish_at)}",
                 url=reverse("board:notice", args=[notice.pk]),
                 key=f"board.notice.{notice.pk}.decided",
             )
@@ -360,7 +364,9 @@ def submit_job(
     title = _text(title, field="title", limit=60)
     hours = _text(hours, field="hours", limit=100)
     contact = _text(contact, field="contact", limit=60)
-    description = _text(description, field="description", limit=MAX_BODY, required=False)
+    description = _text(
+        description, field="description", limit=MAX_BODY, required=False
+    )
     if pay_unit not in PayUnit.values:
         raise DomainError(Code.FIELD_REQUIRED, "请选择计薪方式", field="pay_unit")
     _check_pay(pay_min_fen, pay_max_fen)
@@ -549,4 +555,3 @@ def answer_suggestion(
             key=f"board.suggestion.answer.{answer.pk}",
         )
     return answer
-

@@ -1,4 +1,4 @@
-"""Pages of the notice board: notices, jobs, suggestions, a shop's submissions, the desk."""
+"""Pages of the board: notices, jobs, suggestions, a shop's submissions, the desk."""
 
 from django.urls import path
 

@@ -287,7 +287,9 @@ def shop_notice(request: HttpRequest, merchant_id: int) -> HttpResponse:
     form = ShopNoticeForm(request.POST)
     if form.is_valid():
         try:
-            services.submit_notice(actor=request.user, merchant=merchant, **form.cleaned_data)
+            services.submit_notice(
+                actor=request.user, merchant=merchant, **form.cleaned_data
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -303,7 +305,9 @@ def shop_job(request: HttpRequest, merchant_id: int) -> HttpResponse:
     form = JobForm(request.POST)
     if form.is_valid():
         try:
-            services.submit_job(actor=request.user, merchant=merchant, **form.to_kwargs())
+            services.submit_job(
+                actor=request.user, merchant=merchant, **form.to_kwargs()
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -316,7 +320,9 @@ def shop_job(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 def _desk_page(request, *, slug=None, notice_form=None, error=None, status=200):
-    desk = selectors.get_desk(actor=request.user, slug=slug or request.GET.get("community"))
+    desk = selectors.get_desk(
+        actor=request.user, slug=slug or request.GET.get("community")
+    )
     return render(
         request,
         "board/desk.html",
@@ -396,7 +402,9 @@ def notice_approve(request: HttpRequest, notice_id: int) -> HttpResponse:
         request,
         notice,
         notice.community,
-        lambda: services.approve_notice(actor=request.user, notice=notice, **form.cleaned_data),
+        lambda: services.approve_notice(
+            actor=request.user, notice=notice, **form.cleaned_data
+        ),
         _("公告已发布"),
     )
 
@@ -459,4 +467,3 @@ def job_reject(request: HttpRequest, job_id: int) -> HttpResponse:
         ),
         _("已驳回,并已通知商户"),
     )
-
