@@ -50,9 +50,10 @@ def suggestion(resident, *, text="建议在小区门口增设快递柜", categor
 def board_rows(world, resident) -> dict[str, int]:
     """One pending notice, one pending job and one suggestion of the world's community.
 
+    The suggestion's author is a neighbour of `resident`, who may support it.
     For the access tests: the ids their matrix paths use.
     """
     notice = pending_notice(world)
     job = pending_job(world)
-    idea: Suggestion = suggestion(resident)
+    idea: Suggestion = suggestion(world.resident())
     return {"notice": notice.pk, "job": job.pk, "suggestion": idea.pk}
