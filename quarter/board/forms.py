@@ -42,7 +42,9 @@ class ScheduleForm(forms.Form):
 class NoticeForm(ScheduleForm):
     """An operator's notice, published at once (or at `publish_at`)."""
 
-    kind = forms.ChoiceField(label=_("类别"), choices=NoticeKind.choices)
+    kind = forms.ChoiceField(
+        label=_("类别"), choices=NoticeKind.choices, initial=NoticeKind.COMMUNITY
+    )
     title = forms.CharField(label=_("标题"), max_length=MAX_TITLE)
     body = forms.CharField(
         label=_("内容"),
