@@ -218,3 +218,22 @@ def test_desk_for_a_community_not_operated_is_a_403(world, client):
     client.force_login(world.operator_user)
     resp = client.get(f"/board/desk/?community={other.community.slug}")
     assert resp.status_code == 403
+
+
+def test_home_notice_block_costs_the_same_queries_for_one_or_five_notices(
+    world, client, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    resident = world.resident()
+    client.force_login(resident.user)
+    notice = pending_notice(world)
+    services.approve_notice(actor=world.operator_user, notice=notice)
+    with CaptureQueriesContext(connection) as one:
+        client.get("/")
+    for n in range(4):
+        _publish(world, f"通知{n}", merchant=world.shop)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get("/").content.decode()
+    assert page.count('class="notice') == 5
