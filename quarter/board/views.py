@@ -214,11 +214,7 @@ def suggestion_support(request: HttpRequest, suggestion_id: int) -> HttpResponse
     suggestion = get_object_or_404(Suggestion, pk=suggestion_id)
     supported = services.toggle_support(actor=request.user, suggestion=suggestion)
     messages.success(request, _("已附议") if supported else _("已取消附议"))
-    return redirect(
-        request.POST.get("next") == "list"
-        and reverse("board:suggestions")
-        or reverse("board:suggestion", args=[suggestion.pk])
-    )
+    return redirect("board:suggestion", suggestion_id=suggestion.pk)
 
 
 @login_required

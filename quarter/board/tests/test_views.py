@@ -237,3 +237,22 @@ def test_home_notice_block_costs_the_same_queries_for_one_or_five_notices(
     with django_assert_max_num_queries(len(one.captured_queries)):
         page = client.get("/").content.decode()
     assert page.count('class="notice') == 5
+
+
+def test_desk_approves_a_draft_with_pin_and_expiry(world, client):
+    from quarter.places import services as place_services
+
+    place_services.set_merchant_status(
+        actor=world.cashier, merchant=world.shop, status="renovating"
+    )
+    draft = Notice.objects.get(status="draft")
+    client.force_login(world.operator_user)
+    assert "装修中" in client.get("/board/desk/").content.decode()
+    ends = (clock.local_now() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    resp = client.post(
+        f"/board/desk/notices/{draft.pk}/approve", {"pinned": "on", "expire_at": ends}
+    )
+    assert resp.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "published" and draft.pinned
+    assert draft.expire_at.astimezone(clock.SHANGHAI).strftime("%Y-%m-%dT%H:%M") == ends
