@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "quarter.card",
     "quarter.reviews",
     "quarter.referrals",  # sharing rewards (referrals helper)
+    "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
     "quarter.demo",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("quarter.card.log_urls")),
     path("card/", include("quarter.card.urls")),
     path("", include("quarter.referrals.urls")),
+    path("board/", include("quarter.board.urls")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

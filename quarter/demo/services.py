@@ -517,6 +517,7 @@ def _load_app_demos() -> None:
         ("quarter.card.log_demo", "load_visit_log_demo"),
         ("quarter.reviews.demo", "load_reviews_demo"),
         ("quarter.referrals.demo", "load_referral_demo"),
+        ("quarter.board.demo", "load_board_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)

@@ -68,6 +68,11 @@ BODIES = {
     "console_exception": {"date": "2099-01-01", "closed": "on"},
     "console_profile": {"name": "新店名"},
     "planning_what_if": {"type": "pharmacy", "lat": "30.26", "lng": "120.17"},
+    "board:answer": {"status": "received", "reply": "收到,正在了解"},
+    "board:shop_notice": {"kind": "promotion", "title": "本周特价"},
+    "board:desk_notice": {"kind": "community", "title": "通知"},
+    "board:notice_reject": {"reason": "内容不实"},
+    "board:job_reject": {"reason": "缺少地点"},
     "vouchers:till_quote": {"code": "000000", "bill": "45"},
     "vouchers:till_redeem": {"code": "000000", "bill": "45", "key": "k"},
     "vouchers:till_refund": {"amount": "1"},
@@ -203,6 +208,7 @@ def world(settings):
         "district_X": a.world.district.pk,
         "household_A": a.resident.household_id,
         "visit_A": Visit.objects.get(redemption=held).pk,
+        **{f"{key}_A": pk for key, pk in a.board.items()},
     }
     from quarter.reviews.tests.factories import matrix_objects
 

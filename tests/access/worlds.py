@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.test import TestCase
 
+from quarter.board.tests.factories import board_rows
 from quarter.core import clock
 from quarter.core.actors import SYSTEM
 from quarter.coverage.models import CoverageRun
@@ -37,6 +38,7 @@ class Side:
     round: object
     settlement: Settlement
     rows: dict[str, set] = field(default_factory=dict)
+    board: dict[str, int] = field(default_factory=dict)  # ids of board rows
 
     def rows_of(self, model) -> set:
         return self.rows.get(model._meta.label_lower, set())
@@ -100,7 +102,8 @@ def _side(district: str, when: dt.datetime) -> Side:
     CoverageRun.objects.create(
         community=w.community, fingerprint="x", computed_at=clock.now()
     )
-    return Side(w, resident, campaign, round_, paid)
+    board = board_rows(w, resident)
+    return Side(w, resident, campaign, round_, paid, board=board)
 
 
 def build_two_worlds() -> tuple[Side, Side, User]:
