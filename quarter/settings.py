@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "quarter.vouchers",
     "quarter.notifications",
     "quarter.card",
+    "quarter.civic",  # civic: problem reports, dispatch, Open311
     "quarter.demo",
 ]
 
