@@ -359,6 +359,10 @@ def reopen_report(*, actor, report: Report, reason: str) -> Report:
         raise DomainError(Code.REASON_REQUIRED, "请说明不满意的原因", field="reason")
     with transaction.atomic():
         report = _locked(report)
+        if report.status != Status.RESOLVED:
+            raise DomainError(
+                Code.WRONG_STATE, "只有已办结的诉求可以重新办理", status_code=409
+            )
         if report.reopen_count >= 1:
             raise DomainError(
                 Code.ALREADY_REOPENED, "每条诉求只能重新办理一次", field="reason"

@@ -72,6 +72,8 @@ BODIES = {
     "vouchers:review_decide": {"decision": "release", "reason": "核实无误"},
     "vouchers:settle": {"business_date": "2000-01-01"},
     "vouchers:round_stop": {"reason": "测试停止"},
+    "civic:report_reject": {"reason": "重复上报"},
+    "civic:report_reopen": {"reason": "还是不亮"},
     "api POST /api/coverage/communities/{slug}/what-if": {
         "type": "pharmacy",
         "lat": 30.26,
@@ -185,6 +187,7 @@ def world(settings):
         "held_A": held.pk,
         "slug_A": a.world.community.slug,
         "compound_A": a.world.compound.pk,
+        "report_A": a.world.civic_report.pk,
     }
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
