@@ -7,7 +7,7 @@
     new Chart(el, {
       type: type,
       data: { labels: labels, datasets: [{ label: label, data: values, backgroundColor: colour, borderColor: colour, spanGaps: true }] },
-      options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } },
+      options: { animation: false, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
     });
   }
   function init() {
