@@ -514,6 +514,7 @@ def _load_app_demos() -> None:
     for module, function in (
         ("quarter.vouchers.demo", "load_voucher_demo"),
         ("quarter.coverage.demo", "load_coverage_demo"),
+        ("quarter.civic.demo", "load_civic_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)

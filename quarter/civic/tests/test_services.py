@@ -299,3 +299,24 @@ def test_density_cells_group_nearby_points():
     cells = selectors.density_cells(pts)
     assert sorted(c["count"] for c in cells) == [1, 2]
     assert max(c["level"] for c in cells) == 5
+
+
+def test_demo_loads_reports_through_the_loop_once(settings, tmp_path):
+    from quarter.civic.demo import load_civic_demo
+    from quarter.places.models import Community
+
+    settings.MEDIA_ROOT = tmp_path
+    clock.freeze(T0)
+    cw = CivicWorld()
+    for _ in range(3):
+        cw.world.resident()
+    Community.objects.filter(pk=cw.world.community.pk).update(slug="jinxiu")
+    from quarter.civic.models import Category
+
+    Category.objects.all().delete()
+    made = load_civic_demo()
+    assert made == 25
+    assert load_civic_demo() == 0
+    statuses = set(Report.objects.values_list("status", flat=True))
+    assert {"closed", "dispatched"} <= statuses
+    assert clock.now() == T0
