@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from quarter.civic.errors import CivicErrorCode as Code
+from quarter.civic.models import ApiClient, Category, Department, Report, ReportEvent
 from quarter.core import scope
 from quarter.core.actors import is_person, is_system
 from quarter.core.errors import PermissionDenied
-from quarter.civic.errors import CivicErrorCode as Code
-from quarter.civic.models import ApiClient, Category, Department, Report, ReportEvent
 from quarter.places.models import Community
 
 
@@ -59,14 +59,17 @@ def is_department_staff(actor) -> bool:
 
 def require_department_staff(actor) -> None:
     if not is_department_staff(actor):
-        raise PermissionDenied(Code.NOT_DEPARTMENT_STAFF, "只有职能部门工作人员可以查看")
+        raise PermissionDenied(
+            Code.NOT_DEPARTMENT_STAFF, "只有职能部门工作人员可以查看"
+        )
 
 
 def require_handler_of(actor, report: Report) -> None:
     """Raise `not_department_staff` unless the report is dispatched to actor's unit."""
-    if report.department_id is None or not departments_of(actor).filter(
-        pk=report.department_id
-    ).exists():
+    if (
+        report.department_id is None
+        or not departments_of(actor).filter(pk=report.department_id).exists()
+    ):
         raise PermissionDenied(
             Code.NOT_DEPARTMENT_STAFF, "该诉求未派给您所在的部门,无权办理"
         )

@@ -14,8 +14,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from quarter.civic import access  # noqa: F401 - declares the back-office scopes
-from quarter.civic import services
+from quarter.civic import (
+    access,  # noqa: F401 - declares the back-office scopes
+    services,
+)
 from quarter.civic.models import ApiClient, Category, Department, Report, ReportEvent
 from quarter.core import clock
 
@@ -49,7 +51,13 @@ class ReportEventInline(admin.TabularInline):
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = (
-        "id", "category", "status", "department", "created_at", "deadline_at", "page"
+        "id",
+        "category",
+        "status",
+        "department",
+        "created_at",
+        "deadline_at",
+        "page",
     )
     list_filter = ("status", "category", "community")
     date_hierarchy = "created_at"
@@ -57,17 +65,35 @@ class ReportAdmin(admin.ModelAdmin):
     # The closed loop is changed only through the services (the report's page);
     # who reported is not shown here (the report's page shows it to those who may).
     fields = (
-        "community", "category", "status", "department", "description", "address",
-        "lat", "lng", "photo", "merchant", "deadline_at", "reply", "reply_photo",
-        "reject_reason", "reopen_count", "escalated_at", "created_at", "resolved_at",
-        "closed_at", "source",
+        "community",
+        "category",
+        "status",
+        "department",
+        "description",
+        "address",
+        "lat",
+        "lng",
+        "photo",
+        "merchant",
+        "deadline_at",
+        "reply",
+        "reply_photo",
+        "reject_reason",
+        "reopen_count",
+        "escalated_at",
+        "created_at",
+        "resolved_at",
+        "closed_at",
+        "source",
     )
     readonly_fields = fields
 
     @admin.display(description=_("办理页面"))
     def page(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("civic:report_detail", args=[obj.pk]), _("打开")
+            '<a href="{}">{}</a>',
+            reverse("civic:report_detail", args=[obj.pk]),
+            _("打开"),
         )
 
     def has_add_permission(self, request):

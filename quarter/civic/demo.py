@@ -62,7 +62,9 @@ def load_civic_demo(*, seed: int = 311) -> int:
 def _departments(community: Community) -> dict[str, Department]:
     district = community.street_office.district
     depts = {
-        "grid": Department.objects.create(name=f"{community.name}网格站", community=community),
+        "grid": Department.objects.create(
+            name=f"{community.name}网格站", community=community
+        ),
         "lighting": Department.objects.get_or_create(
             name=f"{district.name}路灯管理所", district=district
         )[0],
@@ -90,13 +92,20 @@ def _community_demo(community: Community, rng: random.Random) -> int:
     cats = {}
     for order, (code, name, group, kw, dept, sla, shop) in enumerate(CATEGORIES):
         cats[code] = Category.objects.create(
-            community=community, code=code, name=name, group=group, keywords=kw,
-            department=depts[dept] if dept else None, sla_hours=sla,
-            about_merchant=shop, sort_order=order,
+            community=community,
+            code=code,
+            name=name,
+            group=group,
+            keywords=kw,
+            department=depts[dept] if dept else None,
+            sla_hours=sla,
+            about_merchant=shop,
+            sort_order=order,
         )
     residents = list(
-        Resident.objects.filter(household__compound__community=community)
-        .select_related("user", "household__compound")[:30]
+        Resident.objects.filter(
+            household__compound__community=community
+        ).select_related("user", "household__compound")[:30]
     )
     if not residents:
         return 0
@@ -106,7 +115,7 @@ def _community_demo(community: Community, rng: random.Random) -> int:
     operator = User.objects.filter(operator_roles__community=community).first()
     now = clock.now()
     made = 0
-    for i in range(25):
+    for _ in range(25):
         at = now - dt.timedelta(days=rng.randint(0, 88), hours=rng.randint(0, 12))
         clock.freeze(at)
         resident = rng.choice(residents)
@@ -120,7 +129,9 @@ def _community_demo(community: Community, rng: random.Random) -> int:
                 lat=compound.lat + rng.uniform(-0.0015, 0.0015),
                 lng=compound.lng + rng.uniform(-0.0015, 0.0015),
                 address=compound.name,
-                merchant=rng.choice(merchants) if code == "shop-complaint" and merchants else None,
+                merchant=rng.choice(merchants)
+                if code == "shop-complaint" and merchants
+                else None,
             ),
         )
         made += 1
@@ -135,10 +146,14 @@ def _advance(report: Report, rng, operator, depts, at, now) -> None:
     fate = rng.random()
     if report.department_id is None:
         if fate < 0.2 and operator:
-            services.reject_report(actor=operator, report=report, reason="属于物业管理范围,已转告物业")
+            services.reject_report(
+                actor=operator, report=report, reason="属于物业管理范围,已转告物业"
+            )
             return
         if operator:
-            services.dispatch_report(actor=operator, report=report, department=depts["grid"])
+            services.dispatch_report(
+                actor=operator, report=report, department=depts["grid"]
+            )
             report.refresh_from_db()
     staff = report.department.staff.first()
     if staff is None:
@@ -147,13 +162,17 @@ def _advance(report: Report, rng, operator, depts, at, now) -> None:
     if fate > 0.85 or at > now - dt.timedelta(hours=6):
         return  # still waiting in the department's queue (may become overdue)
     sla = report.category.sla_hours
-    took = dt.timedelta(hours=sla * (rng.uniform(0.2, 0.9) if fate < 0.75 else rng.uniform(1.1, 2)))
+    took = dt.timedelta(
+        hours=sla * (rng.uniform(0.2, 0.9) if fate < 0.75 else rng.uniform(1.1, 2))
+    )
     if at + took >= now:
         return
     clock.freeze(at + took / 3)
     services.start_report(actor=staff, report=report)
     clock.freeze(at + took)
-    services.resolve_report(actor=staff, report=report, reply="已现场处理完毕,感谢您的反映。")
+    services.resolve_report(
+        actor=staff, report=report, reply="已现场处理完毕,感谢您的反映。"
+    )
     if at + took + dt.timedelta(days=1) < now and report.reporter_id:
         clock.freeze(at + took + dt.timedelta(hours=20))
         services.close_report(actor=report.reporter, report=report)

@@ -24,14 +24,18 @@ class ReportForm(forms.Form):
     lat = LatitudeField(label=_("纬度"), widget=forms.HiddenInput)
     lng = LongitudeField(label=_("经度"), widget=forms.HiddenInput)
     address = forms.CharField(
-        label=_("位置说明"), max_length=200, required=False,
+        label=_("位置说明"),
+        max_length=200,
+        required=False,
         help_text=_("如:3栋东侧路口"),
     )
     # A plain file field: the service checks type and size (by content).
     photo = forms.FileField(
         label=_("现场照片"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp"}
+        ),
     )
     merchant = forms.ModelChoiceField(
         queryset=Merchant.objects.none(),
@@ -63,7 +67,9 @@ class DispatchForm(forms.Form):
 
 class ResolveForm(forms.Form):
     reply = forms.CharField(
-        label=_("办理答复"), max_length=MAX_DESCRIPTION, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("办理答复"),
+        max_length=MAX_DESCRIPTION,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     photo = forms.FileField(label=_("办结照片"), required=False)
 

@@ -22,6 +22,7 @@ dispatched or in progress) past `deadline_at`; the escalation job marks it
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -98,7 +99,10 @@ class Category(models.Model):
         help_text=_("留空则由社区工作者人工派单"),
     )
     sla_hours = models.PositiveIntegerField(
-        _("办理时限(小时)"), default=72, help_text=_("从上报起算")
+        _("办理时限(小时)"),
+        default=72,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 90)],
+        help_text=_("从上报起算,1至2160小时"),
     )
     about_merchant = models.BooleanField(
         _("可选涉及商户"), default=False, help_text=_("如商户投诉:上报时可选择商户")
@@ -205,9 +209,7 @@ class Report(models.Model):
     )
     deadline_at = models.DateTimeField(_("办理时限"))
     reply = models.TextField(_("办理答复"), blank=True)
-    reply_photo = models.ImageField(
-        _("办结照片"), upload_to="civic/%Y/%m/", blank=True
-    )
+    reply_photo = models.ImageField(_("办结照片"), upload_to="civic/%Y/%m/", blank=True)
     reject_reason = models.CharField(_("不予受理原因"), max_length=200, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(_("超时上报时间"), null=True, blank=True)

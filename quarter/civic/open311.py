@@ -100,9 +100,7 @@ def _to_json(record: list) -> dict:
 def render(fmt: str, root: str, item: str | None, payload, status: int = 200):
     """Render a list of records (under root/item) or one record (as root)."""
     if fmt == "json":
-        body = (
-            [_to_json(r) for r in payload] if item is not None else _to_json(payload)
-        )
+        body = [_to_json(r) for r in payload] if item is not None else _to_json(payload)
         return HttpResponse(
             json.dumps(body, ensure_ascii=False),
             status=status,
@@ -124,8 +122,9 @@ def render(fmt: str, root: str, item: str | None, payload, status: int = 200):
 
 def error_response(fmt: str, err: Open311Error) -> HttpResponse:
     record = [("code", err.code), ("description", err.description)]
-    return render(fmt if fmt in FORMATS else "xml", "errors", "error", [record],
-                  status=err.status)
+    return render(
+        fmt if fmt in FORMATS else "xml", "errors", "error", [record], status=err.status
+    )
 
 
 def endpoint(methods=("GET",)):
@@ -137,7 +136,9 @@ def endpoint(methods=("GET",)):
         def inner(request: HttpRequest, fmt: str, **kwargs):
             try:
                 if fmt not in FORMATS:
-                    raise Open311Error(400, f"format '{fmt[:10]}' is not supported: use xml or json")
+                    raise Open311Error(
+                        400, f"format '{fmt[:10]}' is not supported: use xml or json"
+                    )
                 return view(request, fmt, **kwargs)
             except Open311Error as err:
                 return error_response(fmt, err)
@@ -173,7 +174,8 @@ def _jurisdiction(request) -> Community:
     if len(served) == 1:
         return served[0]
     raise Open311Error(
-        400, "jurisdiction_id was not provided: this endpoint serves several communities"
+        400,
+        "jurisdiction_id was not provided: this endpoint serves several communities",
     )
 
 
@@ -190,7 +192,8 @@ def _parse_w3(name: str, value: str) -> dt.datetime:
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise Open311Error(
-            400, f"{name} must be a w3 datetime with a time zone, eg 2010-01-01T00:00:00Z"
+            400,
+            f"{name} must be a w3 datetime with a time zone, eg 2010-01-01T00:00:00Z",
         )
     return parsed
 
@@ -251,7 +254,9 @@ def _categories(community):
 
 
 def _requests_qs():
-    return Report.objects.select_related("category__department", "department", "community")
+    return Report.objects.select_related(
+        "category__department", "department", "community"
+    )
 
 
 # --- the six methods --------------------------------------------------------------
@@ -286,11 +291,17 @@ def service_definition(request, fmt, code):
                 ("description", "涉及哪家商户?"),
                 (
                     "values",
-                    Many("value", ([("key", str(m.pk)), ("name", m.name)] for m in merchants)),
+                    Many(
+                        "value",
+                        ([("key", str(m.pk)), ("name", m.name)] for m in merchants),
+                    ),
                 ),
             ]
         )
-    record = [("service_code", category.code), ("attributes", Many("attribute", attributes))]
+    record = [
+        ("service_code", category.code),
+        ("attributes", Many("attribute", attributes)),
+    ]
     return render(fmt, "service_definition", None, record)
 
 
@@ -306,13 +317,17 @@ def requests_view(request, fmt):
         for part in ids.split(","):
             part = part.strip()
             if not part.isdigit() or len(part) > 12:
-                raise Open311Error(400, f"service_request_id '{part[:20]}' is not a number")
+                raise Open311Error(
+                    400, f"service_request_id '{part[:20]}' is not a number"
+                )
             wanted.append(int(part))
         qs = qs.filter(pk__in=wanted)
     else:
         qs = _filter_requests(request, qs, community)
     rows = qs.order_by("-created_at", "-pk")[:MAX_RESULTS]
-    return render(fmt, "service_requests", "request", [_request_record(request, r) for r in rows])
+    return render(
+        fmt, "service_requests", "request", [_request_record(request, r) for r in rows]
+    )
 
 
 def _filter_requests(request, qs, community):
@@ -330,7 +345,9 @@ def _filter_requests(request, qs, community):
         if end < start:
             raise Open311Error(400, "end_date is before start_date")
         if end - start > MAX_SPAN:
-            raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+            raise Open311Error(
+                400, "start_date and end_date may not span more than 90 days"
+            )
     elif start:
         end = start + MAX_SPAN
     else:
@@ -341,7 +358,9 @@ def _filter_requests(request, qs, community):
     if statuses:
         bad = [s for s in statuses if s not in ("open", "closed")]
         if bad:
-            raise Open311Error(400, f"status '{bad[0][:20]}' is not one of: open, closed")
+            raise Open311Error(
+                400, f"status '{bad[0][:20]}' is not one of: open, closed"
+            )
         cond = Q(pk__in=[])
         if "open" in statuses:
             cond |= Q(status__in=OPEN_STATUSES)
@@ -361,7 +380,11 @@ def _post_request(request, fmt):
             if not key
             else "Invalid api_key received -- can't proceed with create_request.",
         )
-    community = _jurisdiction(request) if _param(request, "jurisdiction_id") else client.community
+    community = (
+        _jurisdiction(request)
+        if _param(request, "jurisdiction_id")
+        else client.community
+    )
     if community.pk != client.community_id:
         raise Open311Error(403, "api_key is not valid for this jurisdiction_id")
     code = _param(request, "service_code")
@@ -384,14 +407,20 @@ def _post_request(request, fmt):
     merchant_id = _param(request, "attribute[merchant]")
     if merchant_id:
         if not category.about_merchant:
-            raise Open311Error(400, "attribute[merchant] is not an attribute of this service")
+            raise Open311Error(
+                400, "attribute[merchant] is not an attribute of this service"
+            )
         if not merchant_id.isdigit():
-            raise Open311Error(400, "attribute[merchant] must be one of the listed keys")
+            raise Open311Error(
+                400, "attribute[merchant] must be one of the listed keys"
+            )
         merchant = Merchant.objects.filter(
             pk=int(merchant_id), community=community, admission=Admission.APPROVED
         ).first()
         if merchant is None:
-            raise Open311Error(400, "attribute[merchant] must be one of the listed keys")
+            raise Open311Error(
+                400, "attribute[merchant] must be one of the listed keys"
+            )
     report = services.submit_open311_request(
         client=client,
         report=services.NewReport(
@@ -413,10 +442,16 @@ def _post_request(request, fmt):
 
 @endpoint()
 def request_detail(request, fmt, request_id):
-    report = _requests_qs().filter(pk=int(request_id)).first() if len(request_id) <= 12 else None
+    report = (
+        _requests_qs().filter(pk=int(request_id)).first()
+        if len(request_id) <= 12
+        else None
+    )
     if report is None:
         raise Open311Error(404, f"service_request_id '{request_id[:20]}' not found")
-    return render(fmt, "service_requests", "request", [_request_record(request, report)])
+    return render(
+        fmt, "service_requests", "request", [_request_record(request, report)]
+    )
 
 
 @endpoint()

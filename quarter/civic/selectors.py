@@ -14,7 +14,7 @@ from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
 
 
 def complaints_about_merchant(merchant, *, start: dt.datetime, end: dt.datetime) -> int:
-    """Count reports about `merchant` created in [start, end), rejected ones excluded."""
+    """Count reports about `merchant` made in [start, end), rejected ones excluded."""
     return (
         Report.objects.filter(
             merchant=merchant, created_at__gte=start, created_at__lt=end
@@ -128,14 +128,14 @@ class MonthStats:
 
 
 def monthly_stats(*, community, months: int = 12) -> list[MonthStats]:
-    """Return per month (Asia/Shanghai) the reports made, on-time rate and handling time.
+    """Return per month (Asia/Shanghai) the count, on-time rate and handling time.
 
     A report counts in the month it was made; it is on time when it was
     resolved before its deadline. Rejected reports count as made but are not
     handled. One query; months without reports are listed with zeros.
     """
     now = clock.local_now()
-    first = (now.replace(day=1, hour=0, minute=0, second=0, microsecond=0))
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     keys = []
     y, m = first.year, first.month
     for _ in range(months):
@@ -144,9 +144,9 @@ def monthly_stats(*, community, months: int = 12) -> list[MonthStats]:
     keys.reverse()
     start = dt.datetime(int(keys[0][:4]), int(keys[0][5:]), 1, tzinfo=clock.SHANGHAI)
     acc = {k: [0, 0, 0, 0] for k in keys}  # count, resolved, on time, minutes
-    rows = Report.objects.filter(community=community, created_at__gte=start).values_list(
-        "created_at", "resolved_at", "deadline_at"
-    )
+    rows = Report.objects.filter(
+        community=community, created_at__gte=start
+    ).values_list("created_at", "resolved_at", "deadline_at")
     for created, resolved, deadline in rows:
         key = created.astimezone(clock.SHANGHAI).strftime("%Y-%m")
         if key not in acc:

@@ -152,7 +152,10 @@ def _create(
     description = _check_text(data.description)
     lat, lng = _check_location(category, data.lat, data.lng)
     check_photo(data.photo)
-    if data.merchant is not None and data.merchant.community_id != category.community_id:
+    if (
+        data.merchant is not None
+        and data.merchant.community_id != category.community_id
+    ):
         raise DomainError(
             Code.MERCHANT_OUTSIDE_COMMUNITY, "所选商户不在本社区", field="merchant"
         )
@@ -194,9 +197,11 @@ def _create(
 
 
 def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update().select_related(
-        "category", "department", "community"
-    ).get(pk=report.pk)
+    return (
+        Report.objects.select_for_update()
+        .select_related("category", "department", "community")
+        .get(pk=report.pk)
+    )
 
 
 def _event(report, kind, *, actor, to="", frm="", note="", department=None):
@@ -233,7 +238,12 @@ def _move(report, target, kind, *, actor, note="", department=None) -> ReportEve
         report.department = department
     report.save()
     event = _event(
-        report, kind, actor=actor, frm=before, to=target, note=note,
+        report,
+        kind,
+        actor=actor,
+        frm=before,
+        to=target,
+        note=note,
         department=department,
     )
     if report.reporter_id:
@@ -260,12 +270,16 @@ def dispatch_report(*, actor, report: Report, department: Department) -> Report:
     """
     access.require_operator_of(actor, report.community_id)
     if department is None:
-        raise DomainError(Code.DEPARTMENT_REQUIRED, "请选择承办部门", field="department")
+        raise DomainError(
+            Code.DEPARTMENT_REQUIRED, "请选择承办部门", field="department"
+        )
     with transaction.atomic():
         report = _locked(report)
-        if not access.departments_for(report.community).filter(
-            pk=department.pk
-        ).exists():
+        if (
+            not access.departments_for(report.community)
+            .filter(pk=department.pk)
+            .exists()
+        ):
             raise DomainError(
                 Code.DEPARTMENT_OUTSIDE_AREA,
                 "该部门不负责本社区",
@@ -318,7 +332,9 @@ def resolve_report(
         report.resolved_at = clock.now()
         if photo is not None:
             report.reply_photo = photo
-        _move(report, Status.RESOLVED, ReportEvent.Kind.RESOLVED, actor=actor, note=reply)
+        _move(
+            report, Status.RESOLVED, ReportEvent.Kind.RESOLVED, actor=actor, note=reply
+        )
     return report
 
 
@@ -343,7 +359,9 @@ def reject_report(*, actor, report: Report, reason: str) -> Report:
         report = _locked(report)
         report.reject_reason = reason[:200]
         report.closed_at = clock.now()
-        _move(report, Status.REJECTED, ReportEvent.Kind.REJECTED, actor=actor, note=reason)
+        _move(
+            report, Status.REJECTED, ReportEvent.Kind.REJECTED, actor=actor, note=reason
+        )
     return report
 
 
@@ -371,9 +389,7 @@ def reopen_report(*, actor, report: Report, reason: str) -> Report:
         report.reopen_count += 1
         report.resolved_at = None
         report.escalated_at = None
-        report.deadline_at = clock.now() + dt.timedelta(
-            hours=report.category.sla_hours
-        )
+        report.deadline_at = clock.now() + dt.timedelta(hours=report.category.sla_hours)
         _move(
             report,
             Status.DISPATCHED,
@@ -438,31 +454,6 @@ def _tell_operators(report: Report) -> None:
             url=url,
             key=f"civic:{report.pk}:escalated:{report.deadline_at.isoformat()}",
         )
-
-
-# --- categories (operators edit SLA and department) -------------------------------
-
-
-def update_category(
-    *, actor, category: Category, sla_hours: int, department: Department | None
-) -> Category:
-    """Change a category's deadline and default department (its community's operator)."""
-    access.require_operator_of(actor, category.community_id)
-    if sla_hours is None or sla_hours < 1 or sla_hours > 24 * 90:
-        raise DomainError(
-            Code.BAD_FILTER, "办理时限应在1至2160小时之间", field="sla_hours"
-        )
-    if department is not None and not access.departments_for(
-        category.community
-    ).filter(pk=department.pk).exists():
-        raise DomainError(
-            Code.DEPARTMENT_OUTSIDE_AREA, "该部门不负责本社区", field="department"
-        )
-    category.sla_hours = sla_hours
-    category.department = department
-    category.full_clean()
-    category.save(update_fields=["sla_hours", "department"])
-    return category
 
 
 # --- Open311 clients --------------------------------------------------------------

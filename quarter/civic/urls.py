@@ -10,9 +10,15 @@ urlpatterns = [
     path("report/", views.report_new, name="report_new"),
     path("mine/", views.my_reports, name="my_reports"),
     path("reports/<int:report_id>/", views.report_detail, name="report_detail"),
-    path("reports/<int:report_id>/dispatch", views.report_dispatch, name="report_dispatch"),
+    path(
+        "reports/<int:report_id>/dispatch",
+        views.report_dispatch,
+        name="report_dispatch",
+    ),
     path("reports/<int:report_id>/start", views.report_start, name="report_start"),
-    path("reports/<int:report_id>/resolve", views.report_resolve, name="report_resolve"),
+    path(
+        "reports/<int:report_id>/resolve", views.report_resolve, name="report_resolve"
+    ),
     path("reports/<int:report_id>/close", views.report_close, name="report_close"),
     path("reports/<int:report_id>/reject", views.report_reject, name="report_reject"),
     path("reports/<int:report_id>/reopen", views.report_reopen, name="report_reopen"),

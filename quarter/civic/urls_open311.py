@@ -21,6 +21,8 @@ urlpatterns = [
         open311.request_detail,
         name="request",
     ),
-    re_path(r"^tokens/(?P<token>[^/]{1,80})" + _FMT, open311.token_detail, name="token"),
+    re_path(
+        r"^tokens/(?P<token>[^/]{1,80})" + _FMT, open311.token_detail, name="token"
+    ),
     re_path(r"^(?P<rest>.*)$", open311.not_found, name="not_found"),
 ]

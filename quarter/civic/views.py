@@ -30,7 +30,9 @@ def _form_error(form, exc: DomainError) -> None:
 def report_new(request: HttpRequest) -> HttpResponse:
     uploads.keep_uploads_in_memory(request)
     communities = access.require_reporter(request.user)
-    form = ReportForm(request.POST or None, request.FILES or None, communities=communities)
+    form = ReportForm(
+        request.POST or None, request.FILES or None, communities=communities
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -74,13 +76,17 @@ def my_reports(request: HttpRequest) -> HttpResponse:
         .select_related("category", "department")
         .order_by("-created_at")
     )
-    return render(request, "civic/my_reports.html", {"reports": reports, "now": clock.now()})
+    return render(
+        request, "civic/my_reports.html", {"reports": reports, "now": clock.now()}
+    )
 
 
 @login_required
 def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     report = get_object_or_404(
-        Report.objects.select_related("category", "department", "community", "merchant"),
+        Report.objects.select_related(
+            "category", "department", "community", "merchant"
+        ),
         pk=report_id,
     )
     access.require_can_view(request.user, report)
@@ -97,7 +103,9 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
         "is_reporter": report.reporter_id == user.pk,
         "is_operator": is_operator,
         "is_handler": is_handler,
-        "dispatch_form": DispatchForm(departments=access.departments_for(report.community))
+        "dispatch_form": DispatchForm(
+            departments=access.departments_for(report.community)
+        )
         if is_operator
         else None,
         "resolve_form": ResolveForm() if is_handler else None,
@@ -124,11 +132,17 @@ def _act(request, report_id: int, action) -> HttpResponse:
 def report_dispatch(request: HttpRequest, report_id: int) -> HttpResponse:
     def action(report):
         access.require_operator_of(request.user, report.community_id)
-        form = DispatchForm(request.POST, departments=access.departments_for(report.community))
+        form = DispatchForm(
+            request.POST, departments=access.departments_for(report.community)
+        )
         if not form.is_valid():
-            raise DomainError(Code.DEPARTMENT_REQUIRED, _("请选择承办部门"), field="department")
+            raise DomainError(
+                Code.DEPARTMENT_REQUIRED, _("请选择承办部门"), field="department"
+            )
         services.dispatch_report(
-            actor=request.user, report=report, department=form.cleaned_data["department"]
+            actor=request.user,
+            report=report,
+            department=form.cleaned_data["department"],
         )
         messages.success(request, _("已派单"))
 
@@ -179,7 +193,9 @@ def report_close(request: HttpRequest, report_id: int) -> HttpResponse:
 def _reason(request) -> str:
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        raise DomainError(Code.REASON_REQUIRED, _("请填写原因(200字以内)"), field="reason")
+        raise DomainError(
+            Code.REASON_REQUIRED, _("请填写原因(200字以内)"), field="reason"
+        )
     return form.cleaned_data["reason"]
 
 
@@ -188,7 +204,9 @@ def _reason(request) -> str:
 def report_reject(request: HttpRequest, report_id: int) -> HttpResponse:
     def action(report):
         access.require_operator_of(request.user, report.community_id)
-        services.reject_report(actor=request.user, report=report, reason=_reason(request))
+        services.reject_report(
+            actor=request.user, report=report, reason=_reason(request)
+        )
 
     return _act(request, report_id, action)
 
@@ -198,7 +216,9 @@ def report_reject(request: HttpRequest, report_id: int) -> HttpResponse:
 def report_reopen(request: HttpRequest, report_id: int) -> HttpResponse:
     def action(report):
         access.require_reporter_of(request.user, report)
-        services.reopen_report(actor=request.user, report=report, reason=_reason(request))
+        services.reopen_report(
+            actor=request.user, report=report, reason=_reason(request)
+        )
 
     return _act(request, report_id, action)
 
@@ -219,7 +239,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     if status and status not in Status.values and status != "open":
         raise DomainError(Code.BAD_FILTER, _("未知的状态筛选"), field="status")
     if status == "open":
-        reports = reports.filter(status__in=[Status.SUBMITTED, Status.DISPATCHED, Status.IN_PROGRESS])
+        reports = reports.filter(
+            status__in=[Status.SUBMITTED, Status.DISPATCHED, Status.IN_PROGRESS]
+        )
     elif status:
         reports = reports.filter(status=status)
     reports = reports.select_related("category", "department", "community").order_by(
@@ -260,7 +282,9 @@ def _map_filter(request, community) -> selectors.MapFilter:
             raise DomainError(Code.BAD_FILTER, _("类别应为编号"), field="category")
         category = Category.objects.filter(pk=int(raw), community=community).first()
         if category is None:
-            raise DomainError(Code.BAD_FILTER, _("本社区没有这个类别"), field="category")
+            raise DomainError(
+                Code.BAD_FILTER, _("本社区没有这个类别"), field="category"
+            )
     status = request.GET.get("status", "")
     if status and status != "open" and status not in Status.values:
         raise DomainError(Code.BAD_FILTER, _("未知的状态筛选"), field="status")
@@ -279,7 +303,9 @@ def reports_map(request: HttpRequest) -> HttpResponse:
         {
             "communities": Community.objects.order_by("id"),
             "community": community,
-            "categories": selectors.list_categories(community=community) if community else [],
+            "categories": selectors.list_categories(community=community)
+            if community
+            else [],
             "statuses": Status.choices,
             "flt": flt,
             "query": request.GET.urlencode(),
@@ -291,7 +317,9 @@ def reports_map_data(request: HttpRequest) -> JsonResponse:
     community = _community(request)
     if community is None:
         return JsonResponse({"reports": [], "cells": []})
-    points = selectors.list_map_reports(community=community, flt=_map_filter(request, community))
+    points = selectors.list_map_reports(
+        community=community, flt=_map_filter(request, community)
+    )
     return JsonResponse({"reports": points, "cells": selectors.density_cells(points)})
 
 
@@ -303,7 +331,9 @@ def stats(request: HttpRequest) -> HttpResponse:
         "counts": [m.count for m in months],
         "on_time": [m.on_time_rate for m in months],
         "hours": [
-            round(m.avg_handling_minutes / 60, 1) if m.avg_handling_minutes is not None else None
+            round(m.avg_handling_minutes / 60, 1)
+            if m.avg_handling_minutes is not None
+            else None
             for m in months
         ],
     }

@@ -29,10 +29,10 @@ class CivicWorld:
     def __init__(self, world: World | None = None, **kw):
         self.world = w = world or World(**kw)
         n = next(_seq)
-        self.lighting = Department.objects.create(name=f"路灯管理所{n}", community=w.community)
-        self.parks = Department.objects.create(
-            name=f"市容环卫{n}", district=w.district
+        self.lighting = Department.objects.create(
+            name=f"路灯管理所{n}", community=w.community
         )
+        self.parks = Department.objects.create(name=f"市容环卫{n}", district=w.district)
         self.staff = w.user(f"lamp{n}", role="department")
         self.lighting.staff.add(self.staff)
         self.parks_staff = w.user(f"parks{n}", role="department")

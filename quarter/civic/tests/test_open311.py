@@ -124,7 +124,9 @@ def test_service_list_matches_the_spec_example_in_xml_and_json(cw, client):
     assert lamp.findtext("metadata") == "false"
     assert lamp.findtext("type") == "batch"
     assert [s.findtext("service_code") for s in root] == [
-        "street-lamp", "shop-complaint", "other"
+        "street-lamp",
+        "shop-complaint",
+        "other",
     ]
 
     resp = client.get(f"{BASE}/services.json")
@@ -147,8 +149,14 @@ def test_service_definition_matches_the_spec_example(cw, client):
     assert list(body) == ["service_code", "attributes"]
     attr = body["attributes"][0]
     assert list(attr) == [
-        "variable", "code", "datatype", "required", "datatype_description",
-        "order", "description", "values",
+        "variable",
+        "code",
+        "datatype",
+        "required",
+        "datatype_description",
+        "order",
+        "description",
+        "values",
     ]
     assert attr["datatype_description"] is None
     assert list(attr["values"][0]) == ["key", "name"]
@@ -170,7 +178,9 @@ def test_post_without_or_with_a_wrong_api_key_is_403(cw, client, key):
     resp = _post(client, "", cw)
     assert resp.status_code == 403
     assert xml_of(resp).findtext("error/code") == "403"
-    resp = client.post(f"{BASE}/requests.json", {"api_key": key + "x", "service_code": "street-lamp"})
+    resp = client.post(
+        f"{BASE}/requests.json", {"api_key": key + "x", "service_code": "street-lamp"}
+    )
     assert resp.status_code == 403
     assert "api_key" in resp.json()[0]["description"]
     ApiClient.objects.update(active=False)
@@ -251,16 +261,26 @@ def test_get_requests_filters(cw, client):
     assert ids(f"service_request_id={a.pk},{b.pk}&status=open") == [b.pk, a.pk]
     assert ids("start_date=2026-11-03T00:00:00Z") == [b.pk]
     assert ids("end_date=2026-11-03T00:00:00%2B08:00") == [a.pk]
-    assert ids("start_date=2026-10-01T00:00:00Z&end_date=2026-11-03T00:00:00Z") == [a.pk]
+    assert ids("start_date=2026-10-01T00:00:00Z&end_date=2026-11-03T00:00:00Z") == [
+        a.pk
+    ]
 
 
 @pytest.mark.parametrize(
     ("query", "status", "words"),
     [
-        ("start_date=2026-01-01T00:00:00Z&end_date=2026-11-01T00:00:00Z", 400, "90 days"),
+        (
+            "start_date=2026-01-01T00:00:00Z&end_date=2026-11-01T00:00:00Z",
+            400,
+            "90 days",
+        ),
         ("start_date=2026-11-02", 400, "w3"),
         ("start_date=yesterday", 400, "w3"),
-        ("end_date=2026-11-01T00:00:00Z&start_date=2026-11-05T00:00:00Z", 400, "before"),
+        (
+            "end_date=2026-11-01T00:00:00Z&start_date=2026-11-05T00:00:00Z",
+            400,
+            "before",
+        ),
         ("status=pending", 400, "open, closed"),
         ("service_request_id=1;DROP", 400, "not a number"),
         ("service_code=nope", 404, "not found"),
@@ -268,7 +288,9 @@ def test_get_requests_filters(cw, client):
         ("start_date=9999-99-99T99:99:99Z", 400, "w3"),
     ],
 )
-def test_get_requests_refuses_bad_input_in_the_error_format(cw, client, query, status, words):
+def test_get_requests_refuses_bad_input_in_the_error_format(
+    cw, client, query, status, words
+):
     for fmt in ("xml", "json"):
         resp = client.get(f"{BASE}/requests.{fmt}?{query}")
         assert resp.status_code == status, (fmt, resp.content)
@@ -305,7 +327,9 @@ def test_jurisdiction_is_required_when_the_endpoint_serves_several(cw, client):
     resp = client.get(f"{BASE}/services.json")
     assert resp.status_code == 400
     assert "jurisdiction_id" in resp.json()[0]["description"]
-    resp = client.get(f"{BASE}/services.json?jurisdiction_id={other.world.community.slug}")
+    resp = client.get(
+        f"{BASE}/services.json?jurisdiction_id={other.world.community.slug}"
+    )
     assert resp.status_code == 200
     assert len(resp.json()) == 3
 

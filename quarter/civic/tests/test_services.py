@@ -64,7 +64,11 @@ def test_submit_report_without_department_waits_for_an_operator(cw):
         ({"lat": None}, "location_required", "lat"),
         ({"lat": 39.9, "lng": 116.4}, "location_outside_range", "lat"),
         (
-            {"photo": SimpleUploadedFile("x.png", b"<script>", content_type="image/png")},
+            {
+                "photo": SimpleUploadedFile(
+                    "x.png", b"<script>", content_type="image/png"
+                )
+            },
             "photo_rejected",
             "photo",
         ),
@@ -170,7 +174,9 @@ def test_reopen_once_sends_it_back_with_a_new_deadline(cw):
         services.resolve_report(actor=cw.staff, report=report, reply="已修")
     clock.freeze(T0 + dt.timedelta(days=1))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.reopen_report(actor=resident.user, report=report, reason="晚上还是不亮")
+        services.reopen_report(
+            actor=resident.user, report=report, reason="晚上还是不亮"
+        )
     report.refresh_from_db()
     assert report.status == Status.DISPATCHED
     assert report.deadline_at == T0 + dt.timedelta(days=1, hours=48)
@@ -249,7 +255,9 @@ def test_escalate_overdue_reports_once_with_a_frozen_clock(cw):
     )
     assert notes.count() == 2
     assert any(f"#{late.pk}" in n.title for n in notes)
-    points = selectors.list_map_reports(community=cw.world.community, flt=selectors.MapFilter())
+    points = selectors.list_map_reports(
+        community=cw.world.community, flt=selectors.MapFilter()
+    )
     overdue = {p["id"] for p in points if p["overdue"]}
     assert overdue == {quick.pk, late.pk}
 
@@ -269,9 +277,12 @@ def test_complaints_about_merchant_counts_the_window_without_rejected(cw):
         shop, start=T0, end=T0 + dt.timedelta(days=40)
     )
     assert n == 2
-    assert selectors.complaints_about_merchant(
-        shop, start=T0, end=T0 + dt.timedelta(days=40, seconds=1)
-    ) == 3
+    assert (
+        selectors.complaints_about_merchant(
+            shop, start=T0, end=T0 + dt.timedelta(days=40, seconds=1)
+        )
+        == 3
+    )
 
 
 def test_monthly_stats_count_on_time_rate_and_handling_time(cw):

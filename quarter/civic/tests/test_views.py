@@ -72,7 +72,9 @@ def test_report_form_refuses_a_file_that_is_not_an_image(cw, client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(cw.world.resident().user)
-    fake = SimpleUploadedFile("lamp.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg")
+    fake = SimpleUploadedFile(
+        "lamp.jpg", b"MZ\x90\x00 not an image", content_type="image/jpeg"
+    )
     resp = client.post("/civic/report/", _form(cw, photo=fake))
     assert resp.status_code == 400
     assert "请上传JPG、PNG或WebP图片" in resp.content.decode()
@@ -94,7 +96,10 @@ def test_department_staff_see_only_their_queue_and_resolve_with_a_reply(cw, clie
     assert f"#{other.pk}" not in page and f"#{waiting.pk}" not in page
     assert client.get(f"/civic/reports/{other.pk}/").status_code == 403
     assert client.get(f"/civic/reports/{waiting.pk}/").status_code == 403
-    assert client.post(f"/civic/reports/{other.pk}/resolve", {"reply": "x"}).status_code == 403
+    assert (
+        client.post(f"/civic/reports/{other.pk}/resolve", {"reply": "x"}).status_code
+        == 403
+    )
 
     resp = client.post(f"/civic/reports/{lamp.pk}/resolve", {"reply": ""})
     assert resp.status_code == 400
@@ -112,7 +117,9 @@ def test_department_staff_see_only_their_queue_and_resolve_with_a_reply(cw, clie
 
 
 def test_other_residents_cannot_see_a_report(cw, client):
-    report = services.submit_report(actor=cw.world.resident().user, report=cw.new_report())
+    report = services.submit_report(
+        actor=cw.world.resident().user, report=cw.new_report()
+    )
     client.force_login(cw.world.resident().user)
     assert client.get(f"/civic/reports/{report.pk}/").status_code == 403
 
@@ -128,7 +135,14 @@ def test_map_data_is_public_without_private_fields_and_marks_overdue(cw, client)
     (point,) = body["reports"]
     assert point["id"] == report.pk and point["overdue"] is True
     assert set(point) == {
-        "id", "lat", "lng", "category", "status", "status_label", "overdue", "created"
+        "id",
+        "lat",
+        "lng",
+        "category",
+        "status",
+        "status_label",
+        "overdue",
+        "created",
     }
     assert "私密描述" not in str(body)
     assert body["cells"][0]["count"] == 1
@@ -140,7 +154,13 @@ def test_map_data_is_public_without_private_fields_and_marks_overdue(cw, client)
 
 @pytest.mark.parametrize(
     "query",
-    ["overdue=yes", "status=lost", "category=abc", "category=999999", "community=nowhere"],
+    [
+        "overdue=yes",
+        "status=lost",
+        "category=abc",
+        "category=999999",
+        "community=nowhere",
+    ],
 )
 def test_map_filters_refuse_bad_values_with_400(cw, client, query):
     slug = cw.world.community.slug
@@ -156,7 +176,9 @@ def test_stats_page_shows_months_with_rate_and_handling_time(cw, client):
     report = services.submit_report(actor=resident.user, report=cw.new_report())
     clock.freeze(T0 + dt.timedelta(hours=5, minutes=15))
     services.resolve_report(actor=cw.staff, report=report, reply="已修")
-    page = client.get(f"/civic/stats/?community={cw.world.community.slug}").content.decode()
+    page = client.get(
+        f"/civic/stats/?community={cw.world.community.slug}"
+    ).content.decode()
     assert "2026-11" in page
     assert "100.0%" in page
     assert "05:15" in page
