@@ -198,7 +198,8 @@ def _create(
 
 def _locked(report: Report) -> Report:
     return (
-        Report.objects.select_for_update()
+        # of=self: PostgreSQL cannot lock the nullable side of an outer join.
+        Report.objects.select_for_update(of=("self",))
         .select_related("category", "department", "community")
         .get(pk=report.pk)
     )
