@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from quarter.civic import services
 from quarter.civic.models import ApiClient, Category
@@ -19,9 +18,7 @@ def operator(settings):
     user = cw.world.operator_user
     user.is_staff = True
     user.save()
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="civic")
-    )
+    # No permission of its own: the operator group's (civic/apps.py) is enough.
     return cw, user
 
 
