@@ -16,6 +16,10 @@ documents are the fixtures of `tests/test_open311.py`):
 - Deviations, on purpose: POST needs `lat` and `long` (no geocoding of
   `address_string`), and `media_url` is not fetched (photos come through the
   site, which checks them); `description` is required.
+- JSON is the Spark mapping of the XML, as the spec says: empty elements
+  become null, `metadata`/`variable`/`required` booleans, `lat`/`long`/`order`
+  numbers, and ids, codes and keys strings (the spec's JSON examples print
+  `"service_code":001`, which is not valid JSON).
 - Errors use the spec's `errors/error/{code, description}` document with HTTP
   404 (unknown resource), 403 (missing or wrong api_key) or 400 (anything else);
   bad input is never a 500.
