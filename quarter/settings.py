@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "quarter.reviews",
     "quarter.referrals",  # sharing rewards (referrals helper)
     "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
+    "quarter.civic",  # civic: problem reports, dispatch, Open311
     "quarter.demo",
 ]
 

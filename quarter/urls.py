@@ -22,6 +22,8 @@ urlpatterns = [
     path("card/", include("quarter.card.urls")),
     path("", include("quarter.referrals.urls")),
     path("board/", include("quarter.board.urls")),
+    path("civic/", include("quarter.civic.urls")),
+    path("open311/v2/", include("quarter.civic.urls_open311")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

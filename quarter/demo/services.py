@@ -518,6 +518,7 @@ def _load_app_demos() -> None:
         ("quarter.reviews.demo", "load_reviews_demo"),
         ("quarter.referrals.demo", "load_referral_demo"),
         ("quarter.board.demo", "load_board_demo"),
+        ("quarter.civic.demo", "load_civic_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)

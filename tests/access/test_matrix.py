@@ -84,6 +84,8 @@ BODIES = {
     "reviews:hide": {"reason": "含有广告"},
     "reviews:remove": {"reason": "测试清退"},
     "referrals:merchant_promotion": {"rate": "3"},
+    "civic:report_reject": {"reason": "重复上报"},
+    "civic:report_reopen": {"reason": "还是不亮"},
     "api POST /api/coverage/communities/{slug}/what-if": {
         "type": "pharmacy",
         "lat": 30.26,
@@ -209,6 +211,7 @@ def world(settings):
         "household_A": a.resident.household_id,
         "visit_A": Visit.objects.get(redemption=held).pk,
         **{f"{key}_A": pk for key, pk in a.board.items()},
+        "report_A": a.world.civic_report.pk,
     }
     from quarter.reviews.tests.factories import matrix_objects
 
