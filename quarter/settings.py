@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "quarter.vouchers",
     "quarter.notifications",
     "quarter.card",
+    "quarter.benefits",  # benefits helper: 免申即享
     "quarter.demo",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("planning/", include("quarter.coverage.urls")),
     path("vouchers/", include("quarter.vouchers.urls")),
     path("me/notifications/", include("quarter.notifications.urls")),
+    path("", include("quarter.benefits.urls")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
