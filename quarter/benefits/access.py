@@ -70,7 +70,7 @@ def require_rule_writer(actor) -> None:
 
 
 def require_rule_manager(actor, rule: BenefitRule) -> None:
-    """Raise `not_rule_manager` unless `actor` manages this rule's community or district."""
+    """Raise `not_rule_manager` unless `actor` manages the rule's area."""
     if not rules_managed_by(actor).filter(pk=rule.pk).exists():
         raise PermissionDenied(
             Code.NOT_RULE_MANAGER, "这条规则不属于您管理的社区或区县"

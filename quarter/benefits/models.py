@@ -229,6 +229,9 @@ class RulePeriod(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.rule} {self.period}"
+
 
 class BenefitRun(models.Model):
     """One evaluation of the enabled rules (the daily job, or a test)."""
@@ -244,6 +247,9 @@ class BenefitRun(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("发放运行记录")
         verbose_name_plural = _("发放运行记录")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}"
 
 
 class BenefitGrant(models.Model):
@@ -297,6 +303,9 @@ class BenefitGrant(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.rule} {self.period}"
+
 
 class BenefitShortfall(models.Model):
     """A grant the rule's campaign could not cover: recorded, never half made."""
@@ -325,6 +334,9 @@ class BenefitShortfall(models.Model):
                 fields=["rule", "person_key", "period"], name="benefit_shortfall_once"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.period}"
 
 
 class BenefitEventKind(models.TextChoices):
@@ -356,3 +368,6 @@ class BenefitEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("规则记录")
         verbose_name_plural = _("规则记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"

@@ -484,7 +484,10 @@ def grant_title(grant: BenefitGrant) -> str:
 def _tell_person(grant: BenefitGrant, rule: BenefitRule, period: rules.Period):
     why = ";".join(f["text"] for f in grant.facts)
     until = (period.ends_at - dt.timedelta(seconds=1)).astimezone(clock.SHANGHAI)
-    body = f"无需申请,系统已按规则自动发放({period.label},有效期至{until:%Y-%m-%d})。符合条件的原因:{why}。"
+    body = (
+        f"无需申请,系统已按规则自动发放({period.label},"
+        f"有效期至{until:%Y-%m-%d})。符合条件的原因:{why}。"
+    )
     if grant.kind == BenefitKind.VOUCHER and rule.coupon_business_type_id:
         body += f"限在“{rule.coupon_business_type.name_zh}”类商户使用。"
     users = (
