@@ -46,9 +46,13 @@ def rules_managed_by(actor) -> QuerySet[BenefitRule]:
         return qs
     if not is_person(actor):
         return qs.none()
+    districts = district_ids_issued_by(actor)
+    # An issuer also manages the community rules of its district (it pays for
+    # them, and may pause one); an operator only their community's rules.
     return qs.filter(
         Q(community__in=communities_operated_by(actor))
-        | Q(district_id__in=district_ids_issued_by(actor))
+        | Q(district_id__in=districts)
+        | Q(community__street_office__district_id__in=districts)
     )
 
 

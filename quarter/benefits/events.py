@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quarter.benefits.models import BenefitEvent
+from quarter.benefits.models import BenefitEvent, RuleState
 from quarter.benefits.models import BenefitEventKind as Kind
 from quarter.core import clock
 from quarter.core.actors import is_person
@@ -32,8 +32,8 @@ def rule_state_changed(rule, *, actor, before: str, after: str, reason: str = ""
         rule,
         actor=actor,
         reason=reason,
-        before={"state": before},
-        after={"state": after},
+        before={"state": before, "label": str(RuleState(before).label)},
+        after={"state": after, "label": str(RuleState(after).label)},
     )
 
 

@@ -28,6 +28,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from quarter.benefits.tests.factories import meal_rule
 from quarter.core import clock
 from quarter.vouchers.models import Redemption
 from tests.access.worlds import build_two_worlds
@@ -185,6 +186,7 @@ def world(settings):
         "held_A": held.pk,
         "slug_A": a.world.community.slug,
         "compound_A": a.world.compound.pk,
+        "rule_A": meal_rule(a.world, a.campaign, enable=False).pk,
     }
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
