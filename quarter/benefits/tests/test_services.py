@@ -435,3 +435,27 @@ def test_preview_is_only_for_the_rules_managers(dec15):
             services.preview_rule(actor=actor, rule=rule)
         assert exc.value.status_code == 403
     assert rule.events.filter(kind="rule_previewed").count() == 1
+
+
+def test_granted_round_on_the_redis_engine_finds_no_packet_either(dec15, redis_url):
+    from quarter.vouchers.engines import use_engine
+    from quarter.vouchers.tests.conftest import _durable_redis_engine
+
+    use_engine(_durable_redis_engine(redis_url))
+    try:
+        w, campaign, *_ = meal_world()
+        old = w.resident(born="19540312")
+        young = w.resident(born="19900101")
+        meal_rule(w, campaign)
+        services.run_grants()
+        granted = Round.objects.get(granted=True)
+
+        outcome = claim_packet(actor=young.user, round_=granted)
+        again = services.run_grants()
+    finally:
+        use_engine(None)
+
+    assert not outcome.ok and outcome.code == "packet_sold_out"
+    assert again.already == 1
+    assert [c.resident for c in Claim.objects.filter(round=granted)] == [old]
+    assert Claim.objects.get(round=granted).engine == "grant"
