@@ -114,7 +114,7 @@ def grant_packet(
             round_.packets_total += 1
             round_.save(update_fields=["packets_total"])
         campaigns._allocate(
-            round_, round_.packet_face_fen, version=f"grant:{source_id}"
+            round_, round_.packet_face_fen, version=source_id
         )
         (claim_id,) = materialize_claims(
             round_,
