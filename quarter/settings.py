@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "quarter.referrals",  # sharing rewards (referrals helper)
     "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
     "quarter.civic",  # civic: problem reports, dispatch, Open311
+    "quarter.benefits",  # benefits helper: 免申即享
     "quarter.demo",
 ]
 

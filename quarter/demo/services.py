@@ -513,6 +513,7 @@ def _load_app_demos() -> None:
 
     for module, function in (
         ("quarter.vouchers.demo", "load_voucher_demo"),
+        ("quarter.benefits.demo", "load_benefits_demo"),
         ("quarter.coverage.demo", "load_coverage_demo"),
         ("quarter.card.log_demo", "load_visit_log_demo"),
         ("quarter.reviews.demo", "load_reviews_demo"),

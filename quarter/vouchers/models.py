@@ -259,6 +259,9 @@ class Round(models.Model):
     # Lottery rounds: the seed drawn with, recorded so anyone can re-run the draw.
     draw_seed = models.CharField(max_length=40, blank=True)
     drawn_at = models.DateTimeField(null=True, blank=True)
+    # Granted without a rush (免申即享, `services/grants.py`): never listed for
+    # claiming; its stock is exactly the packets granted, so a tap finds none.
+    granted = models.BooleanField(_("免申发放"), default=False)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -53,6 +53,7 @@ def list_public_rounds(*, now: dt.datetime | None = None):
     return (
         Round.objects.filter(claim_closes_at__gte=now - dt.timedelta(days=3))
         .exclude(status=Round.Status.STOPPED)
+        .exclude(granted=True)
         .select_related("campaign")
         .prefetch_related("coupons")
         .order_by("release_at")

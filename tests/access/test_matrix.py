@@ -30,6 +30,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from quarter.card.models import Visit
+from quarter.benefits.tests.factories import meal_rule
 from quarter.core import clock
 from quarter.vouchers.models import Redemption
 from tests.access.worlds import build_two_worlds
@@ -212,6 +213,7 @@ def world(settings):
         "visit_A": Visit.objects.get(redemption=held).pk,
         **{f"{key}_A": pk for key, pk in a.board.items()},
         "report_A": a.world.civic_report.pk,
+        "rule_A": meal_rule(a.world, a.campaign, enable=False).pk,
     }
     from quarter.reviews.tests.factories import matrix_objects
 

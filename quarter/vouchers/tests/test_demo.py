@@ -10,7 +10,7 @@ def test_load_voucher_demo_creates_presets_and_history(db, db_engine):
     load_demo()  # calls load_voucher_demo itself
     campaign = Campaign.objects.get(name__contains="东河社区演示")
     faces = sorted(
-        Round.objects.filter(campaign=campaign).values_list(
+        Round.objects.filter(campaign=campaign, granted=False).values_list(
             "packet_face_fen", flat=True
         )
     )
