@@ -29,6 +29,7 @@ import json
 import logging
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -128,8 +129,13 @@ def _segmenter():
     if _jieba is None:
         with _lock:
             if _jieba is None:
-                import jieba
                 from django.conf import settings
+
+                with warnings.catch_warnings():
+                    # jieba 0.42 has regex strings Python 3.12 warns about.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    warnings.simplefilter("ignore", SyntaxWarning)
+                    import jieba
 
                 jieba.setLogLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()

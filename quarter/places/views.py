@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from quarter.core import clock, numbers
 from quarter.core.errors import DomainError
-from quarter.places import access, selectors, services
+from quarter.places import access, everyday, selectors, services
 from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
@@ -59,6 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
+    """The resident's search: everyday words, their 15-minute area first."""
     compound, origin = _resident_origin(request)
     query = request.GET.get("q", "")
     error = None
@@ -68,30 +69,25 @@ def search(request: HttpRequest) -> HttpResponse:
         lng = numbers.query_value(request.GET, "lng", numbers.parse_longitude)
         if lat is not None and lng is not None:
             origin = (lat, lng)
-        distance = numbers.query_value(
-            request.GET,
-            "distance",
-            numbers.parse_float,
-            minimum=1,
-            maximum=50_000,
-            label=_("距离"),
-        )
-        sort = request.GET.get("sort", "distance" if origin else "relevance")
-        result = selectors.search_merchants(
+        result = everyday.find_merchants(
             query=query,
+            origin=origin,
+            scope=request.GET.get("scope") or "near",
             type_code=request.GET.get("type") or None,
             tier=request.GET.get("tier") or None,
             open_now=bool(request.GET.get("open_now")),
-            origin=origin,
-            max_distance_m=distance if origin else None,
-            sort=sort,
             limit=50,
         )
         services.log_search(
-            actor=request.user, query=query, result_count=result.total, compound=compound
+            actor=request.user,
+            query=query,
+            result_count=result.total,
+            compound=compound,
         )
     except DomainError as exc:
         error = exc
+    params = request.GET.copy()
+    params["scope"] = "all"
     context = {
         "query": query,
         "result": result,
@@ -101,6 +97,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "types": selectors.list_business_types(),
         "tiers": Tier.choices,
         "params": request.GET,
+        "wider_url": f"{request.path}?{params.urlencode()}",
     }
     template = (
         "places/_results.html"
