@@ -41,6 +41,7 @@ _LATIN_RE = re.compile(r"^[a-z0-9 ]+$")
 _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _lock = threading.Lock()
 _jieba = None
+_warming = False
 
 
 @dataclass
@@ -148,6 +149,19 @@ def _segmenter():
                         tokenizer.add_word(word, freq=20000)
                 _jieba = tokenizer
     return _jieba
+
+
+def warm_up_in_background() -> None:
+    """Start loading jieba and the lexicon in a thread, once, if not yet loaded.
+
+    Pages with a search box call this so the first search does not wait for
+    jieba's dictionary (about a second on a quiet machine).
+    """
+    global _warming
+    if _jieba is not None or _warming:
+        return
+    _warming = True
+    threading.Thread(target=_segmenter, name="jieba-warm-up", daemon=True).start()
 
 
 def segment(query: str) -> list[str]:

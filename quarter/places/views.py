@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from quarter.core import clock, numbers
 from quarter.core.errors import DomainError
-from quarter.places import access, everyday, selectors, services
+from quarter.places import access, everyday, intent, selectors, services
 from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
@@ -39,6 +39,7 @@ def _resident_origin(request: HttpRequest):
 
 def home(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
+    intent.warm_up_in_background()  # its search box's first query needs jieba
     types = selectors.list_business_types()
     nearby = (
         selectors.search_merchants(origin=origin, sort="distance", limit=8)
@@ -62,6 +63,8 @@ def search(request: HttpRequest) -> HttpResponse:
     """The resident's search: everyday words, their 15-minute area first."""
     compound, origin = _resident_origin(request)
     query = request.GET.get("q", "")
+    if not query:
+        intent.warm_up_in_background()
     error = None
     result = None
     try:
