@@ -19,9 +19,12 @@ gives up one point, as much as a type's full word share.
 Walking minutes are estimated from the straight line (× 1.3 for the streets'
 detours, at the coverage app's adult and elderly speeds) and shown as 约.
 By default the search is scoped to the resident's 15-minute area (straight
-line 15 min × speed / 1.3); `scope="all"` looks further. With no result in
-scope the answer names the type we think was meant and the nearest such shops
-anywhere, with their distance, so a search is never a dead end.
+line 15 min × speed / 1.3); `scope="all"` looks further, reading rings of
+2.5, 8 and 25 km outward until no shop beyond the ring could still enter the
+page (its rank would be at most 6 − its minutes' cost), then everywhere.
+With no result in scope the answer names the type we think was meant and
+the nearest such shops anywhere, with their distance, so a search is never a
+dead end.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from quarter.core.errors import DomainError
-from quarter.core.geo import bbox_around, haversine_m
+from quarter.core.geo import METERS_PER_DEG_LAT, bbox_around, haversine_m
 from quarter.places import search, selectors
 from quarter.places.errors import PlacesErrorCode
 from quarter.places.intent import Intent, understand
@@ -66,6 +69,11 @@ class EverydayResult:
     scope_minutes: int = SCOPE_MINUTES
     suggested_type: BusinessType | None = None
     suggestions: list[Hit] = field(default_factory=list)  # nearest, any distance
+    within_m: float | None = None  # scope "all": shops beyond this were not read
+
+    @property
+    def within_km(self) -> str:
+        return f"{self.within_m / 1000:g}" if self.within_m else ""
 
 
 def validate_query(query: str) -> str:
@@ -127,23 +135,28 @@ def find_merchants(
         scope = "all"
     limit = max(1, min(int(limit), 100))
     intent = understand(query) if query else Intent()
-    radius = scope_radius_m() if scope == "near" else None
-    rows = _candidates(query, intent, origin=origin, radius=radius)
-    rows = {
-        pk: row
-        for pk, row in rows.items()
-        if (not type_code or row["type_code"] == type_code)
-        and (not tier or row["tier"] == tier)
-    }
-    if open_now and rows:
-        keep = selectors._open_now_filter(rows)
-        rows = {pk: row for pk, row in rows.items() if pk in keep}
-    ranked = sorted(rows.values(), key=lambda r: (-r["rank"], r["d"], r["pk"]))
+    matches = _text_matches(query, intent)
+    if scope == "near":
+        rings = (scope_radius_m(),)
+    else:
+        rings = _WIDER_RINGS_M if origin is not None else (None,)
+    for radius in rings:
+        ranked = _ranked(
+            query,
+            intent,
+            matches,
+            origin=origin,
+            radius=radius,
+            filters=(type_code, tier, open_now),
+        )
+        if scope == "near" or radius is None or _settled(ranked, limit, radius):
+            break
     result = EverydayResult(
         total=len(ranked),
         hits=_hits(ranked[:limit], with_distance=origin is not None),
         intent=intent,
         scope=scope,
+        within_m=radius if scope == "all" else None,
     )
     if not ranked and intent.best_type:
         result.suggested_type = BusinessType.objects.get(code=intent.best_type)
@@ -166,39 +179,80 @@ def _check_filters(*, type_code, tier, scope) -> None:
         )
 
 
-def _candidates(query, intent: Intent, *, origin, radius) -> dict[int, dict]:
-    """Score every matching shop (inside the radius, if one is given)."""
+# Rings read outward for scope "all": a shop beyond a ring has a rank of at
+# most MAX_RELEVANCE minus its walking minutes' cost, so once the page is full
+# of shops ranked above that, nothing further can enter it.
+_WIDER_RINGS_M = (2500, 8000, 25000, None)
+MAX_RELEVANCE = NAME_QUERY + TYPE_MATCH + WORDS
+
+
+def _minutes(distance_m: float, speed: float) -> float:
+    return distance_m * WALK_DETOUR / speed / 60
+
+
+def _settled(ranked: list[dict], limit: int, radius: float) -> bool:
     from quarter.coverage.engine import speed_profiles
 
-    speed = speed_profiles()["standard"]
+    if len(ranked) < limit:
+        return False
+    beyond = MAX_RELEVANCE - MINUTE_COST * _minutes(
+        radius, speed_profiles()["standard"]
+    )
+    return ranked[limit - 1]["rank"] >= beyond
+
+
+@dataclass
+class _Matches:
+    whole: set[int]
+    in_name: set[int]
+    word_ids: list[set[int]]
+    text_ids: set[int]
+
+
+def _text_matches(query: str, intent: Intent) -> _Matches:
+    """Find the shops whose text holds the whole query or one of its words."""
     phrases = search.query_phrases(query)
     whole = _all_phrases_ids(phrases) if phrases else set()
     in_name = _name_ids(phrases[0]) & whole if phrases else set()
     words = [w for w in intent.words if search.tokenize(w)][:MAX_WORDS]
     word_ids = [_phrase_ids(" ".join(search.tokenize(w))) for w in words]
-    text_ids = whole.union(*word_ids)
-    if not query:
-        rows = _rows(None, origin=origin, radius=radius)
+    return _Matches(whole, in_name, word_ids, whole.union(*word_ids))
+
+
+def _ranked(query, intent, matches: _Matches, *, origin, radius, filters):
+    """Score the matching shops inside the radius; return them best first."""
+    from quarter.coverage.engine import speed_profiles
+
+    type_code, tier, open_now = filters
+    speed = speed_profiles()["standard"]
+    if query:
+        rows = _rows(matches.text_ids, origin=origin, radius=radius, types=intent.types)
     else:
-        rows = _rows(text_ids, origin=origin, radius=radius, types=intent.types)
-    for row in rows.values():
-        pk = row["pk"]
+        rows = _rows(None, origin=origin, radius=radius)
+    scored = {}
+    for pk, row in rows.items():
+        if (type_code and row["type_code"] != type_code) or (
+            tier and row["tier"] != tier
+        ):
+            continue
         relevance = 0.0
-        if pk in in_name:
+        if pk in matches.in_name:
             relevance += NAME_QUERY
-        elif pk in whole:
+        elif pk in matches.whole:
             relevance += TEXT_QUERY
         relevance += TYPE_MATCH * intent.types.get(row["type_code"], 0.0)
-        if word_ids:
-            relevance += WORDS * sum(pk in ids for ids in word_ids) / len(word_ids)
-        minutes = 0.0
-        if origin is not None:
-            minutes = row["d"] * WALK_DETOUR / speed / 60
+        if matches.word_ids:
+            found = sum(pk in ids for ids in matches.word_ids)
+            relevance += WORDS * found / len(matches.word_ids)
+        if query and relevance <= 0:
+            continue
+        minutes = _minutes(row["d"], speed) if origin is not None else 0.0
         row["rank"] = relevance - MINUTE_COST * minutes
-        row["relevance"] = relevance
-    if query:
-        rows = {pk: r for pk, r in rows.items() if r["relevance"] > 0}
-    return rows
+        scored[pk] = row
+    if open_now and scored:
+        keep = selectors._open_now_filter(scored)
+        scored = {pk: row for pk, row in scored.items() if pk in keep}
+    return sorted(scored.values(), key=lambda r: (-r["rank"], r["d"], r["pk"]))
 
 
 _COLUMNS = "merchant_id, lat, lng, type_code, tier FROM places_merchantsearchdocument"
@@ -206,37 +260,42 @@ _COLUMNS = "merchant_id, lat, lng, type_code, tier FROM places_merchantsearchdoc
 
 def _rows(ids, *, origin, radius, types=None) -> dict[int, dict]:
     """Read the search documents of `ids` and of `types` (all if ids is None)."""
-    where, params = [], []
+    where, params = "", []
     if radius is not None:
         min_lat, max_lat, min_lng, max_lng = bbox_around(*origin, radius)
-        where.append("lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s")
-        params += [min_lat, max_lat, min_lng, max_lng]
-    raw = []
+        where = " AND lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s"
+        params = [min_lat, max_lat, min_lng, max_lng]
+    raw: list[tuple] = []
     with connection.cursor() as cursor:
         if ids is None:
-            sql = f"SELECT {_COLUMNS}" + (" WHERE " + where[0] if where else "")
-            cursor.execute(sql, params)
+            cursor.execute(f"SELECT {_COLUMNS} WHERE 1 = 1{where}", params)
             raw = cursor.fetchall()
         else:
             if types:
                 marks = ", ".join(["%s"] * len(types))
-                sql = f"SELECT {_COLUMNS} WHERE type_code IN ({marks})"
-                sql += "".join(" AND " + w for w in where)
+                sql = f"SELECT {_COLUMNS} WHERE type_code IN ({marks}){where}"
                 cursor.execute(sql, [*types, *params])
                 raw = cursor.fetchall()
-            wanted = sorted(ids)
+            # Shops of those types are read already: fetch only the others.
+            wanted = sorted(ids - {row[0] for row in raw})
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join(["%s"] * len(chunk))
-                sql = f"SELECT {_COLUMNS} WHERE merchant_id IN ({marks})"
-                sql += "".join(" AND " + w for w in where)
+                sql = f"SELECT {_COLUMNS} WHERE merchant_id IN ({marks}){where}"
                 cursor.execute(sql, [*chunk, *params])
                 raw += cursor.fetchall()
     rows = {}
+    if origin is not None:
+        # Equirectangular metres: within a city it differs from the great
+        # circle by far less than a metre per kilometre, and is cheap.
+        lat0, lng0 = origin
+        kx = METERS_PER_DEG_LAT * math.cos(math.radians(lat0))
     for pk, lat, lng, type_code, tier in raw:
-        d = haversine_m(origin[0], origin[1], lat, lng) if origin else 0.0
-        if radius is not None and d > radius:
-            continue
+        d = 0.0
+        if origin is not None:
+            d = math.hypot((lat - lat0) * METERS_PER_DEG_LAT, (lng - lng0) * kx)
+            if radius is not None and d > radius:
+                continue
         rows[pk] = {"pk": pk, "d": d, "type_code": type_code, "tier": tier}
     return rows
 

@@ -79,7 +79,7 @@ def search(request: HttpRequest) -> HttpResponse:
             type_code=request.GET.get("type") or None,
             tier=request.GET.get("tier") or None,
             open_now=bool(request.GET.get("open_now")),
-            limit=50,
+            limit=20,
         )
         services.log_search(
             actor=request.user,

@@ -121,6 +121,25 @@ def test_find_merchants_scoped_to_fifteen_minutes_with_a_way_further(street):
     assert wider.hits[0].walk_minutes == 91  # 5 km × 1.3 at 1.2 m/s
 
 
+def test_find_merchants_wider_scope_reads_rings_but_ranks_exactly(street):
+    c = street
+    for km in (1, 10, 30):
+        make_merchant(
+            c, name=f"{km}公里理发", type_code="hair_beauty", lat=north(km * 1000)
+        )
+    one = find_merchants(query="理发", origin=CENTER, scope="all", limit=1)
+    assert [h.merchant.name for h in one.hits] == ["阿明理发店"]
+    assert one.within_m == 2500  # the page was full before the 8 km ring
+    every = find_merchants(query="理发", origin=CENTER, scope="all", limit=10)
+    assert [h.merchant.name for h in every.hits] == [
+        "阿明理发店",
+        "1公里理发",
+        "10公里理发",
+        "30公里理发",
+    ]
+    assert (every.total, every.within_m) == (4, None)
+
+
 def test_find_merchants_empty_suggests_type_and_nearest_shops(street):
     result = find_merchants(query="配把钥匙", origin=CENTER)
     assert result.total == 0
