@@ -70,6 +70,7 @@ class EverydayResult:
     suggested_type: BusinessType | None = None
     suggestions: list[Hit] = field(default_factory=list)  # nearest, any distance
     within_m: float | None = None  # scope "all": shops beyond this were not read
+    radius_m: float | None = None  # scope "near" with a radius of the resident's
 
     @property
     def within_km(self) -> str:
@@ -119,6 +120,7 @@ def find_merchants(
     query: str,
     origin: tuple[float, float] | None = None,
     scope: str = "near",
+    radius_m: float | None = None,
     type_code: str | None = None,
     tier: str | None = None,
     open_now: bool = False,
@@ -127,7 +129,8 @@ def find_merchants(
     """Find shops for an everyday query, nearest and most relevant first.
 
     Raises `query_too_long`, `query_invalid`, `unknown_business_type`,
-    `invalid_scope`. Without an origin the scope is everywhere. Reads only.
+    `invalid_scope`. Without an origin the scope is everywhere. `radius_m`
+    replaces the 15-minute radius of the "near" scope. Reads only.
     """
     query = validate_query(query)
     _check_filters(type_code=type_code, tier=tier, scope=scope)
@@ -137,7 +140,7 @@ def find_merchants(
     intent = understand(query) if query else Intent()
     matches = _text_matches(query, intent)
     if scope == "near":
-        rings = (scope_radius_m(),)
+        rings = (radius_m or scope_radius_m(),)
     else:
         rings = _WIDER_RINGS_M if origin is not None else (None,)
     for radius in rings:
@@ -157,6 +160,7 @@ def find_merchants(
         intent=intent,
         scope=scope,
         within_m=radius if scope == "all" else None,
+        radius_m=radius_m if scope == "near" and origin is not None else None,
     )
     if not ranked and intent.best_type:
         result.suggested_type = BusinessType.objects.get(code=intent.best_type)

@@ -72,9 +72,18 @@ def search(request: HttpRequest) -> HttpResponse:
         lng = numbers.query_value(request.GET, "lng", numbers.parse_longitude)
         if lat is not None and lng is not None:
             origin = (lat, lng)
+        distance = numbers.query_value(
+            request.GET,
+            "distance",
+            numbers.parse_float,
+            minimum=1,
+            maximum=50_000,
+            label=_("距离"),
+        )
         result = everyday.find_merchants(
             query=query,
             origin=origin,
+            radius_m=distance,
             scope=request.GET.get("scope") or "near",
             type_code=request.GET.get("type") or None,
             tier=request.GET.get("tier") or None,

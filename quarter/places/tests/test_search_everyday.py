@@ -193,6 +193,15 @@ def test_search_page_everyday_words_with_walking_minutes(client, street):
     assert "查看更远的商户" in text
 
 
+def test_search_page_distance_narrows_the_area(client, street):
+    lat, lng = CENTER
+    params = {"q": "剪头发", "lat": lat, "lng": lng, "distance": 250}
+    text = client.get("/search/", params).content.decode()
+    assert "250 米内找到 0 家" in text and "您可能在找「美容美发店」" in text
+    params["distance"] = "nan"
+    assert client.get("/search/", params).status_code == 400
+
+
 def test_search_page_empty_result_suggests_and_logs_demand(client, street):
     lat, lng = CENTER
     text = client.get(
