@@ -271,22 +271,26 @@ def _rows(ids, *, origin, radius, types=None) -> dict[int, dict]:
         params = [min_lat, max_lat, min_lng, max_lng]
     raw: list[tuple] = []
     with connection.cursor() as cursor:
-        if ids is None:
+        if ids is None or radius is not None:
+            # In an area, read its box once (indexed on lat, lng) and keep
+            # the matches: cheaper than looking thousands of ids up by key.
             cursor.execute(f"SELECT {_COLUMNS} WHERE 1 = 1{where}", params)
             raw = cursor.fetchall()
+            if ids is not None:
+                raw = [r for r in raw if r[0] in ids or r[3] in (types or ())]
         else:
             if types:
                 marks = ", ".join(["%s"] * len(types))
-                sql = f"SELECT {_COLUMNS} WHERE type_code IN ({marks}){where}"
-                cursor.execute(sql, [*types, *params])
+                sql = f"SELECT {_COLUMNS} WHERE type_code IN ({marks})"
+                cursor.execute(sql, list(types))
                 raw = cursor.fetchall()
             # Shops of those types are read already: fetch only the others.
             wanted = sorted(ids - {row[0] for row in raw})
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ", ".join(["%s"] * len(chunk))
-                sql = f"SELECT {_COLUMNS} WHERE merchant_id IN ({marks}){where}"
-                cursor.execute(sql, [*chunk, *params])
+                sql = f"SELECT {_COLUMNS} WHERE merchant_id IN ({marks})"
+                cursor.execute(sql, chunk)
                 raw += cursor.fetchall()
     rows = {}
     if origin is not None:
