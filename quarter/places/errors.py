@@ -20,3 +20,5 @@ class PlacesErrorCode(StrEnum):
     UPLOAD_REJECTED = "upload_rejected"
     QUERY_TOO_LONG = "query_too_long"
     INVALID_DISTANCE = "invalid_distance"
+    QUERY_INVALID = "query_invalid"
+    INVALID_SCOPE = "invalid_scope"

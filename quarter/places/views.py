@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from quarter.core import clock, numbers
 from quarter.core.errors import DomainError
-from quarter.places import access, selectors, services
+from quarter.places import access, everyday, intent, selectors, services
 from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
@@ -40,6 +40,7 @@ def _resident_origin(request: HttpRequest):
 
 def home(request: HttpRequest) -> HttpResponse:
     compound, origin = _resident_origin(request)
+    intent.warm_up_in_background()  # its search box's first query needs jieba
     types = selectors.list_business_types()
     nearby = (
         selectors.search_merchants(origin=origin, sort="distance", limit=8)
@@ -60,8 +61,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
+    """The resident's search: everyday words, their 15-minute area first."""
     compound, origin = _resident_origin(request)
     query = request.GET.get("q", "")
+    if not query:
+        intent.warm_up_in_background()
     error = None
     result = None
     try:
@@ -77,22 +81,26 @@ def search(request: HttpRequest) -> HttpResponse:
             maximum=50_000,
             label=_("距离"),
         )
-        sort = request.GET.get("sort", "distance" if origin else "relevance")
-        result = selectors.search_merchants(
+        result = everyday.find_merchants(
             query=query,
+            origin=origin,
+            radius_m=distance,
+            scope=request.GET.get("scope") or "near",
             type_code=request.GET.get("type") or None,
             tier=request.GET.get("tier") or None,
             open_now=bool(request.GET.get("open_now")),
-            origin=origin,
-            max_distance_m=distance if origin else None,
-            sort=sort,
-            limit=50,
+            limit=20,
         )
         services.log_search(
-            actor=request.user, query=query, result_count=result.total, compound=compound
+            actor=request.user,
+            query=query,
+            result_count=result.total,
+            compound=compound,
         )
     except DomainError as exc:
         error = exc
+    params = request.GET.copy()
+    params["scope"] = "all"
     context = {
         "query": query,
         "result": result,
@@ -102,6 +110,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "types": selectors.list_business_types(),
         "tiers": Tier.choices,
         "params": request.GET,
+        "wider_url": f"{request.path}?{params.urlencode()}",
     }
     template = (
         "places/_results.html"
