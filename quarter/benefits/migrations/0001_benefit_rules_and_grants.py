@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('people', '0005_drop_resident_birth_date'),
         ('places', '0006_search_daily_counts'),
-        ('vouchers', '0010_round_granted'),
+        ('vouchers', '0011_round_granted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('vouchers', '0009_claim_source_per_round'),
+        ('vouchers', '0010_campaign_card_stacking'),
     ]
 
     operations = [
