@@ -102,15 +102,14 @@ def _side(district: str, when: dt.datetime) -> Side:
     CoverageRun.objects.create(
         community=w.community, fingerprint="x", computed_at=clock.now()
     )
-    board = board_rows(w, resident)
-    return Side(w, resident, campaign, round_, paid, board=board)
     # Problem reporting: departments, categories and one report by the resident.
     from quarter.civic.services import submit_report
     from quarter.civic.tests.factories import CivicWorld
 
     w.civic = CivicWorld(world=w)
     w.civic_report = submit_report(actor=resident.user, report=w.civic.new_report())
-    return Side(w, resident, campaign, round_, paid)
+    board = board_rows(w, resident)
+    return Side(w, resident, campaign, round_, paid, board=board)
 
 
 def build_two_worlds() -> tuple[Side, Side, User]:
