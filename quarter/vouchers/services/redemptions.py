@@ -7,6 +7,13 @@ type, within validity, in a campaign the shop pledged to, under the per-shop
 daily cap); only one voucher per payment. Risk rules may hold the redemption
 for an operator. State changes go through the tables in `models.py`.
 
+Every redemption also records its visit (`quarter.card.visits.record_visit`,
+same transaction, same key); with the community card the till calls
+`_do_redeem` from `quarter.card.payments` with the card's price cut, and
+refunds refund the visit too. The pay-code guard below
+(`guard_till_attempt`, `count_till_failure`) is shared with the card's QR and
+the printed household card's PIN.
+
 Pay codes are guarded at the till: each quote counts against the till and
 the code (`ratelimit` scopes ``till`` and ``code``); a wrong code counts a
 failure of the till (``till_fail``: too many and the till must wait) and, when
