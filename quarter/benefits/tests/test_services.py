@@ -459,3 +459,38 @@ def test_granted_round_on_the_redis_engine_finds_no_packet_either(dec15, redis_u
     assert again.already == 1
     assert [c.resident for c in Claim.objects.filter(round=granted)] == [old]
     assert Claim.objects.get(round=granted).engine == "grant"
+
+
+def test_period_for_clips_months_to_the_rules_dates(dec15):
+    from quarter.benefits.models import BenefitRule
+
+    rule = BenefitRule(
+        starts_on=dt.date(2026, 12, 10),
+        ends_on=dt.date(2027, 1, 20),
+        recurrence="monthly",
+    )
+    day = dt.date
+
+    dec = rules.period_for(rule, day(2026, 12, 15))
+    jan = rules.period_for(rule, day(2027, 1, 20))
+
+    at = lambda y, m, d: dt.datetime(y, m, d, tzinfo=clock.SHANGHAI)  # noqa: E731
+    assert (dec.key, dec.starts_at, dec.ends_at) == (
+        "2026-12",
+        at(2026, 12, 10),
+        at(2027, 1, 1),
+    )
+    assert (jan.key, jan.ends_at, jan.label) == (
+        "2027-01",
+        at(2027, 1, 21),
+        "2027年1月",
+    )
+    assert rules.period_for(rule, day(2026, 12, 9)) is None
+    assert rules.period_for(rule, day(2027, 1, 21)) is None
+    rule.recurrence = "once"
+    once = rules.period_for(rule, day(2027, 1, 5))
+    assert (once.key, once.starts_at, once.ends_at) == (
+        "once",
+        at(2026, 12, 10),
+        at(2027, 1, 21),
+    )
