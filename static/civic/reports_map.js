@@ -38,11 +38,12 @@
         });
         var points = [];
         (data.reports || []).forEach(function (r) {
+          var div = popup(r);  // DOM nodes with textContent, never an HTML string
           var kind = r.overdue ? "overdue" : (DONE.indexOf(r.status) >= 0 ? "done" : "open");
           var m = L.circleMarker([r.lat, r.lng], {
             radius: 8, color: "#fff", weight: 2, fillColor: COLOURS[kind], fillOpacity: 0.95,
             className: "report-" + kind,
-          }).bindPopup(popup(r)).addTo(map);
+          }).bindPopup(div).addTo(map);
           points.push(m.getLatLng());
         });
         if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.2), { maxZoom: 17 });
