@@ -178,3 +178,33 @@ def test_reevaluate_after_improvement_passes():
     result = services.reevaluate_result(actor=w.operator_user, result=result)
     assert result.state == "improved" and result.stars >= 2
     assert result.breakdown["first"]["stars"] == 1
+
+
+def test_complaints_filed_on_the_civic_map_lower_the_score():
+    """Two residents report the shop on 民情地图; one report is rejected as unfounded:
+    the evaluation counts one complaint and the complaint points drop."""
+    from django.test import TestCase
+
+    from quarter.civic import services as civic
+    from quarter.civic.tests.factories import CivicWorld
+
+    cw = CivicWorld()
+    w = cw.world
+    year = clock.local_now().year
+    before = services.compute_breakdown(merchant=w.shop, year=year, prior=3.0)
+    reports = []
+    for _ in range(2):
+        resident = w.resident()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            reports.append(
+                civic.submit_report(
+                    actor=resident.user,
+                    report=cw.new_report(
+                        category=cw.complaint, merchant=w.shop, description="缺斤少两"
+                    ),
+                )
+            )
+    civic.reject_report(actor=w.operator_user, report=reports[1], reason="查无实据")
+    after = services.compute_breakdown(merchant=w.shop, year=year, prior=3.0)
+    assert (before["complaints"], after["complaints"]) == (0, 1)
+    assert after["complaint_points"] < before["complaint_points"]
