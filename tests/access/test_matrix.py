@@ -29,8 +29,8 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from quarter.card.models import Visit
 from quarter.benefits.tests.factories import meal_rule
+from quarter.card.models import Visit
 from quarter.core import clock
 from quarter.vouchers.models import Redemption
 from tests.access.worlds import build_two_worlds

@@ -146,6 +146,6 @@ def test_guesses_spread_over_many_addresses_slow_new_addresses_not_the_owner(
 
 
 def test_one_noisy_address_never_triggers_the_account_wide_wait(client, owner):
-    for i in range(40):
+    for _ in range(40):
         throttle.record_failure(username="13800001234", ip=ATTACKER)
     assert throttle.seconds_to_wait(username="13800001234", ip="192.0.2.99") == 0
