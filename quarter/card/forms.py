@@ -44,7 +44,9 @@ class ConfirmForm(PayForm):
     """The till's confirm: the quote's fields, its payable and the idempotency key."""
 
     key = forms.CharField(max_length=80)
-    expected = forms.IntegerField(min_value=0, max_value=10_000_000)
+    # The quote's payable in fen; refused with 409 when the price changed.
+    # Optional for callers of the voucher till before the card (no check).
+    expected = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
 
 
 class VisitRefundForm(forms.Form):

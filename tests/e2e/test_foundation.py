@@ -201,5 +201,5 @@ def test_resident_signs_up_verifies_real_name_and_shows_card(page, live_server):
     expect(page.locator("#community-card")).to_contain_text("3301************")
     expect(page.locator("#community-card")).to_contain_text("河滨公寓 2幢301")
     expect(page.locator("#community-card")).not_to_contain_text(id_number)
-    expect(page.locator("#community-card svg")).to_be_visible()
+    expect(page.locator("#community-card #card-qr")).to_be_visible()
     shot(page, "foundation-community-card")
