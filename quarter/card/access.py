@@ -21,6 +21,7 @@ from quarter.people.models import Household, Resident
 from quarter.places.access import is_operator_of
 from quarter.places.models import Admission, Merchant
 from quarter.vouchers.access import can_redeem_at, require_till_staff
+from quarter.vouchers.errors import VoucherErrorCode
 
 # --- residents: their own card ---
 
@@ -79,8 +80,15 @@ def households_managed_by(actor) -> QuerySet[Household]:
 
 
 def require_till(actor, merchant: Merchant) -> None:
-    """Raise `shop_not_owned` unless `actor` works at the shop's till."""
+    """Raise `shop_not_owned` unless `actor` works at the shop's till, and
+    `merchant_not_eligible` unless the shop is admitted (a shop removed after
+    the star evaluation, or not yet approved, takes neither card nor voucher)."""
     require_till_staff(actor, merchant)
+    if merchant.admission != Admission.APPROVED:
+        raise PermissionDenied(
+            VoucherErrorCode.MERCHANT_NOT_ELIGIBLE,
+            "本店不在社区便民商户名单中(未入驻或已清退),不能使用大家卡和消费券",
+        )
 
 
 def can_refund_visit(actor, visit: Visit) -> bool:

@@ -23,12 +23,21 @@ def _figures():
 NOW = dt.datetime(2026, 11, 20, 15, tzinfo=clock.SHANGHAI)
 
 
+def _forget_demo_visits() -> None:
+    """Delete the demo's visits and the demo ratings given on them (the reviews
+    demo rates some of these visits; a rating protects its visit)."""
+    from quarter.reviews.models import Rating
+
+    Rating.objects.filter(visit__key__startswith=KEY_PREFIX).delete()
+    Visit.objects.filter(key__startswith=KEY_PREFIX).delete()
+
+
 def test_load_visit_log_demo_fills_four_months_for_both_communities():
     load_demo()  # loads the visit log demo among the app demos
     assert _figures()[0] > 0
     assert load_visit_log_demo() == 0  # idempotent
     # Again at a known moment (the loaders before it release the clock).
-    Visit.objects.filter(key__startswith=KEY_PREFIX).delete()
+    _forget_demo_visits()
     clock.freeze(NOW)
     load_visit_log_demo()
     clock.freeze(NOW)
@@ -56,6 +65,6 @@ def test_load_visit_log_demo_fills_four_months_for_both_communities():
     assert log.list_my_visits(resident).exists()
 
     clock.freeze(NOW)
-    Visit.objects.filter(key__startswith=KEY_PREFIX).delete()
+    _forget_demo_visits()
     load_visit_log_demo()
     assert _figures() == first  # deterministic

@@ -333,3 +333,16 @@ def test_set_card_pin_is_for_the_household_and_its_operator(shop):
             services.set_card_pin(actor=resident.user, household=household, pin=weak)
         assert exc.value.code == "card_pin_invalid" and exc.value.field == "pin"
     assert services.pin_matches(household, "520813") is True
+
+
+def test_a_removed_shop_takes_no_card(shop):
+    """After 清退 (e.g. the star evaluation) the till refuses the card too."""
+    world, _campaign, _round = shop
+    resident = world.resident()
+    world.shop.admission = Admission.REMOVED
+    world.shop.save()
+    for attempt in (_quote, _pay):
+        with pytest.raises(DomainError) as exc:
+            attempt(world, _qr(resident))
+        assert exc.value.code == "merchant_not_eligible"
+    assert not Visit.objects.filter(merchant=world.shop).exists()
