@@ -273,7 +273,7 @@ def test_a_removed_shop_gives_no_card_price(shop):
     services.set_card_pin(actor=world.operator_user, household=household, pin="739154")
     with pytest.raises(DomainError) as exc:
         _quote(world, household.card_number, pin="739154")
-    assert exc.value.code == "no_card_or_voucher"
+    assert exc.value.code == "merchant_not_eligible"
 
 
 def test_bad_bill_is_refused_before_reading_the_code(shop):
