@@ -162,6 +162,26 @@ def post_transaction(
     return txn
 
 
+def move(
+    src: AccountSpec,
+    dst: AccountSpec,
+    amount_fen: int,
+    *,
+    key: str,
+    kind: str,
+    reference: str,
+    memo: str = "",
+) -> Transaction:
+    """Post `amount_fen` from `src` to `dst` as one balanced transaction."""
+    return post_transaction(
+        lines=[(src, -amount_fen), (dst, amount_fen)],
+        key=key,
+        kind=kind,
+        reference=reference,
+        memo=memo,
+    )
+
+
 def reverse_transaction(
     *, original: Transaction, key: str, memo: str = ""
 ) -> Transaction:

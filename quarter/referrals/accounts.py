@@ -21,7 +21,8 @@ so a retry posts nothing twice.
 
 from __future__ import annotations
 
-from quarter.ledger.services import AccountSpec, post_transaction
+from quarter.ledger.services import AccountSpec
+from quarter.ledger.services import move as move  # re-exported: accounts.move(...)
 
 BUCKET = "referrals"
 ROLES = ("budget", "pending", "withdrawable", "requested", "paid")
@@ -70,23 +71,3 @@ def requested(resident_id: int) -> AccountSpec:
 
 def paid(resident_id: int) -> AccountSpec:
     return _resident(resident_id, "paid", "分享奖励已提现")
-
-
-def move(
-    src: AccountSpec,
-    dst: AccountSpec,
-    amount_fen: int,
-    *,
-    key: str,
-    kind: str,
-    reference: str,
-    memo: str = "",
-):
-    """Post `amount_fen` from `src` to `dst` as one balanced transaction."""
-    return post_transaction(
-        lines=[(src, -amount_fen), (dst, amount_fen)],
-        key=key,
-        kind=kind,
-        reference=reference,
-        memo=memo,
-    )

@@ -31,6 +31,7 @@ use it.
 from __future__ import annotations
 
 from quarter.ledger.services import AccountSpec, post_transaction
+from quarter.ledger.services import move as move  # re-exported: accounts.move(...)
 
 ROLES = ("unallocated", "unclaimed", "claimed", "receivable", "settled", "expired")
 
@@ -127,24 +128,6 @@ def settled(campaign_id: int, merchant_id: int) -> AccountSpec:
     )
 
 
-def move(
-    src: AccountSpec,
-    dst: AccountSpec,
-    amount_fen: int,
-    *,
-    key: str,
-    kind: str,
-    reference: str,
-    memo: str = "",
-):
-    """Post `amount_fen` from `src` to `dst` as one balanced transaction."""
-    return post_transaction(
-        lines=[(src, -amount_fen), (dst, amount_fen)],
-        key=key,
-        kind=kind,
-        reference=reference,
-        memo=memo,
-    )
 
 
 def post(lines, *, key: str, kind: str, reference: str, memo: str = ""):
