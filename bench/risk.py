@@ -111,7 +111,8 @@ def generate(seed: int, days: int):
             t = in_hours(shop, start + dt.timedelta(days=day))
             th = fraud_rng.choice(THRESHOLDS)
             events.append((t, shop["id"], r, honest_bill(th), th, "pair_repeat"))
-    # just_above_threshold: 4 shops, for a week most of their bills sit at threshold + ≤ ¥3.
+    # just_above_threshold: 4 shops, for a week most of their bills sit at
+    # threshold + ≤ ¥3.
     for shop in fraud_rng.sample(shops, 4):
         first = fraud_rng.randint(3, days - 8)
         for day in range(first, first + 7):
@@ -269,7 +270,8 @@ def main() -> int:
         macro_p.append(precision)
         macro_r.append(recall)
         print(
-            f"{pattern:22} {actual:8d} {flagged:8d} {tp:6d} {precision:9.2f} {recall:7.2f} "
+            f"{pattern:22} {actual:8d} {flagged:8d} {tp:6d} "
+            f"{precision:9.2f} {recall:7.2f} "
             f"{base:10.4f} {precision / base if base else 0:6.0f}×"
         )
     any_flag = sum(1 for _, flags in results if flags)
@@ -277,7 +279,8 @@ def main() -> int:
     fraud = sum(1 for label, _ in results if label)
     print(
         f"{'any fraud':22} {fraud:8d} {any_flag:8d} {any_tp:6d} "
-        f"{any_tp / any_flag if any_flag else 0:9.2f} {any_tp / fraud if fraud else 0:7.2f}"
+        f"{any_tp / any_flag if any_flag else 0:9.2f} "
+        f"{any_tp / fraud if fraud else 0:7.2f}"
     )
     held_share = any_flag / total
     print(

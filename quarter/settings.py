@@ -183,7 +183,10 @@ else:
 
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+        "NAME": (
+            "django.contrib.auth.password_validation."
+            "UserAttributeSimilarityValidator"
+        )
     },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -268,12 +271,16 @@ QUARTER_SEARCH_LOG_DAYS = int(os.environ.get("QUARTER_SEARCH_LOG_DAYS", "30"))
 # Sender of one-time codes: "console" (log only: demo, tests) or "aliyun"
 # (Alibaba Cloud SMS; see quarter/people/sms.py for its variables).
 QUARTER_SMS_BACKEND = os.environ.get("QUARTER_SMS_BACKEND", "console").strip()
-QUARTER_SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("QUARTER_SMS_ALIYUN_ACCESS_KEY_ID", "")
+QUARTER_SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get(
+    "QUARTER_SMS_ALIYUN_ACCESS_KEY_ID", ""
+)
 QUARTER_SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get(
     "QUARTER_SMS_ALIYUN_ACCESS_KEY_SECRET", ""
 )
 QUARTER_SMS_ALIYUN_SIGN_NAME = os.environ.get("QUARTER_SMS_ALIYUN_SIGN_NAME", "")
-QUARTER_SMS_ALIYUN_TEMPLATE_CODE = os.environ.get("QUARTER_SMS_ALIYUN_TEMPLATE_CODE", "")
+QUARTER_SMS_ALIYUN_TEMPLATE_CODE = os.environ.get(
+    "QUARTER_SMS_ALIYUN_TEMPLATE_CODE", ""
+)
 # Notices (notification centre's optional SMS channel): an approved template
 # whose one variable is ${content}.
 QUARTER_SMS_ALIYUN_NOTICE_TEMPLATE_CODE = os.environ.get(
@@ -283,11 +290,17 @@ QUARTER_SMS_ALIYUN_ENDPOINT = os.environ.get(
     "QUARTER_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"
 )
 QUARTER_SMS_ALIYUN_REGION = os.environ.get("QUARTER_SMS_ALIYUN_REGION", "cn-hangzhou")
-QUARTER_SMS_CODE_TTL_SECONDS = int(os.environ.get("QUARTER_SMS_CODE_TTL_SECONDS", "300"))
+QUARTER_SMS_CODE_TTL_SECONDS = int(
+    os.environ.get("QUARTER_SMS_CODE_TTL_SECONDS", "300")
+)
 QUARTER_SMS_RESEND_SECONDS = int(os.environ.get("QUARTER_SMS_RESEND_SECONDS", "60"))
-QUARTER_SMS_PER_PHONE_PER_HOUR = int(os.environ.get("QUARTER_SMS_PER_PHONE_PER_HOUR", "5"))
+QUARTER_SMS_PER_PHONE_PER_HOUR = int(
+    os.environ.get("QUARTER_SMS_PER_PHONE_PER_HOUR", "5")
+)
 QUARTER_SMS_PER_IP_PER_HOUR = int(os.environ.get("QUARTER_SMS_PER_IP_PER_HOUR", "20"))
-QUARTER_SMS_CODE_MAX_ATTEMPTS = int(os.environ.get("QUARTER_SMS_CODE_MAX_ATTEMPTS", "5"))
+QUARTER_SMS_CODE_MAX_ATTEMPTS = int(
+    os.environ.get("QUARTER_SMS_CODE_MAX_ATTEMPTS", "5")
+)
 # Roster upload: size and row limits (the file is read in memory, never kept).
 QUARTER_REGISTER_MAX_BYTES = 5 * 1024 * 1024
 QUARTER_REGISTER_MAX_ROWS = 20000

@@ -1,1 +1,2 @@
-"""Shared, app-free building blocks: errors, the clock seam, money and identity helpers."""
+"""Shared, app-free building blocks: errors, the clock seam,
+money and identity helpers."""

@@ -1,4 +1,5 @@
-"""The one clock seam: every service asks `now()` so tests and the demo can move time."""
+"""The one clock seam: every service asks `now()` so
+tests and the demo can move time."""
 
 from __future__ import annotations
 

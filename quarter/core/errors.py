@@ -1,4 +1,5 @@
-"""The one domain exception every service raises, turned into one error shape at the edges."""
+"""The one domain exception every service raises,
+turned into one error shape at the edges."""
 
 from __future__ import annotations
 

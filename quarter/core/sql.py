@@ -1,4 +1,5 @@
-"""Lean SQL for the hot paths: multi-row inserts without the ORM's per-call compile cost.
+"""Lean SQL for the hot paths: multi-row inserts
+without the ORM's per-call compile cost.
 
 The ORM spends about a millisecond compiling each query; on the claim path, run
 thousands of times a second in a rush, that is most of the work. These helpers

@@ -1,4 +1,5 @@
-"""What the demo communities hold, from the seed articles (000: 锦绣社区, 004: 东河社区).
+"""What the demo communities hold, from the seed articles
+(000: 锦绣社区, 004: 东河社区).
 
 Counts, compound names and the notable places are the seeds'; shop names,
 exact positions, prices and hours are invented but plausible.

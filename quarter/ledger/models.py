@@ -94,6 +94,9 @@ class Line(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.transaction_id}: {self.account_id} {self.amount_fen}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("ledger lines are append-only")

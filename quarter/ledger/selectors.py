@@ -37,7 +37,8 @@ def get_bucket_balances(*, bucket: str) -> dict[str, int]:
 
 
 def get_balances_by(*, bucket: str, role: str, group: str = "party") -> dict[str, int]:
-    """Return {party: balance} for one role of a bucket (e.g. receivable per merchant)."""
+    """Return {party: balance} for one role of a bucket
+    (e.g. receivable per merchant)."""
     rows = (
         Line.objects.filter(account__bucket=bucket, account__role=role)
         .values(f"account__{group}")

@@ -1,1 +1,2 @@
-"""People: accounts, roles, residents with real names, households and the community card."""
+"""People: accounts, roles, residents with real names,
+households and the community card."""

@@ -250,6 +250,9 @@ class Operator(models.Model):
         verbose_name = _("社区工作者")
         verbose_name_plural = _("社区工作者")
 
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.community_id}"
+
 
 class Issuer(models.Model):
     """A commerce bureau or street office that funds vouchers for a district."""
@@ -267,6 +270,9 @@ class Issuer(models.Model):
         verbose_name = _("发券机构")
         verbose_name_plural = _("发券机构")
 
+    def __str__(self) -> str:
+        return f"{self.organisation} ({self.district_id})"
+
 
 class LoginAttempt(models.Model):
     """Failed logins, counted per username and IP to rate-limit guessing."""
@@ -274,6 +280,12 @@ class LoginAttempt(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True)
     created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        # Residents log in with their phone number: never print it whole.
+        if phone_problem(self.username) is None:
+            return f"{mask_phone(self.username)}@{self.ip}"
+        return f"{self.username}@{self.ip}"
 
 
 class KnownLoginSource(models.Model):

@@ -10,7 +10,8 @@ QUARTER_LOGIN_IP_FREE_ATTEMPTS. Guesses spread over many addresses are caught
 per account: once failures against it come from at least
 QUARTER_LOGIN_ACCOUNT_MIN_SOURCES other addresses and number more than
 QUARTER_LOGIN_ACCOUNT_FREE_ATTEMPTS, every address that has never logged in
-to that account waits the same way (one noisy address alone never triggers it). The owner, from an address they logged in from before
+to that account waits the same way (one noisy address alone never triggers
+it). The owner, from an address they logged in from before
 (`KnownLoginSource`), is never slowed by someone else's failures.
 
 State lives in the database (`LoginAttempt`), so every app server sees it; a

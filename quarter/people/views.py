@@ -41,7 +41,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if "send_code" in request.POST:
-                phone_codes.send_phone_code(phone=data["phone"], ip=throttle.client_ip(request))
+                phone_codes.send_phone_code(
+                    phone=data["phone"], ip=throttle.client_ip(request)
+                )
                 messages.info(request, _("验证码已发送,5分钟内有效"))
             else:
                 resident = services.sign_up_resident(

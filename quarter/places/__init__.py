@@ -1,1 +1,2 @@
-"""Places: the business-type catalogue, communities and compounds, merchants, search and the map."""
+"""Places: the business-type catalogue, communities and compounds,
+merchants, search and the map."""

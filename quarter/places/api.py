@@ -1,4 +1,5 @@
-"""JSON API of the places app: catalogue, communities, compounds, merchant search and detail."""
+"""JSON API of the places app: catalogue, communities, compounds,
+merchant search and detail."""
 
 from __future__ import annotations
 

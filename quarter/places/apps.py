@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 def ensure_catalogue(sender, **kwargs):
-    """Reload the business types after a flush (transactional tests empty every table)."""
+    """Reload the business types after a flush
+    (transactional tests empty every table)."""
     from quarter.places.catalogue import load_catalogue
     from quarter.places.models import BusinessType
 

@@ -80,7 +80,8 @@ def _hours_error(lineno: int, reason: str) -> DomainError:
 
 
 def weekly_text(hours: list[OpeningHours]) -> str:
-    """Render stored spans back into the editable text form, days with equal spans joined.
+    """Render stored spans back into the editable text form,
+    days with equal spans joined.
 
     [Mon-Sun 08:00-20:00] becomes '1-7 08:00-20:00'; the text parses back to the
     same spans (an overnight span stays as its two stored halves).
@@ -131,7 +132,8 @@ def open_now_q(at: dt.datetime) -> Q:
 
 
 def is_open_at(merchant, at: dt.datetime) -> bool:
-    """Say whether one merchant is open at local time `at` (prefetched rows are used)."""
+    """Say whether one merchant is open at local time `at`
+    (prefetched rows are used)."""
     minute = at.hour * 60 + at.minute
     exceptions = [e for e in merchant.exceptions.all() if e.date == at.date()]
     if exceptions:

@@ -258,6 +258,16 @@ class MerchantPhoto(models.Model):
     class Meta:
         ordering = ["sort_order", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.caption or self.image.name}"
+
+
+def _clock(minute: int | None) -> str:
+    """Minutes after midnight as 'HH:MM' (1440 is '24:00'); blank when unset."""
+    if minute is None:
+        return ""
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
 
 class OpeningHours(models.Model):
     """A weekly opening span in minutes after midnight; overnight spans split in two."""
@@ -281,6 +291,10 @@ class OpeningHours(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        span = f"{_clock(self.open_minute)}-{_clock(self.close_minute)}"
+        return f"{self.merchant_id} {self.weekday} {span}"
+
 
 class OpeningException(models.Model):
     """A date whose hours differ from the week: closed all day, or special hours."""
@@ -297,6 +311,12 @@ class OpeningException(models.Model):
     class Meta:
         ordering = ["date"]
         unique_together = [("merchant", "date", "open_minute")]
+
+    def __str__(self) -> str:
+        if self.closed:
+            return f"{self.merchant_id} {self.date} closed"
+        span = f"{_clock(self.open_minute)}-{_clock(self.close_minute)}"
+        return f"{self.merchant_id} {self.date} {span}"
 
 
 class MerchantStaff(models.Model):
@@ -321,9 +341,13 @@ class MerchantStaff(models.Model):
         verbose_name = _("商户人员")
         verbose_name_plural = _("商户人员")
 
+    def __str__(self) -> str:
+        return f"{self.merchant_id} {self.get_role_display()} {self.user_id}"
+
 
 class MerchantEvent(models.Model):
-    """Audit trail of a merchant: admission, rejection, suspension, edits (who, when, why)."""
+    """Audit trail of a merchant: admission, rejection, suspension, edits
+    (who, when, why)."""
 
     class Kind(models.TextChoices):
         APPLIED = "applied", _("申请入驻")
@@ -354,6 +378,10 @@ class MerchantEvent(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("商户记录")
         verbose_name_plural = _("商户记录")
+
+    def __str__(self) -> str:
+        when = f"{self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.merchant_id} {self.get_kind_display()} {when}"
 
 
 class CompoundEvent(models.Model):
@@ -397,7 +425,8 @@ class CompoundEvent(models.Model):
 
 
 class MerchantSearchDocument(models.Model):
-    """The searchable text of a merchant residents can find, one token per Chinese character.
+    """The searchable text of a merchant residents can find,
+    one token per Chinese character.
 
     A phrase query over single-character tokens is an exact substring match, so
     `理发` finds 理发 wherever it stands. PostgreSQL searches `tokens` through a GIN
@@ -433,9 +462,13 @@ class MerchantSearchDocument(models.Model):
             models.Index(fields=["tier", "lat", "lng"], name="search_doc_tier_latlng"),
         ]
 
+    def __str__(self) -> str:
+        return f"merchant {self.merchant_id}"
+
 
 class SearchLog(models.Model):
-    """A search a resident ran; zero-result searches are the demand signal for planning."""
+    """A search a resident ran; zero-result searches are
+    the demand signal for planning."""
 
     query = models.CharField(max_length=100)
     compound = models.ForeignKey(
@@ -452,6 +485,9 @@ class SearchLog(models.Model):
         indexes = [models.Index(fields=["result_count", "compound"])]
         verbose_name = _("搜索记录")
         verbose_name_plural = _("搜索记录")
+
+    def __str__(self) -> str:
+        return f"{self.query} ({self.result_count})"
 
 
 class SearchDailyCount(models.Model):

@@ -402,7 +402,8 @@ def _nearest(ids, *, origin, max_distance_m, wanted: int, keep=None, filters=Non
 
 
 def list_map_merchants(*, community: Community | None = None) -> list[dict]:
-    """Everything the map draws, in one query: id, name, type, tier, position, status."""
+    """Everything the map draws, in one query:
+    id, name, type, tier, position, status."""
     qs = listed_merchants()
     if community is not None:
         qs = qs.filter(community=community)

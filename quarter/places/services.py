@@ -1,4 +1,5 @@
-"""Verbs of the places app: admission of merchants, their profile, discounts, hours, status.
+"""Verbs of the places app: admission of merchants, their profile,
+discounts, hours, status.
 
 Every public service takes `actor` and checks permission itself; every change is
 recorded in `MerchantEvent` (who, when, why, before and after) and runs in one
@@ -80,7 +81,8 @@ def parse_discount(text: str | None, *, field: str) -> int | None:
 
 
 def check_card_rule(card_permille: int | None, vip_permille: int | None) -> None:
-    """Refuse a community-card rate worse than the merchant's own VIP rate (seed 004)."""
+    """Refuse a community-card rate worse than the merchant's own VIP rate
+    (seed 004)."""
     for value, field in (
         (card_permille, "card_discount"),
         (vip_permille, "vip_discount"),
@@ -96,7 +98,8 @@ def check_card_rule(card_permille: int | None, vip_permille: int | None) -> None
     ):
         raise DomainError(
             Code.CARD_RATE_WORSE_THAN_VIP,
-            f"大家卡折扣({card_permille / 100:g}折)不如本店会员卡({vip_permille / 100:g}折)"
+            f"大家卡折扣({card_permille / 100:g}折)"
+            f"不如本店会员卡({vip_permille / 100:g}折)"
             "优惠:大家卡须至少与会员卡一样优惠",
             field="card_discount",
             params={"card": card_permille, "vip": vip_permille},
@@ -260,7 +263,8 @@ def reject_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
 
 
 def remove_merchant(*, actor, merchant: Merchant, reason: str) -> Merchant:
-    """Take a merchant off the map for good (清退), e.g. after a failed star evaluation."""
+    """Take a merchant off the map for good (清退),
+    e.g. after a failed star evaluation."""
     return _change_admission(
         actor=actor,
         merchant=merchant,
@@ -424,7 +428,8 @@ def set_merchant_discounts(
 
 
 def set_weekly_hours(*, actor, merchant: Merchant, text: str) -> Merchant:
-    """Replace the weekly schedule from text lines ('1-5 07:00-21:00'). `invalid_hours`."""
+    """Replace the weekly schedule from text lines ('1-5 07:00-21:00').
+    `invalid_hours`."""
     _require_staff(actor, merchant)
     spans = parse_weekly_text(text)
     with transaction.atomic():
@@ -515,7 +520,8 @@ def set_merchant_status(
     until: dt.date | None = None,
     reason: str = "",
 ) -> Merchant:
-    """Set open / renovating / closed from the merchant console; suspension is operators'."""
+    """Set open / renovating / closed from the merchant console;
+    suspension is operators'."""
     _require_staff(actor, merchant)
     if status not in MERCHANT_SETTABLE_STATUSES:
         raise DomainError(
@@ -599,7 +605,8 @@ def _add_group(user, name: str) -> None:
 
 
 def _after_map_change(merchant: Merchant) -> None:
-    """Tell coverage that a merchant opened, closed or moved, once the change commits."""
+    """Tell coverage that a merchant opened, closed or moved,
+    once the change commits."""
     from quarter.coverage import services as coverage_services
 
     coverage_services.refresh_after_commit(merchant.pk)
@@ -649,7 +656,8 @@ def _document(merchant: Merchant) -> MerchantSearchDocument:
 
 
 def index_merchant(merchant: Merchant) -> None:
-    """Write the merchant's search document, or drop it when residents may not see it."""
+    """Write the merchant's search document,
+    or drop it when residents may not see it."""
     MerchantSearchDocument.objects.filter(merchant_id=merchant.pk).delete()
     if _is_searchable(merchant):
         _document(merchant).save(force_insert=True)

@@ -1,4 +1,5 @@
-"""Pages of the places app: home, search, merchant, map, merchant console, application."""
+"""Pages of the places app: home, search, merchant, map,
+merchant console, application."""
 
 from django.urls import path
 

@@ -11,15 +11,19 @@ where the budget came in once from the issuer's outside treasury account:
     allocate    unallocated         -> round unclaimed           (round created/changed)
     release     round unclaimed     -> unallocated               (round stopped/shrunk)
     claim       round unclaimed     -> round claimed             (packet claimed)
-    redeem      round claimed       -> merchant receivable       (voucher used at the till)
+    redeem      round claimed       -> merchant receivable       (voucher used
+                                                                  at the till)
     refund      merchant receivable -> round claimed             (full refund;
                 (and round refund cut)                            cuts come back)
     expire      round claimed       -> round expired             (use window over)
-    reject      merchant receivable -> round rejected (expired)  (fraud rejected on review)
+    reject      merchant receivable -> round rejected (expired)  (fraud rejected
+                                                                  on review)
     refund_cut  merchant receivable -> round refund cut (expired) (partial refund:
                                                    the face value given back)
-    settle      merchant receivable -> merchant settled          (T+1 payout, issuer share)
-    cofund      merchant receivable -> unallocated               (T+1, merchant's co-funded share)
+    settle      merchant receivable -> merchant settled          (T+1 payout,
+                                                                  issuer share)
+    cofund      merchant receivable -> unallocated               (T+1, merchant's
+                                                                  co-funded share)
 
 With merchant co-funding (`Campaign.cofund_permille`) a redemption still moves
 the whole face value into the receivable, so a full refund before settlement

@@ -60,6 +60,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.money import format_yuan
 from quarter.core.states import Transitions
 from quarter.people.models import Issuer, Resident
 from quarter.places.models import BusinessType, Community, Merchant, StreetOffice
@@ -179,7 +180,8 @@ class Campaign(models.Model):
 
 
 class MerchantPledge(models.Model):
-    """A merchant's signed pledge (no fake prices, no disguised rises): it may accept vouchers."""
+    """A merchant's signed pledge (no fake prices, no disguised rises):
+    it may accept vouchers."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="pledges"
@@ -196,6 +198,9 @@ class MerchantPledge(models.Model):
         unique_together = [("campaign", "merchant")]
         verbose_name = _("商户承诺")
         verbose_name_plural = _("商户承诺")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} · {self.merchant_id}"
 
 
 class ClaimMode(models.TextChoices):
@@ -347,9 +352,14 @@ class RoundCoupon(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        face, threshold = format_yuan(self.face_fen), format_yuan(self.threshold_fen)
+        return f"{self.count} × 满{threshold}减{face}"
+
 
 class StockShard(models.Model):
-    """One of several counter rows holding a round's remaining packets (database engine)."""
+    """One of several counter rows holding a round's remaining packets
+    (database engine)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="shards")
     shard = models.PositiveSmallIntegerField()
@@ -363,9 +373,13 @@ class StockShard(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.round_id}/{self.shard}: {self.remaining}"
+
 
 class Claim(models.Model):
-    """A resident's packet of one round. Unique per (round, resident) and per (round, person)."""
+    """A resident's packet of one round.
+    Unique per (round, resident) and per (round, person)."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("可使用")
@@ -423,6 +437,9 @@ class Claim(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.resident_id}"
+
     def _transition(self, target: str) -> list[str]:
         """Set the claim's state to `target` if the table allows; return the fields."""
         CLAIM_TRANSITIONS.check(self.status, target)
@@ -469,6 +486,10 @@ class Voucher(models.Model):
         indexes = [
             models.Index(fields=["resident", "status"], name="voucher_resident_status")
         ]
+
+    def __str__(self) -> str:
+        face, threshold = format_yuan(self.face_fen), format_yuan(self.threshold_fen)
+        return f"{self.resident_id} 满{threshold}减{face}"
 
     def _transition(self, target: str, *, now) -> list[str]:
         """Set the voucher's state to `target` at `now` if the table allows."""
@@ -575,6 +596,9 @@ class Redemption(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.merchant_id} · {self.voucher_id} {self.get_status_display()}"
+
     @property
     def subsidy_fen(self) -> int:
         """What the issuer pays the merchant for this redemption.
@@ -664,6 +688,9 @@ class Settlement(models.Model):
         verbose_name_plural = _("结算单")
         unique_together = [("merchant", "business_date")]
 
+    def __str__(self) -> str:
+        return f"{self.merchant_id} · {self.business_date}"
+
     def _transition(self, target: str) -> list[str]:
         """Set the settlement's state to `target` if the table allows."""
         SETTLEMENT_TRANSITIONS.check(self.status, target)
@@ -699,7 +726,8 @@ class VoucherEventKind(models.TextChoices):
 
 
 class VoucherEvent(models.Model):
-    """Audit trail: who did what to which campaign, round, claim or redemption, and why."""
+    """Audit trail: who did what to which campaign, round, claim or redemption,
+    and why."""
 
     kind = models.CharField(
         max_length=40, db_index=True, choices=VoucherEventKind.choices
@@ -738,6 +766,9 @@ class VoucherEvent(models.Model):
         verbose_name = _("消费券记录")
         verbose_name_plural = _("消费券记录")
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class RateCounter(models.Model):
     """A fixed-window hit counter shared by all app servers (when Redis is absent).
@@ -749,9 +780,13 @@ class RateCounter(models.Model):
     count = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(db_index=True)
 
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"
+
 
 class LotteryEntry(models.Model):
-    """A resident's registration for a lottery round (one per resident and per person)."""
+    """A resident's registration for a lottery round
+    (one per resident and per person)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="entries")
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
@@ -769,3 +804,6 @@ class LotteryEntry(models.Model):
                 fields=["round", "person_hash"], name="lottery_one_per_person"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.resident_id}"

@@ -1,4 +1,5 @@
-"""Small builders for places tests (and other apps' tests): a community, shops, people."""
+"""Small builders for places tests (and other apps' tests):
+a community, shops, people."""
 
 from __future__ import annotations
 

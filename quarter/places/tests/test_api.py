@@ -1,4 +1,5 @@
-"""The places JSON API: same search semantics as the pages, 4xx with field and reason."""
+"""The places JSON API: same search semantics as the pages,
+4xx with field and reason."""
 
 import pytest
 

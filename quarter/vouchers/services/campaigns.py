@@ -320,7 +320,8 @@ def stop_round(*, actor, round_: Round, reason: str) -> Round:
 
 
 def sign_pledge(*, actor, campaign: Campaign, merchant: Merchant) -> MerchantPledge:
-    """Record the merchant's pledge (no fake prices, no disguised rises) to accept vouchers."""
+    """Record the merchant's pledge (no fake prices, no disguised rises)
+    to accept vouchers."""
     access.require_till_staff(actor, merchant)
     access.require_in_programme(merchant)
     with transaction.atomic():

@@ -104,7 +104,8 @@ def draw(*, actor, round_: Round, seed: str | None = None) -> list[int]:
 
 
 def replay_draw(round_: Round) -> list[int]:
-    """Re-run a recorded draw from its seed; equals the winners if nothing was tampered with."""
+    """Re-run a recorded draw from its seed;
+    equals the winners if nothing was tampered with."""
     entries = list(LotteryEntry.objects.filter(round=round_).order_by("pk"))
     return [
         e.resident_id for e in _pick(entries, round_.packets_total, round_.draw_seed)

@@ -1,4 +1,5 @@
-"""Daily settlement (T+1): accepted, unsettled redemptions become one payout per merchant.
+"""Daily settlement (T+1): accepted, unsettled redemptions
+become one payout per merchant.
 
 Held redemptions wait for review; rejected and refunded ones are never paid;
 a partially refunded one pays what the refund rule left
@@ -119,7 +120,9 @@ def _settle_merchant(due, merchant_id: int, business_date: dt.date, actor):
         return None  # another run settled this merchant for this day
 
 
-def mark_settlement_paid(*, actor, settlement: Settlement, payment_ref: str) -> Settlement:
+def mark_settlement_paid(
+    *, actor, settlement: Settlement, payment_ref: str
+) -> Settlement:
     """Record that the issuer's bank transfer paid this settlement.
 
     Raises `not_issuer` (not an issuer of the merchant's district),
@@ -202,7 +205,8 @@ def statement_rows(settlement: Settlement) -> list[list[str]]:
 
 
 def statement_csv(settlement: Settlement) -> bytes:
-    """Return the statement as UTF-8 CSV with a BOM (Excel in China opens it correctly)."""
+    """Return the statement as UTF-8 CSV with a BOM
+    (Excel in China opens it correctly)."""
     out = io.StringIO()
     writer = downloads.csv_writer(out)
     writer.writerow(
@@ -227,7 +231,8 @@ def statement_csv(settlement: Settlement) -> bytes:
 
 
 def statement_xlsx(settlement: Settlement) -> bytes:
-    """Return the statement as an XLSX workbook; amounts are numbers in yuan with 2 decimals."""
+    """Return the statement as an XLSX workbook;
+    amounts are numbers in yuan with 2 decimals."""
     from openpyxl import Workbook
 
     wb = Workbook()

@@ -1,4 +1,5 @@
-"""Fixtures of the voucher tests: a world, and each claim engine behind one interface."""
+"""Fixtures of the voucher tests: a world,
+and each claim engine behind one interface."""
 
 from __future__ import annotations
 

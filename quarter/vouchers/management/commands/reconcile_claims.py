@@ -21,11 +21,13 @@ class Command(BaseCommand):
         for round_ in rounds.order_by("pk"):
             report = engine.reconcile(round_)
             bad += not report.agrees
+            problems = "; ".join(report.problems)
             self.stdout.write(
                 f"round {round_.pk} [{report.engine}] db={report.db_claims} "
                 f"engine={report.engine_claims} remaining={report.remaining} "
-                f"persisted_now={report.persisted_now} restored={report.restored_to_engine} "
-                f"{'OK' if report.agrees else 'PROBLEMS: ' + '; '.join(report.problems)}"
+                f"persisted_now={report.persisted_now} "
+                f"restored={report.restored_to_engine} "
+                f"{'OK' if report.agrees else 'PROBLEMS: ' + problems}"
             )
         if bad:
             raise SystemExit(1)

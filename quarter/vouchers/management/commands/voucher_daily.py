@@ -1,4 +1,5 @@
-"""Daily jobs: expire vouchers past validity, then settle yesterday (T+1). Idempotent."""
+"""Daily jobs: expire vouchers past validity, then settle yesterday (T+1).
+Idempotent."""
 
 import datetime as dt
 
