@@ -93,7 +93,8 @@ def list_rateable_visits(*, resident, merchant: Merchant) -> QuerySet[Visit]:
 
     A visit is theirs when they are its resident, or when it names no resident
     and their household (a printed household card). Wholly refunded visits
-    do not count.
+    do not count, nor visits whose voucher payment was refunded or rejected
+    after risk review (the till records a visit for every voucher payment).
     """
     since = clock.now() - rating_window()
     mine = Q(resident=resident)
@@ -102,6 +103,7 @@ def list_rateable_visits(*, resident, merchant: Merchant) -> QuerySet[Visit]:
     return (
         Visit.objects.filter(mine, merchant=merchant, occurred_at__gte=since)
         .exclude(status=Visit.Status.REFUNDED)
+        .exclude(redemption__status__in=DEAD_REDEMPTIONS)
         .filter(rating__isnull=True)
         .exclude(redemption__rating__isnull=False)
         .order_by("occurred_at", "id")

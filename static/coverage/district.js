@@ -13,7 +13,13 @@
     return share >= 90 ? "#2a9d55" : share >= 60 ? "#e6a100" : "#d62728";
   }
 
-  function label(c) {
+  function text(tag, content) {
+    var el = document.createElement(tag);
+    el.textContent = content;
+    return el;
+  }
+
+  function textLabel(c) {
     var div = document.createElement("div");
     var b = document.createElement("b");
     b.textContent = c.rank + ". " + c.name;
@@ -38,7 +44,7 @@
     data.forEach(function (c) {
       L.circleMarker([c.lat, c.lng], {
         radius: 10, color: colour(c.share), fillColor: colour(c.share), fillOpacity: 0.6,
-      }).bindTooltip(label(c), { permanent: true, direction: "top" }).addTo(map);
+      }).bindTooltip(textLabel(c), { permanent: true, direction: "top" }).addTo(map);
       bounds.push([c.lat, c.lng]);
     });
     if (bounds.length > 1) map.fitBounds(bounds, { padding: [40, 40] });
@@ -48,9 +54,7 @@
       sites.clearLayers();
       event.target.querySelectorAll(".suggestion").forEach(function (li, i) {
         var marker = L.marker([Number(li.dataset.lat), Number(li.dataset.lng)]);
-        var tip = document.createElement("span");
-        tip.textContent = String(i + 1);
-        marker.bindTooltip(tip, { permanent: true }).addTo(sites);
+        marker.bindTooltip(text("span", String(i + 1)), { permanent: true }).addTo(sites);
       });
     });
   }

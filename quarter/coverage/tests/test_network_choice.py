@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from quarter.core import clock
 from quarter.core.actors import SYSTEM
 from quarter.core.errors import DomainError
 from quarter.coverage import engine as eng
@@ -99,7 +100,7 @@ def test_the_planning_page_names_the_network_in_use(community_on_full_network, c
     client.force_login(make_operator(community))
     page = client.get(f"/planning/{community.slug}/").content.decode()
     assert "全路网" in page
-    assert f"{full.imported_at:%Y-%m-%d}" in page
+    assert f"{full.imported_at.astimezone(clock.SHANGHAI):%Y-%m-%d}" in page
     assert "2 处小区和商户中 2 处在路网范围内" in page
 
 
