@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -223,28 +222,34 @@ def refresh_for_merchants(merchant_ids) -> None:
             logger.exception("coverage refresh failed for merchants %s", merchant_ids)
 
 
-_pending = threading.local()
+class _PendingRefresh:
+    """One on-commit callback holding every merchant changed in a transaction."""
+
+    def __init__(self, merchant_id: int) -> None:
+        self.ids = {merchant_id}
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        refresh_for_merchants(self.ids)
 
 
 def refresh_after_commit(merchant_id: int) -> None:
     """Refresh for `merchant_id` once the current transaction commits.
 
     Changes made in one transaction (an admin bulk approval of 300 shops) are
-    refreshed together: the first on-commit callback takes every queued id and
-    recomputes each affected business type once; the later ones find nothing
-    left. Outside a transaction the refresh runs at once.
+    refreshed together: the transaction holds one callback that gathers every
+    changed merchant, so each affected business type is recomputed once. The
+    callback lives in Django's on-commit list, so a rollback drops it with
+    the changes. Outside a transaction the refresh runs at once.
     """
-    queued = getattr(_pending, "ids", None)
-    if queued is None:
-        queued = _pending.ids = set()
-    queued.add(merchant_id)
-    transaction.on_commit(_flush_pending)
-
-
-def _flush_pending() -> None:
-    ids, _pending.ids = getattr(_pending, "ids", None) or set(), set()
-    if ids:
-        refresh_for_merchants(ids)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for entry in connection.run_on_commit:
+            if isinstance(entry[1], _PendingRefresh) and not entry[1].ran:
+                entry[1].ids.add(merchant_id)
+                return
+    transaction.on_commit(_PendingRefresh(merchant_id))
 
 
 def _refresh_for_merchants(community_id: int, merchant_ids, previous, before) -> None:

@@ -99,7 +99,10 @@ def test_rate_after_a_visit_then_remove_a_shop_below_the_bar(page, live_server):
     data = page.request.get(f"{base}/map/merchants.json?community={w.community.slug}")
     names = {m["name"]: m["stars"] for m in data.json()["merchants"]}
     assert set(names) == {w.shop.name} and names[w.shop.name] >= 2
-    page.locator(".leaflet-interactive").last.click()
+    # Shops are circles (SVG paths); the compound at the same spot is an icon
+    # above them, so click the shop's circle itself.
+    expect(page.locator("#map path.leaflet-interactive")).to_have_count(2)
+    page.locator("#map path.leaflet-interactive").last.click(force=True)
     expect(page.locator(".leaflet-popup .star-badge")).to_contain_text("星商户")
     shot(page, "reviews-map-after-removal")
     page.goto(f"{base}/merchants/{bad.pk}/")
