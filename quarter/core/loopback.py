@@ -30,7 +30,7 @@ def pg_binary(name: str) -> str | None:
 
 
 class PostgresServer:
-    """A throw-away cluster. `durable=False` turns off fsync for fast test runs."""
+    """A throw-away cluster. `durable=False` (test runs): no fsync, no autovacuum."""
 
     def __init__(
         self, directory: Path, *, durable: bool = True, max_connections: int = 300
@@ -79,6 +79,12 @@ class PostgresServer:
         )
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            # A test database is emptied after every transactional test; an
+            # autovacuum ANALYZE caught at such a moment records empty tables,
+            # and the planner then nests loops over the next test's rows (one
+            # back-office query ran for 14 minutes). Without it the planner
+            # keeps its size-based estimates.
+            options += " -c autovacuum=off"
         result = self._as_postgres(
             pg_ctl,
             "-D",
