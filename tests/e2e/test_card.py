@@ -44,6 +44,9 @@ def test_resident_shows_card_and_till_scans_it_60_becomes_33(
     phone = browser.new_context(viewport={"width": 412, "height": 915}, locale="zh-CN")
     card_page = phone.new_page()
     login(card_page, live_server, resident.user)
+    # Before paying there the resident may not rate the shop yet.
+    card_page.goto(f"{live_server.url}/reviews/merchants/{world.shop.pk}/rate/")
+    expect(card_page.locator("#rateable")).to_contain_text("消费后30天内才能评价")
     card_page.goto(f"{live_server.url}/me/card/")
     qr = card_page.locator("#card-qr")
     expect(qr).to_be_visible()
@@ -82,6 +85,27 @@ def test_resident_shows_card_and_till_scans_it_60_becomes_33(
         shot(page, "card-till-paid")
     finally:
         till.close()
+    # The payment is in the resident's history and the operator's monthly
+    # table (联系本), and it lets the resident rate the shop.
+    context = browser.new_context(
+        viewport={"width": 412, "height": 915}, locale="zh-CN"
+    )
+    try:
+        page = context.new_page()
+        login(page, live_server, resident.user)
+        page.goto(f"{live_server.url}/me/visits/")
+        expect(page.locator("main")).to_contain_text(world.shop.name)
+        expect(page.locator("main")).to_contain_text("¥33.00")
+        page.goto(f"{live_server.url}/reviews/merchants/{world.shop.pk}/rate/")
+        expect(page.locator("#rateable")).to_contain_text("有 1 次消费可以评价")
+        page.context.clear_cookies()
+        login(page, live_server, world.operator_user)
+        page.goto(f"{live_server.url}/visits/community/{world.community.slug}/")
+        expect(page.locator("main")).to_contain_text(world.shop.name)
+        expect(page.locator("main")).to_contain_text("¥60.00")
+        shot(page, "card-visit-in-operator-log")
+    finally:
+        context.close()
     visit = Visit.objects.get()
     assert (visit.method, visit.bill_fen, visit.card_discount_fen) == (
         "card",
