@@ -25,6 +25,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.states import Transitions
+from quarter.core.uploads import UnguessableName
 from quarter.places.models import Community, Merchant, MerchantEvent
 
 MAX_TITLE = 80
@@ -287,7 +288,7 @@ class Suggestion(models.Model):
     )
     text = models.TextField(_("内容"), max_length=MAX_BODY)
     photo = models.ImageField(
-        _("照片"), upload_to="suggestions/%Y/%m/", null=True, blank=True
+        _("照片"), upload_to=UnguessableName("suggestions"), null=True, blank=True
     )
     status = models.CharField(
         _("状态"),

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.states import Transitions
+from quarter.core.uploads import UnguessableName
 from quarter.places.models import Community, District, Merchant
 
 
@@ -187,7 +188,9 @@ class Report(models.Model):
     address = models.CharField(_("位置说明"), max_length=200, blank=True)
     lat = models.FloatField(_("纬度"))
     lng = models.FloatField(_("经度"))
-    photo = models.ImageField(_("照片"), upload_to="civic/%Y/%m/", blank=True)
+    photo = models.ImageField(
+        _("照片"), upload_to=UnguessableName("civic"), blank=True
+    )
     merchant = models.ForeignKey(
         Merchant,
         on_delete=models.SET_NULL,
@@ -209,7 +212,9 @@ class Report(models.Model):
     )
     deadline_at = models.DateTimeField(_("办理时限"))
     reply = models.TextField(_("办理答复"), blank=True)
-    reply_photo = models.ImageField(_("办结照片"), upload_to="civic/%Y/%m/", blank=True)
+    reply_photo = models.ImageField(
+        _("办结照片"), upload_to=UnguessableName("civic"), blank=True
+    )
     reject_reason = models.CharField(_("不予受理原因"), max_length=200, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(_("超时上报时间"), null=True, blank=True)

@@ -9,10 +9,18 @@ service that reads it refuses a file that is too large with its own message.
 from __future__ import annotations
 
 import io
+import re
+import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.utils.deconstruct import deconstructible
+
+from quarter.core import clock
+
+_EXTENSION = re.compile(r"\.[a-z0-9]{1,5}")
 
 
 def upload_limit() -> int:
@@ -51,3 +59,29 @@ def keep_uploads_in_memory(request) -> None:
     """Make `request` parse its uploads in memory (before anything reads POST)."""
     if not hasattr(request, "_files"):
         request.upload_handlers = [MemoryOnlyUploadHandler(request)]
+
+
+@deconstructible
+class UnguessableName:
+    """`upload_to` for photos of people's reports: `folder/YYYY/MM/<128-bit hex>.ext`.
+
+    Uploads are served from /media/ by path; a resident's photo must not be
+    found by guessing its original name ("IMG_0001.jpg"). Only the page that
+    shows it (to who may see it) knows the random name.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __call__(self, instance, filename: str) -> str:
+        extension = PurePath(filename).suffix.lower()
+        if not _EXTENSION.fullmatch(extension):
+            extension = ""
+        month = clock.local_now().strftime("%Y/%m")
+        return f"{self.folder}/{month}/{uuid.uuid4().hex}{extension}"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, UnguessableName) and other.folder == self.folder
+
+    def __hash__(self) -> int:
+        return hash(self.folder)

@@ -30,6 +30,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.states import Transitions
+from quarter.core.uploads import UnguessableName
 from quarter.places.models import Community, Merchant
 
 
@@ -142,7 +143,7 @@ class Rating(models.Model):
 
 class RatingPhoto(models.Model):
     rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(upload_to="ratings/%Y/%m/")
+    image = models.ImageField(upload_to=UnguessableName("ratings"))
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
