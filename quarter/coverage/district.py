@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from quarter.core.errors import DomainError
 from quarter.coverage import engine as eng
 from quarter.coverage import services
@@ -20,9 +18,9 @@ from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.selectors import (
     GapReport,
     _business_type,
-    _greedy,
     build_gap_report,
     get_speed,
+    pick_sites,
 )
 from quarter.places.models import Admission, Community, Compound, District, Merchant
 
@@ -131,15 +129,7 @@ def suggest_sites_in_district(
     inputs = area_inputs(district)
     if inputs.n_compounds == 0:
         raise DomainError(Code.NO_COMPOUNDS, "本区还没有录入小区,无法计算覆盖")
-    engine = eng.build_engine(inputs)
-    origins = np.arange(inputs.n_compounds)
-    current = engine.nearest(origins, inputs.facility_points(bt.id), limit=radius)
-    uncovered = origins[~np.isfinite(current)]
-    if len(uncovered) == 0:
-        return []
-    lat, lng, dist = engine.candidates(uncovered, limit=radius)
-    households = inputs.households()[uncovered]
-    picks = _greedy(inputs, uncovered, households, lat, lng, dist <= radius, dist, top)
+    picks, uncovered = pick_sites(inputs, bt, radius=radius, top=top)
     return [
         AreaSite(
             rank=p.rank,
@@ -169,13 +159,19 @@ def area_inputs(district: District) -> eng.Inputs:
         c["community"] = c.pop("community__name")
     communities = list(_communities(district))
     boxes = [eng.reach_box(c) for c in communities]
+    # The database narrows to the boxes' common extent; Python keeps the
+    # shops inside one of the boxes.
+    candidates = Merchant.objects.exclude(
+        admission__in=[Admission.REJECTED, Admission.REMOVED]
+    ).filter(
+        lat__gte=min((b[0] for b in boxes), default=0),
+        lng__gte=min((b[1] for b in boxes), default=0),
+        lat__lte=max((b[2] for b in boxes), default=0),
+        lng__lte=max((b[3] for b in boxes), default=0),
+    )
     merchants = [
         m
-        for m in Merchant.objects.exclude(
-            admission__in=[Admission.REJECTED, Admission.REMOVED]
-        )
-        .order_by("id")
-        .values(*eng.MERCHANT_FIELDS)
+        for m in candidates.order_by("id").values(*eng.MERCHANT_FIELDS)
         if any(b[0] <= m["lat"] <= b[2] and b[1] <= m["lng"] <= b[3] for b in boxes)
     ]
     points = [(c["lat"], c["lng"]) for c in compounds] or [

@@ -324,15 +324,25 @@ def suggest_sites(
     inputs = eng.load_inputs(community)
     if inputs.n_compounds == 0:
         raise DomainError(Code.NO_COMPOUNDS, "本社区还没有录入小区,无法计算覆盖")
+    picks, _uncovered = pick_sites(inputs, bt, radius=radius, top=top)
+    return picks
+
+
+def pick_sites(inputs, bt: BusinessType, *, radius: float, top: int):
+    """Greedy max-coverage over `inputs`' compounds not yet within `radius` of `bt`.
+
+    Returns the picks and the uncovered origins their `positions` index into.
+    """
     engine = eng.build_engine(inputs)
     origins = np.arange(inputs.n_compounds)
     current = engine.nearest(origins, inputs.facility_points(bt.id), limit=radius)
     uncovered = origins[~np.isfinite(current)]
     if len(uncovered) == 0:
-        return []
+        return [], uncovered
     lat, lng, dist = engine.candidates(uncovered, limit=radius)
     households = inputs.households()[uncovered]
-    return _greedy(inputs, uncovered, households, lat, lng, dist <= radius, dist, top)
+    picks = _greedy(inputs, uncovered, households, lat, lng, dist <= radius, dist, top)
+    return picks, uncovered
 
 
 def _greedy(inputs, uncovered, households, lat, lng, covers, dist, top):
