@@ -6,7 +6,7 @@ coverage model reaches a community.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from quarter.core import scope
 from quarter.core.actors import is_person
@@ -69,15 +69,18 @@ def districts_planned_by(actor) -> QuerySet[District]:
     """Return the districts whose district view `actor` may open.
 
     The issuer of a district (its commerce bureau, which runs the 15-minute
-    circle programme) and superusers; community workers plan their own
-    community only.
+    circle programme), its district-wide planners and superusers; community
+    workers plan their own community only.
     """
     qs = District.objects.order_by("id")
     if is_person(actor) and actor.is_superuser:
         return qs
     if not is_person(actor):
         return qs.none()
-    return qs.filter(issuers__user=actor)
+    return qs.filter(
+        Q(issuers__user=actor)
+        | Q(planners__user=actor, planners__street_office__isnull=True)
+    ).distinct()
 
 
 def require_district_planner(actor, district: District) -> None:

@@ -25,6 +25,7 @@ from quarter.demo import catalogue as cat
 from quarter.people.models import (
     Household,
     Issuer,
+    Planner,
     Operator,
     RegisterEntry,
     RegisterEvent,
@@ -86,6 +87,9 @@ def demo_logins() -> list[DemoLogin]:
         DemoLogin("社区工作者 operator", "operator_donghe", DEMO_PASSWORD, "东河社区"),
         DemoLogin(
             "发券机构 issuer", "issuer_hangzhou", DEMO_PASSWORD, "杭州市下城区商务局"
+        ),
+        DemoLogin(
+            "区规划 planner", "planner_xiacheng", DEMO_PASSWORD, "下城区全区规划"
         ),
         DemoLogin("管理员 admin", "admin", DEMO_PASSWORD, "超级用户"),
     ]
@@ -502,6 +506,11 @@ def _users(jinxiu, donghe) -> None:
     Issuer.objects.create(
         user=_user("issuer_hangzhou", roles=["issuer"]),
         organisation="杭州市下城区商务局",
+        district=donghe.street_office.district,
+    )
+    Planner.objects.create(
+        user=_user("planner_xiacheng", roles=["planner"]),
+        organisation="下城区规划(15分钟生活圈专班)",
         district=donghe.street_office.district,
     )
     _user("admin", roles=[], superuser=True)

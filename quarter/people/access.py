@@ -18,6 +18,7 @@ from quarter.people.models import (
     AccessLog,
     Household,
     Issuer,
+    Planner,
     Operator,
     PhoneCode,
     RegisterEntry,
@@ -127,6 +128,7 @@ scope.declare(Resident, community=_RESIDENT_COMMUNITY, issuers_via_community=Fal
 scope.declare(Household, community="compound__community", issuers_via_community=False)
 scope.declare(Operator, community="community")
 scope.declare(Issuer, district="district")
+scope.declare(Planner, district="district")
 scope.declare(RegisterEntry, community="community", issuers_via_community=False)
 scope.declare(RegisterEvent, community="community", issuers_via_community=False)
 scope.declare(RegisterImport, community="community", issuers_via_community=False)

@@ -29,6 +29,7 @@ from quarter.people.models import (
     AccessLog,
     Household,
     Issuer,
+    Planner,
     Operator,
     RegisterEntry,
     RegisterEvent,
@@ -460,3 +461,4 @@ class AccessLogAdmin(admin.ModelAdmin):
 
 admin.site.register(Operator)
 admin.site.register(Issuer)
+admin.site.register(Planner)

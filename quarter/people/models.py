@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.identity import mask_phone, phone_problem
-from quarter.places.models import Community, Compound, District
+from quarter.places.models import Community, Compound, District, StreetOffice
 
 
 class Role(models.TextChoices):
@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("社区工作者")
     ISSUER = "issuer", _("发券机构")
     DEPARTMENT = "department", _("职能部门")
+    PLANNER = "planner", _("规划人员")
 
 
 class User(AbstractUser):
@@ -272,6 +273,48 @@ class Issuer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} ({self.district_id})"
+
+
+class Planner(models.Model):
+    """A district or street-office planner (区/街道规划人员).
+
+    Sees every community of their area at once: the whole district when
+    `street_office` is empty, only that street office's communities otherwise.
+    Plans and measures (coverage, indicators, surveys); manages no shop,
+    resident or money.
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="planner_roles"
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.CASCADE, related_name="planners"
+    )
+    street_office = models.ForeignKey(
+        StreetOffice,
+        on_delete=models.CASCADE,
+        related_name="planners",
+        null=True,
+        blank=True,
+        verbose_name=_("街道"),
+        help_text=_("留空表示全区"),
+    )
+    organisation = models.CharField(_("机构"), max_length=80, blank=True)
+
+    class Meta:
+        unique_together = [("user", "district", "street_office")]
+        verbose_name = _("规划人员")
+        verbose_name_plural = _("规划人员")
+
+    def __str__(self) -> str:
+        area = self.street_office or self.district
+        return f"{self.organisation or self.user_id} ({area})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.street_office_id and self.street_office.district_id != self.district_id:
+            raise ValidationError({"street_office": _("街道不属于所选的区")})
 
 
 class LoginAttempt(models.Model):

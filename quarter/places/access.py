@@ -8,7 +8,7 @@ each places model reaches a community.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from quarter.core import scope
 from quarter.core.actors import is_person, is_system
@@ -55,6 +55,34 @@ def communities_operated_by(actor) -> QuerySet[Community]:
     if not is_person(actor):
         return qs.none()
     return qs.filter(operators__user=actor)
+
+
+def communities_planned_by(actor) -> QuerySet[Community]:
+    """Return the communities whose plans and measures `actor` may see.
+
+    A district planner or the district's issuer (its commerce bureau) sees
+    every community of the district; a street-office planner those of the
+    street office; a superuser all. Operators plan their own community through
+    `communities_operated_by`, not here.
+    """
+    qs = Community.objects.order_by("id")
+    if _sees_all(actor):
+        return qs
+    if not is_person(actor):
+        return qs.none()
+    return qs.filter(
+        Q(street_office__district__issuers__user=actor)
+        | Q(
+            street_office__district__planners__user=actor,
+            street_office__district__planners__street_office__isnull=True,
+        )
+        | Q(street_office__planners__user=actor)
+    ).distinct()
+
+
+def plans_any(actor) -> bool:
+    """Return whether `actor` is a district or street planner (or issuer)."""
+    return communities_planned_by(actor).exists()
 
 
 def _sees_all(actor) -> bool:

@@ -100,3 +100,32 @@ def test_the_page_ranks_exports_and_suggests(two_communities, client):
     text = csv.content.decode("utf-8-sig")
     assert csv.status_code == 200 and text.splitlines()[0].startswith("排名,社区")
     assert client.get("/planning/district/999999/").status_code == 404
+
+
+def test_planners_see_their_district_or_only_their_street(two_communities):
+    from quarter.coverage.access import districts_planned_by
+    from quarter.people.models import Planner
+    from quarter.places.access import communities_planned_by
+    from quarter.places.models import District, StreetOffice
+
+    west, east_c, _ = two_communities
+    district_obj = west.street_office.district
+    whole = User.objects.create_user("quhua", password="x-Quarter-2026")
+    Planner.objects.create(user=whole, district=district_obj)
+    other_street = StreetOffice.objects.create(name="别的街道", district=district_obj)
+    street = User.objects.create_user("jiedao", password="x-Quarter-2026")
+    Planner.objects.create(user=street, district=district_obj, street_office=other_street)
+    elsewhere = User.objects.create_user("biequ", password="x-Quarter-2026")
+    Planner.objects.create(
+        user=elsewhere, district=District.objects.create(name="别区", city="别市")
+    )
+
+    assert set(communities_planned_by(whole)) == {west, east_c}
+    assert list(districts_planned_by(whole)) == [district_obj]
+    # A street-office planner sees no community outside the street, and no
+    # district-wide view.
+    assert list(communities_planned_by(street)) == []
+    assert list(districts_planned_by(street)) == []
+    assert list(communities_planned_by(elsewhere)) == []
+    with pytest.raises(PermissionDenied):
+        district.district_report(actor=elsewhere, district=district_obj)
