@@ -25,8 +25,8 @@ from quarter.demo import catalogue as cat
 from quarter.people.models import (
     Household,
     Issuer,
-    Planner,
     Operator,
+    Planner,
     RegisterEntry,
     RegisterEvent,
     Resident,

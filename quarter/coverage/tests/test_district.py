@@ -114,7 +114,9 @@ def test_planners_see_their_district_or_only_their_street(two_communities):
     Planner.objects.create(user=whole, district=district_obj)
     other_street = StreetOffice.objects.create(name="别的街道", district=district_obj)
     street = User.objects.create_user("jiedao", password="x-Quarter-2026")
-    Planner.objects.create(user=street, district=district_obj, street_office=other_street)
+    Planner.objects.create(
+        user=street, district=district_obj, street_office=other_street
+    )
     elsewhere = User.objects.create_user("biequ", password="x-Quarter-2026")
     Planner.objects.create(
         user=elsewhere, district=District.objects.create(name="别区", city="别市")
