@@ -11,7 +11,7 @@ from pydantic import Field
 
 from quarter.core import clock
 from quarter.core.money import format_discount
-from quarter.places import selectors, services
+from quarter.places import everyday, selectors, services
 from quarter.places.hours import is_open_at
 from quarter.places.schemas import (
     BusinessTypeOut,
@@ -58,6 +58,9 @@ class SearchParams(Schema):
     lng: float | None = Field(None, ge=-180, le=180)
     distance: int | None = Field(None, ge=1, le=50_000, description="最大直线距离(米)")
     sort: Literal["relevance", "distance"] = "relevance"
+    scope: Literal["near", "all"] = Field(
+        "all", description="near: 只找步行15分钟范围内(需要位置);all: 不限范围"
+    )
     community: str | None = Field(None, max_length=60)
     limit: int = Field(20, ge=1, le=100)
     offset: int = Field(0, ge=0, le=100_000)
@@ -65,35 +68,80 @@ class SearchParams(Schema):
 
 @router.get("/merchants", response={200: SearchOut, **ERRORS})
 def search_merchants(request: HttpRequest, params: Query[SearchParams]):
-    origin = (
-        (params.lat, params.lng)
-        if params.lat is not None and params.lng is not None
-        else None
-    )
+    """Search shops. A query is read as everyday words (剪头发, yaodian, 感冒药);
+    without lat/lng a signed-in resident is placed at their compound, and walking
+    minutes are measured from it."""
+    compound = _resident_compound(request)
+    at_home = None  # the origin is the resident's compound: rank by the real walk
+    if params.lat is not None and params.lng is not None:
+        origin = (params.lat, params.lng)
+    elif compound is not None:
+        origin, at_home = (compound.lat, compound.lng), compound
+    else:
+        origin = None
     community = (
         selectors.get_community(slug=params.community) if params.community else None
     )
-    result = selectors.search_merchants(
-        query=params.q,
-        type_code=params.type,
-        tier=params.tier,
-        open_now=params.open_now,
-        origin=origin,
-        max_distance_m=params.distance,
-        sort=params.sort if origin else "relevance",
-        community=community,
-        limit=params.limit,
-        offset=params.offset,
-    )
+    if params.q.strip():
+        result = everyday.find_merchants(
+            query=params.q,
+            origin=origin,
+            compound=at_home,
+            scope="near"
+            if origin and (params.scope == "near" or params.distance)
+            else "all",
+            radius_m=params.distance,
+            type_code=params.type,
+            tier=params.tier,
+            community_id=community.pk if community else None,
+            open_now=params.open_now,
+            sort=params.sort,
+            limit=params.limit,
+            offset=params.offset,
+        )
+    else:
+        result = selectors.search_merchants(
+            type_code=params.type,
+            tier=params.tier,
+            open_now=params.open_now,
+            origin=origin,
+            max_distance_m=params.distance,
+            sort=params.sort if origin else "relevance",
+            community=community,
+            limit=params.limit,
+            offset=params.offset,
+        )
     if params.offset == 0:
         services.log_search(
-            actor=request.user, query=params.q, result_count=result.total
+            actor=request.user,
+            query=params.q,
+            result_count=result.total,
+            compound=compound,
         )
+    walks = _walks(compound, result.hits)
     return SearchOut(
         total=result.total,
         results=[
-            MerchantSummaryOut.from_hit(h.merchant, h.distance_m) for h in result.hits
+            MerchantSummaryOut.from_hit(
+                h.merchant, h.distance_m, walk=walks.get(h.merchant.pk)
+            )
+            for h in result.hits
         ],
+    )
+
+
+def _resident_compound(request: HttpRequest):
+    resident = getattr(request.user, "resident", None)
+    return resident.compound if resident is not None else None
+
+
+def _walks(compound, hits) -> dict:
+    if compound is None:
+        return {}
+    from quarter.coverage.walking import walks_from
+
+    return walks_from(
+        compound, {h.merchant.pk: (h.merchant.lat, h.merchant.lng) for h in hits}
     )
 
 

@@ -16,8 +16,11 @@ So a shop of the asked-for type beats one that merely mentions a word, and
 among equally relevant shops the nearer wins; a shop ten minutes further
 gives up one point, as much as a type's full word share.
 
-Walking minutes are estimated from the straight line (× 1.3 for the streets'
-detours, at the coverage app's adult and elderly speeds) and shown as 约.
+Walking minutes are first estimated from the straight line (× 1.3 for the
+streets' detours, at the coverage app's adult and elderly speeds). When the
+resident's compound is known, the page's candidates are then measured on the
+street network (`coverage.walking`) and re-ranked with the real walk; a shop
+the network does not reach keeps its estimate, shown as 约.
 By default the search is scoped to the resident's 15-minute area (straight
 line 15 min × speed / 1.3); `scope="all"` looks further, reading rings of
 2.5, 8 and 25 km outward until no shop beyond the ring could still enter the
@@ -54,10 +57,11 @@ SCOPES = ("near", "all")
 @dataclass
 class Hit:
     merchant: Merchant
-    distance_m: float | None
-    walk_minutes: int | None  # adult speed, estimated from the straight line
+    distance_m: float | None  # straight line
+    walk_minutes: int | None  # adult speed
     elderly_minutes: int | None
     score: float
+    walk_estimated: bool = True  # False: measured on the street network
 
 
 @dataclass
@@ -119,24 +123,32 @@ def find_merchants(
     *,
     query: str,
     origin: tuple[float, float] | None = None,
+    compound=None,
     scope: str = "near",
     radius_m: float | None = None,
     type_code: str | None = None,
     tier: str | None = None,
+    community_id: int | None = None,
     open_now: bool = False,
+    sort: str = "relevance",
     limit: int = 20,
+    offset: int = 0,
 ) -> EverydayResult:
     """Find shops for an everyday query, nearest and most relevant first.
 
     Raises `query_too_long`, `query_invalid`, `unknown_business_type`,
-    `invalid_scope`. Without an origin the scope is everywhere. `radius_m`
-    replaces the 15-minute radius of the "near" scope. Reads only.
+    `invalid_scope`. Without an origin the scope is everywhere. `compound`
+    (the resident's home, usually also the origin) gives walking minutes on
+    the streets. `radius_m` replaces the 15-minute radius of the "near" scope;
+    `sort="distance"` orders by walking distance alone. Reads only.
     """
     query = validate_query(query)
     _check_filters(type_code=type_code, tier=tier, scope=scope)
     if origin is None:
         scope = "all"
     limit = max(1, min(int(limit), 100))
+    offset = max(0, int(offset))
+    wanted = limit + offset
     intent = understand(query) if query else Intent()
     matches = _text_matches(query, intent)
     if scope == "near":
@@ -150,13 +162,18 @@ def find_merchants(
             matches,
             origin=origin,
             radius=radius,
-            filters=(type_code, tier, open_now),
+            filters=(type_code, tier, open_now, community_id),
         )
-        if scope == "near" or radius is None or _settled(ranked, limit, radius):
+        if scope == "near" or radius is None or _settled(ranked, wanted, radius):
             break
+    if sort == "distance" and origin is not None:
+        ranked.sort(key=lambda r: (r["d"], r["pk"]))
+    walks = _walk_window(ranked, compound, wanted, by_distance=sort == "distance")
     result = EverydayResult(
         total=len(ranked),
-        hits=_hits(ranked[:limit], with_distance=origin is not None),
+        hits=_hits(
+            ranked[offset:wanted], with_distance=origin is not None, walks=walks
+        ),
         intent=intent,
         scope=scope,
         within_m=radius if scope == "all" else None,
@@ -164,8 +181,48 @@ def find_merchants(
     )
     if not ranked and intent.best_type:
         result.suggested_type = BusinessType.objects.get(code=intent.best_type)
-        result.suggestions = _nearest_of_type(intent.best_type, origin=origin)
+        result.suggestions = _nearest_of_type(
+            intent.best_type, origin=origin, compound=compound
+        )
     return result
+
+
+WALK_WINDOW = 20  # candidates beyond the page re-ranked with their real walk
+
+
+def _walk_window(ranked: list[dict], compound, wanted: int, *, by_distance: bool):
+    """Measure the page's candidates on the streets from `compound`, re-rank them.
+
+    The straight-line estimate decided which shops are candidates; the first
+    `wanted + WALK_WINDOW` of them are measured and re-sorted in place, so a
+    shop across a river or behind a wall drops down the page. Returns the walks.
+    """
+    if compound is None or not ranked:
+        return {}
+    from quarter.coverage.walking import walks_from
+
+    window = ranked[: wanted + WALK_WINDOW]
+    positions = _positions([r["pk"] for r in window])
+    walks = walks_from(compound, {pk: (lat, lng) for pk, lat, lng in positions})
+    for row in window:
+        walk = walks.get(row["pk"])
+        if walk is None or walk.estimated:
+            continue
+        if "rank" in row:
+            row["rank"] = row["relevance"] - MINUTE_COST * walk.metres / _speed() / 60
+        row["walk_m"] = walk.metres
+    if by_distance:
+        key = lambda r: (r.get("walk_m", r["d"] * WALK_DETOUR), r["pk"])  # noqa: E731
+    else:
+        key = lambda r: (-r.get("rank", 0.0), r["d"], r["pk"])  # noqa: E731
+    ranked[: len(window)] = sorted(window, key=key)
+    return walks
+
+
+def _speed() -> float:
+    from quarter.coverage.engine import speed_profiles
+
+    return speed_profiles()["standard"]
 
 
 def _check_filters(*, type_code, tier, scope) -> None:
@@ -227,7 +284,7 @@ def _ranked(query, intent, matches: _Matches, *, origin, radius, filters):
     """Score the matching shops inside the radius; return them best first."""
     from quarter.coverage.engine import speed_profiles
 
-    type_code, tier, open_now = filters
+    type_code, tier, open_now, community_id = filters
     speed = speed_profiles()["standard"]
     if query:
         rows = _rows(matches.text_ids, origin=origin, radius=radius, types=intent.types)
@@ -235,8 +292,10 @@ def _ranked(query, intent, matches: _Matches, *, origin, radius, filters):
         rows = _rows(None, origin=origin, radius=radius)
     scored = {}
     for pk, row in rows.items():
-        if (type_code and row["type_code"] != type_code) or (
-            tier and row["tier"] != tier
+        if (
+            (type_code and row["type_code"] != type_code)
+            or (tier and row["tier"] != tier)
+            or (community_id and row["community"] != community_id)
         ):
             continue
         relevance = 0.0
@@ -251,6 +310,7 @@ def _ranked(query, intent, matches: _Matches, *, origin, radius, filters):
         if query and relevance <= 0:
             continue
         minutes = _minutes(row["d"], speed) if origin is not None else 0.0
+        row["relevance"] = relevance
         row["rank"] = relevance - MINUTE_COST * minutes
         scored[pk] = row
     if open_now and scored:
@@ -259,7 +319,10 @@ def _ranked(query, intent, matches: _Matches, *, origin, radius, filters):
     return sorted(scored.values(), key=lambda r: (-r["rank"], r["d"], r["pk"]))
 
 
-_COLUMNS = "merchant_id, lat, lng, type_code, tier FROM places_merchantsearchdocument"
+_COLUMNS = (
+    "merchant_id, lat, lng, type_code, tier, community_ref"
+    " FROM places_merchantsearchdocument"
+)
 
 
 def _rows(ids, *, origin, radius, types=None) -> dict[int, dict]:
@@ -298,13 +361,19 @@ def _rows(ids, *, origin, radius, types=None) -> dict[int, dict]:
         # circle by far less than a metre per kilometre, and is cheap.
         lat0, lng0 = origin
         kx = METERS_PER_DEG_LAT * math.cos(math.radians(lat0))
-    for pk, lat, lng, type_code, tier in raw:
+    for pk, lat, lng, type_code, tier, community in raw:
         d = 0.0
         if origin is not None:
             d = math.hypot((lat - lat0) * METERS_PER_DEG_LAT, (lng - lng0) * kx)
             if radius is not None and d > radius:
                 continue
-        rows[pk] = {"pk": pk, "d": d, "type_code": type_code, "tier": tier}
+        rows[pk] = {
+            "pk": pk,
+            "d": d,
+            "type_code": type_code,
+            "tier": tier,
+            "community": community,
+        }
     return rows
 
 
@@ -340,14 +409,18 @@ def _name_ids(phrase: str) -> set[int]:
     )
 
 
-def _hits(rows: list[dict], *, with_distance: bool) -> list[Hit]:
+def _hits(rows: list[dict], *, with_distance: bool, walks=None) -> list[Hit]:
     merchants = Merchant.objects.select_related("main_type").in_bulk(
         [r["pk"] for r in rows]
     )
     hits = []
     for row in rows:
         distance = row["d"] if with_distance else None
-        adult, elderly = walking_minutes(distance)
+        walk = (walks or {}).get(row["pk"])
+        if walk is not None:
+            adult, elderly = walk.adult_minutes, walk.elderly_minutes
+        else:
+            adult, elderly = walking_minutes(distance)
         hits.append(
             Hit(
                 merchant=merchants[row["pk"]],
@@ -355,12 +428,13 @@ def _hits(rows: list[dict], *, with_distance: bool) -> list[Hit]:
                 walk_minutes=adult,
                 elderly_minutes=elderly,
                 score=round(row.get("rank", 0.0), 3),
+                walk_estimated=walk is None or walk.estimated,
             )
         )
     return hits
 
 
-def _nearest_of_type(code: str, *, origin) -> list[Hit]:
+def _nearest_of_type(code: str, *, origin, compound=None) -> list[Hit]:
     """The nearest shops of a type anywhere (or the first ones without origin)."""
     if origin is None:
         ids = list(
@@ -378,10 +452,16 @@ def _nearest_of_type(code: str, *, origin) -> list[Hit]:
         wanted=SUGGESTED,
         filters={"type_code": code},
     )
-    rows = []
+    rows, places = [], {}
     for pk, lat, lng in _positions(ids):
         rows.append({"pk": pk, "d": haversine_m(origin[0], origin[1], lat, lng)})
-    return _hits(rows, with_distance=True)
+        places[pk] = (lat, lng)
+    walks = {}
+    if compound is not None:
+        from quarter.coverage.walking import walks_from
+
+        walks = walks_from(compound, places)
+    return _hits(rows, with_distance=True, walks=walks)
 
 
 def _positions(ids: list[int]) -> list[tuple[int, float, float]]:

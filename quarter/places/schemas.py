@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ninja import Schema
+from pydantic import Field
 
 from quarter.core.money import format_discount
 
@@ -71,9 +72,16 @@ class MerchantSummaryOut(Schema):
     card_discount_permille: int | None
     is_chain: bool
     distance_m: int | None = None
+    walk_minutes: int | None = Field(None, description="成年人步行分钟(从居民所在小区)")
+    elderly_walk_minutes: int | None = Field(None, description="老年人步行分钟")
+    walk_estimated: bool | None = Field(
+        None, description="true: 按直线估算(约);false: 按路网计算"
+    )
 
     @staticmethod
-    def from_hit(merchant, distance_m: float | None) -> MerchantSummaryOut:
+    def from_hit(
+        merchant, distance_m: float | None, *, walk=None
+    ) -> MerchantSummaryOut:
         return MerchantSummaryOut(
             id=merchant.id,
             name=merchant.name,
@@ -88,6 +96,9 @@ class MerchantSummaryOut(Schema):
             card_discount_permille=merchant.card_discount_permille,
             is_chain=merchant.is_chain,
             distance_m=None if distance_m is None else round(distance_m),
+            walk_minutes=walk.adult_minutes if walk else None,
+            elderly_walk_minutes=walk.elderly_minutes if walk else None,
+            walk_estimated=walk.estimated if walk else None,
         )
 
 

@@ -86,6 +86,7 @@ def get_listed_merchant(*, merchant_id: int) -> Merchant:
 class SearchHit:
     merchant: Merchant
     distance_m: float | None
+    walk: object = None  # coverage.walking.Walk from the resident's compound, if set
 
 
 @dataclass

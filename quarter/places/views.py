@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from quarter.core import clock, numbers
 from quarter.core.errors import DomainError
+from quarter.coverage.walking import walk_to, walks_from
 from quarter.places import access, everyday, intent, selectors, services
 from quarter.places.forms import (
     ApplicationForm,
@@ -47,6 +48,13 @@ def home(request: HttpRequest) -> HttpResponse:
         if origin
         else selectors.search_merchants(limit=8)
     )
+    if compound is not None:
+        walks = walks_from(
+            compound,
+            {h.merchant.pk: (h.merchant.lat, h.merchant.lng) for h in nearby.hits},
+        )
+        for hit in nearby.hits:
+            hit.walk = walks.get(hit.merchant.pk)
     return render(
         request,
         "places/home.html",
@@ -68,11 +76,12 @@ def search(request: HttpRequest) -> HttpResponse:
         intent.warm_up_in_background()
     error = None
     result = None
+    at_home = compound  # walking minutes on the streets from the resident's home
     try:
         lat = numbers.query_value(request.GET, "lat", numbers.parse_latitude)
         lng = numbers.query_value(request.GET, "lng", numbers.parse_longitude)
         if lat is not None and lng is not None:
-            origin = (lat, lng)
+            origin, at_home = (lat, lng), None
         distance = numbers.query_value(
             request.GET,
             "distance",
@@ -84,6 +93,7 @@ def search(request: HttpRequest) -> HttpResponse:
         result = everyday.find_merchants(
             query=query,
             origin=origin,
+            compound=at_home,
             radius_m=distance,
             scope=request.GET.get("scope") or "near",
             type_code=request.GET.get("type") or None,
@@ -122,12 +132,8 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
     merchant = selectors.get_listed_merchant(merchant_id=merchant_id)
-    compound, origin = _resident_origin(request)
-    distance = None
-    if origin:
-        from quarter.core.geo import haversine_m
-
-        distance = haversine_m(origin[0], origin[1], merchant.lat, merchant.lng)
+    compound, _origin = _resident_origin(request)
+    walk = walk_to(compound, merchant.lat, merchant.lng) if compound else None
     return render(
         request,
         "places/merchant.html",
@@ -140,7 +146,8 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 for e in merchant.exceptions.all()
                 if e.date >= clock.local_now().date()
             ][:10],
-            "distance": distance,
+            "walk": walk,
+            "compound": compound,
             "merchant_json": {
                 "name": merchant.name,
                 "lat": merchant.lat,
@@ -185,6 +192,14 @@ def map_data(request: HttpRequest) -> JsonResponse:
     slug = request.GET.get("community")
     community = selectors.get_community(slug=slug) if slug else None
     rows = selectors.list_map_merchants(community=community)
+    compound, _origin = _resident_origin(request)
+    if compound is not None:
+        walks = walks_from(compound, {r["id"]: (r["lat"], r["lng"]) for r in rows})
+        for row in rows:
+            walk = walks[row["id"]]
+            row["walk_minutes"] = walk.adult_minutes
+            row["elderly_walk_minutes"] = walk.elderly_minutes
+            row["walk_estimated"] = walk.estimated
     if apps.is_installed("quarter.reviews"):
         from quarter.reviews.selectors import add_stars
 

@@ -189,7 +189,7 @@ def test_search_page_everyday_words_with_walking_minutes(client, street):
     text = page.content.decode()
     assert page.status_code == 200
     assert "阿明理发店" in text and "建国北路药房" not in text
-    assert "步行约 6 分钟(长辈约 9 分钟)" in text
+    assert "约步行 6 分钟(长辈约 9 分钟)" in text
     assert "查看更远的商户" in text
 
 
@@ -208,7 +208,7 @@ def test_search_page_empty_result_suggests_and_logs_demand(client, street):
         "/search/", {"q": "配把钥匙", "lat": lat, "lng": lng}
     ).content.decode()
     assert "您可能在找「维修点」" in text
-    assert "老王修鞋" in text and "步行约 91 分钟" in text
+    assert "老王修鞋" in text and "约步行 91 分钟" in text
     assert SearchLog.objects.filter(query="配把钥匙", result_count=0).exists()
 
 
