@@ -124,6 +124,18 @@ def can_see_job(actor, job: JobPost) -> bool:
     return is_operator_of(actor, job.community) or is_staff_of(actor, job.merchant)
 
 
+def can_withdraw_job(actor, job: JobPost) -> bool:
+    """The shop's staff (their own post) or the community's operators."""
+    return is_staff_of(actor, job.merchant) or is_operator_of(actor, job.community)
+
+
+def require_withdraw_job(actor, job: JobPost) -> None:
+    if not can_withdraw_job(actor, job):
+        raise PermissionDenied(
+            Code.MERCHANT_NOT_OWNED, "只有发布招工的商户或本社区工作人员可以撤下"
+        )
+
+
 def require_see_job(actor, job: JobPost) -> None:
     if not can_see_job(actor, job):
         raise PermissionDenied(

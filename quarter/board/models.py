@@ -154,7 +154,11 @@ class JobStatus(models.TextChoices):
 JOB_TRANSITIONS = Transitions(
     "job",
     {
-        JobStatus.PENDING: [JobStatus.APPROVED, JobStatus.REJECTED],
+        JobStatus.PENDING: [
+            JobStatus.APPROVED,
+            JobStatus.REJECTED,
+            JobStatus.WITHDRAWN,
+        ],
         JobStatus.APPROVED: [JobStatus.WITHDRAWN],
         JobStatus.REJECTED: [],
         JobStatus.WITHDRAWN: [],

@@ -70,7 +70,8 @@ def get_notice(*, actor, notice_id: int) -> Notice:
 @dataclass
 class JobHit:
     job: JobPost
-    distance_m: float | None
+    distance_m: float | None  # walking metres (estimated when walk.estimated)
+    walk: object = None  # coverage.walking.Walk from the resident's compound
 
 
 def open_jobs() -> QuerySet[JobPost]:
@@ -86,14 +87,17 @@ def list_open_jobs(
     *,
     type_code: str | None = None,
     origin: tuple[float, float] | None = None,
+    compound=None,
     max_distance_m: float | None = None,
     limit: int = 100,
 ) -> list[JobHit]:
-    """Open jobs, by the shop's business type and straight-line distance from `origin`.
+    """Open jobs, by the shop's business type and distance from `origin`.
 
-    With an origin the nearest come first and each hit carries its distance
-    (haversine, as the places search measures it); `max_distance_m` keeps those
-    within. Without one, newest first. Raises `unknown_business_type`.
+    With a `compound` (the resident's home) the distance is the walk on the
+    streets (coverage.walking; an estimate where no network reaches); with an
+    origin alone the straight line. The nearest come first; `max_distance_m`
+    keeps those within. Without either, newest first. Raises
+    `unknown_business_type`.
     """
     qs = open_jobs()
     if type_code:
@@ -110,6 +114,16 @@ def list_open_jobs(
         )
         for job in jobs
     ]
+    if compound is not None:
+        from quarter.coverage.walking import walks_from
+
+        walks = walks_from(
+            compound, {h.job.pk: (h.job.merchant.lat, h.job.merchant.lng) for h in hits}
+        )
+        for hit in hits:
+            hit.walk = walks[hit.job.pk]
+            hit.distance_m = hit.walk.metres
+        origin = origin or (compound.lat, compound.lng)
     if origin is not None:
         if max_distance_m is not None:
             hits = [h for h in hits if h.distance_m <= max_distance_m]

@@ -451,9 +451,9 @@ def _decide_job(*, actor, job: JobPost, to: str, reason: str) -> JobPost:
 
 
 def withdraw_job(*, actor, job: JobPost) -> JobPost:
-    """Take an approved job post off the list (the shop's staff or an operator)."""
-    if not access.is_staff_of(actor, job.merchant):
-        access.require_operator_of(actor, job.community)
+    """Take a job post off the list, or back before review (the shop's staff
+    or an operator). Raises `merchant_not_owned`, `job_state_conflict`."""
+    access.require_withdraw_job(actor, job)
     with transaction.atomic():
         job = JobPost.objects.select_for_update().get(pk=job.pk)
         JOB_TRANSITIONS.check(job.status, JobStatus.WITHDRAWN)

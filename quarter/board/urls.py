@@ -31,6 +31,7 @@ urlpatterns = [
     path("shop/<int:merchant_id>/", views.shop, name="shop"),
     path("shop/<int:merchant_id>/notices", views.shop_notice, name="shop_notice"),
     path("shop/<int:merchant_id>/jobs", views.shop_job, name="shop_job"),
+    path("jobs/<int:job_id>/withdraw", views.job_withdraw, name="job_withdraw"),
     path("desk/", views.desk, name="desk"),
     path("desk/notices", views.desk_notice, name="desk_notice"),
     path(

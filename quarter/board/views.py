@@ -32,7 +32,8 @@ from quarter.board.models import (
     SuggestionStatus,
 )
 from quarter.core import numbers, uploads
-from quarter.core.errors import DomainError
+from quarter.core.errors import DomainError, PermissionDenied
+from quarter.coverage.walking import walk_to
 from quarter.places.models import Merchant
 
 
@@ -99,6 +100,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         hits = selectors.list_open_jobs(
             type_code=request.GET.get("type") or None,
             origin=origin,
+            compound=compound,
             max_distance_m=distance if origin else None,
         )
     except (DomainError, ValueError) as exc:
@@ -120,17 +122,39 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.get_job(actor=request.user, job_id=job_id)
-    compound, origin = _resident_origin(request.user)
-    distance = None
-    if origin:
-        from quarter.core.geo import haversine_m
-
-        distance = haversine_m(*origin, job.merchant.lat, job.merchant.lng)
+    compound, _origin = _resident_origin(request.user)
+    walk = walk_to(compound, job.merchant.lat, job.merchant.lng) if compound else None
     return render(
         request,
         "board/job.html",
-        {"job": job, "distance": distance, "open": access.is_open_job(job)},
+        {
+            "job": job,
+            "walk": walk,
+            "open": access.is_open_job(job),
+            "may_withdraw": job.status in ("pending", "approved")
+            and access.can_withdraw_job(request.user, job),
+        },
     )
+
+
+@login_required
+@require_POST
+def job_withdraw(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The shop (or an operator) takes its job post down."""
+    job = get_object_or_404(
+        JobPost.objects.select_related("community", "merchant"), pk=job_id
+    )
+    try:
+        services.withdraw_job(actor=request.user, job=job)
+    except PermissionDenied:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("board:job", job_id=job.pk)
+    messages.success(request, _("招工信息已撤下,居民不再看到它"))
+    if access.is_staff_of(request.user, job.merchant):
+        return redirect("board:shop", merchant_id=job.merchant_id)
+    return redirect("board:job", job_id=job.pk)
 
 
 # --- suggestions (residents of the community) ---

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from quarter.board import services
-from quarter.board.models import JobPost, Notice, NoticeKind, Suggestion
+from quarter.board.models import JobPost, JobStatus, Notice, NoticeKind, Suggestion
 from quarter.board.tests.factories import pending_job, pending_notice, suggestion
 from quarter.core import clock
 from quarter.vouchers.tests.factories import World
@@ -132,9 +132,38 @@ def test_job_list_shows_pay_in_yuan_and_distance_and_refuses_a_bad_distance(
     page = client.get("/board/jobs/?distance=1000").content.decode()
     assert "早餐店帮工" in page
     assert "¥3,000.00–¥4,000.00/月" in page
-    assert "约0米" in page
+    # No street network here: the walk is an estimate from the resident's home.
+    assert "约步行 1 分钟" in page
     assert client.get("/board/jobs/?distance=abc").status_code == 400
     assert client.get("/board/jobs/?type=nonsense").status_code == 400
+
+
+def test_the_shop_withdraws_its_job_post_and_residents_no_longer_see_it(
+    world, client
+):
+    job = pending_job(world)
+    services.approve_job(actor=world.operator_user, job=job)
+    client.force_login(world.cashier)
+    shop_page = client.get(f"/board/shop/{world.shop.pk}/").content.decode()
+    assert f"/board/jobs/{job.pk}/withdraw" in shop_page
+    resp = client.post(f"/board/jobs/{job.pk}/withdraw")
+    assert resp.status_code == 302
+    job.refresh_from_db()
+    assert job.status == JobStatus.WITHDRAWN
+    client.force_login(world.resident().user)
+    assert "早餐店帮工" not in client.get("/board/jobs/").content.decode()
+    # Withdrawn once is final: a second tap says so and changes nothing.
+    client.force_login(world.cashier)
+    again = client.post(f"/board/jobs/{job.pk}/withdraw", follow=True)
+    assert "当前状态下不能" in again.content.decode()
+
+
+def test_a_resident_cannot_withdraw_a_job_post(world, client):
+    job = pending_job(world)
+    client.force_login(world.resident().user)
+    assert client.post(f"/board/jobs/{job.pk}/withdraw").status_code == 403
+    job.refresh_from_db()
+    assert job.status == JobStatus.PENDING
 
 
 def test_suggestion_over_2000_characters_is_a_400_and_nothing_is_saved(world, client):
