@@ -272,7 +272,8 @@ def draft_from_merchant_event(event: MerchantEvent) -> Notice | None:
     change, inside their transaction). Drafts for: `approved` (新店加入), a
     status change to renovating or closed (停业/装修公告), and a community-card
     rate newly set or improved (促销活动). One draft per event at most; other
-    events are ignored. Acts as SYSTEM.
+    events are ignored. A back-office edit (`admin_changed`) of the same fields
+    drafts the same notices. Acts as SYSTEM.
     """
     draft = _draft_text(event)
     if draft is None:
@@ -297,42 +298,64 @@ def draft_from_merchant_event(event: MerchantEvent) -> Notice | None:
 
 def _draft_text(event: MerchantEvent) -> tuple[str, str, str] | None:
     m = event.merchant
+    before, after = event.before or {}, event.after or {}
     if event.kind == MerchantEvent.Kind.APPROVED:
-        offer = (
-            f"持大家卡享{format_discount(m.card_discount_permille)}优惠。"
-            if m.card_discount_permille
-            else ""
-        )
-        return (
-            NoticeKind.NEW_SHOP,
-            f"新店加入:{m.name}",
-            f"{m.name}({m.main_type.name_zh})已加入本社区便民服务圈,"
-            f"地址:{m.address}。{offer}",
-        )
+        return _new_shop_text(m)
     if event.kind == MerchantEvent.Kind.STATUS_CHANGED:
-        status = (event.after or {}).get("status")
-        if status not in _CLOSING:
-            return None
-        label = MerchantStatus(status).label
-        until = (event.after or {}).get("until")
-        body = f"{m.name}({m.address})自{clock.local_now():%m月%d日}起{label}"
-        body += f",预计{until}恢复营业。" if until else "。"
-        if event.reason:
-            body += f"说明:{event.reason}"
-        return (NoticeKind.CLOSURE, f"{m.name}{label}", body)
+        return _closure_text(m, after.get("status"), after.get("until"), event.reason)
     if event.kind == MerchantEvent.Kind.DISCOUNT_CHANGED:
-        before = (event.before or {}).get("card")
-        after = (event.after or {}).get("card")
-        if after is None or (before is not None and after >= before):
-            return None
-        return (
-            NoticeKind.PROMOTION,
-            f"{m.name}大家卡优惠{format_discount(after)}",
-            f"{m.name}的大家卡优惠调整为{format_discount(after)}"
-            + (f"(原{format_discount(before)})" if before else "")
-            + ",结账时出示大家卡即可享受。",
-        )
+        return _promotion_text(m, before.get("card"), after.get("card"))
+    if event.kind == MerchantEvent.Kind.ADMIN_CHANGED:
+        # A back-office edit names the fields it changed (core.backoffice).
+        if after.get("admission") == Admission.APPROVED:
+            return _new_shop_text(m)
+        if "status" in after:
+            return _closure_text(m, after["status"], after.get("status_until"), "")
+        if "card_discount_permille" in after:
+            return _promotion_text(
+                m,
+                before.get("card_discount_permille"),
+                after["card_discount_permille"],
+            )
     return None
+
+
+def _new_shop_text(m) -> tuple[str, str, str]:
+    offer = (
+        f"持大家卡享{format_discount(m.card_discount_permille)}优惠。"
+        if m.card_discount_permille
+        else ""
+    )
+    return (
+        NoticeKind.NEW_SHOP,
+        f"新店加入:{m.name}",
+        f"{m.name}({m.main_type.name_zh})已加入本社区便民服务圈,"
+        f"地址:{m.address}。{offer}",
+    )
+
+
+def _closure_text(m, status, until, reason) -> tuple[str, str, str] | None:
+    if status not in _CLOSING:
+        return None
+    label = MerchantStatus(status).label
+    body = f"{m.name}({m.address})自{clock.local_now():%m月%d日}起{label}"
+    body += f",预计{until}恢复营业。" if until else "。"
+    if reason:
+        body += f"说明:{reason}"
+    return (NoticeKind.CLOSURE, f"{m.name}{label}", body)
+
+
+def _promotion_text(m, before, after) -> tuple[str, str, str] | None:
+    """A community-card rate newly set or improved (a lower 千分比 is a deeper cut)."""
+    if after is None or (before is not None and after >= before):
+        return None
+    return (
+        NoticeKind.PROMOTION,
+        f"{m.name}大家卡优惠{format_discount(after)}",
+        f"{m.name}的大家卡优惠调整为{format_discount(after)}"
+        + (f"(原{format_discount(before)})" if before else "")
+        + ",结账时出示大家卡即可享受。",
+    )
 
 
 # --- jobs ------------------------------------------------------------------------
