@@ -16,6 +16,7 @@ class CivicErrorCode(StrEnum):
     LOCATION_OUTSIDE_RANGE = "location_outside_range"
     PHOTO_REJECTED = "photo_rejected"
     MERCHANT_OUTSIDE_COMMUNITY = "merchant_outside_community"
+    MEDIA_URL_INVALID = "media_url_invalid"
     DEPARTMENT_REQUIRED = "department_required"
     DEPARTMENT_OUTSIDE_AREA = "department_outside_area"
     REPLY_REQUIRED = "reply_required"

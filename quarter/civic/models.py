@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from quarter.core.states import Transitions
 from quarter.core.uploads import UnguessableName
-from quarter.places.models import Community, District, Merchant
+from quarter.places.models import Community, Compound, District, Merchant
 
 
 class Department(models.Model):
@@ -191,6 +191,18 @@ class Report(models.Model):
     photo = models.ImageField(
         _("照片"), upload_to=UnguessableName("civic"), blank=True
     )
+    # Where the report was placed by a compound (Open311 address_id or an
+    # address_string naming it) rather than by a point on the map.
+    compound = models.ForeignKey(
+        Compound,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="civic_reports",
+        verbose_name=_("小区"),
+    )
+    # A photo an Open311 client hosts itself: kept as a link, never fetched.
+    media_url = models.URLField(_("外部照片链接"), max_length=500, blank=True)
     merchant = models.ForeignKey(
         Merchant,
         on_delete=models.SET_NULL,

@@ -13,9 +13,16 @@ documents are the fixtures of `tests/test_open311.py`):
   `agency_responsible` the department, `expected_datetime` the deadline.
 - Privacy: a request shows only what the spec lists; who reported it
   (account, name, phone, email, device) is never stored from a POST nor shown.
-- Deviations, on purpose: POST needs `lat` and `long` (no geocoding of
-  `address_string`), and `media_url` is not fetched (photos come through the
-  site, which checks them); `description` is required.
+- Location: `lat`/`long`, or an `address_id` (a compound's id, as
+  `GET /compounds` of the places API lists them), or an `address_string`
+  that names one compound of the jurisdiction (its longest name found in the
+  text): the community's compounds are its address register, and nothing is
+  geocoded by an outside service. A string that names no compound is refused
+  with a 400 that says what to send instead.
+- `media_url` (http/https) is kept as a link for the community's workers and
+  returned as given; it is never fetched or embedded (photos uploaded through
+  the site are checked, and shown to those who may see the report).
+- `description` is required.
 - JSON is the Spark mapping of the XML, as the spec says: empty elements
   become null, `metadata`/`variable`/`required` booleans, `lat`/`long`/`order`
   numbers, and ids, codes and keys strings (the spec's JSON examples print
@@ -215,9 +222,9 @@ def _service_record(c: Category) -> list:
 
 
 def _media_url(request, report: Report) -> str | None:
-    if not report.photo:
-        return None
-    return request.build_absolute_uri(report.photo.url)
+    if report.photo:
+        return request.build_absolute_uri(report.photo.url)
+    return report.media_url or None
 
 
 def _request_record(request, r: Report) -> list:
@@ -238,7 +245,7 @@ def _request_record(request, r: Report) -> list:
         ("updated_datetime", _w3(r.updated_at)),
         ("expected_datetime", _w3(r.deadline_at)),
         ("address", r.address or r.community.name),
-        ("address_id", None),
+        ("address_id", str(r.compound_id) if r.compound_id else None),
         ("zipcode", None),
         ("lat", r.lat),
         ("long", r.lng),
@@ -397,16 +404,7 @@ def _post_request(request, fmt):
     category = _categories(community).filter(code=code).first()
     if category is None:
         raise Open311Error(404, f"service_code '{code[:40]}' not found")
-    lat_s, lng_s = _param(request, "lat"), _param(request, "long")
-    if not lat_s or not lng_s:
-        raise Open311Error(
-            400, "lat and long are required (address_string alone cannot be placed)"
-        )
-    try:
-        lat = parse_float(lat_s, minimum=-90, maximum=90, label="lat")
-        lng = parse_float(lng_s, minimum=-180, maximum=180, label="long")
-    except ValueError as exc:
-        raise Open311Error(400, f"lat/long: {exc}") from None
+    lat, lng, compound = _location(request, community)
     merchant = None
     merchant_id = _param(request, "attribute[merchant]")
     if merchant_id:
@@ -432,8 +430,11 @@ def _post_request(request, fmt):
             description=_param(request, "description"),
             lat=lat,
             lng=lng,
-            address=_param(request, "address_string"),
+            address=_param(request, "address_string")
+            or (compound.name if compound else ""),
             merchant=merchant,
+            compound=compound,
+            media_url=_param(request, "media_url"),
         ),
     )
     record = [
@@ -442,6 +443,41 @@ def _post_request(request, fmt):
         ("account_id", None),
     ]
     return render(fmt, "service_requests", "request", [record])
+
+
+def _location(request, community):
+    """(lat, lng, compound) of a POST: a point, or a compound the request names."""
+    lat_s, lng_s = _param(request, "lat"), _param(request, "long")
+    if lat_s or lng_s:
+        if not (lat_s and lng_s):
+            raise Open311Error(400, "lat and long must be sent together")
+        try:
+            lat = parse_float(lat_s, minimum=-90, maximum=90, label="lat")
+            lng = parse_float(lng_s, minimum=-180, maximum=180, label="long")
+        except ValueError as exc:
+            raise Open311Error(400, f"lat/long: {exc}") from None
+        return lat, lng, None
+    address_id = _param(request, "address_id")
+    address_string = _param(request, "address_string")
+    if not (address_id or address_string):
+        raise Open311Error(
+            400, "a location is required: lat and long, address_id or address_string"
+        )
+    compound = services.place_by_compound(
+        community, address_id=address_id, address_string=address_string
+    )
+    if compound is None:
+        if address_id:
+            raise Open311Error(
+                400,
+                f"address_id '{address_id[:20]}' is no compound of this jurisdiction",
+            )
+        raise Open311Error(
+            400,
+            "address_string names no compound of this jurisdiction: "
+            "send lat and long, or an address_id",
+        )
+    return compound.lat, compound.lng, compound
 
 
 @endpoint()

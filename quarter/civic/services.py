@@ -39,7 +39,7 @@ from quarter.core.actors import SYSTEM, is_person
 from quarter.core.errors import DomainError
 from quarter.core.geo import valid_lat_lng
 from quarter.notifications.services import notify
-from quarter.places.models import Merchant
+from quarter.places.models import Community, Compound, Merchant
 
 MAX_DESCRIPTION = 4000
 ALLOWED_IMAGE_TYPES = {"JPEG", "PNG", "WEBP"}
@@ -118,6 +118,8 @@ class NewReport:
     address: str = ""
     photo: UploadedFile | None = None
     merchant: Merchant | None = None
+    compound: Compound | None = None  # placed by a compound of the community
+    media_url: str = ""  # an Open311 client's own photo link
 
 
 def submit_report(*, actor, report: NewReport) -> Report:
@@ -173,6 +175,8 @@ def _create(
             lat=lat,
             lng=lng,
             merchant=data.merchant,
+            compound=data.compound,
+            media_url=_check_media_url(data.media_url),
             deadline_at=now + dt.timedelta(hours=category.sla_hours),
             created_at=now,
             updated_at=now,
@@ -498,6 +502,58 @@ def client_for_key(key: str) -> ApiClient | None:
     if client is None or not hmac.compare_digest(client.key_hash, _hash_key(key)):
         return None
     return client
+
+
+def _check_media_url(url: str) -> str:
+    """An http(s) link of at most 500 characters, or "". Raises `media_url_invalid`."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise DomainError(
+            Code.MEDIA_URL_INVALID, "照片链接须是 http(s) 网址", field="media_url"
+        ) from None
+    if len(url) > 500:
+        raise DomainError(
+            Code.MEDIA_URL_INVALID, "照片链接不能超过500个字符", field="media_url"
+        )
+    return url
+
+
+def place_by_compound(
+    community: Community, *, address_id: str = "", address_string: str = ""
+) -> Compound | None:
+    """Find the compound of `community` an Open311 request names.
+
+    `address_id` is a compound's id as listed by the community's compounds;
+    an `address_string` is placed when it names exactly one compound (the
+    longest name it contains, e.g. "锦绣华庭3栋门口" → 锦绣华庭). None when
+    neither places it. Compounds are the community's own address register:
+    nothing is geocoded outside.
+    """
+    compounds = Compound.objects.filter(community=community)
+    if address_id:
+        if not address_id.isdigit() or len(address_id) > 12:
+            return None
+        return compounds.filter(pk=int(address_id)).first()
+    text = "".join((address_string or "").split())
+    if not text:
+        return None
+    named = [
+        c
+        for c in compounds.only("pk", "name", "lat", "lng")
+        if c.name and c.name in text
+    ]
+    if not named:
+        return None
+    longest = max(len(c.name) for c in named)
+    best = [c for c in named if len(c.name) == longest]
+    return best[0] if len(best) == 1 else None
 
 
 def submit_open311_request(*, client: ApiClient, report: NewReport) -> Report:

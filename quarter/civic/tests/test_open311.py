@@ -22,6 +22,7 @@ from quarter.civic import services
 from quarter.civic.models import ApiClient, Report
 from quarter.civic.tests.factories import CivicWorld
 from quarter.core import clock
+from quarter.vouchers.tests.factories import World
 
 pytestmark = pytest.mark.django_db
 
@@ -352,3 +353,67 @@ def test_the_key_is_stored_only_as_a_hash(cw, key):
     assert services.client_for_key(key) == stored
     wrong = key[:-1] + ("A" if key[-1] != "A" else "B")
     assert services.client_for_key(wrong) is None
+
+
+def _placed_post(client, key, cw, **extra):
+    """A POST without lat/long, as a hotline that knows only addresses sends it."""
+    data = {"api_key": key, "service_code": "street-lamp", "description": "路灯不亮"}
+    data.update(extra)
+    return client.post(f"{BASE}/requests.json", data)
+
+
+def _request_of(client, resp) -> dict:
+    token = resp.json()[0]["token"]
+    rid = client.get(f"{BASE}/tokens/{token}.json").json()[0]["service_request_id"]
+    return client.get(f"{BASE}/requests/{rid}.json").json()[0]
+
+
+def test_an_address_string_naming_a_compound_places_the_request_there(
+    cw, client, key
+):
+    compound = cw.world.compound
+    resp = _placed_post(client, key, cw, address_string=f"{compound.name}3栋门口")
+    assert resp.status_code == 200, resp.content
+    record = _request_of(client, resp)
+    assert (record["lat"], record["long"]) == (compound.lat, compound.lng)
+    assert record["address_id"] == str(compound.pk)
+    assert record["address"] == f"{compound.name}3栋门口"
+
+
+def test_an_address_id_alone_places_the_request_at_that_compound(cw, client, key):
+    compound = cw.world.compound
+    resp = _placed_post(client, key, cw, address_id=str(compound.pk))
+    assert resp.status_code == 200, resp.content
+    record = _request_of(client, resp)
+    assert (record["lat"], record["address"]) == (compound.lat, compound.name)
+
+
+def test_an_address_that_names_no_compound_of_the_jurisdiction_is_refused(
+    cw, client, key
+):
+    other = World()  # another community's compound
+    cases = [
+        {"address_string": "火星路1号"},
+        {"address_id": str(other.compound.pk)},
+        {"address_id": "abc"},
+        {},
+    ]
+    for extra in cases:
+        resp = _placed_post(client, key, cw, **extra)
+        assert resp.status_code == 400, (extra, resp.content)
+        assert "lat" in resp.json()[0]["description"] or "address" in (
+            resp.json()[0]["description"]
+        )
+    assert Report.objects.count() == 0
+
+
+def test_media_url_is_kept_as_a_link_and_returned_never_fetched(cw, client, key):
+    resp = _post(client, key, cw, media_url="https://hotline.example/p/1.jpg")
+    assert resp.status_code == 200, resp.content
+    report = Report.objects.get()
+    assert report.media_url == "https://hotline.example/p/1.jpg"
+    detail = client.get(f"{BASE}/requests/{report.pk}.json").json()[0]
+    assert detail["media_url"] == "https://hotline.example/p/1.jpg"
+    bad = _post(client, key, cw, media_url="javascript:alert(1)")
+    assert bad.status_code == 400
+    assert Report.objects.count() == 1
