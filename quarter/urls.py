@@ -1,11 +1,10 @@
 """URL map: pages per app, the JSON API under /api/, uploads under /media/."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 
 from quarter.api import api
+from quarter.core.media import serve_upload
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -25,7 +24,8 @@ urlpatterns = [
     path("civic/", include("quarter.civic.urls")),
     path("open311/v2/", include("quarter.civic.urls_open311")),
     path("", include("quarter.benefits.urls")),
-    # Uploads come from their own path, never from /static/; a production
-    # deployment puts a web server or object store in front of this.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Uploads come from their own path, never from /static/, and through
+    # Django so people's photos are checked (quarter.core.media); a web server
+    # in front may serve only the public folders (merchants/) by itself.
+    re_path(r"^media/(?P<path>.*)$", serve_upload),
 ]

@@ -21,7 +21,7 @@ from quarter.board.models import (
     SuggestionAnswer,
     SuggestionSupport,
 )
-from quarter.core import clock, scope
+from quarter.core import clock, media, scope
 from quarter.core.actors import is_person
 from quarter.core.errors import PermissionDenied
 from quarter.places import access as places_access
@@ -178,3 +178,12 @@ for _model in (SuggestionAnswer, SuggestionSupport):
     scope.declare(
         _model, community="suggestion__community", issuers_via_community=False
     )
+
+
+def may_read_suggestion_photo(actor, name: str) -> bool:
+    """A suggestion's photo: for whom may read the suggestion."""
+    suggestion = Suggestion.objects.filter(photo=name).first()
+    return suggestion is not None and can_see_suggestion(actor, suggestion)
+
+
+media.protect("suggestions/", may_read_suggestion_photo)

@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from quarter.civic.errors import CivicErrorCode as Code
 from quarter.civic.models import ApiClient, Category, Department, Report, ReportEvent
-from quarter.core import scope
+from quarter.core import media, scope
 from quarter.core.actors import is_person, is_system
 from quarter.core.errors import PermissionDenied
 from quarter.places.models import Community
@@ -165,3 +165,18 @@ scope.declare(
     district="district",
 )
 scope.declare(ApiClient, community="community")
+
+
+# --- report photos under /media/civic/ ---
+
+
+def may_read_report_photo(actor, name: str) -> bool:
+    """A report's photo and its reply's: for whom may see the report's details."""
+    return (
+        reports_visible_to(actor)
+        .filter(Q(photo=name) | Q(reply_photo=name))
+        .exists()
+    )
+
+
+media.protect("civic/", may_read_report_photo)

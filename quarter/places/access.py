@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from quarter.core import scope
+from quarter.core import media, scope
 from quarter.core.actors import is_person, is_system
 from quarter.core.errors import PermissionDenied
 from quarter.places.errors import PlacesErrorCode as Code
@@ -175,3 +175,6 @@ for _model in (
 ):
     scope.declare(_model, community="merchant__community")
 scope.declare(SearchLog, community="compound__community")
+
+# A shop's photos are part of its public page.
+media.public("merchants/")

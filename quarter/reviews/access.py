@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from quarter.core import scope
+from quarter.core import media, scope
 from quarter.core.actors import is_person
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.places import access as places_access
@@ -21,6 +21,7 @@ from quarter.reviews.models import (
     EvaluationResult,
     Rating,
     RatingPhoto,
+    RatingStatus,
     ReviewEvent,
 )
 
@@ -116,3 +117,27 @@ scope.declare(EvaluationResult, community="evaluation__community")
 scope.declare(Rating, community="merchant__community")
 scope.declare(RatingPhoto, community="rating__merchant__community")
 scope.declare(ReviewEvent, community="community")
+
+
+# --- rating photos under /media/ratings/ ---
+
+
+def may_read_rating_photo(actor, name: str) -> bool:
+    """A rating's photos are as public as the rating: hidden or flagged ones
+    only for their author and the shop's moderators."""
+    photo = (
+        RatingPhoto.objects.filter(image=name)
+        .select_related("rating__merchant")
+        .first()
+    )
+    if photo is None:
+        return False
+    rating = photo.rating
+    if rating.status == RatingStatus.VISIBLE and rating.merchant.is_listed:
+        return True
+    if is_person(actor) and rating.author_id == actor.pk:
+        return True
+    return can_moderate(actor, rating.merchant)
+
+
+media.protect("ratings/", may_read_rating_photo)
