@@ -37,6 +37,11 @@ def rule_state_changed(rule, *, actor, before: str, after: str, reason: str = ""
     )
 
 
+def rule_updated(rule, *, actor, before: dict, after: dict):
+    """The changed terms only, before and after (see services.describe_rule)."""
+    return _record(Kind.RULE_UPDATED, rule, actor=actor, before=before, after=after)
+
+
 def rule_previewed(rule, *, actor, matched: int):
     # Previewing shows masked personal data: who looked, when, how many rows.
     return _record(Kind.RULE_PREVIEWED, rule, actor=actor, after={"matched": matched})

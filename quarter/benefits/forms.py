@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from quarter.benefits import access
 from quarter.benefits.models import HouseholdType, Recurrence, Subject
 from quarter.benefits.services import RuleInput
-from quarter.core.money import parse_yuan
+from quarter.core.money import format_yuan, parse_yuan
 from quarter.places.models import BusinessType, Compound, Tier
 
 
@@ -33,6 +33,14 @@ class RuleForm(forms.Form):
         required=False,
     )
     small_only = forms.BooleanField(label=_("仅限非连锁小店"), required=False)
+    gap_households_min = forms.IntegerField(
+        label=_("仅限填补缺口的商户:独家服务至少多少户"),
+        help_text=_("该店是这么多户居民步行15分钟内唯一的同类店;留空表示不限"),
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     campaign = forms.IntegerField(
         label=_("出资活动"), required=False, widget=forms.Select
     )
@@ -112,6 +120,7 @@ class RuleForm(forms.Form):
             household_type=d.get("household_type") or "",
             tier=d.get("tier") or "",
             small_only=bool(d.get("small_only")),
+            gap_households_min=d.get("gap_households_min"),
             campaign=campaign,
             face_fen=face,
             threshold_fen=threshold or face,
@@ -122,3 +131,36 @@ class RuleForm(forms.Form):
             ends_on=d.get("ends_on"),
             recurrence=d["recurrence"],
         )
+
+
+def initial_from_rule(rule) -> dict:
+    """The form's values for editing `rule` (money back in yuan)."""
+    scope = f"c:{rule.community_id}" if rule.community_id else f"d:{rule.district_id}"
+    return {
+        "name": rule.name,
+        "scope": scope,
+        "subject": rule.subject,
+        "min_age": rule.min_age,
+        "max_age": rule.max_age,
+        "compound": rule.compound_id,
+        "registered_only": rule.registered_only,
+        "household_type": rule.household_type,
+        "tier": rule.tier,
+        "small_only": rule.small_only,
+        "gap_households_min": rule.gap_households_min,
+        "campaign": rule.campaign_id,
+        "face": _yuan_text(rule.face_fen) if rule.face_fen else "",
+        "threshold": _yuan_text(rule.threshold_fen) if rule.threshold_fen else "",
+        "coupon_count": rule.coupon_count,
+        "coupon_business_type": rule.coupon_business_type.code
+        if rule.coupon_business_type_id
+        else "",
+        "relief": _yuan_text(rule.relief_fen) if rule.relief_fen else "",
+        "starts_on": rule.starts_on,
+        "ends_on": rule.ends_on,
+        "recurrence": rule.recurrence,
+    }
+
+
+def _yuan_text(fen: int) -> str:
+    return format_yuan(fen, symbol=False)

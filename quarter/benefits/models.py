@@ -22,6 +22,7 @@ Only a draft rule may be edited; only an enabled rule grants.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -135,6 +136,12 @@ class BenefitRule(models.Model):
         BusinessType, blank=True, related_name="+", verbose_name=_("业态")
     )
     small_only = models.BooleanField(_("仅限非连锁小店"), default=False)
+    gap_households_min = models.PositiveIntegerField(
+        _("填补缺口:独家服务至少多少户"),
+        null=True,
+        blank=True,
+        help_text=_("该店是至少这么多户居民步行15分钟内唯一的同类店"),
+    )
     # What they get.
     kind = models.CharField(
         _("福利内容"),
@@ -342,6 +349,7 @@ class BenefitShortfall(models.Model):
 class BenefitEventKind(models.TextChoices):
     RULE_CREATED = "rule_created", _("创建规则")
     RULE_STATE_CHANGED = "rule_state_changed", _("规则状态变更")
+    RULE_UPDATED = "rule_updated", _("修改规则")
     RULE_PREVIEWED = "rule_previewed", _("预览匹配名单")
 
 
@@ -371,3 +379,13 @@ class BenefitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def changed_labels(self) -> list[str]:
+        """The Chinese names of the terms a `rule_updated` event changed."""
+        labels = []
+        for key in self.after:
+            try:
+                labels.append(str(BenefitRule._meta.get_field(key).verbose_name))
+            except FieldDoesNotExist:  # a term that is not a field
+                labels.append(str(key))
+        return labels

@@ -24,8 +24,8 @@ Where the facts come from:
   for one.
 - **Merchants**: admitted (已入驻) and open shops of the rule's area; the tier
   and business type of their main type; 非连锁小店 = not marked as a chain.
-  (A "coverage gap area" condition is not offered: `quarter.coverage` reports
-  gaps per compound and business type, not per shop.)
+  填补缺口 = the shop is the only one of its type within a 15-minute walk
+  for at least the rule's number of households (`benefits.gaps`).
 
 A person the register matches whose entry has no verified account yet cannot
 hold a voucher: they are counted as waiting (`Matches.waiting`) and granted
@@ -370,8 +370,15 @@ def _merchants(rule: BenefitRule) -> list[Match]:
         shops = shops.filter(main_type__in=types)
     if rule.small_only:
         shops = shops.filter(is_chain=False)
+    sole = None
+    if rule.gap_households_min is not None:
+        from quarter.benefits.gaps import sole_provider_households
+
+        sole = sole_provider_households(_communities(rule))
     out = []
     for shop in shops:
+        if sole is not None and sole.get(shop.pk, 0) < rule.gap_households_min:
+            continue
         btype = shop.main_type
         facts = [
             Fact(
@@ -390,6 +397,15 @@ def _merchants(rule: BenefitRule) -> list[Match]:
             )
         if rule.small_only:
             facts.append(Fact("small", True, "贵店为非连锁小店"))
+        if sole is not None:
+            facts.append(
+                Fact(
+                    "gap_households",
+                    sole[shop.pk],
+                    f"贵店是{sole[shop.pk]}户居民步行15分钟内唯一的"
+                    f"“{btype.name_zh}”,填补了服务缺口",
+                )
+            )
         out.append(
             Match(
                 person_key=f"merchant:{shop.pk}",

@@ -67,6 +67,7 @@ class RuleInput:
     tier: str = ""
     business_type_codes: tuple[str, ...] = ()
     small_only: bool = False
+    gap_households_min: int | None = None
     campaign: Campaign | None = None
     face_fen: int = 0
     threshold_fen: int = 0
@@ -98,29 +99,7 @@ def create_rule(*, actor, data: RuleInput) -> BenefitRule:
     now = clock.now()
     with transaction.atomic():
         rule = BenefitRule.objects.create(
-            name=data.name.strip(),
-            subject=data.subject,
-            community=data.community,
-            district=data.district if data.community is None else None,
-            min_age=data.min_age,
-            max_age=data.max_age,
-            compound=data.compound,
-            registered_only=data.registered_only,
-            household_type=data.household_type or "",
-            tier=data.tier or "",
-            small_only=data.small_only,
-            kind=BenefitKind.VOUCHER
-            if data.subject == Subject.RESIDENT
-            else BenefitKind.FEE_RELIEF,
-            campaign=data.campaign if data.subject == Subject.RESIDENT else None,
-            face_fen=data.face_fen if data.subject == Subject.RESIDENT else 0,
-            threshold_fen=data.threshold_fen if data.subject == Subject.RESIDENT else 0,
-            coupon_count=data.coupon_count if data.subject == Subject.RESIDENT else 1,
-            coupon_business_type=types.get("coupon"),
-            relief_fen=data.relief_fen if data.subject == Subject.MERCHANT else 0,
-            starts_on=data.starts_on,
-            ends_on=data.ends_on,
-            recurrence=data.recurrence,
+            **_rule_fields(data, types),
             created_by=actor,
             created_at=now,
             updated_at=now,
@@ -128,6 +107,76 @@ def create_rule(*, actor, data: RuleInput) -> BenefitRule:
         rule.business_types.set(types.get("merchant", []))
         events.rule_created(rule, actor=actor, snapshot=describe_rule(rule))
     return rule
+
+
+EDITABLE_STATES = (RuleState.DRAFT, RuleState.PAUSED)
+
+
+def update_rule(*, actor, rule: BenefitRule, data: RuleInput) -> BenefitRule:
+    """Change a draft or paused rule's conditions, benefit or period.
+
+    An enabled rule is paused first, so a daily run never grants under terms
+    that are half changed; grants already made keep the facts they were made
+    on. Raises what `create_rule` raises, and `state_transition_not_allowed`
+    (409) for an enabled or ended rule. Writes nothing when it raises.
+    Event: rule_updated, with the terms before and after.
+    """
+    access.require_rule_manager(actor, rule)
+    _check_scope(actor, data)
+    _check_who(data)
+    _check_when(data)
+    types = _check_what(actor, data)
+    with transaction.atomic():
+        locked = BenefitRule.objects.select_for_update().get(pk=rule.pk)
+        if locked.state not in EDITABLE_STATES:
+            raise DomainError(
+                Code.TRANSITION_REFUSED,
+                "只能修改草稿或已暂停的规则:已启用的规则请先暂停",
+                status_code=409,
+            )
+        before = describe_rule(locked)
+        for name, value in _rule_fields(data, types).items():
+            setattr(locked, name, value)
+        locked.updated_at = clock.now()
+        locked.save()
+        locked.business_types.set(types.get("merchant", []))
+        after = describe_rule(locked)
+        changed = {k for k in after if after[k] != before.get(k)}
+        events.rule_updated(
+            locked,
+            actor=actor,
+            before={k: before.get(k) for k in changed},
+            after={k: after[k] for k in changed},
+        )
+    return locked
+
+
+def _rule_fields(data: RuleInput, types: dict) -> dict:
+    resident = data.subject == Subject.RESIDENT
+    return {
+        "name": data.name.strip(),
+        "subject": data.subject,
+        "community": data.community,
+        "district": data.district if data.community is None else None,
+        "min_age": data.min_age,
+        "max_age": data.max_age,
+        "compound": data.compound,
+        "registered_only": data.registered_only,
+        "household_type": data.household_type or "",
+        "tier": data.tier or "",
+        "small_only": data.small_only,
+        "gap_households_min": data.gap_households_min,
+        "kind": BenefitKind.VOUCHER if resident else BenefitKind.FEE_RELIEF,
+        "campaign": data.campaign if resident else None,
+        "face_fen": data.face_fen if resident else 0,
+        "threshold_fen": data.threshold_fen if resident else 0,
+        "coupon_count": data.coupon_count if resident else 1,
+        "coupon_business_type": types.get("coupon"),
+        "relief_fen": data.relief_fen if not resident else 0,
+        "starts_on": data.starts_on,
+        "ends_on": data.ends_on,
+        "recurrence": data.recurrence,
+    }
 
 
 def _check_scope(actor, data: RuleInput) -> None:
@@ -181,7 +230,19 @@ def _check_who(data: RuleInput) -> None:
         or data.compound is not None
         or data.household_type
     )
-    merchant_only = data.tier or data.business_type_codes or data.small_only
+    if data.gap_households_min is not None and (
+        type(data.gap_households_min) is not int  # noqa: E721
+        or not 1 <= data.gap_households_min <= 100_000
+    ):
+        raise _bad(
+            Code.BENEFIT_INVALID, "独家服务户数应在1到100000之间", "gap_households_min"
+        )
+    merchant_only = (
+        data.tier
+        or data.business_type_codes
+        or data.small_only
+        or data.gap_households_min is not None
+    )
     if data.subject == Subject.MERCHANT and resident_only:
         raise _bad(
             Code.CONDITION_NOT_FOR_SUBJECT,
@@ -191,7 +252,7 @@ def _check_who(data: RuleInput) -> None:
     if data.subject == Subject.RESIDENT and merchant_only:
         raise _bad(
             Code.CONDITION_NOT_FOR_SUBJECT,
-            "业态类别、业态、非连锁小店只适用于商户规则",
+            "业态类别、业态、非连锁小店、填补缺口只适用于商户规则",
             "subject",
         )
 
@@ -263,6 +324,7 @@ def describe_rule(rule: BenefitRule) -> dict:
         "household_type": rule.household_type,
         "tier": rule.tier,
         "small_only": rule.small_only,
+        "gap_households_min": rule.gap_households_min,
         "campaign": rule.campaign_id,
         "face_fen": rule.face_fen,
         "threshold_fen": rule.threshold_fen,

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from quarter.benefits import access, selectors, services
-from quarter.benefits.forms import RuleForm
+from quarter.benefits.forms import RuleForm, initial_from_rule
 from quarter.benefits.models import BenefitRule, RuleState
 from quarter.core import clock
 from quarter.core.errors import DomainError, PermissionDenied
@@ -74,6 +74,39 @@ def rule_detail(request, rule_id: int):
             "summary": selectors.rule_summary(rule=rule),
             "targets": selectors.state_targets(rule),
         },
+    )
+
+
+@login_required
+def rule_edit(request, rule_id: int):
+    """Change a draft or paused rule (an enabled one is paused first)."""
+    rule = get_object_or_404(BenefitRule, pk=rule_id)
+    access.require_rule_manager(request.user, rule)
+    form = RuleForm(
+        request.POST or None, actor=request.user, initial=initial_from_rule(rule)
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.to_input()
+        if data is not None:
+            try:
+                rule = services.update_rule(actor=request.user, rule=rule, data=data)
+                messages.success(request, f"规则“{rule.name}”已修改,请重新预览")
+                return redirect("benefits:rule", rule_id=rule.pk)
+            except PermissionDenied:
+                raise
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status_code
+    return render(
+        request,
+        "benefits/rule_edit.html",
+        {
+            "rule": rule,
+            "form": form,
+            "editable": rule.state in services.EDITABLE_STATES,
+        },
+        status=status if status != 200 else (400 if form.errors else 200),
     )
 
 

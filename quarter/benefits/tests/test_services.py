@@ -18,7 +18,7 @@ from quarter.benefits.models import (
 from quarter.benefits.tests.factories import DEC_15, meal_rule, meal_world
 from quarter.core import clock
 from quarter.core.actors import SYSTEM
-from quarter.core.errors import DomainError
+from quarter.core.errors import DomainError, PermissionDenied
 from quarter.ledger import selectors as ledger
 from quarter.ledger.models import Transaction
 from quarter.notifications.models import Notification
@@ -493,4 +493,99 @@ def test_period_for_clips_months_to_the_rules_dates(dec15):
         "once",
         at(2026, 12, 10),
         at(2027, 1, 21),
+    )
+
+
+# --- shops that fill a gap, and editing rules -----------------------------------
+
+
+def test_gap_rule_relieves_only_the_shop_that_is_some_households_only_one(dec15):
+    from quarter.core.geo import METERS_PER_DEG_LAT
+    from quarter.coverage.tests.factories import make_compound
+
+    w, campaign, canteen, _ = meal_world()
+    home = w.compound
+    home.households = 300
+    home.save(update_fields=["households"])
+    canteen.lat, canteen.lng = home.lat + 50 / METERS_PER_DEG_LAT, home.lng
+    canteen.save(update_fields=["lat", "lng"])
+    # 3 km north, a compound served by two canteens: neither is its only one.
+    far_lat = home.lat + 3000 / METERS_PER_DEG_LAT
+    make_compound(w.community, "北苑", lat=far_lat, lng=home.lng, households=200)
+    pair = [w.merchant(f"北苑食堂{i}", type_code="elderly_care")[0] for i in (1, 2)]
+    for shop in pair:
+        shop.lat, shop.lng = far_lat, home.lng
+        shop.save(update_fields=["lat", "lng"])
+    rule = services.create_rule(
+        actor=w.operator_user,
+        data=services.RuleInput(
+            name="缺口补贴",
+            subject=Subject.MERCHANT,
+            community=w.community,
+            business_type_codes=("elderly_care",),
+            gap_households_min=100,
+            relief_fen=30_000,
+            starts_on=dt.date(2026, 12, 1),
+        ),
+    )
+    matches = rules.match_rule(rule)
+    assert [m.merchant for m in matches.eligible] == [canteen]
+    (fact,) = [f for f in matches.eligible[0].facts if f.key == "gap_households"]
+    assert fact.value == 300
+    assert "300户居民步行15分钟内唯一的" in fact.text
+    # A resident rule cannot ask for it.
+    with pytest.raises(DomainError) as err:
+        services.create_rule(
+            actor=w.operator_user,
+            data=services.RuleInput(
+                name="错的",
+                community=w.community,
+                gap_households_min=5,
+                campaign=campaign,
+                face_fen=100,
+                threshold_fen=100,
+                starts_on=dt.date(2026, 12, 1),
+            ),
+        )
+    assert err.value.code == "condition_not_for_subject"
+
+
+def test_a_draft_rule_is_edited_with_an_audit_of_what_changed(dec15):
+    w, campaign, *_ = meal_world()
+    rule = meal_rule(w, campaign, enable=False)
+    data = services.RuleInput(**{**rules_input_of(rule).__dict__, "min_age": 75})
+    edited = services.update_rule(actor=w.operator_user, rule=rule, data=data)
+    assert edited.min_age == 75
+    event = rule.events.get(kind="rule_updated")
+    assert (event.before, event.after) == ({"min_age": 70}, {"min_age": 75})
+    assert event.changed_labels() == ["最低年龄"]
+
+
+def test_an_enabled_rule_must_be_paused_before_it_is_edited(dec15):
+    w, campaign, *_ = meal_world()
+    rule = meal_rule(w, campaign)
+    data = services.RuleInput(**{**rules_input_of(rule).__dict__, "coupon_count": 2})
+    with pytest.raises(DomainError) as err:
+        services.update_rule(actor=w.operator_user, rule=rule, data=data)
+    assert err.value.status_code == 409
+    rule.refresh_from_db()
+    assert rule.coupon_count == 1
+    other = World()
+    with pytest.raises(PermissionDenied):
+        services.update_rule(actor=other.operator_user, rule=rule, data=data)
+    services.change_rule_state(actor=w.operator_user, rule=rule, target="paused")
+    edited = services.update_rule(actor=w.operator_user, rule=rule, data=data)
+    assert edited.coupon_count == 2
+
+
+def rules_input_of(rule) -> services.RuleInput:
+    return services.RuleInput(
+        name=rule.name,
+        community=rule.community,
+        min_age=rule.min_age,
+        campaign=rule.campaign,
+        face_fen=rule.face_fen,
+        threshold_fen=rule.threshold_fen,
+        coupon_business_type_code="elderly_care",
+        starts_on=rule.starts_on,
     )

@@ -136,3 +136,33 @@ def test_my_benefits_shows_only_my_own_grants(setup, client):
 
     assert "您暂时还没有自动发放的福利" in page
     assert "高龄老人助餐券" not in page
+
+
+def test_the_rule_edit_page_is_prefilled_saves_and_refuses_an_enabled_rule(
+    setup, client
+):
+    w, campaign, *_ = setup
+    rule = meal_rule(w, campaign, enable=False)
+    client.force_login(w.operator_user)
+    page = client.get(f"/benefits/rules/{rule.pk}/edit").content.decode()
+    assert 'value="高龄老人助餐券"' in page and 'value="100.00"' in page
+    resp = client.post(
+        f"/benefits/rules/{rule.pk}/edit", _form(w, campaign, min_age="80")
+    )
+    assert resp.status_code == 302
+    rule.refresh_from_db()
+    assert rule.min_age == 80
+    detail = client.get(f"/benefits/rules/{rule.pk}/").content.decode()
+    assert "修改规则:改了最低年龄" in detail
+
+    services.change_rule_state(actor=w.operator_user, rule=rule, target="enabled")
+    refused = client.post(
+        f"/benefits/rules/{rule.pk}/edit", _form(w, campaign, min_age="90")
+    )
+    assert refused.status_code == 409
+    assert "请先在规则页暂停" in refused.content.decode()
+    rule.refresh_from_db()
+    assert rule.min_age == 80
+    outsider = World()
+    client.force_login(outsider.operator_user)
+    assert client.get(f"/benefits/rules/{rule.pk}/edit").status_code == 403
