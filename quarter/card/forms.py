@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from quarter.card.inputs import ConfirmInput, PaymentInput
 from quarter.core.fields import YuanField
 
 
@@ -39,6 +40,10 @@ class PayForm(forms.Form):
     )
     bill = YuanField(label=_("消费金额(元)"))
 
+    def to_input(self) -> PaymentInput:
+        d = self.cleaned_data
+        return PaymentInput(code=d["code"], bill_fen=d["bill"], pin=d["pin"])
+
 
 class ConfirmForm(PayForm):
     """The till's confirm: the quote's fields, its payable and the idempotency key."""
@@ -47,6 +52,16 @@ class ConfirmForm(PayForm):
     # The quote's payable in fen; refused with 409 when the price changed.
     # Optional for callers of the voucher till before the card (no check).
     expected = forms.IntegerField(min_value=0, max_value=10_000_000, required=False)
+
+    def to_input(self) -> ConfirmInput:
+        d = self.cleaned_data
+        return ConfirmInput(
+            code=d["code"],
+            bill_fen=d["bill"],
+            pin=d["pin"],
+            key=d["key"],
+            expected_payable_fen=d["expected"],
+        )
 
 
 class VisitRefundForm(forms.Form):

@@ -26,7 +26,6 @@ from quarter.vouchers.inputs import (
     ReviewInput,
     RoundChangeInput,
     RoundInput,
-    TillInput,
 )
 from quarter.vouchers.models import CardStacking, ClaimMode, PersonLimit
 from quarter.vouchers.services.campaigns import CouponSpec
@@ -244,17 +243,6 @@ def parse_coupons(text: str, *, form: forms.Form) -> list[CouponSpec]:
     if not coupons:
         form.add_error("custom", _("请至少填写一种券,如 满40减10×5"))
     return coupons
-
-
-class TillForm(forms.Form):
-    # 18 digits typed (with spaces) or the 51-character QR token scanned.
-    code = forms.CharField(label=_("券码(顾客付款码下方数字)"), max_length=64)
-    bill = YuanField(label=_("消费金额(元)"))
-
-    def to_input(self) -> TillInput:
-        return TillInput(
-            code=self.cleaned_data["code"], bill_fen=self.cleaned_data["bill"]
-        )
 
 
 class ReviewForm(forms.Form):

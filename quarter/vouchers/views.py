@@ -242,11 +242,7 @@ def till_quote(request, merchant_id: int):
     if form.is_valid():
         try:
             quote = payments.quote_payment(
-                actor=request.user,
-                merchant=shop,
-                code=form.cleaned_data["code"],
-                pin=form.cleaned_data["pin"],
-                bill_fen=form.cleaned_data["bill"],
+                actor=request.user, merchant=shop, **form.to_input().kwargs()
             )
             ctx.update(quote=quote, key=uuid.uuid4().hex)
         except DomainError as e:
@@ -268,16 +264,11 @@ def till_redeem(request, merchant_id: int):
     form = ConfirmForm(request.POST)
     ctx, exc = {"shop": shop, "form": form}, None
     if form.is_valid():
-        d = form.cleaned_data
         try:
             ctx["visit"] = payments.confirm_payment(
                 actor=request.user,
                 merchant=shop,
-                code=d["code"],
-                pin=d["pin"],
-                bill_fen=d["bill"],
-                key=d["key"],
-                expected_payable_fen=d["expected"],
+                **form.to_input().kwargs(),
                 device=_device(request),
                 ip=_ip(request),
             )

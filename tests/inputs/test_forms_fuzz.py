@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quarter.card import forms as card_forms
 from quarter.people.forms import LoginForm, RealNameForm, SignUpForm
 from quarter.places.forms import (
     ApplicationForm,
@@ -87,12 +88,12 @@ FORMS = [
     (
         "merchant",
         lambda w: f"/vouchers/till/{w.shop.pk}/quote",
-        _fields(vforms.TillForm),
+        _fields(card_forms.PayForm),
     ),
     (
         "merchant",
         lambda w: f"/vouchers/till/{w.shop.pk}/redeem",
-        _fields(vforms.TillForm, "key"),
+        _fields(card_forms.ConfirmForm),
     ),
     (
         "merchant",

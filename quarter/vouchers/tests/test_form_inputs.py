@@ -34,12 +34,6 @@ CONTRACTS = [
         {"actor", "campaign", "stock_shards"},
     ),
     (
-        forms.TillForm,
-        inputs.TillInput,
-        redemptions.quote_redemption,
-        {"actor", "merchant"},
-    ),
-    (
         forms.RefundForm,
         inputs.RefundInput,
         redemptions.refund_redemption,
