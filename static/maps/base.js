@@ -12,16 +12,19 @@
   var STYLE = {
     // rank: [casing colour, fill colour, width at zoom 16]
     0: ["#c8b79a", "#fffaf0", 7],
-    1: ["#cbc3b4", "#ffffff", 6],
-    2: ["#d3cdc3", "#ffffff", 4.5],
-    3: [null, "#b9ae9f", 1.3],
+    1: ["#bdb3a2", "#ffffff", 6],
+    2: ["#c6bdae", "#ffffff", 4.5],
+    3: [null, "#a99c8b", 1.3],
   };
 
+  var cached = null;
   function readConfig() {
+    if (cached) return cached;
     var el = document.getElementById("quarter-map");
-    return el ? JSON.parse(el.textContent) : { preset: "none", layers: [] };
+    if (!el) return { preset: "none", layers: [] };
+    cached = JSON.parse(el.textContent);
+    return cached;
   }
-  var config = readConfig();
 
   function textLabel(content) {
     var span = document.createElement("span");
@@ -209,15 +212,17 @@
   });
 
   window.QuarterBase = {
-    config: config,
+    config: readConfig,
     /* Map options with the right CRS for the preset. */
     options: function (extra) {
+      var config = readConfig();
       var opts = L.extend({ maxZoom: 19 }, extra || {});
       if (config.gcj02) opts.crs = gcjCrs();
       return opts;
     },
     /* Add the preset's base layers (tiles or the street layer) to a map. */
     addTo: function (map) {
+      var config = readConfig();
       map.getContainer().dataset.mapPreset = config.preset;
       if (config.layers && config.layers.length) {
         config.layers.forEach(function (l) {
