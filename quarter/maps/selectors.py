@@ -56,7 +56,10 @@ def compounds_on(tile: Tile) -> list[dict]:
     return [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
+            "geometry": {
+                "type": "Point",
+                "coordinates": [round(lng, 6), round(lat, 6)],
+            },
             "properties": {"kind": "compound", "name": name},
         }
         for name, lat, lng in rows.order_by("name", "id")

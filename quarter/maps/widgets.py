@@ -33,7 +33,7 @@ class LocationPicker(CoordinateInput):
     def __init__(
         self,
         *,
-        legend=_("在地图上点选位置"),
+        legend=None,
         lng_field: str = "lng",
         center: tuple[float, float] | None = None,
         centers_script: str = "",
@@ -41,7 +41,7 @@ class LocationPicker(CoordinateInput):
         attrs=None,
     ):
         super().__init__(attrs)
-        self.legend = legend
+        self.legend = legend or _("在地图上点选位置")
         self.lng_field = lng_field
         self.center = center
         self.centers_script = centers_script

@@ -172,7 +172,8 @@ class ProfileForm(forms.Form):
         label=_("优惠说明"), required=False, max_length=200
     )
     lat = LatitudeField(
-        label=_("纬度"), widget=LocationPicker(legend=_("店铺位置(在地图上点选或拖动标记)"))
+        label=_("纬度"),
+        widget=LocationPicker(legend=_("店铺位置(在地图上点选或拖动标记)")),
     )
     lng = LongitudeField(label=_("经度"), widget=CoordinateInput())
 

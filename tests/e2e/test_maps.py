@@ -38,9 +38,13 @@ def wudaokou_world(settings):
     settings.QUARTER_MAP_PRESET = ""
     _ensure_catalogue()
     coverage.import_network(actor=SYSTEM, path=WUDAOKOU, name="五道口")
-    community = make_community("东升社区", slug="dongsheng", lat=CENTRE[0], lng=CENTRE[1])
+    community = make_community(
+        "东升社区", slug="dongsheng", lat=CENTRE[0], lng=CENTRE[1]
+    )
     make_compound(community, "荷清苑", lat=CENTRE[0] + 0.0012, lng=CENTRE[1] + 0.0012)
-    make_compound(community, "清华东门小区", lat=CENTRE[0] - 0.0010, lng=CENTRE[1] - 0.0011)
+    make_compound(
+        community, "清华东门小区", lat=CENTRE[0] - 0.0010, lng=CENTRE[1] - 0.0011
+    )
     return community
 
 
@@ -55,15 +59,18 @@ def login(page, live_server, username):
 def wait_for_streets(page, selector: str) -> None:
     """The street layer has drawn lines from the imported network."""
     page.wait_for_function(
-        "s => { const el = document.querySelector(s);"
-        " return el && el.dataset.streetNetwork === '1' && Number(el.dataset.streetLines) > 20; }",
+        "s => { const el = document.querySelector(s); return el"
+        " && el.dataset.streetNetwork === '1'"
+        " && Number(el.dataset.streetLines) > 20; }",
         arg=selector,
     )
 
 
 def click_map_centre(page, selector: str) -> None:
     box = page.locator(selector).bounding_box()
-    page.locator(selector).click(position={"x": box["width"] / 2, "y": box["height"] / 2})
+    page.locator(selector).click(
+        position={"x": box["width"] / 2, "y": box["height"] / 2}
+    )
 
 
 def fill_application(page) -> None:
@@ -87,7 +94,9 @@ def test_shopkeeper_picks_location_on_street_layer_without_tile_server(
     picker = "#id_lat-map"
     wait_for_streets(page, picker)
     expect(page.locator(f"{picker} .compound-name", has_text="荷清苑")).to_be_visible()
-    expect(page.locator(f"{picker} .compound-name", has_text="清华东门小区")).to_be_visible()
+    expect(
+        page.locator(f"{picker} .compound-name", has_text="清华东门小区")
+    ).to_be_visible()
     expect(page.locator(f"{picker} .leaflet-control-attribution")).to_contain_text(
         "OpenStreetMap"
     )
@@ -105,9 +114,15 @@ def test_shopkeeper_picks_location_on_street_layer_without_tile_server(
     assert metres((merchant.lat, merchant.lng), CENTRE) < 5
 
 
-def test_shopkeeper_moves_shop_in_console_by_keyboard(page, live_server, wudaokou_world):
+def test_shopkeeper_moves_shop_in_console_by_keyboard(
+    page, live_server, wudaokou_world
+):
     merchant = make_merchant(
-        wudaokou_world, name="荷清早点", type_code="breakfast", lat=CENTRE[0], lng=CENTRE[1]
+        wudaokou_world,
+        name="荷清早点",
+        type_code="breakfast",
+        lat=CENTRE[0],
+        lng=CENTRE[1],
     )
     make_owner(merchant, username="owner1")
     login(page, live_server, "owner1")
@@ -124,7 +139,9 @@ def test_shopkeeper_moves_shop_in_console_by_keyboard(page, live_server, wudaoko
     assert (merchant.lat, merchant.lng) == (40.0015, 116.3276)
 
 
-def test_resident_map_shows_streets_and_compound_names(page, live_server, wudaokou_world):
+def test_resident_map_shows_streets_and_compound_names(
+    page, live_server, wudaokou_world
+):
     page.goto(f"{live_server.url}/map/?community=dongsheng")
     wait_for_streets(page, "#map")
     expect(page.locator("#map .compound-name", has_text="荷清苑")).to_be_visible()
@@ -132,7 +149,9 @@ def test_resident_map_shows_streets_and_compound_names(page, live_server, wudaok
     page.locator("#map").screenshot(path=str(ARTIFACTS / "maps-resident-map.png"))
 
 
-def test_without_network_the_map_says_so_and_names_compounds(page, live_server, settings):
+def test_without_network_the_map_says_so_and_names_compounds(
+    page, live_server, settings
+):
     settings.QUARTER_TILES = ""
     settings.QUARTER_MAP_PRESET = ""
     community = make_community("锦绣社区", slug="jinxiu", lat=30.69, lng=111.28)
@@ -142,7 +161,9 @@ def test_without_network_the_map_says_so_and_names_compounds(page, live_server, 
     expect(page.locator("#map .compound-name", has_text="葛洲坝一区")).to_be_visible()
 
 
-def test_amap_preset_stores_the_picked_point_in_wgs84(page, live_server, wudaokou_world, settings):
+def test_amap_preset_stores_the_picked_point_in_wgs84(
+    page, live_server, wudaokou_world, settings
+):
     settings.QUARTER_MAP_PRESET = "amap"
     # 高德's tile servers are outside the test: answer them with nothing.
     page.route("https://*.is.autonavi.com/**", lambda route: route.abort())
@@ -152,7 +173,9 @@ def test_amap_preset_stores_the_picked_point_in_wgs84(page, live_server, wudaoko
     page.select_option("#id_community", label="东升社区")
     fill_application(page)
     expect(page.locator("#id_lat-map")).to_have_attribute("data-map-preset", "amap")
-    expect(page.locator("#id_lat-map .leaflet-control-attribution")).to_contain_text("高德")
+    expect(page.locator("#id_lat-map .leaflet-control-attribution")).to_contain_text(
+        "高德"
+    )
     click_map_centre(page, "#id_lat-map")
     expect(page.locator("#id_lat-status")).to_contain_text("已选位置")
     page.click("#apply-form button[type=submit]")

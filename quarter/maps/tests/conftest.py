@@ -1,4 +1,4 @@
-"""Fixtures of the maps tests: a real walking network (Wudaokou, Beijing) from shared data."""
+"""Maps test fixtures: the real Wudaokou (Beijing) walking network, shared data."""
 
 from __future__ import annotations
 
@@ -23,6 +23,4 @@ def wudaokou(db):
     """The Wudaokou walking network, imported through the normal import service."""
     from quarter.coverage import services
 
-    return services.import_network(
-        actor=SYSTEM, path=WUDAOKOU, name="五道口"
-    ).network
+    return services.import_network(actor=SYSTEM, path=WUDAOKOU, name="五道口").network

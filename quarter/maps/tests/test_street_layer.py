@@ -49,7 +49,9 @@ def test_low_zoom_carries_fewer_vertices_than_the_same_area_up_close(client, wud
     parent = tile_of(*CENTRE, 14)
     far = vertex_count(lines(get_tile(client, parent)))
     near = sum(
-        vertex_count(lines(get_tile(client, Tile(16, parent.x * 4 + dx, parent.y * 4 + dy))))
+        vertex_count(
+            lines(get_tile(client, Tile(16, parent.x * 4 + dx, parent.y * 4 + dy)))
+        )
         for dx in range(4)
         for dy in range(4)
     )
@@ -57,7 +59,7 @@ def test_low_zoom_carries_fewer_vertices_than_the_same_area_up_close(client, wud
 
 
 def test_simplification_drops_vertices_within_one_zoom(client, wudaokou):
-    """At zoom 15 the served lines keep fewer vertices than the same lines unsimplified."""
+    """At zoom 15 served lines keep fewer vertices than the same lines unsimplified."""
     from quarter.coverage import engine
     from quarter.maps.streets import street_features
 
