@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from quarter.maps import access, selectors
 from quarter.maps.streets import BadTile, Tile
@@ -11,7 +11,7 @@ from quarter.maps.streets import BadTile, Tile
 CACHE_CONTROL = "public, max-age=3600"
 
 
-@require_GET
+@require_safe
 def street_tile(request: HttpRequest, z: str, x: str, y: str) -> HttpResponse:
     """One tile of streets and compound names as GeoJSON, with an ETag.
 
