@@ -78,3 +78,15 @@ def test_page_carries_the_preset_config(settings):
     assert '<script id="quarter-map" type="application/json">' in page
     assert '"gcj02": true' in page
     assert "maps/gcj02.js" in page
+
+
+def test_system_check_reports_a_preset_that_cannot_work(settings):
+    from quarter.maps.apps import check_map_preset
+
+    settings.QUARTER_MAP_PRESET = "tianditu"
+    settings.QUARTER_TIANDITU_TK = ""
+    errors = check_map_preset()
+    assert [e.id for e in errors] == ["maps.E001"]
+    assert "QUARTER_TIANDITU_TK" in errors[0].msg
+    settings.QUARTER_TIANDITU_TK = "abc123"
+    assert check_map_preset() == []
