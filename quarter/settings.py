@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
     "quarter.civic",  # civic: problem reports, dispatch, Open311
     "quarter.benefits",  # benefits helper: 免申即享
+    "quarter.maps",  # maps helper: street layer, tile presets, location picker
     "quarter.demo",
 ]
 
@@ -237,6 +238,14 @@ QUARTER_TILES = os.environ.get("QUARTER_TILES", "").strip()
 QUARTER_TILES_ATTRIBUTION = os.environ.get(
     "QUARTER_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
 )
+# --- Maps (quarter/maps, issue 12 "maps with streets") --------------------------
+# QUARTER_MAP_PRESET: "" / streets (Quarter's own street layer, no outside
+# service), tianditu (needs QUARTER_TIANDITU_TK), amap (GCJ-02, converted in the
+# browser), xyz (QUARTER_TILES). Empty means xyz when QUARTER_TILES is set, else
+# streets. quarter.maps.presets turns these into the page config and the CSP.
+QUARTER_MAP_PRESET = os.environ.get("QUARTER_MAP_PRESET", "").strip().lower()
+QUARTER_TIANDITU_TK = os.environ.get("QUARTER_TIANDITU_TK", "").strip()
+QUARTER_TILES_SUBDOMAINS = os.environ.get("QUARTER_TILES_SUBDOMAINS", "abc").strip()
 
 # --- login throttle (quarter/people/throttle.py) ----------------------------------
 # Per (account, client IP) with exponential back-off, state in the database; the

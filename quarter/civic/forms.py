@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from quarter.civic.models import Category, Department
 from quarter.civic.services import MAX_DESCRIPTION
 from quarter.core.fields import LatitudeField, LongitudeField
+from quarter.maps.widgets import CoordinateInput, LocationPicker
 from quarter.places.models import Admission, Merchant
 
 
@@ -21,8 +22,10 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_DESCRIPTION}),
         help_text=_("最多4000字"),
     )
-    lat = LatitudeField(label=_("纬度"), widget=forms.HiddenInput)
-    lng = LongitudeField(label=_("经度"), widget=forms.HiddenInput)
+    lat = LatitudeField(
+        label=_("纬度"), widget=LocationPicker(legend=_("在地图上点选问题位置"))
+    )
+    lng = LongitudeField(label=_("经度"), widget=CoordinateInput())
     address = forms.CharField(
         label=_("位置说明"),
         max_length=200,
@@ -51,6 +54,9 @@ class ReportForm(forms.Form):
         self.fields["merchant"].queryset = Merchant.objects.filter(
             community__in=communities, admission=Admission.APPROVED
         ).order_by("name")
+        first = communities.first() if communities is not None else None
+        if first is not None:
+            self.fields["lat"].widget.center = (first.center_lat, first.center_lng)
         self.fields["lat"].error_messages["required"] = _("请在地图上点选问题位置")
         self.fields["lng"].error_messages["required"] = _("请在地图上点选问题位置")
 

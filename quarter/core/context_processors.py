@@ -12,7 +12,10 @@ def site(request):
 
         roles = {g.name for g in user.groups.all()}
         unread = unread_count(user)
+    from quarter.maps.presets import map_config
+
     return {
+        "QUARTER_MAP": map_config(),
         "QUARTER_TILES": settings.QUARTER_TILES,
         "QUARTER_TILES_ATTRIBUTION": settings.QUARTER_TILES_ATTRIBUTION,
         "user_roles": roles,

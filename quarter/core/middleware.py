@@ -111,16 +111,17 @@ def build_csp() -> str:
     """Compose the Content-Security-Policy header from the settings.
 
     Scripts come only from this site's own files (no inline script, no eval);
-    images also from data: URIs (QR codes) and the configured tile server.
+    images also from data: URIs (QR codes) and exactly the hosts of the
+    configured map tiles (quarter.maps.presets).
     """
     from django.conf import settings
+
+    from quarter.maps.presets import csp_hosts
 
     policy: dict[str, list[str]] = {
         key: list(value) for key, value in settings.QUARTER_CSP.items()
     }
-    extra = tile_source(settings.QUARTER_TILES)
-    if extra:
-        policy.setdefault("img-src", ["'self'"]).append(extra)
+    policy.setdefault("img-src", ["'self'"]).extend(csp_hosts())
     return "; ".join(
         " ".join([directive, *sources]) for directive, sources in policy.items()
     )

@@ -44,6 +44,12 @@ class StreetGraph:
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_len: np.ndarray
+    # For the street map only (quarter.maps): per edge, its way's name as an
+    # index into `names` (-1 unnamed) and its rank (osm.STREET_RANKS). None for
+    # networks imported before they were kept.
+    edge_name: np.ndarray | None = None
+    edge_rank: np.ndarray | None = None
+    names: np.ndarray | None = None
 
     @property
     def node_count(self) -> int:
@@ -78,12 +84,24 @@ class StreetGraph:
             edge_u=new_index[self.edge_u[keep_edge]].astype(np.int32),
             edge_v=new_index[self.edge_v[keep_edge]].astype(np.int32),
             edge_len=self.edge_len[keep_edge],
+            edge_name=None if self.edge_name is None else self.edge_name[keep_edge],
+            edge_rank=None if self.edge_rank is None else self.edge_rank[keep_edge],
+            names=self.names,
         )
 
     def to_npz_bytes(self) -> bytes:
         import io
 
         buffer = io.BytesIO()
+        labels = {}
+        if self.edge_name is not None and self.edge_rank is not None:
+            labels = {
+                "edge_name": self.edge_name,
+                "edge_rank": self.edge_rank,
+                "names": np.asarray(
+                    [] if self.names is None else list(self.names), dtype=str
+                ),
+            }
         np.savez_compressed(
             buffer,
             node_lat=self.node_lat,
@@ -91,6 +109,7 @@ class StreetGraph:
             edge_u=self.edge_u,
             edge_v=self.edge_v,
             edge_len=self.edge_len,
+            **labels,
         )
         return buffer.getvalue()
 
@@ -105,6 +124,9 @@ class StreetGraph:
                 edge_u=z["edge_u"],
                 edge_v=z["edge_v"],
                 edge_len=z["edge_len"],
+                edge_name=z["edge_name"] if "edge_name" in z.files else None,
+                edge_rank=z["edge_rank"] if "edge_rank" in z.files else None,
+                names=z["names"] if "names" in z.files else None,
             )
 
 

@@ -64,6 +64,38 @@ NEVER_WALKABLE = frozenset(
 FOOT_YES = frozenset({"yes", "designated", "permissive", "official"})
 FOOT_NO = frozenset({"no", "private", "use_sidepath"})
 ACCESS_NO = frozenset({"no", "private"})
+# How prominent a walkable way is on a street map (0 most): a map drops the
+# minor ranks at low zoom. Stored per edge beside the way's name (the street
+# layer of quarter.maps); routing ignores both.
+STREET_RANKS = {
+    "primary": 0,
+    "primary_link": 0,
+    "trunk": 0,
+    "trunk_link": 0,
+    "secondary": 1,
+    "secondary_link": 1,
+    "tertiary": 1,
+    "tertiary_link": 1,
+    "unclassified": 2,
+    "residential": 2,
+    "living_street": 2,
+    "pedestrian": 2,
+    "road": 2,
+}
+MINOR_RANK = 3  # footways, paths, service roads, steps
+
+
+def street_name(tags: dict[str, str]) -> str:
+    """The name a street map shows: Chinese first, then the plain name."""
+    return (
+        tags.get("name:zh")
+        or tags.get("name:zh-Hans")
+        or tags.get("name")
+        or tags.get("ref")
+        or ""
+    )
+
+
 POI_KEYS = (
     "shop",
     "amenity",
@@ -149,6 +181,10 @@ class Extract:
     edge_v: np.ndarray
     edge_len: np.ndarray
     pois: list[Poi] = field(default_factory=list)
+    # Per edge: index into `names` of its way's name (-1: unnamed) and its rank.
+    edge_name: np.ndarray | None = None
+    edge_rank: np.ndarray | None = None
+    names: list[str] = field(default_factory=list)
     buildings: list[tuple[float, float]] = field(default_factory=list)
     walkable_ways: int = 0
     skipped: Skipped = field(default_factory=Skipped)
@@ -227,6 +263,9 @@ def read_extract(
     buildings: list[tuple[float, float]] = []
     walkable_ways = 0
     skipped = Skipped()
+    seg_name: list[int] = []
+    seg_rank: list[int] = []
+    name_index: dict[str, int] = {}
 
     def node_id(osm_id: int, lat: float, lng: float) -> int:
         idx = node_index.get(osm_id)
@@ -264,8 +303,17 @@ def read_extract(
             nodes = [(n.ref, n.location) for n in obj.nodes]
             coords = [(ref, loc) for ref, loc in nodes if loc.valid()]
             if "highway" in tags and is_walkable(tags):
+                before = len(seg_a)
                 kept = _add_way(nodes, bbox, node_id, seg_a, seg_b, skipped)
                 walkable_ways += kept
+                added = len(seg_a) - before
+                if added:
+                    label = street_name(tags)
+                    idx = name_index.setdefault(label, len(name_index)) if label else -1
+                    seg_name.extend([idx] * added)
+                    seg_rank.extend(
+                        [STREET_RANKS.get(tags["highway"], MINOR_RANK)] * added
+                    )
             if not coords:
                 continue
             is_poi = with_pois and any(k in tags for k in POI_KEYS)
@@ -305,6 +353,9 @@ def read_extract(
         edge_v=v,
         edge_len=length.astype(np.float32),
         pois=pois,
+        edge_name=np.asarray(seg_name, dtype=np.int32),
+        edge_rank=np.asarray(seg_rank, dtype=np.uint8),
+        names=list(name_index),
         buildings=buildings,
         walkable_ways=walkable_ways,
         skipped=skipped,

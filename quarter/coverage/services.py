@@ -508,6 +508,9 @@ def _walking_graph(extract: Extract, *, bbox) -> StreetGraph:
         edge_u=extract.edge_u,
         edge_v=extract.edge_v,
         edge_len=extract.edge_len,
+        edge_name=extract.edge_name,
+        edge_rank=extract.edge_rank,
+        names=extract.names,
     )
     return graph.keep_main_components()
 

@@ -11,6 +11,7 @@ from quarter.core.fields import (
     SafeModelChoiceField,
     SaneDateField,
 )
+from quarter.maps.widgets import CoordinateInput, LocationPicker
 from quarter.places.inputs import (
     DiscountsInput,
     ExceptionInput,
@@ -42,8 +43,15 @@ class ApplicationForm(forms.Form):
     name = forms.CharField(label=_("店名"), max_length=80)
     main_type = SafeModelChoiceField(BusinessType.objects.all(), label=_("业态"))
     address = forms.CharField(label=_("地址"), max_length=200)
-    lat = LatitudeField(label=_("纬度"))
-    lng = LongitudeField(label=_("经度"))
+    lat = LatitudeField(
+        label=_("纬度"),
+        widget=LocationPicker(
+            legend=_("在地图上点选店铺位置"),
+            centers_script="community-centers",
+            centers_select="id_community",
+        ),
+    )
+    lng = LongitudeField(label=_("经度"), widget=CoordinateInput())
     phone = forms.CharField(label=_("电话"), max_length=20)
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     introduction = forms.CharField(
@@ -163,8 +171,11 @@ class ProfileForm(forms.Form):
     card_offer_note = forms.CharField(
         label=_("优惠说明"), required=False, max_length=200
     )
-    lat = LatitudeField(label=_("纬度"))
-    lng = LongitudeField(label=_("经度"))
+    lat = LatitudeField(
+        label=_("纬度"),
+        widget=LocationPicker(legend=_("店铺位置(在地图上点选或拖动标记)")),
+    )
+    lng = LongitudeField(label=_("经度"), widget=CoordinateInput())
 
     def to_input(self) -> ProfileInput:
         return ProfileInput(**{f: self.cleaned_data[f] for f in self.base_fields})

@@ -34,12 +34,8 @@
     var el = document.getElementById("district-map");
     var data = readJson("district-data") || [];
     if (!el || typeof L === "undefined" || !data.length) return;
-    var map = L.map(el, { zoomSnap: 0.5 }).setView([data[0].lat, data[0].lng], 13);
-    var tiles = readJson("planning-tiles");
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: readJson("planning-tiles-attribution") || "" })
-        .addTo(map);
-    }
+    var map = L.map(el, window.QuarterBase ? QuarterBase.options({ zoomSnap: 0.5 }) : { zoomSnap: 0.5 }).setView([data[0].lat, data[0].lng], 13);
+    if (window.QuarterBase) QuarterBase.addTo(map);
     var bounds = [];
     data.forEach(function (c) {
       L.circleMarker([c.lat, c.lng], {

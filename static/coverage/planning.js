@@ -1,5 +1,5 @@
 /* Planning dashboard: map with isochrones and gap colouring, charts, what-if clicks.
-   Works without tiles (plain background, vector layers); uses QUARTER_TILES when set. */
+   Works without a tile server (Quarter's street layer, static/maps/base.js); vector layers on top. */
 (function () {
   "use strict";
   var ISO_STYLE = {
@@ -50,12 +50,8 @@
     if (!el || typeof L === "undefined") return;
     var center = (root.dataset.center || "0,0").split(",").map(Number);
     // Vector layers need a view before they are added: start at the community centre.
-    var map = L.map(el, { zoomSnap: 0.5 }).setView(center, 15);
-    var tiles = readJson("planning-tiles");
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: readJson("planning-tiles-attribution") || "" })
-        .addTo(map);
-    }
+    var map = L.map(el, window.QuarterBase ? QuarterBase.options({ zoomSnap: 0.5 }) : { zoomSnap: 0.5 }).setView(center, 15);
+    if (window.QuarterBase) QuarterBase.addTo(map);
     var isoLayer = L.layerGroup().addTo(map);
     var proposed = null;
     var select = document.getElementById("iso-compound");

@@ -1,22 +1,15 @@
-/* Quarter maps: Leaflet with optional tiles. Without QUARTER_TILES the map still works
-   offline: a plain background, compounds and merchants drawn as vector markers. */
+/* Quarter maps: Leaflet over the base map of static/maps/base.js (tile presets,
+   or Quarter's own street layer when no tile server is configured); compounds
+   and merchants drawn as vector markers. */
 (function () {
   "use strict";
   var TIER_COLOURS = { basic: "#1f77b4", quality: "#e07b00", public: "#2a9d55" };
 
-  function readJson(id) {
-    var el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
-  }
-
   function createMap(elementId, center, zoom) {
     // maxZoom is needed by marker clustering when no tile layer sets it.
-    var map = L.map(elementId, { maxZoom: 19 }).setView(center, zoom || 16);
-    var tiles = readJson("quarter-tiles");
-    if (tiles) {
-      L.tileLayer(tiles, { maxZoom: 19, attribution: readJson("quarter-tiles-attribution") || "" })
-        .addTo(map);
-    }
+    var map = L.map(elementId, window.QuarterBase ? QuarterBase.options() : { maxZoom: 19 })
+      .setView(center, zoom || 16);
+    if (window.QuarterBase) QuarterBase.addTo(map);
     return map;
   }
 

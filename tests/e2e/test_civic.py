@@ -48,8 +48,8 @@ def test_resident_reports_a_street_lamp_and_sees_the_departments_reply(
     page.select_option("#id_category", label="路灯损坏")
     page.fill("#id_description", "3栋门口的路灯连续三晚不亮,行人看不清台阶")
     expect(page.locator("#merchant-field")).to_be_hidden()
-    page.locator("#pick-map").click(position={"x": 200, "y": 120})
-    expect(page.locator("#picked")).to_contain_text("已选位置")
+    page.locator("#id_lat-map").click(position={"x": 200, "y": 120})
+    expect(page.locator("#id_lat-status")).to_contain_text("已选位置")
     page.fill("#id_address", "3栋东侧路口")
     page.set_input_files(
         "#id_photo",

@@ -82,7 +82,7 @@ def test_merchant_applies_operator_approves_and_it_appears_on_map(page, live_ser
     page.fill("#id_name", "潮鸣早餐铺")
     page.select_option("#id_main_type", label="早餐店")
     page.fill("#id_address", "建国北路12号")
-    page.click("#pick-map", position={"x": 150, "y": 120})
+    page.click("#id_lat-map", position={"x": 150, "y": 120})
     expect(page.locator("#id_lat")).not_to_have_value("")
     page.fill("#id_phone", "13812345678")
     page.fill("#id_contact_person", "李女士")

@@ -79,7 +79,12 @@ def test_not_found_and_api_responses_carry_headers_too():
 def test_img_src_allows_configured_tile_server():
     response = Client().get("/")
     img = _directives(response.headers["Content-Security-Policy"])["img-src"]
-    assert "https://*.tile.example.cn" in img
+    # Exactly the configured hosts: {s} expands to QUARTER_TILES_SUBDOMAINS.
+    assert [h for h in img if "tile.example.cn" in h] == [
+        "https://a.tile.example.cn",
+        "https://b.tile.example.cn",
+        "https://c.tile.example.cn",
+    ]
     assert _directives(build_csp())["script-src"] == ["'self'"]
 
 

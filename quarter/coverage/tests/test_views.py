@@ -198,9 +198,8 @@ def test_dashboard_lists_pending_shops_by_gap_closed(planning):
 def test_dashboard_passes_tiles_only_when_configured(planning, settings):
     community, client = planning
     url = reverse("planning_dashboard", args=[community.slug])
-    assert '<script id="planning-tiles" type="application/json">""</script>' in (
-        client.get(url).content.decode()
-    )
+    # No tile server: Quarter's own street layer, no outside host.
+    assert "/maps/streets/{z}/{x}/{y}.json" in client.get(url).content.decode()
     settings.QUARTER_TILES = "https://tiles.example/{z}/{x}/{y}.png"
     html = client.get(url).content.decode()
     assert "https://tiles.example/{z}/{x}/{y}.png" in html
