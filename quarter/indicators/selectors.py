@@ -249,9 +249,7 @@ def build_sheets(
     by_code = {t.code: t for t in types}
     groupings = _grouping_needs(by_code)
 
-    circles = list(
-        communities.order_by("id").select_related("street_office__district")
-    )
+    circles = list(communities.order_by("id").select_related("street_office__district"))
     selected = Community.objects.filter(pk__in=communities.values("pk"))
     outlets = _outlets(selected)
     households = _households(selected, limit, basic_ids, groupings)
@@ -341,9 +339,7 @@ def _covered(communities, limit: float) -> dict[tuple[int, int], int]:
         .annotate(hh=Sum("compound__households"))
         .order_by()
     )
-    return {
-        (r["compound__community_id"], r["business_type_id"]): r["hh"] for r in rows
-    }
+    return {(r["compound__community_id"], r["business_type_id"]): r["hh"] for r in rows}
 
 
 @dataclass
@@ -385,7 +381,9 @@ def _households(communities, limit, basic_ids, groupings):
     for i, needs in enumerate(groupings.values()):
         condition = Q()
         for need in needs:
-            condition &= Q(Exists(reach.filter(business_type_id__in=[t.id for t in need])))
+            condition &= Q(
+                Exists(reach.filter(business_type_id__in=[t.id for t in need]))
+            )
         pair_households[f"pair{i}"] = Sum(
             Case(
                 When(condition, then=F("households")),
@@ -450,9 +448,7 @@ def _judge(sheet: CircleSheet) -> None:
         short.append(_("“四个一”未达标:%(names)s") % {"names": sep.join(unmet)})
     low_satisfaction = rate is not None and rate < bar.SATISFACTION_BAR
     if low_satisfaction:
-        short.append(
-            _("满意度 %(rate)s 低于 90%%") % {"rate": f"{rate:.0%}"}
-        )
+        short.append(_("满意度 %(rate)s 低于 90%%") % {"rate": f"{rate:.0%}"})
     sheet.shortfalls = short
     sheet.status = bar.status(
         computed=sheet.computed,

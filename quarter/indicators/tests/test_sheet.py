@@ -128,7 +128,8 @@ def test_the_sheet_matches_the_hand_computed_circle(jinxiu):
     assert covered["pharmacy"] == 140 and covered["convenience_store"] == 110
     assert covered["laundry"] == 60
     assert [t.code for t in sheet.missing_basic] == [
-        t.code for t in BusinessType.objects.filter(tier=Tier.BASIC)
+        t.code
+        for t in BusinessType.objects.filter(tier=Tier.BASIC)
         if t.code != "pharmacy"
     ]
     assert sheet.computed
@@ -156,8 +157,9 @@ def test_the_sheet_agrees_with_the_gap_report(jinxiu):
         assert [(g.name, g.households_met, g.met) for g in sheet.groupings] == [
             (g.name, g.households_met, g.met) for g in report.groupings
         ]
-        assert [(t.business_type.code, t.outlets, t.households_covered)
-                for t in sheet.types] == [
+        assert [
+            (t.business_type.code, t.outlets, t.households_covered) for t in sheet.types
+        ] == [
             (t.business_type.code, t.count, t.households_covered)
             for t in report.type_counts
         ]
