@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from quarter.core.downloads import xlsx_append
+from quarter.core.downloads import neutralise_row
 from quarter.indicators.selectors import CircleSheet, DistrictSheet, Satisfaction
 
 PERCENT = "0.0%"
@@ -28,13 +28,26 @@ class Share(float):
     """A value in [0, 1] written as a percentage."""
 
 
-def _append(ws, row: list) -> None:
-    """Append `row`, shares as numbers formatted as percentages."""
-    xlsx_append(ws, [float(v) if isinstance(v, Share) else v for v in row])
-    cells = ws[ws.max_row]
-    for i, value in enumerate(row):
+def _append(ws, row: list, *, bold: bool = False) -> None:
+    """Append `row` to a write-only sheet: text neutralised and kept as text,
+    shares as numbers formatted as percentages."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cells = []
+    for value in neutralise_row(row):
+        if not (bold or isinstance(value, Share | str)):
+            cells.append(value)
+            continue
+        cell = WriteOnlyCell(ws, float(value) if isinstance(value, Share) else value)
         if isinstance(value, Share):
-            cells[i].number_format = PERCENT
+            cell.number_format = PERCENT
+        elif isinstance(value, str):
+            cell.data_type = "s"
+        if bold:
+            cell.font = Font(bold=True)
+        cells.append(cell)
+    ws.append(cells)
 
 
 def satisfaction_text(s: Satisfaction) -> str | float:
@@ -117,19 +130,19 @@ def _title(text: str, used: set[str]) -> str:
 
 def district_xlsx(sheet: DistrictSheet) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    book = Workbook()
+    book = Workbook(write_only=True)
     used: set[str] = set()
-    summary = book.active
-    summary.title = _title(sheet.district.name, used)
+    summary = book.create_sheet(_title(sheet.district.name, used))
+    summary.freeze_panes = "C4"
+    summary.column_dimensions["B"].width = 16
     district = f"{sheet.district.city}{sheet.district.name}"
-    xlsx_append(
+    _append(
         summary,
         [_("%(district)s一刻钟便民生活圈建设指标汇总表") % {"district": district}],
+        bold=True,
     )
-    summary["A1"].font = Font(bold=True, size=14)
-    xlsx_append(
+    _append(
         summary,
         [
             _("统计日期:%(date)s") % {"date": timezone.localdate().isoformat()},
@@ -142,11 +155,7 @@ def district_xlsx(sheet: DistrictSheet) -> bytes:
             },
         ],
     )
-    header = summary_header(sheet)
-    xlsx_append(summary, header)
-    header_row = summary.max_row
-    for cell in summary[header_row]:
-        cell.font = Font(bold=True)
+    _append(summary, summary_header(sheet), bold=True)
     for s in sheet.sheets:
         _append(summary, summary_row(s))
     _append(
@@ -169,12 +178,8 @@ def district_xlsx(sheet: DistrictSheet) -> bytes:
             "",
             Share(sheet.share_all_basic),
         ],
+        bold=True,
     )
-    total = summary[summary.max_row]
-    for cell in total:
-        cell.font = Font(bold=True)
-    summary.freeze_panes = summary.cell(row=header_row + 1, column=3)
-    summary.column_dimensions["B"].width = 16
     for s in sheet.sheets:
         _circle_sheet(
             book.create_sheet(_title(f"{s.rank}.{s.community.name}", used)), s
@@ -251,10 +256,7 @@ def circle_rows(s: CircleSheet) -> list[list]:
 
 
 def _circle_sheet(ws, s: CircleSheet) -> None:
-    from openpyxl.styles import Font
-
-    for row in circle_rows(s):
-        _append(ws, row)
-    ws["A1"].font = Font(bold=True, size=14)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["C"].width = 24
+    for i, row in enumerate(circle_rows(s)):
+        _append(ws, row, bold=i == 0)

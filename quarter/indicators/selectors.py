@@ -244,7 +244,9 @@ def build_sheets(
 ) -> list[CircleSheet]:
     """Build the sheet of every community in `communities` (no permission check)."""
     limit = (eng.TARGET_MIN + 1e-9) * 60 * get_speed(profile)
-    types = list(BusinessType.objects.all())
+    # Basic, then quality, then public services (the catalogue's own order within).
+    tiers = [Tier.BASIC, Tier.QUALITY, Tier.PUBLIC]
+    types = sorted(BusinessType.objects.all(), key=lambda t: tiers.index(t.tier))
     basic_ids = [t.id for t in types if t.tier == Tier.BASIC]
     by_code = {t.code: t for t in types}
     groupings = _grouping_needs(by_code)
@@ -425,6 +427,10 @@ def _satisfaction(found) -> Satisfaction:
     )
 
 
+# The shortfall names at most this many missing types, then counts the rest.
+SHOWN_TYPES = 4
+
+
 def _judge(sheet: CircleSheet) -> None:
     """Score the circle against the bar and say, in words, what it still lacks."""
     sep = pgettext("list separator", "、")
@@ -439,10 +445,10 @@ def _judge(sheet: CircleSheet) -> None:
         short.append(_("尚未录入小区"))
     missing = sheet.missing_basic
     if missing and sheet.households:
-        short.append(
-            _("基本保障类缺:%(types)s")
-            % {"types": sep.join(t.name_zh for t in missing)}
-        )
+        names = sep.join(t.name_zh for t in missing[:SHOWN_TYPES])
+        if len(missing) > SHOWN_TYPES:
+            names = _("%(names)s等%(n)s类") % {"names": names, "n": len(missing)}
+        short.append(_("基本保障类缺:%(types)s") % {"types": names})
     unmet = [_(g.name) for g in sheet.groupings if not g.met]
     if unmet:
         short.append(_("“四个一”未达标:%(names)s") % {"names": sep.join(unmet)})
