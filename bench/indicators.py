@@ -308,7 +308,7 @@ def build_district(n_circles: int, rng):
         for c in communities:
             n = int(rng.integers(10, 31))
             households = rng.multinomial(800 - 10 * n, np.ones(n) / n) + 10
-            offsets = rng.normal(0, 400, size=(n, 2)) / m_per_deg
+            offsets = rng.normal(0, 300, size=(n, 2)) / m_per_deg
             for j in range(n):
                 compounds.append(
                     Compound(

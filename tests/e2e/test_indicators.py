@@ -89,6 +89,12 @@ def test_district_planner_ranks_circles_and_downloads_the_sheet(page, live_serve
     assert names == ["西坝社区", "桃花社区"]
     assert len(book.worksheets) == 3
 
+    page.get_by_role("link", name="打印版").click()
+    expect(page.locator("body.print-sheet tbody tr")).to_have_count(2)
+    expect(page.locator("h1")).to_contain_text("一刻钟便民生活圈建设指标汇总表")
+    shot(page, "indicators-print")
+    page.go_back()
+
     page.get_by_role("link", name="桃花社区").first.click()
     expect(page.locator("#indicator-circle h1")).to_contain_text("桃花社区")
     expect(page.locator("#indicator-types")).to_contain_text("药店")
