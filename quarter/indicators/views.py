@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from quarter.core import downloads
 from quarter.core.errors import PermissionDenied
+from quarter.coverage.access import can_plan_for
 from quarter.indicators import access, bar, exports, selectors
 from quarter.indicators.errors import IndicatorsErrorCode as Code
 
@@ -96,6 +97,7 @@ def circle(request: HttpRequest, slug: str) -> HttpResponse:
             "community": community,
             "s": sheet,
             "satisfaction_bar": bar.SATISFACTION_BAR,
+            "planning_link": can_plan_for(request.user, community),
             "district_link": access.visible_districts(request.user)
             .filter(pk=community.street_office.district_id)
             .exists(),

@@ -98,7 +98,9 @@ def test_street_planner_sees_only_the_street(client, world):
     html = c.get(f"/indicators/district/{world['district'].pk}/").content.decode()
     assert "学院社区" in html and "锦绣社区" not in html
     assert c.get("/indicators/circle/jinxiu/").status_code == 403
-    assert c.get("/indicators/circle/xueyuan/").status_code == 200
+    sheet = c.get("/indicators/circle/xueyuan/")
+    assert sheet.status_code == 200
+    assert "/planning/xueyuan/" not in sheet.content.decode()  # operators' page
 
 
 def test_operator_sees_only_the_own_circle(client, world):
@@ -106,6 +108,7 @@ def test_operator_sees_only_the_own_circle(client, world):
     page = c.get("/indicators/circle/jinxiu/")
     assert page.status_code == 200
     assert "锦绣社区" in page.content.decode()
+    assert "/planning/jinxiu/" in page.content.decode()  # the operator plans it
     assert c.get("/indicators/circle/heping/").status_code == 403
     assert c.get(f"/indicators/district/{world['district'].pk}/").status_code == 403
     home = c.get("/indicators/").content.decode()
