@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "quarter.civic",  # civic: problem reports, dispatch, Open311
     "quarter.benefits",  # benefits helper: 免申即享
     "quarter.maps",  # maps helper: street layer, tile presets, location picker
+    "quarter.indicators",  # indicators helper: circle indicator sheets
     "quarter.demo",
 ]
 
