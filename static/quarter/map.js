@@ -30,6 +30,13 @@
     info.textContent = typeName + (discount ? " · 大家卡" + discount : "") +
       (m.status === "renovating" ? " · 装修中" : m.status === "closed" ? " · 已停业" : "");
     div.appendChild(info);
+    if (m.walk_label) {
+      // From the resident's compound, measured by the server (coverage.walking).
+      var walk = document.createElement("div");
+      walk.className = "walk";
+      walk.textContent = m.walk_label;
+      div.appendChild(walk);
+    }
     if (m.stars) {
       // The annual star badge, as text: "★★★★☆ 4星商户".
       var badge = document.createElement("div");

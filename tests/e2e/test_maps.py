@@ -186,3 +186,35 @@ def test_amap_preset_stores_the_picked_point_in_wgs84(
     # stored is its WGS-84 position, not the shifted GCJ-02 one (~500 m away).
     assert metres(picked, CENTRE) < 5
     assert metres(picked, wgs_to_gcj(*CENTRE)) > 300
+
+
+def test_a_residents_map_popup_says_how_far_the_shop_walks_from_home(
+    page, live_server, wudaokou_world
+):
+    from quarter.people.models import Household, Resident
+
+    compound = wudaokou_world.compounds.get(name="荷清苑")
+    make_merchant(
+        wudaokou_world,
+        name="荷清便利店",
+        type_code="convenience_store",
+        lat=CENTRE[0] + 0.0020,
+        lng=CENTRE[1] + 0.0012,
+    )
+    coverage.refresh_community(community=wudaokou_world)
+    user = make_user("13900000088", password=PASSWORD)
+    Resident.objects.create(
+        user=user,
+        phone="13900000088",
+        household=Household.objects.create(compound=compound, address="1-101"),
+    )
+    login(page, live_server, "13900000088")
+    page.goto(f"{live_server.url}/map/?community=dongsheng")
+    wait_for_streets(page, "#map")
+    expect(page.locator("#map")).to_have_attribute("data-count", "1")
+    page.locator('#map path.leaflet-interactive[fill="#1f77b4"]').first.click()
+    walk = page.locator(".leaflet-popup .walk")
+    # Measured on the Wudaokou streets, so no 约.
+    expect(walk).to_contain_text("步行")
+    expect(walk).not_to_contain_text("约")
+    shot(page, "maps-walk-popup")
