@@ -44,6 +44,10 @@ class StreetGraph:
     edge_u: np.ndarray
     edge_v: np.ndarray
     edge_len: np.ndarray
+    # Street names (optional, networks imported before names were kept have
+    # none): `edge_name[i]` indexes `names`, -1 where the way has no name.
+    edge_name: np.ndarray | None = None
+    names: tuple[str, ...] = ()
 
     @property
     def node_count(self) -> int:
@@ -78,12 +82,20 @@ class StreetGraph:
             edge_u=new_index[self.edge_u[keep_edge]].astype(np.int32),
             edge_v=new_index[self.edge_v[keep_edge]].astype(np.int32),
             edge_len=self.edge_len[keep_edge],
+            edge_name=None if self.edge_name is None else self.edge_name[keep_edge],
+            names=self.names,
         )
 
     def to_npz_bytes(self) -> bytes:
         import io
 
         buffer = io.BytesIO()
+        named = {}
+        if self.edge_name is not None:
+            named = {
+                "edge_name": self.edge_name.astype(np.int32),
+                "names": np.asarray(self.names, dtype=np.str_),
+            }
         np.savez_compressed(
             buffer,
             node_lat=self.node_lat,
@@ -91,6 +103,7 @@ class StreetGraph:
             edge_u=self.edge_u,
             edge_v=self.edge_v,
             edge_len=self.edge_len,
+            **named,
         )
         return buffer.getvalue()
 
@@ -105,7 +118,16 @@ class StreetGraph:
                 edge_u=z["edge_u"],
                 edge_v=z["edge_v"],
                 edge_len=z["edge_len"],
+                edge_name=z["edge_name"] if "edge_name" in z.files else None,
+                names=tuple(str(n) for n in z["names"]) if "names" in z.files else (),
             )
+
+    def edge_street(self, edge: int) -> str:
+        """The name of the street edge `edge` belongs to, '' if unnamed or unknown."""
+        if self.edge_name is None or not 0 <= edge < len(self.edge_name):
+            return ""
+        code = int(self.edge_name[edge])
+        return self.names[code] if 0 <= code < len(self.names) else ""
 
 
 class _Projection:
@@ -182,6 +204,22 @@ class GraphIndex:
         frac = np.nan_to_num(frac, nan=0.0)
         along = frac * self.graph.edge_len[edge].astype(np.float64)
         return Snap(edge=edge, along=along, off=off)
+
+    def nearest_street(self, lat: float, lng: float, *, within_m: float = 400.0) -> str:
+        """The name of the nearest named street within `within_m` of a point, or ''."""
+        import shapely
+
+        g = self.graph
+        if g.edge_name is None or not len(g.names):
+            return ""
+        x, y = self.proj.xy(lat, lng)
+        point = shapely.points(float(x), float(y))
+        edges = self.tree.query(shapely.buffer(point, within_m))
+        edges = edges[g.edge_name[edges] >= 0]
+        if not len(edges):
+            return ""
+        dist = shapely.distance(self.lines[edges], point)
+        return g.edge_street(int(edges[int(np.argmin(dist))]))
 
     def nodes_in_box(self, lat_min, lng_min, lat_max, lng_max) -> np.ndarray:
         g = self.graph

@@ -152,6 +152,9 @@ class Extract:
     buildings: list[tuple[float, float]] = field(default_factory=list)
     walkable_ways: int = 0
     skipped: Skipped = field(default_factory=Skipped)
+    # The street name of each edge: an index into `names`, -1 for an unnamed way.
+    edge_name: np.ndarray | None = None
+    names: list[str] = field(default_factory=list)
 
 
 class OsmReadError(Exception):
@@ -220,6 +223,8 @@ def read_extract(
 
     seg_a: list[int] = []
     seg_b: list[int] = []
+    seg_name: list[int] = []
+    name_index: dict[str, int] = {}
     node_index: dict[int, int] = {}
     lats: list[float] = []
     lngs: list[float] = []
@@ -266,6 +271,9 @@ def read_extract(
             if "highway" in tags and is_walkable(tags):
                 kept = _add_way(nodes, bbox, node_id, seg_a, seg_b, skipped)
                 walkable_ways += kept
+                street = street_name(tags)
+                code = name_index.setdefault(street, len(name_index)) if street else -1
+                seg_name.extend([code] * (len(seg_a) - len(seg_name)))
             if not coords:
                 continue
             is_poi = with_pois and any(k in tags for k in POI_KEYS)
@@ -308,7 +316,14 @@ def read_extract(
         buildings=buildings,
         walkable_ways=walkable_ways,
         skipped=skipped,
+        edge_name=np.asarray(seg_name, dtype=np.int32),
+        names=list(name_index),
     )
+
+
+def street_name(tags: dict[str, str]) -> str:
+    """The Chinese name of a way (name:zh first), '' when it has none."""
+    return (tags.get("name:zh") or tags.get("name") or "").strip()[:60]
 
 
 def _add_way(nodes, bbox, node_id, seg_a, seg_b, skipped: Skipped) -> int:

@@ -86,6 +86,12 @@ def demo_logins() -> list[DemoLogin]:
         DemoLogin("社区工作者 operator", "operator_jinxiu", DEMO_PASSWORD, "锦绣社区"),
         DemoLogin("社区工作者 operator", "operator_donghe", DEMO_PASSWORD, "东河社区"),
         DemoLogin(
+            "社区工作者 operator",
+            "operator_haidian",
+            DEMO_PASSWORD,
+            "学院路社区(北京海淀,真实路网)",
+        ),
+        DemoLogin(
             "发券机构 issuer", "issuer_hangzhou", DEMO_PASSWORD, "杭州市下城区商务局"
         ),
         DemoLogin(
@@ -521,6 +527,7 @@ def _load_app_demos() -> None:
     import importlib
 
     for module, function in (
+        ("quarter.demo.haidian", "load_haidian_demo"),
         ("quarter.vouchers.demo", "load_voucher_demo"),
         ("quarter.benefits.demo", "load_benefits_demo"),
         ("quarter.coverage.demo", "load_coverage_demo"),
