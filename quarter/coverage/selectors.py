@@ -134,6 +134,9 @@ class GapReport:
     network_imported_at: object = None
     network_covered: int = 0
     network_points: int = 0
+    # How the households were counted, when some compounds' counts are estimates
+    # from an OSM import (quarter.coverage.osm_compounds); '' otherwise.
+    households_note: str = ""
 
     @property
     def basic_types(self) -> list[BusinessType]:
@@ -210,7 +213,29 @@ def build_gap_report(*, community: Community, profile: str = "standard") -> GapR
         share_all_basic=_share(all_basic, households_total),
         compounds=rows,
         groupings=_grouping_rows(rows, types, households_total),
+        households_note=_households_note(community),
     )
+
+
+def _households_note(community: Community) -> str:
+    """The estimation method, if any compound still has imported, estimated counts."""
+    from quarter.coverage.osm_compounds import METHOD_NOTE
+    from quarter.places.models import CompoundEvent
+
+    estimated = (
+        CompoundEvent.objects.filter(
+            community=community,
+            compound__isnull=False,
+            kind=CompoundEvent.Kind.CREATED,
+        )
+        .exclude(after__households_estimated="")
+        .filter(after__has_key="households_estimated")
+        .values_list("compound_id", flat=True)
+    )
+    changed = CompoundEvent.objects.filter(
+        compound_id__in=list(estimated), kind=CompoundEvent.Kind.CHANGED
+    ).values_list("compound_id", flat=True)
+    return _(METHOD_NOTE) if set(estimated) - set(changed) else ""
 
 
 def _share(part: int, whole: int) -> float:

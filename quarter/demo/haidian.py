@@ -11,9 +11,9 @@ through the normal services, as an operator importing their area would:
   2 for houses) ÷ 90 m² per flat, see quarter.coverage.osm_compounds — and
   the shops and amenities as candidate merchants (待审核);
 * the demo operator `operator_haidian` approves the candidates that carry a
-  Chinese name through `places.services.approve_merchant`, rejects those OSM
-  gives no name (`reject_merchant`), and leaves the few with only a foreign
-  name 待审核, for the operator to review in the demo.
+  Chinese name through `places.services.approve_merchant`; those OSM maps
+  with no name or a foreign one stay 待审核: the planning page's 待审核商户
+  list shows what approving each would add, the operator's task in the demo.
 
 Its gaps are the real ones of the mapped area (no laundry, no hairdresser,
 no wet market within 15 minutes of most compounds). Idempotent: does nothing
@@ -67,33 +67,21 @@ def load_haidian_demo() -> Community | None:
             import_shops=True,
             import_compounds=True,
         )
-        named, unnamed = _candidates(community)
-        for merchant in named:
+        for merchant in _named_candidates(community):
             places.approve_merchant(
                 actor=operator, merchant=merchant, reason="演示:店名、位置已核实"
-            )
-        for merchant in unnamed:
-            places.reject_merchant(
-                actor=operator,
-                merchant=merchant,
-                reason="OpenStreetMap 中没有店名,无法核实是哪家店",
             )
     coverage.refresh_community(community=community)
     return community
 
 
-def _candidates(community: Community) -> tuple[list[Merchant], list[Merchant]]:
-    """Imported candidates with a Chinese name of their own, and those with none.
-
-    Candidates with only a foreign name are in neither: they wait for review.
-    """
+def _named_candidates(community: Community) -> list[Merchant]:
+    """Imported candidates with a Chinese name of their own (not the type's)."""
     pending = Merchant.objects.filter(
         community=community, admission=Admission.APPLIED
     ).select_related("main_type")
-    named, unnamed = [], []
-    for m in pending.order_by("pk"):
-        if m.name == m.main_type.name_zh:
-            unnamed.append(m)
-        elif _CJK.search(m.name):
-            named.append(m)
-    return named, unnamed
+    return [
+        m
+        for m in pending.order_by("pk")
+        if _CJK.search(m.name) and m.name != m.main_type.name_zh
+    ]

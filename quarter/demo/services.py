@@ -95,6 +95,9 @@ def demo_logins() -> list[DemoLogin]:
             "发券机构 issuer", "issuer_hangzhou", DEMO_PASSWORD, "杭州市下城区商务局"
         ),
         DemoLogin(
+            "发券机构 issuer", "issuer_yichang", DEMO_PASSWORD, "宜昌市西陵区商务局"
+        ),
+        DemoLogin(
             "区规划 planner", "planner_xiacheng", DEMO_PASSWORD, "下城区全区规划"
         ),
         DemoLogin("管理员 admin", "admin", DEMO_PASSWORD, "超级用户"),
@@ -529,6 +532,7 @@ def _load_app_demos() -> None:
     for module, function in (
         ("quarter.demo.haidian", "load_haidian_demo"),
         ("quarter.vouchers.demo", "load_voucher_demo"),
+        ("quarter.vouchers.demo", "load_jinxiu_voucher_demo"),
         ("quarter.benefits.demo", "load_benefits_demo"),
         ("quarter.coverage.demo", "load_coverage_demo"),
         ("quarter.card.log_demo", "load_visit_log_demo"),
