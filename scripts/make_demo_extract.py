@@ -26,8 +26,19 @@ SOURCE = SHARED / "beijing_haidian" / "qinghua_east_road.osm"
 OUT = ROOT / "quarter" / "demo" / "data" / "haidian_qinghua_east_road.osm.pbf"
 # min_lng, min_lat, max_lng, max_lat: 清华东路 to 双泉堡, 学院路 to 小月河.
 CLIP = (116.3440, 39.9975, 116.3600, 40.0100)
-KEYS = ("highway", "building", "landuse", "shop", "amenity", "craft", "office",
-        "leisure", "healthcare", "social_facility", "name")
+KEYS = (
+    "highway",
+    "building",
+    "landuse",
+    "shop",
+    "amenity",
+    "craft",
+    "office",
+    "leisure",
+    "healthcare",
+    "social_facility",
+    "name",
+)
 
 
 def _inside(lat: float, lng: float) -> bool:
@@ -77,5 +88,7 @@ if __name__ == "__main__":
     src = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
     dst = Path(sys.argv[2]) if len(sys.argv) > 2 else OUT
     path = build(src, dst)
-    print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
-          f"{path.stat().st_size / 1024:.0f} KiB")
+    print(
+        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}: "
+        f"{path.stat().st_size / 1024:.0f} KiB"
+    )

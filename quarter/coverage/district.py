@@ -19,8 +19,8 @@ from quarter.coverage.selectors import (
     GapReport,
     _business_type,
     build_gap_report,
-    get_speed,
     describe_place,
+    get_speed,
     pick_sites,
 )
 from quarter.places.models import Admission, Community, Compound, District, Merchant

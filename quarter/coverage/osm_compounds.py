@@ -33,13 +33,16 @@ DEFAULT_LEVELS = 6
 HOUSE_LEVELS = 2
 FALLBACK_FAR = 1.5
 PERSONS_PER_HOUSEHOLD = 2.31
-HOUSE_TYPES = frozenset({"house", "detached", "villa", "semidetached_house", "bungalow"})
+HOUSE_TYPES = frozenset(
+    {"house", "detached", "villa", "semidetached_house", "bungalow"}
+)
 DWELLING_TYPES = frozenset(
     {"yes", "residential", "apartments", "dormitory", "terrace"} | HOUSE_TYPES
 )
 METHOD_NOTE = (
-    "户数为估算:小区内住宅楼栋的占地面积 × 层数(未标注按6层,别墅按2层)÷ 每户90平方米;"
-    "未绘制楼栋的小区按占地面积 × 容积率1.5 ÷ 90平方米;人口按每户2.31人(北京2020年人口普查)。"
+    "户数为估算:小区内住宅楼栋的占地面积 × 层数(未标注按6层,别墅按2层)"
+    "÷ 每户90平方米;未绘制楼栋的小区按占地面积 × 容积率1.5 ÷ 90平方米;"
+    "人口按每户2.31人(北京2020年人口普查)。"
     "数据来自OpenStreetMap,以社区实际台账为准。"
 )
 
@@ -69,7 +72,6 @@ def read_compounds(
     file cannot be read.
     """
     import osmium
-    import shapely
 
     from quarter.coverage.osm import OsmReadError
 
@@ -110,9 +112,7 @@ def read_compounds(
     estimates = []
     for ref, name, polygon in areas:
         inside = [
-            b
-            for b, c in zip(buildings, centres, strict=True)
-            if polygon.contains(c)
+            b for b, c in zip(buildings, centres, strict=True) if polygon.contains(c)
         ]
         point = polygon.centroid
         if not polygon.contains(point):
@@ -162,9 +162,7 @@ def _rings(area) -> list[tuple[list, list[list]]]:
     rings = []
     try:
         for outer in area.outer_rings():
-            inner = [
-                [(n.lat, n.lon) for n in ring] for ring in area.inner_rings(outer)
-            ]
+            inner = [[(n.lat, n.lon) for n in ring] for ring in area.inner_rings(outer)]
             rings.append(([(n.lat, n.lon) for n in outer], inner))
     except Exception:  # noqa: BLE001 - an invalid location: skip the area
         return []

@@ -99,7 +99,9 @@ def test_readme_resident_claims_and_haidian_operator_sees_real_gaps(
         expect(first).to_contain_text("近 ")
         expect(first).to_contain_text("旁")
         text = first.inner_text()
-        assert any(s in text for s in ("学清路", "石板房南路", "清华东路", "双泉堡西路"))
+        assert any(
+            s in text for s in ("学清路", "石板房南路", "清华东路", "双泉堡西路")
+        )
         shot(page, "demo-haidian-planning-suggestion")
     finally:
         context.close()

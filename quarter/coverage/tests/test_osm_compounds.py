@@ -37,7 +37,8 @@ def write_compound_osm(path: Path) -> Path:
         i = next(nid)
         tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in (tags or {}).items())
         nodes.append(
-            f'<node id="{i}" version="1" lat="{lat:.7f}" lon="{lng:.7f}">{tag_xml}</node>'
+            f'<node id="{i}" version="1" lat="{lat:.7f}" lon="{lng:.7f}">'
+            f"{tag_xml}</node>"
         )
         return i
 
@@ -71,7 +72,9 @@ def write_compound_osm(path: Path) -> Path:
 
 
 def test_households_come_from_dwelling_floor_area_over_a_flat(tmp_path):
-    estimates = {e.name: e for e in read_compounds(write_compound_osm(tmp_path / "a.osm"))}
+    estimates = {
+        e.name: e for e in read_compounds(write_compound_osm(tmp_path / "a.osm"))
+    }
     assert set(estimates) == {"桃花岭小区", "江景苑"}  # the unnamed area is left out
     taohua = estimates["桃花岭小区"]
     # 1000 m² × 6 storeys + 600 m² × 6 (untagged) = 9600 m²; the school is no home.

@@ -84,8 +84,19 @@ def test_haidian_loads_on_a_real_network_with_estimated_compounds_and_real_gaps(
     assert laundry.count == 0  # none mapped in the area: a real gap
     picks = suggest_sites(actor=operator, community=run.community, type_code="laundry")
     assert picks
-    streets = {"学清路", "石板房南路", "清华东路", "双泉堡西路", "科荟路", "学院路",
-               "林业大学北路", "石清路", "志新西路", "小月河东路", "小月河西路"}
+    streets = {
+        "学清路",
+        "石板房南路",
+        "清华东路",
+        "双泉堡西路",
+        "科荟路",
+        "学院路",
+        "林业大学北路",
+        "石清路",
+        "志新西路",
+        "小月河东路",
+        "小月河西路",
+    }
     for pick in picks:
         assert pick.street, pick
         assert pick.near_compound in names
