@@ -404,8 +404,9 @@ def import_network(
     path = Path(path)
     if import_shops or import_compounds:
         if community is None:
+            what = "商户" if import_shops else "小区"
             raise DomainError(
-                Code.UNKNOWN_COMMUNITY, "导入商户或小区时须指定社区", field="community"
+                Code.UNKNOWN_COMMUNITY, f"导入{what}时须指定社区", field="community"
             )
         _require_operator(actor, community)
     if not path.is_file():

@@ -22,7 +22,7 @@ def landing_url(user) -> str:
     if "issuer" in roles:
         return reverse("vouchers:issuer")
     if "planner" in roles or user.planner_roles.exists():
-        return reverse("planning_home")
+        return _planner_desk(user)
     if "merchant" in roles:
         return reverse("merchant_console")
     if "resident" in roles:
@@ -39,4 +39,16 @@ def _operator_desk(user) -> str:
     )
     if len(slugs) == 1:
         return reverse("planning_dashboard", args=[slugs[0]])
+    return reverse("planning_home")
+
+
+def _planner_desk(user) -> str:
+    """A district-wide planner of one district lands on the district's page."""
+    districts = list(
+        user.planner_roles.filter(street_office__isnull=True).values_list(
+            "district_id", flat=True
+        )
+    )
+    if len(set(districts)) == 1:
+        return reverse("planning_district", args=[districts[0]])
     return reverse("planning_home")

@@ -152,7 +152,7 @@ def test_every_readme_login_lands_on_a_page_with_something_to_do():
         "operator_haidian": ("/planning/haidian/", "户数为估算"),
         "issuer_hangzhou": ("/vouchers/issuer/", "杭州市电子消费券"),
         "issuer_yichang": ("/vouchers/issuer/", "宜昌市西陵区社区消费券"),
-        "planner_xiacheng": ("/planning/", "杭州市下城区"),
+        "planner_xiacheng": ("/planning/district/", "全区选址"),
         "admin": ("/admin/", "Quarter"),
     }
     assert {login.username for login in demo_logins()} == set(expected)
