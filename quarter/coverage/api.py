@@ -71,6 +71,9 @@ def suggestions(request: HttpRequest, slug: str, params: Query[SuggestParams]):
             lng=p.lng,
             households_gained=p.households_gained,
             compounds=p.compounds,
+            street=p.street,
+            near_compound=p.near_compound,
+            place=p.place,
         )
         for p in picks
     ]

@@ -19,6 +19,7 @@ from quarter.coverage.selectors import (
     GapReport,
     _business_type,
     build_gap_report,
+    describe_place,
     get_speed,
     pick_sites,
 )
@@ -101,6 +102,13 @@ class AreaSite:
     households_gained: int
     # (community name, compound name) of each compound newly within reach.
     compounds: list[tuple[str, str]]
+    street: str = ""
+    near_compound: str = ""
+
+    @property
+    def place(self) -> str:
+        """'近 学清路, 双泉嘉苑旁' (see selectors.describe_place)."""
+        return describe_place(self.street, self.near_compound)
 
     @property
     def communities(self) -> list[str]:
@@ -136,6 +144,8 @@ def suggest_sites_in_district(
             lat=p.lat,
             lng=p.lng,
             households_gained=p.households_gained,
+            street=p.street,
+            near_compound=p.near_compound,
             compounds=[
                 (
                     inputs.compounds[int(uncovered[i])]["community"],

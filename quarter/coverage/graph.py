@@ -129,6 +129,14 @@ class StreetGraph:
                 names=z["names"] if "names" in z.files else None,
             )
 
+    def edge_street(self, edge: int) -> str:
+        """The name of the street edge `edge` belongs to, '' if unnamed or unknown."""
+        if self.edge_name is None or not 0 <= edge < len(self.edge_name):
+            return ""
+        code = int(self.edge_name[edge])
+        names = () if self.names is None else self.names
+        return str(names[code]) if 0 <= code < len(names) else ""
+
 
 class _Projection:
     """Equirectangular metres around a reference latitude: exact enough for a city."""
@@ -204,6 +212,22 @@ class GraphIndex:
         frac = np.nan_to_num(frac, nan=0.0)
         along = frac * self.graph.edge_len[edge].astype(np.float64)
         return Snap(edge=edge, along=along, off=off)
+
+    def nearest_street(self, lat: float, lng: float, *, within_m: float = 400.0) -> str:
+        """The name of the nearest named street within `within_m` of a point, or ''."""
+        import shapely
+
+        g = self.graph
+        if g.edge_name is None or g.names is None or not len(g.names):
+            return ""
+        x, y = self.proj.xy(lat, lng)
+        point = shapely.points(float(x), float(y))
+        edges = self.tree.query(shapely.buffer(point, within_m))
+        edges = edges[g.edge_name[edges] >= 0]
+        if not len(edges):
+            return ""
+        dist = shapely.distance(self.lines[edges], point)
+        return g.edge_street(int(edges[int(np.argmin(dist))]))
 
     def nodes_in_box(self, lat_min, lng_min, lat_max, lng_max) -> np.ndarray:
         g = self.graph

@@ -93,7 +93,7 @@ def street_name(tags: dict[str, str]) -> str:
         or tags.get("name")
         or tags.get("ref")
         or ""
-    )
+    ).strip()[:60]
 
 
 POI_KEYS = (

@@ -133,6 +133,9 @@ class SiteOut(Schema):
     lng: float
     households_gained: int
     compounds: list[str]
+    street: str = Field("", description="最近的有名道路")
+    near_compound: str = Field("", description="最近的小区")
+    place: str = Field("", description="位置描述,如“近 学清路,静淑苑旁”")
 
 
 class WhatIfIn(Schema):

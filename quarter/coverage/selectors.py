@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from quarter.core.errors import DomainError, NotFound
 from quarter.core.geo import haversine_m, valid_lat_lng
@@ -133,6 +134,9 @@ class GapReport:
     network_imported_at: object = None
     network_covered: int = 0
     network_points: int = 0
+    # How the households were counted, when some compounds' counts are estimates
+    # from an OSM import (quarter.coverage.osm_compounds); '' otherwise.
+    households_note: str = ""
 
     @property
     def basic_types(self) -> list[BusinessType]:
@@ -209,7 +213,29 @@ def build_gap_report(*, community: Community, profile: str = "standard") -> GapR
         share_all_basic=_share(all_basic, households_total),
         compounds=rows,
         groupings=_grouping_rows(rows, types, households_total),
+        households_note=_households_note(community),
     )
+
+
+def _households_note(community: Community) -> str:
+    """The estimation method, if any compound still has imported, estimated counts."""
+    from quarter.coverage.osm_compounds import METHOD_NOTE
+    from quarter.places.models import CompoundEvent
+
+    estimated = (
+        CompoundEvent.objects.filter(
+            community=community,
+            compound__isnull=False,
+            kind=CompoundEvent.Kind.CREATED,
+        )
+        .exclude(after__households_estimated="")
+        .filter(after__has_key="households_estimated")
+        .values_list("compound_id", flat=True)
+    )
+    changed = CompoundEvent.objects.filter(
+        compound_id__in=list(estimated), kind=CompoundEvent.Kind.CHANGED
+    ).values_list("compound_id", flat=True)
+    return _(METHOD_NOTE) if set(estimated) - set(changed) else ""
 
 
 def _share(part: int, whole: int) -> float:
@@ -291,6 +317,25 @@ class SiteSuggestion:
     compounds: list[str]
     # Indices into the `uncovered` origins of the compounds newly reached.
     positions: list[int] = field(default_factory=list)
+    # Where it is, in words: the nearest named street of the network ('' without
+    # one) and the nearest compound.
+    street: str = ""
+    near_compound: str = ""
+
+    @property
+    def place(self) -> str:
+        """'近 学清路, 双泉嘉苑旁': how a planner tells someone where the site is."""
+        return describe_place(self.street, self.near_compound)
+
+
+def describe_place(street: str, compound: str) -> str:
+    """A site in words from its nearest street and compound (either may be '')."""
+    parts = []
+    if street:
+        parts.append(_("近 %(street)s") % {"street": street})
+    if compound:
+        parts.append(_("%(compound)s旁") % {"compound": compound})
+    return _(", ").join(parts) if parts else _("位置见地图")
 
 
 def _business_type(code: str) -> BusinessType:
@@ -342,7 +387,21 @@ def pick_sites(inputs, bt: BusinessType, *, radius: float, top: int):
     lat, lng, dist = engine.candidates(uncovered, limit=radius)
     households = inputs.households()[uncovered]
     picks = _greedy(inputs, uncovered, households, lat, lng, dist <= radius, dist, top)
+    for pick in picks:
+        pick.street, pick.near_compound = _landmarks(engine, inputs, pick.lat, pick.lng)
     return picks, uncovered
+
+
+def _landmarks(engine, inputs, lat: float, lng: float) -> tuple[str, str]:
+    """The nearest named street (network engines only) and nearest compound."""
+    index = getattr(engine, "index", None)
+    street = index.nearest_street(lat, lng) if index is not None else ""
+    compound = min(
+        inputs.compounds,
+        key=lambda c: haversine_m(lat, lng, c["lat"], c["lng"]),
+        default=None,
+    )
+    return street, (compound["name"] if compound else "")
 
 
 def _greedy(inputs, uncovered, households, lat, lng, covers, dist, top):

@@ -39,6 +39,7 @@ from quarter.coverage.osm import (
     classify_poi,
     read_extract,
 )
+from quarter.places import services as places_services
 from quarter.places.models import (
     Admission,
     BusinessType,
@@ -358,6 +359,8 @@ class ImportResult:
     skipped: Skipped = field(default_factory=Skipped)
     already_imported: bool = False
     replaces: list[Replacement] = field(default_factory=list)
+    compounds_created: int = 0
+    compounds_skipped: int = 0
 
 
 def import_network(
@@ -368,6 +371,7 @@ def import_network(
     actor,
     community: Community | None = None,
     import_shops: bool = False,
+    import_compounds: bool = False,
     allow_smaller: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
@@ -381,6 +385,10 @@ def import_network(
     extract's shops and amenities that map onto a business type become candidate
     merchants of `community` (admission "applied", one `applied` event each) for
     an operator to review; ones already imported (same OSM id) are skipped.
+    With `import_compounds` the extract's named `landuse=residential` areas
+    become compounds of `community`, households estimated from building
+    footprints (quarter.coverage.osm_compounds says how); names the community
+    already has are skipped.
 
     Importing the same file with the same `bbox` again is a no-op (the
     result says `already_imported`). A community moves to the new network
@@ -394,10 +402,11 @@ def import_network(
     unless everything succeeds.
     """
     path = Path(path)
-    if import_shops:
+    if import_shops or import_compounds:
         if community is None:
+            what = "商户" if import_shops else "小区"
             raise DomainError(
-                Code.UNKNOWN_COMMUNITY, "导入商户时须指定社区", field="community"
+                Code.UNKNOWN_COMMUNITY, f"导入{what}时须指定社区", field="community"
             )
         _require_operator(actor, community)
     if not path.is_file():
@@ -405,7 +414,9 @@ def import_network(
     sha256 = _sha256(path)
     clip = ",".join(f"{x:.7f}" for x in bbox) if bbox is not None else ""
     same = StreetNetwork.objects.defer("data").filter(source_sha256=sha256, clip=clip)
-    if not import_shops and (existing := same.first()) is not None:
+    if not (import_shops or import_compounds) and (
+        existing := same.first()
+    ) is not None:
         return ImportResult(
             network=existing,
             candidates_created=0,
@@ -417,6 +428,7 @@ def import_network(
         extract = read_extract(
             str(path), bbox=bbox, with_pois=import_shops, progress=progress
         )
+        drafts = _compound_drafts(path, bbox) if import_compounds else []
     except OsmReadError as exc:
         raise DomainError(
             Code.OSM_FILE_UNREADABLE,
@@ -448,6 +460,14 @@ def import_network(
         if existing is None:
             network.save()
         created, skipped = (0, 0)
+        compounds = (0, 0)
+        if import_compounds:
+            compounds = places_services.import_compounds(
+                actor=actor,
+                community=community,
+                drafts=drafts,
+                reason="从OpenStreetMap导入(户数按楼栋估算)",
+            )
         if import_shops:
             created, skipped = _create_candidates(
                 extract, community=community, actor=actor
@@ -460,7 +480,31 @@ def import_network(
         skipped=extract.skipped,
         already_imported=existing is not None,
         replaces=replaces,
+        compounds_created=compounds[0],
+        compounds_skipped=compounds[1],
     )
+
+
+def _compound_drafts(path: Path, bbox) -> list:
+    """The extract's named residential areas as compound drafts for places."""
+    from quarter.coverage.osm_compounds import read_compounds
+
+    return [
+        places_services.CompoundDraft(
+            name=e.name,
+            lat=e.lat,
+            lng=e.lng,
+            households=e.households,
+            population=e.population,
+            source=f"osm:{e.ref}",
+            how=(
+                f"{e.buildings}栋楼 共{e.floor_m2}平方米 ÷ 90平方米"
+                if e.how == "buildings"
+                else f"占地{e.land_m2}平方米 × 容积率1.5 ÷ 90平方米"
+            ),
+        )
+        for e in read_compounds(str(path), bbox=bbox)
+    ]
 
 
 def _graph_fields(graph: StreetGraph) -> dict:

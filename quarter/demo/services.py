@@ -86,7 +86,16 @@ def demo_logins() -> list[DemoLogin]:
         DemoLogin("社区工作者 operator", "operator_jinxiu", DEMO_PASSWORD, "锦绣社区"),
         DemoLogin("社区工作者 operator", "operator_donghe", DEMO_PASSWORD, "东河社区"),
         DemoLogin(
+            "社区工作者 operator",
+            "operator_haidian",
+            DEMO_PASSWORD,
+            "学院路社区(北京海淀,真实路网)",
+        ),
+        DemoLogin(
             "发券机构 issuer", "issuer_hangzhou", DEMO_PASSWORD, "杭州市下城区商务局"
+        ),
+        DemoLogin(
+            "发券机构 issuer", "issuer_yichang", DEMO_PASSWORD, "宜昌市西陵区商务局"
         ),
         DemoLogin(
             "区规划 planner", "planner_xiacheng", DEMO_PASSWORD, "下城区全区规划"
@@ -521,7 +530,9 @@ def _load_app_demos() -> None:
     import importlib
 
     for module, function in (
+        ("quarter.demo.haidian", "load_haidian_demo"),
         ("quarter.vouchers.demo", "load_voucher_demo"),
+        ("quarter.vouchers.demo", "load_jinxiu_voucher_demo"),
         ("quarter.benefits.demo", "load_benefits_demo"),
         ("quarter.coverage.demo", "load_coverage_demo"),
         ("quarter.card.log_demo", "load_visit_log_demo"),

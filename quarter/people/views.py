@@ -23,6 +23,12 @@ class LoginView(auth_views.LoginView):
     template_name = "people/login.html"
     authentication_form = LoginForm
 
+    def get_success_url(self):
+        # A `next` address wins; otherwise each role's daily page (landing.py).
+        from quarter.people.landing import landing_url
+
+        return self.get_redirect_url() or landing_url(self.request.user)
+
     def form_invalid(self, form):
         response = super().form_invalid(form)
         if any(

@@ -70,7 +70,13 @@ def admin_changed(merchant, *, actor, before: dict, after: dict) -> MerchantEven
 
 
 def compound_changed(
-    compound: Compound, *, actor, created: bool, before: dict, after: dict
+    compound: Compound,
+    *,
+    actor,
+    created: bool,
+    before: dict,
+    after: dict,
+    reason: str = "",
 ) -> CompoundEvent:
     """Record a compound added or edited in the back office, with before and after."""
     return CompoundEvent.objects.create(
@@ -79,6 +85,7 @@ def compound_changed(
         community_id=compound.community_id,
         kind=CompoundEvent.Kind.CREATED if created else CompoundEvent.Kind.CHANGED,
         actor=_user(actor),
+        reason=reason,
         before=before,
         after=after,
         created_at=clock.now(),

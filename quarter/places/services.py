@@ -45,6 +45,74 @@ MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 6
 
 
+# --- compounds -----------------------------------------------------------------
+
+
+@dataclass
+class CompoundDraft:
+    """A compound to import: where it is and its (estimated) size."""
+
+    name: str
+    lat: float
+    lng: float
+    households: int
+    population: int
+    source: str = ""  # e.g. 'osm:w123', kept in the audit trail
+    how: str = ""  # how households were counted, kept in the audit trail
+
+
+def import_compounds(
+    *, actor, community: Community, drafts: list[CompoundDraft], reason: str
+) -> tuple[int, int]:
+    """Add the drafts as compounds of `community`; return (created, skipped).
+
+    A draft whose name the community already has is skipped (its counts are
+    the community's to edit, not the import's). Each new compound gets a
+    `created` CompoundEvent with `reason` and its source. Raises
+    `not_community_operator` (SYSTEM, the command line, passes). Bad
+    coordinates or counts raise `invalid_location` / ValidationError and
+    write nothing.
+    """
+    access.require_operator_of(actor, community)
+    existing = set(
+        Compound.objects.filter(community=community).values_list("name", flat=True)
+    )
+    created = skipped = 0
+    with transaction.atomic():
+        for draft in drafts:
+            name = draft.name.strip()[:80]
+            if not name or name in existing:
+                skipped += 1
+                continue
+            _check_location(draft.lat, draft.lng)
+            compound = Compound(
+                community=community,
+                name=name,
+                lat=draft.lat,
+                lng=draft.lng,
+                households=max(0, int(draft.households)),
+                population=max(0, int(draft.population)),
+            )
+            compound.full_clean()
+            compound.save()
+            existing.add(name)
+            events.compound_changed(
+                compound,
+                actor=actor,
+                created=True,
+                before={},
+                after={
+                    "households": compound.households,
+                    "population": compound.population,
+                    "source": draft.source,
+                    "households_estimated": draft.how,
+                },
+                reason=reason,
+            )
+            created += 1
+    return created, skipped
+
+
 # --- permissions (decided in access.py) ----------------------------------------
 
 # Re-exported for callers that still import them from here; new code imports

@@ -197,3 +197,86 @@ def _claims_and_spending(round_, people, shops, rng) -> None:
             )
         except Exception:  # noqa: BLE001 - a refused demo redemption is simply skipped
             continue
+
+
+# --- 锦绣社区 (宜昌): a round open from the moment the demo starts ----------------
+
+JINXIU_CAMPAIGN = "宜昌市西陵区社区消费券(锦绣社区演示)"
+JINXIU_ISSUER = "issuer_yichang"
+README_RESIDENT = "13800000001"
+
+
+def load_jinxiu_voucher_demo() -> Campaign | None:
+    """A campaign the README's first resident (锦绣社区) can claim from at once.
+
+    Round 1 opened eight days ago and 13800000001 claimed it then, so the
+    wallet holds coupons; round 2 is released at demo start with packets
+    left (claim it right after `make demo`); round 3 opens tomorrow at 10:00,
+    for the countdown. Through the services, the clock moved back for the
+    past. Idempotent: does nothing if the campaign exists.
+    """
+    from quarter.demo.services import DEMO_PASSWORD
+    from quarter.places.models import Community
+
+    jinxiu = (
+        Community.objects.filter(slug="jinxiu")
+        .select_related("street_office__district")
+        .first()
+    )
+    resident = Resident.objects.filter(phone=README_RESIDENT).first()
+    if jinxiu is None or resident is None:
+        return None
+    if Campaign.objects.filter(name=JINXIU_CAMPAIGN).exists():
+        return None
+    real_now = clock.now()
+    past = (clock.local_now() - dt.timedelta(days=8)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=JINXIU_ISSUER, password=DEMO_PASSWORD
+            )
+            add_role(user, "issuer")
+            issuer = Issuer.objects.create(
+                user=user,
+                organisation="宜昌市西陵区商务局",
+                district=jinxiu.street_office.district,
+            )
+            clock.freeze(past)
+            campaign = campaigns.create_campaign(
+                actor=user,
+                issuer=issuer,
+                name=JINXIU_CAMPAIGN,
+                budget_fen=20_000_000,
+                community_ids=[jinxiu.pk],
+            )
+            first = _round(
+                issuer,
+                campaign,
+                "第一轮",
+                "hz2020_p1",
+                past + dt.timedelta(hours=1),
+                packets=200,
+                closes=past + dt.timedelta(days=2),
+            )
+            clock.freeze(first.release_at + dt.timedelta(seconds=30))
+            claim_packet(actor=resident.user, round_=Round.objects.get(pk=first.pk))
+            _persist(first)
+            clock.freeze(real_now - dt.timedelta(seconds=1))
+            _round(
+                issuer,
+                campaign,
+                "第二轮(演示开始即开抢)",
+                "hz2022",
+                real_now,
+                packets=500,
+                closes=real_now + dt.timedelta(days=3),
+            )
+            tomorrow = (clock.local_now() + dt.timedelta(days=1)).replace(
+                hour=10, minute=0, second=0, microsecond=0
+            )
+            _round(issuer, campaign, "第三轮", "hz2020_p2", tomorrow, packets=1000)
+    finally:
+        clock.freeze(None)
+    return campaign

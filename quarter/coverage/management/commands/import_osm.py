@@ -29,7 +29,15 @@ class Command(BaseCommand):
             action="store_true",
             help="also import shop=*/amenity=* as candidates (needs --community)",
         )
-        parser.add_argument("--community", help="slug of the community for --shops")
+        parser.add_argument(
+            "--compounds",
+            action="store_true",
+            help="also import named landuse=residential areas as compounds, "
+            "households estimated from buildings (needs --community)",
+        )
+        parser.add_argument(
+            "--community", help="slug of the community for --shops/--compounds"
+        )
         parser.add_argument(
             "--allow-smaller",
             action="store_true",
@@ -66,6 +74,7 @@ class Command(BaseCommand):
                 bbox=bbox,
                 community=community,
                 import_shops=options["shops"],
+                import_compounds=options["compounds"],
                 allow_smaller=options["allow_smaller"],
                 progress=progress_bar.update if progress_bar is not None else None,
             )
@@ -75,7 +84,7 @@ class Command(BaseCommand):
             if progress_bar is not None:
                 progress_bar.close()
         network = result.network
-        if result.already_imported and not options["shops"]:
+        if result.already_imported and not (options["shops"] or options["compounds"]):
             self.stdout.write(
                 f"路网“{network.name}”已于 {network.imported_at:%Y-%m-%d %H:%M} "
                 "从同一文件导入,未做改动。"
@@ -92,6 +101,11 @@ class Command(BaseCommand):
                 f"商店:读取 {result.pois_seen} 个,新增待审核商户 "
                 f"{result.candidates_created} 个,"
                 f"已存在跳过 {result.candidates_skipped} 个"
+            )
+        if options["compounds"]:
+            self.stdout.write(
+                f"小区:新增 {result.compounds_created} 个(户数按楼栋面积估算),"
+                f"同名已存在跳过 {result.compounds_skipped} 个"
             )
         if result.skipped.describe():
             self.stdout.write(self.style.WARNING(result.skipped.describe()))
