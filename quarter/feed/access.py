@@ -13,7 +13,10 @@ from quarter.places import access as places_access
 
 
 def require_demand_reader(actor, community) -> None:
-    """Raise `not_community_operator` unless `actor` operates or plans `community`."""
+    """Raise `not_community_operator` unless `actor` operates or plans `community`
+    (None: the actor reads no community at all)."""
+    if community is None:
+        raise PermissionDenied("not_community_operator", "只有社区工作人员可以查看")
     if places_access.is_operator_of(actor, community):
         return
     if places_access.communities_planned_by(actor).filter(pk=community.pk).exists():

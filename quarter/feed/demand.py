@@ -69,7 +69,7 @@ def _type_name(query: str) -> tuple[str, str]:
     from quarter.places.intent import understand
     from quarter.places.models import BusinessType
 
-    code = understand(query).best_type()
+    code = understand(query).best_type
     if not code:
         return "", "其他"
     bt = BusinessType.objects.filter(code=code).only("name_zh").first()

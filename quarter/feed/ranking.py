@@ -254,10 +254,10 @@ def _reason(shop: Shop, parts: _Parts, profile: Profile, slot: int) -> str:
         return f"你搜过「{profile.searched[shop.type_code]}」 · {walk}"
     if parts.similar_to is not None and parts.similar >= 0.2:
         return f"常去{parts.similar_to.name}的居民也常来 · {walk}"
-    if parts.time_fit >= 1.5:
-        return f"{SLOT_LABELS[slot]}好去处 · {walk}"
     if shop.compound_visitors >= MIN_NEIGHBOURS:
         return f"同小区邻居常去 · {walk}"
+    if parts.time_fit >= 1.5:
+        return f"{SLOT_LABELS[slot]}好去处 · {walk}"
     return walk
 
 

@@ -19,18 +19,14 @@ def for_you(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def community_demand(request: HttpRequest) -> HttpResponse:
-    readable = (
-        (
-            places_access.communities_operated_by(request.user)
-            | places_access.communities_planned_by(request.user)
-        )
-        .distinct()
-        .order_by("id")
+    ids = set(
+        places_access.communities_operated_by(request.user).values_list("pk", flat=True)
+    ) | set(
+        places_access.communities_planned_by(request.user).values_list("pk", flat=True)
     )
+    readable = Community.objects.filter(pk__in=ids).order_by("id")
     slug = request.GET.get("community")
     community = get_object_or_404(Community, slug=slug) if slug else readable.first()
-    if community is None:
-        access.require_demand_reader(request.user, Community())
     access.require_demand_reader(request.user, community)
     rows = demand.unmet_searches(community=community)
     gaps = demand.coverage_gaps(community=community)

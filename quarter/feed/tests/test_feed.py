@@ -195,3 +195,36 @@ def test_people_who_are_not_residents_get_no_feed(street):
     w, _s = street
     assert selectors.get_feed(actor=AnonymousUser()) == []
     assert selectors.get_feed(actor=w.operator_user) == []
+
+
+def test_operators_see_unmet_searches_per_compound_and_type(street, client):
+    from quarter.places.services import log_search
+
+    w, _s = street
+    ann = w.resident()
+    for _ in range(4):
+        log_search(actor=ann.user, query="修鞋", result_count=0, compound=ann.compound)
+    log_search(actor=ann.user, query="理发", result_count=1, compound=ann.compound)
+    client.force_login(w.operator_user)
+    page = client.get("/feed/demand/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert f"{ann.compound.name} 3 周内 4 次搜索「修鞋」无结果" in text
+    assert "维修点" in text  # the business type the search asked for
+    assert ann.phone not in text and ann.real_name not in text
+    other = World()
+    client.force_login(other.operator_user)
+    assert client.get(f"/feed/demand/?community={w.community.slug}").status_code == 403
+
+
+def test_a_shop_sees_what_nearby_residents_search_for_in_its_type(street, client):
+    from quarter.places.services import log_search
+
+    w, s = street
+    ann = w.resident()
+    log_search(actor=ann.user, query="干洗", result_count=0, compound=ann.compound)
+    log_search(actor=ann.user, query="感冒药", result_count=2, compound=ann.compound)
+    client.force_login(s["laundry"].cashier)
+    text = client.get(f"/feed/shop/{s['laundry'].pk}/demand/").content.decode()
+    assert "干洗" in text and "感冒药" not in text
+    assert client.get(f"/feed/shop/{s['pharmacy'].pk}/demand/").status_code == 403
