@@ -5,7 +5,8 @@ README's resident 13800000001 (潘建国, 锦绣华庭) gets six weeks of breakf
 visits in the morning at 王姐热干面 and evening visits at 老宜昌洗衣店; fifteen
 demo neighbours (演示居民, no password) in 锦绣's compounds get habits of
 their own, so the item-item model and the compound counts have something to
-learn; a shoe-repair shop opens near the laundry three days ago (新店). Every
+learn; the operator announces the repair shop nearest the laundry as a new
+shop on the board (新店加入), which the feed's freshness slot picks up. Every
 visit goes through `quarter.card.visits.record_visit` with the clock frozen at
 its moment, so the feed's counters fill through the same signals as in
 production. Deterministic (seeded); idempotent.
@@ -21,24 +22,16 @@ from django.db import transaction
 from quarter.card import visits
 from quarter.card.models import Visit
 from quarter.core import clock
-from quarter.core.geo import METERS_PER_DEG_LAT
+from quarter.core.geo import haversine_m
 from quarter.feed import selectors, services
 from quarter.people.models import Household, Resident, User
 from quarter.people.services import add_role
-from quarter.places.models import (
-    Admission,
-    BusinessType,
-    Community,
-    Merchant,
-    MerchantEvent,
-    MerchantStaff,
-)
+from quarter.places.models import Admission, Community, Merchant, MerchantStaff
 
 KEY_PREFIX = "demo-feed-"
 README_RESIDENT = "13800000001"
 BREAKFAST_SHOP = "王姐热干面"
 LAUNDRY_SHOP = "老宜昌洗衣店"
-NEW_SHOP = "邻里修鞋配钥匙"
 NEIGHBOURS = 15
 DAYS = 42
 # Habits of the demo neighbours: (business type, part of the day, visits a month).
@@ -68,9 +61,9 @@ def load_feed_demo(*, seed: int = 2026) -> int:
         with transaction.atomic():
             count += _readme_resident(resident, community, now, rng)
             count += _neighbours(community, now, rng)
-            _new_shop(community, now)
     finally:
         clock.freeze(None)
+    _new_shop(community)
     services.train_neighbours()
     selectors.clear_cache()
     return count
@@ -175,30 +168,31 @@ def _demo_neighbour(i: int, compound) -> Resident:
     return resident
 
 
-def _new_shop(community, now) -> None:
-    """A shoe-repair shop opened three days ago, 150 m north of the laundry."""
-    laundry = _shop(community, LAUNDRY_SHOP)
-    repair = BusinessType.objects.filter(code="repair").first()
-    if laundry is None or repair is None:
-        return
-    shop = Merchant.objects.create(
-        community=community,
-        name=NEW_SHOP,
-        main_type=repair,
-        introduction="修鞋、配钥匙、换拉链,老师傅手艺。",
-        address=laundry.address,
-        lat=laundry.lat + 150 / METERS_PER_DEG_LAT,
-        lng=laundry.lng,
-        phone="07176000000",
-        contact_person="陈师傅",
-        admission=Admission.APPROVED,
-    )
-    MerchantEvent.objects.create(
-        merchant=shop,
-        kind=MerchantEvent.Kind.APPROVED,
-        reason="演示:新店入驻",
-        created_at=now - dt.timedelta(days=3),
-    )
-    from quarter.places.services import index_merchant
+def _new_shop(community) -> None:
+    """The community's operator announces the repair shop nearest the laundry
+    as a new shop (新店加入) on the board: the feed's freshness slot shows it."""
+    from quarter.board.models import NoticeKind
+    from quarter.board.services import publish_notice
+    from quarter.people.models import Operator
 
-    index_merchant(shop)
+    laundry = _shop(community, LAUNDRY_SHOP)
+    operator = Operator.objects.filter(community=community).first()
+    if laundry is None or operator is None:
+        return
+    repair = min(
+        Merchant.objects.filter(
+            community=community, main_type__code="repair", admission=Admission.APPROVED
+        ),
+        key=lambda m: haversine_m(m.lat, m.lng, laundry.lat, laundry.lng),
+        default=None,
+    )
+    if repair is None:
+        return
+    publish_notice(
+        actor=operator.user,
+        community=community,
+        kind=NoticeKind.NEW_SHOP,
+        title=f"新店加入:{repair.name}开业",
+        body="修鞋、配钥匙、换拉链,老师傅手艺,欢迎街坊光临。",
+        merchant=repair,
+    )
