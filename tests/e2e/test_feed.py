@@ -110,3 +110,30 @@ def test_morning_regular_sees_breakfast_first_and_a_newcomer_a_sensible_feed(
     page.click("#for-you >> text=查看更多推荐")
     expect(page.get_by_role("heading", name="为你推荐")).to_be_visible()
     expect(page.locator(".for-you-item").first).to_be_visible()
+
+
+def test_operator_sees_unmet_searches_and_a_shop_sees_nearby_searches(
+    page, live_server, street
+):
+    from quarter.places.services import log_search
+
+    w, shops, ann = street
+    for _ in range(5):
+        log_search(actor=ann.user, query="修鞋", result_count=0, compound=ann.compound)
+    log_search(actor=ann.user, query="干洗", result_count=1, compound=ann.compound)
+
+    login(page, live_server, w.operator_user)
+    page.goto(f"{live_server.url}/feed/demand/")
+    expect(page.locator(".demand-sentences")).to_contain_text(
+        f"{ann.compound.name} 3 周内 5 次搜索「修鞋」无结果"
+    )
+    expect(page.locator("#demand-table")).to_contain_text("维修点")
+    expect(page.locator("body")).not_to_contain_text(ann.real_name)
+    shot(page, "feed-operator-demand")
+
+    login(page, live_server, shops["laundry"].cashier)
+    page.goto(f"{live_server.url}/console/{shops['laundry'].pk}/")
+    page.click("#shop-demand-link")
+    expect(page.locator("#shop-demand")).to_contain_text("干洗")
+    expect(page.locator("#shop-demand")).not_to_contain_text("修鞋")
+    shot(page, "feed-shop-demand")
