@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "quarter.benefits",  # benefits helper: 免申即享
     "quarter.maps",  # maps helper: street layer, tile presets, location picker
     "quarter.indicators",  # indicators helper: circle indicator sheets
+    "quarter.feed",  # feed helper: 为你推荐 and demand signals
     "quarter.demo",
 ]
 

@@ -1,0 +1,26 @@
+"""The demo gives the README's resident a feed: breakfast first in the morning."""
+
+from __future__ import annotations
+
+import pytest
+
+from quarter.core import clock
+from quarter.demo.services import load_demo
+from quarter.feed import selectors
+from quarter.feed.tests.factories import at_today
+from quarter.people.models import Resident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_resident_sees_breakfast_first_in_the_morning_and_the_new_shop():
+    load_demo()
+    resident = Resident.objects.get(phone="13800000001")
+    selectors.clear_cache()
+    clock.freeze(at_today(7, 30))
+    items = selectors.get_feed(actor=resident.user)
+    assert items[0].name == "王姐热干面"
+    assert items[0].reason.startswith("你早上常来")
+    fresh = [i for i in items if i.new]
+    assert len(fresh) == 1
+    assert fresh[0].reason.startswith("你常去的老宜昌洗衣店附近新开了")
