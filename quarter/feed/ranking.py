@@ -83,6 +83,7 @@ class Shop:
     minutes: int
     new: bool = False
     offer: str = ""  # a live offer in words ("可用消费券", a promotion title)
+    estimated: bool = True  # minutes from the straight line, not the streets
     compound_visits: int = 0
     compound_visitors: int = 0
 
@@ -232,12 +233,12 @@ def _with_fresh_slot(picks, scored, limit: int):
     return picks
 
 
-def walk_text(minutes: int) -> str:
-    return f"步行 {minutes} 分钟"
+def walk_text(minutes: int, *, estimated: bool = False) -> str:
+    return f"约步行 {minutes} 分钟" if estimated else f"步行 {minutes} 分钟"
 
 
 def _reason(shop: Shop, parts: _Parts, profile: Profile, slot: int) -> str:
-    walk = walk_text(shop.minutes)
+    walk = walk_text(shop.minutes, estimated=shop.estimated)
     habit = profile.habits.get(shop.id)
     if habit is not None and habit.visits >= 2:
         if parts.time_fit >= 1.5:

@@ -21,6 +21,7 @@ from django.db.models import Q
 
 from quarter.core import clock
 from quarter.core.geo import bbox_around, haversine_m
+from quarter.coverage.walking import walks_from
 from quarter.feed import ranking
 from quarter.feed.models import (
     CompoundMerchantCount,
@@ -30,7 +31,6 @@ from quarter.feed.models import (
     TypeSlotCount,
     slot_of,
 )
-from quarter.places.everyday import walking_minutes
 from quarter.places.models import Admission, Merchant, MerchantEvent, MerchantStatus
 
 CACHE_SECONDS = 60
@@ -149,11 +149,16 @@ def _build_shops(compound) -> list[ranking.Shop]:
         )
     }
     since = clock.now() - dt.timedelta(days=NEW_DAYS)
+    rows = [
+        r
+        for r in rows
+        if haversine_m(compound.lat, compound.lng, r["lat"], r["lng"]) <= radius
+    ]
+    # Walking minutes on the streets where the community has a network.
+    walks = walks_from(compound, {r["pk"]: (r["lat"], r["lng"]) for r in rows})
     shops = []
     for r in rows:
-        d = haversine_m(compound.lat, compound.lng, r["lat"], r["lng"])
-        if d > radius:
-            continue
+        walk = walks[r["pk"]]
         c = counts.get(r["pk"], {})
         shops.append(
             ranking.Shop(
@@ -163,7 +168,8 @@ def _build_shops(compound) -> list[ranking.Shop]:
                 type_name=r["main_type__name_zh"],
                 lat=r["lat"],
                 lng=r["lng"],
-                minutes=walking_minutes(d)[0],
+                minutes=walk.adult_minutes,
+                estimated=walk.estimated,
                 compound_visits=max(0, c.get("visits", 0)),
                 compound_visitors=max(0, c.get("visitors", 0)),
             )
