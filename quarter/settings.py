@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
     "quarter.civic",  # civic: problem reports, dispatch, Open311
     "quarter.benefits",  # benefits helper: 免申即享
+    "quarter.surveys",  # surveys helper: 居民满意度测评
     "quarter.demo",
 ]
 
