@@ -182,6 +182,9 @@ class Quota(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.compound_id} {self.age_band}"
+
 
 class Response(models.Model):
     """One filled questionnaire: channel, cell and answers, never the person.
@@ -208,6 +211,9 @@ class Response(models.Model):
     class Meta:
         indexes = [models.Index(fields=["wave", "community", "verified"])]
 
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.source}"
+
 
 class Answer(models.Model):
     """One scale answer of a response (0 = 不了解)."""
@@ -228,6 +234,9 @@ class Answer(models.Model):
                 fields=["response", "question"], name="survey_answer_once"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}={self.value}"
 
 
 class Participation(models.Model):
@@ -267,6 +276,9 @@ class Participation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.pk} @ {self.wave_id}"
+
 
 class WaveEvent(models.Model):
     """Audit of a wave: created, questions edited, opened, closed, reminded."""
@@ -289,3 +301,6 @@ class WaveEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"

@@ -113,6 +113,7 @@ def edit_questions(
     `survey_text_too_long`, `not_survey_manager`; changes nothing then.
     """
     access.require_wave_manager(actor, wave)
+    wave.refresh_from_db(fields=["state"])
     if wave.state != WaveState.DRAFT:
         raise DomainError(
             Code.WAVE_NOT_DRAFT, "测评已开始,题目不能再修改", status_code=409
@@ -289,6 +290,7 @@ def _clean_comment(comment: str) -> str:
 
 
 def _require_open(wave: Wave) -> None:
+    wave.refresh_from_db(fields=["state", "opened_at", "closed_at"])
     if wave.state != WaveState.OPEN:
         raise DomainError(Code.WAVE_NOT_OPEN, "这次测评未开始或已结束", status_code=409)
 

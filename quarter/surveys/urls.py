@@ -1,4 +1,7 @@
-"""URLs of the survey: /surveys/… (managers), /me/surveys/… (residents), /s/… (posters)."""
+"""URLs of the survey: /surveys/… (managers), /me/surveys/… (residents), /s/….
+
+/s/<token>/ is the anonymous page behind a compound's QR poster.
+"""
 
 from django.urls import path
 
