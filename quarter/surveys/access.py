@@ -105,6 +105,26 @@ def require_paper_entrant(actor, community: Community) -> None:
         )
 
 
+def paper_communities(actor, wave: Wave) -> QuerySet[Community]:
+    """Return the wave's communities where `actor` may type in paper answers."""
+    return communities_operated_by(actor).filter(pk__in=wave.communities.all())
+
+
+def require_paper_entrant_of_wave(actor, wave: Wave) -> None:
+    """Raise `not_survey_entrant` unless `actor` operates a community of `wave`."""
+    if not paper_communities(actor, wave).exists():
+        raise PermissionDenied(
+            Code.NOT_SURVEY_ENTRANT, "只有本社区的工作人员(网格员)可以代录纸质问卷"
+        )
+
+
+def require_wave_resident(resident, wave: Wave) -> None:
+    """Raise `not_in_survey_wave` unless the resident lives in a wave community."""
+    community_id = resident.household.compound.community_id
+    if not wave.communities.filter(pk=community_id).exists():
+        raise PermissionDenied(Code.NOT_IN_WAVE, "这次测评不在您所在的社区开展")
+
+
 def require_registered_resident(actor):
     """Return the actor's resident if registered; raise otherwise."""
     resident = resident_or_none(actor)

@@ -379,10 +379,7 @@ def submit_app_response(
     """
     resident = access.require_registered_resident(actor)
     compound = resident.household.compound
-    if not wave.communities.filter(pk=compound.community_id).exists():
-        raise DomainError(
-            Code.NOT_IN_WAVE, "这次测评不在您所在的社区开展", status_code=403
-        )
+    access.require_wave_resident(resident, wave)
     _require_open(wave)
     values = parse_answers(wave, raw)
     comment = _clean_comment(comment)

@@ -98,6 +98,7 @@ def wave_page(request: HttpRequest, wave_id: int) -> HttpResponse:
             "communities": mine,
             "events": wave.events.select_related("actor")[:10],
             "can_manage": _can_manage(request.user, wave),
+            "can_enter_paper": access.paper_communities(request.user, wave).exists(),
             "States": WaveState,
         },
     )
@@ -201,11 +202,10 @@ def wave_progress(request: HttpRequest, wave_id: int) -> HttpResponse:
 
 @login_required
 def paper_entry(request: HttpRequest, wave_id: int) -> HttpResponse:
-    wave = _wave(request, wave_id)
+    wave = get_object_or_404(Wave, pk=wave_id)
+    access.require_paper_entrant_of_wave(request.user, wave)
     compounds = Compound.objects.filter(
-        community__in=access.managed_communities(request.user).filter(
-            pk__in=wave.communities.all()
-        )
+        community__in=access.paper_communities(request.user, wave)
     ).order_by("community_id", "name")
     error = None
     if request.method == "POST":
@@ -417,6 +417,7 @@ def my_surveys(request: HttpRequest) -> HttpResponse:
 def answer(request: HttpRequest, wave_id: int) -> HttpResponse:
     resident = access.require_registered_resident(request.user)
     wave = get_object_or_404(Wave, pk=wave_id)
+    access.require_wave_resident(resident, wave)
     error = None
     if request.method == "POST":
         try:

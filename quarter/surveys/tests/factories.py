@@ -72,3 +72,20 @@ def paper(world: World, wave: Wave, *, compound=None, born=1980, value=5, n=1):
             birth_year=born,
             raw=all_answers(wave, value),
         )
+
+
+def matrix_values(side) -> dict:
+    """Objects of community A for the access matrix: an open wave and its poster."""
+    from quarter.surveys.views import poster_token
+
+    world = side.world
+    wave = services.create_wave(
+        actor=world.operator_user,
+        name="矩阵测评",
+        communities=[world.community],
+        target_responses=50,
+    )
+    services.change_wave_state(
+        actor=world.operator_user, wave=wave, target=WaveState.OPEN
+    )
+    return {"wave_A": wave.pk, "poster_A": poster_token(wave, world.compound)}
