@@ -529,6 +529,7 @@ def _load_app_demos() -> None:
         ("quarter.referrals.demo", "load_referral_demo"),
         ("quarter.board.demo", "load_board_demo"),
         ("quarter.civic.demo", "load_civic_demo"),
+        ("quarter.surveys.demo", "load_surveys_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)
