@@ -45,6 +45,7 @@ def load_surveys_demo() -> None:
     if Wave.objects.exists():
         return
     rng = random.Random(SEED)
+    names = ("2026年第二季度居民满意度测评", "2026年第三季度居民满意度测评")
     for slug, username, levels in (
         ("donghe", "operator_donghe", (0.86, 0.92)),
         ("jinxiu", "operator_jinxiu", (0.80, 0.87)),
@@ -53,11 +54,7 @@ def load_surveys_demo() -> None:
         operator = User.objects.filter(username=username).first()
         if community is None or operator is None:
             continue
-        for i, (name, level) in enumerate(
-            zip(
-                ("2026年第二季度居民满意度测评", "2026年第三季度居民满意度测评"), levels
-            )
-        ):
+        for i, (name, level) in enumerate(zip(names, levels, strict=True)):
             wave = _wave(operator, community, name)
             _answers(rng, operator, community, wave, n=80, level=level)
             _poster_answers(rng, community, wave, n=6, level=level - 0.1)

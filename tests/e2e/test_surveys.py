@@ -44,7 +44,7 @@ def test_operator_opens_a_wave_and_a_resident_answers_on_a_phone(
     page.check(f"input[name=communities][value='{world.community.pk}']")
     page.click("#wave-form button[type=submit]")
     expect(page.locator("#wave-state")).to_contain_text("草稿")
-    first = page.locator("#questions-form input").first
+    first = page.locator("#questions-form input[name^=q]").first
     first.fill("步行15分钟内能买到新鲜蔬菜吗?")
     page.click("#questions-form button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("题目已保存")
