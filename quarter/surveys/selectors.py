@@ -9,8 +9,10 @@ Definition of 综合满意度 (overall satisfaction), used everywhere:
     mean  rate = Σ N_c·p_c / Σ N_c,  where N_c is the register's active
     population aged 18+ in the cell when the wave opened (`Quota.population`).
     Cells without responses drop out and the others are re-weighted (their
-    N_c still sum to the denominator); if no answered cell has register
-    population, the unweighted share of all answers is used.
+    N_c sum to the denominator). Responses in a cell the register gives no
+    population (a compound with no register yet) are left out of the
+    weighted figure and of its count of responses; if no answered cell has
+    register population, the unweighted share of all answers is used.
 
     Only verified responses count: the resident app (registered residents)
     and paper questionnaires typed in by a grid worker. Poster (QR) answers,
@@ -115,6 +117,9 @@ def estimate(cells: dict, population: dict) -> Estimate:
         return Estimate(None, None, None, responses)
     weighted = {k: c for k, c in used.items() if population.get(k, 0) > 0}
     if weighted:
+        responses = sum(c.n for c in weighted.values())
+        if responses < MIN_CELL:
+            return Estimate(None, None, None, responses)
         total = sum(population[k] for k in weighted)
         rate = sum(population[k] * c.satisfied / c.known for k, c in weighted.items())
         rate /= total
