@@ -446,14 +446,14 @@ def get_trend(*, community: Community) -> list[TrendPoint]:
 def _comment_groups(responses, *, groups: int = 6, examples: int = 3):
     """Group the free-text answers by their leading jieba keywords.
 
-    The keywords are the TF-IDF top words of all comments together; each
+    The keywords are the TF-IDF top words of the latest 2,000 comments; each
     comment joins the group of the first keyword it contains, else 其他.
     """
     import jieba.analyse
 
     texts = list(
         responses.exclude(comment="")
-        .order_by("?")
+        .order_by("-id")
         .values_list("comment", flat=True)[:2000]
     )
     if not texts:
