@@ -177,3 +177,18 @@ def test_progress_counts_against_quotas():
     cells = {band: (n, t) for band, n, t in rows[0].cells}
     assert cells["75+"] == (3, 100)
     assert Compound.objects.filter(community=world.community).count() == len(rows)
+
+
+def test_satisfaction_by_community_takes_three_queries_for_any_number(
+    django_assert_max_num_queries,
+):
+    worlds = [World() for _ in range(3)]
+    for world in worlds:
+        wave = open_wave(world)
+        paper(world, wave, value=5, n=5)
+        services.change_wave_state(
+            actor=world.operator_user, wave=wave, target=WaveState.CLOSED
+        )
+    with django_assert_max_num_queries(3):
+        got = selectors.satisfaction_by_community([w.community.pk for w in worlds])
+    assert all(got[w.community.pk].rate == 1.0 for w in worlds)
