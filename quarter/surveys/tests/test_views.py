@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from quarter.surveys.models import Answer, Participation, Response
 from quarter.surveys.tests.factories import all_answers, open_wave
 from quarter.surveys.views import poster_token
 from quarter.vouchers.tests.factories import World
+from tests.inputs.test_forms_fuzz import HOSTILE
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +65,31 @@ def test_forged_poster_token_is_404(client):
     wave = open_wave(world)
     token = poster_token(wave, world.compound)
     assert client.get(f"/s/{token[:-2]}xx/").status_code == 404
+
+
+@pytest.fixture
+def paper_world():
+    world = World()
+    return world, open_wave(world)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(value=HOSTILE)
+def test_paper_form_survives_hostile_values(client, paper_world, value):
+    """Every field of the paper form set to one hostile value: never a 5xx,
+    and a refused form writes nothing."""
+    world, wave = paper_world
+    client.force_login(world.operator_user)
+    before = Response.objects.count()
+    form = {f"q{q.pk}": value for q in wave.questions.all()}
+    form.update(compound=value, birth_year=value, comment=value)
+
+    resp = client.post(f"/surveys/{wave.pk}/paper/", form)
+
+    assert resp.status_code < 500
+    if resp.status_code != 302:
+        assert Response.objects.count() == before
