@@ -443,11 +443,19 @@ def get_trend(*, community: Community) -> list[TrendPoint]:
     ]
 
 
+# Words residents use in every kind of remark: never a group of their own.
+_NOT_A_TOPIC = frozenset(
+    "希望 建议 一点 一些 还有 比较 非常 感觉 觉得 可以 不错 没有 方便 不方便"
+    " 社区 小区".split()
+)
+
+
 def _comment_groups(responses, *, groups: int = 6, examples: int = 3):
     """Group the free-text answers by their leading jieba keywords.
 
-    The keywords are the TF-IDF top words of the latest 2,000 comments; each
-    comment joins the group of the first keyword it contains, else 其他.
+    The keywords are the TF-IDF top words of the latest 2,000 comments (less
+    words any remark uses, `_NOT_A_TOPIC`); each comment joins the group of
+    the first keyword it contains, else 其他. Examples are distinct texts.
     """
     import jieba.analyse
 
@@ -458,13 +466,14 @@ def _comment_groups(responses, *, groups: int = 6, examples: int = 3):
     )
     if not texts:
         return []
-    keywords = jieba.analyse.extract_tags(" ".join(texts), topK=groups)
+    candidates = jieba.analyse.extract_tags(" ".join(texts), topK=groups + 10)
+    keywords = [k for k in candidates if k not in _NOT_A_TOPIC][:groups]
     buckets: dict[str, list[str]] = {k: [] for k in [*keywords, "其他"]}
     for text in texts:
         home = next((k for k in keywords if k in text), "其他")
         buckets[home].append(text)
     out = [
-        CommentGroup(k, len(v), sorted(v, key=len)[:examples])
+        CommentGroup(k, len(v), sorted(dict.fromkeys(v), key=len)[:examples])
         for k, v in buckets.items()
         if v
     ]
