@@ -192,3 +192,44 @@ def test_satisfaction_by_community_takes_three_queries_for_any_number(
     with django_assert_max_num_queries(3):
         got = selectors.satisfaction_by_community([w.community.pk for w in worlds])
     assert all(got[w.community.pk].rate == 1.0 for w in worlds)
+
+
+def _with_comments(world, wave, comments):
+    for text in comments:
+        services.submit_paper_response(
+            actor=world.operator_user,
+            wave=wave,
+            compound=world.compound,
+            birth_year=1950,
+            raw={f"q{q.pk}": "4" for q in wave.questions.all()},
+            comment=text,
+        )
+
+
+def test_open_answers_are_grouped_by_keyword():
+    world = World()
+    wave = open_wave(world)
+    _with_comments(
+        world,
+        wave,
+        [
+            "菜场太远了",
+            "希望菜场早点开门",
+            "菜场价格贵",
+            "缺少修鞋的地方",
+            "修鞋不方便",
+        ],
+    )
+    results = selectors.get_circle_results(wave=wave, community=world.community)
+    groups = {g.keyword: g for g in results.comments}
+    assert groups["菜场"].count == 3
+    assert "菜场太远了" in groups["菜场"].examples
+    assert sum(g.count for g in results.comments) == 5
+
+
+def test_open_answers_are_hidden_under_five_responses():
+    world = World()
+    wave = open_wave(world)
+    _with_comments(world, wave, ["菜场太远了", "菜场价格贵", "修鞋不方便", "菜场"])
+    results = selectors.get_circle_results(wave=wave, community=world.community)
+    assert results.comments == [] and results.comments_hidden
