@@ -211,12 +211,14 @@ def _register_routers() -> None:
     from quarter.card.api import router as card_router
     from quarter.coverage.api import router as coverage_router
     from quarter.places.api import router as places_router
+    from quarter.surveys.api import router as surveys_router
     from quarter.vouchers.api import router as vouchers_router
 
     api.add_router("/", places_router)
     api.add_router("/coverage/", coverage_router)
     api.add_router("/", vouchers_router)
     api.add_router("/", card_router)
+    api.add_router("/", surveys_router)
 
 
 ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 422, 429, 503)

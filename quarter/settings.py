@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "quarter.maps",  # maps helper: street layer, tile presets, location picker
     "quarter.indicators",  # indicators helper: circle indicator sheets
     "quarter.feed",  # feed helper: 为你推荐 and demand signals
+    "quarter.surveys",  # surveys helper: 居民满意度测评
     "quarter.demo",
 ]
 

@@ -541,6 +541,7 @@ def _load_app_demos() -> None:
         ("quarter.board.demo", "load_board_demo"),
         ("quarter.civic.demo", "load_civic_demo"),
         ("quarter.feed.demo", "load_feed_demo"),
+        ("quarter.surveys.demo", "load_surveys_demo"),
     ):
         try:
             loader = getattr(importlib.import_module(module), function)

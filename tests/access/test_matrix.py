@@ -221,6 +221,9 @@ def world(settings):
     from quarter.referrals.tests.factories import matrix_values
 
     values.update(matrix_values(a))  # {refcode_A}, {withdrawal_A}
+    from quarter.surveys.tests.factories import matrix_values as survey_values
+
+    values.update(survey_values(a))  # {wave_A}, {poster_A}
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
     return users, values
