@@ -157,7 +157,6 @@ class CircleSheet:
 class DistrictSheet:
     district: District
     sheets: list[CircleSheet]
-    survey_installed: bool
 
     def _count(self, status: str) -> int:
         return sum(1 for s in self.sheets if s.status == status)
@@ -217,7 +216,6 @@ def district_sheet(*, actor, district: District) -> DistrictSheet:
     return DistrictSheet(
         district=district,
         sheets=rank(build_sheets(communities)),
-        survey_installed=satisfaction_source.survey_installed(),
     )
 
 
@@ -413,7 +411,9 @@ def _households(communities, limit, basic_ids, groupings):
 
 
 def _satisfaction(found) -> Satisfaction:
-    if found is None:
+    # The survey app answers every circle asked for; one without a closed
+    # wave has no wave name: not measured yet.
+    if found is None or not found.wave_name:
         return Satisfaction()
     return Satisfaction(
         measured=True,

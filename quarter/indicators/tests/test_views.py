@@ -80,7 +80,7 @@ def test_district_planner_sees_every_circle_ranked(client, world):
     for c in world["circles"]:
         assert c.name in html
     assert "伍家社区" not in html
-    assert "尚未测评" in html  # no survey app in this build
+    assert "尚未测评" in html  # no closed survey wave yet
 
 
 def test_planner_of_another_district_is_refused(client, world):
