@@ -21,7 +21,8 @@ cap — so no walking is computed here. Then, per engine, in a fresh database
    `build_gap_report` for each circle (what the district planning page does),
    and checks that both give the same figures for every circle.
 
-Last line: RESULT circles=… seconds=… (the slower engine's sheet seconds)
+Last line: RESULT circles=… seconds=… survey_seconds=… (the slower engine's
+sheet seconds and survey results seconds, 20,000 responses by default)
 with each engine's sheet, export and baseline seconds beside it.
 """
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -113,6 +115,8 @@ def _run_engine(engine: str, args, base: Path) -> dict:
                 str(args.circles),
                 "--seed",
                 str(args.seed),
+                "--responses",
+                str(args.responses),
                 "--engine",
                 engine,
             ],
@@ -138,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--circles", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--responses", type=int, default=20_000)
     parser.add_argument(
         "--engine", choices=["both", "sqlite", "postgres"], default="both"
     )
@@ -155,12 +160,16 @@ def main() -> None:
         finally:
             shutil.rmtree(base, ignore_errors=True)
     worst = max(float(r["sheet"]) for r in results.values())
+    worst_survey = max(float(r["survey"]) for r in results.values())
     parts = " ".join(
         f"{e}_seconds={r['sheet']} {e}_export={r['export']} "
         f"{e}_baseline={r['baseline']} {e}_vs_baseline={r['ratio']}x"
         for e, r in results.items()
     )
-    print(f"RESULT circles={args.circles} seconds={worst:.3f} {parts}")
+    print(
+        f"RESULT circles={args.circles} seconds={worst:.3f} "
+        f"survey_seconds={worst_survey:.3f} {parts}"
+    )
 
 
 # --- the child: build the district, time the sheet and the baseline ------------
@@ -179,7 +188,30 @@ def child(args) -> None:
     from quarter.core.actors import SYSTEM
     from quarter.coverage.selectors import build_gap_report
     from quarter.indicators import exports, selectors
-    from quarter.places.models import Community
+    from quarter.places.models import Community, Compound
+    from quarter.surveys.selectors import district_results, satisfaction_by_community
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from surveys import add_waves  # bench/surveys.py: the same synthetic answers
+
+    circles = list(Community.objects.filter(street_office__district=district))
+    add_waves(
+        district,
+        circles,
+        list(Compound.objects.filter(community__in=circles)),
+        args.responses,
+        random.Random(args.seed),
+    )
+    ids = [c.pk for c in circles]
+    satisfaction_by_community(ids)  # warm caches
+    started = time.perf_counter()
+    measured = satisfaction_by_community(ids)
+    district_results(district)
+    survey_seconds = time.perf_counter() - started
+    print(
+        f"survey results: {args.responses} responses, {len(measured)} circles "
+        f"and the district roll-up in {survey_seconds:.3f} s"
+    )
 
     selectors.district_sheet(actor=SYSTEM, district=district)  # warm caches
     started = time.perf_counter()
@@ -207,7 +239,8 @@ def child(args) -> None:
     print(f"figures agree for all {len(reports)} circles")
     print(
         f"ENGINE sheet={seconds:.3f} export={export_seconds:.3f} "
-        f"baseline={baseline:.3f} ratio={baseline / seconds:.1f}"
+        f"baseline={baseline:.3f} ratio={baseline / seconds:.1f} "
+        f"survey={survey_seconds:.3f}"
     )
 
 

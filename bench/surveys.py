@@ -57,9 +57,7 @@ def build(n_communities: int, n_responses: int, rng: random.Random):
     from django.db import transaction
 
     from quarter.places.models import Community, Compound, District, StreetOffice
-    from quarter.surveys.models import Quota, Response, Wave, WaveState
 
-    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     with transaction.atomic():
         district = District.objects.create(
             city="合成市", name=f"合成区{rng.random():.6f}"
@@ -88,39 +86,46 @@ def build(n_communities: int, n_responses: int, rng: random.Random):
             for c in communities
             for j in range(4)
         )
-        waves = []
-        for k, (count, closed) in enumerate(
-            ((n_responses // 2, now - dt.timedelta(days=180)), (n_responses, now))
-        ):
-            wave = Wave.objects.create(
-                name=f"第{k + 1}次测评",
-                district=district,
-                state=WaveState.CLOSED,
-                created_at=closed - dt.timedelta(days=30),
-                opened_at=closed - dt.timedelta(days=30),
-                closed_at=closed,
-            )
-            wave.communities.set(communities)
-            Quota.objects.bulk_create(
-                Quota(
-                    wave=wave,
-                    compound=cp,
-                    age_band=b,
-                    population=rng.randint(50, 600),
-                    target=10,
-                )
-                for cp in compounds
-                for b in BANDS
-            )
-            Response.objects.bulk_create(
-                (
-                    _response(rng, wave, rng.choice(compounds), now)
-                    for _ in range(count)
-                ),
-                batch_size=2000,
-            )
-            waves.append(wave)
+        waves = add_waves(district, communities, compounds, n_responses, rng)
     return district, [c.pk for c in communities], waves
+
+
+def add_waves(district, communities, compounds, n_responses: int, rng) -> list:
+    """Two closed district waves over `communities`: n/2 responses half a year
+    ago, n now, spread over `compounds`, with quotas per compound × age band."""
+    from quarter.surveys.models import Quota, Response, Wave, WaveState
+
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    waves = []
+    for k, (count, closed) in enumerate(
+        ((n_responses // 2, now - dt.timedelta(days=180)), (n_responses, now))
+    ):
+        wave = Wave.objects.create(
+            name=f"第{k + 1}次测评",
+            district=district,
+            state=WaveState.CLOSED,
+            created_at=closed - dt.timedelta(days=30),
+            opened_at=closed - dt.timedelta(days=30),
+            closed_at=closed,
+        )
+        wave.communities.set(communities)
+        Quota.objects.bulk_create(
+            Quota(
+                wave=wave,
+                compound=cp,
+                age_band=b,
+                population=rng.randint(50, 600),
+                target=10,
+            )
+            for cp in compounds
+            for b in BANDS
+        )
+        Response.objects.bulk_create(
+            (_response(rng, wave, rng.choice(compounds), now) for _ in range(count)),
+            batch_size=2000,
+        )
+        waves.append(wave)
+    return waves
 
 
 def _response(rng, wave, compound, now):
