@@ -26,6 +26,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -48,6 +49,8 @@ ROLES = [
     "op_B",
     "iss_X",
     "iss_Y",
+    "dep_A",
+    "plan_X",
     "admin",
 ]
 # Patterns not requested one by one: the admin's per-model pages (walked by
@@ -197,6 +200,8 @@ def world(settings):
         "op_B": b.world.operator_user,
         "iss_X": a.world.issuer_user,
         "iss_Y": b.world.issuer_user,
+        "dep_A": a.world.civic.staff,
+        "plan_X": _district_planner(a.world.district),
         "admin": root,
     }
     values = {
@@ -227,6 +232,15 @@ def world(settings):
     # One redemption of A held for review, so review pages have work to show.
     Redemption.objects.filter(pk=held.pk).update(status="held", settlement=None)
     return users, values
+
+
+def _district_planner(district):
+    from quarter.people.models import Planner, User
+
+    user = User.objects.create_user("planner_x", password="x-Quarter-2026")
+    user.groups.add(Group.objects.get_or_create(name="planner")[0])
+    Planner.objects.create(user=user, district=district, organisation="X区规划")
+    return user
 
 
 def _expected_ok(cell: str, resp) -> bool:
