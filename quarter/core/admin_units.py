@@ -18,8 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from quarter.core.audit import clock
-from quarter.core.money import format_discount, format_permille_percent, format_yuan
-from quarter.core.money import parse_yuan
+from quarter.core.money import (
+    format_discount,
+    format_permille_percent,
+    format_yuan,
+    parse_yuan,
+)
 from quarter.core.numbers import MAX_FEN, normalize
 
 
@@ -216,9 +220,7 @@ class ClockFormField(forms.Field):
 def formfield_for(db_field, **kwargs):
     """A unit-aware form field for `db_field`, or None to keep Django's own."""
     unit = unit_of(db_field.name)
-    if unit is None or db_field.choices or not isinstance(
-        db_field, (_int_fields())
-    ):
+    if unit is None or db_field.choices or not isinstance(db_field, (_int_fields())):
         return None
     label = str(db_field.verbose_name)
     common = {
@@ -270,3 +272,45 @@ def unit_fields(model) -> set[str]:
             if not field.choices:
                 out.add(field.name)
     return out
+
+
+@admin.display(description=gettext_lazy("记录"))
+def sentence(obj) -> str:
+    """An audit row as its sentence ('2026-12-02 17:54 王敏 审核通过:资料齐全')."""
+    return str(obj)
+
+
+def has_change_json(model) -> bool:
+    """Whether `model` keeps its audit values as JSON `before` and `after`."""
+    from django.db import models
+
+    names = {f.name: f for f in model._meta.concrete_fields}
+    return all(isinstance(names.get(n), models.JSONField) for n in ("before", "after"))
+
+
+def change_display(model):
+    """A read-only field that says what changed, in place of the raw JSON."""
+    key = (model, "__change__")
+    if key not in _DISPLAYS:
+        from quarter.core.audit import describe_change
+
+        subject = audit_subject(model)
+
+        @admin.display(description=gettext_lazy("变更"))
+        def change(obj):
+            return describe_change(subject, obj.before, obj.after) or "—"
+
+        _DISPLAYS[key] = change
+    return _DISPLAYS[key]
+
+
+def audit_subject(model):
+    """The model an audit row is about (whose field labels name its values)."""
+    for name in ("merchant", "compound", "entry", "rule"):
+        try:
+            field = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - not this kind of audit row
+            continue
+        if field.is_relation:
+            return field.related_model
+    return None

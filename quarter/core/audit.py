@@ -53,6 +53,8 @@ def show_value(key: str, value, field=None) -> str:
         return str(value["name"])
     if isinstance(value, dict):
         return ",".join(f"{k} {show_value(k, v)}" for k, v in value.items())
+    if key == "hours" and isinstance(value, list):
+        return "、".join(_span(v) for v in value) or _("全周休息")
     if isinstance(value, list):
         return "、".join(show_value(key, v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -70,10 +72,24 @@ def show_value(key: str, value, field=None) -> str:
     return str(value)
 
 
+WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
+def _span(value) -> str:
+    """A stored weekly span [weekday, open, close] as '周一 07:00-21:00'."""
+    try:
+        day, start, end = (int(v) for v in value)
+        return f"{_(WEEKDAYS[day])} {clock(start)}-{clock(end)}"
+    except (TypeError, ValueError, IndexError):
+        return str(value)
+
+
 def label_of(model, key: str) -> str:
     field = _field(model, key)
     if field is not None:
         return str(field.verbose_name)
+    if key == "hours":
+        return _("营业时间")
     related = _related_model(model, key)
     if related is not None:
         return str(related._meta.verbose_name)

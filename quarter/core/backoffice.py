@@ -141,16 +141,22 @@ class _PeopleUnits:
         # The raw names stay read-only (so no form field is made for them);
         # get_fields shows the formatted display in their place.
         extra = [n for n in sorted(replaced) if n not in readonly]
+        if admin_units.has_change_json(self.model):
+            extra += [n for n in ("before", "after") if n not in readonly]
+            shown.append(admin_units.change_display(self.model))
         return tuple(readonly + extra + [c for c in shown if c not in readonly])
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         readonly = super().get_readonly_fields(request, obj)
         replaced = self._unit_readonly(request, obj, readonly)
+        json_change = admin_units.has_change_json(self.model)
         out = []
         for name in fields:
             if isinstance(name, str) and name in replaced:
                 name = admin_units.display_for(self.model, name)
+            if json_change and name in ("before", "after"):
+                name = admin_units.change_display(self.model)
             if name not in out:
                 out.append(name)
         return out

@@ -22,7 +22,7 @@ from quarter.core.geo import valid_lat_lng
 from quarter.core.identity import phone_problem, pseudonym
 from quarter.places import access, events, search
 from quarter.places.errors import PlacesErrorCode as Code
-from quarter.places.hours import parse_weekly_text
+from quarter.places.hours import Span, check_spans, parse_weekly_text
 from quarter.places.models import (
     Admission,
     BusinessType,
@@ -432,6 +432,16 @@ def set_weekly_hours(*, actor, merchant: Merchant, text: str) -> Merchant:
     `invalid_hours`."""
     _require_staff(actor, merchant)
     spans = parse_weekly_text(text)
+    return set_weekly_spans(actor=actor, merchant=merchant, spans=spans)
+
+
+def set_weekly_spans(*, actor, merchant: Merchant, spans: list[Span]) -> Merchant:
+    """Replace the weekly schedule with `spans` (weekday, open and close minutes).
+
+    Raises `invalid_hours` when two spans of a day overlap; writes nothing then.
+    """
+    _require_staff(actor, merchant)
+    spans = check_spans(spans)
     with transaction.atomic():
         before = [
             (h.weekday, h.open_minute, h.close_minute) for h in merchant.hours.all()
