@@ -127,7 +127,7 @@ class PhotoInline(admin.TabularInline):
 
 
 class HoursFormSet(forms.BaseInlineFormSet):
-    """Refuse a week whose spans of one day overlap (周一 07:00-12:00 与 11:00-14:00)."""
+    """Refuse spans of one day that overlap (周一 07:00-12:00 与 11:00-14:00)."""
 
     def clean(self):
         super().clean()
