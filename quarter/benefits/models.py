@@ -393,7 +393,7 @@ class BenefitEvent(models.Model):
         verbose_name_plural = _("规则记录")
 
     def __str__(self) -> str:
-        from quarter.core.audit import describe_change, sentence
+        from quarter.core.audit import event_detail, sentence
 
-        detail = self.reason or describe_change(BenefitRule, self.before, self.after)
+        detail = event_detail(self, BenefitRule)
         return sentence(self.created_at, self.actor, self.get_kind_display(), detail)

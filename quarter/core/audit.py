@@ -8,6 +8,9 @@ after values through `describe_change`, which shows money in ¥, discounts as
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +21,10 @@ def actor_name(user) -> str:
     """How a person who acted is named in the trail; nobody is 系统."""
     if user is None:
         return _("系统")
-    full = (user.get_full_name() or "").strip()
+    last, first = (user.last_name or "").strip(), (user.first_name or "").strip()
+    if re.search(r"[\u4e00-\u9fff]", last + first):
+        return last + first  # 王 + 敏 -> 王敏, family name first
+    full = f"{first} {last}".strip()
     return full or str(user)
 
 
@@ -90,6 +96,8 @@ def label_of(model, key: str) -> str:
         return str(field.verbose_name)
     if key == "hours":
         return _("营业时间")
+    if (label := _label_anywhere(key)) is not None:
+        return label
     related = _related_model(model, key)
     if related is not None:
         return str(related._meta.verbose_name)
@@ -121,13 +129,35 @@ def describe_change(model, before: dict | None, after: dict | None) -> str:
     return ";".join(parts)
 
 
+@cache
+def _label_anywhere(key: str) -> str | None:
+    """The Chinese label of a field named `key` on any model (for rows with no
+    single subject, such as voucher events)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        field = _field(model, key)
+        if field is not None and re.search(r"[\u4e00-\u9fff]", str(field.verbose_name)):
+            return str(field.verbose_name)
+    return None
+
+
+def event_detail(event, model) -> str:
+    """What follows the colon: the reason given, else what changed."""
+    reason = (event.reason or "").strip()
+    if reason and reason != str(event.get_kind_display()):
+        return reason
+    return describe_change(model, event.before, event.after) or reason
+
+
 def _field(model, key):
     if model is None:
         return None
     try:
-        return model._meta.get_field(key)
+        field = model._meta.get_field(key)
     except Exception:  # noqa: BLE001 - an inline's name, or a field since removed
         return None
+    return field if hasattr(field, "verbose_name") else None
 
 
 def _related_model(model, key):

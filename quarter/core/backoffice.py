@@ -37,6 +37,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from quarter.core import admin_units, scope
 
@@ -297,8 +298,17 @@ def _formset_changes(formset) -> dict:
 class QuarterAdminSite(admin.AdminSite):
     """The default admin site: every registered ModelAdmin is scoped."""
 
-    site_header = "一刻钟便民生活圈 · 社区后台"
-    site_title = "Quarter"
+    site_header = _("一刻钟便民生活圈 · 社区后台")
+    site_title = _("社区后台")
+    index_title = _("今日待办")
+    index_template = "admin/operator_home.html"
+
+    def index(self, request, extra_context=None):
+        """The operator home: what waits in their community, then every table."""
+        from quarter.core.operator_home import tasks_for
+
+        extra = {"tasks": tasks_for(request.user), **(extra_context or {})}
+        return super().index(request, extra_context=extra)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

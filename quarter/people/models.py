@@ -172,9 +172,9 @@ class RegisterEvent(models.Model):
         verbose_name_plural = _("名册记录")
 
     def __str__(self) -> str:
-        from quarter.core.audit import describe_change, sentence
+        from quarter.core.audit import event_detail, sentence
 
-        detail = self.reason or describe_change(RegisterEntry, self.before, self.after)
+        detail = event_detail(self, RegisterEntry)
         return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
 

@@ -429,9 +429,9 @@ class MerchantEvent(models.Model):
         verbose_name_plural = _("商户记录")
 
     def __str__(self) -> str:
-        from quarter.core.audit import describe_change, sentence
+        from quarter.core.audit import event_detail, sentence
 
-        detail = self.reason or describe_change(Merchant, self.before, self.after)
+        detail = event_detail(self, Merchant)
         return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
 
@@ -480,10 +480,10 @@ class CompoundEvent(models.Model):
         verbose_name_plural = _("小区记录")
 
     def __str__(self) -> str:
-        from quarter.core.audit import describe_change, sentence
+        from quarter.core.audit import event_detail, sentence
 
         action = f"{self.get_kind_display()}{self.compound_name}"
-        detail = self.reason or describe_change(Compound, self.before, self.after)
+        detail = event_detail(self, Compound)
         return sentence(self.created_at, self.actor, action, detail)
 
 

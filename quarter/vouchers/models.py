@@ -893,9 +893,9 @@ class VoucherEvent(models.Model):
         verbose_name_plural = _("消费券记录")
 
     def __str__(self) -> str:
-        from quarter.core.audit import describe_change, sentence
+        from quarter.core.audit import event_detail, sentence
 
-        detail = self.reason or describe_change(None, self.before, self.after)
+        detail = event_detail(self, None)
         return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
 
