@@ -156,9 +156,7 @@ def test_money_and_discounts_show_as_yuan_and_zhe(two, client):
     change = client.get(_url(Merchant, "change", shop.pk)).content.decode()
     assert 'value="8.5"' in change and 'value="3.00"' in change  # 豆浆 ¥3.00
     settlement = a.settlement
-    page = client.get(
-        _url(type(settlement), "change", settlement.pk)
-    ).content.decode()
+    page = client.get(_url(type(settlement), "change", settlement.pk)).content.decode()
     assert format_yuan(settlement.amount_fen) in page
 
 
