@@ -96,11 +96,11 @@ def label_of(model, key: str) -> str:
         return str(field.verbose_name)
     if key == "hours":
         return _("营业时间")
-    if (label := _label_anywhere(key)) is not None:
-        return label
     related = _related_model(model, key)
     if related is not None:
         return str(related._meta.verbose_name)
+    if (label := _label_anywhere(key)) is not None:
+        return label
     return key
 
 
@@ -164,6 +164,6 @@ def _related_model(model, key):
     if model is None:
         return None
     for rel in model._meta.related_objects:
-        if rel.related_model._meta.model_name == key:
+        if key in (rel.related_model._meta.model_name, rel.get_accessor_name()):
             return rel.related_model
     return None
