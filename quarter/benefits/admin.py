@@ -13,6 +13,7 @@ from quarter.benefits.models import (
     BenefitRun,
     BenefitShortfall,
 )
+from quarter.core.admin_units import sentence
 from quarter.core.money import format_yuan
 
 
@@ -103,5 +104,5 @@ class BenefitRunAdmin(ReadOnlyAdmin):
 
 @admin.register(BenefitEvent)
 class BenefitEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "rule", "actor", "reason")
+    list_display = (sentence, "rule")
     list_filter = ("kind",)

@@ -157,8 +157,8 @@ class BenefitRule(models.Model):
         related_name="benefit_rules",
         verbose_name=_("资金来源活动"),
     )
-    face_fen = models.BigIntegerField(_("每张面值(分)"), default=0)
-    threshold_fen = models.BigIntegerField(_("使用门槛(分)"), default=0)
+    face_fen = models.BigIntegerField(_("每张面值"), default=0)
+    threshold_fen = models.BigIntegerField(_("使用门槛"), default=0)
     coupon_count = models.PositiveSmallIntegerField(_("每次张数"), default=1)
     coupon_business_type = models.ForeignKey(
         BusinessType,
@@ -168,7 +168,7 @@ class BenefitRule(models.Model):
         related_name="+",
         verbose_name=_("限定使用业态"),
     )
-    relief_fen = models.BigIntegerField(_("减免金额(分)"), default=0)
+    relief_fen = models.BigIntegerField(_("减免金额"), default=0)
     # When.
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"), null=True, blank=True)
@@ -179,7 +179,10 @@ class BenefitRule(models.Model):
         default=Recurrence.MONTHLY,
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
     created_at = models.DateTimeField(_("创建时间"))
     updated_at = models.DateTimeField(_("更新时间"))
@@ -263,12 +266,15 @@ class BenefitGrant(models.Model):
     """What one person (or merchant) got from one rule in one period, and why."""
 
     rule = models.ForeignKey(
-        BenefitRule, on_delete=models.PROTECT, related_name="grants"
+        BenefitRule,
+        on_delete=models.PROTECT,
+        related_name="grants",
+        verbose_name=_("规则"),
     )
     period = models.CharField(_("周期"), max_length=10)
     # The keyed ID hash (one real person whatever the account), or
     # "merchant:<id>": the unique key of the grant with rule and period.
-    person_key = models.CharField(max_length=80)
+    person_key = models.CharField(max_length=80, verbose_name=_("身份键"))
     resident = models.ForeignKey(
         Resident,
         on_delete=models.PROTECT,
@@ -286,9 +292,14 @@ class BenefitGrant(models.Model):
         verbose_name=_("商户"),
     )
     kind = models.CharField(_("福利内容"), max_length=12, choices=BenefitKind.choices)
-    amount_fen = models.BigIntegerField(_("金额(分)"))
+    amount_fen = models.BigIntegerField(_("金额"))
     claim = models.OneToOneField(
-        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Claim,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("领券记录"),
     )
     valid_from = models.DateTimeField(_("有效期起"))
     valid_until = models.DateTimeField(_("有效期止"))
@@ -296,7 +307,12 @@ class BenefitGrant(models.Model):
     # [{"key": "age", "value": 72, "text": "……"}, ...].
     facts = models.JSONField(_("符合条件的事实"), default=list)
     run = models.ForeignKey(
-        BenefitRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        BenefitRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发放运行"),
     )
     created_at = models.DateTimeField(_("发放时间"))
 
@@ -318,15 +334,18 @@ class BenefitShortfall(models.Model):
     """A grant the rule's campaign could not cover: recorded, never half made."""
 
     rule = models.ForeignKey(
-        BenefitRule, on_delete=models.CASCADE, related_name="shortfalls"
+        BenefitRule,
+        on_delete=models.CASCADE,
+        related_name="shortfalls",
+        verbose_name=_("规则"),
     )
     period = models.CharField(_("周期"), max_length=10)
-    person_key = models.CharField(max_length=80)
+    person_key = models.CharField(max_length=80, verbose_name=_("身份键"))
     resident = models.ForeignKey(
         Resident, on_delete=models.CASCADE, related_name="+", verbose_name=_("居民")
     )
-    needed_fen = models.BigIntegerField(_("需要(分)"))
-    available_fen = models.BigIntegerField(_("剩余预算(分)"))
+    needed_fen = models.BigIntegerField(_("需要"))
+    available_fen = models.BigIntegerField(_("剩余预算"))
     first_seen_at = models.DateTimeField(_("首次发现"))
     last_seen_at = models.DateTimeField(_("最近一次"))
     # Set when a later run could grant after all (the budget was topped up).
@@ -358,7 +377,10 @@ class BenefitEvent(models.Model):
 
     kind = models.CharField(_("事项"), max_length=30, choices=BenefitEventKind.choices)
     rule = models.ForeignKey(
-        BenefitRule, on_delete=models.CASCADE, related_name="events"
+        BenefitRule,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("规则"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -366,10 +388,11 @@ class BenefitEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("操作人"),
     )
     reason = models.TextField(_("原因"), blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
+    before = models.JSONField(default=dict, blank=True, verbose_name=_("变更前"))
+    after = models.JSONField(default=dict, blank=True, verbose_name=_("变更后"))
     created_at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -378,7 +401,10 @@ class BenefitEvent(models.Model):
         verbose_name_plural = _("规则记录")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        from quarter.core.audit import event_detail, sentence
+
+        detail = event_detail(self, BenefitRule)
+        return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
     def changed_labels(self) -> list[str]:
         """The Chinese names of the terms a `rule_updated` event changed."""

@@ -96,6 +96,7 @@ class Notice(models.Model):
         null=True,
         blank=True,
         related_name="notice",
+        verbose_name=_("来源事件"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -177,8 +178,8 @@ class JobPost(models.Model):
         Community, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("社区")
     )
     title = models.CharField(_("岗位"), max_length=60)
-    pay_min_fen = models.BigIntegerField(_("最低薪资(分)"))
-    pay_max_fen = models.BigIntegerField(_("最高薪资(分)"))
+    pay_min_fen = models.BigIntegerField(_("最低薪资"))
+    pay_max_fen = models.BigIntegerField(_("最高薪资"))
     pay_unit = models.CharField(_("计薪"), max_length=5, choices=PayUnit.choices)
     hours = models.CharField(_("工作时间"), max_length=100)
     contact = models.CharField(_("联系方式"), max_length=60)
@@ -316,9 +317,14 @@ class SuggestionAnswer(models.Model):
     """One answer of an operator: the status it set and the reply (who, when, why)."""
 
     suggestion = models.ForeignKey(
-        Suggestion, on_delete=models.CASCADE, related_name="answers"
+        Suggestion,
+        on_delete=models.CASCADE,
+        related_name="answers",
+        verbose_name=_("建议"),
     )
-    status_before = models.CharField(max_length=12, choices=SuggestionStatus.choices)
+    status_before = models.CharField(
+        max_length=12, choices=SuggestionStatus.choices, verbose_name=_("答复前状态")
+    )
     status = models.CharField(
         _("答复状态"), max_length=12, choices=SuggestionStatus.choices
     )

@@ -20,6 +20,7 @@ from quarter.civic import (
 )
 from quarter.civic.models import ApiClient, Category, Department, Report, ReportEvent
 from quarter.core import clock
+from quarter.core.admin_units import sentence
 
 
 @admin.register(Department)
@@ -41,7 +42,7 @@ class ReportEventInline(admin.TabularInline):
     model = ReportEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "actor", "department", "note")
+    fields = (sentence, "department")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

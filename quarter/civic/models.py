@@ -160,10 +160,16 @@ class Report(models.Model):
     """One problem reported by a resident, a grid worker or an Open311 client."""
 
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="civic_reports"
+        Community,
+        on_delete=models.PROTECT,
+        related_name="civic_reports",
+        verbose_name=_("社区"),
     )
     category = models.ForeignKey(
-        Category, on_delete=models.PROTECT, related_name="reports"
+        Category,
+        on_delete=models.PROTECT,
+        related_name="reports",
+        verbose_name=_("类别"),
     )
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -182,8 +188,11 @@ class Report(models.Model):
         null=True,
         blank=True,
         related_name="reports",
+        verbose_name=_("接口客户端"),
     )
-    token = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    token = models.CharField(
+        max_length=32, unique=True, null=True, blank=True, verbose_name=_("凭证")
+    )
     description = models.TextField(_("问题描述"), max_length=4000)
     address = models.CharField(_("位置说明"), max_length=200, blank=True)
     lat = models.FloatField(_("纬度"))
@@ -228,7 +237,9 @@ class Report(models.Model):
         _("办结照片"), upload_to=UnguessableName("civic"), blank=True
     )
     reject_reason = models.CharField(_("不予受理原因"), max_length=200, blank=True)
-    reopen_count = models.PositiveSmallIntegerField(default=0)
+    reopen_count = models.PositiveSmallIntegerField(
+        default=0, verbose_name=_("重开次数")
+    )
     escalated_at = models.DateTimeField(_("超时上报时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("上报时间"), db_index=True)
     updated_at = models.DateTimeField(_("更新时间"))
@@ -265,7 +276,9 @@ class ReportEvent(models.Model):
         REOPENED = "reopened", _("不满意,重新办理")
         ESCALATED = "escalated", _("超时督办")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="events", verbose_name=_("诉求")
+    )
     kind = models.CharField(_("事项"), max_length=12, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -274,11 +287,15 @@ class ReportEvent(models.Model):
         related_name="+",
         verbose_name=_("操作人"),
     )
-    from_status = models.CharField(max_length=12, blank=True)
-    to_status = models.CharField(max_length=12, blank=True)
+    from_status = models.CharField(max_length=12, blank=True, verbose_name=_("原状态"))
+    to_status = models.CharField(max_length=12, blank=True, verbose_name=_("新状态"))
     note = models.TextField(_("说明"), blank=True)
     department = models.ForeignKey(
-        Department, on_delete=models.SET_NULL, null=True, related_name="+"
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("职能部门"),
     )
     created_at = models.DateTimeField(_("时间"))
 
@@ -288,7 +305,9 @@ class ReportEvent(models.Model):
         verbose_name_plural = _("诉求记录")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        from quarter.core.audit import sentence
+
+        return sentence(self.created_at, self.actor, self.get_kind_display(), self.note)
 
 
 class ApiClient(models.Model):
@@ -302,7 +321,7 @@ class ApiClient(models.Model):
         verbose_name=_("社区"),
     )
     key_prefix = models.CharField(_("密钥前缀"), max_length=12, unique=True)
-    key_hash = models.CharField(max_length=64)
+    key_hash = models.CharField(max_length=64, verbose_name=_("密钥摘要"))
     active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"))
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)

@@ -37,8 +37,9 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from quarter.core import scope
+from quarter.core import admin_units, scope
 
 
 def _reach(request) -> scope.Reach:
@@ -112,7 +113,66 @@ def _scoped_list_filter(model, item):
     return item
 
 
-class _ScopedFormfields:
+class _PeopleUnits:
+    """Show and take ¥, 折, % and HH:MM where the model stores fen, permille, minutes.
+
+    Editable fields get the unit-aware form fields of `admin_units`; list
+    columns and read-only fields (and every field of a view-only page) are
+    replaced by a display that formats the stored value.
+    """
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = admin_units.formfield_for(db_field, **kwargs)
+        if field is not None:
+            return field
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def _unit_readonly(self, request, obj, readonly) -> set[str]:
+        units = admin_units.unit_fields(self.model)
+        if not units:
+            return set()
+        if not self.has_change_permission(request, obj):
+            return units
+        return units & {name for name in readonly if isinstance(name, str)}
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        replaced = self._unit_readonly(request, obj, readonly)
+        shown = [admin_units.display_for(self.model, n) for n in sorted(replaced)]
+        # The raw names stay read-only (so no form field is made for them);
+        # get_fields shows the formatted display in their place.
+        extra = [n for n in sorted(replaced) if n not in readonly]
+        if admin_units.has_change_json(self.model):
+            extra += [n for n in ("before", "after") if n not in readonly]
+            shown.append(admin_units.change_display(self.model))
+        return tuple(readonly + extra + [c for c in shown if c not in readonly])
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        readonly = super().get_readonly_fields(request, obj)
+        replaced = self._unit_readonly(request, obj, readonly)
+        json_change = admin_units.has_change_json(self.model)
+        out = []
+        for name in fields:
+            if isinstance(name, str) and name in replaced:
+                name = admin_units.display_for(self.model, name)
+            if json_change and name in ("before", "after"):
+                name = admin_units.change_display(self.model)
+            if name not in out:
+                out.append(name)
+        return out
+
+    def get_list_display(self, request):
+        units = admin_units.unit_fields(self.model)
+        return [
+            admin_units.display_for(self.model, name)
+            if isinstance(name, str) and name in units
+            else name
+            for name in super().get_list_display(request)
+        ]
+
+
+class _ScopedFormfields(_PeopleUnits):
     """Limit the querysets and relation choices of a ModelAdmin or an inline."""
 
     def get_queryset(self, request):
@@ -238,8 +298,17 @@ def _formset_changes(formset) -> dict:
 class QuarterAdminSite(admin.AdminSite):
     """The default admin site: every registered ModelAdmin is scoped."""
 
-    site_header = "一刻钟便民生活圈 · 社区后台"
-    site_title = "Quarter"
+    site_header = _("一刻钟便民生活圈 · 社区后台")
+    site_title = _("社区后台")
+    index_title = _("今日待办")
+    index_template = "admin/operator_home.html"
+
+    def index(self, request, extra_context=None):
+        """The operator home: what waits in their community, then every table."""
+        from quarter.core.operator_home import tasks_for
+
+        extra = {"tasks": tasks_for(request.user), **(extra_context or {})}
+        return super().index(request, extra_context=extra)
 
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin

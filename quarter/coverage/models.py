@@ -26,18 +26,18 @@ class StreetNetwork(models.Model):
 
     name = models.CharField(_("名称"), max_length=120)
     source_name = models.CharField(_("来源文件"), max_length=255)
-    source_sha256 = models.CharField(max_length=64)
+    source_sha256 = models.CharField(max_length=64, verbose_name=_("源文件 SHA-256"))
     # The --bbox the import was cut to ("" for the whole file): with the file's
     # hash it identifies an import, so importing the same again is a no-op.
     clip = models.CharField(_("裁剪范围"), max_length=120, blank=True, default="")
-    min_lat = models.FloatField()
-    min_lng = models.FloatField()
-    max_lat = models.FloatField()
-    max_lng = models.FloatField()
+    min_lat = models.FloatField(verbose_name=_("最小纬度"))
+    min_lng = models.FloatField(verbose_name=_("最小经度"))
+    max_lat = models.FloatField(verbose_name=_("最大纬度"))
+    max_lng = models.FloatField(verbose_name=_("最大经度"))
     node_count = models.PositiveIntegerField(_("节点数"))
     edge_count = models.PositiveIntegerField(_("路段数"))
     length_km = models.FloatField(_("步行路网长度(公里)"))
-    data = models.BinaryField()
+    data = models.BinaryField(verbose_name=_("路网数据"))
     imported_at = models.DateTimeField(_("导入时间"))
     imported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -45,6 +45,7 @@ class StreetNetwork(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("导入人"),
     )
 
     class Meta:
@@ -78,7 +79,10 @@ class CoverageRun(models.Model):
     """The state a community's stored reach was computed from."""
 
     community = models.OneToOneField(
-        Community, on_delete=models.CASCADE, related_name="coverage_run"
+        Community,
+        on_delete=models.CASCADE,
+        related_name="coverage_run",
+        verbose_name=_("社区"),
     )
     network = models.ForeignKey(
         StreetNetwork,
@@ -86,10 +90,11 @@ class CoverageRun(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("步行路网"),
     )
     estimated = models.BooleanField(_("估算"), default=True)
-    fingerprint = models.CharField(max_length=64)
-    computed_at = models.DateTimeField()
+    fingerprint = models.CharField(max_length=64, verbose_name=_("数据指纹"))
+    computed_at = models.DateTimeField(verbose_name=_("计算时间"))
 
     class Meta:
         verbose_name = _("覆盖计算")

@@ -22,16 +22,20 @@ class AppendOnlyError(RuntimeError):
 
 
 class Account(models.Model):
-    code = models.CharField(max_length=120, unique=True)
-    name = models.CharField(max_length=200, blank=True)
+    code = models.CharField(max_length=120, unique=True, verbose_name=_("代码"))
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("账户名称"))
     # Outside accounts stand for money beyond the platform (an issuer's
     # treasury); only they and accounts flagged here may go below zero.
-    is_outside = models.BooleanField(default=False)
-    allow_negative = models.BooleanField(default=False)
-    bucket = models.CharField(max_length=60, blank=True, db_index=True)
-    role = models.CharField(max_length=30, blank=True)
-    party = models.CharField(max_length=60, blank=True, db_index=True)
-    created_at = models.DateTimeField()
+    is_outside = models.BooleanField(default=False, verbose_name=_("外部账户"))
+    allow_negative = models.BooleanField(default=False, verbose_name=_("允许负数"))
+    bucket = models.CharField(
+        max_length=60, blank=True, db_index=True, verbose_name=_("资金池")
+    )
+    role = models.CharField(max_length=30, blank=True, verbose_name=_("角色"))
+    party = models.CharField(
+        max_length=60, blank=True, db_index=True, verbose_name=_("关联方")
+    )
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
 
     class Meta:
         verbose_name = _("账户")
@@ -41,22 +45,25 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.code
+        return self.name or self.code
 
 
 class Transaction(models.Model):
-    key = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=40, db_index=True)
-    reference = models.CharField(max_length=120, blank=True, db_index=True)
-    memo = models.CharField(max_length=300, blank=True)
+    key = models.CharField(max_length=120, unique=True, verbose_name=_("幂等键"))
+    kind = models.CharField(max_length=40, db_index=True, verbose_name=_("类型"))
+    reference = models.CharField(
+        max_length=120, blank=True, db_index=True, verbose_name=_("业务单号")
+    )
+    memo = models.CharField(max_length=300, blank=True, verbose_name=_("摘要"))
     reverses = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="reversals",
+        verbose_name=_("冲销凭证"),
     )
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(db_index=True, verbose_name=_("记账时间"))
 
     class Meta:
         ordering = ["id"]
@@ -64,7 +71,7 @@ class Transaction(models.Model):
         verbose_name_plural = _("记账凭证")
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.key}"
+        return f"{self.memo or self.kind} {self.created_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -77,12 +84,17 @@ class Transaction(models.Model):
 
 class Line(models.Model):
     transaction = models.ForeignKey(
-        Transaction, on_delete=models.PROTECT, related_name="lines"
+        Transaction,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        verbose_name=_("记账凭证"),
     )
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="lines", verbose_name=_("账户")
+    )
     # Positive is a debit to the account, negative a credit; each
     # transaction's lines sum to zero.
-    amount_fen = models.BigIntegerField()
+    amount_fen = models.BigIntegerField(verbose_name=_("金额"))
 
     class Meta:
         ordering = ["id"]
@@ -95,7 +107,9 @@ class Line(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.transaction_id}: {self.account_id} {self.amount_fen}"
+        from quarter.core.money import format_yuan
+
+        return f"{self.account} {format_yuan(self.amount_fen)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -7,7 +7,6 @@ roster file through a preview (see `people.register`), and a registered
 person can be marked as moved away.
 """
 
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -21,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from quarter.core import uploads
+from quarter.core.admin_units import sentence
 from quarter.core.errors import DomainError
 from quarter.core.fields import SafeModelChoiceField
 from quarter.core.identity import mask_phone
@@ -415,7 +415,7 @@ def _read_upload(upload) -> bytes:
 
 @admin.register(RegisterEvent)
 class RegisterEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "entry", "actor", "reason")
+    list_display = (sentence, "entry")
     list_filter = ("kind",)
 
     def get_queryset(self, request):
@@ -438,7 +438,7 @@ class RegisterEventAdmin(admin.ModelAdmin):
 class AccessLogAdmin(admin.ModelAdmin):
     """Read-only, for the administrator: who viewed or exported personal data."""
 
-    list_display = ("created_at", "actor", "action", "data", "subject", "reason", "ip")
+    list_display = (sentence, "ip")
     list_filter = ("action", "data")
     search_fields = ("subject", "reason")
     date_hierarchy = "created_at"

@@ -49,11 +49,16 @@ class Household(models.Model):
     """A household (户) in a compound; it holds the community card (大家卡)."""
 
     compound = models.ForeignKey(
-        Compound, on_delete=models.PROTECT, related_name="household_set"
+        Compound,
+        on_delete=models.PROTECT,
+        related_name="household_set",
+        verbose_name=_("小区"),
     )
     address = models.CharField(_("门牌"), max_length=80)
-    card_number = models.CharField(max_length=16, unique=True, default=_new_card_number)
-    created_at = models.DateTimeField(auto_now_add=True)
+    card_number = models.CharField(
+        max_length=16, unique=True, default=_new_card_number, verbose_name=_("卡号")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("登记时间"))
 
     class Meta:
         unique_together = [("compound", "address")]
@@ -82,14 +87,20 @@ class RegisterEntry(models.Model):
     """
 
     community = models.ForeignKey(
-        Community, on_delete=models.PROTECT, related_name="register_entries"
+        Community,
+        on_delete=models.PROTECT,
+        related_name="register_entries",
+        verbose_name=_("社区"),
     )
     compound = models.ForeignKey(
-        Compound, on_delete=models.PROTECT, related_name="register_entries"
+        Compound,
+        on_delete=models.PROTECT,
+        related_name="register_entries",
+        verbose_name=_("小区"),
     )
     address = models.CharField(_("门牌"), max_length=80)
     name = models.CharField(_("姓名"), max_length=40)
-    id_hash = models.CharField(max_length=64)
+    id_hash = models.CharField(max_length=64, verbose_name=_("身份证号摘要"))
     id_masked = models.CharField(_("身份证号"), max_length=18)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True)
     status = models.CharField(
@@ -129,7 +140,10 @@ class RegisterEvent(models.Model):
         MATCHED = "matched", _("实名匹配")
 
     community = models.ForeignKey(
-        Community, on_delete=models.CASCADE, related_name="register_events"
+        Community,
+        on_delete=models.CASCADE,
+        related_name="register_events",
+        verbose_name=_("社区"),
     )
     entry = models.ForeignKey(
         RegisterEntry,
@@ -137,14 +151,19 @@ class RegisterEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
+        verbose_name=_("名册条目"),
     )
     kind = models.CharField(_("事项"), max_length=12, choices=Kind.choices)
     actor = models.ForeignKey(
-        "people.User", on_delete=models.SET_NULL, null=True, related_name="+"
+        "people.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     reason = models.TextField(_("原因"), blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
+    before = models.JSONField(default=dict, blank=True, verbose_name=_("变更前"))
+    after = models.JSONField(default=dict, blank=True, verbose_name=_("变更后"))
     created_at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -153,7 +172,10 @@ class RegisterEvent(models.Model):
         verbose_name_plural = _("名册记录")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        from quarter.core.audit import event_detail, sentence
+
+        detail = event_detail(self, RegisterEntry)
+        return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
 
 class RegisterImport(models.Model):
@@ -195,8 +217,10 @@ class RegisterImport(models.Model):
 class Resident(models.Model):
     """A resident's profile; real-name data is kept only as a keyed hash and a mask."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="resident")
-    phone = models.CharField(max_length=20, unique=True)
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="resident", verbose_name=_("用户")
+    )
+    phone = models.CharField(max_length=20, unique=True, verbose_name=_("手机号"))
     household = models.ForeignKey(
         Household,
         on_delete=models.SET_NULL,
@@ -206,7 +230,13 @@ class Resident(models.Model):
         verbose_name=_("家庭"),
     )
     real_name = models.CharField(_("姓名"), max_length=40, blank=True)
-    id_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    id_hash = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        verbose_name=_("身份证号摘要"),
+    )
     id_masked = models.CharField(_("身份证号"), max_length=18, blank=True)
     # Only the year: benefit rules need an age, not a birthday (PIPL minimum).
     birth_year = models.PositiveSmallIntegerField(_("出生年份"), null=True, blank=True)
@@ -240,10 +270,16 @@ class Operator(models.Model):
     """A community worker (社区工作者): sees and manages one community."""
 
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="operator_roles"
+        User,
+        on_delete=models.CASCADE,
+        related_name="operator_roles",
+        verbose_name=_("用户"),
     )
     community = models.ForeignKey(
-        Community, on_delete=models.CASCADE, related_name="operators"
+        Community,
+        on_delete=models.CASCADE,
+        related_name="operators",
+        verbose_name=_("社区"),
     )
 
     class Meta:
@@ -252,18 +288,24 @@ class Operator(models.Model):
         verbose_name_plural = _("社区工作者")
 
     def __str__(self) -> str:
-        return f"{self.user_id} @ {self.community_id}"
+        return f"{self.community} {self.user}"
 
 
 class Issuer(models.Model):
     """A commerce bureau or street office that funds vouchers for a district."""
 
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="issuer_roles"
+        User,
+        on_delete=models.CASCADE,
+        related_name="issuer_roles",
+        verbose_name=_("用户"),
     )
     organisation = models.CharField(_("机构"), max_length=80)
     district = models.ForeignKey(
-        District, on_delete=models.CASCADE, related_name="issuers"
+        District,
+        on_delete=models.CASCADE,
+        related_name="issuers",
+        verbose_name=_("区县"),
     )
 
     class Meta:
@@ -272,7 +314,7 @@ class Issuer(models.Model):
         verbose_name_plural = _("发券机构")
 
     def __str__(self) -> str:
-        return f"{self.organisation} ({self.district_id})"
+        return f"{self.organisation}({self.district})"
 
 
 class Planner(models.Model):
@@ -285,10 +327,16 @@ class Planner(models.Model):
     """
 
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, related_name="planner_roles"
+        User,
+        on_delete=models.CASCADE,
+        related_name="planner_roles",
+        verbose_name=_("用户"),
     )
     district = models.ForeignKey(
-        District, on_delete=models.CASCADE, related_name="planners"
+        District,
+        on_delete=models.CASCADE,
+        related_name="planners",
+        verbose_name=_("区县"),
     )
     street_office = models.ForeignKey(
         StreetOffice,
@@ -308,7 +356,7 @@ class Planner(models.Model):
 
     def __str__(self) -> str:
         area = self.street_office or self.district
-        return f"{self.organisation or self.user_id} ({area})"
+        return f"{self.organisation or self.user}({area})"
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -413,7 +461,7 @@ class AccessLog(models.Model):
     data = models.CharField(_("数据"), max_length=80)
     subject = models.CharField(_("对象"), max_length=120, blank=True)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
-    ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP 地址"))
     created_at = models.DateTimeField(_("时间"), db_index=True)
 
     class Meta:
@@ -422,4 +470,10 @@ class AccessLog(models.Model):
         verbose_name_plural = _("个人信息访问记录")
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.get_action_display()} {self.data} {self.subject}"
+        from quarter.core.audit import sentence
+
+        detail = "".join(
+            [self.subject, _("(原因:%s)") % self.reason if self.reason else ""]
+        )
+        action = f"{self.get_action_display()}{self.data}"
+        return sentence(self.created_at, self.actor, action, detail)

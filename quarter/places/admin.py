@@ -15,12 +15,14 @@ from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from quarter.core.admin_units import sentence
 from quarter.core.errors import DomainError
 from quarter.places import (
     access,  # noqa: F401 - declares the back-office scopes
     events,
     services,
 )
+from quarter.places.hours import Span, check_spans
 from quarter.places.models import (
     BusinessType,
     Community,
@@ -88,14 +90,7 @@ class CompoundAdmin(admin.ModelAdmin):
 
 @admin.register(CompoundEvent)
 class CompoundEventAdmin(admin.ModelAdmin):
-    list_display = (
-        "created_at",
-        "compound_name",
-        "community",
-        "kind",
-        "actor",
-        "change",
-    )
+    list_display = (sentence, "compound_name", "community")
     list_filter = ("kind", "community")
     search_fields = ("compound_name",)
     date_hierarchy = "created_at"
@@ -110,10 +105,6 @@ class CompoundEventAdmin(admin.ModelAdmin):
         "before",
         "after",
     )
-
-    @admin.display(description=_("变更"))
-    def change(self, obj):
-        return events.describe_change(Compound, obj.before, obj.after)
 
     def has_add_permission(self, request):
         return False
@@ -135,9 +126,36 @@ class PhotoInline(admin.TabularInline):
     extra = 0
 
 
+class HoursFormSet(forms.BaseInlineFormSet):
+    """Refuse spans of one day that overlap (周一 07:00-12:00 与 11:00-14:00)."""
+
+    def clean(self):
+        super().clean()
+        spans = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data or data.get("DELETE"):
+                continue
+            if None in (data.get("weekday"), data.get("open_minute")):
+                continue
+            if data.get("close_minute") is None:
+                continue
+            spans.append(
+                Span(data["weekday"], data["open_minute"], data["close_minute"])
+            )
+        try:
+            check_spans(spans)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 class HoursInline(admin.TabularInline):
+    """The week as rows of 星期 / 开门 / 关门 with HH:MM pickers."""
+
     model = OpeningHours
+    formset = HoursFormSet
     extra = 0
+    fields = ("weekday", "open_minute", "close_minute")
 
 
 class ExceptionInline(admin.TabularInline):
@@ -155,9 +173,10 @@ class EventInline(admin.TabularInline):
     model = MerchantEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "actor", "reason", "before", "after")
+    fields = (sentence,)
     readonly_fields = fields
     ordering = ("-created_at",)
+    verbose_name_plural = _("审核与修改记录")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -308,17 +327,13 @@ class MerchantAdmin(admin.ModelAdmin):
 
 @admin.register(MerchantEvent)
 class MerchantEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "merchant", "kind", "actor", "reason", "change")
+    list_display = (sentence, "merchant")
     list_filter = ("kind",)
     search_fields = ("merchant__name", "reason")
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("merchant", "actor")
-
-    @admin.display(description=_("变更"))
-    def change(self, obj):
-        return events.describe_change(Merchant, obj.before, obj.after)
 
     def has_add_permission(self, request):
         return False

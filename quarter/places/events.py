@@ -111,31 +111,6 @@ def compound_deleted(compound: Compound, *, actor, before: dict) -> CompoundEven
 
 def describe_change(model, before: dict, after: dict) -> str:
     """Say what changed in one line: '户数:200 → 210;社区:东河社区 → 锦绣社区'."""
-    parts = []
-    keys = list(after) + [k for k in before if k not in after]
-    for key in keys:
-        parts.append(
-            f"{_label(model, key)}:{_show(before.get(key))} → {_show(after.get(key))}"
-        )
-    return ";".join(parts)
+    from quarter.core.audit import describe_change as describe
 
-
-def _label(model, key: str) -> str:
-    try:
-        return str(model._meta.get_field(key).verbose_name)
-    except Exception:  # noqa: BLE001 - an inline's name, or a field since removed
-        return key
-
-
-def _show(value) -> str:
-    if value is None or value == "" or value == {}:
-        return "(空)"
-    if isinstance(value, dict) and "name" in value:
-        return str(value["name"])
-    if isinstance(value, dict):
-        return ",".join(f"{k} {_show(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return "、".join(_show(v) for v in value) or "(空)"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
+    return describe(model, before, after)

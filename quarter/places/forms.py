@@ -12,12 +12,14 @@ from quarter.core.fields import (
     SaneDateField,
 )
 from quarter.maps.widgets import CoordinateInput, LocationPicker
+from quarter.places.hours import WEEKDAY_NAMES, Span
 from quarter.places.inputs import (
     DiscountsInput,
     ExceptionInput,
-    HoursInput,
     ProfileInput,
+    ServicesInput,
     StatusInput,
+    WeekSpansInput,
 )
 from quarter.places.models import BusinessType, Community, MerchantStatus
 
@@ -132,13 +134,138 @@ class DiscountForm(forms.Form):
         )
 
 
-class HoursForm(forms.Form):
-    hours = forms.CharField(
-        label=_("营业时间"), widget=forms.Textarea(attrs={"rows": 4})
-    )
+class WeekHoursForm(forms.Form):
+    """The hours editor: per weekday 休息 or up to `periods` HH:MM open/close rows.
 
-    def to_input(self) -> HoursInput:
-        return HoursInput(text=self.cleaned_data["hours"])
+    Field names are `d{weekday}_closed`, `d{weekday}_open{n}`, `d{weekday}_close{n}`
+    (n from 1). A row left blank is no period; a closing time of 00:00 is
+    midnight at the end of the day. Overlapping periods of a day are refused by
+    the service (`places.hours.check_spans`).
+    """
+
+    PERIODS = 2
+
+    def __init__(self, *args, periods: int = PERIODS, **kwargs):
+        super().__init__(*args, **kwargs)
+        from quarter.core.admin_units import ClockFormField
+
+        self.periods = max(periods, self.PERIODS)
+        self.days = []
+        for day, name in enumerate(WEEKDAY_NAMES):
+            closed = f"d{day}_closed"
+            self.fields[closed] = forms.BooleanField(
+                label=_("%(day)s休息") % {"day": name}, required=False
+            )
+            rows = []
+            for n in range(1, self.periods + 1):
+                pair = (f"d{day}_open{n}", f"d{day}_close{n}")
+                self.fields[pair[0]] = ClockFormField(
+                    label=_("%(day)s第%(n)s段开门") % {"day": name, "n": n},
+                    required=False,
+                )
+                self.fields[pair[1]] = ClockFormField(
+                    label=_("%(day)s第%(n)s段关门") % {"day": name, "n": n},
+                    required=False,
+                    end_of_day=True,
+                )
+                rows.append(pair)
+            self.days.append((day, name, closed, rows))
+
+    @classmethod
+    def initial_for(cls, hours) -> tuple[dict, int]:
+        """Initial values and the number of period rows for stored spans."""
+        by_day: dict[int, list] = {}
+        for h in sorted(hours, key=lambda h: (h.weekday, h.open_minute)):
+            by_day.setdefault(h.weekday, []).append(h)
+        periods = max([cls.PERIODS, *(len(v) for v in by_day.values())])
+        initial = {}
+        for day in range(7):
+            spans = by_day.get(day, [])
+            initial[f"d{day}_closed"] = not spans
+            for n, h in enumerate(spans, start=1):
+                initial[f"d{day}_open{n}"] = h.open_minute
+                initial[f"d{day}_close{n}"] = h.close_minute
+        return initial, periods
+
+    def bound_days(self):
+        """Rows for the template: (name, closed field, [(open, close) fields])."""
+        return [
+            (name, self[closed], [(self[o], self[c]) for o, c in rows])
+            for _day, name, closed, rows in self.days
+        ]
+
+    def clean(self):
+        data = super().clean()
+        spans = []
+        for day, name, closed, rows in self.days:
+            if data.get(closed):
+                continue
+            for n, (o, c) in enumerate(rows, start=1):
+                start, end = data.get(o), data.get(c)
+                if start is None and end is None:
+                    continue
+                if start is None or end is None:
+                    raise forms.ValidationError(
+                        _("%(day)s第%(n)s段请同时填写开门和关门时间")
+                        % {"day": name, "n": n}
+                    )
+                spans.append(Span(day, start, end))
+        data["spans"] = spans
+        return data
+
+    def to_input(self) -> WeekSpansInput:
+        return WeekSpansInput(spans=self.cleaned_data["spans"])
+
+
+class ServicesForm(forms.Form):
+    """Service names with prices in ¥: one row per service, blank rows to add.
+
+    Field names are `s{n}_name` and `s{n}_price`; a row with a blank name is
+    removed (or not added).
+    """
+
+    EXTRA = 2
+
+    def __init__(self, *args, rows: int = EXTRA, **kwargs):
+        super().__init__(*args, **kwargs)
+        from quarter.core.admin_units import YuanFormField
+
+        self.rows = []
+        for n in range(rows):
+            name, price = f"s{n}_name", f"s{n}_price"
+            self.fields[name] = forms.CharField(
+                label=_("服务%(n)s名称") % {"n": n + 1}, required=False, max_length=60
+            )
+            self.fields[price] = YuanFormField(
+                label=_("服务%(n)s价格(元)") % {"n": n + 1}, required=False
+            )
+            self.rows.append((name, price))
+
+    @classmethod
+    def initial_for(cls, services) -> tuple[dict, int]:
+        initial = {}
+        for n, s in enumerate(services):
+            initial[f"s{n}_name"] = s.name
+            initial[f"s{n}_price"] = s.price_fen
+        return initial, len(services) + cls.EXTRA
+
+    def bound_rows(self):
+        return [(self[n], self[p]) for n, p in self.rows]
+
+    def clean(self):
+        data = super().clean()
+        services = []
+        for name, price in self.rows:
+            text = (data.get(name) or "").strip()
+            if text:
+                services.append((text, data.get(price)))
+            elif data.get(price) is not None:
+                self.add_error(name, _("请填写服务名称"))
+        data["services"] = services
+        return data
+
+    def to_input(self) -> ServicesInput:
+        return ServicesInput(services=self.cleaned_data["services"])
 
 
 class StatusForm(forms.Form):

@@ -58,6 +58,32 @@ def parse_weekly_text(text: str) -> list[Span]:
     return spans
 
 
+def check_spans(spans: list[Span]) -> list[Span]:
+    """Refuse spans of one weekday that overlap or end before they start.
+
+    Raises `invalid_hours` naming the day and both spans, e.g.
+    '周一 07:00-12:00 与 11:00-14:00 重叠'. Returns the spans sorted.
+    """
+    ordered = sorted(spans, key=lambda s: (s.weekday, s.open_minute))
+    for span in ordered:
+        if not 0 <= span.open_minute < span.close_minute <= 1440:
+            raise DomainError(
+                PlacesErrorCode.INVALID_HOURS,
+                f"{WEEKDAY_NAMES[span.weekday]} 关门时间应晚于开门时间",
+                field="hours",
+            )
+    for prev, span in zip(ordered, ordered[1:], strict=False):
+        if span.weekday == prev.weekday and span.open_minute < prev.close_minute:
+            raise DomainError(
+                PlacesErrorCode.INVALID_HOURS,
+                f"{WEEKDAY_NAMES[span.weekday]} "
+                f"{_hhmm(prev.open_minute)}-{_hhmm(prev.close_minute)} 与 "
+                f"{_hhmm(span.open_minute)}-{_hhmm(span.close_minute)} 重叠",
+                field="hours",
+            )
+    return ordered
+
+
 def _parse_days(part: str, lineno: int) -> list[int]:
     if part == "*":
         return list(range(7))

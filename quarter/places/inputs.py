@@ -30,6 +30,20 @@ class HoursInput(_Input):
 
 
 @dataclasses.dataclass(frozen=True)
+class WeekSpansInput(_Input):
+    """The week from the hours editor: (weekday, open minute, close minute) spans."""
+
+    spans: list
+
+
+@dataclasses.dataclass(frozen=True)
+class ServicesInput(_Input):
+    """Services with their prices in fen (None: price on request)."""
+
+    services: list
+
+
+@dataclasses.dataclass(frozen=True)
 class StatusInput(_Input):
     status: str
     until: dt.date | None

@@ -20,16 +20,16 @@ class Tier(models.TextChoices):
 class BusinessType(models.Model):
     """A kind of shop or service from MOFCOM's 城市一刻钟便民生活圈建设指南 (2021)."""
 
-    code = models.SlugField(max_length=40, unique=True)
+    code = models.SlugField(max_length=40, unique=True, verbose_name=_("代码"))
     name_zh = models.CharField(_("中文名"), max_length=40)
     name_en = models.CharField(_("英文名"), max_length=80)
     tier = models.CharField(_("类别"), max_length=10, choices=Tier.choices)
     # The 2025 groupings: 一店一早, 一菜一修, 一老一小, 一收一洗 (comma-separated).
     groupings = models.CharField(_("分组"), max_length=80, blank=True)
     # OSM tags mapped onto this type, e.g. "shop=convenience;amenity=pharmacy".
-    osm_tags = models.CharField(max_length=400, blank=True)
+    osm_tags = models.CharField(max_length=400, blank=True, verbose_name=_("OSM 标签"))
     keywords = models.CharField(_("同义词"), max_length=200, blank=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("排序"))
 
     class Meta:
         ordering = ["tier", "sort_order", "code"]
@@ -60,7 +60,10 @@ class District(models.Model):
 class StreetOffice(models.Model):
     name = models.CharField(_("街道"), max_length=60)
     district = models.ForeignKey(
-        District, on_delete=models.PROTECT, related_name="streets"
+        District,
+        on_delete=models.PROTECT,
+        related_name="streets",
+        verbose_name=_("区县"),
     )
 
     class Meta:
@@ -74,13 +77,16 @@ class StreetOffice(models.Model):
 
 class Community(models.Model):
     name = models.CharField(_("社区"), max_length=60)
-    slug = models.SlugField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, verbose_name=_("网址标识"))
     street_office = models.ForeignKey(
-        StreetOffice, on_delete=models.PROTECT, related_name="communities"
+        StreetOffice,
+        on_delete=models.PROTECT,
+        related_name="communities",
+        verbose_name=_("街道"),
     )
     area_km2 = models.DecimalField(_("面积(平方公里)"), max_digits=6, decimal_places=3)
-    center_lat = models.FloatField()
-    center_lng = models.FloatField()
+    center_lat = models.FloatField(verbose_name=_("中心纬度"))
+    center_lng = models.FloatField(verbose_name=_("中心经度"))
     introduction = models.TextField(_("简介"), blank=True)
 
     class Meta:
@@ -162,10 +168,10 @@ class Merchant(models.Model):
     contact_person = models.CharField(_("联系人"), max_length=40)
     # Discounts in permille of the list price: 550 means 5.5折 (pay 55 %).
     card_discount_permille = models.PositiveSmallIntegerField(
-        _("大家卡折扣(千分比)"), null=True, blank=True
+        _("大家卡折扣"), null=True, blank=True
     )
     vip_discount_permille = models.PositiveSmallIntegerField(
-        _("会员卡折扣(千分比)"), null=True, blank=True
+        _("会员卡折扣"), null=True, blank=True
     )
     card_offer_note = models.CharField(_("优惠说明"), max_length=200, blank=True)
     is_chain = models.BooleanField(_("连锁品牌"), default=False)
@@ -184,9 +190,11 @@ class Merchant(models.Model):
     )
     status_since = models.DateField(_("状态开始"), null=True, blank=True)
     status_until = models.DateField(_("预计结束"), null=True, blank=True)
-    osm_ref = models.CharField(max_length=40, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    osm_ref = models.CharField(
+        max_length=40, blank=True, db_index=True, verbose_name=_("OSM 编号")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("创建时间"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("更新时间"))
 
     class Meta:
         verbose_name = _("商户")
@@ -232,11 +240,14 @@ class Merchant(models.Model):
 
 class MerchantService(models.Model):
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="services"
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="services",
+        verbose_name=_("商户"),
     )
     name = models.CharField(_("服务"), max_length=60)
-    price_fen = models.BigIntegerField(_("价格(分)"), null=True, blank=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    price_fen = models.BigIntegerField(_("价格"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("排序"))
 
     class Meta:
         ordering = ["sort_order", "id"]
@@ -249,17 +260,33 @@ class MerchantService(models.Model):
 
 class MerchantPhoto(models.Model):
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="photos"
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        verbose_name=_("商户"),
     )
-    image = models.ImageField(upload_to="merchants/%Y/%m/")
-    caption = models.CharField(max_length=80, blank=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    image = models.ImageField(upload_to="merchants/%Y/%m/", verbose_name=_("照片"))
+    caption = models.CharField(max_length=80, blank=True, verbose_name=_("说明"))
+    sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("排序"))
 
     class Meta:
+        verbose_name = _("商户照片")
+        verbose_name_plural = _("商户照片")
         ordering = ["sort_order", "id"]
 
     def __str__(self) -> str:
-        return f"{self.merchant_id}: {self.caption or self.image.name}"
+        return self.caption or _("照片 %(n)s") % {"n": self.pk or ""}
+
+
+WEEKDAY_CHOICES = [
+    (0, _("周一")),
+    (1, _("周二")),
+    (2, _("周三")),
+    (3, _("周四")),
+    (4, _("周五")),
+    (5, _("周六")),
+    (6, _("周日")),
+]
 
 
 def _clock(minute: int | None) -> str:
@@ -273,13 +300,16 @@ class OpeningHours(models.Model):
     """A weekly opening span in minutes after midnight; overnight spans split in two."""
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="hours"
+        Merchant, on_delete=models.CASCADE, related_name="hours", verbose_name=_("商户")
     )
-    weekday = models.PositiveSmallIntegerField()  # 0 = Monday, as date.weekday()
-    open_minute = models.PositiveSmallIntegerField()
-    close_minute = models.PositiveSmallIntegerField()  # up to 1440 (24:00)
+    # 0 = Monday, as date.weekday(); minutes after midnight, close up to 1440.
+    weekday = models.PositiveSmallIntegerField(_("星期"), choices=WEEKDAY_CHOICES)
+    open_minute = models.PositiveSmallIntegerField(verbose_name=_("开门"))
+    close_minute = models.PositiveSmallIntegerField(verbose_name=_("关门"))
 
     class Meta:
+        verbose_name = _("营业时间")
+        verbose_name_plural = _("营业时间")
         ordering = ["weekday", "open_minute"]
         indexes = [models.Index(fields=["weekday", "open_minute", "close_minute"])]
         constraints = [
@@ -293,30 +323,39 @@ class OpeningHours(models.Model):
 
     def __str__(self) -> str:
         span = f"{_clock(self.open_minute)}-{_clock(self.close_minute)}"
-        return f"{self.merchant_id} {self.weekday} {span}"
+        return f"{self.get_weekday_display()} {span}"
 
 
 class OpeningException(models.Model):
     """A date whose hours differ from the week: closed all day, or special hours."""
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="exceptions"
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="exceptions",
+        verbose_name=_("商户"),
     )
-    date = models.DateField()
-    closed = models.BooleanField(default=True)
-    open_minute = models.PositiveSmallIntegerField(null=True, blank=True)
-    close_minute = models.PositiveSmallIntegerField(null=True, blank=True)
-    note = models.CharField(max_length=80, blank=True)
+    date = models.DateField(verbose_name=_("日期"))
+    closed = models.BooleanField(default=True, verbose_name=_("全天休息"))
+    open_minute = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("开始时间")
+    )
+    close_minute = models.PositiveSmallIntegerField(
+        null=True, blank=True, verbose_name=_("结束时间")
+    )
+    note = models.CharField(max_length=80, blank=True, verbose_name=_("备注"))
 
     class Meta:
+        verbose_name = _("特殊营业日")
+        verbose_name_plural = _("特殊营业日")
         ordering = ["date"]
         unique_together = [("merchant", "date", "open_minute")]
 
     def __str__(self) -> str:
         if self.closed:
-            return f"{self.merchant_id} {self.date} closed"
+            return f"{self.date:%Y-%m-%d} 休息"
         span = f"{_clock(self.open_minute)}-{_clock(self.close_minute)}"
-        return f"{self.merchant_id} {self.date} {span}"
+        return f"{self.date:%Y-%m-%d} {span}"
 
 
 class MerchantStaff(models.Model):
@@ -327,14 +366,17 @@ class MerchantStaff(models.Model):
         STAFF = "staff", _("店员")
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="staff"
+        Merchant, on_delete=models.CASCADE, related_name="staff", verbose_name=_("商户")
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="merchant_roles",
+        verbose_name=_("用户"),
     )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OWNER)
+    role = models.CharField(
+        max_length=10, choices=Role.choices, default=Role.OWNER, verbose_name=_("角色")
+    )
 
     class Meta:
         unique_together = [("merchant", "user")]
@@ -342,7 +384,7 @@ class MerchantStaff(models.Model):
         verbose_name_plural = _("商户人员")
 
     def __str__(self) -> str:
-        return f"{self.merchant_id} {self.get_role_display()} {self.user_id}"
+        return f"{self.merchant} {self.get_role_display()} {self.user}"
 
 
 class MerchantEvent(models.Model):
@@ -363,16 +405,23 @@ class MerchantEvent(models.Model):
         ADMIN_CHANGED = "admin_changed", _("后台修改")
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="events"
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("商户"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("类型"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
-    reason = models.TextField(blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
+    reason = models.TextField(blank=True, verbose_name=_("原因"))
+    before = models.JSONField(default=dict, blank=True, verbose_name=_("变更前"))
+    after = models.JSONField(default=dict, blank=True, verbose_name=_("变更后"))
+    created_at = models.DateTimeField(verbose_name=_("时间"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -380,8 +429,10 @@ class MerchantEvent(models.Model):
         verbose_name_plural = _("商户记录")
 
     def __str__(self) -> str:
-        when = f"{self.created_at:%Y-%m-%d %H:%M}"
-        return f"{self.merchant_id} {self.get_kind_display()} {when}"
+        from quarter.core.audit import event_detail, sentence
+
+        detail = event_detail(self, Merchant)
+        return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
 
 class CompoundEvent(models.Model):
@@ -401,19 +452,27 @@ class CompoundEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
+        verbose_name=_("小区"),
     )
     compound_name = models.CharField(_("小区"), max_length=80)
     community = models.ForeignKey(
-        Community, on_delete=models.CASCADE, related_name="compound_events"
+        Community,
+        on_delete=models.CASCADE,
+        related_name="compound_events",
+        verbose_name=_("社区"),
     )
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("类型"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
-    reason = models.TextField(blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
+    reason = models.TextField(blank=True, verbose_name=_("原因"))
+    before = models.JSONField(default=dict, blank=True, verbose_name=_("变更前"))
+    after = models.JSONField(default=dict, blank=True, verbose_name=_("变更后"))
+    created_at = models.DateTimeField(verbose_name=_("时间"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -421,7 +480,11 @@ class CompoundEvent(models.Model):
         verbose_name_plural = _("小区记录")
 
     def __str__(self) -> str:
-        return f"{self.compound_name} {self.get_kind_display()}"
+        from quarter.core.audit import event_detail, sentence
+
+        action = f"{self.get_kind_display()}{self.compound_name}"
+        detail = event_detail(self, Compound)
+        return sentence(self.created_at, self.actor, action, detail)
 
 
 class MerchantSearchDocument(models.Model):
@@ -470,16 +533,22 @@ class SearchLog(models.Model):
     """A search a resident ran; zero-result searches are
     the demand signal for planning."""
 
-    query = models.CharField(max_length=100)
+    query = models.CharField(max_length=100, verbose_name=_("搜索词"))
     compound = models.ForeignKey(
-        Compound, on_delete=models.SET_NULL, null=True, blank=True
+        Compound,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("小区"),
     )
     # A keyed pseudonym of the searching account (`core.identity.pseudonym`),
     # never the account itself: operators read these logs, and residents log
     # in with their phone number.
-    visitor = models.CharField(max_length=16, blank=True, default="")
-    result_count = models.PositiveIntegerField()
-    created_at = models.DateTimeField()
+    visitor = models.CharField(
+        max_length=16, blank=True, default="", verbose_name=_("访客")
+    )
+    result_count = models.PositiveIntegerField(verbose_name=_("结果数"))
+    created_at = models.DateTimeField(verbose_name=_("搜索时间"))
 
     class Meta:
         indexes = [models.Index(fields=["result_count", "compound"])]

@@ -22,7 +22,7 @@ from quarter.core.geo import valid_lat_lng
 from quarter.core.identity import phone_problem, pseudonym
 from quarter.places import access, events, search
 from quarter.places.errors import PlacesErrorCode as Code
-from quarter.places.hours import parse_weekly_text
+from quarter.places.hours import Span, check_spans, parse_weekly_text
 from quarter.places.models import (
     Admission,
     BusinessType,
@@ -460,6 +460,53 @@ def update_merchant_profile(*, actor, merchant: Merchant, **changes) -> Merchant
     return merchant
 
 
+def set_merchant_services(
+    *, actor, merchant: Merchant, services: list[tuple[str, int | None]]
+) -> Merchant:
+    """Replace the merchant's services and prices (fen, or None for 面议).
+
+    Refuses a blank name, a duplicate name or a negative price
+    (`field_required`); records the change with the prices before and after.
+    """
+    _require_staff(actor, merchant)
+    names = [name.strip() for name, _price in services]
+    if any(not n for n in names):
+        raise DomainError(Code.FIELD_REQUIRED, "请填写服务名称", field="services")
+    if len(set(names)) != len(names):
+        raise DomainError(Code.FIELD_REQUIRED, "服务名称重复", field="services")
+    if any(p is not None and p < 0 for _n, p in services):
+        raise DomainError(Code.FIELD_REQUIRED, "价格不能为负数", field="services")
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        before = {s.name: s.price_fen for s in merchant.services.all()}
+        after = {n: p for n, (_x, p) in zip(names, services, strict=True)}
+        if before == after:
+            return merchant
+        merchant.services.all().delete()
+        MerchantService.objects.bulk_create(
+            MerchantService(merchant=merchant, name=n, price_fen=p, sort_order=i)
+            for i, (n, p) in enumerate(after.items())
+        )
+        events.fields_changed(
+            merchant,
+            MerchantEvent.Kind.PROFILE_UPDATED,
+            actor=actor,
+            before={"services": _priced(before)},
+            after={"services": _priced(after)},
+        )
+        index_merchant(merchant)
+    return merchant
+
+
+def _priced(services: dict) -> list[str]:
+    """'豆浆 ¥3.00' per service, as the audit trail shows them."""
+    from quarter.core.money import format_yuan
+
+    return [
+        f"{n} {format_yuan(p)}" if p is not None else n for n, p in services.items()
+    ]
+
+
 def set_merchant_discounts(
     *,
     actor,
@@ -500,6 +547,16 @@ def set_weekly_hours(*, actor, merchant: Merchant, text: str) -> Merchant:
     `invalid_hours`."""
     _require_staff(actor, merchant)
     spans = parse_weekly_text(text)
+    return set_weekly_spans(actor=actor, merchant=merchant, spans=spans)
+
+
+def set_weekly_spans(*, actor, merchant: Merchant, spans: list[Span]) -> Merchant:
+    """Replace the weekly schedule with `spans` (weekday, open and close minutes).
+
+    Raises `invalid_hours` when two spans of a day overlap; writes nothing then.
+    """
+    _require_staff(actor, merchant)
+    spans = check_spans(spans)
     with transaction.atomic():
         before = [
             (h.weekday, h.open_minute, h.close_minute) for h in merchant.hours.all()

@@ -21,6 +21,11 @@ urlpatterns = [
     ),
     path("console/<int:merchant_id>/hours/", views.console_hours, name="console_hours"),
     path(
+        "console/<int:merchant_id>/services/",
+        views.console_services,
+        name="console_services",
+    ),
+    path(
         "console/<int:merchant_id>/status/", views.console_status, name="console_status"
     ),
     path(

@@ -18,11 +18,12 @@ from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
     ExceptionForm,
-    HoursForm,
     ProfileForm,
+    ServicesForm,
     StatusForm,
+    WeekHoursForm,
 )
-from quarter.places.hours import hours_by_day, is_open_at, weekly_text
+from quarter.places.hours import hours_by_day, is_open_at
 from quarter.places.models import Merchant, Tier
 
 
@@ -265,6 +266,10 @@ def _own_merchant(request, merchant_id) -> Merchant:
 def _console_context(merchant, **forms):
     from quarter.core.money import format_discount
 
+    initial_hours, periods = WeekHoursForm.initial_for(list(merchant.hours.all()))
+    initial_services, service_rows = ServicesForm.initial_for(
+        list(merchant.services.all())
+    )
     ctx = {
         "merchant": merchant,
         "discount_form": DiscountForm(
@@ -277,9 +282,8 @@ def _console_context(merchant, **forms):
                 ).removesuffix("折"),
             }
         ),
-        "hours_form": HoursForm(
-            initial={"hours": weekly_text(list(merchant.hours.all()))}
-        ),
+        "services_form": ServicesForm(initial=initial_services, rows=service_rows),
+        "hours_form": WeekHoursForm(initial=initial_hours, periods=periods),
         "status_form": StatusForm(
             initial={"status": merchant.status, "until": merchant.status_until}
         ),
@@ -302,7 +306,7 @@ def console_merchant(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 def _console_post(request, merchant_id, form_class, form_key, apply_change):
     merchant = _own_merchant(request, merchant_id)
-    form = form_class(request.POST)
+    form = form_class(request.POST, **_form_options(form_class, request.POST))
     if form.is_valid():
         try:
             apply_change(merchant, form.to_input().kwargs())
@@ -320,6 +324,17 @@ def _console_post(request, merchant_id, form_class, form_key, apply_change):
     )
 
 
+def _form_options(form_class, data) -> dict:
+    """The hours editor keeps as many period rows as were posted."""
+    if form_class is ServicesForm:
+        posted = [k for k in data if k.startswith("s") and k.endswith("_name")]
+        return {"rows": min(max(len(posted), ServicesForm.EXTRA), 200)}
+    if form_class is not WeekHoursForm:
+        return {}
+    posted = [k for k in data if k.startswith("d0_open")]
+    return {"periods": min(max(len(posted), WeekHoursForm.PERIODS), 4)}
+
+
 @login_required
 @require_POST
 def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
@@ -333,9 +348,18 @@ def console_discounts(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 def console_hours(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
-        services.set_weekly_hours(actor=request.user, merchant=merchant, **data)
+        services.set_weekly_spans(actor=request.user, merchant=merchant, **data)
 
-    return _console_post(request, merchant_id, HoursForm, "hours_form", change)
+    return _console_post(request, merchant_id, WeekHoursForm, "hours_form", change)
+
+
+@login_required
+@require_POST
+def console_services(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    def change(merchant, data):
+        services.set_merchant_services(actor=request.user, merchant=merchant, **data)
+
+    return _console_post(request, merchant_id, ServicesForm, "services_form", change)
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from quarter.core.admin_units import sentence
 from quarter.core.errors import DomainError
 from quarter.vouchers import access  # noqa: F401 - declares the back-office scopes
 from quarter.vouchers.models import (
@@ -124,5 +125,5 @@ class MerchantPledgeAdmin(ReadOnlyAdmin):
 
 @admin.register(VoucherEvent)
 class VoucherEventAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "actor", "campaign", "round", "reason", "created_at")
+    list_display = (sentence, "campaign", "round")
     list_filter = ("kind",)

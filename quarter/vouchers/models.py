@@ -86,12 +86,15 @@ class CardStacking(models.TextChoices):
 
 class Campaign(models.Model):
     issuer = models.ForeignKey(
-        Issuer, on_delete=models.PROTECT, related_name="campaigns"
+        Issuer,
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        verbose_name=_("发券机构"),
     )
     name = models.CharField(_("活动名称"), max_length=80)
-    budget_fen = models.BigIntegerField(_("预算(分)"))
+    budget_fen = models.BigIntegerField(_("预算"))
     # Optional merchant co-funding in permille of the face value (0 = none).
-    cofund_permille = models.PositiveSmallIntegerField(_("商户配资(千分比)"), default=0)
+    cofund_permille = models.PositiveSmallIntegerField(_("商户配资比例"), default=0)
     # The eligible area: these streets and communities together; both empty
     # means the issuer's whole district.
     street_offices = models.ManyToManyField(
@@ -99,18 +102,21 @@ class Campaign(models.Model):
         blank=True,
         related_name="voucher_campaigns",
         help_text=_("选中街道的全部社区都可参加"),
+        verbose_name=_("街道"),
     )
     communities = models.ManyToManyField(
         Community,
         blank=True,
         related_name="voucher_campaigns",
         help_text=_("街道和社区都留空表示发券机构所在区全部社区"),
+        verbose_name=_("社区"),
     )
     business_types = models.ManyToManyField(
         BusinessType,
         blank=True,
         related_name="voucher_campaigns",
         help_text=_("留空表示全部业态"),
+        verbose_name=_("业态"),
     )
     max_per_merchant_per_day = models.PositiveSmallIntegerField(
         _("每人每店每日最多用券"), default=1
@@ -130,9 +136,12 @@ class Campaign(models.Model):
         help_text=_("勾选后,不在社区居民名册中的实名居民也可以领取"),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("创建人"),
     )
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -184,15 +193,24 @@ class MerchantPledge(models.Model):
     it may accept vouchers."""
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, related_name="pledges"
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="pledges",
+        verbose_name=_("消费券活动"),
     )
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.CASCADE, related_name="voucher_pledges"
+        Merchant,
+        on_delete=models.CASCADE,
+        related_name="voucher_pledges",
+        verbose_name=_("商户"),
     )
     signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("签署人"),
     )
-    signed_at = models.DateTimeField()
+    signed_at = models.DateTimeField(verbose_name=_("签署时间"))
 
     class Meta:
         unique_together = [("campaign", "merchant")]
@@ -200,7 +218,7 @@ class MerchantPledge(models.Model):
         verbose_name_plural = _("商户承诺")
 
     def __str__(self) -> str:
-        return f"{self.campaign_id} · {self.merchant_id}"
+        return f"{self.campaign} · {self.merchant}"
 
 
 class ClaimMode(models.TextChoices):
@@ -239,7 +257,10 @@ class Round(models.Model):
         STOPPED = "stopped", _("已停止")
 
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="rounds"
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="rounds",
+        verbose_name=_("消费券活动"),
     )
     name = models.CharField(_("轮次名称"), max_length=80)
     release_at = models.DateTimeField(_("开抢时间"))
@@ -247,27 +268,40 @@ class Round(models.Model):
     valid_from = models.DateTimeField(_("使用开始"))
     valid_until = models.DateTimeField(_("使用截止"))
     packets_total = models.PositiveIntegerField(_("券包数量"))
-    packet_face_fen = models.BigIntegerField(_("每包面值(分)"))
+    packet_face_fen = models.BigIntegerField(_("每包面值"))
     person_limit = models.CharField(
-        max_length=10, choices=PersonLimit.choices, default=PersonLimit.ROUND
+        max_length=10,
+        choices=PersonLimit.choices,
+        default=PersonLimit.ROUND,
+        verbose_name=_("每人限领"),
     )
     min_age = models.PositiveSmallIntegerField(_("最低年龄"), null=True, blank=True)
     mode = models.CharField(
-        max_length=12, choices=ClaimMode.choices, default=ClaimMode.FIRST_COME
+        max_length=12,
+        choices=ClaimMode.choices,
+        default=ClaimMode.FIRST_COME,
+        verbose_name=_("发放方式"),
     )
-    stock_shards = models.PositiveSmallIntegerField(default=16)
+    stock_shards = models.PositiveSmallIntegerField(
+        default=16, verbose_name=_("库存分片")
+    )
     status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.SCHEDULED
+        max_length=12,
+        choices=Status.choices,
+        default=Status.SCHEDULED,
+        verbose_name=_("状态"),
     )
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    sold_out_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("停止时间"))
+    sold_out_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("领完时间")
+    )
     # Lottery rounds: the seed drawn with, recorded so anyone can re-run the draw.
-    draw_seed = models.CharField(max_length=40, blank=True)
-    drawn_at = models.DateTimeField(null=True, blank=True)
+    draw_seed = models.CharField(max_length=40, blank=True, verbose_name=_("抽签种子"))
+    drawn_at = models.DateTimeField(null=True, blank=True, verbose_name=_("抽签时间"))
     # Granted without a rush (免申即享, `services/grants.py`): never listed for
     # claiming; its stock is exactly the packets granted, so a tap finds none.
     granted = models.BooleanField(_("免申发放"), default=False)
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
 
     class Meta:
         ordering = ["release_at", "id"]
@@ -332,16 +366,28 @@ class Round(models.Model):
 class RoundCoupon(models.Model):
     """One coupon template of a round's packet: `count` × 满threshold减face."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="coupons")
-    position = models.PositiveSmallIntegerField(default=0)
-    face_fen = models.BigIntegerField(_("面值(分)"))
-    threshold_fen = models.BigIntegerField(_("门槛(分)"))
+    round = models.ForeignKey(
+        Round,
+        on_delete=models.CASCADE,
+        related_name="coupons",
+        verbose_name=_("发放轮次"),
+    )
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("顺序"))
+    face_fen = models.BigIntegerField(_("面值"))
+    threshold_fen = models.BigIntegerField(_("门槛"))
     count = models.PositiveSmallIntegerField(_("张数"), default=1)
     business_type = models.ForeignKey(
-        BusinessType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        BusinessType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("业态"),
     )
 
     class Meta:
+        verbose_name = _("券面配置")
+        verbose_name_plural = _("券面配置")
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(
@@ -385,35 +431,47 @@ class Claim(models.Model):
         ACTIVE = "active", _("可使用")
         DONE = "done", _("已用完或过期")
 
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="claims")
+    round = models.ForeignKey(
+        Round,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("发放轮次"),
+    )
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="claims"
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("消费券活动"),
     )
     resident = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="voucher_claims"
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="voucher_claims",
+        verbose_name=_("居民"),
     )
     # The keyed hash of the ID number: one real person, one packet, whatever account.
-    person_hash = models.CharField(max_length=64)
-    engine = models.CharField(max_length=10)
+    person_hash = models.CharField(max_length=64, verbose_name=_("身份摘要"))
+    engine = models.CharField(max_length=10, verbose_name=_("领取通道"))
     # The engine's id of the claim, unique within its round only: the Redis
     # stream entry id (``<ms>-<seq>``, one stream per round, so two rounds
     # selling in the same millisecond share ids), "db:<round>:<resident>" or
     # "lottery:<round>:<resident>".
-    source_id = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=40, verbose_name=_("来源编号"))
     # ISO week of the claim ('2026-W48') in a per-week round, else blank: one
     # packet per person per week across the campaign's per-week rounds.
-    week = models.CharField(max_length=10, blank=True)
+    week = models.CharField(max_length=10, blank=True, verbose_name=_("周次"))
     # Where the claim came from, for the "one device or IP, many residents" rule.
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    device = models.CharField(max_length=64, blank=True)
-    claimed_at = models.DateTimeField(db_index=True)
-    persisted_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP 地址"))
+    device = models.CharField(max_length=64, blank=True, verbose_name=_("设备"))
+    claimed_at = models.DateTimeField(db_index=True, verbose_name=_("领取时间"))
+    persisted_at = models.DateTimeField(verbose_name=_("入库时间"))
     # The writers insert claims in plain SQL; the database fills the state in.
     status = models.CharField(
         max_length=10,
         choices=Status.choices,
         default=Status.ACTIVE,
         db_default=Status.ACTIVE,
+        verbose_name=_("状态"),
     )
 
     class Meta:
@@ -438,7 +496,7 @@ class Claim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.round_id} · {self.resident_id}"
+        return f"{self.round} · {self.resident}"
 
     def _transition(self, target: str) -> list[str]:
         """Set the claim's state to `target` if the table allows; return the fields."""
@@ -462,22 +520,43 @@ class Voucher(models.Model):
         USED = "used", _("已使用")
         EXPIRED = "expired", _("已过期")
 
-    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="vouchers")
-    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="vouchers")
+    claim = models.ForeignKey(
+        Claim,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        verbose_name=_("领券记录"),
+    )
+    round = models.ForeignKey(
+        Round,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        verbose_name=_("发放轮次"),
+    )
     resident = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="vouchers"
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        verbose_name=_("居民"),
     )
-    face_fen = models.BigIntegerField()
-    threshold_fen = models.BigIntegerField()
+    face_fen = models.BigIntegerField(verbose_name=_("面值"))
+    threshold_fen = models.BigIntegerField(verbose_name=_("使用门槛"))
     business_type = models.ForeignKey(
-        BusinessType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        BusinessType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("业态"),
     )
-    valid_from = models.DateTimeField()
-    valid_until = models.DateTimeField(db_index=True)
+    valid_from = models.DateTimeField(verbose_name=_("生效时间"))
+    valid_until = models.DateTimeField(db_index=True, verbose_name=_("到期时间"))
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.UNUSED
+        max_length=10,
+        choices=Status.choices,
+        default=Status.UNUSED,
+        verbose_name=_("状态"),
     )
-    status_at = models.DateTimeField(null=True, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True, verbose_name=_("状态时间"))
 
     class Meta:
         ordering = ["valid_until", "face_fen", "id"]
@@ -489,7 +568,7 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         face, threshold = format_yuan(self.face_fen), format_yuan(self.threshold_fen)
-        return f"{self.resident_id} 满{threshold}减{face}"
+        return f"{self.resident} 满{threshold}减{face}"
 
     def _transition(self, target: str, *, now) -> list[str]:
         """Set the voucher's state to `target` at `now` if the table allows."""
@@ -517,49 +596,67 @@ class Redemption(models.Model):
         SETTLED = "settled", _("已结算")
 
     voucher = models.ForeignKey(
-        Voucher, on_delete=models.PROTECT, related_name="redemptions"
+        Voucher,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("消费券"),
     )
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="redemptions"
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("商户"),
     )
     resident = models.ForeignKey(
-        Resident, on_delete=models.PROTECT, related_name="redemptions"
+        Resident,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("居民"),
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("收银员"),
     )
-    key = models.CharField(max_length=80)
-    bill_fen = models.BigIntegerField(_("消费金额(分)"))
-    face_fen = models.BigIntegerField(_("抵扣(分)"))
+    key = models.CharField(max_length=80, verbose_name=_("幂等键"))
+    bill_fen = models.BigIntegerField(_("消费金额"))
+    face_fen = models.BigIntegerField(_("抵扣"))
     # The merchant's co-funded part of face_fen, fixed at the till; the issuer
     # pays face_fen - cofund_fen at settlement.
-    cofund_fen = models.BigIntegerField(_("商户配资(分)"), default=0)
-    payable_fen = models.BigIntegerField(_("实付(分)"))
+    cofund_fen = models.BigIntegerField(_("商户配资"), default=0)
+    payable_fen = models.BigIntegerField(_("实付"))
     # Cash given back to the customer: at most payable_fen, what they paid.
-    refunded_fen = models.BigIntegerField(default=0)
+    refunded_fen = models.BigIntegerField(default=0, verbose_name=_("已退金额"))
     # The face value partial refunds took back (the refund rule, see
     # services.redemptions.refund_cut_fen): never paid out at settlement.
-    refund_cut_fen = models.BigIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices)
-    flags = models.JSONField(default=list, blank=True)
-    device = models.CharField(max_length=80, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    refund_cut_fen = models.BigIntegerField(default=0, verbose_name=_("退款扣回"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, verbose_name=_("状态")
+    )
+    flags = models.JSONField(default=list, blank=True, verbose_name=_("风控标记"))
+    device = models.CharField(max_length=80, blank=True, verbose_name=_("设备"))
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP 地址"))
+    created_at = models.DateTimeField(db_index=True, verbose_name=_("核销时间"))
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("审核人"),
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_reason = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("审核时间")
+    )
+    review_reason = models.TextField(blank=True, verbose_name=_("审核意见"))
     settlement = models.ForeignKey(
         "Settlement",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="redemptions",
+        verbose_name=_("结算单"),
     )
 
     class Meta:
@@ -597,7 +694,8 @@ class Redemption(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.merchant_id} · {self.voucher_id} {self.get_status_display()}"
+        face = format_yuan(self.face_fen)
+        return f"{self.merchant} 抵扣{face} {self.get_status_display()}"
 
     @property
     def subsidy_fen(self) -> int:
@@ -653,31 +751,39 @@ class Settlement(models.Model):
         PAID = "paid", _("已付款")
 
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="settlements"
+        Merchant,
+        on_delete=models.PROTECT,
+        related_name="settlements",
+        verbose_name=_("商户"),
     )
-    business_date = models.DateField()
-    amount_fen = models.BigIntegerField()
-    cofund_fen = models.BigIntegerField(default=0)
-    bill_total_fen = models.BigIntegerField()
-    count = models.PositiveIntegerField()
-    created_at = models.DateTimeField()
+    business_date = models.DateField(verbose_name=_("营业日"))
+    amount_fen = models.BigIntegerField(verbose_name=_("结算金额"))
+    cofund_fen = models.BigIntegerField(default=0, verbose_name=_("商户配资"))
+    bill_total_fen = models.BigIntegerField(verbose_name=_("消费总额"))
+    count = models.PositiveIntegerField(verbose_name=_("笔数"))
+    created_at = models.DateTimeField(verbose_name=_("创建时间"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("生成人"),
     )
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING
+        max_length=10,
+        choices=Status.choices,
+        default=Status.PENDING,
+        verbose_name=_("状态"),
     )
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("付款时间"))
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("付款人"),
     )
     # The bank transfer's reference, as the issuer's finance office gave it.
     payment_ref = models.CharField(_("付款凭证号"), max_length=80, blank=True)
@@ -689,7 +795,7 @@ class Settlement(models.Model):
         unique_together = [("merchant", "business_date")]
 
     def __str__(self) -> str:
-        return f"{self.merchant_id} · {self.business_date}"
+        return f"{self.merchant} · {self.business_date:%Y-%m-%d}"
 
     def _transition(self, target: str) -> list[str]:
         """Set the settlement's state to `target` if the table allows."""
@@ -730,7 +836,10 @@ class VoucherEvent(models.Model):
     and why."""
 
     kind = models.CharField(
-        max_length=40, db_index=True, choices=VoucherEventKind.choices
+        max_length=40,
+        db_index=True,
+        choices=VoucherEventKind.choices,
+        verbose_name=_("类型"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -738,12 +847,23 @@ class VoucherEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("操作人"),
     )
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Campaign,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("消费券活动"),
     )
     round = models.ForeignKey(
-        Round, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+        Round,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("发放轮次"),
     )
     redemption = models.ForeignKey(
         Redemption,
@@ -751,15 +871,21 @@ class VoucherEvent(models.Model):
         null=True,
         blank=True,
         related_name="events",
+        verbose_name=_("核销记录"),
     )
     # Whose wallet the event is about (a locked wallet code), if anyone's.
     resident = models.ForeignKey(
-        Resident, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Resident,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("居民"),
     )
-    reason = models.TextField(blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
+    reason = models.TextField(blank=True, verbose_name=_("原因"))
+    before = models.JSONField(default=dict, blank=True, verbose_name=_("变更前"))
+    after = models.JSONField(default=dict, blank=True, verbose_name=_("变更后"))
+    created_at = models.DateTimeField(verbose_name=_("时间"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -767,7 +893,10 @@ class VoucherEvent(models.Model):
         verbose_name_plural = _("消费券记录")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        from quarter.core.audit import event_detail, sentence
+
+        detail = event_detail(self, None)
+        return sentence(self.created_at, self.actor, self.get_kind_display(), detail)
 
 
 class RateCounter(models.Model):
@@ -806,4 +935,4 @@ class LotteryEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.round_id} · {self.resident_id}"
+        return f"{self.round} · {self.resident}"

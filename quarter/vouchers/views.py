@@ -275,6 +275,11 @@ def till_redeem(request, merchant_id: int):
         except DomainError as e:
             exc = e
             _form_error(form, e)
+        else:
+            from quarter.card import selectors as card_selectors
+
+            # The page's recent-payments list is swapped out of band at once.
+            ctx["recent"] = card_selectors.list_recent_visits(merchant=shop)
     return render(
         request, "vouchers/_till_result.html", ctx, status=_till_status(form, exc)
     )

@@ -79,9 +79,13 @@ def test_resident_shows_card_and_till_scans_it_60_becomes_33(
         expect(page.locator("#payable")).to_have_text("¥33.00")
         expect(page.locator("#card-price")).to_contain_text("5.5折")
         shot(page, "card-till-quote")
+        expect(page.locator("#recent")).to_contain_text("暂无")
         page.click("#confirm")
         expect(page.locator("#redeemed")).to_contain_text("收款成功")
         expect(page.locator("#redeemed")).to_contain_text("¥33.00")
+        # The till's recent list shows the payment at once, without a reload.
+        expect(page.locator("#recent")).to_contain_text("¥33.00")
+        expect(page.locator("#recent")).not_to_contain_text("暂无")
         shot(page, "card-till-paid")
     finally:
         till.close()

@@ -20,9 +20,9 @@ from quarter.places.forms import (
     ApplicationForm,
     DiscountForm,
     ExceptionForm,
-    HoursForm,
     ProfileForm,
     StatusForm,
+    WeekHoursForm,
 )
 from quarter.vouchers import forms as vforms
 from quarter.vouchers.tests.factories import World
@@ -81,7 +81,11 @@ FORMS = [
     ("resident", lambda w: "/apply/", _fields(ApplicationForm)),
     ("resident", lambda w: f"/vouchers/rush/{w.round_.pk}/claim", ["ticket"]),
     ("merchant", lambda w: f"/console/{w.shop.pk}/discounts/", _fields(DiscountForm)),
-    ("merchant", lambda w: f"/console/{w.shop.pk}/hours/", _fields(HoursForm)),
+    (
+        "merchant",
+        lambda w: f"/console/{w.shop.pk}/hours/",
+        list(WeekHoursForm().fields),
+    ),
     ("merchant", lambda w: f"/console/{w.shop.pk}/status/", _fields(StatusForm)),
     ("merchant", lambda w: f"/console/{w.shop.pk}/profile/", _fields(ProfileForm)),
     ("merchant", lambda w: f"/console/{w.shop.pk}/exceptions/", _fields(ExceptionForm)),
