@@ -35,7 +35,8 @@ def test_a_deeper_card_discount_set_in_the_back_office_drafts_a_promotion():
     world = World()
     world.shop.card_discount_permille, world.shop.vip_discount_permille = 950, None
     world.shop.save()
-    _edit_in_admin(_operator_client(world), world.shop, card_discount_permille=850)
+    # The back office takes the discount as 折 (8.5), not 千分比.
+    _edit_in_admin(_operator_client(world), world.shop, card_discount_permille="8.5")
     draft = Notice.objects.get(merchant=world.shop)
     assert draft.kind == NoticeKind.PROMOTION
     assert draft.status == NoticeStatus.DRAFT
