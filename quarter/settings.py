@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "quarter.board",  # board: notices, jobs (招工), suggestions (建议)
     "quarter.civic",  # civic: problem reports, dispatch, Open311
     "quarter.benefits",  # benefits helper: 免申即享
+    "quarter.elder",  # 长辈模式: elder-mode display preference
     "quarter.demo",
 ]
 
@@ -424,3 +425,8 @@ QUARTER_REFERRAL_MONTHLY_CAP_FEN = int(
 )
 QUARTER_REFERRAL_WINDOW_DAYS = int(os.environ.get("QUARTER_REFERRAL_WINDOW_DAYS", "7"))
 # --- end sharing rewards --------------------------------------------------------------
+# --- 长辈模式 (quarter/elder): every template knows whether elder mode is on ------
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(
+    "quarter.elder.context_processors.elder"
+)
+# --- end 长辈模式 -----------------------------------------------------------------

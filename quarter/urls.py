@@ -25,6 +25,7 @@ urlpatterns = [
     path("civic/", include("quarter.civic.urls")),
     path("open311/v2/", include("quarter.civic.urls_open311")),
     path("", include("quarter.benefits.urls")),
+    path("", include("quarter.elder.urls")),
     # Uploads come from their own path, never from /static/; a production
     # deployment puts a web server or object store in front of this.
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
