@@ -24,7 +24,11 @@ def toggle(request):
         target = "/"
     response = HttpResponseRedirect(target)
     response.set_cookie(
-        COOKIE, "1" if on else "0", max_age=ONE_YEAR, samesite="Lax", httponly=True,
+        COOKIE,
+        "1" if on else "0",
+        max_age=ONE_YEAR,
+        samesite="Lax",
+        httponly=True,
         secure=request.is_secure(),
     )
     return response

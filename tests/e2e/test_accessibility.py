@@ -24,13 +24,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from conftest import shot
+from conftest import ARTIFACTS, shot
 from quarter.demo.services import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PROBES = Path(__file__).with_name("accessibility_probes.js")
 RESIDENT = "13800000002"  # 东河社区 利兹城市公寓 (README's second resident)
 PHONE = {"width": 390, "height": 844}
 ELDER_COOKIE = "quarter_elder"
@@ -87,7 +88,7 @@ def _resident_paths() -> dict[str, str]:
 
 @pytest.fixture
 def site(live_server):
-    """The demo data and the resident's signed-in session (a Django test client login)."""
+    """The demo data and the resident's session (signed in by a test client)."""
     from django.test import Client
 
     from quarter.demo.services import load_demo
@@ -139,7 +140,8 @@ def _page(browser, site: Site, *, elder: bool, text_percent: int = 100):
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         storage_state=storage,
-        bypass_csp=True,  # lets the test inject axe-core; the site's own CSP is unchanged
+        # Lets the test inject axe-core; the site's own CSP is unchanged.
+        bypass_csp=True,
     )
     page = context.new_page()
     page.set_default_timeout(20_000)
@@ -147,9 +149,20 @@ def _page(browser, site: Site, *, elder: bool, text_percent: int = 100):
         cdp = context.new_cdp_session(page)
         cdp.send(
             "Page.setFontSizes",
-            {"fontSizes": {"standard": 16 * text_percent // 100, "fixed": 13 * text_percent // 100}},
+            {
+                "fontSizes": {
+                    "standard": 16 * text_percent // 100,
+                    "fixed": 13 * text_percent // 100,
+                }
+            },
         )
     return context, page
+
+
+def _screen(page, name: str) -> None:
+    """What the phone's screen shows (the top of the page), as the resident sees it."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 def _report(problems: dict) -> str:
@@ -164,7 +177,7 @@ def _report(problems: dict) -> str:
 def _open(page, site: Site, path: str) -> None:
     page.goto(site.url + path)
     page.wait_for_load_state("networkidle")
-    print("HEIGHT", path, page.evaluate("[document.documentElement.scrollHeight, document.body.scrollHeight, document.querySelector('main').getBoundingClientRect().bottom]"))
+    page.add_script_tag(path=str(PROBES))
 
 
 def _axe(page) -> list[str]:
@@ -175,55 +188,12 @@ def _axe(page) -> list[str]:
             return r.violations
               .filter(v => v.impact === 'serious' || v.impact === 'critical')
               .map(v => v.id + ' (' + v.impact + '): ' +
-                   v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary.replace(/\\s+/g, ' ')).join(' | '));
+                   v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' +
+                     n.failureSummary.replace(/\\s+/g, ' ')).join(' | '));
         }""",
         WCAG,
     )
     return found
-
-
-# Sizes of everything one can tap, measured in the page. A link inside a sentence
-# (text on either side in the same block) is exempt, as WCAG 2.5.5 allows; map
-# markers are exempt because the page lists the same shops as cards.
-TARGETS_JS = """(min) => {
-  const sel = 'a[href], button, select, input:not([type=hidden]), textarea, summary, [role=button], [tabindex]:not([tabindex="-1"])';
-  const small = [];
-  for (const el of document.querySelectorAll(sel)) {
-    if (el.closest('.leaflet-marker-pane, .leaflet-control-attribution')) continue;
-    let box = el;
-    if (el.matches('input[type=checkbox], input[type=radio]') && el.closest('label')) box = el.closest('label');
-    const r = box.getBoundingClientRect();
-    const style = getComputedStyle(el);
-    if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
-    if (el.matches('a') && style.display === 'inline') {
-      const block = el.parentElement.closest('p, li, dd, td, div, span.meta');
-      const own = el.textContent.trim();
-      const around = block ? block.textContent.replace(own, '').trim() : '';
-      if (around.length > 0) continue;  // a link inside running text
-    }
-    if (r.width < min - 0.5 || r.height < min - 0.5) {
-      small.push((el.id ? '#' + el.id : el.tagName.toLowerCase() + '.' + el.className) + ' "' +
-        (el.textContent || el.value || '').trim().slice(0, 12) + '" ' + Math.round(r.width) + 'x' + Math.round(r.height));
-    }
-  }
-  return small;
-}"""
-
-
-SMALL_TEXT_JS = """(min) => {
-  const small = new Set();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const node = walker.currentNode;
-    const el = node.parentElement;
-    if (!node.textContent.trim() || !el || el.closest('.sr-only, .leaflet-container, script, style')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) continue;
-    const size = parseFloat(getComputedStyle(el).fontSize);
-    if (size < min - 0.01) small.add(el.tagName.toLowerCase() + '.' + el.className + ' ' + size + 'px "' + node.textContent.trim().slice(0, 10) + '"');
-  }
-  return [...small];
-}"""
 
 
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
@@ -239,8 +209,10 @@ def test_every_resident_page_passes_axe_with_big_enough_targets(browser, site, e
             assert page.locator("html.elder").count() == (1 if elder else 0), name
             found = {
                 "axe": _axe(page),
-                "small targets": page.evaluate(TARGETS_JS, minimum),
-                "small text": page.evaluate(SMALL_TEXT_JS, 18) if elder else [],
+                "small targets": page.evaluate("a11yProbes.smallTargets", minimum),
+                "small text": page.evaluate("a11yProbes.smallText", 18)
+                if elder
+                else [],
             }
             found = {k: v for k, v in found.items() if v}
             if found:
@@ -250,22 +222,6 @@ def test_every_resident_page_passes_axe_with_big_enough_targets(browser, site, e
     assert not problems, _report(problems)
 
 
-OVERFLOW_JS = """() => {
-  const width = document.documentElement.clientWidth;
-  const out = [];
-  if (document.documentElement.scrollWidth > width + 1) out.push('page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + width);
-  for (const el of document.querySelectorAll('main *, header *')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || el.closest('.leaflet-container, .table-scroll, .role-row, .photos')) continue;
-    if (r.right > width + 1) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '.' + el.className) + ' ends at ' + Math.round(r.right));
-    const cs = getComputedStyle(el);
-    if (!el.matches('input, textarea, select') && (cs.overflowX === 'hidden' || cs.overflowX === 'clip') && el.scrollWidth > el.clientWidth + 1)
-      out.push(el.tagName.toLowerCase() + '.' + el.className + ' cuts off its content');
-  }
-  return out.slice(0, 8);
-}"""
-
-
 @pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
 def test_text_at_200_percent_never_scrolls_sideways_at_390px(browser, site, elder):
     context, page = _page(browser, site, elder=elder, text_percent=200)
@@ -273,9 +229,11 @@ def test_text_at_200_percent_never_scrolls_sideways_at_390px(browser, site, elde
     try:
         for name, path in site.pages.items():
             _open(page, site, path)
-            root = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
-            assert root >= (36 if elder else 32), f"{name}: the text setting was ignored ({root}px)"
-            out = page.evaluate(OVERFLOW_JS)
+            root = page.evaluate(
+                "parseFloat(getComputedStyle(document.documentElement).fontSize)"
+            )
+            assert root >= (36 if elder else 32), f"{name}: text setting ignored"
+            out = page.evaluate("a11yProbes.overflow()")
             if out:
                 problems[name] = out
             if name == "search":
@@ -290,3 +248,101 @@ def test_text_at_200_percent_never_scrolls_sideways_at_390px(browser, site, elde
     finally:
         context.close()
     assert not problems, _report(problems)
+
+
+def test_elderly_resident_with_200_percent_text_finds_a_pharmacy_and_shows_the_card(
+    browser, site
+):
+    from quarter.elder.models import DisplayPreference
+
+    context, page = _page(browser, site, elder=False, text_percent=200)
+    try:
+        _open(page, site, "/")
+        toggle = page.locator("#elder-toggle")
+        expect(toggle).to_have_attribute("aria-pressed", "false")
+        toggle.click()
+        page.wait_for_load_state("load")
+        expect(page.locator("html")).to_have_class("elder")
+        expect(page.locator("#elder-toggle")).to_have_attribute("aria-pressed", "true")
+        assert DisplayPreference.objects.get(user__username=RESIDENT).elder_mode
+        body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert body >= 36 * 1.125  # phone at 200 % (32 px) × 长辈模式
+        _screen(page, "elder-journey-1-home")
+
+        page.fill("main input[type=search]", "买药")
+        page.locator("main .searchbar button").click()
+        page.wait_for_load_state("load")
+        hit = page.locator("#result-list li", has_text="建国北路药房")
+        expect(hit).to_be_visible()
+        expect(hit.locator(".walk")).to_contain_text("慢慢走大约")
+        expect(hit.locator(".walk")).to_contain_text("分钟")
+        _screen(page, "elder-journey-2-search")
+        # The whole card is the link: tapping its address opens the shop.
+        hit.locator(".meta").first.click()
+        expect(page.locator("#merchant-name")).to_have_text("建国北路药房")
+        _screen(page, "elder-journey-3-pharmacy")
+
+        page.locator(".rolebar a", has_text="大家卡").click()
+        qr = page.locator("#card-qr")
+        expect(qr).to_be_visible()
+        expect(qr).to_have_attribute("alt", "大家卡二维码,结账时请收银员扫描")
+        expect(page.locator("#community-card")).to_contain_text("朱丽华")
+        page.add_script_tag(path=str(PROBES))
+        assert page.evaluate("a11yProbes.overflow()") == []
+        _screen(page, "elder-journey-4-card")
+    finally:
+        context.close()
+
+    # Remembered in the profile: a new phone (no cookie) signs in to 长辈模式.
+    context, page = _page(browser, site, elder=False)
+    try:
+        page.context.clear_cookies(name=ELDER_COOKIE)
+        _open(page, site, "/me/card/")
+        expect(page.locator("html")).to_have_class("elder")
+    finally:
+        context.close()
+
+
+def test_countdown_speaks_milestones_and_focus_follows_the_claim(browser, site):
+    """The clock is not a live region; only milestones are announced; the claim
+    button keeps focus through the opening and focus moves to the result."""
+    from quarter.people.models import User
+    from quarter.vouchers.models import Round
+    from quarter.vouchers.services import campaigns
+
+    template = Round.objects.filter(release_at__gt=dt.datetime.now(dt.UTC)).first()
+    release = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=14)
+    round_ = campaigns.create_round(
+        actor=User.objects.get(username="issuer_hangzhou"),
+        campaign=template.campaign,
+        name="无障碍测试轮",
+        release_at=release,
+        claim_closes_at=release + dt.timedelta(days=1),
+        valid_from=release,
+        valid_until=release + dt.timedelta(days=8),
+        packets_total=50,
+        coupons=campaigns.coupons_from_preset("hz2022"),
+    )
+    context, page = _page(browser, site, elder=True)
+    try:
+        _open(page, site, f"/vouchers/rounds/{round_.pk}/")
+        # Record every change to a live region while the clock runs.
+        page.evaluate("a11yProbes.watchLiveRegions()")
+        assert page.locator("#countdown").get_attribute("role") == "timer"
+        assert page.locator("#countdown").get_attribute("aria-live") is None
+        button = page.locator("#claim")
+        expect(button).to_be_disabled()  # aria-disabled: still focusable
+        button.focus()
+        expect(button).to_be_enabled(timeout=30_000)
+        assert page.evaluate("document.activeElement.id") == "claim"
+        page.wait_for_function("window.a11ySpoken.some(t => t.includes('开抢了'))")
+        spoken = page.evaluate("window.a11ySpoken")
+        assert "还有 10 秒开抢" in spoken
+        assert len(spoken) <= 3, spoken  # 10 s, the opening (not every second)
+        shot(page, "a11y-countdown-open")
+        page.keyboard.press("Enter")
+        expect(page.locator("#result")).to_contain_text("领取成功")
+        assert page.evaluate("document.activeElement.id") == "result"
+        shot(page, "a11y-countdown-claimed")
+    finally:
+        context.close()
