@@ -215,6 +215,8 @@ def test_every_resident_page_passes_axe_with_big_enough_targets(browser, site, e
                 else [],
             }
             found = {k: v for k, v in found.items() if v}
+            if name in ("home", "search", "wallet", "countdown"):
+                _screen(page, f"a11y-{'elder' if elder else 'normal'}-{name}")
             if found:
                 problems[name] = found
     finally:
@@ -244,7 +246,7 @@ def test_text_at_200_percent_never_scrolls_sideways_at_390px(browser, site, elde
                 assert details["x"] >= 0
                 assert details["x"] + details["width"] <= PHONE["width"]
             if name in ("home", "search", "card", "merchant", "countdown"):
-                shot(page, f"a11y-200pct-{'elder' if elder else 'normal'}-{name}")
+                _screen(page, f"a11y-200pct-{'elder' if elder else 'normal'}-{name}")
     finally:
         context.close()
     assert not problems, _report(problems)
