@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "quarter.indicators",  # indicators helper: circle indicator sheets
     "quarter.feed",  # feed helper: 为你推荐 and demand signals
     "quarter.surveys",  # surveys helper: 居民满意度测评
+    "quarter.elder",  # 长辈模式: elder-mode display preference
     "quarter.demo",
 ]
 
@@ -436,3 +437,8 @@ QUARTER_REFERRAL_MONTHLY_CAP_FEN = int(
 )
 QUARTER_REFERRAL_WINDOW_DAYS = int(os.environ.get("QUARTER_REFERRAL_WINDOW_DAYS", "7"))
 # --- end sharing rewards --------------------------------------------------------------
+# --- 长辈模式 (quarter/elder): every template knows whether elder mode is on ------
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(
+    "quarter.elder.context_processors.elder"
+)
+# --- end 长辈模式 -----------------------------------------------------------------

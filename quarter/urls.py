@@ -24,6 +24,7 @@ urlpatterns = [
     path("civic/", include("quarter.civic.urls")),
     path("open311/v2/", include("quarter.civic.urls_open311")),
     path("", include("quarter.benefits.urls")),
+    path("", include("quarter.elder.urls")),
     path("", include("quarter.surveys.urls")),  # 居民满意度测评
     path("feed/", include("quarter.feed.urls")),  # feed: 为你推荐, demand signals
     path("indicators/", include("quarter.indicators.urls")),
