@@ -20,11 +20,11 @@ from django.conf import settings
 from django.db.models import Max, Min, Q
 
 from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
+from quarter.coverage import engine_cache
 from quarter.coverage.graph import (
     GraphIndex,
     NetworkReach,
     StraightLineReach,
-    StreetGraph,
 )
 from quarter.coverage.models import StreetNetwork
 from quarter.places.models import (
@@ -294,13 +294,17 @@ def network_for(
 _INDEX_CACHE: dict[tuple, GraphIndex] = {}
 _INDEX_LOCK = threading.Lock()
 _INDEX_CACHE_SIZE = 2
+_REACH_CACHE: dict[str, NetworkReach] = {}
+_REACH_CACHE_SIZE = 4
 
 
 def graph_index(network: StreetNetwork) -> GraphIndex:
     """Load (once per process) a network's graph and spatial index.
 
     A network row never changes after import, so caching it by primary key is
-    safe on any number of servers; each reads it from the database.
+    safe on any number of servers; each reads it from the database. Across
+    processes the index's arrays come memory-mapped from the engine cache
+    (engine_cache.py), keyed by the hash of the stored graph.
     """
     # The key holds more than the pk: a rolled-back import may free a pk for reuse.
     key = (
@@ -315,12 +319,48 @@ def graph_index(network: StreetNetwork) -> GraphIndex:
     if index is not None:
         return index
     data = StreetNetwork.objects.values_list("data", flat=True).get(pk=network.pk)
-    index = GraphIndex(StreetGraph.from_npz_bytes(data))
+    index, index.cache_key = engine_cache.load_index(data)
     with _INDEX_LOCK:
         while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
             _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
         _INDEX_CACHE[key] = index
     return index
+
+
+def network_reach(index: GraphIndex, lat, lng) -> NetworkReach:
+    """A NetworkReach over these points, reusing a snap of the same points.
+
+    The same points on the same network (a shop approved, suspended or
+    reinstated moves no point) reuse the built engine in this process, and
+    the snap from the engine cache in another; a NetworkReach is read-only
+    once built.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lng = np.asarray(lng, dtype=np.float64)
+    network_key = getattr(index, "cache_key", None)
+    if network_key is None or len(lat) == 0:
+        return NetworkReach(index, lat, lng)
+    points_key = engine_cache.points_hash(network_key, lat, lng)
+    with _INDEX_LOCK:
+        reach = _REACH_CACHE.get(points_key)
+    if reach is not None:
+        return reach
+    snap = engine_cache.load_snap(network_key, points_key)
+    reach = NetworkReach(index, lat, lng, snap=snap)
+    if snap is None:
+        engine_cache.store_snap(network_key, points_key, reach.snap)
+    with _INDEX_LOCK:
+        while len(_REACH_CACHE) >= _REACH_CACHE_SIZE:
+            _REACH_CACHE.pop(next(iter(_REACH_CACHE)))
+        _REACH_CACHE[points_key] = reach
+    return reach
+
+
+def forget_process_caches() -> None:
+    """Drop this process's indices and engines (as a new process would start)."""
+    with _INDEX_LOCK:
+        _INDEX_CACHE.clear()
+        _REACH_CACHE.clear()
 
 
 def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):
@@ -330,7 +370,7 @@ def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):
     lat += [p[0] for p in extra]
     lng += [p[1] for p in extra]
     if inputs.network is not None:
-        return NetworkReach(graph_index(inputs.network), lat, lng)
+        return network_reach(graph_index(inputs.network), lat, lng)
     return StraightLineReach(lat, lng)
 
 
@@ -341,7 +381,7 @@ def build_point_engine(
     lat = [p[0] for p in points]
     lng = [p[1] for p in points]
     if network is not None:
-        return NetworkReach(graph_index(network), lat, lng)
+        return network_reach(graph_index(network), lat, lng)
     return StraightLineReach(lat, lng)
 
 

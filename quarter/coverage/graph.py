@@ -135,35 +135,93 @@ class Snap:
 
 
 class GraphIndex:
-    """A street graph with its spatial index, built once per network and cached."""
+    """A street graph with its spatial index, built once per network and cached.
 
-    def __init__(self, graph: StreetGraph) -> None:
-        import shapely
+    `arrays()` returns every derived array; `from_arrays` rebuilds the index
+    from them (memory-mapped from the engine cache, see engine_cache.py)
+    without recomputing the projection or the deduplicated base graph.
+    """
 
+    ARRAY_NAMES = (
+        "node_x",
+        "node_y",
+        "base_rows",
+        "base_cols",
+        "base_w",
+        "base_unique",
+    )
+
+    def __init__(self, graph: StreetGraph, derived: dict | None = None) -> None:
         self.graph = graph
         g = graph
         self.proj = _Projection(
             float(np.median(g.node_lat)), float(np.median(g.node_lng))
         )
-        self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
-        coords = np.stack(
-            [
-                np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
-                np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
-            ],
-            axis=1,
+        if derived is not None:
+            for name in self.ARRAY_NAMES:
+                setattr(self, name, derived[name])
+        else:
+            self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
+            # Base graph, both directions, parallel edges reduced to the shortest.
+            self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
+            self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
+            self.base_w = np.concatenate([g.edge_len, g.edge_len]).astype(np.float64)
+            # Parallel edges: keep only the shortest, once, since csr_matrix would
+            # add them up. Split edges never duplicate each other (they join new
+            # nodes).
+            self.base_unique = _unique_min_mask(
+                self.base_rows, self.base_cols, self.base_w, g.node_count
+            )
+        self._lines = None
+        self._tree = None
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> GraphIndex:
+        graph = StreetGraph(
+            node_lat=arrays["node_lat"],
+            node_lng=arrays["node_lng"],
+            edge_u=arrays["edge_u"],
+            edge_v=arrays["edge_v"],
+            edge_len=arrays["edge_len"],
         )
-        self.lines = shapely.linestrings(coords)
-        self.tree = shapely.STRtree(self.lines)
-        # Base graph, both directions, parallel edges reduced to the shortest.
-        self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
-        self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
-        self.base_w = np.concatenate([g.edge_len, g.edge_len]).astype(np.float64)
-        # Parallel edges: keep only the shortest, once, since csr_matrix would add
-        # them up. Split edges never duplicate each other (they join new nodes).
-        self.base_unique = _unique_min_mask(
-            self.base_rows, self.base_cols, self.base_w, g.node_count
-        )
+        return cls(graph, derived=arrays)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        g = self.graph
+        out = {
+            "node_lat": g.node_lat,
+            "node_lng": g.node_lng,
+            "edge_u": g.edge_u,
+            "edge_v": g.edge_v,
+            "edge_len": g.edge_len,
+        }
+        out.update({name: getattr(self, name) for name in self.ARRAY_NAMES})
+        return out
+
+    @property
+    def lines(self):
+        """The edges as shapely lines in projected metres (built on first use)."""
+        if self._lines is None:
+            import shapely
+
+            g = self.graph
+            coords = np.stack(
+                [
+                    np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
+                    np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
+                ],
+                axis=1,
+            )
+            self._lines = shapely.linestrings(coords)
+        return self._lines
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            import shapely
+
+            self._tree = shapely.STRtree(self.lines)
+        return self._tree
 
     def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
         """Project each point onto its nearest edge."""
@@ -220,17 +278,20 @@ class NetworkReach:
 
     estimated = False
 
-    def __init__(self, index: GraphIndex, lat, lng) -> None:
+    def __init__(self, index: GraphIndex, lat, lng, *, snap: Snap | None = None):
+        """`snap` is the points' snap when already known (the engine cache's)."""
         self.index = index
         self.lat = np.asarray(lat, dtype=np.float64)
         self.lng = np.asarray(lng, dtype=np.float64)
         n_base = index.graph.node_count
         p = len(self.lat)
-        self.snap = (
-            index.snap(self.lat, self.lng)
-            if p
-            else Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-        )
+        if snap is None:
+            snap = (
+                index.snap(self.lat, self.lng)
+                if p
+                else Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+            )
+        self.snap = snap
         self.n_base = n_base
         self.door = n_base + p + np.arange(p)  # door node of point i
         self.matrix = self._build(p)

@@ -22,6 +22,7 @@ from django.db import transaction
 from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.coverage import engine as eng
+from quarter.coverage import reach_store
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.graph import StreetGraph
 from quarter.coverage.models import (
@@ -92,19 +93,20 @@ def refresh_community(*, community: Community) -> CoverageRun:
 def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRun:
     community = inputs.community
     engine = eng.build_engine(inputs)
-    origins = np.arange(inputs.n_compounds)
-    reach_rows = []
+    distances = {}
     if inputs.n_compounds:
-        for bt in BusinessType.objects.all():
-            dist = engine.nearest(
-                origins, inputs.facility_points(bt.id), limit=eng.cap_m()
-            )
-            reach_rows += _reach_rows(inputs, bt.id, dist, engine.estimated)
+        distances = _nearest_by_type(
+            inputs, engine, BusinessType.objects.values_list("id", flat=True)
+        )
     merchant_rows = _merchant_rows(inputs, engine, _own_positions(inputs))
     with transaction.atomic():
         _lock_community(community)
-        CompoundReach.objects.filter(compound__community=community).delete()
-        CompoundReach.objects.bulk_create(reach_rows)
+        reach_store.replace_reach(
+            [c["id"] for c in inputs.compounds],
+            distances,
+            estimated=engine.estimated,
+            stale=CompoundReach.objects.filter(compound__community=community),
+        )
         CompoundAccess.objects.filter(compound__community=community).delete()
         CompoundAccess.objects.bulk_create(
             CompoundAccess(
@@ -145,16 +147,15 @@ def _lock_community(community: Community) -> None:
     Community.objects.select_for_update().filter(pk=community.pk).first()
 
 
-def _reach_rows(inputs, type_id, dist, estimated) -> list[CompoundReach]:
-    return [
-        CompoundReach(
-            compound_id=c["id"],
-            business_type_id=type_id,
-            estimated=estimated,
-            distance_m=None if not np.isfinite(d) else round(float(d), 1),
+def _nearest_by_type(inputs, engine, type_ids) -> dict[int, np.ndarray]:
+    """Metres from every compound to the nearest facility, one search per type."""
+    origins = np.arange(inputs.n_compounds)
+    return {
+        type_id: engine.nearest(
+            origins, inputs.facility_points(type_id), limit=eng.cap_m()
         )
-        for c, d in zip(inputs.compounds, dist, strict=True)
-    ]
+        for type_id in type_ids
+    }
 
 
 def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
@@ -309,18 +310,9 @@ def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
     types = {p.business_type_id for p in previous.values()}
     types |= {m["main_type_id"] for m in inputs.merchants if m["id"] in wanted}
     positions = _own_positions(inputs, wanted)
-    origins = np.arange(inputs.n_compounds)
     compound_ids = [c["id"] for c in inputs.compounds]
-    for type_id in sorted(types):
-        dist = engine.nearest(
-            origins, inputs.facility_points(type_id), limit=eng.cap_m()
-        )
-        CompoundReach.objects.filter(
-            compound_id__in=compound_ids, business_type_id=type_id
-        ).delete()
-        CompoundReach.objects.bulk_create(
-            _reach_rows(inputs, type_id, dist, engine.estimated)
-        )
+    distances = _nearest_by_type(inputs, engine, sorted(types))
+    reach_store.replace_reach(compound_ids, distances, estimated=engine.estimated)
     MerchantReach.objects.filter(
         merchant_id__in=merchant_ids, merchant__community=inputs.community
     ).delete()

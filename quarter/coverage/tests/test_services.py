@@ -435,13 +435,14 @@ def test_bulk_approval_in_the_admin_recomputes_each_type_once(
     ]
     services.ensure_coverage(community=community)
     recomputed = []
-    real_reach_rows = services._reach_rows
+    real_nearest_by_type = services._nearest_by_type
 
-    def spy(inputs, type_id, dist, estimated):
-        recomputed.append(type_id)
-        return real_reach_rows(inputs, type_id, dist, estimated)
+    def spy(inputs, engine, type_ids):
+        type_ids = list(type_ids)
+        recomputed.extend(type_ids)
+        return real_nearest_by_type(inputs, engine, type_ids)
 
-    monkeypatch.setattr(services, "_reach_rows", spy)
+    monkeypatch.setattr(services, "_nearest_by_type", spy)
     client.force_login(operator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
