@@ -14,9 +14,9 @@ from quarter.core.errors import NotFound, PermissionDenied
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.models import (
     CompoundAccess,
-    CompoundReach,
     CoverageRun,
     MerchantReach,
+    ReachArray,
     StreetNetwork,
 )
 from quarter.places.access import (
@@ -120,5 +120,5 @@ def require_street_planner(actor, street_office: StreetOffice) -> None:
 scope.declare(StreetNetwork, superuser_only=True)
 scope.declare(CoverageRun, community="community")
 scope.declare(CompoundAccess, community="compound__community")
-scope.declare(CompoundReach, community="compound__community")
+scope.declare(ReachArray, community="community")
 scope.declare(MerchantReach, community="merchant__community")

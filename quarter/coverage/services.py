@@ -27,7 +27,6 @@ from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.graph import StreetGraph
 from quarter.coverage.models import (
     CompoundAccess,
-    CompoundReach,
     CoverageRun,
     MerchantReach,
     StreetNetwork,
@@ -58,7 +57,7 @@ logger = logging.getLogger(__name__)
 def ensure_coverage(*, community: Community) -> CoverageRun:
     """Return the community's coverage run, recomputing it first if it is stale.
 
-    Side effects: may rewrite the community's CompoundReach, CompoundAccess and
+    Side effects: may rewrite the community's ReachArray, CompoundAccess and
     MerchantReach rows (in one transaction).
     """
     inputs = eng.load_inputs(community)
@@ -102,10 +101,11 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
     with transaction.atomic():
         _lock_community(community)
         reach_store.replace_reach(
+            community,
             [c["id"] for c in inputs.compounds],
             distances,
             estimated=engine.estimated,
-            stale=CompoundReach.objects.filter(compound__community=community),
+            all_types=True,
         )
         CompoundAccess.objects.filter(compound__community=community).delete()
         CompoundAccess.objects.bulk_create(
@@ -312,7 +312,9 @@ def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
     positions = _own_positions(inputs, wanted)
     compound_ids = [c["id"] for c in inputs.compounds]
     distances = _nearest_by_type(inputs, engine, sorted(types))
-    reach_store.replace_reach(compound_ids, distances, estimated=engine.estimated)
+    reach_store.replace_reach(
+        inputs.community, compound_ids, distances, estimated=engine.estimated
+    )
     MerchantReach.objects.filter(
         merchant_id__in=merchant_ids, merchant__community=inputs.community
     ).delete()

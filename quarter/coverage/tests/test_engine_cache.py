@@ -1,5 +1,5 @@
 """Engine cache: a second process reuses the network index and snaps from disk;
-the bulk writer stores the same figures as the ORM would."""
+the stored arrays hold what the engine computes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 
 from quarter.core.actors import SYSTEM
 from quarter.coverage import engine as eng
-from quarter.coverage import engine_cache, graph, selectors, services
-from quarter.coverage.models import CompoundReach
+from quarter.coverage import engine_cache, graph, reach_store, selectors, services
 from quarter.coverage.tests.factories import (
     LAT0,
     east,
@@ -67,20 +66,14 @@ def test_a_second_process_reads_the_index_and_snaps_from_the_cache(
 ):
     counts = _count_builds(monkeypatch)
     services.refresh_community(community=community)
-    first = {
-        (r.compound_id, r.business_type_id): r.distance_m
-        for r in CompoundReach.objects.all()
-    }
+    first = reach_store.distances_of(community)
     assert counts == {"index": 1, "snap": 1}
     assert any(p.name == "index" for p in cache.glob("*/*"))
 
     eng.forget_process_caches()  # as a new process starts
     services.refresh_community(community=community)
     assert counts == {"index": 1, "snap": 1}  # nothing rebuilt
-    again = {
-        (r.compound_id, r.business_type_id): r.distance_m
-        for r in CompoundReach.objects.all()
-    }
+    again = reach_store.distances_of(community)
     assert again == first
 
 
@@ -95,10 +88,8 @@ def test_a_moved_point_is_snapped_again_and_a_new_network_is_a_new_key(
     services.refresh_community(community=community)
     assert counts["snap"] == 2
     west = community.compounds.get(name="西苑")
-    pharmacy = CompoundReach.objects.get(
-        compound=west, business_type__code="pharmacy"
-    )
-    assert pharmacy.distance_m == pytest.approx(600 + 15 + 5, abs=3)
+    pharmacy = reach_store.distance(west, "pharmacy")
+    assert pharmacy == pytest.approx(600 + 15 + 5, abs=3)
     keys = {p.name for p in cache.iterdir()}
     assert len(keys) == 1
     # A different graph hashes to a different directory.
@@ -121,13 +112,14 @@ def test_stored_figures_match_a_fresh_computation(community, cache):
     inputs = eng.load_inputs(community)
     engine = eng.build_engine(inputs)
     origins = np.arange(inputs.n_compounds)
-    for row in CompoundReach.objects.select_related("business_type"):
+    stored = reach_store.distances_of(community)
+    for (compound_id, type_id), metres in stored.items():
         dist = engine.nearest(
-            origins, inputs.facility_points(row.business_type_id), limit=eng.cap_m()
-        )[[c["id"] for c in inputs.compounds].index(row.compound_id)]
+            origins, inputs.facility_points(type_id), limit=eng.cap_m()
+        )[[c["id"] for c in inputs.compounds].index(compound_id)]
         expected = round(float(dist), 1) if np.isfinite(dist) else None
-        assert row.distance_m == expected
-    assert CompoundReach.objects.count() == 2 * len(
+        assert metres == expected
+    assert len(stored) == 2 * len(
         selectors.get_gap_report(
             actor=make_operator(community), community=community
         ).type_counts

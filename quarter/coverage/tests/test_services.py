@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from quarter.core.actors import SYSTEM
 from quarter.core.errors import DomainError, PermissionDenied
-from quarter.coverage import selectors, services
+from quarter.coverage import reach_store, selectors, services
 from quarter.coverage.models import (
-    CompoundReach,
     CoverageRun,
     MerchantReach,
+    ReachArray,
     StreetNetwork,
 )
 from quarter.coverage.tests.factories import (
@@ -48,7 +50,15 @@ def street_community(osm_file):
 
 
 def _reach(compound, code):
-    return CompoundReach.objects.get(compound=compound, business_type__code=code)
+    """The stored reach of one compound and type: metres, estimated, the array's pk."""
+    row = ReachArray.objects.get(
+        community_id=compound.community_id, business_type__code=code
+    )
+    return SimpleNamespace(
+        distance_m=reach_store.distance(compound, code),
+        estimated=row.estimated,
+        pk=row.pk,
+    )
 
 
 def test_import_network_stores_the_walking_graph(osm_file):
