@@ -391,3 +391,18 @@ def households_within(dist: np.ndarray, households: np.ndarray) -> dict[str, lis
     for profile, speed in speed_profiles().items():
         out[profile] = [int(households[dist <= r].sum()) for r in band_radii_m(speed)]
     return out
+
+
+def households_within_columns(
+    matrix: np.ndarray, households: np.ndarray
+) -> list[dict[str, list[int]]]:
+    """`households_within` for every column of a (compounds, shops) matrix at once."""
+    per_profile = {}
+    for profile, speed in speed_profiles().items():
+        per_profile[profile] = np.stack(
+            [households @ (matrix <= r) for r in band_radii_m(speed)], axis=1
+        ) if matrix.shape[1] else np.zeros((0, len(BANDS_MIN)), dtype=np.int64)
+    return [
+        {p: [int(x) for x in counts[column]] for p, counts in per_profile.items()}
+        for column in range(matrix.shape[1])
+    ]

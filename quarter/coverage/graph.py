@@ -252,6 +252,19 @@ class GraphIndex:
         return np.flatnonzero(mask)
 
 
+def _spatial_chunks(x, y, size: int = _CHUNK):
+    """Indices of the points in chunks of `size`, neighbours together (Z-order)."""
+    cell = 200.0
+    gx = ((x - x.min()) // cell).astype(np.int64) & 0xFFFF
+    gy = ((y - y.min()) // cell).astype(np.int64) & 0xFFFF
+    key = np.zeros(len(x), dtype=np.int64)
+    for bit in range(16):
+        key |= ((gx >> bit) & 1) << (2 * bit)
+        key |= ((gy >> bit) & 1) << (2 * bit + 1)
+    order = np.argsort(key, kind="stable")
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
 def _unique_min_mask(rows, cols, w, n) -> np.ndarray:
     """Mark, for each (row, col) pair, the entry with the smallest weight."""
     key = rows * n + cols
@@ -379,12 +392,60 @@ class NetworkReach:
             )
 
     def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
-        """A (S, T) matrix of walking metres between points (inf beyond `limit`)."""
+        """A (S, T) matrix of walking metres between points (inf beyond `limit`).
+
+        The graph is undirected, so the searches start from the smaller side.
+        Each search runs on the part of the graph within `limit` (straight
+        line, with a margin) of its chunk of spatially close sources: a walk
+        of at most `limit` metres never leaves it, and the searches then cost
+        what the neighbourhood costs, not the whole city.
+        """
+        sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
+        if len(targets) < len(sources):
+            return self.pairwise(targets, sources, limit=limit).T
         out = np.full((len(sources), len(targets)), np.inf)
-        for start, dist in self._from_sources(sources, limit=limit):
-            out[start : start + len(dist)] = dist[:, self.door[targets]]
+        if len(sources) == 0 or len(targets) == 0:
+            return out
+        node_x, node_y = self._node_xy()
+        margin = limit * 1.01 + 10.0
+        target_nodes = self.door[targets]
+        source_doors = self.door[sources]
+        for chunk in _spatial_chunks(node_x[source_doors], node_y[source_doors]):
+            doors = self.door[sources[chunk]]
+            xs, ys = node_x[doors], node_y[doors]
+            near = np.flatnonzero(
+                (node_x >= xs.min() - margin)
+                & (node_x <= xs.max() + margin)
+                & (node_y >= ys.min() - margin)
+                & (node_y <= ys.max() + margin)
+            )
+            local = np.full(len(node_x), -1, dtype=np.int64)
+            local[near] = np.arange(len(near))
+            sub = self.matrix[near][:, near]
+            dist = dijkstra(sub, directed=True, indices=local[doors], limit=limit)
+            inside = local[target_nodes] >= 0
+            block = np.full((len(chunk), len(targets)), np.inf)
+            block[:, inside] = dist[:, local[target_nodes[inside]]]
+            out[chunk] = block
         return out
+
+    def _node_xy(self):
+        """Projected metres of every node: street nodes, the points' projections
+        on their edges, then the points themselves (their doors)."""
+        if getattr(self, "_xy", None) is None:
+            idx, g, snap = self.index, self.index.graph, self.snap
+            u, v = g.edge_u[snap.edge], g.edge_v[snap.edge]
+            length = g.edge_len[snap.edge].astype(np.float64)
+            frac = np.clip(snap.along / np.maximum(length, _EPS_M), 0.0, 1.0)
+            proj_x = idx.node_x[u] + frac * (idx.node_x[v] - idx.node_x[u])
+            proj_y = idx.node_y[u] + frac * (idx.node_y[v] - idx.node_y[u])
+            px, py = idx.proj.xy(self.lat, self.lng)
+            self._xy = (
+                np.concatenate([idx.node_x, proj_x, px]),
+                np.concatenate([idx.node_y, proj_y, py]),
+            )
+        return self._xy
 
     def candidates(self, sources, *, limit: float):
         """Candidate sites near the sources: (lat, lng, (S, K) metres)."""

@@ -171,13 +171,14 @@ def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
         )
     else:
         matrix = np.zeros((0, len(positions)))
+    bands = eng.households_within_columns(matrix, households)
     rows = []
     for column, i in enumerate(positions):
         m = inputs.merchants[i]
         rows.append(
             MerchantReach(
                 merchant_id=m["id"],
-                households=eng.households_within(matrix[:, column], households),
+                households=bands[column],
                 lat=m["lat"],
                 lng=m["lng"],
                 business_type_id=m["main_type_id"],
