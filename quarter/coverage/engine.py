@@ -393,16 +393,23 @@ def households_within(dist: np.ndarray, households: np.ndarray) -> dict[str, lis
     return out
 
 
-def households_within_columns(
-    matrix: np.ndarray, households: np.ndarray
+def households_within_points(
+    engine, points, compounds, households: np.ndarray
 ) -> list[dict[str, list[int]]]:
-    """`households_within` for every column of a (compounds, shops) matrix at once."""
-    per_profile = {}
-    for profile, speed in speed_profiles().items():
-        per_profile[profile] = np.stack(
-            [households @ (matrix <= r) for r in band_radii_m(speed)], axis=1
-        ) if matrix.shape[1] else np.zeros((0, len(BANDS_MIN)), dtype=np.int64)
+    """`households_within` for each of `points` (shops), searched from the shops.
+
+    One call for every profile's bands: {"standard": [h5, h10, h15], ...} each.
+    """
+    profiles = speed_profiles()
+    radii = [r for speed in profiles.values() for r in band_radii_m(speed)]
+    sums = np.rint(
+        engine.weight_within(points, compounds, households, radii)
+    ).astype(np.int64)
+    n = len(BANDS_MIN)
     return [
-        {p: [int(x) for x in counts[column]] for p, counts in per_profile.items()}
-        for column in range(matrix.shape[1])
+        {
+            profile: [int(x) for x in row[k * n : (k + 1) * n]]
+            for k, profile in enumerate(profiles)
+        }
+        for row in sums
     ]

@@ -108,14 +108,18 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
             all_types=True,
         )
         CompoundAccess.objects.filter(compound__community=community).delete()
-        CompoundAccess.objects.bulk_create(
-            CompoundAccess(
-                compound_id=c["id"], off_street_m=float(off), estimated=engine.estimated
-            )
-            for c, off in zip(inputs.compounds, engine.off_street_m, strict=False)
+        reach_store.insert_rows(
+            CompoundAccess,
+            ("compound_id", "off_street_m", "estimated"),
+            [
+                (c["id"], off, engine.estimated)
+                for c, off in zip(
+                    inputs.compounds, engine.off_street_m.tolist(), strict=False
+                )
+            ],
         )
         MerchantReach.objects.filter(merchant__community=community).delete()
-        MerchantReach.objects.bulk_create(merchant_rows)
+        reach_store.insert_rows(MerchantReach, MERCHANT_REACH_COLUMNS, merchant_rows)
         run, _ = CoverageRun.objects.update_or_create(
             community=community,
             defaults={
@@ -158,33 +162,42 @@ def _nearest_by_type(inputs, engine, type_ids) -> dict[int, np.ndarray]:
     }
 
 
-def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
+MERCHANT_REACH_COLUMNS = (
+    "merchant_id",
+    "households",
+    "lat",
+    "lng",
+    "business_type_id",
+    "admission",
+    "status",
+    "estimated",
+)
+
+
+def _merchant_rows(inputs, engine, positions) -> list[tuple]:
+    """MerchantReach rows (MERCHANT_REACH_COLUMNS) of the merchants at `positions`."""
     positions = list(positions)
     if not positions:
         return []
-    households = inputs.households()
-    if inputs.n_compounds:
-        matrix = engine.pairwise(
-            np.arange(inputs.n_compounds),
-            [inputs.merchant_point(i) for i in positions],
-            limit=eng.max_band_radius_m(),
-        )
-    else:
-        matrix = np.zeros((0, len(positions)))
-    bands = eng.households_within_columns(matrix, households)
+    bands = eng.households_within_points(
+        engine,
+        [inputs.merchant_point(i) for i in positions],
+        np.arange(inputs.n_compounds),
+        inputs.households(),
+    )
     rows = []
     for column, i in enumerate(positions):
         m = inputs.merchants[i]
         rows.append(
-            MerchantReach(
-                merchant_id=m["id"],
-                households=bands[column],
-                lat=m["lat"],
-                lng=m["lng"],
-                business_type_id=m["main_type_id"],
-                admission=m["admission"],
-                status=m["status"],
-                estimated=engine.estimated,
+            (
+                m["id"],
+                bands[column],
+                m["lat"],
+                m["lng"],
+                m["main_type_id"],
+                m["admission"],
+                m["status"],
+                engine.estimated,
             )
         )
     return rows
@@ -320,7 +333,11 @@ def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
         merchant_id__in=merchant_ids, merchant__community=inputs.community
     ).delete()
     if positions:
-        MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, positions))
+        reach_store.insert_rows(
+            MerchantReach,
+            MERCHANT_REACH_COLUMNS,
+            _merchant_rows(inputs, engine, positions),
+        )
     run.fingerprint = inputs.fingerprint()
     run.computed_at = clock.now()
     run.save(update_fields=["fingerprint", "computed_at"])

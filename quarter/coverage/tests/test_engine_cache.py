@@ -117,7 +117,7 @@ def test_stored_figures_match_a_fresh_computation(community, cache):
         dist = engine.nearest(
             origins, inputs.facility_points(type_id), limit=eng.cap_m()
         )[[c["id"] for c in inputs.compounds].index(compound_id)]
-        expected = round(float(dist), 1) if np.isfinite(dist) else None
+        expected = float(np.round(dist, 1)) if np.isfinite(dist) else None
         assert metres == expected
     assert len(stored) == 2 * len(
         selectors.get_gap_report(
