@@ -104,7 +104,12 @@ class Inputs:
         return np.array([c["households"] for c in self.compounds], dtype=np.int64)
 
     def fingerprint(self, *, replace: list[dict] | dict | None = None) -> str:
-        """Hash the inputs; `replace` swaps in merchant rows (lat None drops one)."""
+        """Hash the inputs; `replace` swaps in merchant rows (lat None drops one).
+
+        The compounds' part is hashed once per Inputs (as numpy bytes): a
+        shop's update hashes the inputs twice and the compounds never change
+        between the two.
+        """
         if isinstance(replace, dict):
             replace = [replace]
         replace = replace or []
@@ -116,7 +121,7 @@ class Inputs:
             cap_m(),
             sorted(speed_profiles().items()),  # households per band depend on it
             self.network.pk if self.network else None,
-            [[c["id"], c["lat"], c["lng"], c["households"]] for c in self.compounds],
+            self._compounds_digest(),
             sorted(
                 [
                     m["id"],
@@ -130,6 +135,18 @@ class Inputs:
             ),
         ]
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+    def _compounds_digest(self) -> str:
+        if getattr(self, "_digest", None) is None:
+            ids = np.array([c["id"] for c in self.compounds], dtype="<i8")
+            values = np.array(
+                [(c["lat"], c["lng"], c["households"]) for c in self.compounds],
+                dtype="<f8",
+            )
+            digest = hashlib.sha256(ids.tobytes())
+            digest.update(values.tobytes())
+            self._digest = digest.hexdigest()
+        return self._digest
 
 
 def is_facility(m: dict) -> bool:
@@ -261,9 +278,20 @@ def covered_share(network: StreetNetwork, points) -> tuple[int, int]:
     The extent is widened by the largest distance a place may be from a
     walkable way (`max_off_street_m`): a compound beside the last street is in.
     """
+    if not len(points):
+        return 0, 0
+    pts = np.asarray(points, dtype=np.float64)
+    lat, lng = pts[:, 0], pts[:, 1]
     margin = max_off_street_m()
-    covered = sum(network.covers(lat, lng, margin_m=margin) for lat, lng in points)
-    return covered, len(points)
+    dlat = margin / METERS_PER_DEG_LAT
+    dlng = margin / (METERS_PER_DEG_LAT * np.cos(np.radians(lat)))
+    inside = (
+        (network.min_lat - dlat <= lat)
+        & (lat <= network.max_lat + dlat)
+        & (network.min_lng - dlng <= lng)
+        & (lng <= network.max_lng + dlng)
+    )
+    return int(inside.sum()), len(pts)
 
 
 def network_for(
