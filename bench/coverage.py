@@ -362,7 +362,8 @@ CAP = 2400.0
 def main() -> None:
     global CAP
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    shared = Path(os.environ.get("QUARTER_SHARED_DATA", ROOT.parent / "shared" / "data"))
+    default_shared = ROOT.parent / "shared" / "data"
+    shared = Path(os.environ.get("QUARTER_SHARED_DATA", default_shared))
     parser.add_argument(
         "--pbf", type=Path, default=shared / "cities" / "malta" / "malta-latest.osm.pbf"
     )
@@ -383,7 +384,10 @@ def main() -> None:
 
         scipy_s, scipy_answers = run_scipy(reach, origins, facilities, CAP)
         worst = _check("scipy", ours, scipy_answers, TOLERANCE_M)
-        print(f"scipy limit: {scipy_s:.3f} s for {n_types} searches; max diff {worst:.3f} m")
+        print(
+            f"scipy limit: {scipy_s:.3f} s for {n_types} searches; "
+            f"max diff {worst:.3f} m"
+        )
 
         if args.skip_networkx:
             vs_networkx = "skipped"
