@@ -81,10 +81,12 @@ def test_planner_opens_the_district_then_a_street_and_finds_a_shared_site(
     far.save(update_fields=["street_office"])
     make_compound(far, "夷陵小区", lat=LAT0, lng=east(20000), households=300)
     planner = User.objects.create_user("xiling_guihua", password="Quarter-2026!")
+    add_role(planner, "planner")
     Planner.objects.create(user=planner, district=district, organisation="西陵区规划")
     _log_in(page, live_server, planner)
 
-    page.goto(f"{live_server.url}/planning/")
+    page.goto(f"{live_server.url}/")
+    page.locator("#nav-area-planning").click()
     page.get_by_role("link", name="宜昌市西陵区").click()
     rows = page.locator("#district-ranking tbody tr")
     expect(rows).to_have_count(3)
