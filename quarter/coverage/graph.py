@@ -32,6 +32,7 @@ from quarter.coverage.osm import haversine_arrays
 DETOUR_FACTOR = 1.3
 _EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight positive
 _CHUNK = 64  # sources per Dijkstra call, to bound the (S, N) matrix in memory
+_BAND_CHUNK = 16  # shops per local search: fewer, closer shops, a smaller neighbourhood
 METERS_PER_DEG_LAT = math.pi * 6_371_008.8 / 180
 
 
@@ -449,7 +450,9 @@ class NetworkReach:
         weights = np.asarray(weights, dtype=np.float64)
         weighted_nodes = self.door[weighted]
         point_doors = self.door[points]
-        for chunk in _spatial_chunks(node_x[point_doors], node_y[point_doors]):
+        for chunk in _spatial_chunks(
+            node_x[point_doors], node_y[point_doors], size=_BAND_CHUNK
+        ):
             doors = point_doors[chunk]
             xs, ys = node_x[doors], node_y[doors]
             near = np.flatnonzero(
