@@ -276,7 +276,7 @@ def check(sheet, reports) -> None:
 def describe(district) -> str:
     from django.db.models import Sum
 
-    from quarter.coverage.models import CompoundReach
+    from quarter.coverage.models import ReachArray
     from quarter.places.models import Compound, Merchant
 
     compounds = Compound.objects.filter(community__street_office__district=district)
@@ -284,7 +284,7 @@ def describe(district) -> str:
     return (
         f"{compounds.count():,} compounds, {totals['h']:,} households, "
         f"{totals['p']:,} residents, {Merchant.objects.count():,} outlets, "
-        f"{CompoundReach.objects.count():,} reach rows"
+        f"{ReachArray.objects.count():,} reach arrays (one per circle and type)"
     )
 
 
@@ -295,7 +295,8 @@ def build_district(n_circles: int, rng):
     from django.utils import timezone
 
     from quarter.coverage import engine as eng
-    from quarter.coverage.models import CompoundReach, CoverageRun
+    from quarter.coverage import reach_store
+    from quarter.coverage.models import CoverageRun
     from quarter.places.models import (
         Admission,
         BusinessType,
@@ -392,7 +393,6 @@ def build_district(n_circles: int, rng):
             CoverageRun(community=c, fingerprint="bench", computed_at=now)
             for c in communities
         )
-        reach = []
         type_pos = {t.id: i for i, t in enumerate(types)}
         by_community: dict[int, list] = {}
         for m in Merchant.objects.filter(
@@ -416,20 +416,16 @@ def build_district(n_circles: int, rng):
                 * np.cos(np.radians(comp[:, None, 0]))
             )
             walk = np.hypot(dx, dy) * 1.3
+            distances = {}
             for ti, t in enumerate(types):
                 mask = shops[:, 0] == ti
                 nearest = (
                     walk[:, mask].min(axis=1) if mask.any() else np.full(len(rows), cap)
                 )
-                for (cid, _la, _ln), d in zip(rows, nearest, strict=True):
-                    reach.append(
-                        CompoundReach(
-                            compound_id=cid,
-                            business_type=t,
-                            distance_m=float(d) if d < cap else None,
-                        )
-                    )
-        CompoundReach.objects.bulk_create(reach, batch_size=5000)
+                distances[t.id] = np.where(nearest < cap, nearest, np.inf)
+            reach_store.replace_reach(
+                c, [cid for cid, _la, _ln in rows], distances, estimated=True
+            )
     from django.db import connection
 
     if connection.vendor == "postgresql":

@@ -14,9 +14,9 @@ from quarter.core.errors import NotFound, PermissionDenied
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.models import (
     CompoundAccess,
-    CompoundReach,
     CoverageRun,
     MerchantReach,
+    ReachArray,
     StreetNetwork,
 )
 from quarter.places.access import (
@@ -25,7 +25,7 @@ from quarter.places.access import (
     operates_any,
     require_operator_of,
 )
-from quarter.places.models import Community, District
+from quarter.places.models import Community, District, StreetOffice
 
 
 def list_planning_communities(actor):
@@ -91,10 +91,34 @@ def require_district_planner(actor, district: District) -> None:
         )
 
 
+def street_offices_planned_by(actor) -> QuerySet[StreetOffice]:
+    """Return the street offices whose street view `actor` may open.
+
+    Every street of a district `actor` plans as a whole (issuer, district-wide
+    planner, superuser), and the street office of a street planner.
+    """
+    qs = StreetOffice.objects.select_related("district").order_by("district", "id")
+    if not is_person(actor):
+        return qs.none()
+    if actor.is_superuser:
+        return qs
+    return qs.filter(
+        Q(district__in=districts_planned_by(actor)) | Q(planners__user=actor)
+    ).distinct()
+
+
+def require_street_planner(actor, street_office: StreetOffice) -> None:
+    """Raise `not_street_planner` unless `actor` may plan for `street_office`."""
+    if not street_offices_planned_by(actor).filter(pk=street_office.pk).exists():
+        raise PermissionDenied(
+            Code.NOT_STREET_PLANNER, "只有本街道或本区的规划人员可以查看街道规划"
+        )
+
+
 # --- back-office scopes ---
 
 scope.declare(StreetNetwork, superuser_only=True)
 scope.declare(CoverageRun, community="community")
 scope.declare(CompoundAccess, community="compound__community")
-scope.declare(CompoundReach, community="compound__community")
+scope.declare(ReachArray, community="community")
 scope.declare(MerchantReach, community="merchant__community")

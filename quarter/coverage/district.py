@@ -1,9 +1,12 @@
-"""A district at once: every community's coverage ranked, and sites that serve several.
+"""A district or street at once: every community's coverage ranked, shared sites.
 
-The district commerce bureau (the issuer of the district) plans the whole
-area: one row per community from its stored figures, and site suggestions
-over all the district's compounds together, so a shop near a boundary is
-weighed by every household it would serve, whichever community they live in.
+The district commerce bureau (the issuer of the district) and district-wide
+planners plan the whole district; a street-office planner plans the
+communities of one street office (街道) with the same table, map, site
+suggestions and exports. One row per community from its stored figures, and
+site suggestions over all the area's compounds together, so a shop near a
+boundary is weighed by every household it would serve, whichever community
+they live in.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass, field
 from quarter.core.errors import DomainError
 from quarter.coverage import engine as eng
 from quarter.coverage import services
-from quarter.coverage.access import require_district_planner
+from quarter.coverage.access import require_district_planner, require_street_planner
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.selectors import (
     GapReport,
@@ -23,7 +26,14 @@ from quarter.coverage.selectors import (
     get_speed,
     pick_sites,
 )
-from quarter.places.models import Admission, Community, Compound, District, Merchant
+from quarter.places.models import (
+    Admission,
+    Community,
+    Compound,
+    District,
+    Merchant,
+    StreetOffice,
+)
 
 
 @dataclass
@@ -47,6 +57,14 @@ class DistrictReport:
     district: District
     profile: str
     rows: list[CommunityRow]
+    # Set for a street view: the rows are this street office's communities.
+    street_office: StreetOffice | None = None
+
+    @property
+    def area_name(self) -> str:
+        if self.street_office is not None:
+            return f"{self.district.name}{self.street_office.name}"
+        return self.district.name
 
     @property
     def households_total(self) -> int:
@@ -71,8 +89,31 @@ def district_report(*, actor, district: District, profile: str = "standard"):
     """
     require_district_planner(actor, district)
     get_speed(profile)
+    return DistrictReport(
+        district=district,
+        profile=profile,
+        rows=_ranked_rows(_communities(district), profile),
+    )
+
+
+def street_report(*, actor, street_office: StreetOffice, profile: str = "standard"):
+    """The district report restricted to one street office's communities.
+
+    Raises `not_street_planner`, `unknown_speed_profile`.
+    """
+    require_street_planner(actor, street_office)
+    get_speed(profile)
+    return DistrictReport(
+        district=street_office.district,
+        profile=profile,
+        rows=_ranked_rows(_street_communities(street_office), profile),
+        street_office=street_office,
+    )
+
+
+def _ranked_rows(communities, profile: str) -> list[CommunityRow]:
     rows = []
-    for community in _communities(district):
+    for community in communities:
         _run, stale = services.coverage_for_page(community=community)
         report = build_gap_report(community=community, profile=profile)
         missing = [
@@ -87,11 +128,15 @@ def district_report(*, actor, district: District, profile: str = "standard"):
     )
     for rank, row in enumerate(rows, start=1):
         row.rank = rank
-    return DistrictReport(district=district, profile=profile, rows=rows)
+    return rows
 
 
 def _communities(district: District):
     return Community.objects.filter(street_office__district=district).order_by("id")
+
+
+def _street_communities(street_office: StreetOffice):
+    return Community.objects.filter(street_office=street_office).order_by("id")
 
 
 @dataclass
@@ -132,9 +177,31 @@ def suggest_sites_in_district(
     `unknown_speed_profile`, `no_compounds`.
     """
     require_district_planner(actor, district)
+    return _suggest(area_inputs(district), type_code, profile, minutes, top)
+
+
+def suggest_sites_in_street(
+    *,
+    actor,
+    street_office: StreetOffice,
+    type_code: str,
+    profile: str = "standard",
+    minutes: int = eng.TARGET_MIN,
+    top: int = 5,
+) -> list[AreaSite]:
+    """Suggest sites over every compound of one street office's communities.
+
+    Shops of neighbouring streets that can serve them count. Raises
+    `not_street_planner`, `unknown_business_type`, `unknown_speed_profile`,
+    `no_compounds`.
+    """
+    require_street_planner(actor, street_office)
+    return _suggest(street_inputs(street_office), type_code, profile, minutes, top)
+
+
+def _suggest(inputs: eng.Inputs, type_code, profile, minutes, top) -> list[AreaSite]:
     bt = _business_type(type_code)
     radius = get_speed(profile) * minutes * 60
-    inputs = area_inputs(district)
     if inputs.n_compounds == 0:
         raise DomainError(Code.NO_COMPOUNDS, "本区还没有录入小区,无法计算覆盖")
     picks, uncovered = pick_sites(inputs, bt, radius=radius, top=top)
@@ -160,14 +227,27 @@ def suggest_sites_in_district(
 
 def area_inputs(district: District) -> eng.Inputs:
     """Inputs over every compound of the district and every shop that may serve them."""
+    return _area_inputs(
+        Compound.objects.filter(community__street_office__district=district),
+        list(_communities(district)),
+    )
+
+
+def street_inputs(street_office: StreetOffice) -> eng.Inputs:
+    """Inputs over one street office's compounds and every shop that may serve them."""
+    return _area_inputs(
+        Compound.objects.filter(community__street_office=street_office),
+        list(_street_communities(street_office)),
+    )
+
+
+def _area_inputs(compounds_qs, communities: list[Community]) -> eng.Inputs:
     compounds = list(
-        Compound.objects.filter(community__street_office__district=district)
-        .order_by("id")
+        compounds_qs.order_by("id")
         .values("id", "name", "lat", "lng", "households", "community__name")
     )
     for c in compounds:
         c["community"] = c.pop("community__name")
-    communities = list(_communities(district))
     boxes = [eng.reach_box(c) for c in communities]
     # The database narrows to the boxes' common extent; Python keeps the
     # shops inside one of the boxes.

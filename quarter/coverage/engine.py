@@ -20,11 +20,11 @@ from django.conf import settings
 from django.db.models import Max, Min, Q
 
 from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
+from quarter.coverage import engine_cache
 from quarter.coverage.graph import (
     GraphIndex,
     NetworkReach,
     StraightLineReach,
-    StreetGraph,
 )
 from quarter.coverage.models import StreetNetwork
 from quarter.places.models import (
@@ -104,7 +104,12 @@ class Inputs:
         return np.array([c["households"] for c in self.compounds], dtype=np.int64)
 
     def fingerprint(self, *, replace: list[dict] | dict | None = None) -> str:
-        """Hash the inputs; `replace` swaps in merchant rows (lat None drops one)."""
+        """Hash the inputs; `replace` swaps in merchant rows (lat None drops one).
+
+        The compounds' part is hashed once per Inputs (as numpy bytes): a
+        shop's update hashes the inputs twice and the compounds never change
+        between the two.
+        """
         if isinstance(replace, dict):
             replace = [replace]
         replace = replace or []
@@ -116,7 +121,7 @@ class Inputs:
             cap_m(),
             sorted(speed_profiles().items()),  # households per band depend on it
             self.network.pk if self.network else None,
-            [[c["id"], c["lat"], c["lng"], c["households"]] for c in self.compounds],
+            self._compounds_digest(),
             sorted(
                 [
                     m["id"],
@@ -130,6 +135,18 @@ class Inputs:
             ),
         ]
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+    def _compounds_digest(self) -> str:
+        if getattr(self, "_digest", None) is None:
+            ids = np.array([c["id"] for c in self.compounds], dtype="<i8")
+            values = np.array(
+                [(c["lat"], c["lng"], c["households"]) for c in self.compounds],
+                dtype="<f8",
+            )
+            digest = hashlib.sha256(ids.tobytes())
+            digest.update(values.tobytes())
+            self._digest = digest.hexdigest()
+        return self._digest
 
 
 def is_facility(m: dict) -> bool:
@@ -261,9 +278,20 @@ def covered_share(network: StreetNetwork, points) -> tuple[int, int]:
     The extent is widened by the largest distance a place may be from a
     walkable way (`max_off_street_m`): a compound beside the last street is in.
     """
+    if not len(points):
+        return 0, 0
+    pts = np.asarray(points, dtype=np.float64)
+    lat, lng = pts[:, 0], pts[:, 1]
     margin = max_off_street_m()
-    covered = sum(network.covers(lat, lng, margin_m=margin) for lat, lng in points)
-    return covered, len(points)
+    dlat = margin / METERS_PER_DEG_LAT
+    dlng = margin / (METERS_PER_DEG_LAT * np.cos(np.radians(lat)))
+    inside = (
+        (network.min_lat - dlat <= lat)
+        & (lat <= network.max_lat + dlat)
+        & (network.min_lng - dlng <= lng)
+        & (lng <= network.max_lng + dlng)
+    )
+    return int(inside.sum()), len(pts)
 
 
 def network_for(
@@ -294,13 +322,17 @@ def network_for(
 _INDEX_CACHE: dict[tuple, GraphIndex] = {}
 _INDEX_LOCK = threading.Lock()
 _INDEX_CACHE_SIZE = 2
+_REACH_CACHE: dict[str, NetworkReach] = {}
+_REACH_CACHE_SIZE = 4
 
 
 def graph_index(network: StreetNetwork) -> GraphIndex:
     """Load (once per process) a network's graph and spatial index.
 
     A network row never changes after import, so caching it by primary key is
-    safe on any number of servers; each reads it from the database.
+    safe on any number of servers; each reads it from the database. Across
+    processes the index's arrays come memory-mapped from the engine cache
+    (engine_cache.py), keyed by the hash of the stored graph.
     """
     # The key holds more than the pk: a rolled-back import may free a pk for reuse.
     key = (
@@ -315,12 +347,48 @@ def graph_index(network: StreetNetwork) -> GraphIndex:
     if index is not None:
         return index
     data = StreetNetwork.objects.values_list("data", flat=True).get(pk=network.pk)
-    index = GraphIndex(StreetGraph.from_npz_bytes(data))
+    index, index.cache_key = engine_cache.load_index(data)
     with _INDEX_LOCK:
         while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:
             _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
         _INDEX_CACHE[key] = index
     return index
+
+
+def network_reach(index: GraphIndex, lat, lng) -> NetworkReach:
+    """A NetworkReach over these points, reusing a snap of the same points.
+
+    The same points on the same network (a shop approved, suspended or
+    reinstated moves no point) reuse the built engine in this process, and
+    the snap from the engine cache in another; a NetworkReach is read-only
+    once built.
+    """
+    lat = np.asarray(lat, dtype=np.float64)
+    lng = np.asarray(lng, dtype=np.float64)
+    network_key = getattr(index, "cache_key", None)
+    if network_key is None or len(lat) == 0:
+        return NetworkReach(index, lat, lng)
+    points_key = engine_cache.points_hash(network_key, lat, lng)
+    with _INDEX_LOCK:
+        reach = _REACH_CACHE.get(points_key)
+    if reach is not None:
+        return reach
+    snap = engine_cache.load_snap(network_key, points_key)
+    reach = NetworkReach(index, lat, lng, snap=snap)
+    if snap is None:
+        engine_cache.store_snap(network_key, points_key, reach.snap)
+    with _INDEX_LOCK:
+        while len(_REACH_CACHE) >= _REACH_CACHE_SIZE:
+            _REACH_CACHE.pop(next(iter(_REACH_CACHE)))
+        _REACH_CACHE[points_key] = reach
+    return reach
+
+
+def forget_process_caches() -> None:
+    """Drop this process's indices and engines (as a new process would start)."""
+    with _INDEX_LOCK:
+        _INDEX_CACHE.clear()
+        _REACH_CACHE.clear()
 
 
 def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):
@@ -330,7 +398,7 @@ def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):
     lat += [p[0] for p in extra]
     lng += [p[1] for p in extra]
     if inputs.network is not None:
-        return NetworkReach(graph_index(inputs.network), lat, lng)
+        return network_reach(graph_index(inputs.network), lat, lng)
     return StraightLineReach(lat, lng)
 
 
@@ -341,7 +409,7 @@ def build_point_engine(
     lat = [p[0] for p in points]
     lng = [p[1] for p in points]
     if network is not None:
-        return NetworkReach(graph_index(network), lat, lng)
+        return network_reach(graph_index(network), lat, lng)
     return StraightLineReach(lat, lng)
 
 
@@ -351,3 +419,25 @@ def households_within(dist: np.ndarray, households: np.ndarray) -> dict[str, lis
     for profile, speed in speed_profiles().items():
         out[profile] = [int(households[dist <= r].sum()) for r in band_radii_m(speed)]
     return out
+
+
+def households_within_points(
+    engine, points, compounds, households: np.ndarray
+) -> list[dict[str, list[int]]]:
+    """`households_within` for each of `points` (shops), searched from the shops.
+
+    One call for every profile's bands: {"standard": [h5, h10, h15], ...} each.
+    """
+    profiles = speed_profiles()
+    radii = [r for speed in profiles.values() for r in band_radii_m(speed)]
+    sums = np.rint(
+        engine.weight_within(points, compounds, households, radii)
+    ).astype(np.int64)
+    n = len(BANDS_MIN)
+    return [
+        {
+            profile: [int(x) for x in row[k * n : (k + 1) * n]]
+            for k, profile in enumerate(profiles)
+        }
+        for row in sums
+    ]

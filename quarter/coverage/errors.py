@@ -11,6 +11,7 @@ class CoverageErrorCode(StrEnum):
     INVALID_BBOX = "invalid_bbox"
     NOT_COMMUNITY_OPERATOR = "not_community_operator"
     NOT_DISTRICT_PLANNER = "not_district_planner"
+    NOT_STREET_PLANNER = "not_street_planner"
     UNKNOWN_COMMUNITY = "unknown_community"
     UNKNOWN_BUSINESS_TYPE = "unknown_business_type"
     UNKNOWN_SPEED_PROFILE = "unknown_speed_profile"

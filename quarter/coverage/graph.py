@@ -32,6 +32,7 @@ from quarter.coverage.osm import haversine_arrays
 DETOUR_FACTOR = 1.3
 _EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight positive
 _CHUNK = 64  # sources per Dijkstra call, to bound the (S, N) matrix in memory
+_BAND_CHUNK = 16  # shops per local search: fewer, closer shops, a smaller neighbourhood
 METERS_PER_DEG_LAT = math.pi * 6_371_008.8 / 180
 
 
@@ -165,35 +166,93 @@ class Snap:
 
 
 class GraphIndex:
-    """A street graph with its spatial index, built once per network and cached."""
+    """A street graph with its spatial index, built once per network and cached.
 
-    def __init__(self, graph: StreetGraph) -> None:
-        import shapely
+    `arrays()` returns every derived array; `from_arrays` rebuilds the index
+    from them (memory-mapped from the engine cache, see engine_cache.py)
+    without recomputing the projection or the deduplicated base graph.
+    """
 
+    ARRAY_NAMES = (
+        "node_x",
+        "node_y",
+        "base_rows",
+        "base_cols",
+        "base_w",
+        "base_unique",
+    )
+
+    def __init__(self, graph: StreetGraph, derived: dict | None = None) -> None:
         self.graph = graph
         g = graph
         self.proj = _Projection(
             float(np.median(g.node_lat)), float(np.median(g.node_lng))
         )
-        self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
-        coords = np.stack(
-            [
-                np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
-                np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
-            ],
-            axis=1,
+        if derived is not None:
+            for name in self.ARRAY_NAMES:
+                setattr(self, name, derived[name])
+        else:
+            self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
+            # Base graph, both directions, parallel edges reduced to the shortest.
+            self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
+            self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
+            self.base_w = np.concatenate([g.edge_len, g.edge_len]).astype(np.float64)
+            # Parallel edges: keep only the shortest, once, since csr_matrix would
+            # add them up. Split edges never duplicate each other (they join new
+            # nodes).
+            self.base_unique = _unique_min_mask(
+                self.base_rows, self.base_cols, self.base_w, g.node_count
+            )
+        self._lines = None
+        self._tree = None
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> GraphIndex:
+        graph = StreetGraph(
+            node_lat=arrays["node_lat"],
+            node_lng=arrays["node_lng"],
+            edge_u=arrays["edge_u"],
+            edge_v=arrays["edge_v"],
+            edge_len=arrays["edge_len"],
         )
-        self.lines = shapely.linestrings(coords)
-        self.tree = shapely.STRtree(self.lines)
-        # Base graph, both directions, parallel edges reduced to the shortest.
-        self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
-        self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
-        self.base_w = np.concatenate([g.edge_len, g.edge_len]).astype(np.float64)
-        # Parallel edges: keep only the shortest, once, since csr_matrix would add
-        # them up. Split edges never duplicate each other (they join new nodes).
-        self.base_unique = _unique_min_mask(
-            self.base_rows, self.base_cols, self.base_w, g.node_count
-        )
+        return cls(graph, derived=arrays)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        g = self.graph
+        out = {
+            "node_lat": g.node_lat,
+            "node_lng": g.node_lng,
+            "edge_u": g.edge_u,
+            "edge_v": g.edge_v,
+            "edge_len": g.edge_len,
+        }
+        out.update({name: getattr(self, name) for name in self.ARRAY_NAMES})
+        return out
+
+    @property
+    def lines(self):
+        """The edges as shapely lines in projected metres (built on first use)."""
+        if self._lines is None:
+            import shapely
+
+            g = self.graph
+            coords = np.stack(
+                [
+                    np.stack([self.node_x[g.edge_u], self.node_y[g.edge_u]], axis=1),
+                    np.stack([self.node_x[g.edge_v], self.node_y[g.edge_v]], axis=1),
+                ],
+                axis=1,
+            )
+            self._lines = shapely.linestrings(coords)
+        return self._lines
+
+    @property
+    def tree(self):
+        if self._tree is None:
+            import shapely
+
+            self._tree = shapely.STRtree(self.lines)
+        return self._tree
 
     def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
         """Project each point onto its nearest edge."""
@@ -240,6 +299,19 @@ class GraphIndex:
         return np.flatnonzero(mask)
 
 
+def _spatial_chunks(x, y, size: int = _CHUNK):
+    """Indices of the points in chunks of `size`, neighbours together (Z-order)."""
+    cell = 200.0
+    gx = ((x - x.min()) // cell).astype(np.int64) & 0xFFFF
+    gy = ((y - y.min()) // cell).astype(np.int64) & 0xFFFF
+    key = np.zeros(len(x), dtype=np.int64)
+    for bit in range(16):
+        key |= ((gx >> bit) & 1) << (2 * bit)
+        key |= ((gy >> bit) & 1) << (2 * bit + 1)
+    order = np.argsort(key, kind="stable")
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
 def _unique_min_mask(rows, cols, w, n) -> np.ndarray:
     """Mark, for each (row, col) pair, the entry with the smallest weight."""
     key = rows * n + cols
@@ -266,17 +338,20 @@ class NetworkReach:
 
     estimated = False
 
-    def __init__(self, index: GraphIndex, lat, lng) -> None:
+    def __init__(self, index: GraphIndex, lat, lng, *, snap: Snap | None = None):
+        """`snap` is the points' snap when already known (the engine cache's)."""
         self.index = index
         self.lat = np.asarray(lat, dtype=np.float64)
         self.lng = np.asarray(lng, dtype=np.float64)
         n_base = index.graph.node_count
         p = len(self.lat)
-        self.snap = (
-            index.snap(self.lat, self.lng)
-            if p
-            else Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-        )
+        if snap is None:
+            snap = (
+                index.snap(self.lat, self.lng)
+                if p
+                else Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+            )
+        self.snap = snap
         self.n_base = n_base
         self.door = n_base + p + np.arange(p)  # door node of point i
         self.matrix = self._build(p)
@@ -364,12 +439,101 @@ class NetworkReach:
             )
 
     def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
-        """A (S, T) matrix of walking metres between points (inf beyond `limit`)."""
+        """A (S, T) matrix of walking metres between points (inf beyond `limit`).
+
+        The graph is undirected, so the searches start from the smaller side.
+        Each search runs on the part of the graph within `limit` (straight
+        line, with a margin) of its chunk of spatially close sources: a walk
+        of at most `limit` metres never leaves it, and the searches then cost
+        what the neighbourhood costs, not the whole city.
+        """
+        sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
+        if len(targets) < len(sources):
+            return self.pairwise(targets, sources, limit=limit).T
         out = np.full((len(sources), len(targets)), np.inf)
-        for start, dist in self._from_sources(sources, limit=limit):
-            out[start : start + len(dist)] = dist[:, self.door[targets]]
+        if len(sources) == 0 or len(targets) == 0:
+            return out
+        node_x, node_y = self._node_xy()
+        margin = limit * 1.01 + 10.0
+        target_nodes = self.door[targets]
+        source_doors = self.door[sources]
+        for chunk in _spatial_chunks(node_x[source_doors], node_y[source_doors]):
+            doors = self.door[sources[chunk]]
+            xs, ys = node_x[doors], node_y[doors]
+            near = np.flatnonzero(
+                (node_x >= xs.min() - margin)
+                & (node_x <= xs.max() + margin)
+                & (node_y >= ys.min() - margin)
+                & (node_y <= ys.max() + margin)
+            )
+            local = np.full(len(node_x), -1, dtype=np.int64)
+            local[near] = np.arange(len(near))
+            sub = self.matrix[near][:, near]
+            dist = dijkstra(sub, directed=True, indices=local[doors], limit=limit)
+            inside = np.flatnonzero(local[target_nodes] >= 0)
+            out[chunk[:, None], inside[None, :]] = dist[
+                :, local[target_nodes[inside]]
+            ]
         return out
+
+    def weight_within(self, points, weighted, weights, radii) -> np.ndarray:
+        """(P, R): the sum of `weights` of the `weighted` points within each
+        radius of each of `points` (households within 5/10/15 minutes of a shop).
+
+        Like `pairwise` (searches from `points`, chunked and local), but the
+        chunk's distances are summed at once: no (points × weighted) matrix.
+        """
+        points = np.asarray(points, dtype=np.int64)
+        weighted = np.asarray(weighted, dtype=np.int64)
+        radii = np.asarray(radii, dtype=np.float64)
+        out = np.zeros((len(points), len(radii)))
+        if len(points) == 0 or len(weighted) == 0:
+            return out
+        limit = float(radii.max())
+        node_x, node_y = self._node_xy()
+        margin = limit * 1.01 + 10.0
+        weights = np.asarray(weights, dtype=np.float64)
+        weighted_nodes = self.door[weighted]
+        point_doors = self.door[points]
+        for chunk in _spatial_chunks(
+            node_x[point_doors], node_y[point_doors], size=_BAND_CHUNK
+        ):
+            doors = point_doors[chunk]
+            xs, ys = node_x[doors], node_y[doors]
+            near = np.flatnonzero(
+                (node_x >= xs.min() - margin)
+                & (node_x <= xs.max() + margin)
+                & (node_y >= ys.min() - margin)
+                & (node_y <= ys.max() + margin)
+            )
+            local = np.full(len(node_x), -1, dtype=np.int64)
+            local[near] = np.arange(len(near))
+            sub = self.matrix[near][:, near]
+            dist = dijkstra(sub, directed=True, indices=local[doors], limit=limit)
+            inside = local[weighted_nodes] >= 0
+            d = dist[:, local[weighted_nodes[inside]]]
+            w = weights[inside]
+            for k, r in enumerate(radii):
+                out[chunk, k] = (d <= r).astype(np.float64) @ w
+        return out
+
+    def _node_xy(self):
+        """Projected metres of every node: street nodes, the points' projections
+        on their edges, then the points themselves (their doors)."""
+        if getattr(self, "_xy", None) is None:
+            idx, g, snap = self.index, self.index.graph, self.snap
+            u, v = g.edge_u[snap.edge], g.edge_v[snap.edge]
+            length = g.edge_len[snap.edge].astype(np.float64)
+            frac = np.clip(snap.along / np.maximum(length, _EPS_M), 0.0, 1.0)
+            proj_x = idx.node_x[u] + frac * (idx.node_x[v] - idx.node_x[u])
+            proj_y = idx.node_y[u] + frac * (idx.node_y[v] - idx.node_y[u])
+            px, py = idx.proj.xy(self.lat, self.lng)
+            self._xy = (
+                np.concatenate([idx.node_x, proj_x, px]),
+                np.concatenate([idx.node_y, proj_y, py]),
+            )
+        return self._xy
 
     def candidates(self, sources, *, limit: float):
         """Candidate sites near the sources: (lat, lng, (S, K) metres)."""
@@ -488,6 +652,13 @@ class StraightLineReach:
     def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
         s, t = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
         return self._matrix(self.lat[s], self.lng[s], self.lat[t], self.lng[t], limit)
+
+    def weight_within(self, points, weighted, weights, radii) -> np.ndarray:
+        """(P, R) sums of `weights` within each radius (see NetworkReach)."""
+        radii = np.asarray(radii, dtype=np.float64)
+        d = self.pairwise(points, weighted, limit=float(radii.max(initial=0)))
+        w = np.asarray(weights, dtype=np.float64)
+        return np.stack([(d <= r).astype(np.float64) @ w for r in radii], axis=1)
 
     def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
         if len(facilities) == 0:

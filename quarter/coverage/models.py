@@ -117,28 +117,35 @@ class CompoundAccess(models.Model):
         return f"{self.compound_id}: {self.off_street_m:.0f} m"
 
 
-class CompoundReach(models.Model):
-    """Walking metres from a compound to the nearest open merchant of one type."""
+class ReachArray(models.Model):
+    """Walking metres from each compound of a community to the nearest open
+    merchant of one type, stored as one array per (community, type).
 
-    compound = models.ForeignKey(
-        Compound, on_delete=models.CASCADE, related_name="reach"
+    `compound_ids` (int64) and `distances` (float64 metres, rounded to 0.1 m;
+    NaN: none within the computation cap) are raw little-endian numpy bytes
+    in the same order. One row per type instead of one per compound × type:
+    a recompute writes 27 rows, not 51,000 (see reach_store.py).
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="reach_arrays"
     )
     business_type = models.ForeignKey(
         BusinessType, on_delete=models.CASCADE, related_name="+"
     )
-    # Null: no merchant of this type within the computation cap.
-    distance_m = models.FloatField(null=True, blank=True)
+    compound_ids = models.BinaryField()
+    distances = models.BinaryField()
     estimated = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["compound", "business_type"], name="compound_reach_unique"
+                fields=["community", "business_type"], name="reach_array_unique"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.compound_id}→{self.business_type_id}: {self.distance_m} m"
+        return f"{self.community_id}→{self.business_type_id}"
 
 
 class MerchantReach(models.Model):

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from quarter.core.errors import DomainError, NotFound
 from quarter.core.geo import haversine_m, valid_lat_lng
 from quarter.coverage import engine as eng
+from quarter.coverage import reach_store
 from quarter.coverage.errors import CoverageErrorCode as Code
-from quarter.coverage.models import CompoundAccess, CompoundReach, CoverageRun
+from quarter.coverage.models import CompoundAccess, CoverageRun
 from quarter.places.models import Admission, BusinessType, Community, Merchant, Tier
 
 # The 2025 MOFCOM groupings: each is two needs, each need met by any of its types.
@@ -249,12 +250,7 @@ def _compound_rows(community, types, speed) -> list[CompoundRow]:
             "compound_id", "off_street_m"
         )
     )
-    distances: dict[tuple[int, int], float | None] = {
-        (r[0], r[1]): r[2]
-        for r in CompoundReach.objects.filter(
-            compound__community=community
-        ).values_list("compound_id", "business_type_id", "distance_m")
-    }
+    distances = reach_store.distances_of(community)
     limit = eng.max_off_street_m()
     rows = []
     for c in community.compounds.order_by("id"):

@@ -22,11 +22,11 @@ from django.db import transaction
 from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.coverage import engine as eng
+from quarter.coverage import reach_store
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.graph import StreetGraph
 from quarter.coverage.models import (
     CompoundAccess,
-    CompoundReach,
     CoverageRun,
     MerchantReach,
     StreetNetwork,
@@ -58,7 +58,7 @@ logger = logging.getLogger(__name__)
 def ensure_coverage(*, community: Community) -> CoverageRun:
     """Return the community's coverage run, recomputing it first if it is stale.
 
-    Side effects: may rewrite the community's CompoundReach, CompoundAccess and
+    Side effects: may rewrite the community's ReachArray, CompoundAccess and
     MerchantReach rows (in one transaction).
     """
     inputs = eng.load_inputs(community)
@@ -93,28 +93,34 @@ def refresh_community(*, community: Community) -> CoverageRun:
 def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRun:
     community = inputs.community
     engine = eng.build_engine(inputs)
-    origins = np.arange(inputs.n_compounds)
-    reach_rows = []
+    distances = {}
     if inputs.n_compounds:
-        for bt in BusinessType.objects.all():
-            dist = engine.nearest(
-                origins, inputs.facility_points(bt.id), limit=eng.cap_m()
-            )
-            reach_rows += _reach_rows(inputs, bt.id, dist, engine.estimated)
+        distances = _nearest_by_type(
+            inputs, engine, BusinessType.objects.values_list("id", flat=True)
+        )
     merchant_rows = _merchant_rows(inputs, engine, _own_positions(inputs))
     with transaction.atomic():
         _lock_community(community)
-        CompoundReach.objects.filter(compound__community=community).delete()
-        CompoundReach.objects.bulk_create(reach_rows)
+        reach_store.replace_reach(
+            community,
+            [c["id"] for c in inputs.compounds],
+            distances,
+            estimated=engine.estimated,
+            all_types=True,
+        )
         CompoundAccess.objects.filter(compound__community=community).delete()
-        CompoundAccess.objects.bulk_create(
-            CompoundAccess(
-                compound_id=c["id"], off_street_m=float(off), estimated=engine.estimated
-            )
-            for c, off in zip(inputs.compounds, engine.off_street_m, strict=False)
+        reach_store.insert_rows(
+            CompoundAccess,
+            ("compound_id", "off_street_m", "estimated"),
+            [
+                (c["id"], off, engine.estimated)
+                for c, off in zip(
+                    inputs.compounds, engine.off_street_m.tolist(), strict=False
+                )
+            ],
         )
         MerchantReach.objects.filter(merchant__community=community).delete()
-        MerchantReach.objects.bulk_create(merchant_rows)
+        reach_store.insert_rows(MerchantReach, MERCHANT_REACH_COLUMNS, merchant_rows)
         run, _ = CoverageRun.objects.update_or_create(
             community=community,
             defaults={
@@ -146,44 +152,53 @@ def _lock_community(community: Community) -> None:
     Community.objects.select_for_update().filter(pk=community.pk).first()
 
 
-def _reach_rows(inputs, type_id, dist, estimated) -> list[CompoundReach]:
-    return [
-        CompoundReach(
-            compound_id=c["id"],
-            business_type_id=type_id,
-            estimated=estimated,
-            distance_m=None if not np.isfinite(d) else round(float(d), 1),
+def _nearest_by_type(inputs, engine, type_ids) -> dict[int, np.ndarray]:
+    """Metres from every compound to the nearest facility, one search per type."""
+    origins = np.arange(inputs.n_compounds)
+    return {
+        type_id: engine.nearest(
+            origins, inputs.facility_points(type_id), limit=eng.cap_m()
         )
-        for c, d in zip(inputs.compounds, dist, strict=True)
-    ]
+        for type_id in type_ids
+    }
 
 
-def _merchant_rows(inputs, engine, positions) -> list[MerchantReach]:
+MERCHANT_REACH_COLUMNS = (
+    "merchant_id",
+    "households",
+    "lat",
+    "lng",
+    "business_type_id",
+    "admission",
+    "status",
+    "estimated",
+)
+
+
+def _merchant_rows(inputs, engine, positions) -> list[tuple]:
+    """MerchantReach rows (MERCHANT_REACH_COLUMNS) of the merchants at `positions`."""
     positions = list(positions)
     if not positions:
         return []
-    households = inputs.households()
-    if inputs.n_compounds:
-        matrix = engine.pairwise(
-            np.arange(inputs.n_compounds),
-            [inputs.merchant_point(i) for i in positions],
-            limit=eng.max_band_radius_m(),
-        )
-    else:
-        matrix = np.zeros((0, len(positions)))
+    bands = eng.households_within_points(
+        engine,
+        [inputs.merchant_point(i) for i in positions],
+        np.arange(inputs.n_compounds),
+        inputs.households(),
+    )
     rows = []
     for column, i in enumerate(positions):
         m = inputs.merchants[i]
         rows.append(
-            MerchantReach(
-                merchant_id=m["id"],
-                households=eng.households_within(matrix[:, column], households),
-                lat=m["lat"],
-                lng=m["lng"],
-                business_type_id=m["main_type_id"],
-                admission=m["admission"],
-                status=m["status"],
-                estimated=engine.estimated,
+            (
+                m["id"],
+                bands[column],
+                m["lat"],
+                m["lng"],
+                m["main_type_id"],
+                m["admission"],
+                m["status"],
+                engine.estimated,
             )
         )
     return rows
@@ -310,23 +325,20 @@ def _do_refresh_types(inputs, *, merchant_ids, previous, run) -> None:
     types = {p.business_type_id for p in previous.values()}
     types |= {m["main_type_id"] for m in inputs.merchants if m["id"] in wanted}
     positions = _own_positions(inputs, wanted)
-    origins = np.arange(inputs.n_compounds)
     compound_ids = [c["id"] for c in inputs.compounds]
-    for type_id in sorted(types):
-        dist = engine.nearest(
-            origins, inputs.facility_points(type_id), limit=eng.cap_m()
-        )
-        CompoundReach.objects.filter(
-            compound_id__in=compound_ids, business_type_id=type_id
-        ).delete()
-        CompoundReach.objects.bulk_create(
-            _reach_rows(inputs, type_id, dist, engine.estimated)
-        )
+    distances = _nearest_by_type(inputs, engine, sorted(types))
+    reach_store.replace_reach(
+        inputs.community, compound_ids, distances, estimated=engine.estimated
+    )
     MerchantReach.objects.filter(
         merchant_id__in=merchant_ids, merchant__community=inputs.community
     ).delete()
     if positions:
-        MerchantReach.objects.bulk_create(_merchant_rows(inputs, engine, positions))
+        reach_store.insert_rows(
+            MerchantReach,
+            MERCHANT_REACH_COLUMNS,
+            _merchant_rows(inputs, engine, positions),
+        )
     run.fingerprint = inputs.fingerprint()
     run.computed_at = clock.now()
     run.save(update_fields=["fingerprint", "computed_at"])

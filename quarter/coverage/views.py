@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.http import require_GET, require_POST
 
@@ -46,6 +47,7 @@ _DISPLAY_MSGIDS = (
     gettext_noop("本社区没有这个小区"),
     gettext_noop("本区还没有录入小区,无法计算覆盖"),
     gettext_noop("只有本区的商务部门可以查看全区规划"),
+    gettext_noop("只有本街道或本区的规划人员可以查看街道规划"),
 )
 
 
@@ -120,16 +122,21 @@ def _profile(request: HttpRequest) -> str:
 def planning_home(request: HttpRequest) -> HttpResponse:
     """List the districts and communities the user may plan for."""
     districts = access.districts_planned_by(request.user)
-    if not districts.exists():
+    if not districts.exists() and not access.street_offices_planned_by(
+        request.user
+    ).exists():
         try:
             access.require_planner(request.user)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(gettext(exc.message)) from None
     communities = selectors.list_planning_communities(actor=request.user)
+    streets = access.street_offices_planned_by(request.user).exclude(
+        district__in=districts
+    )
     return render(
         request,
         "coverage/home.html",
-        {"communities": communities, "districts": districts},
+        {"communities": communities, "districts": districts, "streets": streets},
     )
 
 
@@ -146,22 +153,39 @@ def _district_or_404(request: HttpRequest, district_id: int):
     return district
 
 
-@login_required
-@require_GET
-def district_dashboard(request: HttpRequest, district_id: int) -> HttpResponse:
-    """Every community of a district ranked, on a map, with area-wide site picks."""
-    district = _district_or_404(request, district_id)
-    profile = _profile(request)
-    report = district_view.district_report(
-        actor=request.user, district=district, profile=profile
-    )
+def _street_or_404(request: HttpRequest, street_id: int):
+    from quarter.places.models import StreetOffice
+
+    street = StreetOffice.objects.select_related("district").filter(pk=street_id)
+    street = street.first()
+    if street is None:
+        raise Http404(gettext("没有这个街道"))
+    try:
+        access.require_street_planner(request.user, street)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(gettext(exc.message)) from None
+    return street
+
+
+def _area_urls(name: str, pk: int) -> dict[str, str]:
+    """The area page's own links (district or street), for the shared template."""
+    return {
+        "suggest_url": reverse(f"planning_{name}_suggest", args=[pk]),
+        "csv_url": reverse(f"planning_{name}_export_csv", args=[pk]),
+        "xlsx_url": reverse(f"planning_{name}_export_xlsx", args=[pk]),
+        "print_url": reverse(f"planning_{name}_print", args=[pk]),
+    }
+
+
+def _render_area(request, report, *, urls, streets=()) -> HttpResponse:
     return render(
         request,
         "coverage/district.html",
         {
-            "district": district,
+            "district": report.district,
+            "street": report.street_office,
             "report": report,
-            "profile": profile,
+            "profile": report.profile,
             "profiles": _profile_labels(),
             "map_data": exports.district_map_data(report),
             "basic_types": [
@@ -169,23 +193,37 @@ def district_dashboard(request: HttpRequest, district_id: int) -> HttpResponse:
                 for t in (report.rows[0].report.type_counts if report.rows else [])
                 if t.business_type.tier == "basic"
             ],
+            "streets": streets,
+            "own_communities": {
+                c.pk for c in selectors.list_planning_communities(actor=request.user)
+            },
+            **urls,
         },
     )
 
 
-@login_required
-@require_GET
-def district_suggest(request: HttpRequest, district_id: int) -> HttpResponse:
-    district = _district_or_404(request, district_id)
-    profile = _profile(request)
-    type_code = request.GET.get("type", "")
-    error, picks = None, []
-    try:
-        picks = district_view.suggest_sites_in_district(
-            actor=request.user, district=district, type_code=type_code, profile=profile
-        )
-    except DomainError as exc:
-        error = exc
+def _render_area_print(request, report) -> HttpResponse:
+    return render(
+        request,
+        "coverage/district_print.html",
+        {"report": report, "profile_label": _profile_labels()[report.profile]},
+    )
+
+
+def _area_export(report, fmt: str, name: str) -> HttpResponse:
+    content = (
+        exports.district_xlsx(report) if fmt == "xlsx" else exports.district_csv(report)
+    )
+    return downloads.attachment(
+        content,
+        kind=fmt,
+        name=f"{name}-{report.profile}",
+        display_name=gettext("%(district)s生活圈覆盖排名")
+        % {"district": report.area_name},
+    )
+
+
+def _render_sites(request, picks, error) -> HttpResponse:
     return render(
         request,
         "coverage/_district_sites.html",
@@ -196,21 +234,106 @@ def district_suggest(request: HttpRequest, district_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def district_dashboard(request: HttpRequest, district_id: int) -> HttpResponse:
+    """Every community of a district ranked, on a map, with area-wide site picks."""
+    district = _district_or_404(request, district_id)
+    report = district_view.district_report(
+        actor=request.user, district=district, profile=_profile(request)
+    )
+    return _render_area(
+        request,
+        report,
+        urls=_area_urls("district", district.pk),
+        streets=district.streets.order_by("id"),
+    )
+
+
+@login_required
+@require_GET
+def district_suggest(request: HttpRequest, district_id: int) -> HttpResponse:
+    district = _district_or_404(request, district_id)
+    error, picks = None, []
+    try:
+        picks = district_view.suggest_sites_in_district(
+            actor=request.user,
+            district=district,
+            type_code=request.GET.get("type", ""),
+            profile=_profile(request),
+        )
+    except DomainError as exc:
+        error = exc
+    return _render_sites(request, picks, error)
+
+
+@login_required
+@require_GET
 def district_export(request: HttpRequest, district_id: int, fmt: str) -> HttpResponse:
     district = _district_or_404(request, district_id)
     report = district_view.district_report(
         actor=request.user, district=district, profile=_profile(request)
     )
-    content = (
-        exports.district_xlsx(report) if fmt == "xlsx" else exports.district_csv(report)
+    return _area_export(report, fmt, f"district-{district.pk}")
+
+
+@login_required
+@require_GET
+def district_print(request: HttpRequest, district_id: int) -> HttpResponse:
+    district = _district_or_404(request, district_id)
+    report = district_view.district_report(
+        actor=request.user, district=district, profile=_profile(request)
     )
-    return downloads.attachment(
-        content,
-        kind=fmt,
-        name=f"district-{district.pk}-{report.profile}",
-        display_name=gettext("%(district)s生活圈覆盖排名")
-        % {"district": district.name},
+    return _render_area_print(request, report)
+
+
+@login_required
+@require_GET
+def street_dashboard(request: HttpRequest, street_id: int) -> HttpResponse:
+    """The district view restricted to one street office's communities."""
+    street = _street_or_404(request, street_id)
+    report = district_view.street_report(
+        actor=request.user, street_office=street, profile=_profile(request)
     )
+    urls = _area_urls("street", street.pk)
+    if access.districts_planned_by(request.user).filter(pk=street.district_id).exists():
+        urls["district_url"] = reverse("planning_district", args=[street.district_id])
+    return _render_area(request, report, urls=urls)
+
+
+@login_required
+@require_GET
+def street_suggest(request: HttpRequest, street_id: int) -> HttpResponse:
+    street = _street_or_404(request, street_id)
+    error, picks = None, []
+    try:
+        picks = district_view.suggest_sites_in_street(
+            actor=request.user,
+            street_office=street,
+            type_code=request.GET.get("type", ""),
+            profile=_profile(request),
+        )
+    except DomainError as exc:
+        error = exc
+    return _render_sites(request, picks, error)
+
+
+@login_required
+@require_GET
+def street_export(request: HttpRequest, street_id: int, fmt: str) -> HttpResponse:
+    street = _street_or_404(request, street_id)
+    report = district_view.street_report(
+        actor=request.user, street_office=street, profile=_profile(request)
+    )
+    return _area_export(report, fmt, f"street-{street.pk}")
+
+
+@login_required
+@require_GET
+def street_print(request: HttpRequest, street_id: int) -> HttpResponse:
+    street = _street_or_404(request, street_id)
+    report = district_view.street_report(
+        actor=request.user, street_office=street, profile=_profile(request)
+    )
+    return _render_area_print(request, report)
 
 
 @require_GET

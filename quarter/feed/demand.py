@@ -123,19 +123,19 @@ def searches_near_shop(*, merchant, days: int = 30, radius_m: float = 1100):
 
 def coverage_gaps(*, community) -> dict[str, list[str]]:
     """Basic types each compound cannot reach within 15 minutes (stored reach)."""
-    from quarter.coverage.models import CompoundReach
+    from quarter.coverage import reach_store
     from quarter.coverage.selectors import get_speed
-    from quarter.places.models import Tier
+    from quarter.places.models import BusinessType, Compound, Tier
 
     limit_m = get_speed("standard") * 15 * 60
+    reach = reach_store.distances_of(community)
+    if not reach:
+        return {}  # never computed: no figures to show, rather than every type
+    basic = list(BusinessType.objects.filter(tier=Tier.BASIC).order_by("sort_order"))
     out: dict[str, list[str]] = {}
-    for row in (
-        CompoundReach.objects.filter(
-            compound__community=community, business_type__tier=Tier.BASIC
-        )
-        .select_related("compound", "business_type")
-        .order_by("compound_id", "business_type__sort_order")
-    ):
-        if row.distance_m is None or row.distance_m > limit_m:
-            out.setdefault(row.compound.name, []).append(row.business_type.name_zh)
+    for compound in Compound.objects.filter(community=community).order_by("id"):
+        for bt in basic:
+            metres = reach.get((compound.pk, bt.pk))
+            if metres is None or metres > limit_m:
+                out.setdefault(compound.name, []).append(bt.name_zh)
     return out

@@ -1,12 +1,14 @@
-"""Indicator sheets: every circle's figures at once, from database aggregates.
+"""Indicator sheets: every circle's figures at once.
 
 A circle is a community and the 15-minute walking area of its compounds. The
-figures come from what quarter.coverage stores (`CompoundReach`: metres from
-each compound to the nearest open shop of each type; the approved merchants
-of the community) and are the same as the community's gap report
-(`coverage.selectors.build_gap_report`), but four grouped queries answer them
-for any number of circles: the number of rows read into Python grows with
-circles × types, never with compounds, reach rows or merchants.
+figures come from what quarter.coverage stores (one array per community and
+type of the metres from each compound to the nearest open shop of that type,
+`coverage.reach_store`; the approved merchants of the community) and are the
+same as the community's gap report (`coverage.selectors.build_gap_report`),
+but a handful of queries answer them for any number of circles: the rows read
+into Python grow with circles × types (outlet counts and reach arrays) and
+compounds (their households), never with compound × type pairs or merchants;
+the counting is numpy over the arrays.
 
 Public selectors take `actor` and check it in indicators/access.py;
 `build_sheets` is for trusted callers (the bench, tests).
@@ -17,26 +19,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db.models import (
-    Case,
     Count,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from quarter.coverage import engine as eng
-from quarter.coverage.models import CompoundReach, CoverageRun
+from quarter.coverage import reach_store
+from quarter.coverage.models import CoverageRun
 from quarter.coverage.selectors import GROUPINGS, get_speed
 from quarter.indicators import access, bar
 from quarter.indicators import satisfaction as satisfaction_source
@@ -252,8 +246,7 @@ def build_sheets(
     circles = list(communities.order_by("id").select_related("street_office__district"))
     selected = Community.objects.filter(pk__in=communities.values("pk"))
     outlets = _outlets(selected)
-    households = _households(selected, limit, basic_ids, groupings)
-    covered = _covered(selected, limit)
+    households, covered = _reach(selected, limit, basic_ids, groupings)
     runs = dict(
         CoverageRun.objects.filter(community__in=selected).values_list(
             "community_id", "computed_at"
@@ -329,19 +322,6 @@ def _outlets(communities) -> dict[int, dict[int, tuple[int, int]]]:
     return out
 
 
-def _covered(communities, limit: float) -> dict[tuple[int, int], int]:
-    """{(community, type): households reaching the type within 15 minutes}."""
-    rows = (
-        CompoundReach.objects.filter(
-            compound__community__in=communities, distance_m__lte=limit
-        )
-        .values("compound__community_id", "business_type_id")
-        .annotate(hh=Sum("compound__households"))
-        .order_by()
-    )
-    return {(r["compound__community_id"], r["business_type_id"]): r["hh"] for r in rows}
-
-
 @dataclass
 class _HouseholdFigures:
     total: int = 0
@@ -360,54 +340,60 @@ class _HouseholdFigures:
         return 0
 
 
-def _households(communities, limit, basic_ids, groupings):
-    """Households per community, by basic types reached and by pairs met.
+def _reach(communities, limit, basic_ids, groupings):
+    """Households per community: by basic types reached and by pairs met, and
+    per (community, type) the households reaching it within `limit` metres.
 
-    One grouped query: each compound is annotated (in SQL) with the number of
-    basic types within `limit` metres and, per pair, whether both needs are
-    met; rows come back per (community, number of types reached).
+    Reads the stored reach (one distance array per community and type, see
+    `coverage.reach_store`) and the compounds' households in two queries, and
+    counts with numpy; no row per compound × type is ever built.
     """
-    reach = CompoundReach.objects.filter(
-        compound=OuterRef("pk"), distance_m__lte=limit
-    ).order_by()
-    n_basic = Subquery(
-        reach.filter(business_type_id__in=basic_ids)
-        .values("compound")
-        .annotate(n=Count("pk"))
-        .values("n")[:1],
-        output_field=IntegerField(),
-    )
-    pair_households = {}
-    for i, needs in enumerate(groupings.values()):
-        condition = Q()
-        for need in needs:
-            condition &= Q(
-                Exists(reach.filter(business_type_id__in=[t.id for t in need]))
-            )
-        pair_households[f"pair{i}"] = Sum(
-            Case(
-                When(condition, then=F("households")),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
+    compounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     rows = (
         Compound.objects.filter(community__in=communities)
-        .annotate(n_basic=Coalesce(n_basic, 0))
-        .values("community_id", "n_basic")
-        .annotate(hh=Sum("households"), compounds=Count("id"), **pair_households)
-        .order_by()
+        .order_by("community_id", "id")
+        .values_list("community_id", "id", "households")
     )
+    grouped: dict[int, list[tuple[int, int]]] = {}
+    for community_id, pk, hh in rows:
+        grouped.setdefault(community_id, []).append((pk, hh))
+    for community_id, pairs in grouped.items():
+        ids = np.array([p for p, _ in pairs], dtype=np.int64)
+        compounds[community_id] = (ids, np.array([h for _, h in pairs], np.int64))
+    arrays = reach_store.arrays_of_many([c for c in compounds])
     names = list(groupings)
-    out: dict[int, _HouseholdFigures] = {}
-    for r in rows:
-        fig = out.setdefault(r["community_id"], _HouseholdFigures())
-        fig.total += r["hh"]
-        fig.compounds += r["compounds"]
-        fig.by_types[r["n_basic"]] = fig.by_types.get(r["n_basic"], 0) + r["hh"]
-        for i, name in enumerate(names):
-            fig.groupings[name] = fig.groupings.get(name, 0) + (r[f"pair{i}"] or 0)
-    return out
+    figures: dict[int, _HouseholdFigures] = {}
+    covered: dict[tuple[int, int], int] = {}
+    for community_id, (ids, households) in compounds.items():
+        within = {}  # type id -> bool per compound (in `ids` order)
+        for type_id, (reach_ids, metres) in arrays.get(community_id, {}).items():
+            near = np.zeros(len(ids), dtype=bool)
+            position = np.searchsorted(ids, reach_ids)
+            inside = (position < len(ids)) & (
+                ids[np.minimum(position, len(ids) - 1)] == reach_ids
+            )
+            ok = np.nan_to_num(metres, nan=np.inf) <= limit
+            near[position[inside & ok]] = True
+            within[type_id] = near
+            covered[(community_id, type_id)] = int(households[near].sum())
+        none = np.zeros(len(ids), dtype=bool)
+        n_basic = sum(
+            (within.get(t, none).astype(np.int64) for t in basic_ids),
+            np.zeros(len(ids), np.int64),
+        )
+        fig = _HouseholdFigures(total=int(households.sum()), compounds=len(ids))
+        for n in np.unique(n_basic):
+            fig.by_types[int(n)] = int(households[n_basic == n].sum())
+        for name in names:
+            met = np.ones(len(ids), dtype=bool)
+            for need in groupings[name]:
+                any_of = np.zeros(len(ids), dtype=bool)
+                for t in need:
+                    any_of |= within.get(t.id, none)
+                met &= any_of
+            fig.groupings[name] = int(households[met].sum())
+        figures[community_id] = fig
+    return figures, covered
 
 
 def _satisfaction(found) -> Satisfaction:

@@ -216,6 +216,7 @@ def world(settings):
         "slug_A": a.world.community.slug,
         "compound_A": a.world.compound.pk,
         "district_X": a.world.district.pk,
+        "street_A": a.world.community.street_office_id,
         "household_A": a.resident.household_id,
         "visit_A": Visit.objects.get(redemption=held).pk,
         **{f"{key}_A": pk for key, pk in a.board.items()},

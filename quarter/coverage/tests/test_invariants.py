@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quarter.core.actors import SYSTEM
-from quarter.coverage import services
+from quarter.coverage import reach_store, services
 from quarter.coverage.graph import GraphIndex, NetworkReach, StreetGraph
-from quarter.coverage.models import CompoundReach, MerchantReach
+from quarter.coverage.models import MerchantReach
 from quarter.coverage.osm import haversine_arrays, read_extract
 from quarter.coverage.tests.factories import (
     LAT0,
@@ -122,12 +122,8 @@ def test_incremental_refresh_equals_full_recompute(tmp_path, monkeypatch):
 
 def _snapshot(community):
     reach = sorted(
-        (
-            r.compound_id,
-            r.business_type_id,
-            None if r.distance_m is None else round(r.distance_m, 3),
-        )
-        for r in CompoundReach.objects.filter(compound__community=community)
+        (cid, tid, None if d is None else round(d, 3))
+        for (cid, tid), d in reach_store.distances_of(community).items()
     )
     merchants = sorted(
         (m.merchant_id, str(m.households), m.admission, m.status)

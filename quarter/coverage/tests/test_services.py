@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from quarter.core.actors import SYSTEM
 from quarter.core.errors import DomainError, PermissionDenied
-from quarter.coverage import selectors, services
+from quarter.coverage import reach_store, selectors, services
 from quarter.coverage.models import (
-    CompoundReach,
     CoverageRun,
     MerchantReach,
+    ReachArray,
     StreetNetwork,
 )
 from quarter.coverage.tests.factories import (
@@ -48,7 +50,15 @@ def street_community(osm_file):
 
 
 def _reach(compound, code):
-    return CompoundReach.objects.get(compound=compound, business_type__code=code)
+    """The stored reach of one compound and type: metres, estimated, the array's pk."""
+    row = ReachArray.objects.get(
+        community_id=compound.community_id, business_type__code=code
+    )
+    return SimpleNamespace(
+        distance_m=reach_store.distance(compound, code),
+        estimated=row.estimated,
+        pk=row.pk,
+    )
 
 
 def test_import_network_stores_the_walking_graph(osm_file):
@@ -435,13 +445,14 @@ def test_bulk_approval_in_the_admin_recomputes_each_type_once(
     ]
     services.ensure_coverage(community=community)
     recomputed = []
-    real_reach_rows = services._reach_rows
+    real_nearest_by_type = services._nearest_by_type
 
-    def spy(inputs, type_id, dist, estimated):
-        recomputed.append(type_id)
-        return real_reach_rows(inputs, type_id, dist, estimated)
+    def spy(inputs, engine, type_ids):
+        type_ids = list(type_ids)
+        recomputed.extend(type_ids)
+        return real_nearest_by_type(inputs, engine, type_ids)
 
-    monkeypatch.setattr(services, "_reach_rows", spy)
+    monkeypatch.setattr(services, "_nearest_by_type", spy)
     client.force_login(operator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
