@@ -34,7 +34,7 @@ from quarter.coverage.graph import GraphIndex, Snap, StreetGraph
 logger = logging.getLogger(__name__)
 
 SNAPS_KEPT = 64  # per network; the oldest are removed beyond that
-CACHE_VERSION = "1"  # bump when the stored arrays change meaning
+CACHE_VERSION = "2"  # bump when the stored arrays change meaning (2: street names)
 
 
 def cache_dir() -> Path | None:

@@ -214,6 +214,10 @@ class GraphIndex:
             edge_u=arrays["edge_u"],
             edge_v=arrays["edge_v"],
             edge_len=arrays["edge_len"],
+            # Street names and ranks, where the network kept them.
+            edge_name=arrays.get("edge_name"),
+            edge_rank=arrays.get("edge_rank"),
+            names=arrays.get("names"),
         )
         return cls(graph, derived=arrays)
 
@@ -226,6 +230,11 @@ class GraphIndex:
             "edge_v": g.edge_v,
             "edge_len": g.edge_len,
         }
+        for name in ("edge_name", "edge_rank"):
+            if getattr(g, name) is not None:
+                out[name] = getattr(g, name)
+        if g.names is not None:
+            out["names"] = np.asarray(list(g.names), dtype=str)
         out.update({name: getattr(self, name) for name in self.ARRAY_NAMES})
         return out
 
