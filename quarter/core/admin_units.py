@@ -54,6 +54,18 @@ def show(unit: str, value) -> str:
     return str(value)
 
 
+class _ParsedField(forms.Field):
+    """A field whose typed text is parsed into a stored unit: it has changed
+    when the parsed value differs (text that does not parse counts as a change,
+    so the form reports it)."""
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != (initial if initial != "" else None)
+        except forms.ValidationError:
+            return True
+
+
 class YuanInput(forms.TextInput):
     """A text box for yuan: shows stored fen as '45.10', numeric keypad on phones."""
 
@@ -67,7 +79,7 @@ class YuanInput(forms.TextInput):
         return super().format_value(value)
 
 
-class YuanFormField(forms.Field):
+class YuanFormField(_ParsedField):
     """¥ typed by a person ('45', '45.5', '¥1,234.50'), stored as fen.
 
     Refuses '50,00', negative amounts (unless `allow_negative`), and amounts
@@ -105,17 +117,12 @@ class YuanFormField(forms.Field):
             raise forms.ValidationError(_("金额不能为负数"), code="min_value")
         return fen
 
-    def has_changed(self, initial, data):
-        try:
-            return self.to_python(data) != (initial if initial != "" else None)
-        except forms.ValidationError:
-            return True
 
 
 _DISCOUNT_RE = re.compile(r"^(\d{1,2})(?:\.(\d{1,2}))?$", re.A)
 
 
-class DiscountFormField(forms.Field):
+class DiscountFormField(_ParsedField):
     """A discount typed as 折 ('5.5', '8折', '９.５'), stored in permille (550)."""
 
     def __init__(self, **kwargs):
@@ -151,11 +158,6 @@ class DiscountFormField(forms.Field):
             raise forms.ValidationError(_("折扣应在0.01到10折之间"), code="range")
         return permille
 
-    def has_changed(self, initial, data):
-        try:
-            return self.to_python(data) != (initial if initial != "" else None)
-        except forms.ValidationError:
-            return True
 
 
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)(?::00)?$", re.A)
@@ -172,7 +174,7 @@ class ClockInput(forms.TimeInput):
         return value
 
 
-class ClockFormField(forms.Field):
+class ClockFormField(_ParsedField):
     """A time of day as HH:MM, stored as minutes after midnight.
 
     With `end_of_day`, 00:00 and 24:00 mean midnight at the end of the day (1440),
@@ -210,11 +212,6 @@ class ClockFormField(forms.Field):
             return 0
         return minutes
 
-    def has_changed(self, initial, data):
-        try:
-            return self.to_python(data) != (initial if initial != "" else None)
-        except forms.ValidationError:
-            return True
 
 
 def formfield_for(db_field, **kwargs):

@@ -17,9 +17,9 @@ from quarter.ledger.models import Transaction
 from quarter.vouchers.engines import use_engine
 from quarter.vouchers.engines.db_engine import DatabaseEngine
 from quarter.vouchers.models import Redemption, Voucher
+from tests.e2e.journeys import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Quarter-2026!"
 
 
 @pytest.fixture(autouse=True)
@@ -30,12 +30,6 @@ def _db_engine():
     assert ledger.get_total() == 0
 
 
-def login(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def _run() -> str:

@@ -10,18 +10,11 @@ from quarter.board.models import JobPost, Suggestion
 from quarter.core import clock
 from quarter.places.models import Merchant
 from quarter.vouchers.tests.factories import World
+from tests.e2e.journeys import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Quarter-2026!"
 
 
-def login(page, live_server, user):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def test_merchant_promotion_is_approved_and_residents_see_it_on_home(page, live_server):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -12,41 +9,16 @@ from conftest import shot
 from quarter.core import clock
 from quarter.feed import selectors, services
 from quarter.feed.tests.factories import at_today, days_ago, pay, shop
-from quarter.places.models import Admission, BusinessType
+from quarter.places.models import Admission
 from quarter.vouchers.tests.factories import World
+from tests.e2e.journeys import ensure_catalogue as _ensure_catalogue
+from tests.e2e.journeys import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Quarter-2026!"
-CATALOGUE = (
-    Path(__file__).resolve().parents[2] / "quarter/places/data/business_types.json"
-)
 
 
-def _ensure_catalogue() -> None:
-    """Transactional tests flush tables, the migrated catalogue included: reload it."""
-    if BusinessType.objects.exists():
-        return
-    data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    for order, item in enumerate(data["types"]):
-        BusinessType.objects.create(
-            code=item["code"],
-            name_zh=item["zh"],
-            name_en=item["en"],
-            tier=item["tier"],
-            groupings=item["groupings"],
-            osm_tags=item["osm"],
-            keywords=item["keywords"],
-            sort_order=order,
-        )
 
 
-def login(page, live_server, user):
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 @pytest.fixture

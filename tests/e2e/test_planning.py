@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -20,30 +17,11 @@ from quarter.coverage.tests.factories import (
     make_operator,
     north,
 )
-from quarter.places.models import BusinessType
+from tests.e2e.journeys import ensure_catalogue as _ensure_catalogue
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-CATALOGUE = (
-    Path(__file__).resolve().parents[2] / "quarter/places/data/business_types.json"
-)
 
 
-def _ensure_catalogue() -> None:
-    """Transactional tests flush tables, the migrated catalogue included: reload it."""
-    if BusinessType.objects.exists():
-        return
-    data = json.loads(CATALOGUE.read_text(encoding="utf-8"))
-    for order, item in enumerate(data["types"]):
-        BusinessType.objects.create(
-            code=item["code"],
-            name_zh=item["zh"],
-            name_en=item["en"],
-            tier=item["tier"],
-            groupings=item["groupings"],
-            osm_tags=item["osm"],
-            keywords=item["keywords"],
-            sort_order=order,
-        )
 
 
 def _jinxiu():

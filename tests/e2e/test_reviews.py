@@ -10,17 +10,11 @@ from conftest import shot
 from quarter.card.visits import record_visit
 from quarter.core import clock
 from quarter.reviews.tests.factories import JUNE, community_with_a_bad_shop
+from tests.e2e.journeys import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Quarter-2026!"
 
 
-def login(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def logout(page):

@@ -14,9 +14,9 @@ from quarter.surveys.models import Response, Source, Wave, WaveState
 from quarter.surveys.tests.factories import paper
 from quarter.surveys.views import poster_token
 from quarter.vouchers.tests.factories import World
+from tests.e2e.journeys import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Quarter-2026!"
 # The value of the dashed target line drawn on a chart (the targetLine plugin).
 TARGET_LINE = (
     "id => { const c = Chart.getChart(document.getElementById(id));"
@@ -25,12 +25,6 @@ TARGET_LINE = (
 )
 
 
-def login(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def answer_all(page, value: str) -> None:

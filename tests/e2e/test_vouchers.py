@@ -18,9 +18,9 @@ from quarter.vouchers.models import Campaign, Claim, Redemption, Round, Settleme
 from quarter.vouchers.services import redemptions, settlement
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import World
+from tests.e2e.journeys import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-PASSWORD = "Quarter-2026!"
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +31,6 @@ def _db_engine():
     assert ledger.get_total() == 0
 
 
-def login(page, live_server, user):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def _local(when: dt.datetime) -> str:
