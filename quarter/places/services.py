@@ -498,6 +498,54 @@ def set_merchant_services(
     return merchant
 
 
+def change_merchant_photos(
+    *,
+    actor,
+    merchant: Merchant,
+    add: list[UploadedFile] = (),
+    remove_ids: list[int] = (),
+) -> Merchant:
+    """Add photos to the shop's page and take others off it (its staff only).
+
+    Each upload is checked by content (JPG, PNG or WebP, at most 5 MB); the
+    shop keeps at most MAX_PHOTOS. Raises `merchant_not_owned`,
+    `upload_rejected` (400, field `photos`); writes nothing when it raises.
+    Records the change (how many photos before and after).
+    """
+    _require_staff(actor, merchant)
+    add = list(add or [])
+    for photo in add:
+        check_photo(photo)
+    with transaction.atomic():
+        merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        photos = merchant.photos.all()
+        before = photos.count()
+        removing = photos.filter(pk__in=list(remove_ids or []))
+        if before - removing.count() + len(add) > MAX_PHOTOS:
+            raise DomainError(
+                Code.UPLOAD_REJECTED, f"最多上传{MAX_PHOTOS}张照片", field="photos"
+            )
+        for old in removing:
+            old.image.delete(save=False)
+        removing.delete()
+        last = photos.order_by("-sort_order").values_list("sort_order", flat=True)
+        start = (last.first() or 0) + 1
+        for order, upload in enumerate(add, start=start):
+            MerchantPhoto.objects.create(
+                merchant=merchant, image=upload, sort_order=order
+            )
+        after = merchant.photos.count()
+        if after != before or add:
+            events.fields_changed(
+                merchant,
+                MerchantEvent.Kind.PROFILE_UPDATED,
+                actor=actor,
+                before={"photos": before},
+                after={"photos": after},
+            )
+    return merchant
+
+
 def _priced(services: dict) -> list[str]:
     """'豆浆 ¥3.00' per service, as the audit trail shows them."""
     from quarter.core.money import format_yuan

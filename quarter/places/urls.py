@@ -26,6 +26,9 @@ urlpatterns = [
         name="console_services",
     ),
     path(
+        "console/<int:merchant_id>/photos/", views.console_photos, name="console_photos"
+    ),
+    path(
         "console/<int:merchant_id>/status/", views.console_status, name="console_status"
     ),
     path(

@@ -364,6 +364,28 @@ def console_services(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def console_photos(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """Add photos (`photos` files) or take one off (`remove` = its id)."""
+    merchant = _own_merchant(request, merchant_id)
+    remove = [int(v) for v in request.POST.getlist("remove") if v.isdigit()]
+    try:
+        services.change_merchant_photos(
+            actor=request.user,
+            merchant=merchant,
+            add=request.FILES.getlist("photos"),
+            remove_ids=remove,
+        )
+    except DomainError as exc:
+        merchant.refresh_from_db()
+        ctx = _console_context(merchant)
+        ctx["photos_error"] = exc.message
+        return render(request, "places/console.html", ctx, status=400)
+    messages.success(request, _("照片已更新"))
+    return redirect("console_merchant", merchant_id=merchant.id)
+
+
+@login_required
+@require_POST
 def console_status(request: HttpRequest, merchant_id: int) -> HttpResponse:
     def change(merchant, data):
         services.set_merchant_status(actor=request.user, merchant=merchant, **data)

@@ -106,7 +106,7 @@ def test_merchant_edits_hours_and_a_service_price(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", "owner_breakfast")
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    page.click("form.stack button[type=submit]")
     page.goto(f"{live_server.url}/console/{shop.pk}/")
 
     hours = page.locator("#hours")
@@ -147,3 +147,31 @@ def test_merchant_edits_hours_and_a_service_price(page, live_server):
     ]
     page.goto(f"{live_server.url}/merchants/{shop.pk}/")
     shot(page, "backoffice-cn-merchant-page-after")
+
+
+def test_merchant_adds_a_shop_photo_that_heads_the_shop_page(
+    page, live_server, settings, tmp_path
+):
+    from quarter.board.tests.factories import png_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    donghe = make_community(name="东河社区", slug="donghe")
+    shop = make_merchant(donghe, name="东河花店")
+    make_owner(shop, username="owner_flowers")
+    photo = tmp_path / "front.png"
+    photo.write_bytes(png_bytes((320, 240)))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "owner_flowers")
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.goto(f"{live_server.url}/console/{shop.pk}/")
+    photos = page.locator("#photos")
+    photos.locator("#id_photos").set_input_files(str(photo))
+    photos.get_by_role("button", name="上传照片").click()
+    expect(page.locator("body")).to_contain_text("照片已更新")
+    expect(page.locator("#photos img")).to_have_count(1)
+    shot(page, "backoffice-cn-console-photo")
+    page.goto(f"{live_server.url}/merchants/{shop.pk}/")
+    hero = page.locator("img.hero-photo")
+    expect(hero).to_be_visible()
+    assert hero.evaluate("img => img.naturalWidth") == 320  # the file was served

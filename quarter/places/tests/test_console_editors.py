@@ -82,3 +82,60 @@ def test_services_editor_takes_yuan_and_refuses_bad_prices(client, shop_and_owne
     ]
     event = MerchantEvent.objects.filter(merchant=shop, kind="profile_updated").get()
     assert str(event).endswith("资料修改:服务项目:豆浆 ¥3.00 → 豆浆 ¥3.50、油条")
+
+
+def _png(name="front.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from quarter.board.tests.factories import png_bytes
+
+    return SimpleUploadedFile(name, png_bytes(), "image/png")
+
+
+def test_console_adds_and_removes_shop_photos_and_the_shop_page_shows_them(
+    client, shop_and_owner, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    shop = shop_and_owner
+    resp = client.post(
+        f"/console/{shop.pk}/photos/", {"photos": [_png("a.png"), _png("b.png")]}
+    )
+    assert resp.status_code == 302
+    first, second = shop.photos.all()
+    page = client.get(f"/merchants/{shop.pk}/").content.decode()
+    assert first.image.url in page  # the first photo heads the shop's page
+    assert client.get(first.image.url).status_code == 200
+    client.post(f"/console/{shop.pk}/photos/", {"remove": str(first.pk)})
+    assert list(shop.photos.all()) == [second]
+    event = (
+        MerchantEvent.objects.filter(merchant=shop, kind="profile_updated")
+        .order_by("pk")
+        .last()
+    )
+    assert (event.before, event.after) == ({"photos": 2}, {"photos": 1})
+
+
+def test_console_refuses_a_fake_photo_or_a_seventh_and_keeps_what_was_there(
+    client, shop_and_owner, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    shop = shop_and_owner
+    fake = SimpleUploadedFile("x.png", b"<script>alert(1)</script>", "image/png")
+    resp = client.post(f"/console/{shop.pk}/photos/", {"photos": [fake]})
+    assert resp.status_code == 400
+    assert "请上传JPG、PNG或WebP图片" in resp.content.decode()
+    client.post(f"/console/{shop.pk}/photos/", {"photos": [_png() for _ in range(6)]})
+    assert shop.photos.count() == 6
+    resp = client.post(f"/console/{shop.pk}/photos/", {"photos": [_png()]})
+    assert resp.status_code == 400 and "最多上传6张照片" in resp.content.decode()
+    assert shop.photos.count() == 6
+
+
+def test_another_shops_staff_cannot_touch_the_photos(client, shop_and_owner):
+    other = make_merchant(make_community(), name="别家店")
+    client.force_login(make_owner(other))
+    resp = client.post(f"/console/{shop_and_owner.pk}/photos/", {"photos": [_png()]})
+    assert resp.status_code == 403
+    assert shop_and_owner.photos.count() == 0
