@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.test import TestCase
+
 from quarter.card.tests.log_factories import visit
 from quarter.core import clock
 from quarter.core.geo import METERS_PER_DEG_LAT
@@ -25,8 +27,15 @@ def cashier_of(m: Merchant):
     return MerchantStaff.objects.filter(merchant=m).first().user
 
 
+def committed():
+    """Run what waits for the commit (the feed's counters) when the block ends,
+    as a real payment's commit would; tests run inside one transaction."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def pay(m: Merchant, resident, at: dt.datetime, bill_fen: int = 1500):
-    return visit(m, cashier_of(m), at=at, bill_fen=bill_fen, resident=resident)
+    with committed():
+        return visit(m, cashier_of(m), at=at, bill_fen=bill_fen, resident=resident)
 
 
 def days_ago(days: int, hour: int, minute: int = 0) -> dt.datetime:

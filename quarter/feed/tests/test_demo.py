@@ -7,14 +7,15 @@ import pytest
 from quarter.core import clock
 from quarter.demo.services import load_demo
 from quarter.feed import selectors
-from quarter.feed.tests.factories import at_today
+from quarter.feed.tests.factories import at_today, committed
 from quarter.people.models import Resident
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_resident_sees_breakfast_first_in_the_morning_and_the_new_shop():
-    load_demo()
+    with committed():  # the demo's visits count once its transaction commits
+        load_demo()
     resident = Resident.objects.get(phone="13800000001")
     selectors.clear_cache()
     clock.freeze(at_today(7, 30))

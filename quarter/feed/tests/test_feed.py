@@ -7,7 +7,7 @@ import pytest
 from quarter.card import visits as card_visits
 from quarter.feed import services
 from quarter.feed.models import CompoundMerchantCount, MerchantAffinity
-from quarter.feed.tests.factories import days_ago, feed_of, pay, shop
+from quarter.feed.tests.factories import committed, days_ago, feed_of, pay, shop
 from quarter.places.models import Admission, MerchantEvent, MerchantStatus
 from quarter.vouchers.tests.factories import World
 
@@ -151,9 +151,11 @@ def test_counters_follow_visits_and_a_full_refund_takes_the_visit_back(street):
     assert row.visits == 2 and row.slot_visits == [0, 0, 0, 2]
     count = CompoundMerchantCount.objects.get(merchant=s["laundry"])
     assert (count.visits, count.visitors) == (2, 1)
-    card_visits.refund_visit(first, refunded_fen=500)  # partly: still a visit
+    with committed():
+        card_visits.refund_visit(first, refunded_fen=500)  # partly: still a visit
     assert MerchantAffinity.objects.get(pk=row.pk).visits == 2
-    card_visits.refund_visit(first)  # the rest: the visit is taken back
+    with committed():
+        card_visits.refund_visit(first)  # the rest: the visit is taken back
     assert MerchantAffinity.objects.get(pk=row.pk).visits == 1
     assert CompoundMerchantCount.objects.get(pk=count.pk).visits == 1
 
