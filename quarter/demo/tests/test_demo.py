@@ -61,7 +61,7 @@ def test_load_demo_is_deterministic():
 
     def snapshot():
         return list(
-            Merchant.objects.order_by("name").values_list(
+            Merchant.objects.order_by("name", "lat", "lng").values_list(
                 "name", "lat", "lng", "card_discount_permille"
             )
         )
