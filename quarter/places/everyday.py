@@ -103,13 +103,10 @@ def walking_minutes(distance_m: float | None) -> tuple[int | None, int | None]:
     """Estimate (adult, elderly) walking minutes from a straight-line distance."""
     if distance_m is None:
         return None, None
-    from quarter.coverage.engine import speed_profiles
+    from quarter.coverage.walking import Walk
 
-    speeds = speed_profiles()
-    street_m = distance_m * WALK_DETOUR
-    return tuple(
-        max(1, math.ceil(street_m / speeds[p] / 60)) for p in ("standard", "elderly")
-    )
+    walk = Walk.of(distance_m * WALK_DETOUR, estimated=True)
+    return walk.adult_minutes, walk.elderly_minutes
 
 
 def scope_radius_m() -> float:
