@@ -156,17 +156,18 @@ def _world(pbf: Path, n_bulk: int, rng):
 
 def run_quarter(community):
     """Quarter's whole recompute, cold (caches emptied) then warm."""
+    from quarter.core.actors import SYSTEM
     from quarter.coverage import engine as eng
     from quarter.coverage import engine_cache, services
 
     engine_cache.clear()
     eng.forget_process_caches()
     started = time.perf_counter()
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     cold = time.perf_counter() - started
     eng.forget_process_caches()  # a new process: index and snaps from disk
     started = time.perf_counter()
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     warm = time.perf_counter() - started
     print(
         f"quarter: whole recompute cold {cold:.3f} s (index, snapping, all types, "
@@ -415,7 +416,7 @@ def main() -> None:
         after = stored_answers(community)
         from quarter.coverage import services
 
-        services.refresh_community(community=community)
+        services.refresh_community(actor=operator, community=community)
         _check("bulk approval vs full recompute", stored_answers(community), after, 0)
         print(f"bulk approval of {n_bulk} shops (one transaction): {bulk_s:.2f} s")
         print(

@@ -72,16 +72,17 @@ def _start(start, name: str):
         return None
 
 
-def run_pytest(label: str, env: dict, pytest_args: list[str]) -> int:
-    log(f"=== pytest on {label} ===")
-    command = [sys.executable, "-m", "pytest", *pytest_args]
-    return subprocess.call(command, cwd=ROOT, env=env)
+FAILURE_PREFIXES = ("FAILED ", "ERROR ")
 
 
 def start_pytest(label: str, env: dict, pytest_args: list[str]):
-    """Start pytest in the background; its lines are printed prefixed with `label`."""
-    log(f"=== pytest on {label} (in parallel) ===")
-    command = [sys.executable, "-m", "pytest", *pytest_args]
+    """Start pytest in the background; its lines are printed prefixed with `label`.
+
+    The names of failed tests are kept and returned by the relay thread's list,
+    so that the end of the run can repeat them where a CI log's tail shows them.
+    """
+    log(f"=== pytest on {label} ===")
+    command = [sys.executable, "-m", "pytest", "-rfE", *pytest_args]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -91,14 +92,23 @@ def start_pytest(label: str, env: dict, pytest_args: list[str]):
         text=True,
         bufsize=1,
     )
+    failures: list[str] = []
 
     def relay():
         for line in process.stdout:
             print(f"[{label}] {line}", end="", flush=True)
+            if line.startswith(FAILURE_PREFIXES):
+                failures.append(line.rstrip())
 
     thread = threading.Thread(target=relay, daemon=True)
     thread.start()
-    return process, thread
+    return process, thread, failures
+
+
+def finish(process, thread) -> int:
+    code = process.wait()
+    thread.join()
+    return code
 
 
 def redis_env(redis, cluster, env: dict) -> dict:
@@ -133,6 +143,7 @@ def main() -> int:
     }
     postgres = PostgresServer(workdir / "pg", durable=False, max_connections=200)
     results: dict[str, int] = {}
+    failures: dict[str, list[str]] = {}
     try:
         base_env = {
             k: v
@@ -158,18 +169,18 @@ def main() -> int:
                     results["postgres"] = 1
                 else:
                     log("SKIP the PostgreSQL pass: PostgreSQL could not be started")
-        labels = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
         if args.serial or len(envs) < 2:
             for label, env in envs.items():
-                results[label] = run_pytest(labels[label], env, pytest_args)
+                process, thread, failures[label] = start_pytest(label, env, pytest_args)
+                results[label] = finish(process, thread)
         else:
             running = {
                 label: start_pytest(label, env, pytest_args)
                 for label, env in envs.items()
             }
-            for label, (process, thread) in running.items():
-                results[label] = process.wait()
-                thread.join()
+            for label, (process, thread, failed) in running.items():
+                results[label] = finish(process, thread)
+                failures[label] = failed
     finally:
         postgres.stop()
         for redis, cluster in servers.values():
@@ -178,6 +189,8 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     for label, code in results.items():
         log(f"{label}: {'passed' if code == 0 else f'FAILED (exit {code})'}")
+        for line in failures.get(label, []):
+            log(f"  {label}: {line}")
     return 0 if results and all(code == 0 for code in results.values()) else 1
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from quarter.core import scope
-from quarter.core.actors import is_person
+from quarter.core.actors import is_person, is_system
 from quarter.core.errors import NotFound, PermissionDenied
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.models import (
@@ -21,11 +21,12 @@ from quarter.coverage.models import (
 )
 from quarter.places.access import (
     communities_operated_by,
+    communities_planned_by,
     is_operator_of,
     operates_any,
     require_operator_of,
 )
-from quarter.places.models import Community, District, StreetOffice
+from quarter.places.models import Community, District, Merchant, StreetOffice
 
 
 def list_planning_communities(actor):
@@ -60,6 +61,50 @@ def get_planning_community(actor, *, slug: str) -> Community:
 
 def can_plan_for(actor, community: Community) -> bool:
     return is_operator_of(actor, community)
+
+
+# --- recomputing the stored figures ---
+
+
+def can_compute_for(actor, community: Community) -> bool:
+    """Return whether `actor` may have `community`'s walking reach (re)computed.
+
+    The community's operators, the district and street planners whose area
+    holds it, SYSTEM (commands, jobs, the demo) and superusers.
+    """
+    return (
+        is_operator_of(actor, community)
+        or communities_planned_by(actor).filter(pk=community.pk).exists()
+    )
+
+
+def require_compute_for(actor, community: Community) -> None:
+    """Raise `not_community_operator` unless `actor` may compute `community`."""
+    if not can_compute_for(actor, community):
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只有本社区的工作人员或本区规划人员可以计算"
+        )
+
+
+def require_merchant_change_by(actor, merchant_ids) -> None:
+    """Raise `not_community_operator` unless `actor` may change every merchant.
+
+    The refresh after a shop opens, closes or moves follows the change: its
+    staff, the operators of its community, SYSTEM and superusers made it.
+    """
+    if is_system(actor) or (is_person(actor) and actor.is_superuser):
+        return
+    if not is_person(actor):
+        raise PermissionDenied(Code.NOT_COMMUNITY_OPERATOR, "请先登录")
+    foreign = (
+        Merchant.objects.filter(pk__in=merchant_ids)
+        .exclude(Q(staff__user=actor) | Q(community__operators__user=actor))
+        .exists()
+    )
+    if foreign:
+        raise PermissionDenied(
+            Code.NOT_COMMUNITY_OPERATOR, "只能为本社区或自己的店铺更新步行可达性"
+        )
 
 
 # --- districts: the district commerce bureau plans every community at once ---

@@ -61,5 +61,5 @@ class CoverageRunAdmin(admin.ModelAdmin):
     @admin.action(description=_("重新计算步行可达性"))
     def recompute(self, request, queryset):
         for run in queryset.select_related("community"):
-            services.refresh_community(community=run.community)
+            services.refresh_community(actor=request.user, community=run.community)
         self.message_user(request, _("已重新计算"), messages.SUCCESS)

@@ -42,7 +42,7 @@ class SuggestParams(Schema):
 def _community(request: HttpRequest, slug: str):
     community = selectors.get_planning_community(actor=request.user, slug=slug)
     # A read never recomputes stored figures (see `services.coverage_for_page`).
-    services.coverage_for_page(community=community)
+    services.coverage_for_page(actor=request.user, community=community)
     return community
 
 

@@ -92,7 +92,7 @@ def district_report(*, actor, district: District, profile: str = "standard"):
     return DistrictReport(
         district=district,
         profile=profile,
-        rows=_ranked_rows(_communities(district), profile),
+        rows=_ranked_rows(_communities(district), profile, actor=actor),
     )
 
 
@@ -106,15 +106,15 @@ def street_report(*, actor, street_office: StreetOffice, profile: str = "standar
     return DistrictReport(
         district=street_office.district,
         profile=profile,
-        rows=_ranked_rows(_street_communities(street_office), profile),
+        rows=_ranked_rows(_street_communities(street_office), profile, actor=actor),
         street_office=street_office,
     )
 
 
-def _ranked_rows(communities, profile: str) -> list[CommunityRow]:
+def _ranked_rows(communities, profile: str, *, actor) -> list[CommunityRow]:
     rows = []
     for community in communities:
-        _run, stale = services.coverage_for_page(community=community)
+        _run, stale = services.coverage_for_page(actor=actor, community=community)
         report = build_gap_report(community=community, profile=profile)
         missing = [
             t.business_type.name_zh
@@ -243,8 +243,9 @@ def street_inputs(street_office: StreetOffice) -> eng.Inputs:
 
 def _area_inputs(compounds_qs, communities: list[Community]) -> eng.Inputs:
     compounds = list(
-        compounds_qs.order_by("id")
-        .values("id", "name", "lat", "lng", "households", "community__name")
+        compounds_qs.order_by("id").values(
+            "id", "name", "lat", "lng", "households", "community__name"
+        )
     )
     for c in compounds:
         c["community"] = c.pop("community__name")

@@ -21,8 +21,8 @@ from django.db import transaction
 
 from quarter.core import clock
 from quarter.core.errors import DomainError
+from quarter.coverage import access, reach_store
 from quarter.coverage import engine as eng
-from quarter.coverage import reach_store
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.graph import StreetGraph
 from quarter.coverage.models import (
@@ -55,12 +55,14 @@ logger = logging.getLogger(__name__)
 # --- walking reach -------------------------------------------------------------
 
 
-def ensure_coverage(*, community: Community) -> CoverageRun:
+def ensure_coverage(*, actor, community: Community) -> CoverageRun:
     """Return the community's coverage run, recomputing it first if it is stale.
 
+    `actor` must be allowed to compute the community (`access.can_compute_for`).
     Side effects: may rewrite the community's ReachArray, CompoundAccess and
     MerchantReach rows (in one transaction).
     """
+    access.require_compute_for(actor, community)
     inputs = eng.load_inputs(community)
     fingerprint = inputs.fingerprint()
     run = CoverageRun.objects.filter(community=community).first()
@@ -69,7 +71,7 @@ def ensure_coverage(*, community: Community) -> CoverageRun:
     return _do_refresh_community(inputs, fingerprint=fingerprint)
 
 
-def coverage_for_page(*, community: Community) -> tuple[CoverageRun, bool]:
+def coverage_for_page(*, actor, community: Community) -> tuple[CoverageRun, bool]:
     """Return the community's coverage run for a page (GET) and whether it is stale.
 
     Never recomputes a run that exists, however stale: a page view must not
@@ -78,14 +80,16 @@ def coverage_for_page(*, community: Community) -> tuple[CoverageRun, bool]:
     community that was never computed is computed here, once, so the page
     has something to show. Reads the inputs to compare fingerprints.
     """
+    access.require_compute_for(actor, community)
     run = CoverageRun.objects.filter(community=community).first()
     if run is None:
-        return ensure_coverage(community=community), False
+        return ensure_coverage(actor=actor, community=community), False
     return run, run.fingerprint != eng.load_inputs(community).fingerprint()
 
 
-def refresh_community(*, community: Community) -> CoverageRun:
+def refresh_community(*, actor, community: Community) -> CoverageRun:
     """Recompute every stored figure of a community from scratch."""
+    access.require_compute_for(actor, community)
     inputs = eng.load_inputs(community)
     return _do_refresh_community(inputs, fingerprint=inputs.fingerprint())
 
@@ -204,12 +208,12 @@ def _merchant_rows(inputs, engine, positions) -> list[tuple]:
     return rows
 
 
-def refresh_for_merchant(merchant_id: int) -> None:
+def refresh_for_merchant(merchant_id: int, *, actor) -> None:
     """Recompute the walking reach that depends on one merchant (see below)."""
-    refresh_for_merchants([merchant_id])
+    refresh_for_merchants([merchant_id], actor=actor)
 
 
-def refresh_for_merchants(merchant_ids) -> None:
+def refresh_for_merchants(merchant_ids, *, actor) -> None:
     """Recompute the walking reach that depends on these merchants, incrementally.
 
     Called on commit by places' services when merchants are approved, removed,
@@ -219,8 +223,14 @@ def refresh_for_merchants(merchant_ids) -> None:
     anything else changed since the last computation the community is
     recomputed in full. Never raises: the change it follows has already
     committed, and a failure here is repaired by `ensure_coverage` on the next
-    page view.
+    page view. Only a refused `actor` (not the merchants' staff, their
+    community's operators, SYSTEM or a superuser) raises, before any work.
     """
+    access.require_merchant_change_by(actor, merchant_ids)
+    _refresh_for_merchants_now(merchant_ids)
+
+
+def _refresh_for_merchants_now(merchant_ids) -> None:
     merchant_ids = sorted(set(merchant_ids))
     previous = {
         r.merchant_id: r
@@ -247,18 +257,20 @@ class _PendingRefresh:
 
     def __call__(self) -> None:
         self.ran = True
-        refresh_for_merchants(self.ids)
+        _refresh_for_merchants_now(self.ids)
 
 
-def refresh_after_commit(merchant_id: int) -> None:
+def refresh_after_commit(merchant_id: int, *, actor) -> None:
     """Refresh for `merchant_id` once the current transaction commits.
 
     Changes made in one transaction (an admin bulk approval of 300 shops) are
     refreshed together: the transaction holds one callback that gathers every
     changed merchant, so each affected business type is recomputed once. The
     callback lives in Django's on-commit list, so a rollback drops it with
-    the changes. Outside a transaction the refresh runs at once.
+    the changes. Outside a transaction the refresh runs at once. `actor`,
+    who made the change, is checked now (see `refresh_for_merchants`).
     """
+    access.require_merchant_change_by(actor, [merchant_id])
     connection = transaction.get_connection()
     if connection.in_atomic_block:
         for entry in connection.run_on_commit:
@@ -426,9 +438,10 @@ def import_network(
     sha256 = _sha256(path)
     clip = ",".join(f"{x:.7f}" for x in bbox) if bbox is not None else ""
     same = StreetNetwork.objects.defer("data").filter(source_sha256=sha256, clip=clip)
-    if not (import_shops or import_compounds) and (
-        existing := same.first()
-    ) is not None:
+    if (
+        not (import_shops or import_compounds)
+        and (existing := same.first()) is not None
+    ):
         return ImportResult(
             network=existing,
             candidates_created=0,
@@ -649,11 +662,17 @@ def _candidate(poi, business_type: BusinessType, community: Community) -> Mercha
     )
 
 
-def refresh_communities_on(*, network: StreetNetwork) -> list[str]:
-    """Recompute every community that uses `network` now; return their names."""
-    names = []
-    for community in Community.objects.order_by("id"):
-        if eng.network_for(community) == network:
-            refresh_community(community=community)
-            names.append(community.name)
-    return names
+def refresh_communities_on(*, actor, network: StreetNetwork) -> list[str]:
+    """Recompute every community that uses `network` now; return their names.
+
+    Raises `not_community_operator` before any work unless `actor` may
+    compute every one of them.
+    """
+    communities = [
+        c for c in Community.objects.order_by("id") if eng.network_for(c) == network
+    ]
+    for community in communities:
+        access.require_compute_for(actor, community)
+    for community in communities:
+        refresh_community(actor=actor, community=community)
+    return [community.name for community in communities]

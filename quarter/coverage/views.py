@@ -83,11 +83,11 @@ def _planning_view(view):
     def wrapper(request: HttpRequest, slug: str, *args, **kwargs):
         community = _community_or_404(request, slug)
         if request.method == "POST":
-            services.ensure_coverage(community=community)
+            services.ensure_coverage(actor=request.user, community=community)
             request.coverage_stale = False
         else:
             _run, request.coverage_stale = services.coverage_for_page(
-                community=community
+                actor=request.user, community=community
             )
         return view(request, community, *args, **kwargs)
 
@@ -108,7 +108,7 @@ def _community_or_404(request: HttpRequest, slug: str):
 def recompute(request: HttpRequest, slug: str) -> HttpResponse:
     """Recompute the community's walking reach now (the operator's 重新计算)."""
     community = _community_or_404(request, slug)
-    services.refresh_community(community=community)
+    services.refresh_community(actor=request.user, community=community)
     messages.success(request, gettext("已重新计算步行可达性"))
     return redirect("planning_dashboard", slug=community.slug)
 
@@ -122,9 +122,10 @@ def _profile(request: HttpRequest) -> str:
 def planning_home(request: HttpRequest) -> HttpResponse:
     """List the districts and communities the user may plan for."""
     districts = access.districts_planned_by(request.user)
-    if not districts.exists() and not access.street_offices_planned_by(
-        request.user
-    ).exists():
+    if (
+        not districts.exists()
+        and not access.street_offices_planned_by(request.user).exists()
+    ):
         try:
             access.require_planner(request.user)
         except PermissionDenied as exc:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from django.db import transaction
 
+from quarter.core.actors import SYSTEM
 from quarter.places.models import Admission, Community, Merchant
 
 EXTRACT = Path(__file__).parent / "data" / "haidian_qinghua_east_road.osm.pbf"
@@ -71,7 +72,7 @@ def load_haidian_demo() -> Community | None:
             places.approve_merchant(
                 actor=operator, merchant=merchant, reason="演示:店名、位置已核实"
             )
-    coverage.refresh_community(community=community)
+    coverage.refresh_community(actor=SYSTEM, community=community)
     return community
 
 

@@ -387,7 +387,7 @@ def _change_admission(
             merchant, kind, actor=actor, reason=reason, before=before
         )
         index_merchant(merchant)
-        _after_map_change(merchant)
+        _after_map_change(merchant, actor=actor)
     return merchant
 
 
@@ -456,7 +456,7 @@ def update_merchant_profile(*, actor, merchant: Merchant, **changes) -> Merchant
             before.get("lat", merchant.lat) != merchant.lat
             or before.get("lng", merchant.lng) != merchant.lng
         ):
-            _after_map_change(merchant)
+            _after_map_change(merchant, actor=actor)
     return merchant
 
 
@@ -738,7 +738,7 @@ def _change_status(*, actor, merchant, status, kind, reason, until=None) -> Merc
             after={"status": status, "until": _iso(until)},
         )
         index_merchant(merchant)
-        _after_map_change(merchant)
+        _after_map_change(merchant, actor=actor)
     return merchant
 
 
@@ -777,12 +777,12 @@ def _add_group(user, name: str) -> None:
     user.groups.add(group)
 
 
-def _after_map_change(merchant: Merchant) -> None:
+def _after_map_change(merchant: Merchant, *, actor) -> None:
     """Tell coverage that a merchant opened, closed or moved,
     once the change commits."""
     from quarter.coverage import services as coverage_services
 
-    coverage_services.refresh_after_commit(merchant.pk)
+    coverage_services.refresh_after_commit(merchant.pk, actor=actor)
 
 
 def _search_fields(merchant: Merchant) -> list[str]:

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from conftest import shot
+from quarter.core.actors import SYSTEM
 from quarter.coverage import services
 from quarter.coverage.tests.factories import (
     LAT0,
@@ -54,7 +55,7 @@ def test_district_planner_ranks_circles_and_downloads_the_sheet(page, live_serve
         make_merchant(xiba, type_code=code, lat=LAT0, lng=east(60))
     make_merchant(taohua, type_code="pharmacy", lat=LAT0, lng=east(9050))
     for c in (xiba, taohua):
-        services.ensure_coverage(community=c)
+        services.ensure_coverage(actor=SYSTEM, community=c)
     planner = User.objects.create_user("xiling_planner", password="Quarter-2026!")
     add_role(planner, "planner")
     Planner.objects.create(

@@ -201,7 +201,7 @@ def test_a_residents_map_popup_says_how_far_the_shop_walks_from_home(
         lat=CENTRE[0] + 0.0020,
         lng=CENTRE[1] + 0.0012,
     )
-    coverage.refresh_community(community=wudaokou_world)
+    coverage.refresh_community(actor=SYSTEM, community=wudaokou_world)
     user = make_user("13900000088", password=PASSWORD)
     Resident.objects.create(
         user=user,

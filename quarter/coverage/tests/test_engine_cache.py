@@ -65,13 +65,13 @@ def test_a_second_process_reads_the_index_and_snaps_from_the_cache(
     community, cache, monkeypatch
 ):
     counts = _count_builds(monkeypatch)
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     first = reach_store.distances_of(community)
     assert counts == {"index": 1, "snap": 1}
     assert any(p.name == "index" for p in cache.glob("*/*"))
 
     eng.forget_process_caches()  # as a new process starts
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     assert counts == {"index": 1, "snap": 1}  # nothing rebuilt
     again = reach_store.distances_of(community)
     assert again == first
@@ -81,11 +81,11 @@ def test_a_moved_point_is_snapped_again_and_a_new_network_is_a_new_key(
     community, cache, monkeypatch, tmp_path
 ):
     counts = _count_builds(monkeypatch)
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     shop = community.merchants.get()
     shop.lng = east(600)
     shop.save(update_fields=["lng"])
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     assert counts["snap"] == 2
     west = community.compounds.get(name="西苑")
     pharmacy = reach_store.distance(west, "pharmacy")
@@ -108,7 +108,7 @@ def test_a_moved_point_is_snapped_again_and_a_new_network_is_a_new_key(
 def test_stored_figures_match_a_fresh_computation(community, cache):
     """The bulk writer stores what the engine computes, rounded to 0.1 m,
     None beyond the cap."""
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     inputs = eng.load_inputs(community)
     engine = eng.build_engine(inputs)
     origins = np.arange(inputs.n_compounds)

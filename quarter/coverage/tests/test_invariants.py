@@ -90,7 +90,7 @@ def test_incremental_refresh_equals_full_recompute(tmp_path, monkeypatch):
         )
         for _ in range(6)
     ]
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     incremental_runs = []
     original = services._do_refresh_types
 
@@ -113,9 +113,9 @@ def test_incremental_refresh_equals_full_recompute(tmp_path, monkeypatch):
                 "main_type_id": BusinessType.objects.get(code=rng.choice(codes)).pk
             }
         Merchant.objects.filter(pk=shop.pk).update(**value)
-        services.refresh_for_merchant(shop.pk)
+        services.refresh_for_merchant(shop.pk, actor=SYSTEM)
         incremental = _snapshot(community)
-        services.refresh_community(community=community)
+        services.refresh_community(actor=SYSTEM, community=community)
         assert _snapshot(community) == incremental
     assert len(incremental_runs) == 25  # never fell back to a full recompute
 

@@ -37,7 +37,7 @@ def community_on_full_network(tmp_path):
     community = make_community(lat=LAT0, lng=east(1000))
     make_compound(community, "西苑", lat=north(15), lng=east(0), households=300)
     make_compound(community, "东苑", lat=north(15), lng=east(1900), households=200)
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     return community, full, path
 
 
@@ -83,7 +83,7 @@ def test_a_network_covering_fewer_places_never_takes_over(community_on_full_netw
     )
     assert result.replaces == []
     assert eng.network_for(community) == full
-    assert services.refresh_communities_on(network=result.network) == []
+    assert services.refresh_communities_on(actor=SYSTEM, network=result.network) == []
 
 
 def test_reimporting_the_same_file_is_a_no_op(community_on_full_network):

@@ -139,7 +139,7 @@ def test_import_network_missing_file(tmp_path):
 def test_ensure_coverage_walks_the_network(street_community):
     community, west, far = street_community
     make_merchant(community, type_code="wet_market", lat=north(-10), lng=east(400))
-    run = services.ensure_coverage(community=community)
+    run = services.ensure_coverage(actor=SYSTEM, community=community)
     assert run.estimated is False and run.network is not None
     # 15 m to the street, 400 m along, 10 m to the shop.
     assert _reach(west, "wet_market").distance_m == pytest.approx(425, abs=2)
@@ -151,7 +151,7 @@ def test_ensure_coverage_without_network_is_estimated():
     community = make_community()
     compound = make_compound(community, lat=LAT0, lng=east(0))
     make_merchant(community, type_code="breakfast", lat=LAT0, lng=east(500))
-    run = services.ensure_coverage(community=community)
+    run = services.ensure_coverage(actor=SYSTEM, community=community)
     assert run.estimated is True and run.network is None
     assert _reach(compound, "breakfast").distance_m == pytest.approx(650, rel=2e-3)
     assert _reach(compound, "breakfast").estimated is True
@@ -159,11 +159,11 @@ def test_ensure_coverage_without_network_is_estimated():
 
 def test_ensure_coverage_recomputes_only_when_inputs_change(street_community):
     community, west, _ = street_community
-    first = services.ensure_coverage(community=community)
-    same = services.ensure_coverage(community=community)
+    first = services.ensure_coverage(actor=SYSTEM, community=community)
+    same = services.ensure_coverage(actor=SYSTEM, community=community)
     assert same.computed_at == first.computed_at
     make_merchant(community, type_code="laundry", lat=LAT0, lng=east(100))  # bulk-style
-    changed = services.ensure_coverage(community=community)
+    changed = services.ensure_coverage(actor=SYSTEM, community=community)
     assert changed.fingerprint != first.fingerprint
     assert _reach(west, "laundry").distance_m == pytest.approx(115, abs=2)
 
@@ -173,7 +173,7 @@ def test_merchant_households_per_band_and_profile(street_community):
     shop = make_merchant(
         community, type_code="wet_market", lat=north(-10), lng=east(400)
     )
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     reach = MerchantReach.objects.get(merchant=shop)
     # West at ~425 m: 5.9 min at 1.2 m/s, 8.9 min at 0.8. East at ~1525 m: 21 min.
     assert reach.households["standard"] == [0, 300, 300]
@@ -193,7 +193,7 @@ def test_refresh_for_merchant_updates_only_its_type(
         lng=east(1800),
         admission=Admission.APPLIED,
     )
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     pharmacy_row = _reach(far, "pharmacy")
     assert _reach(far, "wet_market").distance_m is None
     with django_capture_on_commit_callbacks(execute=True):
@@ -216,10 +216,10 @@ def test_refresh_for_merchant_falls_back_to_full_when_other_inputs_changed(
 ):
     community, west, far = street_community
     shop = make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(1800))
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     make_merchant(community, type_code="laundry", lat=LAT0, lng=east(50))  # no hook
     Merchant.objects.filter(pk=shop.pk).update(status=MerchantStatus.CLOSED)
-    services.refresh_for_merchant(shop.pk)
+    services.refresh_for_merchant(shop.pk, actor=SYSTEM)
     assert _reach(far, "wet_market").distance_m is None
     assert _reach(west, "laundry").distance_m == pytest.approx(65, abs=2)
 
@@ -227,9 +227,9 @@ def test_refresh_for_merchant_falls_back_to_full_when_other_inputs_changed(
 def test_refresh_for_merchant_moved_shop(street_community):
     community, west, far = street_community
     owner_shop = make_merchant(community, type_code="repair", lat=LAT0, lng=east(100))
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     Merchant.objects.filter(pk=owner_shop.pk).update(lng=east(1950))
-    services.refresh_for_merchant(owner_shop.pk)
+    services.refresh_for_merchant(owner_shop.pk, actor=SYSTEM)
     assert _reach(far, "repair").distance_m == pytest.approx(65, abs=2)
     assert _reach(west, "repair").distance_m == pytest.approx(1965, abs=3)
     assert MerchantReach.objects.get(merchant=owner_shop).lng == pytest.approx(
@@ -248,7 +248,7 @@ def test_gap_report_counts_and_groupings():
     make_merchant(
         community, type_code="cafe", lat=LAT0, lng=east(60), admission=Admission.APPLIED
     )
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     report = selectors.get_gap_report(actor=operator, community=community)
     assert report.estimated is True
     assert report.tier_counts == {"basic": 4, "quality": 1, "public": 0}
@@ -275,7 +275,7 @@ def test_elderly_profile_changes_bands(street_community):
     community, west, _ = street_community
     operator = make_operator(community)
     make_merchant(community, type_code="wet_market", lat=north(-10), lng=east(500))
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     standard = selectors.get_gap_report(actor=operator, community=community)
     elderly = selectors.get_gap_report(
         actor=operator, community=community, profile="elderly"
@@ -293,7 +293,7 @@ def test_suggest_sites_covers_the_gap_on_the_network(street_community):
     community, west, far = street_community
     operator = make_operator(community)
     make_merchant(community, type_code="wet_market", lat=LAT0, lng=east(0))
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     picks = selectors.suggest_sites(
         actor=operator, community=community, type_code="wet_market"
     )
@@ -374,7 +374,7 @@ def test_helsinki_end_to_end_with_shops(tmp_path):
     Merchant.objects.filter(community=community).update(admission=Admission.APPROVED)
     make_compound(community, "Kamppi", lat=60.1690, lng=24.9390, households=800)
     make_compound(community, "Kluuvi", lat=60.1710, lng=24.9470, households=500)
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     report = selectors.get_gap_report(actor=operator, community=community)
     assert report.estimated is False
     for row in report.compounds:
@@ -386,7 +386,7 @@ def test_compound_far_from_any_street_is_flagged(street_community):
     community, _, _ = street_community
     operator = make_operator(community)
     make_compound(community, "山上", lat=north(700), lng=east(500), households=50)
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     report = selectors.get_gap_report(actor=operator, community=community)
     rows = {r.name: r for r in report.compounds}
     assert rows["山上"].far_from_street is True
@@ -399,10 +399,10 @@ def test_walking_speed_is_configurable(street_community, settings):
     shop = make_merchant(
         community, type_code="wet_market", lat=north(-10), lng=east(400)
     )
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     assert selectors.get_merchant_households(merchant=shop) == {5: 0, 10: 300, 15: 300}
     settings.QUARTER_WALK_SPEED_MPS = 1.5  # 425 m is 4.7 min at 1.5 m/s
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     assert selectors.get_merchant_households(merchant=shop) == {
         5: 300,
         10: 300,
@@ -443,7 +443,7 @@ def test_bulk_approval_in_the_admin_recomputes_each_type_once(
         )
         for i, code in enumerate(["wet_market", "laundry"] * 4)
     ]
-    services.ensure_coverage(community=community)
+    services.ensure_coverage(actor=SYSTEM, community=community)
     recomputed = []
     real_nearest_by_type = services._nearest_by_type
 
@@ -466,9 +466,7 @@ def test_bulk_approval_in_the_admin_recomputes_each_type_once(
         )
     assert response.status_code == 302
     assert Merchant.objects.filter(admission=Admission.APPROVED).count() == 8
-    assert sorted(recomputed) == sorted(
-        {s.main_type_id for s in shops}
-    )  # one per type
+    assert sorted(recomputed) == sorted({s.main_type_id for s in shops})  # one per type
     # Far compound at 1,900 m east: nearest market at 1,600 m, laundry at 1,700 m.
     assert _reach(far, "wet_market").distance_m == pytest.approx(320, abs=10)
     assert _reach(far, "laundry").distance_m == pytest.approx(220, abs=10)
@@ -487,8 +485,8 @@ def test_a_shop_across_the_boundary_serves_both_communities(
     beyond = make_compound(
         neighbour, "北苑", lat=north(15), lng=east(2000), households=80
     )
-    services.ensure_coverage(community=community)
-    services.ensure_coverage(community=neighbour)
+    services.ensure_coverage(actor=SYSTEM, community=community)
+    services.ensure_coverage(actor=SYSTEM, community=neighbour)
     assert _reach(far, "pharmacy").distance_m is None or (
         _reach(far, "pharmacy").distance_m > 1500
     )

@@ -35,7 +35,7 @@ def on_the_streets(tmp_path):
     pharmacy = make_merchant(
         community, type_code="pharmacy", lat=north(700), lng=east(1990), name="坡上药房"
     )
-    services.refresh_community(community=community)
+    services.refresh_community(actor=SYSTEM, community=community)
     return home, pharmacy
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from quarter.core.actors import SYSTEM
 from quarter.coverage import services
 from quarter.coverage.selectors import build_gap_report
 from quarter.coverage.tests.factories import (
@@ -90,7 +91,7 @@ def jinxiu():
         lng=east(6000),
         admission=Admission.APPLIED,
     )
-    services.ensure_coverage(community=c)
+    services.ensure_coverage(actor=SYSTEM, community=c)
     return c
 
 
@@ -144,7 +145,7 @@ def test_the_sheet_agrees_with_the_gap_report(jinxiu):
     other = make_community("和平社区", slug="heping")
     make_compound(other, "和苑", lat=other.center_lat, lng=east(0), households=80)
     _full_set(other, lat=other.center_lat, lng=east(100))
-    services.ensure_coverage(community=other)
+    services.ensure_coverage(actor=SYSTEM, community=other)
     sheets = selectors.build_sheets(Community.objects.all())
     assert len(sheets) == 2
     for sheet in sheets:
@@ -169,7 +170,7 @@ def test_a_complete_circle_is_done_until_residents_are_unhappy(jinxiu, survey):
     heping = make_community("和平社区", slug="heping")
     make_compound(heping, "和苑", lat=heping.center_lat, lng=east(0), households=80)
     _full_set(heping, lat=heping.center_lat, lng=east(100))
-    services.ensure_coverage(community=heping)
+    services.ensure_coverage(actor=SYSTEM, community=heping)
 
     sheet = _sheet(heping)
     assert sheet.status == "done" and sheet.score == 1.0
@@ -199,7 +200,7 @@ def test_circles_are_ranked_done_then_nearest_the_bar(jinxiu):
     heping = make_community("和平社区", slug="heping")
     make_compound(heping, "和苑", lat=heping.center_lat, lng=east(0), households=80)
     _full_set(heping, lat=heping.center_lat, lng=east(100))
-    services.ensure_coverage(community=heping)
+    services.ensure_coverage(actor=SYSTEM, community=heping)
     empty = make_community("新建社区", slug="xinjian")  # never computed, no compound
     sheets = selectors.rank(selectors.build_sheets(Community.objects.all()))
     assert [(s.rank, s.community.name, s.status) for s in sheets] == [

@@ -7,6 +7,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from quarter.core.actors import SYSTEM
 from quarter.coverage import services
 from quarter.coverage.tests.factories import (
     east,
@@ -46,7 +47,7 @@ def world():
     for i, c in enumerate([xiling_a, xiling_b, xiling_c, formula, far]):
         make_compound(c, f"{c.name}小区", lat=c.center_lat, lng=east(0), households=90)
         make_merchant(c, type_code="pharmacy", lat=c.center_lat, lng=east(50 * i))
-        services.ensure_coverage(community=c)
+        services.ensure_coverage(actor=SYSTEM, community=c)
     planner = _user("planner_xiling")
     Planner.objects.create(user=planner, district=district)
     street_planner = _user("planner_xueyuan")

@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from quarter.core.actors import SYSTEM
 from quarter.coverage import services
 from quarter.places.models import Community
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
                 raise CommandError(f"没有这些社区:{', '.join(sorted(missing))}")
         for community in qs:
             started = time.perf_counter()
-            run = services.refresh_community(community=community)
+            run = services.refresh_community(actor=SYSTEM, community=community)
             mode = "估算" if run.estimated else f"路网 {run.network.name}"
             self.stdout.write(
                 f"{community.name}:{mode},{time.perf_counter() - started:.2f} 秒"

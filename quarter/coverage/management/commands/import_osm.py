@@ -112,7 +112,9 @@ class Command(BaseCommand):
         for move in result.replaces:
             self.stdout.write(f"改用新路网:{move.describe()}")
         if not result.replaces and not result.already_imported:
-            self.stdout.write("没有社区改用这个路网(现有路网覆盖的小区和商户不少于它)。")
-        refreshed = services.refresh_communities_on(network=network)
+            self.stdout.write(
+                "没有社区改用这个路网(现有路网覆盖的小区和商户不少于它)。"
+            )
+        refreshed = services.refresh_communities_on(actor=SYSTEM, network=network)
         for name in refreshed:
             self.stdout.write(f"已按新路网重新计算:{name}")
