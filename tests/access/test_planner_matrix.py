@@ -87,6 +87,8 @@ def test_planners_get_what_the_table_says(world, client):  # noqa: F811
             finally:
                 transaction.savepoint_rollback(sid)
             if not _expected_ok(row[role], resp):
-                wrong.append(f"{row['key']:<32} {role:<6} want {row[role]} got "
-                             f"{resp.status_code}")
+                wrong.append(
+                    f"{row['key']:<32} {role:<6} want {row[role]} got "
+                    f"{resp.status_code}"
+                )
     assert not wrong, "\n" + "\n".join(wrong)

@@ -89,8 +89,6 @@ def test_staff_of_another_shop_cannot_trigger_a_shops_refresh(world):
             services.refresh_after_commit(shop.pk, actor=stranger)
         # One foreign shop among one's own is refused as a whole.
         with pytest.raises(PermissionDenied):
-            services.refresh_for_merchants(
-                [other_shop.pk, shop.pk], actor=strangers[0]
-            )
+            services.refresh_for_merchants([other_shop.pk, shop.pk], actor=strangers[0])
     services.refresh_for_merchant(shop.pk, actor=make_owner(shop))
     services.refresh_for_merchant(shop.pk, actor=make_operator(mine))
