@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
-import time
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import connection
 from django.db.models import Sum
 
 from quarter.core import clock
+from quarter.core.tests.locking import retry_while_locked
 from quarter.places.models import SearchDailyCount, SearchLog
 from quarter.places.tests.factories import make_community, make_compound
 
@@ -92,17 +92,9 @@ def test_two_machines_aggregating_at_once_count_each_search_once(settings):
 
     def worker():
         try:
-            for _ in range(200):
-                try:
-                    aggregate_search_logs(keep_days=30, batch=25)
-                    return
-                except OperationalError as exc:
-                    # The SQLite test database is in memory with a shared cache,
-                    # which answers "table is locked" instead of waiting as the
-                    # file database (busy_timeout) does: try the batch again.
-                    if "locked" not in str(exc):
-                        raise
-                    time.sleep(0.01)
+            retry_while_locked(
+                lambda: aggregate_search_logs(keep_days=30, batch=25), pause_s=0.01
+            )
         except Exception as exc:  # reported below, not swallowed
             errors.append(exc)
         finally:

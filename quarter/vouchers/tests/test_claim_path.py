@@ -12,8 +12,9 @@ import threading
 import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
+from quarter.core.tests.locking import retry_while_locked
 from quarter.ledger import selectors as ledger
 from quarter.vouchers import accounts
 from quarter.vouchers.engines import get_engine
@@ -205,18 +206,6 @@ def test_rush_ticket_carries_no_id_hash(world):
     assert str(resident.pk) in decoded.split(".")
 
 
-def _retry_locked(fn):
-    """In-memory SQLite reports a table lock where a real database waits."""
-    for _ in range(400):
-        try:
-            return fn()
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.005)
-    raise AssertionError("database stayed locked")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_one_resident_tapping_from_many_threads_gets_one_packet_and_no_5xx(
     engine, transactional_db, settings, monkeypatch
@@ -237,7 +226,7 @@ def test_one_resident_tapping_from_many_threads_gets_one_packet_and_no_5xx(
         try:
             start.wait()
             answers.append(
-                _retry_locked(lambda: _call(gate, round_, ticket, keep_open=False))
+                retry_while_locked(lambda: _call(gate, round_, ticket, keep_open=False))
             )
         except Exception as exc:  # a 500 in production
             crashes.append(repr(exc))

@@ -2,13 +2,13 @@
 
 import datetime as dt
 import threading
-import time
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
 from quarter.core import clock
 from quarter.core.errors import DomainError
+from quarter.core.tests.locking import retry_while_locked
 from quarter.ledger import selectors as ledger
 from quarter.people.models import Resident
 from quarter.vouchers import accounts, codes
@@ -195,18 +195,6 @@ def test_stop_open_round_releases_stock_and_refuses_claims(world, engine):
     assert engine.reconcile(Round.objects.get(pk=round_.pk)).agrees
 
 
-def _retry_locked(fn):
-    """Retry while in-memory SQLite reports a table lock (a file database waits)."""
-    for _ in range(200):
-        try:
-            return fn()
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            time.sleep(0.005)
-    raise AssertionError("database stayed locked")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_claim_concurrent_rush_no_oversell_no_double(
     engine, transactional_db, settings, monkeypatch
@@ -228,7 +216,7 @@ def test_claim_concurrent_rush_no_oversell_no_double(
             for r in chunk:
                 for _ in range(2):  # every resident taps twice
                     try:
-                        out = _retry_locked(
+                        out = retry_while_locked(
                             lambda r=r: _claim(
                                 r,
                                 round_,

@@ -11,11 +11,11 @@ import threading
 
 import pytest
 from django.db import connection
-from django.db.utils import OperationalError
 from django.test.utils import CaptureQueriesContext
 
 from quarter.core import clock
 from quarter.core.errors import DomainError
+from quarter.core.tests.locking import retry_while_locked
 from quarter.places.models import MerchantStaff, OpeningHours
 from quarter.vouchers import codes, risk
 from quarter.vouchers.models import (
@@ -152,17 +152,6 @@ def test_redeem_refuses_a_second_use_past_the_cap_in_one_day(shop):
     assert exc.value.code == "daily_cap_reached"
 
 
-def _retry_locked(fn):
-    for _ in range(400):
-        try:
-            return fn()
-        except OperationalError as exc:  # in-memory SQLite: a table lock, wait
-            if "locked" not in str(exc):
-                raise
-            threading.Event().wait(0.005)
-    raise AssertionError("database stayed locked")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_tills_racing_past_the_daily_cap_cannot_both_succeed(
     transactional_db, db_engine, settings, monkeypatch
@@ -199,7 +188,7 @@ def test_two_tills_racing_past_the_daily_cap_cannot_both_succeed(
 
     def till(cashier, bill_fen, key):
         try:
-            r = _retry_locked(
+            r = retry_while_locked(
                 lambda: redemptions.redeem_voucher(
                     actor=cashier,
                     merchant=world.shop,
