@@ -5,25 +5,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
 from quarter.benefits import rules, services
 from quarter.benefits.models import BenefitGrant
 from quarter.benefits.tests.factories import DEC_15, meal_rule, meal_world
 from quarter.core import clock
+from quarter.core.tests.locking import retry_while_locked
 from quarter.ledger import selectors as ledger
 from quarter.vouchers.models import Claim, Round
-
-
-def _retry_locked(fn):
-    for _ in range(400):
-        try:
-            return fn()
-        except OperationalError as exc:  # SQLite: a table lock, wait and rerun
-            if "locked" not in str(exc):
-                raise
-            threading.Event().wait(0.005)
-    raise AssertionError("database stayed locked")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -53,7 +43,7 @@ def test_two_runs_at_once_grant_each_person_once(monkeypatch):
 
     def run():
         try:
-            _retry_locked(services.run_grants)
+            retry_while_locked(services.run_grants)
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
         finally:

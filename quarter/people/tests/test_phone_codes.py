@@ -108,29 +108,26 @@ def test_send_phone_code_failing_gateway_is_a_clear_503(settings, monkeypatch):
 def test_a_burst_of_parallel_sends_sends_one_code():
     """Eight "获取验证码" taps at once (several devices): one SMS, seven "wait"."""
     import threading
-    import time
 
-    from django.db import OperationalError, connection
+    from django.db import connection
+
+    from quarter.core.tests.locking import retry_while_locked
 
     sms.outbox.clear()
     start = threading.Barrier(8)
     outcomes, crashes = [], []
 
+    def send(i):
+        try:
+            phone_codes.send_phone_code(phone=PHONE, ip=f"10.0.1.{i}")
+            return "sent"
+        except DomainError as exc:
+            return exc.code
+
     def tap(i):
         try:
             start.wait()
-            for _ in range(400):  # SQLite: retry while another writer holds the file
-                try:
-                    phone_codes.send_phone_code(phone=PHONE, ip=f"10.0.1.{i}")
-                    outcomes.append("sent")
-                    return
-                except DomainError as exc:
-                    outcomes.append(exc.code)
-                    return
-                except OperationalError as exc:
-                    if "locked" not in str(exc):
-                        raise
-                    time.sleep(0.005)
+            outcomes.append(retry_while_locked(lambda: send(i)))
         except Exception as exc:  # a 500 in production
             crashes.append(repr(exc))
         finally:
