@@ -18,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from django.utils.translation import gettext as _
 from scipy.sparse.csgraph import dijkstra
 
 from quarter.coverage import engine
@@ -44,6 +45,20 @@ class Walk:
             max(1, math.ceil(metres / speeds[p] / 60)) for p in ("standard", "elderly")
         )
         return cls(float(metres), adult, elderly, estimated)
+
+    def label(self) -> str:
+        """ "步行 6 分钟(长辈 9 分钟)", 约 when estimated (places/_walk.html's words)."""
+        values = {"m": self.adult_minutes, "e": self.elderly_minutes}
+        if self.estimated:
+            return _("约步行 %(m)s 分钟(长辈约 %(e)s 分钟)") % values
+        return _("步行 %(m)s 分钟(长辈 %(e)s 分钟)") % values
+
+
+def walk_phrase(minutes: int, *, estimated: bool = False) -> str:
+    """ "步行 6 分钟" (约 when estimated): the adult's walk inside a sentence."""
+    if estimated:
+        return _("约步行 %(m)s 分钟") % {"m": minutes}
+    return _("步行 %(m)s 分钟") % {"m": minutes}
 
 
 @dataclass

@@ -29,11 +29,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from quarter.coverage.walking import walk_phrase
+
 MAX_PER_TYPE = 2
 FRESH_POSITION = 3  # the freshness slot: 4th place
 MIN_NEIGHBOURS = 3  # distinct residents behind a "邻居常去" or similarity reason
 NEAR_HABIT_M = 400  # "你常去的…附近新开了" within this straight-line distance
-SLOT_LABELS = ("早上", "中午", "下午", "晚上")
+SLOT_LABELS = (
+    gettext_lazy("早上"),
+    gettext_lazy("中午"),
+    gettext_lazy("下午"),
+    gettext_lazy("晚上"),
+)
 
 # Cold start: what households of a kind tend to need (a weak, editorial prior;
 # the compound's own counts soon outweigh it).
@@ -233,32 +243,37 @@ def _with_fresh_slot(picks, scored, limit: int):
     return picks
 
 
-def walk_text(minutes: int, *, estimated: bool = False) -> str:
-    return f"约步行 {minutes} 分钟" if estimated else f"步行 {minutes} 分钟"
-
-
 def _reason(shop: Shop, parts: _Parts, profile: Profile, slot: int) -> str:
-    walk = walk_text(shop.minutes, estimated=shop.estimated)
+    walk = walk_phrase(shop.minutes, estimated=shop.estimated)
+
+    def and_walk(why: str) -> str:
+        return _("%(why)s · %(walk)s") % {"why": why, "walk": walk}
+
+    slot_name = SLOT_LABELS[slot]
     habit = profile.habits.get(shop.id)
     if habit is not None and habit.visits >= 2:
         if parts.time_fit >= 1.5:
-            return f"你{SLOT_LABELS[slot]}常来 · {walk}"
-        return f"你常去 · {walk}"
+            return and_walk(_("你%(slot)s常来") % {"slot": slot_name})
+        return and_walk(_("你常去"))
     if shop.new:
         near = _nearby_habit(shop, profile)
         if near is not None:
-            return f"你常去的{near.name}附近新开了这家{shop.type_name}"
-        return f"新开业 · {walk}"
+            return _("你常去的%(near)s附近新开了这家%(type)s") % {
+                "near": near.name,
+                "type": shop.type_name,
+            }
+        return and_walk(_("新开业"))
     if shop.offer:
-        return f"{shop.offer} · {walk}"
+        return and_walk(shop.offer)
     if parts.search:
-        return f"你搜过「{profile.searched[shop.type_code]}」 · {walk}"
+        words = profile.searched[shop.type_code]
+        return and_walk(_("你搜过「%(words)s」") % {"words": words})
     if parts.similar_to is not None and parts.similar >= 0.2:
-        return f"常去{parts.similar_to.name}的居民也常来 · {walk}"
+        return and_walk(_("常去%(shop)s的居民也常来") % {"shop": parts.similar_to.name})
     if shop.compound_visitors >= MIN_NEIGHBOURS:
-        return f"同小区邻居常去 · {walk}"
+        return and_walk(_("同小区邻居常去"))
     if parts.time_fit >= 1.5:
-        return f"{SLOT_LABELS[slot]}好去处 · {walk}"
+        return and_walk(_("%(slot)s好去处") % {"slot": slot_name})
     return walk
 
 

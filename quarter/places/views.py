@@ -189,19 +189,6 @@ def map_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def walk_label(walk) -> str:
-    """"步行 6 分钟(长辈 9 分钟)", with 约 when estimated: the map's popup line."""
-    if walk.estimated:
-        return _("约步行 %(m)s 分钟(长辈约 %(e)s 分钟)") % {
-            "m": walk.adult_minutes,
-            "e": walk.elderly_minutes,
-        }
-    return _("步行 %(m)s 分钟(长辈 %(e)s 分钟)") % {
-        "m": walk.adult_minutes,
-        "e": walk.elderly_minutes,
-    }
-
-
 def map_data(request: HttpRequest) -> JsonResponse:
     slug = request.GET.get("community")
     community = selectors.get_community(slug=slug) if slug else None
@@ -214,7 +201,7 @@ def map_data(request: HttpRequest) -> JsonResponse:
             row["walk_minutes"] = walk.adult_minutes
             row["elderly_walk_minutes"] = walk.elderly_minutes
             row["walk_estimated"] = walk.estimated
-            row["walk_label"] = walk_label(walk)
+            row["walk_label"] = walk.label()
     if apps.is_installed("quarter.reviews"):
         from quarter.reviews.selectors import add_stars
 
