@@ -205,6 +205,7 @@ class GraphIndex:
             )
         self._lines = None
         self._tree = None
+        self._segments = None
 
     @classmethod
     def from_arrays(cls, arrays: dict) -> GraphIndex:
@@ -263,22 +264,18 @@ class GraphIndex:
             self._tree = shapely.STRtree(self.lines)
         return self._tree
 
-    def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
-        """Project each point onto its nearest edge."""
-        import shapely
+    @property
+    def segments(self) -> _Segments:
+        """The edges cut into short pieces in a k-d tree (built on first use)."""
+        if self._segments is None:
+            self._segments = _Segments(self)
+        return self._segments
 
-        x, y = self.proj.xy(lat, lng)
-        points = shapely.points(np.stack([x, y], axis=1))
-        pairs, dist = self.tree.query_nearest(
-            points, return_distance=True, all_matches=False
-        )
-        edge = np.empty(len(points), dtype=np.int64)
-        off = np.empty(len(points))
-        edge[pairs[0]] = pairs[1]
-        off[pairs[0]] = dist
-        frac = shapely.line_locate_point(self.lines[edge], points, normalized=True)
-        frac = np.nan_to_num(frac, nan=0.0)
-        along = frac * self.graph.edge_len[edge].astype(np.float64)
+    def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
+        """Project each point onto its nearest edge (exactly; ties: any of them)."""
+        x, y = self.proj.xy(np.asarray(lat, np.float64), np.asarray(lng, np.float64))
+        edge, t, off = self.segments.nearest(np.atleast_1d(x), np.atleast_1d(y))
+        along = t * self.graph.edge_len[edge].astype(np.float64)
         return Snap(edge=edge, along=along, off=off)
 
     def nearest_street(self, lat: float, lng: float, *, within_m: float = 400.0) -> str:
@@ -340,6 +337,91 @@ def _dedupe_min(rows, cols, w, n):
     first = np.ones(len(key), dtype=bool)
     first[1:] = key[1:] != key[:-1]
     return rows[first], cols[first], w[first]
+
+
+class _Segments:
+    """Nearest edge of many points at once: a k-d tree of short edge pieces.
+
+    Every edge is a straight segment between its two nodes. It is cut into
+    pieces of at most PIECE_M, and the tree holds the pieces' midpoints, so an
+    edge's distance from a point is never less than the distance to its
+    nearest piece's midpoint minus PIECE_M / 2. Each point measures the exact
+    distance to the edges of its K nearest pieces; where an edge outside them
+    could still be nearer (the K-th piece is within the best distance plus
+    half a piece), the point asks the tree for every piece in that radius.
+    """
+
+    PIECE_M = 40.0
+    K = (8, 48)  # pieces measured per point, then for the unsure ones
+
+    def __init__(self, index: GraphIndex) -> None:
+        from scipy.spatial import cKDTree
+
+        g = index.graph
+        self.ax = index.node_x[g.edge_u].astype(np.float64)
+        self.ay = index.node_y[g.edge_u].astype(np.float64)
+        self.dx = index.node_x[g.edge_v] - self.ax
+        self.dy = index.node_y[g.edge_v] - self.ay
+        length = np.hypot(self.dx, self.dy)
+        pieces = np.maximum(1, np.ceil(length / self.PIECE_M)).astype(np.int64)
+        self.piece_edge = np.repeat(np.arange(g.edge_count), pieces)
+        start = np.cumsum(pieces) - pieces
+        rank = np.arange(len(self.piece_edge)) - np.repeat(start, pieces)
+        mid = (rank + 0.5) / np.repeat(pieces, pieces)
+        self.half = float((length / pieces).max(initial=0.0)) / 2
+        self.tree = cKDTree(
+            np.stack(
+                [
+                    self.ax[self.piece_edge] + mid * self.dx[self.piece_edge],
+                    self.ay[self.piece_edge] + mid * self.dy[self.piece_edge],
+                ],
+                axis=1,
+            )
+        )
+
+    def _measure(self, x, y, edges):
+        """Fraction along and distance from each point (broadcast) to `edges`."""
+        dx, dy = self.dx[edges], self.dy[edges]
+        px, py = x - self.ax[edges], y - self.ay[edges]
+        norm = dx * dx + dy * dy
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(norm > 0, (px * dx + py * dy) / norm, 0.0)
+        t = np.clip(t, 0.0, 1.0)
+        return t, np.hypot(px - t * dx, py - t * dy)
+
+    def nearest(self, x: np.ndarray, y: np.ndarray):
+        """(edge, fraction along it from u, metres off it) for each point."""
+        n = len(x)
+        edge = np.zeros(n, np.int64)
+        t = np.zeros(n)
+        off = np.full(n, np.inf)
+        todo = np.arange(n)
+        for k in self.K:
+            if not len(todo):
+                break
+            k = min(k, len(self.piece_edge))
+            reach, piece = self.tree.query(np.stack([x[todo], y[todo]], axis=1), k=k)
+            reach = reach.reshape(len(todo), k)
+            edges = self.piece_edge[piece.reshape(len(todo), k)]
+            tk, dist = self._measure(x[todo, None], y[todo, None], edges)
+            best = np.argmin(dist, axis=1)
+            rows = np.arange(len(todo))
+            edge[todo], t[todo], off[todo] = (
+                edges[rows, best],
+                tk[rows, best],
+                dist[rows, best],
+            )
+            if k == len(self.piece_edge):
+                return edge, t, off  # every piece was measured
+            # An unmeasured edge is at least reach[-1] - half away.
+            todo = todo[reach[:, -1] - self.half < off[todo]]
+        for i in todo:
+            found = self.tree.query_ball_point((x[i], y[i]), off[i] + self.half)
+            candidates = np.unique(self.piece_edge[found])
+            ti, di = self._measure(x[i], y[i], candidates)
+            j = int(np.argmin(di))
+            edge[i], t[i], off[i] = candidates[j], ti[j], di[j]
+        return edge, t, off
 
 
 class NetworkReach:

@@ -103,3 +103,57 @@ def test_network_agrees_with_networkx_on_helsinki():
     for o, d in zip(origins, ours, strict=True):
         expected = theirs.get(int(reach.door[o]), np.inf)
         assert (np.isinf(d) and np.isinf(expected)) or abs(d - expected) < 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_snapping_finds_the_nearest_street_exactly(seed):
+    """Snapping agrees with shapely's own nearest line on a random street grid:
+    short and very long streets, points on them, beside them and far away."""
+    import shapely
+
+    from quarter.coverage.graph import GraphIndex, StreetGraph
+
+    rng = np.random.default_rng(seed)
+    n = 300
+    lat = 30.0 + rng.uniform(0, 0.03, n)  # about 3.3 km × 2.9 km
+    lng = 120.0 + rng.uniform(0, 0.03, n)
+    u = rng.integers(0, n, 600)
+    v = (u + rng.integers(1, 4, 600)) % n  # mostly short, some across the area
+    long_u, long_v = rng.integers(0, n, 20), rng.integers(0, n, 20)
+    u, v = np.concatenate([u, long_u]), np.concatenate([v, long_v])
+    keep = u != v
+    u, v = u[keep], v[keep]
+    from quarter.coverage.osm import haversine_arrays
+
+    graph = StreetGraph(
+        node_lat=lat,
+        node_lng=lng,
+        edge_u=u,
+        edge_v=v,
+        edge_len=haversine_arrays(lat[u], lng[u], lat[v], lng[v]),
+    )
+    index = GraphIndex(graph)
+    on_street = np.unique(u)[:50]  # nodes with a street
+    p_lat = np.concatenate([30.0 + rng.uniform(-0.01, 0.04, 2000), lat[on_street]])
+    p_lng = np.concatenate([120.0 + rng.uniform(-0.01, 0.04, 2000), lng[on_street]])
+    snap = index.snap(p_lat, p_lng)
+
+    x, y = index.proj.xy(p_lat, p_lng)
+    points = shapely.points(np.stack([x, y], axis=1))
+    lines = shapely.linestrings(
+        np.stack(
+            [
+                np.stack([index.node_x[u], index.node_y[u]], axis=1),
+                np.stack([index.node_x[v], index.node_y[v]], axis=1),
+            ],
+            axis=1,
+        )
+    )
+    expected = shapely.distance(lines[None, :], points[:, None]).min(axis=1)
+    assert np.allclose(snap.off, expected, atol=1e-6)
+    # The point found on the chosen edge is that far away, and on the edge.
+    frac = snap.along / graph.edge_len[snap.edge]
+    assert ((frac >= 0) & (frac <= 1 + 1e-9)).all()
+    on_edge = shapely.line_interpolate_point(lines[snap.edge], frac, normalized=True)
+    assert np.allclose(shapely.distance(on_edge, points), snap.off, atol=1e-6)
+    assert np.allclose(snap.off[-50:], 0.0, atol=1e-6)  # the nodes themselves
