@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
 
 from quarter.coverage.osm import haversine_arrays
 
@@ -318,25 +319,43 @@ def _spatial_chunks(x, y, size: int = _CHUNK):
     return [order[i : i + size] for i in range(0, len(order), size)]
 
 
+def _groups(rows, cols, n):
+    """Order the (row, col) pairs by pair; return (order, start of each pair's run).
+
+    One integer argsort instead of a two-key lexsort (several times faster).
+    """
+    key = rows * n + cols
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    return order, np.flatnonzero(first)
+
+
 def _unique_min_mask(rows, cols, w, n) -> np.ndarray:
     """Mark, for each (row, col) pair, the entry with the smallest weight."""
-    key = rows * n + cols
-    order = np.lexsort((w, key))
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    mask = np.zeros(len(key), dtype=bool)
-    mask[order[first]] = True
+    mask = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return mask
+    order, starts = _groups(rows, cols, n)
+    w_sorted = w[order]
+    lightest = np.minimum.reduceat(w_sorted, starts)
+    sizes = np.diff(np.append(starts, len(order)))
+    candidate = np.flatnonzero(w_sorted == np.repeat(lightest, sizes))
+    group = np.repeat(np.arange(len(starts)), sizes)[candidate]
+    first = np.ones(len(candidate), dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    mask[order[candidate[first]]] = True
     return mask
 
 
 def _dedupe_min(rows, cols, w, n):
     """Keep the shortest of parallel edges; csr_matrix would add them up."""
-    key = rows * n + cols
-    order = np.lexsort((w, key))
-    key, rows, cols, w = key[order], rows[order], cols[order], w[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    return rows[first], cols[first], w[first]
+    if not len(rows):
+        return rows, cols, w
+    order, starts = _groups(rows, cols, n)
+    lightest = np.minimum.reduceat(w[order], starts)
+    return rows[order][starts], cols[order][starts], lightest
 
 
 class _Segments:
@@ -355,8 +374,6 @@ class _Segments:
     K = (8, 48)  # pieces measured per point, then for the unsure ones
 
     def __init__(self, index: GraphIndex) -> None:
-        from scipy.spatial import cKDTree
-
         g = index.graph
         self.ax = index.node_x[g.edge_u].astype(np.float64)
         self.ay = index.node_y[g.edge_u].astype(np.float64)
@@ -422,6 +439,112 @@ class _Segments:
             j = int(np.argmin(di))
             edge[i], t[i], off[i] = candidates[j], ti[j], di[j]
         return edge, t, off
+
+
+def _fold_chains(matrix: csr_matrix, must_keep: np.ndarray):
+    """Fold every chain of degree-2 nodes of a symmetric graph into one edge.
+
+    Returns (folded matrix, new id of each old node or -1 where folded). The
+    distances between the nodes kept are those of the full graph. A chain is
+    walked by pointer doubling over half-edges: after k rounds each half-edge
+    knows the 2^k half-edges after it (or where its chain ends), so the
+    longest chain costs log2 of its length in whole-array steps.
+    """
+    n = matrix.shape[0]
+    indptr = matrix.indptr.astype(np.int64)
+    to = matrix.indices.astype(np.int64)
+    degree = np.diff(indptr)
+    frm = np.repeat(np.arange(n, dtype=np.int64), degree)
+    fold = degree == 2
+    fold[must_keep] = False
+    fold[frm[frm == to]] = False  # a node with a loop stays
+    into = fold[to]
+    halves = np.flatnonzero(into)
+    # The half-edge after h = (a -> b), b folded: b's other half-edge.
+    first = indptr[to[halves]]
+    jump = np.full(len(to), -1, dtype=np.int64)
+    jump[halves] = np.where(to[first] != frm[halves], first, first + 1)
+    dist = matrix.data.astype(np.float64)
+    end = to.copy()
+    done = ~into
+    for _ in range(2 + int(np.log2(max(len(to), 2)))):
+        live = np.flatnonzero(~done)
+        if not len(live):
+            break
+        j = jump[live]
+        dist[live], end[live], done[live], jump[live] = (
+            dist[live] + dist[j],
+            end[j],
+            done[j],
+            jump[j],
+        )
+    kept = ~fold
+    new_id = np.full(n, -1, dtype=np.int64)
+    new_id[kept] = np.arange(int(kept.sum()))
+    # Chains closed on themselves (rings with no kept node) never finish.
+    out = np.flatnonzero(kept[frm] & done & (end != frm))
+    rows, cols, w = _dedupe_min(
+        new_id[frm[out]], new_id[end[out]], dist[out], int(kept.sum())
+    )
+    size = int(kept.sum())
+    return csr_matrix((w, (rows, cols)), shape=(size, size)), new_id
+
+
+class _SearchGraph:
+    """The split street graph with bends folded away, for the many searches.
+
+    Most street nodes only bend a street (two neighbours). A search between
+    doors never stops at one, so each chain of them becomes one edge of the
+    chain's length (`_fold_chains`): the distances between crossings, dead
+    ends, projections and doors are unchanged, and Dijkstra visits about half
+    the nodes. Searches near a group of points run on the part of the graph
+    within reach (straight line, with a margin) of the group: a walk of at
+    most `limit` metres never leaves it, so each costs what the neighbourhood
+    costs, not the whole city.
+    """
+
+    def __init__(self, matrix: csr_matrix, doors: np.ndarray, node_x, node_y):
+        self.matrix, new_id = _fold_chains(matrix, doors)
+        kept = new_id >= 0
+        self.x, self.y = node_x[kept], node_y[kept]
+        self.door = new_id[doors]  # the search graph's node of point i
+
+    def local_search(self, doors: np.ndarray, limit: float):
+        """Distances from `doors` (search-graph nodes) to the nodes near them.
+
+        Returns (dist, local): dist[i, local[node]] is the walk from doors[i]
+        to node, for nodes with local[node] >= 0 (the others are out of reach).
+        """
+        margin = limit * 1.01 + 10.0
+        xs, ys = self.x[doors], self.y[doors]
+        near = np.flatnonzero(
+            (self.x >= xs.min() - margin)
+            & (self.x <= xs.max() + margin)
+            & (self.y >= ys.min() - margin)
+            & (self.y <= ys.max() + margin)
+        )
+        local = np.full(len(self.x), -1, dtype=np.int64)
+        local[near] = np.arange(len(near))
+        sub = _submatrix(self.matrix, near, local)
+        return dijkstra(sub, directed=True, indices=local[doors], limit=limit), local
+
+
+def _submatrix(matrix: csr_matrix, near: np.ndarray, local: np.ndarray) -> csr_matrix:
+    """matrix[near][:, near] for sorted `near` (local: new index or -1), in one
+    pass over the rows' entries (scipy's two fancy-index passes cost twice)."""
+    starts = matrix.indptr[near]
+    counts = matrix.indptr[near + 1] - starts
+    offsets = np.cumsum(counts) - counts
+    entry = np.arange(int(counts.sum())) + np.repeat(starts - offsets, counts)
+    cols = local[matrix.indices[entry]]
+    inside = cols >= 0
+    row = np.repeat(np.arange(len(near)), counts)[inside]
+    indptr = np.zeros(len(near) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=len(near)), out=indptr[1:])
+    return csr_matrix(
+        (matrix.data[entry][inside], cols[inside], indptr),
+        shape=(len(near), len(near)),
+    )
 
 
 class NetworkReach:
@@ -503,20 +626,29 @@ class NetworkReach:
         weights = np.concatenate([idx.base_w[keep2], split_w, split_w])
         return rows, cols, weights
 
+    @property
+    def search(self) -> _SearchGraph:
+        """The graph the searches between points run on (built on first use)."""
+        if getattr(self, "_search", None) is None:
+            node_x, node_y = self._node_xy()
+            self._search = _SearchGraph(self.matrix, self.door, node_x, node_y)
+        return self._search
+
     def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
         """Metres from each origin to its nearest facility (inf beyond `limit`)."""
         origins = np.asarray(origins, dtype=np.int64)
         facilities = np.asarray(facilities, dtype=np.int64)
         if len(facilities) == 0 or len(origins) == 0:
             return np.full(len(origins), np.inf)
+        search = self.search
         dist = dijkstra(
-            self.matrix,
+            search.matrix,
             directed=True,
-            indices=self.door[facilities],
+            indices=search.door[facilities],
             min_only=True,
             limit=limit,
         )
-        return dist[self.door[origins]]
+        return dist[search.door[origins]]
 
     def _from_sources(self, sources, *, limit: float):
         sources = np.asarray(sources, dtype=np.int64)
@@ -532,11 +664,8 @@ class NetworkReach:
     def pairwise(self, sources, targets, *, limit: float) -> np.ndarray:
         """A (S, T) matrix of walking metres between points (inf beyond `limit`).
 
-        The graph is undirected, so the searches start from the smaller side.
-        Each search runs on the part of the graph within `limit` (straight
-        line, with a margin) of its chunk of spatially close sources: a walk
-        of at most `limit` metres never leaves it, and the searches then cost
-        what the neighbourhood costs, not the whole city.
+        The graph is undirected, so the searches start from the smaller side,
+        in chunks of spatially close sources (`_SearchGraph.local_search`).
         """
         sources = np.asarray(sources, dtype=np.int64)
         targets = np.asarray(targets, dtype=np.int64)
@@ -545,27 +674,13 @@ class NetworkReach:
         out = np.full((len(sources), len(targets)), np.inf)
         if len(sources) == 0 or len(targets) == 0:
             return out
-        node_x, node_y = self._node_xy()
-        margin = limit * 1.01 + 10.0
-        target_nodes = self.door[targets]
-        source_doors = self.door[sources]
-        for chunk in _spatial_chunks(node_x[source_doors], node_y[source_doors]):
-            doors = self.door[sources[chunk]]
-            xs, ys = node_x[doors], node_y[doors]
-            near = np.flatnonzero(
-                (node_x >= xs.min() - margin)
-                & (node_x <= xs.max() + margin)
-                & (node_y >= ys.min() - margin)
-                & (node_y <= ys.max() + margin)
-            )
-            local = np.full(len(node_x), -1, dtype=np.int64)
-            local[near] = np.arange(len(near))
-            sub = self.matrix[near][:, near]
-            dist = dijkstra(sub, directed=True, indices=local[doors], limit=limit)
+        search = self.search
+        target_nodes = search.door[targets]
+        source_doors = search.door[sources]
+        for chunk in _spatial_chunks(search.x[source_doors], search.y[source_doors]):
+            dist, local = search.local_search(source_doors[chunk], limit)
             inside = np.flatnonzero(local[target_nodes] >= 0)
-            out[chunk[:, None], inside[None, :]] = dist[
-                :, local[target_nodes[inside]]
-            ]
+            out[chunk[:, None], inside[None, :]] = dist[:, local[target_nodes[inside]]]
         return out
 
     def weight_within(self, points, weighted, weights, radii) -> np.ndarray:
@@ -582,31 +697,27 @@ class NetworkReach:
         if len(points) == 0 or len(weighted) == 0:
             return out
         limit = float(radii.max())
-        node_x, node_y = self._node_xy()
-        margin = limit * 1.01 + 10.0
+        search = self.search
         weights = np.asarray(weights, dtype=np.float64)
-        weighted_nodes = self.door[weighted]
-        point_doors = self.door[points]
+        weighted_nodes = search.door[weighted]
+        point_doors = search.door[points]
+        order = np.argsort(radii)
         for chunk in _spatial_chunks(
-            node_x[point_doors], node_y[point_doors], size=_BAND_CHUNK
+            search.x[point_doors], search.y[point_doors], size=_BAND_CHUNK
         ):
-            doors = point_doors[chunk]
-            xs, ys = node_x[doors], node_y[doors]
-            near = np.flatnonzero(
-                (node_x >= xs.min() - margin)
-                & (node_x <= xs.max() + margin)
-                & (node_y >= ys.min() - margin)
-                & (node_y <= ys.max() + margin)
-            )
-            local = np.full(len(node_x), -1, dtype=np.int64)
-            local[near] = np.arange(len(near))
-            sub = self.matrix[near][:, near]
-            dist = dijkstra(sub, directed=True, indices=local[doors], limit=limit)
+            dist, local = search.local_search(point_doors[chunk], limit)
             inside = local[weighted_nodes] >= 0
             d = dist[:, local[weighted_nodes[inside]]]
-            w = weights[inside]
-            for k, r in enumerate(radii):
-                out[chunk, k] = (d <= r).astype(np.float64) @ w
+            # Each distance falls in one band; the sums are the bands' running
+            # totals (one pass, not one per radius).
+            band = np.searchsorted(radii[order], d, side="left")
+            rows = np.repeat(np.arange(len(chunk)), d.shape[1])
+            per_band = np.bincount(
+                rows * (len(radii) + 1) + band.ravel(),
+                weights=np.tile(weights[inside], len(chunk)),
+                minlength=len(chunk) * (len(radii) + 1),
+            ).reshape(len(chunk), len(radii) + 1)
+            out[chunk[:, None], order[None, :]] = np.cumsum(per_band, axis=1)[:, :-1]
         return out
 
     def _node_xy(self):

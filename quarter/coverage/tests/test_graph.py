@@ -157,3 +157,65 @@ def test_snapping_finds_the_nearest_street_exactly(seed):
     on_edge = shapely.line_interpolate_point(lines[snap.edge], frac, normalized=True)
     assert np.allclose(shapely.distance(on_edge, points), snap.off, atol=1e-6)
     assert np.allclose(snap.off[-50:], 0.0, atol=1e-6)  # the nodes themselves
+
+
+def test_parallel_edges_keep_the_shortest_once():
+    from quarter.coverage.graph import _dedupe_min, _unique_min_mask
+
+    rng = np.random.default_rng(4)
+    rows = rng.integers(0, 30, 2000)
+    cols = rng.integers(0, 30, 2000)
+    w = rng.integers(1, 5, 2000).astype(float)  # many ties
+    shortest = {}
+    for r, c, x in zip(rows.tolist(), cols.tolist(), w.tolist(), strict=True):
+        shortest[(r, c)] = min(x, shortest.get((r, c), np.inf))
+    mask = _unique_min_mask(rows, cols, w, 30)
+    kept = list(zip(rows[mask].tolist(), cols[mask].tolist(), strict=True))
+    assert sorted(kept) == sorted(shortest)  # every pair once
+    assert all(w[mask][i] == shortest[k] for i, k in enumerate(kept))
+    r2, c2, w2 = _dedupe_min(rows, cols, w, 30)
+    assert {
+        (a, b): x for a, b, x in zip(r2.tolist(), c2.tolist(), w2.tolist(), strict=True)
+    } == shortest
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_folding_bends_keeps_every_distance_between_kept_nodes(seed):
+    """Chains of two-neighbour nodes fold into single edges; walks between the
+    other nodes (and the doors kept on purpose) are exactly as long."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from quarter.coverage.graph import _fold_chains
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    # A ring road with long bent chains, spokes, a separate ring with no
+    # crossing at all, and a few loops and parallel edges.
+    u = np.arange(n - 40)
+    v = (u + 1) % (n - 40)
+    spokes_u = rng.integers(0, n - 40, 25)
+    spokes_v = rng.integers(0, n - 40, 25)
+    ring_u = np.arange(n - 40, n)
+    ring_v = np.append(ring_u[1:], ring_u[0])
+    rows = np.concatenate([u, spokes_u, ring_u, [7, 7]])
+    cols = np.concatenate([v, spokes_v, ring_v, [7, 8]])
+    w = rng.uniform(1, 50, len(rows))
+    keep = rows != cols
+    rows, cols, w = rows[keep], cols[keep], w[keep]
+    from quarter.coverage.graph import _dedupe_min
+
+    r, c, x = _dedupe_min(
+        np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.tile(w, 2), n
+    )
+    full = csr_matrix((x, (r, c)), shape=(n, n))
+    doors = rng.choice(n - 40, 10, replace=False)
+    folded, new_id = _fold_chains(full, doors)
+    assert folded.shape[0] < n / 2  # most nodes were bends
+    assert (new_id[doors] >= 0).all()
+    kept = np.flatnonzero(new_id >= 0)
+    expected = dijkstra(full, directed=True, indices=kept)[:, kept]
+    got = dijkstra(folded, directed=True, indices=new_id[kept])[:, new_id[kept]]
+    assert np.allclose(
+        np.where(np.isinf(expected), -1, expected), np.where(np.isinf(got), -1, got)
+    )
