@@ -13,7 +13,6 @@ from quarter.core.actors import is_person, is_system
 from quarter.core.errors import NotFound, PermissionDenied
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.models import (
-    CompoundAccess,
     CoverageRun,
     MerchantReach,
     ReachArray,
@@ -164,6 +163,5 @@ def require_street_planner(actor, street_office: StreetOffice) -> None:
 
 scope.declare(StreetNetwork, superuser_only=True)
 scope.declare(CoverageRun, community="community")
-scope.declare(CompoundAccess, community="compound__community")
 scope.declare(ReachArray, community="community")
 scope.declare(MerchantReach, community="merchant__community")

@@ -508,6 +508,8 @@ class _SearchGraph:
         kept = new_id >= 0
         self.x, self.y = node_x[kept], node_y[kept]
         self.door = new_id[doors]  # the search graph's node of point i
+        self._by_x = np.argsort(self.x, kind="stable")
+        self._sorted_x = self.x[self._by_x]
 
     def local_search(self, doors: np.ndarray, limit: float):
         """Distances from `doors` (search-graph nodes) to the nodes near them.
@@ -517,12 +519,11 @@ class _SearchGraph:
         """
         margin = limit * 1.01 + 10.0
         xs, ys = self.x[doors], self.y[doors]
-        near = np.flatnonzero(
-            (self.x >= xs.min() - margin)
-            & (self.x <= xs.max() + margin)
-            & (self.y >= ys.min() - margin)
-            & (self.y <= ys.max() + margin)
-        )
+        lo = np.searchsorted(self._sorted_x, xs.min() - margin, side="left")
+        hi = np.searchsorted(self._sorted_x, xs.max() + margin, side="right")
+        band = self._by_x[lo:hi]  # the nodes within the box's x range
+        y = self.y[band]
+        near = np.sort(band[(y >= ys.min() - margin) & (y <= ys.max() + margin)])
         local = np.full(len(self.x), -1, dtype=np.int64)
         local[near] = np.arange(len(near))
         sub = _submatrix(self.matrix, near, local)

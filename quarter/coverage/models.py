@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
-from quarter.places.models import BusinessType, Community, Compound, Merchant
+from quarter.places.models import BusinessType, Community, Merchant
 
 
 class StreetNetwork(models.Model):
@@ -95,6 +95,10 @@ class CoverageRun(models.Model):
     estimated = models.BooleanField(_("估算"), default=True)
     fingerprint = models.CharField(max_length=64, verbose_name=_("数据指纹"))
     computed_at = models.DateTimeField(verbose_name=_("计算时间"))
+    # How each compound meets the street network: metres to its nearest
+    # walkable edge, as raw numpy bytes in `compound_ids` order (reach_store).
+    compound_ids = models.BinaryField(_("小区编号"), default=b"")
+    off_street_m = models.BinaryField(_("小区离街道的米数"), default=b"")
 
     class Meta:
         verbose_name = _("覆盖计算")
@@ -102,19 +106,6 @@ class CoverageRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community} @ {self.computed_at:%Y-%m-%d %H:%M}"
-
-
-class CompoundAccess(models.Model):
-    """How a compound meets the street network: metres to its nearest walkable edge."""
-
-    compound = models.OneToOneField(
-        Compound, on_delete=models.CASCADE, related_name="access"
-    )
-    off_street_m = models.FloatField(default=0)
-    estimated = models.BooleanField(default=True)
-
-    def __str__(self) -> str:
-        return f"{self.compound_id}: {self.off_street_m:.0f} m"
 
 
 class ReachArray(models.Model):

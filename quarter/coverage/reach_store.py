@@ -53,6 +53,23 @@ def replace_reach(
     return len(distances)
 
 
+def street_access_bytes(compound_ids, off_street_m) -> dict[str, bytes]:
+    """CoverageRun's `compound_ids` and `off_street_m` fields for these arrays."""
+    return {
+        "compound_ids": np.asarray(compound_ids, dtype=_IDS).tobytes(),
+        "off_street_m": np.round(np.asarray(off_street_m, dtype=_METRES), 1).tobytes(),
+    }
+
+
+def off_street_of(run) -> dict[int, float]:
+    """{compound_id: metres to the nearest walkable edge} of a coverage run."""
+    if run is None:
+        return {}
+    ids = np.frombuffer(bytes(run.compound_ids), dtype=_IDS)
+    metres = np.frombuffer(bytes(run.off_street_m), dtype=_METRES)
+    return dict(zip(ids.tolist(), metres.tolist(), strict=True))
+
+
 def _encode(dist) -> bytes:
     dist = np.asarray(dist, dtype=_METRES)
     rounded = np.round(dist, 1)
@@ -65,7 +82,8 @@ def insert_rows(model, names: Sequence[str], rows: list[tuple]) -> None:
 
     `bulk_create` builds a model instance per row and compiles SQL for every
     batch of a few hundred (SQLite allows 999 parameters a statement); for
-    the 9,409 CompoundAccess rows of Malta that cost more than the searches.
+    the 9,409 rows per recompute of Malta (when each compound had its own
+    street-access row) that cost more than the searches.
     Values go as they are, except JSON fields (prepared by the field). No
     signals, no returned pks.
     """

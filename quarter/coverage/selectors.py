@@ -19,7 +19,7 @@ from quarter.core.geo import haversine_m, valid_lat_lng
 from quarter.coverage import engine as eng
 from quarter.coverage import reach_store
 from quarter.coverage.errors import CoverageErrorCode as Code
-from quarter.coverage.models import CompoundAccess, CoverageRun
+from quarter.coverage.models import CoverageRun
 from quarter.places.models import Admission, BusinessType, Community, Merchant, Tier
 
 # The 2025 MOFCOM groupings: each is two needs, each need met by any of its types.
@@ -245,10 +245,8 @@ def _share(part: int, whole: int) -> float:
 
 def _compound_rows(community, types, speed) -> list[CompoundRow]:
     by_id = {bt.id: bt for bt in types}
-    access = dict(
-        CompoundAccess.objects.filter(compound__community=community).values_list(
-            "compound_id", "off_street_m"
-        )
+    access = reach_store.off_street_of(
+        CoverageRun.objects.filter(community=community).first()
     )
     distances = reach_store.distances_of(community)
     limit = eng.max_off_street_m()

@@ -26,7 +26,6 @@ from quarter.coverage import engine as eng
 from quarter.coverage.errors import CoverageErrorCode as Code
 from quarter.coverage.graph import StreetGraph
 from quarter.coverage.models import (
-    CompoundAccess,
     CoverageRun,
     MerchantReach,
     StreetNetwork,
@@ -59,8 +58,8 @@ def ensure_coverage(*, actor, community: Community) -> CoverageRun:
     """Return the community's coverage run, recomputing it first if it is stale.
 
     `actor` must be allowed to compute the community (`access.can_compute_for`).
-    Side effects: may rewrite the community's ReachArray, CompoundAccess and
-    MerchantReach rows (in one transaction).
+    Side effects: may rewrite the community's ReachArray and MerchantReach rows
+    and its CoverageRun (in one transaction).
     """
     access.require_compute_for(actor, community)
     inputs = eng.load_inputs(community)
@@ -112,17 +111,6 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
             estimated=engine.estimated,
             all_types=True,
         )
-        CompoundAccess.objects.filter(compound__community=community).delete()
-        reach_store.insert_rows(
-            CompoundAccess,
-            ("compound_id", "off_street_m", "estimated"),
-            [
-                (c["id"], off, engine.estimated)
-                for c, off in zip(
-                    inputs.compounds, engine.off_street_m.tolist(), strict=False
-                )
-            ],
-        )
         MerchantReach.objects.filter(merchant__community=community).delete()
         reach_store.insert_rows(MerchantReach, MERCHANT_REACH_COLUMNS, merchant_rows)
         run, _ = CoverageRun.objects.update_or_create(
@@ -132,6 +120,10 @@ def _do_refresh_community(inputs: eng.Inputs, *, fingerprint: str) -> CoverageRu
                 "estimated": engine.estimated,
                 "fingerprint": fingerprint,
                 "computed_at": clock.now(),
+                **reach_store.street_access_bytes(
+                    [c["id"] for c in inputs.compounds],
+                    engine.off_street_m[: inputs.n_compounds],  # then the shops'
+                ),
             },
         )
     return run

@@ -47,7 +47,7 @@ class Walk:
         return cls(float(metres), adult, elderly, estimated)
 
     def label(self) -> str:
-        """ "步行 6 分钟(长辈 9 分钟)", 约 when estimated (places/_walk.html's words)."""
+        """The walk in words: 步行 6 分钟(长辈 9 分钟), 约 when estimated."""
         values = {"m": self.adult_minutes, "e": self.elderly_minutes}
         if self.estimated:
             return _("约步行 %(m)s 分钟(长辈约 %(e)s 分钟)") % values
@@ -55,7 +55,7 @@ class Walk:
 
 
 def walk_phrase(minutes: int, *, estimated: bool = False) -> str:
-    """ "步行 6 分钟" (约 when estimated): the adult's walk inside a sentence."""
+    """The adult's walk inside a sentence: 步行 6 分钟 (约 when estimated)."""
     if estimated:
         return _("约步行 %(m)s 分钟") % {"m": minutes}
     return _("步行 %(m)s 分钟") % {"m": minutes}
