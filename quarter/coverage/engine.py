@@ -91,14 +91,17 @@ class Inputs:
 
     def facility_points(self, type_id: int) -> np.ndarray:
         """Point indices of the approved, open merchants of one type."""
-        return np.array(
-            [
-                self.n_compounds + i
-                for i, m in enumerate(self.merchants)
-                if m["main_type_id"] == type_id and is_facility(m)
-            ],
-            dtype=np.int64,
-        )
+        if getattr(self, "_facilities", None) is None:
+            by_type: dict[int, list[int]] = {}
+            for i, m in enumerate(self.merchants):
+                if is_facility(m):
+                    by_type.setdefault(m["main_type_id"], []).append(
+                        self.n_compounds + i
+                    )
+            self._facilities = {
+                t: np.array(points, dtype=np.int64) for t, points in by_type.items()
+            }
+        return self._facilities.get(type_id, np.zeros(0, dtype=np.int64))
 
     def households(self) -> np.ndarray:
         return np.array([c["households"] for c in self.compounds], dtype=np.int64)
