@@ -48,6 +48,8 @@ _DISPLAY_MSGIDS = (
     gettext_noop("本区还没有录入小区,无法计算覆盖"),
     gettext_noop("只有本区的商务部门可以查看全区规划"),
     gettext_noop("只有本街道或本区的规划人员可以查看街道规划"),
+    gettext_noop("只有本社区的工作人员或本区规划人员可以计算"),
+    gettext_noop("只能为本社区或自己的店铺更新步行可达性"),
 )
 
 

@@ -59,6 +59,19 @@ def test_morning_history_puts_breakfast_first_and_laundry_first_in_the_evening(
     assert "晚上" in evening[0].reason
 
 
+def test_reasons_are_in_the_residents_language(street):
+    from django.utils import translation
+
+    w, s = street
+    ann = w.resident()
+    for d in range(2, 40, 3):
+        pay(s["near_breakfast"], ann, days_ago(d, 7, 20))
+    with translation.override("en"):
+        reason = feed_of(ann, hour=7)[0].reason
+    assert reason.startswith("You often come here in the morning · ")
+    assert "min walk" in reason and "步行" not in reason
+
+
 def test_closed_suspended_and_removed_shops_never_appear(street):
     w, s = street
     ann = w.resident()
