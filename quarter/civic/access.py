@@ -173,9 +173,7 @@ scope.declare(ApiClient, community="community")
 def may_read_report_photo(actor, name: str) -> bool:
     """A report's photo and its reply's: for whom may see the report's details."""
     return (
-        reports_visible_to(actor)
-        .filter(Q(photo=name) | Q(reply_photo=name))
-        .exists()
+        reports_visible_to(actor).filter(Q(photo=name) | Q(reply_photo=name)).exists()
     )
 
 

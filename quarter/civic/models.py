@@ -197,9 +197,7 @@ class Report(models.Model):
     address = models.CharField(_("位置说明"), max_length=200, blank=True)
     lat = models.FloatField(_("纬度"))
     lng = models.FloatField(_("经度"))
-    photo = models.ImageField(
-        _("照片"), upload_to=UnguessableName("civic"), blank=True
-    )
+    photo = models.ImageField(_("照片"), upload_to=UnguessableName("civic"), blank=True)
     # Where the report was placed by a compound (Open311 address_id or an
     # address_string naming it) rather than by a point on the map.
     compound = models.ForeignKey(

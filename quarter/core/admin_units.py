@@ -118,7 +118,6 @@ class YuanFormField(_ParsedField):
         return fen
 
 
-
 _DISCOUNT_RE = re.compile(r"^(\d{1,2})(?:\.(\d{1,2}))?$", re.A)
 
 
@@ -157,7 +156,6 @@ class DiscountFormField(_ParsedField):
         if not 0 < permille <= 1000:
             raise forms.ValidationError(_("折扣应在0.01到10折之间"), code="range")
         return permille
-
 
 
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)(?::00)?$", re.A)
@@ -211,7 +209,6 @@ class ClockFormField(_ParsedField):
         if not self.end_of_day and minutes == 1440:
             return 0
         return minutes
-
 
 
 def formfield_for(db_field, **kwargs):

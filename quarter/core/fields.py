@@ -141,7 +141,8 @@ def _pk_in_range(field, value) -> None:
     text = numbers.normalize(str(value)).strip()
     if text.lstrip("-").isdigit() and abs(int(text)) > _PK_MAX:
         raise forms.ValidationError(
-            field.error_messages["invalid_choice"], code="invalid_choice",
+            field.error_messages["invalid_choice"],
+            code="invalid_choice",
             params={"value": value},
         )
 

@@ -95,8 +95,6 @@ def tasks_for(user) -> list[Task]:
             _("建议"),
             _("待回复的居民建议"),
             _url("board:suggestions"),
-            _count(
-                Suggestion.objects.filter(status=SuggestionStatus.SUBMITTED), user
-            ),
+            _count(Suggestion.objects.filter(status=SuggestionStatus.SUBMITTED), user),
         ),
     ]

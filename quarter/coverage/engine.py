@@ -433,9 +433,9 @@ def households_within_points(
     """
     profiles = speed_profiles()
     radii = [r for speed in profiles.values() for r in band_radii_m(speed)]
-    sums = np.rint(
-        engine.weight_within(points, compounds, households, radii)
-    ).astype(np.int64)
+    sums = np.rint(engine.weight_within(points, compounds, households, radii)).astype(
+        np.int64
+    )
     n = len(BANDS_MIN)
     return [
         {

@@ -60,9 +60,7 @@ def load_index(data: bytes) -> tuple[GraphIndex, str]:
     folder = root / key / "index" if root else None
     if folder is not None and folder.is_dir():
         try:
-            arrays = {
-                p.stem: np.load(p, mmap_mode="r") for p in folder.glob("*.npy")
-            }
+            arrays = {p.stem: np.load(p, mmap_mode="r") for p in folder.glob("*.npy")}
             return GraphIndex.from_arrays(arrays), key
         except (OSError, ValueError, KeyError):
             logger.exception("engine cache: unreadable index %s", folder)

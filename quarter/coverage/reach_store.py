@@ -138,9 +138,13 @@ def distances_of(community) -> dict[tuple[int, int], float | None]:
 
 def distance(compound, type_code: str) -> float | None:
     """Stored metres from one compound to the nearest `type_code` (None: none)."""
-    row = ReachArray.objects.filter(
-        community_id=compound.community_id, business_type__code=type_code
-    ).values_list("business_type_id", "compound_ids", "distances").first()
+    row = (
+        ReachArray.objects.filter(
+            community_id=compound.community_id, business_type__code=type_code
+        )
+        .values_list("business_type_id", "compound_ids", "distances")
+        .first()
+    )
     if row is None:
         raise ReachArray.DoesNotExist(f"no stored reach for {type_code}")
     ids = np.frombuffer(bytes(row[1]), dtype=_IDS)

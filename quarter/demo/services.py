@@ -384,9 +384,7 @@ def _resident(phone, name, id_number, compound, address) -> Resident:
     user = _user(phone, roles=["resident"], first_name=name)
     user.phone = phone
     user.save(update_fields=["phone"])
-    household, _ = Household.objects.get_or_create(
-        compound=compound, address=address
-    )
+    household, _ = Household.objects.get_or_create(compound=compound, address=address)
     resident = Resident.objects.create(
         user=user,
         phone=phone,

@@ -53,7 +53,6 @@ def can_view_card(actor, resident: Resident) -> bool:
     return is_person(actor) and resident.user_id == actor.pk
 
 
-
 # --- the resident register ---
 
 

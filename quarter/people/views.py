@@ -109,8 +109,6 @@ def my_card(request: HttpRequest) -> HttpResponse:
     resident = getattr(request.user, "resident", None)
     holder = card_access.card_holder(request.user)
     code = card_selectors.card_code(resident=holder) if holder is not None else None
-    response = render(
-        request, "people/card.html", {"resident": resident, "code": code}
-    )
+    response = render(request, "people/card.html", {"resident": resident, "code": code})
     response["Cache-Control"] = "no-store"
     return response

@@ -132,8 +132,6 @@ def settled(campaign_id: int, merchant_id: int) -> AccountSpec:
     )
 
 
-
-
 def post(lines, *, key: str, kind: str, reference: str, memo: str = ""):
     """Post several (account, amount) lines summing to zero as one transaction."""
     return post_transaction(

@@ -176,9 +176,7 @@ def list_locked_pay_codes(*, actor, days: int = 7):
         created_at__gte=clock.now() - dt.timedelta(days=days),
     )
     if not actor.is_superuser:
-        qs = qs.filter(
-            resident__household__compound__community__operators__user=actor
-        )
+        qs = qs.filter(resident__household__compound__community__operators__user=actor)
     return qs.select_related("resident").order_by("-created_at")[:50]
 
 
@@ -230,9 +228,7 @@ _COFUND_CUT = Case(
     ),
     default=Value(0),
 )
-SUBSIDY = Sum(
-    F("face_fen") - F("refund_cut_fen") - (F("cofund_fen") - _COFUND_CUT)
-)
+SUBSIDY = Sum(F("face_fen") - F("refund_cut_fen") - (F("cofund_fen") - _COFUND_CUT))
 
 
 def round_stats(*, round_: Round, now: dt.datetime | None = None) -> dict:

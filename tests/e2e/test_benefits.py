@@ -30,8 +30,6 @@ def _db_engine():
     assert ledger.get_total() == 0
 
 
-
-
 def _run() -> str:
     out = io.StringIO()
     call_command("grant_benefits", stdout=out)

@@ -15,8 +15,6 @@ from tests.e2e.journeys import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-
-
 def test_merchant_promotion_is_approved_and_residents_see_it_on_home(page, live_server):
     world = World()
     resident = world.resident()

@@ -21,9 +21,7 @@ from tests.e2e.test_planning import _ensure_catalogue, _log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_district_planner_ranks_communities_and_finds_a_shared_site(
-    page, live_server
-):
+def test_district_planner_ranks_communities_and_finds_a_shared_site(page, live_server):
     _ensure_catalogue()
     west = make_community("西坝社区", slug="xiba", lat=LAT0, lng=east(1500))
     east_c = make_community("桃花社区", slug="taohua", lat=LAT0, lng=east(4900))

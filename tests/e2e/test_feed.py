@@ -17,10 +17,6 @@ from tests.e2e.journeys import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-
-
-
-
 @pytest.fixture
 def street():
     _ensure_catalogue()

@@ -22,8 +22,6 @@ from tests.e2e.journeys import ensure_catalogue as _ensure_catalogue
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-
-
 def _jinxiu():
     """锦绣社区: four compounds by the market; 江景苑 1.6 km east, no 菜市场 near."""
     _ensure_catalogue()

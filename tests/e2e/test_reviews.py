@@ -15,8 +15,6 @@ from tests.e2e.journeys import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-
-
 def logout(page):
     page.click("form[action='/accounts/logout/'] button")
     page.wait_for_load_state("networkidle")

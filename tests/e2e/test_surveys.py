@@ -25,8 +25,6 @@ TARGET_LINE = (
 )
 
 
-
-
 def answer_all(page, value: str) -> None:
     for fieldset in page.locator("fieldset.sv-q").all():
         fieldset.locator(f"input[value='{value}']").check()

@@ -21,10 +21,6 @@ from tests.e2e.journeys import login
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-
-
-
-
 def _months():
     """This month and the one before it, in Shanghai: (first day, label) each."""
     today = clock.local_now().date()

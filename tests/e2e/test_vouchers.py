@@ -31,8 +31,6 @@ def _db_engine():
     assert ledger.get_total() == 0
 
 
-
-
 def _local(when: dt.datetime) -> str:
     return when.astimezone(clock.SHANGHAI).strftime("%Y-%m-%dT%H:%M")
 

@@ -138,9 +138,7 @@ def test_job_list_shows_pay_in_yuan_and_distance_and_refuses_a_bad_distance(
     assert client.get("/board/jobs/?type=nonsense").status_code == 400
 
 
-def test_the_shop_withdraws_its_job_post_and_residents_no_longer_see_it(
-    world, client
-):
+def test_the_shop_withdraws_its_job_post_and_residents_no_longer_see_it(world, client):
     job = pending_job(world)
     services.approve_job(actor=world.operator_user, job=job)
     client.force_login(world.cashier)

@@ -368,9 +368,7 @@ def _request_of(client, resp) -> dict:
     return client.get(f"{BASE}/requests/{rid}.json").json()[0]
 
 
-def test_an_address_string_naming_a_compound_places_the_request_there(
-    cw, client, key
-):
+def test_an_address_string_naming_a_compound_places_the_request_there(cw, client, key):
     compound = cw.world.compound
     resp = _placed_post(client, key, cw, address_string=f"{compound.name}3栋门口")
     assert resp.status_code == 200, resp.content
@@ -401,8 +399,9 @@ def test_an_address_that_names_no_compound_of_the_jurisdiction_is_refused(
     for extra in cases:
         resp = _placed_post(client, key, cw, **extra)
         assert resp.status_code == 400, (extra, resp.content)
-        assert "lat" in resp.json()[0]["description"] or "address" in (
-            resp.json()[0]["description"]
+        assert (
+            "lat" in resp.json()[0]["description"]
+            or "address" in (resp.json()[0]["description"])
         )
     assert Report.objects.count() == 0
 

@@ -14,7 +14,7 @@ from quarter.core import downloads
 @pytest.mark.parametrize(
     "value",
     [
-        "=HYPERLINK(\"http://evil.example\",\"点我\")",
+        '=HYPERLINK("http://evil.example","点我")',
         "+1+cmd|' /C calc'!A0",
         "-2+3",
         "@SUM(A1:A2)",

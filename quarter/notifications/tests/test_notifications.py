@@ -52,9 +52,7 @@ def test_mark_read_ignores_other_peoples_notifications():
 def test_inbox_shows_own_messages_and_reading_follows_the_link(client):
     world = World()
     alice, bob = world.resident(), world.resident()
-    mine = services.notify(
-        alice.user, kind="test", title="建议已采纳", url="/me/card/"
-    )
+    mine = services.notify(alice.user, kind="test", title="建议已采纳", url="/me/card/")
     services.notify(bob.user, kind="test", title="别人的消息")
     client.force_login(alice.user)
     page = client.get("/me/notifications/").content.decode()

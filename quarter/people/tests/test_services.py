@@ -1,6 +1,5 @@
 """Sign-up (SMS code), real-name against the register, households."""
 
-
 import pytest
 
 from quarter.core.errors import DomainError

@@ -108,9 +108,7 @@ def test_search_rejects_too_long_query_and_radius_without_origin(shops):
 
 def test_log_search_records_zero_results_per_compound(shops):
     compound = make_compound(shops["barber"].community)
-    services.log_search(
-        actor=SYSTEM, query="修手表", result_count=0, compound=compound
-    )
+    services.log_search(actor=SYSTEM, query="修手表", result_count=0, compound=compound)
     services.log_search(actor=SYSTEM, query="理发", result_count=1, compound=compound)
     assert list(
         SearchLog.objects.filter(result_count=0).values_list("query", "compound")

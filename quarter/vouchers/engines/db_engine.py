@@ -183,9 +183,7 @@ class DatabaseEngine(ClaimEngine):
                     ok=True, repeated=True, source_id=source_id, claim_id=pk
                 )
         if claims:
-            return person_hash, ClaimOutcome(
-                ok=False, code=Code.PERSON_ALREADY_CLAIMED
-            )
+            return person_hash, ClaimOutcome(ok=False, code=Code.PERSON_ALREADY_CLAIMED)
         return person_hash, None
 
     def _claimed_this_week(self, round_, person_hash, now) -> bool:

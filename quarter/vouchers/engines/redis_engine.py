@@ -305,9 +305,7 @@ class RedisEngine(ClaimEngine):
         return outcome_of(reply)
 
     def remaining(self, round_) -> int:
-        return int(
-            self.client.get(keys(round_.campaign_id, round_.pk)["stock"]) or 0
-        )
+        return int(self.client.get(keys(round_.campaign_id, round_.pk)["stock"]) or 0)
 
     def stop(self, round_) -> int:
         k = keys(round_.campaign_id, round_.pk)

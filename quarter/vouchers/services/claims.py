@@ -290,9 +290,7 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
                     round_.pk,
                     round_.campaign_id,
                     e.resident_id,
-                    e.person_hash
-                    or hashes.get(e.resident_id)
-                    or f"key:{e.person_key}",
+                    e.person_hash or hashes.get(e.resident_id) or f"key:{e.person_key}",
                     engine,
                     e.source_id,
                     clock.iso_week(e.claimed_at) if per_week else "",

@@ -113,9 +113,7 @@ def grant_packet(
             campaigns._check_budget(campaign, extra_fen=round_.packet_face_fen)
             round_.packets_total += 1
             round_.save(update_fields=["packets_total"])
-        campaigns._allocate(
-            round_, round_.packet_face_fen, version=source_id
-        )
+        campaigns._allocate(round_, round_.packet_face_fen, version=source_id)
         (claim_id,) = materialize_claims(
             round_,
             [

@@ -13,7 +13,7 @@ from quarter.vouchers.models import Round, Settlement
 from quarter.vouchers.services import claims, redemptions, settlement
 from quarter.vouchers.tests.factories import at
 
-SHOP = "=HYPERLINK(\"http://evil.example\",\"结算\")"
+SHOP = '=HYPERLINK("http://evil.example","结算")'
 ROUND = "+1+cmd|' /C calc'!A0"
 
 

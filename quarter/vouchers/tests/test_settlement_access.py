@@ -120,4 +120,3 @@ def test_statement_download_is_written_to_the_access_log(two_districts):
     log = AccessLog.objects.get()
     assert log.actor == east.operator_user and log.action == "export"
     assert east.shop.name in log.subject
-

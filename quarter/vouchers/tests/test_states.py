@@ -267,8 +267,7 @@ def test_only_events_py_writes_voucher_events():
     writers = [
         p.relative_to(root).as_posix()
         for p in root.rglob("*.py")
-        if "tests" not in p.parts
-        and "VoucherEvent.objects.create" in p.read_text()
+        if "tests" not in p.parts and "VoucherEvent.objects.create" in p.read_text()
     ]
     assert writers == ["events.py"]
 
