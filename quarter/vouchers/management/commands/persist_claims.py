@@ -1,5 +1,14 @@
-"""Copy acknowledged Redis claims into the database (run beside the app servers)."""
+"""Copy acknowledged Redis claims into the database (run beside the app servers).
 
+With `--loop` the persister lowers its own CPU priority (`--nice`, 10 by
+default): during a rush residents' claims are answered from Redis (durable in
+its fsynced append-only file), so on a box it shares with the app servers the
+persister takes the CPU they leave and catches up after the sell-out instead
+of competing with the claim button. `--nice 0` keeps the normal priority
+(a persister on a box of its own).
+"""
+
+import os
 import time
 
 from django.conf import settings
@@ -15,12 +24,22 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="keep running")
         parser.add_argument("--interval", type=float, default=0.2)
         parser.add_argument("--batch", type=int, default=2000)
+        parser.add_argument(
+            "--nice",
+            type=int,
+            default=10,
+            help="with --loop, lower the CPU priority by this much (0: keep it)",
+        )
 
-    def handle(self, *args, loop=False, interval=0.2, batch=2000, **options):
+    def handle(self, *args, loop=False, interval=0.2, batch=2000, nice=10, **options):
         if not settings.REDIS_URL:
             raise CommandError(
                 "REDIS_URL is not set: the database engine needs no persister"
             )
+        if not 0 <= nice <= 19:
+            raise CommandError("--nice must be between 0 and 19")
+        if loop and nice:
+            os.nice(nice)
         import redis
         from django.db import close_old_connections
 
