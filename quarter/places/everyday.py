@@ -32,6 +32,7 @@ dead end.
 
 from __future__ import annotations
 
+import json
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -332,12 +333,15 @@ def _rows(ids, *, origin, radius, types=None) -> dict[int, dict]:
     raw: list[tuple] = []
     with connection.cursor() as cursor:
         if ids is None or radius is not None:
-            # In an area, read its box once (indexed on lat, lng) and keep
-            # the matches: cheaper than looking thousands of ids up by key.
+            # In an area, read its box once (indexed on lat, lng), keeping
+            # only the matches in SQL: cheaper than looking thousands of ids
+            # up by key, and far fewer rows than the box holds.
+            if ids is not None:
+                match, match_params = _match_clause(ids, types)
+                where += match
+                params += match_params
             cursor.execute(f"SELECT {_COLUMNS} WHERE 1 = 1{where}", params)
             raw = cursor.fetchall()
-            if ids is not None:
-                raw = [r for r in raw if r[0] in ids or r[3] in (types or ())]
         else:
             if types:
                 marks = ", ".join(["%s"] * len(types))
@@ -372,6 +376,24 @@ def _rows(ids, *, origin, radius, types=None) -> dict[int, dict]:
             "community": community,
         }
     return rows
+
+
+def _match_clause(ids: set[int], types) -> tuple[str, list]:
+    """SQL keeping the documents whose id is in `ids` or whose type is in `types`."""
+    alternatives, params = [], []
+    if types:
+        alternatives.append(f"type_code IN ({', '.join(['%s'] * len(types))})")
+        params += list(types)
+    if ids:
+        if connection.vendor == "postgresql":
+            alternatives.append("merchant_id = ANY(%s)")
+            params.append(sorted(ids))
+        else:  # one parameter however many ids (SQLite allows 999 a statement)
+            alternatives.append("merchant_id IN (SELECT value FROM json_each(%s))")
+            params.append(json.dumps(sorted(ids)))
+    if not alternatives:
+        return " AND 1 = 0", []
+    return f" AND ({' OR '.join(alternatives)})", params
 
 
 def _phrase_ids(phrase: str) -> set[int]:
