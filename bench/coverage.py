@@ -241,19 +241,26 @@ def _check(name, ours, theirs, tolerance) -> float:
     return worst
 
 
+def per_type(facilities, origins, column_for) -> dict:
+    """{type: metres from each origin}; `column_for(type, doors)` answers a type
+    with facilities, a type without any is unreachable from everywhere."""
+    return {
+        tid: column_for(tid, doors) if len(doors) else np.full(len(origins), np.inf)
+        for tid, doors in facilities.items()
+    }
+
+
 def run_scipy(reach, origins, facilities, cap):
     from scipy.sparse.csgraph import dijkstra
 
-    answers = {}
-    started = time.perf_counter()
-    for tid, doors in facilities.items():
-        if len(doors) == 0:
-            answers[tid] = np.full(len(origins), np.inf)
-            continue
+    def column_for(_tid, doors):
         dist = dijkstra(
             reach.matrix, directed=True, indices=doors, min_only=True, limit=cap
         )
-        answers[tid] = dist[origins]
+        return dist[origins]
+
+    started = time.perf_counter()
+    answers = per_type(facilities, origins, column_for)
     return time.perf_counter() - started, answers
 
 
@@ -267,17 +274,13 @@ def run_networkx(reach, origins, facilities, cap):
         zip(m.row.tolist(), m.col.tolist(), m.data.tolist(), strict=True)
     )
     origin_list = origins.tolist()
-    answers = {}
+
+    def column_for(_tid, doors):
+        dist = nx.multi_source_dijkstra_path_length(g, set(doors.tolist()), cutoff=cap)
+        return np.array([dist.get(node, np.inf) for node in origin_list])
+
     started = time.perf_counter()
-    for tid, doors in facilities.items():
-        column = np.full(len(origins), np.inf)
-        if len(doors):
-            dist = nx.multi_source_dijkstra_path_length(
-                g, set(doors.tolist()), cutoff=cap
-            )
-            for i, node in enumerate(origin_list):
-                column[i] = dist.get(node, np.inf)
-        answers[tid] = column
+    answers = per_type(facilities, origins, column_for)
     return time.perf_counter() - started, answers
 
 
@@ -316,25 +319,24 @@ def run_pandana(reach, origins, facilities, cap, repeat: int = 1):
     )
     net.precompute(cap + 1)
     precompute = time.perf_counter() - started
+
+    def column_for(tid, doors):
+        category = f"t{tid}"
+        net.set_pois(
+            category=category,
+            maxdist=cap,
+            maxitems=1,
+            x_col=pd.Series(lng[doors]),
+            y_col=pd.Series(lat[doors]),
+        )
+        nearest = net.nearest_pois(cap, category, num_pois=1)
+        column = nearest[1].to_numpy()[origins].astype(np.float64)
+        return np.where(column >= cap, np.inf, column)
+
     times = []
     for _ in range(repeat):  # the precomputed network once, the searches repeated
-        answers = {}
         started = time.perf_counter()
-        for tid, doors in facilities.items():
-            if len(doors) == 0:
-                answers[tid] = np.full(len(origins), np.inf)
-                continue
-            category = f"t{tid}"
-            net.set_pois(
-                category=category,
-                maxdist=cap,
-                maxitems=1,
-                x_col=pd.Series(lng[doors]),
-                y_col=pd.Series(lat[doors]),
-            )
-            nearest = net.nearest_pois(cap, category, num_pois=1)
-            column = nearest[1].to_numpy()[origins].astype(np.float64)
-            answers[tid] = np.where(column >= cap, np.inf, column)
+        answers = per_type(facilities, origins, column_for)
         times.append(time.perf_counter() - started)
     return min(times), f"precompute {precompute:.1f} s", answers
 
