@@ -49,16 +49,21 @@ def send_phone_code(*, phone: str, ip: str | None, purpose: str = SIGNUP) -> Pho
     if purpose == SIGNUP and User.objects.filter(username=phone).exists():
         raise DomainError(Code.PHONE_TAKEN, "该手机号已注册,请直接登录", field="phone")
     now = clock.now()
-    _check_send_limits(phone=phone, ip=ip, now=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
-    row = PhoneCode.objects.create(
-        phone=phone,
-        purpose=purpose,
-        code_hash=_digest(phone, code),
-        ip=ip or None,
-        created_at=now,
-        expires_at=now + dt.timedelta(seconds=settings.QUARTER_SMS_CODE_TTL_SECONDS),
-    )
+    # The send slot and the code row commit together: a failure between them
+    # (a lock timeout, a crash) must not leave the slot taken with no code
+    # sent, which would make the resident wait a minute for nothing.
+    with transaction.atomic():
+        _check_send_limits(phone=phone, ip=ip, now=now)
+        row = PhoneCode.objects.create(
+            phone=phone,
+            purpose=purpose,
+            code_hash=_digest(phone, code),
+            ip=ip or None,
+            created_at=now,
+            expires_at=now
+            + dt.timedelta(seconds=settings.QUARTER_SMS_CODE_TTL_SECONDS),
+        )
     try:
         get_sender().send_code(phone, code)
     except SmsError:

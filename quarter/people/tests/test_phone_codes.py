@@ -142,3 +142,24 @@ def test_a_burst_of_parallel_sends_sends_one_code():
     assert sorted(outcomes) == ["sent"] + ["sms_too_soon"] * 7
     assert [m.phone for m in sms.outbox] == [PHONE]
     assert PhoneCode.objects.count() == 1
+
+
+def test_a_send_that_fails_before_its_code_is_stored_leaves_the_slot_free(
+    monkeypatch,
+):
+    """The database refuses the code row (a lock timeout): nothing is kept, and
+    the resident's next tap sends a code at once instead of "wait a minute"."""
+    from django.db import OperationalError
+
+    real_create = PhoneCode.objects.create
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(PhoneCode.objects, "create", locked)
+    with pytest.raises(OperationalError):
+        phone_codes.send_phone_code(phone=PHONE, ip="10.0.0.1")
+    monkeypatch.setattr(PhoneCode.objects, "create", real_create)
+    sms.outbox.clear()
+    phone_codes.send_phone_code(phone=PHONE, ip="10.0.0.1")
+    assert [m.phone for m in sms.outbox] == [PHONE]
