@@ -20,9 +20,9 @@ from quarter.coverage.models import (
 )
 from quarter.places.access import (
     communities_operated_by,
-    communities_planned_by,
     is_operator_of,
     operates_any,
+    operates_or_plans,
     require_operator_of,
 )
 from quarter.places.models import Community, District, Merchant, StreetOffice
@@ -71,10 +71,7 @@ def can_compute_for(actor, community: Community) -> bool:
     The community's operators, the district and street planners whose area
     holds it, SYSTEM (commands, jobs, the demo) and superusers.
     """
-    return (
-        is_operator_of(actor, community)
-        or communities_planned_by(actor).filter(pk=community.pk).exists()
-    )
+    return operates_or_plans(actor, community)
 
 
 def require_compute_for(actor, community: Community) -> None:

@@ -15,7 +15,7 @@ from quarter.indicators.errors import IndicatorsErrorCode as Code
 from quarter.places.access import (
     communities_operated_by,
     communities_planned_by,
-    is_operator_of,
+    operates_or_plans,
 )
 from quarter.places.models import Community, District
 
@@ -37,10 +37,7 @@ def district_communities(actor, district: District) -> QuerySet[Community]:
 
 
 def can_view_circle(actor, community: Community) -> bool:
-    return (
-        is_operator_of(actor, community)
-        or communities_planned_by(actor).filter(pk=community.pk).exists()
-    )
+    return operates_or_plans(actor, community)
 
 
 def require_circle_viewer(actor, community: Community) -> None:

@@ -80,6 +80,14 @@ def communities_planned_by(actor) -> QuerySet[Community]:
     ).distinct()
 
 
+def operates_or_plans(actor, community: Community) -> bool:
+    """Return whether `actor` operates `community` or plans the area holding it."""
+    return (
+        is_operator_of(actor, community)
+        or communities_planned_by(actor).filter(pk=community.pk).exists()
+    )
+
+
 def plans_any(actor) -> bool:
     """Return whether `actor` is a district or street planner (or issuer)."""
     return communities_planned_by(actor).exists()
