@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from quarter.core import clock
+from tests.live import SHARED_CONNECTION, start_live_server
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM is used
 # beside it from synchronous test code only.
@@ -42,6 +43,27 @@ def pytest_collection_modifyitems(config, items):
     test-database teardown never sees (PostgreSQL then refuses to drop it).
     """
     items.sort(key=lambda item: "/e2e/" in str(item.path))
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, one request at a time on a shared connection."""
+    server = start_live_server(request.config.getvalue("liveserver"))
+    yield server
+    server.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Tear a journey down only when no request is using the shared connection."""
+    if "live_server" not in getattr(item, "fixturenames", ()):
+        return (yield)
+    if not SHARED_CONNECTION.acquire(timeout=120):
+        raise RuntimeError("a live-server request held the database for 120 s")
+    try:
+        return (yield)
+    finally:
+        SHARED_CONNECTION.release()
 
 
 def _missing(reason: str):

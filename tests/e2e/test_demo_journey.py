@@ -17,6 +17,7 @@ from quarter.demo.services import DEMO_PASSWORD, load_demo
 from quarter.vouchers.demo import JINXIU_CAMPAIGN, README_RESIDENT
 from quarter.vouchers.models import Claim, Round
 from tests.e2e.test_planning import _ensure_catalogue
+from tests.live import start_live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,14 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def live_server(request):
     """The live server with the rush gate in front, as `quarter demo` serves it."""
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from pytest_django.live_server_helper import LiveServer
-
-    from quarter.vouchers.rushgate import RushGate
-
-    server = LiveServer("localhost", start=False)
-    server.thread.static_handler = lambda app: RushGate(StaticFilesHandler(app))
-    server.start()
+    server = start_live_server(rush_gate=True)
     yield server
     server.stop()
 

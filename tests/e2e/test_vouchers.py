@@ -19,6 +19,7 @@ from quarter.vouchers.services import redemptions, settlement
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import World
 from tests.e2e.journeys import login
+from tests.live import start_live_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -85,14 +86,7 @@ def live_server(request):
     `quarter.vouchers.rushgate:application`, which answers the claim URL
     itself. The journeys must tap the real gate, not Django's fallback view.
     """
-    from django.contrib.staticfiles.handlers import StaticFilesHandler
-    from pytest_django.live_server_helper import LiveServer
-
-    from quarter.vouchers.rushgate import RushGate
-
-    server = LiveServer("localhost", start=False)
-    server.thread.static_handler = lambda app: RushGate(StaticFilesHandler(app))
-    server.start()
+    server = start_live_server(rush_gate=True)
     yield server
     server.stop()
 
