@@ -33,15 +33,18 @@
     if (s >= 60) return (L.lMinutes || "").replace("{n}", String(s / 60));
     return (L.lSeconds || "").replace("{n}", String(s));
   }
+  var openedOnLoad = release - (Date.now() + offset) <= 0;
   function tick() {
     var ms = release - (Date.now() + offset);
     if (ms <= 0) {
       if (button && button.getAttribute("aria-disabled") === "true" && !button.dataset.done
           && !button.dataset.busy) {
+        // The page renders the button waiting until this script runs; only an
+        // opening seen on the countdown is announced.
         waiting(false);
         button.textContent = L.lClaim;
         document.getElementById("countdown").textContent = L.lOpen;
-        announce(L.lGo);
+        if (!openedOnLoad) announce(L.lGo);
       }
       return;
     }
