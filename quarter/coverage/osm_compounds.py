@@ -6,7 +6,8 @@ places' `import_compounds`).
 * A compound is a named `landuse=residential` area (closed way or multipolygon);
   unnamed areas are left out: no one can say which 小区 they are.
 * Its point is the area's centroid, or a point inside the area when the
-  centroid falls outside (an L-shaped compound).
+  centroid falls outside (an L-shaped compound). Its outline, simplified to
+  within OUTLINE_TOLERANCE_M, is kept for the map's street layer.
 * Households are estimated from the building footprints mapped inside it:
   every dwelling building (`building=residential|apartments|yes|house|…`, not
   schools, shops or offices) whose centroid lies in the area contributes
@@ -33,6 +34,7 @@ DEFAULT_LEVELS = 6
 HOUSE_LEVELS = 2
 FALLBACK_FAR = 1.5
 PERSONS_PER_HOUSEHOLD = 2.31
+OUTLINE_TOLERANCE_M = 2.0
 HOUSE_TYPES = frozenset(
     {"house", "detached", "villa", "semidetached_house", "bungalow"}
 )
@@ -61,6 +63,7 @@ class Estimate:
     households: int
     population: int
     how: str  # 'buildings' or 'land_area'
+    outline: dict | None = None  # GeoJSON Polygon/MultiPolygon, [lng, lat]
 
 
 def read_compounds(
@@ -122,8 +125,36 @@ def read_compounds(
             bbox[0] <= lat <= bbox[2] and bbox[1] <= lng <= bbox[3]
         ):
             continue
-        estimates.append(_estimate(ref, name, lat, lng, polygon.area, inside))
+        estimate = _estimate(ref, name, lat, lng, polygon.area, inside)
+        estimate.outline = _outline(polygon, lat0)
+        estimates.append(estimate)
     return sorted(estimates, key=lambda e: e.name)
+
+
+def _outline(polygon, lat0: float) -> dict | None:
+    """The area as a GeoJSON geometry in [lng, lat], simplified for drawing."""
+    import shapely
+
+    shape = polygon.simplify(OUTLINE_TOLERANCE_M, preserve_topology=True)
+    if shape.is_empty:
+        return None
+
+    def ring(coords) -> list[list[float]]:
+        out = []
+        for x, y in coords:
+            lat, lng = _latlng(x, y, lat0)
+            out.append([round(lng, 6), round(lat, 6)])
+        return out
+
+    def rings(part) -> list[list[list[float]]]:
+        return [ring(part.exterior.coords)] + [ring(r.coords) for r in part.interiors]
+
+    if isinstance(shape, shapely.Polygon):
+        return {"type": "Polygon", "coordinates": rings(shape)}
+    parts = [g for g in getattr(shape, "geoms", []) if isinstance(g, shapely.Polygon)]
+    if not parts:
+        return None
+    return {"type": "MultiPolygon", "coordinates": [rings(g) for g in parts]}
 
 
 def _estimate(ref, name, lat, lng, land_m2, inside) -> Estimate:

@@ -514,6 +514,7 @@ def _compound_drafts(path: Path, bbox) -> list:
             households=e.households,
             population=e.population,
             source=f"osm:{e.ref}",
+            outline=e.outline,
             how=(
                 f"{e.buildings}栋楼 共{e.floor_m2}平方米 ÷ 90平方米"
                 if e.how == "buildings"

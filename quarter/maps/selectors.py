@@ -14,6 +14,9 @@ from quarter.places.models import Compound
 
 STREET_CACHE_SECONDS = 7 * 24 * 3600  # a network never changes after import
 COMPOUNDS_FROM_ZOOM = 14
+# A compound's outline is looked for among compounds whose point lies within
+# this many degrees (~1.1 km) of the tile: a 小区 wider than 2 km is unheard of.
+OUTLINE_REACH_DEG = 0.01
 
 
 def networks_on(tile: Tile) -> list[StreetNetwork]:
@@ -66,15 +69,61 @@ def compounds_on(tile: Tile) -> list[dict]:
     ]
 
 
+def compound_areas_on(tile: Tile) -> list[dict]:
+    """Compound outlines meeting the tile (none below COMPOUNDS_FROM_ZOOM)."""
+    if tile.z < COMPOUNDS_FROM_ZOOM:
+        return []
+    south, west, north, east = tile.bounds()
+    pad = OUTLINE_REACH_DEG
+    rows = (
+        Compound.objects.filter(
+            outline__isnull=False,
+            lat__gte=south - pad,
+            lat__lt=north + pad,
+            lng__gte=west - pad,
+            lng__lt=east + pad,
+        )
+        .order_by("name", "id")
+        .values_list("name", "outline")
+    )
+    features = []
+    for name, outline in rows:
+        lngs, lats = _extent(outline)
+        if lngs[1] < west or lngs[0] > east or lats[1] < south or lats[0] > north:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": outline,
+                "properties": {"kind": "compound_area", "name": name},
+            }
+        )
+    return features
+
+
+def _extent(geometry: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((min lng, max lng), (min lat, max lat)) of a Polygon or MultiPolygon."""
+    polygons = (
+        geometry["coordinates"]
+        if geometry["type"] == "MultiPolygon"
+        else [geometry["coordinates"]]
+    )
+    points = [p for polygon in polygons for p in polygon[0]]
+    lngs = [p[0] for p in points]
+    lats = [p[1] for p in points]
+    return (min(lngs), max(lngs)), (min(lats), max(lats))
+
+
 def street_tile(tile: Tile) -> tuple[bytes, str]:
     """The tile as GeoJSON bytes and its ETag.
 
-    A FeatureCollection of street lines (name, rank) and compound points
-    (kind "compound", name); `network` says whether any imported network
+    A FeatureCollection of compound outlines (kind "compound_area", name),
+    street lines (name, rank) and compound points (kind "compound", name);
+    `network` says whether any imported network
     reaches the tile, so the page can say why it shows no streets.
     """
     networks = networks_on(tile)
-    features: list[dict] = []
+    features: list[dict] = compound_areas_on(tile)
     for network in networks:
         features.extend(network_streets(network, tile))
     features.extend(compounds_on(tile))

@@ -120,6 +120,9 @@ class Compound(models.Model):
     lng = models.FloatField(_("经度"))
     households = models.PositiveIntegerField(_("户数"))
     population = models.PositiveIntegerField(_("人口"))
+    # The compound's area as a GeoJSON Polygon/MultiPolygon geometry ([lng,
+    # lat] positions), drawn on the street layer; from the OSM import, or none.
+    outline = models.JSONField(_("轮廓"), null=True, blank=True, editable=False)
 
     class Meta:
         unique_together = [("community", "name")]

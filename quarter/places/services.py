@@ -59,6 +59,7 @@ class CompoundDraft:
     population: int
     source: str = ""  # e.g. 'osm:w123', kept in the audit trail
     how: str = ""  # how households were counted, kept in the audit trail
+    outline: dict | None = None  # GeoJSON Polygon/MultiPolygon, [lng, lat]
 
 
 def import_compounds(
@@ -92,6 +93,7 @@ def import_compounds(
                 lng=draft.lng,
                 households=max(0, int(draft.households)),
                 population=max(0, int(draft.population)),
+                outline=draft.outline,
             )
             compound.full_clean()
             compound.save()

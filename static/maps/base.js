@@ -1,7 +1,7 @@
 /* The base map under every Quarter map, from the #quarter-map config
    (quarter.maps.presets): tile layers (天地图, 高德, any XYZ) or, with no tile
    server, Quarter's own street layer drawn on canvas from GeoJSON tiles of the
-   imported walking network, with compound names. For 高德 the map uses a CRS
+   imported walking network, with compound outlines and names. For 高德 the map uses a CRS
    that shows WGS-84 positions on GCJ-02 tiles and turns every pick back into
    WGS-84, so page scripts only ever see WGS-84. Labels are text nodes or canvas
    text, never HTML strings. */
@@ -68,6 +68,23 @@
     });
   }
 
+  /* Compound outlines (小区) under the streets: a light fill and a border. */
+  function drawAreas(ctx, areas) {
+    ctx.setLineDash([]);
+    ctx.fillStyle = "rgba(107, 47, 160, 0.07)";
+    ctx.strokeStyle = "#b49fd0";
+    ctx.lineWidth = 1.2;
+    areas.forEach(function (polygon) {
+      ctx.beginPath();
+      polygon.forEach(function (ring) {
+        ring.forEach(function (p, i) { if (i) ctx.lineTo(p.x, p.y); else ctx.moveTo(p.x, p.y); });
+        ctx.closePath();
+      });
+      ctx.fill("evenodd");
+      ctx.stroke();
+    });
+  }
+
   /* One name per street per tile, along its longest segment if it fits inside. */
   function drawNames(ctx, lines, size) {
     var done = {};
@@ -111,6 +128,7 @@
       this._url = url;
       this._compounds = {};
       this._drawn = 0;
+      this._areas = 0;
       this._named = 0;
     },
 
@@ -186,12 +204,20 @@
       if (data.network) this._seenNetwork = true;
       var origin = L.point(coords.x * size.x, coords.y * size.y);
       var lines = [];
+      var areas = [];
       var layer = this;
+      function toPixels(c) { return map.project([c[1], c[0]], coords.z).subtract(origin); }
       (data.features || []).forEach(function (f) {
-        if (f.geometry.type === "Point") { layer._addCompound(f); return; }
-        var pts = f.geometry.coordinates.map(function (c) {
-          return map.project([c[1], c[0]], coords.z).subtract(origin);
-        });
+        var type = f.geometry.type;
+        if (type === "Point") { layer._addCompound(f); return; }
+        if (type === "Polygon" || type === "MultiPolygon") {
+          var polygons = type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates;
+          polygons.forEach(function (rings) {
+            areas.push(rings.map(function (ring) { return ring.map(toPixels); }));
+          });
+          return;
+        }
+        var pts = f.geometry.coordinates.map(toPixels);
         var rank = f.properties.rank;
         lines.push({
           points: pts, rank: rank, name: f.properties.name, zoom: coords.z,
@@ -203,11 +229,14 @@
       ctx.scale(ratio, ratio);
       ctx.lineCap = "round";
       ctx.lineJoin = "round";
+      drawAreas(ctx, areas);
       drawLines(ctx, lines, "casing");
       drawLines(ctx, lines, "fill");
       drawNames(ctx, lines, size.x);
       this._drawn += lines.length;
+      this._areas += areas.length;
       map.getContainer().dataset.streetLines = String(this._drawn);
+      map.getContainer().dataset.compoundAreas = String(this._areas);
     },
   });
 

@@ -41,7 +41,17 @@ def wudaokou_world(settings):
     community = make_community(
         "东升社区", slug="dongsheng", lat=CENTRE[0], lng=CENTRE[1]
     )
-    make_compound(community, "荷清苑", lat=CENTRE[0] + 0.0012, lng=CENTRE[1] + 0.0012)
+    heqing = make_compound(
+        community, "荷清苑", lat=CENTRE[0] + 0.0012, lng=CENTRE[1] + 0.0012
+    )
+    # Its area, as the OSM import stores it: about 170 × 130 m around the point.
+    s, w = CENTRE[0] + 0.0006, CENTRE[1] + 0.0002
+    n, e = CENTRE[0] + 0.0018, CENTRE[1] + 0.0022
+    heqing.outline = {
+        "type": "Polygon",
+        "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]],
+    }
+    heqing.save()
     make_compound(
         community, "清华东门小区", lat=CENTRE[0] - 0.0010, lng=CENTRE[1] - 0.0011
     )
@@ -145,6 +155,10 @@ def test_resident_map_shows_streets_and_compound_names(
     page.goto(f"{live_server.url}/map/?community=dongsheng")
     wait_for_streets(page, "#map")
     expect(page.locator("#map .compound-name", has_text="荷清苑")).to_be_visible()
+    # 荷清苑's outline is drawn under the streets.
+    page.wait_for_function(
+        "() => Number(document.querySelector('#map').dataset.compoundAreas || 0) > 0"
+    )
     shot(page, "maps-resident")
     page.locator("#map").screenshot(path=str(ARTIFACTS / "maps-resident-map.png"))
 

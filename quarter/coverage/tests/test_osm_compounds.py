@@ -90,6 +90,20 @@ def test_households_come_from_dwelling_floor_area_over_a_flat(tmp_path):
     assert LAT0 < jiangjing.lat < north(120) and east(1200) < jiangjing.lng < east(1300)
 
 
+def test_a_compounds_outline_is_its_area_in_lng_lat(tmp_path):
+    estimates = {
+        e.name: e for e in read_compounds(write_compound_osm(tmp_path / "a.osm"))
+    }
+    outline = estimates["江景苑"].outline
+    assert outline["type"] == "Polygon"
+    ring = outline["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) == 5  # a closed square
+    lngs = sorted({p[0] for p in ring})
+    lats = sorted({p[1] for p in ring})
+    assert lngs == pytest.approx([east(1200), east(1300)], abs=2e-6)
+    assert lats == pytest.approx([north(20), north(120)], abs=2e-6)
+
+
 @pytest.mark.django_db
 def test_import_osm_compounds_creates_estimated_compounds_and_names_streets(tmp_path):
     path = write_compound_osm(tmp_path / "a.osm")
@@ -100,6 +114,7 @@ def test_import_osm_compounds_creates_estimated_compounds_and_names_streets(tmp_
     compounds = {c.name: c for c in Compound.objects.filter(community=community)}
     assert set(compounds) == {"桃花岭小区", "江景苑"}
     assert compounds["桃花岭小区"].households == pytest.approx(107, abs=1)
+    assert compounds["桃花岭小区"].outline["type"] == "Polygon"
     event = CompoundEvent.objects.get(compound=compounds["桃花岭小区"])
     assert "OpenStreetMap" in event.reason
     assert "2栋楼" in event.after["households_estimated"]

@@ -59,6 +59,11 @@ def test_haidian_loads_on_a_real_network_with_estimated_compounds_and_real_gaps(
     names = set(compounds.values_list("name", flat=True))
     assert {"石科院生活区", "双泉嘉苑", "静淑苑"} <= names
     assert all(c.households > 0 and c.population > c.households for c in compounds)
+    # Each compound keeps its mapped area, for the street layer to draw.
+    assert all(
+        c.outline and c.outline["type"] in {"Polygon", "MultiPolygon"}
+        for c in compounds
+    )
     assert CompoundEvent.objects.filter(
         community__slug="haidian", after__has_key="households_estimated"
     ).count() == len(names)

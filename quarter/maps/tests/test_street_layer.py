@@ -113,6 +113,39 @@ def test_compound_names_show_up_close_and_not_from_afar(client, wudaokou):
     assert not [f for f in far["features"] if f["geometry"]["type"] == "Point"]
 
 
+def test_a_compounds_outline_is_drawn_on_every_tile_it_meets(client, wudaokou):
+    community = make_community("东升社区", lat=CENTRE[0], lng=CENTRE[1])
+    compound = make_compound(community, "荷清苑", lat=CENTRE[0], lng=CENTRE[1])
+    tile = tile_of(*CENTRE, 17)
+    south, west, north, east = tile.bounds()
+    # An area from the compound's point to beyond the tile's east edge.
+    ring = [
+        [CENTRE[1], CENTRE[0]],
+        [east + 0.001, CENTRE[0]],
+        [east + 0.001, CENTRE[0] + 0.0005],
+        [CENTRE[1], CENTRE[0] + 0.0005],
+        [CENTRE[1], CENTRE[0]],
+    ]
+    compound.outline = {"type": "Polygon", "coordinates": [ring]}
+    compound.save()
+
+    def areas(t: Tile) -> list[dict]:
+        body = json.loads(get_tile(client, t).content)
+        return [f for f in body["features"] if f["geometry"]["type"] == "Polygon"]
+
+    here = areas(tile)
+    assert [a["properties"] for a in here] == [
+        {"kind": "compound_area", "name": "荷清苑"}
+    ]
+    assert here[0]["geometry"]["coordinates"] == [ring]
+    # The tile east of it holds no compound point but shows the outline's end.
+    beside = Tile(tile.z, tile.x + 1, tile.y)
+    assert [a["properties"]["name"] for a in areas(beside)] == ["荷清苑"]
+    # Two tiles east the area has ended; from afar no outlines at all.
+    assert areas(Tile(tile.z, tile.x + 3, tile.y)) == []
+    assert areas(tile_of(*CENTRE, 12)) == []
+
+
 def test_without_a_network_the_tile_says_so_and_still_has_compounds(client):
     community = make_community("锦绣社区", lat=30.69, lng=111.28)
     make_compound(community, "葛洲坝一区", lat=30.69, lng=111.28)
