@@ -41,6 +41,14 @@ class RuleForm(forms.Form):
         max_value=100_000,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
+    employees_max = forms.IntegerField(
+        label=_("仅限小微商户:从业人数不超过"),
+        help_text=_("按商户自报的从业人数;未填报的商户不符合;留空表示不限"),
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     campaign = forms.IntegerField(
         label=_("出资活动"), required=False, widget=forms.Select
     )
@@ -121,6 +129,7 @@ class RuleForm(forms.Form):
             tier=d.get("tier") or "",
             small_only=bool(d.get("small_only")),
             gap_households_min=d.get("gap_households_min"),
+            employees_max=d.get("employees_max"),
             campaign=campaign,
             face_fen=face,
             threshold_fen=threshold or face,
@@ -148,6 +157,7 @@ def initial_from_rule(rule) -> dict:
         "tier": rule.tier,
         "small_only": rule.small_only,
         "gap_households_min": rule.gap_households_min,
+        "employees_max": rule.employees_max,
         "campaign": rule.campaign_id,
         "face": _yuan_text(rule.face_fen) if rule.face_fen else "",
         "threshold": _yuan_text(rule.threshold_fen) if rule.threshold_fen else "",

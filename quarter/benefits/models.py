@@ -142,6 +142,12 @@ class BenefitRule(models.Model):
         blank=True,
         help_text=_("该店是至少这么多户居民步行15分钟内唯一的同类店"),
     )
+    employees_max = models.PositiveIntegerField(
+        _("小微商户:从业人数不超过"),
+        null=True,
+        blank=True,
+        help_text=_("按商户自报的从业人数认定;未填报人数的商户不符合"),
+    )
     # What they get.
     kind = models.CharField(
         _("福利内容"),

@@ -25,7 +25,10 @@ Where the facts come from:
 - **Merchants**: admitted (已入驻) and open shops of the rule's area; the tier
   and business type of their main type; 非连锁小店 = not marked as a chain.
   填补缺口 = the shop is the only one of its type within a 15-minute walk
-  for at least the rule's number of households (`benefits.gaps`).
+  for at least the rule's number of households (`benefits.gaps`); 小微商户 =
+  the shop's declared head count (`Merchant.employees`, its owner fills it in
+  on the application or the console) is at most the rule's; a shop that has
+  not declared one does not match.
 
 A person the register matches whose entry has no verified account yet cannot
 hold a voucher: they are counted as waiting (`Matches.waiting`) and granted
@@ -370,6 +373,8 @@ def _merchants(rule: BenefitRule) -> list[Match]:
         shops = shops.filter(main_type__in=types)
     if rule.small_only:
         shops = shops.filter(is_chain=False)
+    if rule.employees_max is not None:
+        shops = shops.filter(employees__lte=rule.employees_max)
     sole = None
     if rule.gap_households_min is not None:
         from quarter.benefits.gaps import sole_provider_households
@@ -397,6 +402,15 @@ def _merchants(rule: BenefitRule) -> list[Match]:
             )
         if rule.small_only:
             facts.append(Fact("small", True, "贵店为非连锁小店"))
+        if rule.employees_max is not None:
+            facts.append(
+                Fact(
+                    "employees",
+                    shop.employees,
+                    f"贵店自报从业人员{shop.employees}人,"
+                    f"不超过{rule.employees_max}人,属小微商户",
+                )
+            )
         if sole is not None:
             facts.append(
                 Fact(

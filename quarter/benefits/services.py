@@ -68,6 +68,7 @@ class RuleInput:
     business_type_codes: tuple[str, ...] = ()
     small_only: bool = False
     gap_households_min: int | None = None
+    employees_max: int | None = None
     campaign: Campaign | None = None
     face_fen: int = 0
     threshold_fen: int = 0
@@ -166,6 +167,7 @@ def _rule_fields(data: RuleInput, types: dict) -> dict:
         "tier": data.tier or "",
         "small_only": data.small_only,
         "gap_households_min": data.gap_households_min,
+        "employees_max": data.employees_max,
         "kind": BenefitKind.VOUCHER if resident else BenefitKind.FEE_RELIEF,
         "campaign": data.campaign if resident else None,
         "face_fen": data.face_fen if resident else 0,
@@ -237,11 +239,19 @@ def _check_who(data: RuleInput) -> None:
         raise _bad(
             Code.BENEFIT_INVALID, "独家服务户数应在1到100000之间", "gap_households_min"
         )
+    if data.employees_max is not None and (
+        type(data.employees_max) is not int  # noqa: E721
+        or not 1 <= data.employees_max <= 10_000
+    ):
+        raise _bad(
+            Code.BENEFIT_INVALID, "从业人数上限应在1到10000之间", "employees_max"
+        )
     merchant_only = (
         data.tier
         or data.business_type_codes
         or data.small_only
         or data.gap_households_min is not None
+        or data.employees_max is not None
     )
     if data.subject == Subject.MERCHANT and resident_only:
         raise _bad(
@@ -325,6 +335,7 @@ def describe_rule(rule: BenefitRule) -> dict:
         "tier": rule.tier,
         "small_only": rule.small_only,
         "gap_households_min": rule.gap_households_min,
+        "employees_max": rule.employees_max,
         "campaign": rule.campaign_id,
         "face_fen": rule.face_fen,
         "threshold_fen": rule.threshold_fen,

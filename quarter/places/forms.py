@@ -81,6 +81,14 @@ class ApplicationForm(forms.Form):
     )
     is_chain = forms.BooleanField(label=_("连锁品牌"), required=False)
     brand_name = forms.CharField(label=_("品牌名"), required=False, max_length=60)
+    employees = forms.IntegerField(
+        label=_("从业人数"),
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        help_text=_("含店主在内;小微商户扶持政策按此认定"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
     photos = MultipleImageField(label=_("店铺照片"), required=False)
 
     def to_input(self):
@@ -111,6 +119,7 @@ class ApplicationForm(forms.Form):
             card_offer_note=d["card_offer_note"],
             is_chain=d["is_chain"],
             brand_name=d["brand_name"],
+            employees=d.get("employees"),
             services=parse_services(d["services"]),
             hours_text=d["hours"],
         )
@@ -297,6 +306,14 @@ class ProfileForm(forms.Form):
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     card_offer_note = forms.CharField(
         label=_("优惠说明"), required=False, max_length=200
+    )
+    employees = forms.IntegerField(
+        label=_("从业人数"),
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        help_text=_("含店主在内;小微商户扶持政策按此认定"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     lat = LatitudeField(
         label=_("纬度"),

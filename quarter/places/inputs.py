@@ -66,5 +66,6 @@ class ProfileInput(_Input):
     phone: str
     contact_person: str
     card_offer_note: str
+    employees: int | None
     lat: float
     lng: float

@@ -7,6 +7,7 @@ Coordinates are WGS-84 floats; GCJ-02 only at the map edge where tiles need it.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -178,6 +179,15 @@ class Merchant(models.Model):
     )
     card_offer_note = models.CharField(_("优惠说明"), max_length=200, blank=True)
     is_chain = models.BooleanField(_("连锁品牌"), default=False)
+    # The shop's size as its owner declares it (小微商户 policies ask for it);
+    # unknown until given, and an unknown size meets no size condition.
+    employees = models.PositiveSmallIntegerField(
+        _("从业人数"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10_000)],
+        help_text=_("含店主在内的从业人员人数,用于小微商户扶持政策"),
+    )
     brand_name = models.CharField(_("品牌"), max_length=60, blank=True)
     admission = models.CharField(
         _("入驻状态"),

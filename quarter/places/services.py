@@ -231,6 +231,7 @@ class MerchantApplication:
     card_offer_note: str = ""
     is_chain: bool = False
     brand_name: str = ""
+    employees: int | None = None
     services: list[tuple[str, int | None]] | None = None
     hours_text: str = ""
 
@@ -281,6 +282,7 @@ def apply_for_admission(
             card_offer_note=a.card_offer_note.strip(),
             is_chain=a.is_chain,
             brand_name=a.brand_name.strip(),
+            employees=a.employees,
             admission=Admission.APPLIED,
             status=MerchantStatus.OPEN,
             status_since=clock.local_now().date(),
@@ -411,6 +413,7 @@ EDITABLE_FIELDS = (
     "card_offer_note",
     "is_chain",
     "brand_name",
+    "employees",
     "lat",
     "lng",
 )

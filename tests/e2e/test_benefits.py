@@ -105,3 +105,34 @@ def test_resident_aged_72_gets_the_meal_voucher_without_applying(
     assert BenefitGrant.objects.count() == 1
     assert Voucher.objects.filter(resident=old).count() == 1
     assert Transaction.objects.filter(kind="claim").count() == 1
+
+
+def test_small_shop_declares_its_head_count_and_a_size_rule_finds_it(page, live_server):
+    world, _campaign, canteen, canteen_cashier = meal_world()
+
+    # The canteen's staff declare how many people work there, in the console.
+    login(page, live_server, canteen_cashier)
+    page.goto(f"{live_server.url}/console/{canteen.pk}/")
+    page.fill("#id_employees", "6")
+    page.click("#profile form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("已保存")
+    canteen.refresh_from_db()
+    assert canteen.employees == 6
+
+    # The operator's rule for 小微商户 finds it, and says why.
+    login(page, live_server, world.operator_user)
+    page.goto(f"{live_server.url}/benefits/rules/")
+    page.fill("#id_name", "小微商户房租减免")
+    page.select_option("#id_subject", "merchant")
+    page.fill("#id_employees_max", "10")
+    page.fill("#id_relief", "200")
+    page.fill("#id_starts_on", clock.local_now().date().replace(day=1).isoformat())
+    page.click("#rule-form button[type=submit]")
+    expect(page.locator("#rule-state")).to_contain_text("草稿")
+    expect(page.locator("body")).to_contain_text("小微商户:从业人数不超过 10 人")
+    expect(page.locator("#preview-count")).to_contain_text("符合条件并可发放:1 家商户")
+    expect(page.locator("#preview table")).to_contain_text(canteen.name)
+    expect(page.locator("#preview table")).to_contain_text(
+        "贵店自报从业人员6人,不超过10人,属小微商户"
+    )
+    shot(page, "benefits-small-shop-rule")

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from quarter.benefits import rules, services
 from quarter.benefits.models import (
     BenefitGrant,
+    BenefitRule,
     BenefitShortfall,
     HouseholdType,
     RuleState,
@@ -24,6 +25,7 @@ from quarter.ledger.models import Transaction
 from quarter.notifications.models import Notification
 from quarter.people.models import RegisterStatus, Resident
 from quarter.people.tests.factories import register_entry, valid_id
+from quarter.places.models import Merchant
 from quarter.vouchers import accounts, codes
 from quarter.vouchers.models import Claim, Redemption, Round, Voucher
 from quarter.vouchers.selectors import list_public_rounds
@@ -548,6 +550,62 @@ def test_gap_rule_relieves_only_the_shop_that_is_some_households_only_one(dec15)
             ),
         )
     assert err.value.code == "condition_not_for_subject"
+
+
+def test_a_size_condition_matches_only_shops_that_declared_a_small_head_count(dec15):
+    w, campaign, canteen, _ = meal_world()
+    big, _ = w.merchant("大食堂", type_code="elderly_care")
+    unknown, _ = w.merchant("未填报食堂", type_code="elderly_care")
+    Merchant.objects.filter(pk=canteen.pk).update(employees=6)
+    Merchant.objects.filter(pk=big.pk).update(employees=45)
+    assert Merchant.objects.get(pk=unknown.pk).employees is None
+    rule = services.create_rule(
+        actor=w.operator_user,
+        data=services.RuleInput(
+            name="小微食堂补贴",
+            subject=Subject.MERCHANT,
+            community=w.community,
+            business_type_codes=("elderly_care",),
+            employees_max=10,
+            relief_fen=20_000,
+            starts_on=dt.date(2026, 12, 1),
+        ),
+    )
+    matches = rules.match_rule(rule)
+    assert [m.merchant for m in matches.eligible] == [canteen]
+    (fact,) = [f for f in matches.eligible[0].facts if f.key == "employees"]
+    assert fact.text == "贵店自报从业人员6人,不超过10人,属小微商户"
+    # Out of range, or asked of residents: refused, nothing written.
+    for bad in (0, 10_001):
+        with pytest.raises(DomainError) as err:
+            services.create_rule(
+                actor=w.operator_user,
+                data=services.RuleInput(
+                    name="错的",
+                    subject=Subject.MERCHANT,
+                    community=w.community,
+                    employees_max=bad,
+                    relief_fen=20_000,
+                    starts_on=dt.date(2026, 12, 1),
+                ),
+            )
+        assert err.value.code == "benefit_invalid"
+        assert err.value.field == "employees_max"
+    with pytest.raises(DomainError) as err:
+        services.create_rule(
+            actor=w.operator_user,
+            data=services.RuleInput(
+                name="错的",
+                community=w.community,
+                employees_max=10,
+                campaign=campaign,
+                face_fen=100,
+                threshold_fen=100,
+                starts_on=dt.date(2026, 12, 1),
+            ),
+        )
+    assert err.value.code == "condition_not_for_subject"
+    assert BenefitRule.objects.count() == 1
 
 
 def test_a_draft_rule_is_edited_with_an_audit_of_what_changed(dec15):

@@ -139,3 +139,35 @@ def test_another_shops_staff_cannot_touch_the_photos(client, shop_and_owner):
     resp = client.post(f"/console/{shop_and_owner.pk}/photos/", {"photos": [_png()]})
     assert resp.status_code == 403
     assert shop_and_owner.photos.count() == 0
+
+
+def _profile(shop, **extra) -> dict:
+    data = {
+        "name": shop.name,
+        "address": shop.address,
+        "phone": "0571-87654321",
+        "contact_person": "王先生",
+        "lat": shop.lat,
+        "lng": shop.lng,
+    }
+    return data | extra
+
+
+def test_shop_declares_its_head_count_for_small_business_benefits(
+    client, shop_and_owner
+):
+    shop = shop_and_owner
+    page = client.get(f"/console/{shop.pk}/").content.decode()
+    assert "从业人数" in page
+    assert client.post(f"/console/{shop.pk}/profile/", _profile(shop, employees="6"))
+    shop.refresh_from_db()
+    assert shop.employees == 6
+    event = MerchantEvent.objects.filter(merchant=shop, kind="profile_updated").get()
+    assert event.after["employees"] == 6
+    for bad in ("0", "十", "20000"):
+        response = client.post(
+            f"/console/{shop.pk}/profile/", _profile(shop, employees=bad)
+        )
+        assert response.status_code == 400
+        shop.refresh_from_db()
+        assert shop.employees == 6
