@@ -26,6 +26,10 @@ class YuanField(forms.CharField):
         kwargs.setdefault("max_length", 32)
         super().__init__(*args, **kwargs)
 
+    def widget_attrs(self, widget):
+        # A phone shows the number keypad with a decimal point.
+        return {**super().widget_attrs(widget), "inputmode": "decimal"}
+
     def clean(self, value):
         value = super().clean(value)
         if value in (None, ""):

@@ -54,7 +54,13 @@ class ApplicationForm(forms.Form):
         ),
     )
     lng = LongitudeField(label=_("经度"), widget=CoordinateInput())
-    phone = forms.CharField(label=_("电话"), max_length=20)
+    phone = forms.CharField(
+        label=_("电话"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
+        ),
+    )
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     introduction = forms.CharField(
         label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -302,7 +308,13 @@ class ProfileForm(forms.Form):
         label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     address = forms.CharField(label=_("地址"), max_length=200)
-    phone = forms.CharField(label=_("电话"), max_length=20)
+    phone = forms.CharField(
+        label=_("电话"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
+        ),
+    )
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     card_offer_note = forms.CharField(
         label=_("优惠说明"), required=False, max_length=200

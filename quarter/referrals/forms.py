@@ -7,24 +7,10 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from quarter.core.money import parse_yuan
-from quarter.core.numbers import NumberProblem, normalize
+from quarter.core.fields import YuanField
+from quarter.core.numbers import normalize
 
 _RATE_RE = re.compile(r"^(\d{1,2})(?:\.(\d))?%?$")
-
-
-class YuanField(forms.CharField):
-    """A yuan amount typed by a person, cleaned to integer fen (> 0)."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            fen = parse_yuan(value)
-        except NumberProblem as exc:
-            raise forms.ValidationError(str(exc), code="amount_invalid") from None
-        if fen <= 0:
-            raise forms.ValidationError(_("金额应大于 0"), code="amount_invalid")
-        return fen
 
 
 class PromotionForm(forms.Form):

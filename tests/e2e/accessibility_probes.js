@@ -71,6 +71,96 @@ window.a11yProbes = {
     });
     return out.slice(0, 8);
   },
+  // Form controls whose outline is under `min`:1 against what is behind them
+  // (WCAG 1.4.11): the border where there is one, else the control's own fill.
+  faintControls: function (min) {
+    function rgba(text) {
+      var m = text.match(/rgba?\(([^)]+)\)/);
+      if (!m) return [0, 0, 0, 0];
+      var p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+      return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    }
+    function over(top, under) {
+      var a = top[3];
+      return [0, 1, 2].map(function (i) { return top[i] * a + under[i] * (1 - a); }).concat([1]);
+    }
+    function behind(el) {
+      var layers = [];
+      for (var node = el; node; node = node.parentElement) {
+        var c = rgba(getComputedStyle(node).backgroundColor);
+        if (c[3] > 0) layers.push(c);
+        if (c[3] >= 1) break;
+      }
+      var colour = [255, 255, 255, 1];
+      for (var i = layers.length - 1; i >= 0; i--) colour = over(layers[i], colour);
+      return colour;
+    }
+    function luminance(c) {
+      var v = c.slice(0, 3).map(function (x) {
+        x /= 255;
+        return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
+      });
+      return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+    }
+    function ratio(a, b) {
+      var la = luminance(a), lb = luminance(b);
+      return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+    }
+    var faint = [];
+    // A file input is drawn as the browser's own button, not as a field.
+    var sel = "input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=submit])" +
+      ":not([type=button]):not([type=file]), select, textarea";
+    document.querySelectorAll(sel).forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      var cs = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || cs.visibility === "hidden") return;
+      if (el.closest(".leaflet-container")) return;
+      var around = behind(el.parentElement || document.body);
+      var fill = over(rgba(cs.backgroundColor), around);
+      var width = parseFloat(cs.borderBottomWidth) || 0;
+      var edge = width > 0 ? over(rgba(cs.borderBottomColor), fill) : fill;
+      var best = Math.max(ratio(edge, around), width > 0 ? ratio(edge, fill) : 0);
+      if (best < min) {
+        var name = el.id ? "#" + el.id : el.tagName.toLowerCase() + "[name=" + el.name + "]";
+        faint.push(name + " " + best.toFixed(2) + ":1");
+      }
+    });
+    return faint;
+  },
+  // Text fields for phone numbers, short codes and amounts without the keypad
+  // or autofill hint a phone needs (inputmode / type, autocomplete). A longer
+  // code field (the till's, which also takes DJ card numbers) stays text.
+  keypads: function () {
+    var out = [];
+    document.querySelectorAll("input").forEach(function (el) {
+      if (el.type === "hidden" || el.closest(".leaflet-container")) return;
+      var r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) return;
+      var key = (el.name + " " + el.id).toLowerCase();
+      var mode = el.getAttribute("inputmode") || "";
+      var name = el.id ? "#" + el.id : "input[name=" + el.name + "]";
+      if (/username/.test(key)) {
+        // Residents sign in with a phone number, staff with a name: a text
+        // field, but one the browser may fill in.
+        if (!/username|tel/.test(el.getAttribute("autocomplete") || "")) {
+          out.push(name + ": a sign-in name without autocomplete");
+        }
+      } else if (/phone|mobile/.test(key) && el.type !== "password") {
+        if (!(el.type === "tel" || mode === "tel" || mode === "numeric")) {
+          out.push(name + ": a phone number without a number keypad");
+        }
+        if (!/tel|username/.test(el.getAttribute("autocomplete") || "")) {
+          out.push(name + ": a phone number without autocomplete");
+        }
+      } else if (/(^|_)(pin|otp|bill|amount|price|age|count|households|employees)/.test(key) ||
+                 (/(^|_)code/.test(key) && el.maxLength > 0 && el.maxLength <= 8)) {
+        if (!(el.type === "number" || /numeric|decimal/.test(mode))) {
+          out.push(name + ": a number without a number keypad");
+        }
+      }
+    });
+    return out;
+  },
   // Record what every live region says from now on (window.a11ySpoken).
   watchLiveRegions: function () {
     window.a11ySpoken = [];

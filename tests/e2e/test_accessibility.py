@@ -11,6 +11,10 @@ check:
   button stays on screen and the card's details are not cut off;
 - every control is at least 44 × 44 CSS px (60 × 60 in 长辈模式), and 长辈模式 text
   is at least 18 px;
+- every form field's outline is 3:1 against the page, and fields for phone
+  numbers, codes and amounts bring up the number keypad (with autofill for
+  phone numbers), on the resident pages, the sign-in, a shop's application,
+  console and till;
 - the journey: an elderly resident switches on 长辈模式 with the text at 200 %,
   finds a pharmacy by typing 买药 and shows the card.
 """
@@ -209,6 +213,8 @@ def test_every_resident_page_passes_axe_with_big_enough_targets(browser, site, e
             assert page.locator("html.elder").count() == (1 if elder else 0), name
             found = {
                 "axe": _axe(page),
+                "faint controls": page.evaluate("a11yProbes.faintControls", 3),
+                "keypads": page.evaluate("a11yProbes.keypads()"),
                 "small targets": page.evaluate("a11yProbes.smallTargets", minimum),
                 "small text": page.evaluate("a11yProbes.smallText", 18)
                 if elder
@@ -219,6 +225,54 @@ def test_every_resident_page_passes_axe_with_big_enough_targets(browser, site, e
                 _screen(page, f"a11y-{'elder' if elder else 'normal'}-{name}")
             if found:
                 problems[name] = found
+    finally:
+        context.close()
+    assert not problems, _report(problems)
+
+
+def test_sign_in_shop_forms_and_till_give_a_phone_the_right_keypad(browser, site):
+    """The forms typed on a phone outside the resident pages: signing in, a
+    shop's application and its till. Phone numbers get the number keypad and
+    autofill, codes and amounts the number keypad, and every field's outline
+    is 3:1 against the page (WCAG 1.4.11)."""
+    from quarter.places.models import Merchant
+
+    shop = Merchant.objects.get(name="阿明理发店")
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    problems = {}
+
+    def check(name: str) -> None:
+        page.add_script_tag(path=str(PROBES))
+        found = {
+            "faint controls": page.evaluate("a11yProbes.faintControls", 3),
+            "keypads": page.evaluate("a11yProbes.keypads()"),
+        }
+        found = {k: v for k, v in found.items() if v}
+        if found:
+            problems[name] = found
+
+    try:
+        page.goto(f"{site.url}/accounts/login/")
+        assert page.locator("input[name=username]").count() == 1
+        check("login")
+        page.fill("#id_username", "merchant_amin")
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("form.stack button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        for name, path in (
+            ("apply", "/apply/"),
+            ("console", f"/console/{shop.pk}/"),
+            ("till", f"/vouchers/till/{shop.pk}/"),
+        ):
+            page.goto(site.url + path)
+            page.wait_for_load_state("networkidle")
+            check(name)
+        assert page.locator("#id_bill").get_attribute("inputmode") in {
+            "decimal",
+            "numeric",
+        }
     finally:
         context.close()
     assert not problems, _report(problems)
