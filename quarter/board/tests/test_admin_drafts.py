@@ -48,3 +48,28 @@ def test_an_unrelated_back_office_edit_drafts_nothing():
     world = World()
     _edit_in_admin(_operator_client(world), world.shop, phone="0571-88886666")
     assert not Notice.objects.filter(merchant=world.shop).exists()
+
+
+def test_approving_an_applied_shop_with_the_back_office_action_drafts_new_shop():
+    from quarter.places.models import Admission
+    from quarter.places.tests.factories import make_merchant
+
+    world = World()
+    applied = make_merchant(
+        world.community, name="潮鸣修鞋铺", admission=Admission.APPLIED
+    )
+    response = _operator_client(world).post(
+        "/admin/places/merchant/",
+        {
+            "action": "approve_merchant_action",
+            "_selected_action": [str(applied.pk)],
+            "apply": "1",
+            "reason": "资料齐全",
+        },
+    )
+    assert response.status_code == 302
+    applied.refresh_from_db()
+    assert applied.admission == Admission.APPROVED
+    draft = Notice.objects.get(merchant=applied)
+    assert (draft.kind, draft.status) == (NoticeKind.NEW_SHOP, NoticeStatus.DRAFT)
+    assert "潮鸣修鞋铺" in draft.title
