@@ -1,5 +1,6 @@
-"""Browser journey: the district planner ranks the circles against the bar, opens
-one circle's sheet and downloads the workbook to file upward."""
+"""Browser journey: the district planner ranks the circles against the bar (one
+with a closed satisfaction wave, one never surveyed), opens one circle's sheet
+and downloads the workbook to file upward."""
 
 from __future__ import annotations
 
@@ -44,6 +45,38 @@ EVERYTHING = [
 ]
 
 
+def _xiba_measured_90_percent(community) -> None:
+    """A closed satisfaction wave in 西坝: 9 of 10 paper answers satisfied."""
+    from quarter.people.models import Operator
+    from quarter.places.models import Compound
+    from quarter.surveys import services as surveys
+    from quarter.surveys.models import WaveState
+    from quarter.surveys.tests.factories import add_register_people
+
+    operator = User.objects.create_user("xiba_operator", password="Quarter-2026!")
+    add_role(operator, "operator")
+    Operator.objects.create(user=operator, community=community)
+    compound = Compound.objects.get(community=community)
+    add_register_people(compound, born=1980, count=20)
+    wave = surveys.create_wave(
+        actor=operator,
+        name="2026年居民满意度测评",
+        communities=[community],
+        target_responses=10,
+    )
+    wave = surveys.change_wave_state(actor=operator, wave=wave, target=WaveState.OPEN)
+    for value, count in ((5, 9), (2, 1)):
+        for _ in range(count):
+            surveys.submit_paper_response(
+                actor=operator,
+                wave=wave,
+                compound=compound,
+                birth_year=1980,
+                raw={f"q{q.pk}": str(value) for q in wave.questions.all()},
+            )
+    surveys.change_wave_state(actor=operator, wave=wave, target=WaveState.CLOSED)
+
+
 def test_district_planner_ranks_circles_and_downloads_the_sheet(page, live_server):
     _ensure_catalogue()
     # 西坝: everything at the door of its one compound; 桃花: only a pharmacy.
@@ -56,6 +89,7 @@ def test_district_planner_ranks_circles_and_downloads_the_sheet(page, live_serve
     make_merchant(taohua, type_code="pharmacy", lat=LAT0, lng=east(9050))
     for c in (xiba, taohua):
         services.ensure_coverage(actor=SYSTEM, community=c)
+    _xiba_measured_90_percent(xiba)
     planner = User.objects.create_user("xiling_planner", password="Quarter-2026!")
     add_role(planner, "planner")
     Planner.objects.create(
@@ -74,9 +108,10 @@ def test_district_planner_ranks_circles_and_downloads_the_sheet(page, live_serve
     expect(rows.nth(1)).to_contain_text("桃花社区")
     expect(rows.nth(1)).to_contain_text("差距较大")
     expect(rows.nth(1)).to_contain_text("基本保障类缺")
-    expect(page.locator("#indicator-ranking td.satisfaction").first).to_have_text(
-        "尚未测评"
-    )
+    # 西坝's closed wave is on the sheet; 桃花 has never been surveyed.
+    satisfaction = page.locator("#indicator-ranking td.satisfaction")
+    expect(satisfaction.nth(0)).to_contain_text("90")
+    expect(satisfaction.nth(1)).to_have_text("尚未测评")
     expect(page.locator(".largest-gaps")).to_contain_text("桃花社区")
     shot(page, "indicators-district")
 
