@@ -24,6 +24,29 @@ from quarter.places.inputs import (
 from quarter.places.models import BusinessType, Community, MerchantStatus
 
 
+def phone_field() -> forms.CharField:
+    """A shop's phone: a mobile or a landline, with the phone keypad and autofill."""
+    return forms.CharField(
+        label=_("电话"),
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
+        ),
+    )
+
+
+def employees_field() -> forms.IntegerField:
+    """How many people work at the shop, as its owner declares it (optional)."""
+    return forms.IntegerField(
+        label=_("从业人数"),
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        help_text=_("含店主在内;小微商户扶持政策按此认定"),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -54,13 +77,7 @@ class ApplicationForm(forms.Form):
         ),
     )
     lng = LongitudeField(label=_("经度"), widget=CoordinateInput())
-    phone = forms.CharField(
-        label=_("电话"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
-        ),
-    )
+    phone = phone_field()
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     introduction = forms.CharField(
         label=_("简介"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -87,14 +104,7 @@ class ApplicationForm(forms.Form):
     )
     is_chain = forms.BooleanField(label=_("连锁品牌"), required=False)
     brand_name = forms.CharField(label=_("品牌名"), required=False, max_length=60)
-    employees = forms.IntegerField(
-        label=_("从业人数"),
-        required=False,
-        min_value=1,
-        max_value=10_000,
-        help_text=_("含店主在内;小微商户扶持政策按此认定"),
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
+    employees = employees_field()
     photos = MultipleImageField(label=_("店铺照片"), required=False)
 
     def to_input(self):
@@ -308,25 +318,12 @@ class ProfileForm(forms.Form):
         label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     address = forms.CharField(label=_("地址"), max_length=200)
-    phone = forms.CharField(
-        label=_("电话"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}
-        ),
-    )
+    phone = phone_field()
     contact_person = forms.CharField(label=_("联系人"), max_length=40)
     card_offer_note = forms.CharField(
         label=_("优惠说明"), required=False, max_length=200
     )
-    employees = forms.IntegerField(
-        label=_("从业人数"),
-        required=False,
-        min_value=1,
-        max_value=10_000,
-        help_text=_("含店主在内;小微商户扶持政策按此认定"),
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
+    employees = employees_field()
     lat = LatitudeField(
         label=_("纬度"),
         widget=LocationPicker(legend=_("店铺位置(在地图上点选或拖动标记)")),
