@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from quarter.core import clock
-from tests.live import SHARED_CONNECTION, start_live_server
+from tests.live import SHARED_CONNECTION, end_of_test, start_live_server
 
 # Playwright's sync API keeps an event loop in the test thread; the ORM is used
 # beside it from synchronous test code only.
@@ -61,8 +61,10 @@ def pytest_runtest_teardown(item, nextitem):
     if not SHARED_CONNECTION.acquire(timeout=120):
         raise RuntimeError("a live-server request held the database for 120 s")
     try:
+        end_of_test()  # requests waiting now are the finished test's
         return (yield)
     finally:
+        end_of_test()  # and so are those that arrived during the teardown
         SHARED_CONNECTION.release()
 
 

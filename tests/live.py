@@ -8,7 +8,9 @@ teardown flush, leave the connection inside a broken block, and every later
 test fails with TransactionManagementError (it happened in CI on a loaded
 machine). So on a shared connection the server answers one request at a
 time, and the test command's teardown hook (conftest.py) waits for the
-request in flight.
+request in flight. A request that was still waiting for the connection when
+its test was torn down is answered 503 and never reaches the database: its
+page is gone, and running it would overlap the next test's set-up.
 """
 
 from __future__ import annotations
@@ -17,11 +19,23 @@ import os
 import threading
 
 SHARED_CONNECTION = threading.RLock()
+_test_generation = [0]
+
+
+def end_of_test() -> None:
+    """Mark requests that arrived so far as stale; call with the lock held."""
+    _test_generation[0] += 1
 
 
 def _one_request_at_a_time(app):
     def serialized(environ, start_response):
+        arrived = _test_generation[0]
         with SHARED_CONNECTION:
+            if arrived != _test_generation[0]:
+                start_response(
+                    "503 Service Unavailable", [("Content-Type", "text/plain")]
+                )
+                return [b"the test that sent this request is over"]
             response = app(environ, start_response)
             try:
                 return [b"".join(response)]
