@@ -490,21 +490,57 @@ def _fold_chains(matrix: csr_matrix, must_keep: np.ndarray):
     return csr_matrix((w, (rows, cols)), shape=(size, size)), new_id
 
 
+def _between_doors(matrix: csr_matrix, doors: np.ndarray) -> np.ndarray:
+    """Which nodes of a symmetric graph can lie on a walk between two doors.
+
+    A dead end with no door on it (and every node that leads only into such
+    dead ends) is never on a shortest walk between doors: leaves that are not
+    doors are cut, round after round, until every leaf is a door.
+    """
+    n = matrix.shape[0]
+    indptr, indices = matrix.indptr, matrix.indices
+    degree = np.diff(indptr).astype(np.int64)
+    door = np.zeros(n, dtype=bool)
+    door[doors] = True
+    alive = np.ones(n, dtype=bool)
+    leaves = np.flatnonzero((degree <= 1) & ~door)
+    while len(leaves):
+        alive[leaves] = False
+        starts = indptr[leaves]
+        counts = indptr[leaves + 1] - starts
+        offsets = np.cumsum(counts) - counts
+        entry = np.arange(int(counts.sum())) + np.repeat(starts - offsets, counts)
+        nbr = indices[entry]
+        nbr = nbr[alive[nbr]]
+        degree -= np.bincount(nbr, minlength=n)
+        leaves = np.unique(nbr[(degree[nbr] <= 1) & ~door[nbr]])
+    return alive
+
+
 class _SearchGraph:
     """The split street graph with bends folded away, for the many searches.
 
-    Most street nodes only bend a street (two neighbours). A search between
-    doors never stops at one, so each chain of them becomes one edge of the
-    chain's length (`_fold_chains`): the distances between crossings, dead
-    ends, projections and doors are unchanged, and Dijkstra visits about half
-    the nodes. Searches near a group of points run on the part of the graph
-    within reach (straight line, with a margin) of the group: a walk of at
-    most `limit` metres never leaves it, so each costs what the neighbourhood
-    costs, not the whole city.
+    Dead ends without a door are cut off first (`_between_doors`): no walk
+    between two doors goes into one. Most street nodes left only bend a
+    street (two neighbours). A search between doors never stops at one, so
+    each chain of them becomes one edge of the chain's length
+    (`_fold_chains`). The distances between doors are unchanged, and
+    Dijkstra visits about a third of the nodes (Malta: 39,342 of 110,021).
+    Searches near a group of points run on the part of the graph within reach
+    (straight line, with a margin) of the group: a walk of at most `limit`
+    metres never leaves it, so each costs what the neighbourhood costs, not
+    the whole city.
     """
 
     def __init__(self, matrix: csr_matrix, doors: np.ndarray, node_x, node_y):
-        self.matrix, new_id = _fold_chains(matrix, doors)
+        alive = np.flatnonzero(_between_doors(matrix, doors))
+        local = np.full(matrix.shape[0], -1, dtype=np.int64)
+        local[alive] = np.arange(len(alive))
+        self.matrix, folded_id = _fold_chains(
+            _submatrix(matrix, alive, local), local[doors]
+        )
+        new_id = np.full(matrix.shape[0], -1, dtype=np.int64)
+        new_id[alive] = folded_id
         kept = new_id >= 0
         self.x, self.y = node_x[kept], node_y[kept]
         self.door = new_id[doors]  # the search graph's node of point i

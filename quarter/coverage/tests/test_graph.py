@@ -219,3 +219,56 @@ def test_folding_bends_keeps_every_distance_between_kept_nodes(seed):
     assert np.allclose(
         np.where(np.isinf(expected), -1, expected), np.where(np.isinf(got), -1, got)
     )
+
+
+def test_dead_ends_without_a_door_are_cut_and_walks_between_doors_keep_their_length():
+    """A tree of dead-end streets with no door on it never carries a walk
+    between two doors: the search graph drops it (and the crossing it hung
+    from folds into a bend), every distance between doors stays exact."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from quarter.coverage.graph import _between_doors, _dedupe_min, _SearchGraph
+
+    rng = np.random.default_rng(11)
+    # A grid of 12 × 12 crossings, then dead-end trees grown off random
+    # crossings (a branch of a branch too); doors hang off some crossings and
+    # off the tip of a few dead ends, which must stay.
+    side = 12
+    grid = np.arange(side * side).reshape(side, side)
+    rows = [grid[:, :-1].ravel(), grid[:-1, :].ravel()]
+    cols = [grid[:, 1:].ravel(), grid[1:, :].ravel()]
+    n = side * side
+    tips = []
+    for _ in range(40):
+        parent = int(rng.integers(0, n))
+        for _depth in range(int(rng.integers(1, 4))):
+            rows.append(np.array([parent]))
+            cols.append(np.array([n]))
+            parent, n = n, n + 1
+        tips.append(parent)
+    doors = np.concatenate(
+        [rng.choice(side * side, 15, replace=False), np.array(tips[:5])]
+    )
+    door_nodes = np.arange(n, n + len(doors))
+    rows.append(doors)
+    cols.append(door_nodes)
+    n += len(doors)
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    w = rng.uniform(5, 60, len(rows))
+    r, c, x = _dedupe_min(
+        np.concatenate([rows, cols]), np.concatenate([cols, rows]), np.tile(w, 2), n
+    )
+    full = csr_matrix((x, (r, c)), shape=(n, n))
+
+    alive = _between_doors(full, door_nodes)
+    assert alive[door_nodes].all() and alive[tips[:5]].all()
+    cut = ~alive
+    assert cut.sum() >= 35  # the other dead ends are gone
+    assert not cut[: side * side].any()  # the grid's crossings all stay
+
+    search = _SearchGraph(full, door_nodes, rng.uniform(0, 1, n), rng.uniform(0, 1, n))
+    expected = dijkstra(full, directed=True, indices=door_nodes)[:, door_nodes]
+    got = dijkstra(search.matrix, directed=True, indices=search.door)[:, search.door]
+    assert np.allclose(expected, got)
+    assert search.matrix.shape[0] < alive.sum()  # and the bends folded away
