@@ -221,12 +221,31 @@ def test_rushgate_answers_503_when_redis_is_down(
     ticket = issue_rush_ticket(actor=resident.user, round_=round_)
     at(round_, 0.5)
 
-    def refused(**kwargs):
+    def refused(*args, **kwargs):
         raise redis.ConnectionError("Error 111 connecting to 127.0.0.1. Refused.")
 
-    monkeypatch.setattr(redis_engine, "_claim", refused)
+    monkeypatch.setattr(redis_engine.client.connection_pool, "get_connection", refused)
     status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
     data = json.loads(body)
     assert status.startswith("503") and data["ok"] is False
     assert data["code"] == "claim_engine_not_ready" and data["message"]
     assert Claim.objects.count() == 0
+
+
+def test_rushgate_claims_after_redis_forgets_its_scripts(world, gate, redis_engine):
+    """A restarted Redis has an empty script cache: the gate's direct EVALSHA
+    gets NOSCRIPT, loads the script and claims; nothing is taken twice."""
+    round_ = world.round(world.campaign(), packets=2)
+    first, second = world.resident(), world.resident()
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in (first, second)]
+    path = f"/vouchers/rush/{round_.pk}/claim"
+    at(round_)
+    assert json.loads(_call(gate, path, tickets[0])[1])["code"] == "ok"
+    redis_engine.client.script_flush()
+    assert json.loads(_call(gate, path, tickets[1])[1])["code"] == "ok"
+    assert redis_engine.remaining(Round.objects.get(pk=round_.pk)) == 0
+    assert json.loads(_call(gate, path, tickets[0])[1])["code"] == "already_claimed"
+    assert persist_pending(client=redis_engine.client, round_ids=[round_.pk]) == 2
+    assert sorted(Claim.objects.values_list("resident_id", flat=True)) == sorted(
+        [first.pk, second.pk]
+    )
