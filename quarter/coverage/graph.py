@@ -20,6 +20,7 @@ their true distance. Distances beyond `limit` are `inf`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from quarter.coverage.osm import haversine_arrays
 DETOUR_FACTOR = 1.3
 _EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight positive
 _CHUNK = 64  # sources per Dijkstra call, to bound the (S, N) matrix in memory
+_SEARCHES_KEPT = 3  # search graphs per NetworkReach, by their set of targets
 _BAND_CHUNK = 16  # shops per local search: fewer, closer shops, a smaller neighbourhood
 METERS_PER_DEG_LAT = math.pi * 6_371_008.8 / 180
 
@@ -441,11 +443,16 @@ class _Segments:
         return edge, t, off
 
 
-def _fold_chains(matrix: csr_matrix, must_keep: np.ndarray):
+def _fold_chains(matrix: csr_matrix, must_keep: np.ndarray, report=None):
     """Fold every chain of degree-2 nodes of a symmetric graph into one edge.
 
     Returns (folded matrix, new id of each old node or -1 where folded). The
-    distances between the nodes kept are those of the full graph. A chain is
+    distances between the nodes kept are those of the full graph. With
+    `report` (old node ids), also returns where each of them sits: two
+    (kept node, metres) pairs, a (P, 2) array of new ids and one of metres.
+    A kept node is itself at 0 m (its second pair -1, inf); a folded one is
+    the two ends of its chain and the walk to each (-1, inf where a chain
+    closes on itself without a kept node). A chain is
     walked by pointer doubling over half-edges: after k rounds each half-edge
     knows the 2^k half-edges after it (or where its chain ends), so the
     longest chain costs log2 of its length in whole-array steps.
@@ -487,7 +494,22 @@ def _fold_chains(matrix: csr_matrix, must_keep: np.ndarray):
         new_id[frm[out]], new_id[end[out]], dist[out], int(kept.sum())
     )
     size = int(kept.sum())
-    return csr_matrix((w, (rows, cols)), shape=(size, size)), new_id
+    folded = csr_matrix((w, (rows, cols)), shape=(size, size))
+    if report is None:
+        return folded, new_id
+    report = np.asarray(report, dtype=np.int64)
+    via = np.full((len(report), 2), -1, dtype=np.int64)
+    via_m = np.full((len(report), 2), np.inf)
+    stays = kept[report]
+    via[stays, 0] = new_id[report[stays]]
+    via_m[stays, 0] = 0.0
+    gone = report[~stays]  # folded: exactly two half-edges out of each
+    for side in (0, 1):
+        half = indptr[gone] + side
+        ends = np.where(done[half], new_id[end[half]], -1)
+        via[~stays, side] = ends
+        via_m[~stays, side] = np.where(ends >= 0, dist[half], np.inf)
+    return folded, new_id, via, via_m
 
 
 def _between_doors(matrix: csr_matrix, doors: np.ndarray) -> np.ndarray:
@@ -526,26 +548,87 @@ class _SearchGraph:
     each chain of them becomes one edge of the chain's length
     (`_fold_chains`). The distances between doors are unchanged, and
     Dijkstra visits about a third of the nodes (Malta: 39,342 of 110,021).
-    Searches near a group of points run on the part of the graph within reach
-    (straight line, with a margin) of the group: a walk of at most `limit`
-    metres never leaves it, so each costs what the neighbourhood costs, not
-    the whole city.
+    Points only searched to (the compounds of a recompute) fold away too:
+    a door is a dead end, and the projection left is a bend; each is found
+    through the two ends of its chain (`distances`), which leaves Malta's
+    searches 24,148 nodes. Searches near a group of points run on the part
+    of the graph within reach (straight line, with a margin) of the group: a
+    walk of at most `limit` metres never leaves it, so each costs what the
+    neighbourhood costs, not the whole city.
     """
 
-    def __init__(self, matrix: csr_matrix, doors: np.ndarray, node_x, node_y):
-        alive = np.flatnonzero(_between_doors(matrix, doors))
+    def __init__(
+        self,
+        matrix: csr_matrix,
+        doors: np.ndarray,
+        node_x,
+        node_y,
+        *,
+        targets=(),
+        projections=None,
+        off=None,
+    ):
+        """`targets`: points only ever searched to, never from. Their doors
+        go (a door is a dead end) and their projections fold into the street
+        like bends; each is then reached through the two ends of its chain
+        (`via`), `off` metres (its door) beyond its projection."""
+        doors = np.asarray(doors, dtype=np.int64)
+        targets = np.asarray(targets, dtype=np.int64)
+        searched = np.ones(len(doors), dtype=bool)
+        searched[targets] = False
+        kept_doors = doors[searched]
+        target_proj = (
+            np.asarray(projections, dtype=np.int64)[targets]
+            if len(targets)
+            else np.zeros(0, dtype=np.int64)
+        )
+        alive = np.flatnonzero(
+            _between_doors(matrix, np.concatenate([kept_doors, target_proj]))
+        )
         local = np.full(matrix.shape[0], -1, dtype=np.int64)
         local[alive] = np.arange(len(alive))
-        self.matrix, folded_id = _fold_chains(
-            _submatrix(matrix, alive, local), local[doors]
+        self.matrix, folded_id, via, via_m = _fold_chains(
+            _submatrix(matrix, alive, local),
+            local[kept_doors],
+            report=local[target_proj],
         )
         new_id = np.full(matrix.shape[0], -1, dtype=np.int64)
         new_id[alive] = folded_id
         kept = new_id >= 0
         self.x, self.y = node_x[kept], node_y[kept]
-        self.door = new_id[doors]  # the search graph's node of point i
+        self.door = new_id[doors]  # the search graph's node of point i (-1: a target)
+        # Point i is via_m[i, k] metres beyond node via[i, k] (k = 0, 1); a
+        # missing node is len(x), which every `local` map sends to -1.
+        none = len(self.x)
+        self.via = np.stack([self.door, np.full(len(doors), none)], axis=1)
+        self.via_m = np.zeros((len(doors), 2))
+        self.via_m[:, 1] = np.inf
+        if len(targets):
+            self.via[targets] = np.where(via >= 0, via, none)
+            self.via_m[targets] = via_m + np.asarray(off, np.float64)[targets, None]
+        self.everywhere = np.append(np.arange(none), -1)  # `local` of a whole search
         self._by_x = np.argsort(self.x, kind="stable")
         self._sorted_x = self.x[self._by_x]
+
+    def distances(self, dist: np.ndarray, local: np.ndarray, points: np.ndarray):
+        """Metres from a search's sources to `points`: (found, (S, F) metres)
+        for the points `found` with a node among the search's (`local`: the
+        search's index of each node, -1 if not in it; `everywhere` for a
+        search of the whole graph). Each point is reached the shorter way
+        in, through either end of its chain."""
+        node = local[self.via[points]]
+        seen = node >= 0
+        found = np.flatnonzero(seen[:, 0] | seen[:, 1])
+        node = node[found]
+        width = dist.shape[1]
+        node[node < 0] = width  # an inf column
+        padded = np.empty((dist.shape[0], width + 1))
+        padded[:, :width] = dist
+        padded[:, width] = np.inf
+        metres = self.via_m[points[found]]
+        return found, np.minimum(
+            padded[:, node[:, 0]] + metres[:, 0], padded[:, node[:, 1]] + metres[:, 1]
+        )
 
     def local_search(self, doors: np.ndarray, limit: float):
         """Distances from `doors` (search-graph nodes) to the nodes near them.
@@ -560,7 +643,7 @@ class _SearchGraph:
         band = self._by_x[lo:hi]  # the nodes within the box's x range
         y = self.y[band]
         near = np.sort(band[(y >= ys.min() - margin) & (y <= ys.max() + margin)])
-        local = np.full(len(self.x), -1, dtype=np.int64)
+        local = np.full(len(self.x) + 1, -1, dtype=np.int64)  # + `via`'s none
         local[near] = np.arange(len(near))
         sub = _submatrix(self.matrix, near, local)
         return dijkstra(sub, directed=True, indices=local[doors], limit=limit), local
@@ -665,11 +748,38 @@ class NetworkReach:
 
     @property
     def search(self) -> _SearchGraph:
-        """The graph the searches between points run on (built on first use)."""
-        if getattr(self, "_search", None) is None:
+        """The graph searches from any point run on (built on first use)."""
+        return self.search_to(())
+
+    def search_to(self, targets, sources=()) -> _SearchGraph:
+        """The graph for searches from `sources` to `targets`, the targets'
+        doors and projections folded away. The last few are kept: a
+        recompute asks for the same targets (every compound) type after type.
+        """
+        targets = np.asarray(targets, dtype=np.int64)
+        if len(sources):
+            searched = np.zeros(len(self.door), dtype=bool)
+            searched[sources] = True
+            if searched[targets].any():
+                targets = targets[~searched[targets]]
+        key = hashlib.sha1(targets.tobytes()).hexdigest()
+        graphs = self.__dict__.setdefault("_searches", {})
+        graph = graphs.get(key)
+        if graph is None:
             node_x, node_y = self._node_xy()
-            self._search = _SearchGraph(self.matrix, self.door, node_x, node_y)
-        return self._search
+            graph = _SearchGraph(
+                self.matrix,
+                self.door,
+                node_x,
+                node_y,
+                targets=targets,
+                projections=self.n_base + np.arange(len(self.door)),
+                off=np.maximum(self.snap.off, _EPS_M),  # as the door edges
+            )
+            while len(graphs) >= _SEARCHES_KEPT:
+                graphs.pop(next(iter(graphs)), None)
+            graphs[key] = graph
+        return graph
 
     def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
         """Metres from each origin to its nearest facility (inf beyond `limit`)."""
@@ -677,7 +787,7 @@ class NetworkReach:
         facilities = np.asarray(facilities, dtype=np.int64)
         if len(facilities) == 0 or len(origins) == 0:
             return np.full(len(origins), np.inf)
-        search = self.search
+        search = self.search_to(origins, facilities)
         dist = dijkstra(
             search.matrix,
             directed=True,
@@ -685,7 +795,10 @@ class NetworkReach:
             min_only=True,
             limit=limit,
         )
-        return dist[search.door[origins]]
+        out = np.full(len(origins), np.inf)
+        found, d = search.distances(dist[None, :], search.everywhere, origins)
+        out[found] = np.where(d[0] <= limit, d[0], np.inf)
+        return out
 
     def _from_sources(self, sources, *, limit: float):
         sources = np.asarray(sources, dtype=np.int64)
@@ -711,13 +824,13 @@ class NetworkReach:
         out = np.full((len(sources), len(targets)), np.inf)
         if len(sources) == 0 or len(targets) == 0:
             return out
-        search = self.search
-        target_nodes = search.door[targets]
+        search = self.search_to(targets, sources)
         source_doors = search.door[sources]
         for chunk in _spatial_chunks(search.x[source_doors], search.y[source_doors]):
             dist, local = search.local_search(source_doors[chunk], limit)
-            inside = np.flatnonzero(local[target_nodes] >= 0)
-            out[chunk[:, None], inside[None, :]] = dist[:, local[target_nodes[inside]]]
+            found, d = search.distances(dist, local, targets)
+            d[d > limit] = np.inf
+            out[chunk[:, None], found[None, :]] = d
         return out
 
     def weight_within(self, points, weighted, weights, radii) -> np.ndarray:
@@ -734,24 +847,22 @@ class NetworkReach:
         if len(points) == 0 or len(weighted) == 0:
             return out
         limit = float(radii.max())
-        search = self.search
+        search = self.search_to(weighted, points)
         weights = np.asarray(weights, dtype=np.float64)
-        weighted_nodes = search.door[weighted]
         point_doors = search.door[points]
         order = np.argsort(radii)
         for chunk in _spatial_chunks(
             search.x[point_doors], search.y[point_doors], size=_BAND_CHUNK
         ):
             dist, local = search.local_search(point_doors[chunk], limit)
-            inside = local[weighted_nodes] >= 0
-            d = dist[:, local[weighted_nodes[inside]]]
+            found, d = search.distances(dist, local, weighted)
             # Each distance falls in one band; the sums are the bands' running
             # totals (one pass, not one per radius).
             band = np.searchsorted(radii[order], d, side="left")
             rows = np.repeat(np.arange(len(chunk)), d.shape[1])
             per_band = np.bincount(
                 rows * (len(radii) + 1) + band.ravel(),
-                weights=np.tile(weights[inside], len(chunk)),
+                weights=np.tile(weights[found], len(chunk)),
                 minlength=len(chunk) * (len(radii) + 1),
             ).reshape(len(chunk), len(radii) + 1)
             out[chunk[:, None], order[None, :]] = np.cumsum(per_band, axis=1)[:, :-1]

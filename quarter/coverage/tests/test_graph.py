@@ -272,3 +272,46 @@ def test_dead_ends_without_a_door_are_cut_and_walks_between_doors_keep_their_len
     got = dijkstra(search.matrix, directed=True, indices=search.door)[:, search.door]
     assert np.allclose(expected, got)
     assert search.matrix.shape[0] < alive.sum()  # and the bends folded away
+
+
+def test_targets_folded_into_the_streets_keep_their_exact_walks_on_helsinki():
+    """Searches to points that are only ever targets (compounds) run on a
+    graph without their doors and projections; every walk to them, and
+    every household sum within a radius, equals a plain Dijkstra on the
+    whole split graph. A point that is both a source and a target stays."""
+    from scipy.sparse.csgraph import dijkstra
+
+    e = read_extract(str(HELSINKI))
+    index = GraphIndex(
+        StreetGraph(
+            e.node_lat, e.node_lng, e.edge_u, e.edge_v, e.edge_len
+        ).keep_main_components()
+    )
+    lat = np.array([p.lat for p in e.pois[:400]])
+    lng = np.array([p.lng for p in e.pois[:400]])
+    reach = NetworkReach(index, lat, lng)
+    sources, targets = np.arange(0, 60), np.arange(50, 400)  # 50..59 are both
+    limit = 900.0
+    full = dijkstra(reach.matrix, directed=True, indices=reach.door[sources])
+    expected = full[:, reach.door[targets]]
+    expected[expected > limit] = np.inf
+
+    folded = reach.search_to(targets, sources)
+    assert folded.matrix.shape[0] < reach.search.matrix.shape[0]
+    assert (folded.door[sources] >= 0).all() and (folded.door[60:] == -1).all()
+    got = reach.pairwise(sources, targets, limit=limit)
+    assert np.array_equal(np.isinf(got), np.isinf(expected))
+    assert np.allclose(got[np.isfinite(got)], expected[np.isfinite(expected)])
+    assert np.isfinite(got).sum() > 500  # many walks within the limit
+
+    nearest = reach.nearest(targets, sources, limit=limit)
+    assert np.allclose(
+        np.where(np.isinf(nearest), -1, nearest),
+        np.where(np.isinf(expected.min(axis=0)), -1, expected.min(axis=0)),
+    )
+
+    households = np.arange(len(targets)) % 7 + 1.0
+    radii = np.array([300.0, 600.0, limit])
+    sums = reach.weight_within(sources, targets, households, radii)
+    want = np.stack([(expected <= r) @ households for r in radii], axis=1)
+    assert np.array_equal(sums, want)
