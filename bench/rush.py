@@ -298,6 +298,26 @@ def children_of(pid: int) -> list[int]:
     return kids
 
 
+def box_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (every core, /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(pg) -> float:
+    """CPU seconds of the PostgreSQL cluster: the postmaster, the backends it
+    has reaped (its children's times) and the ones still running."""
+    try:
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    values = fields.split()
+    reaped = sum(int(v) for v in values[11:15]) / os.sysconf("SC_CLK_TCK")
+    return reaped + cpu_seconds(children_of(postmaster))
+
+
 def cpu_seconds(pids) -> float:
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
@@ -588,6 +608,7 @@ def run(args, base: Path, addresses) -> int:
         granian_pid = children_of(server.pid)[0]
         workers = children_of(granian_pid)
         cpu0 = cpu_seconds(workers), redis_cpu(redis_srv)
+        side0 = cpu_seconds([persister.pid]), postgres_cpu(pg), box_busy_seconds()
         chaos = Chaos(server.pid, redis_srv, base / "serve.log") if args.chaos else None
         time.sleep(max(0.0, release_at - time.time()))
         t0 = time.time()
@@ -600,6 +621,7 @@ def run(args, base: Path, addresses) -> int:
         if chaos:
             chaos.stop()
         cpu1 = cpu_seconds(workers), redis_cpu(redis_srv)
+        side1 = cpu_seconds([persister.pid]), postgres_cpu(pg), box_busy_seconds()
         return report(
             args,
             env,
@@ -611,6 +633,9 @@ def run(args, base: Path, addresses) -> int:
             bare_per_s=bare_per_s,
             app_cpu=cpu1[0] - cpu0[0],
             redis_cpu_s=cpu1[1] - cpu0[1],
+            persister_cpu=side1[0] - side0[0],
+            postgres_cpu=side1[1] - side0[1],
+            box_busy=side1[2] - side0[2],
             redis_srv=redis_srv,
             chaos=chaos,
             release_at=release_at,
@@ -896,6 +921,16 @@ def report(args, env, rounds, plan, outputs, **m) -> int:
         log(
             f"CPU per answer: app workers {app_ms:.3f} ms, Redis {redis_ms:.3f} ms "
             f"({m['app_cpu']:.1f} s and {m['redis_cpu_s']:.1f} s in the rush)"
+        )
+        rest = m["box_busy"] - (
+            m["app_cpu"] + m["redis_cpu_s"] + m["persister_cpu"] + m["postgres_cpu"]
+        )
+        log(
+            f"the box in the rush: {m['box_busy']:.1f} CPU s busy of "
+            f"{os.cpu_count() * m['wall']:.1f} ({os.cpu_count()} cores × "
+            f"{m['wall']:.1f} s): app {m['app_cpu']:.1f}, Redis "
+            f"{m['redis_cpu_s']:.1f}, persister {m['persister_cpu']:.1f}, "
+            f"PostgreSQL {m['postgres_cpu']:.1f}, the rest (wrk, kernel) {rest:.1f}"
         )
         per_packet_app = m["app_cpu"] / sold
         per_packet_redis = m["redis_cpu_s"] / sold
