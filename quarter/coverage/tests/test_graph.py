@@ -77,19 +77,24 @@ def test_isochrone_grows_with_the_radius(street):
     assert not small.contains(__import__("shapely").Point(east(1700), LAT0))
 
 
-def test_network_agrees_with_networkx_on_helsinki():
-    """Multi-source scipy Dijkstra equals networkx on the same snapped graph (< 1 m)."""
-    import networkx as nx
-
+def _helsinki_reach(points: int) -> NetworkReach:
+    """Helsinki's walking network with its first `points` shops as the points."""
     e = read_extract(str(HELSINKI))
     index = GraphIndex(
         StreetGraph(
             e.node_lat, e.node_lng, e.edge_u, e.edge_v, e.edge_len
         ).keep_main_components()
     )
-    lat = np.array([p.lat for p in e.pois[:300]])
-    lng = np.array([p.lng for p in e.pois[:300]])
-    reach = NetworkReach(index, lat, lng)
+    lat = np.array([p.lat for p in e.pois[:points]])
+    lng = np.array([p.lng for p in e.pois[:points]])
+    return NetworkReach(index, lat, lng)
+
+
+def test_network_agrees_with_networkx_on_helsinki():
+    """Multi-source scipy Dijkstra equals networkx on the same snapped graph (< 1 m)."""
+    import networkx as nx
+
+    reach = _helsinki_reach(300)
     origins, facilities = np.arange(0, 40), np.arange(40, 300, 7)
     ours = reach.nearest(origins, facilities, limit=1e9)
     m = reach.matrix.tocoo()
@@ -281,15 +286,7 @@ def test_targets_folded_into_the_streets_keep_their_exact_walks_on_helsinki():
     whole split graph. A point that is both a source and a target stays."""
     from scipy.sparse.csgraph import dijkstra
 
-    e = read_extract(str(HELSINKI))
-    index = GraphIndex(
-        StreetGraph(
-            e.node_lat, e.node_lng, e.edge_u, e.edge_v, e.edge_len
-        ).keep_main_components()
-    )
-    lat = np.array([p.lat for p in e.pois[:400]])
-    lng = np.array([p.lng for p in e.pois[:400]])
-    reach = NetworkReach(index, lat, lng)
+    reach = _helsinki_reach(400)
     sources, targets = np.arange(0, 60), np.arange(50, 400)  # 50..59 are both
     limit = 900.0
     full = dijkstra(reach.matrix, directed=True, indices=reach.door[sources])
