@@ -766,7 +766,8 @@ class NetworkReach:
             if searched[targets].any():
                 targets = targets[~searched[targets]]
         key = hashlib.sha1(targets.tobytes()).hexdigest()
-        graphs = self.__dict__.setdefault("_searches", {})
+        # Replaced, never changed in place: other threads may be reading it.
+        graphs = self.__dict__.get("_searches", {})
         graph = graphs.get(key)
         if graph is None:
             node_x, node_y = self._node_xy()
@@ -779,9 +780,8 @@ class NetworkReach:
                 projections=self.n_base + np.arange(len(self.door)),
                 off=np.maximum(self.snap.off, _EPS_M),  # as the door edges
             )
-            while len(graphs) >= _SEARCHES_KEPT:
-                graphs.pop(next(iter(graphs)), None)
-            graphs[key] = graph
+            kept = list(graphs.items())[-(_SEARCHES_KEPT - 1) :]
+            self._searches = {**dict(kept), key: graph}
         return graph
 
     def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:

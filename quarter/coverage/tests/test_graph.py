@@ -294,6 +294,7 @@ def test_targets_folded_into_the_streets_keep_their_exact_walks_on_helsinki():
     expected[expected > limit] = np.inf
 
     folded = reach.search_to(targets, sources)
+    assert reach.search_to(targets, sources) is folded  # built once, then kept
     assert folded.matrix.shape[0] < reach.search.matrix.shape[0]
     assert (folded.door[sources] >= 0).all() and (folded.door[60:] == -1).all()
     got = reach.pairwise(sources, targets, limit=limit)
