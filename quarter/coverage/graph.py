@@ -531,11 +531,7 @@ def _between_doors(matrix: csr_matrix, doors: np.ndarray) -> np.ndarray:
     leaves = np.flatnonzero((degree <= 1) & ~door)
     while len(leaves):
         alive[leaves] = False
-        starts = indptr[leaves]
-        counts = indptr[leaves + 1] - starts
-        offsets = np.cumsum(counts) - counts
-        entry = np.arange(int(counts.sum())) + np.repeat(starts - offsets, counts)
-        nbr = indices[entry]
+        nbr = indices[_row_entries(indptr, leaves)[0]]
         nbr = nbr[alive[nbr]]
         degree -= np.bincount(nbr, minlength=n)
         leaves = np.unique(nbr[(degree[nbr] <= 1) & ~door[nbr]])
@@ -652,13 +648,19 @@ class _SearchGraph:
         return dijkstra(sub, directed=True, indices=local[doors], limit=limit), local
 
 
+def _row_entries(indptr: np.ndarray, rows: np.ndarray):
+    """Positions in a CSR matrix's `indices`/`data` of every entry of `rows`,
+    row after row, and each row's count of entries."""
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    offsets = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum())) + np.repeat(starts - offsets, counts), counts
+
+
 def _submatrix(matrix: csr_matrix, near: np.ndarray, local: np.ndarray) -> csr_matrix:
     """matrix[near][:, near] for sorted `near` (local: new index or -1), in one
     pass over the rows' entries (scipy's two fancy-index passes cost twice)."""
-    starts = matrix.indptr[near]
-    counts = matrix.indptr[near + 1] - starts
-    offsets = np.cumsum(counts) - counts
-    entry = np.arange(int(counts.sum())) + np.repeat(starts - offsets, counts)
+    entry, counts = _row_entries(matrix.indptr, near)
     cols = local[matrix.indices[entry]]
     inside = cols >= 0
     row = np.repeat(np.arange(len(near)), counts)[inside]
