@@ -81,6 +81,8 @@ class Inputs:
     network: StreetNetwork | None
     compounds: list[dict] = field(default_factory=list)
     merchants: list[dict] = field(default_factory=list)
+    digest: str | None = None  # of the compounds, computed when first wanted
+    box: tuple[float, float, float, float] | None = None  # reach_box, likewise
 
     @property
     def n_compounds(self) -> int:
@@ -109,9 +111,9 @@ class Inputs:
     def fingerprint(self, *, replace: list[dict] | dict | None = None) -> str:
         """Hash the inputs; `replace` swaps in merchant rows (lat None drops one).
 
-        The compounds' part is hashed once per Inputs (as numpy bytes): a
-        shop's update hashes the inputs twice and the compounds never change
-        between the two.
+        The compounds' part is hashed once per change of the compounds (see
+        `community_compounds`): a shop's update hashes the inputs twice, and
+        most page views hash the same compounds as the last one.
         """
         if isinstance(replace, dict):
             replace = [replace]
@@ -124,7 +126,7 @@ class Inputs:
             cap_m(),
             sorted(speed_profiles().items()),  # households per band depend on it
             self.network.pk if self.network else None,
-            self._compounds_digest(),
+            self.compounds_digest(),
             sorted(
                 [
                     m["id"],
@@ -139,17 +141,26 @@ class Inputs:
         ]
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
-    def _compounds_digest(self) -> str:
-        if getattr(self, "_digest", None) is None:
-            ids = np.array([c["id"] for c in self.compounds], dtype="<i8")
-            values = np.array(
-                [(c["lat"], c["lng"], c["households"]) for c in self.compounds],
-                dtype="<f8",
-            )
-            digest = hashlib.sha256(ids.tobytes())
-            digest.update(values.tobytes())
-            self._digest = digest.hexdigest()
-        return self._digest
+    def compounds_digest(self) -> str:
+        if self.digest is None:
+            self.digest = digest_of(self.compounds)
+        return self.digest
+
+    def reach_box(self) -> tuple[float, float, float, float]:
+        if self.box is None:
+            self.box = reach_box(self.community, self.compounds)
+        return self.box
+
+
+def digest_of(compounds: list[dict]) -> str:
+    """SHA-256 of the compounds' ids, places and household counts, in order."""
+    ids = np.array([c["id"] for c in compounds], dtype="<i8")
+    values = np.array(
+        [(c["lat"], c["lng"], c["households"]) for c in compounds], dtype="<f8"
+    )
+    digest = hashlib.sha256(ids.tobytes())
+    digest.update(values.tobytes())
+    return digest.hexdigest()
 
 
 def is_facility(m: dict) -> bool:
@@ -176,11 +187,7 @@ def load_inputs(community: Community) -> Inputs:
     resident may walk across the boundary). Only the community's own shops
     get their household counts (`MerchantReach`) from this community's run.
     """
-    compounds = list(
-        Compound.objects.filter(community=community)
-        .order_by("id")
-        .values("id", "name", "lat", "lng", "households")
-    )
+    compounds, digest = community_compounds(community)
     candidates = Merchant.objects.exclude(
         admission__in=[Admission.REJECTED, Admission.REMOVED]
     )
@@ -206,7 +213,46 @@ def load_inputs(community: Community) -> Inputs:
         ),
         compounds=compounds,
         merchants=merchants,
+        digest=digest,
+        box=box,
     )
+
+
+_COMPOUNDS: dict[int, tuple[str, list[dict], str]] = {}
+_COMPOUNDS_LOCK = threading.Lock()
+_COMPOUNDS_KEPT = 64  # communities
+
+
+def community_compounds(community: Community) -> tuple[list[dict], str]:
+    """The community's compounds in id order, and their digest.
+
+    Read from the database once per change of the compounds: the process
+    keeps them under the community's `compounds_stamp`, which every write to
+    a compound replaces (places' receivers and CompoundQuerySet), in this
+    process or any other. The dicts are shared: read them, never change them.
+    """
+    stamp = (
+        Community.objects.filter(pk=community.pk)
+        .values_list("compounds_stamp", flat=True)
+        .first()
+    )
+    with _COMPOUNDS_LOCK:
+        kept = _COMPOUNDS.get(community.pk)
+    if kept is not None and kept[0] == stamp:
+        return list(kept[1]), kept[2]
+    compounds = list(
+        Compound.objects.filter(community=community)
+        .order_by("id")
+        .values("id", "name", "lat", "lng", "households")
+    )
+    digest = digest_of(compounds)
+    if stamp is not None:
+        with _COMPOUNDS_LOCK:
+            _COMPOUNDS.pop(community.pk, None)
+            while len(_COMPOUNDS) >= _COMPOUNDS_KEPT:
+                _COMPOUNDS.pop(next(iter(_COMPOUNDS)))
+            _COMPOUNDS[community.pk] = (stamp, compounds, digest)
+    return list(compounds), digest
 
 
 def reach_box(
@@ -392,6 +438,8 @@ def forget_process_caches() -> None:
     with _INDEX_LOCK:
         _INDEX_CACHE.clear()
         _REACH_CACHE.clear()
+    with _COMPOUNDS_LOCK:
+        _COMPOUNDS.clear()
 
 
 def build_engine(inputs: Inputs, extra: list[tuple[float, float]] = ()):

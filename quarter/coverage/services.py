@@ -298,7 +298,7 @@ def _as_seen_by(inputs, before: list[dict]) -> list[dict]:
             pk__in=[b["id"] for b in before], community=inputs.community
         ).values_list("pk", flat=True)
     )
-    lo_lat, lo_lng, hi_lat, hi_lng = eng.reach_box(inputs.community, inputs.compounds)
+    lo_lat, lo_lng, hi_lat, hi_lng = inputs.reach_box()
     seen = []
     for b in before:
         inside = b["lat"] is not None and (

@@ -6,6 +6,8 @@ Coordinates are WGS-84 floats; GCJ-02 only at the map edge where tiles need it.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -76,6 +78,10 @@ class StreetOffice(models.Model):
         return self.name
 
 
+def new_stamp() -> str:
+    return uuid.uuid4().hex
+
+
 class Community(models.Model):
     name = models.CharField(_("社区"), max_length=60)
     slug = models.SlugField(max_length=60, unique=True, verbose_name=_("网址标识"))
@@ -89,6 +95,13 @@ class Community(models.Model):
     center_lat = models.FloatField(verbose_name=_("中心纬度"))
     center_lng = models.FloatField(verbose_name=_("中心经度"))
     introduction = models.TextField(_("简介"), blank=True)
+    # A fresh random value after every write to the community's compounds, so
+    # a process may keep the compounds it read until they change (coverage's
+    # engine does). Random, not a counter: a rolled-back write's value never
+    # comes back.
+    compounds_stamp = models.CharField(
+        max_length=32, default=new_stamp, editable=False
+    )
 
     class Meta:
         verbose_name = _("社区")
@@ -98,14 +111,53 @@ class Community(models.Model):
         return self.name
 
 
+def mark_compounds_changed(community_ids) -> None:
+    """Give these communities a new `compounds_stamp` (their compounds changed)."""
+    ids = {pk for pk in community_ids if pk is not None}
+    if ids:
+        Community.objects.filter(pk__in=ids).update(compounds_stamp=new_stamp())
+
+
 class CompoundKind(models.TextChoices):
     PROPERTY = "property", _("物业小区")
     OLD = "old", _("老旧小区")
     MIXED = "mixed", _("商住小区")
 
 
+class CompoundQuerySet(models.QuerySet):
+    """Writes that bypass save() and delete() still mark their communities.
+
+    save() and delete() (one row, the admin's bulk delete) are marked by the
+    receivers in places/receivers.py; these are the writes that send no signal.
+    """
+
+    def update(self, **kwargs):
+        ids = set(self.values_list("community_id", flat=True))
+        moved_to = kwargs.get("community", kwargs.get("community_id"))
+        rows = super().update(**kwargs)
+        ids.add(getattr(moved_to, "pk", moved_to))
+        mark_compounds_changed(ids)
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = super().bulk_create(objs, *args, **kwargs)
+        mark_compounds_changed(o.community_id for o in objs)
+        return objs
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        ids = set(self.filter(pk__in=[o.pk for o in objs]).values_list(
+            "community_id", flat=True
+        ))
+        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        mark_compounds_changed(ids | {o.community_id for o in objs})
+        return rows
+
+
 class Compound(models.Model):
     """A residential compound (小区): the origin of every walking-time question."""
+
+    objects = CompoundQuerySet.as_manager()
 
     community = models.ForeignKey(
         Community,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from quarter.core.actors import SYSTEM
 from quarter.coverage import engine as eng
@@ -19,6 +21,7 @@ from quarter.coverage.tests.factories import (
     north,
     write_street_osm,
 )
+from quarter.places.models import Compound
 
 pytestmark = pytest.mark.django_db
 
@@ -123,4 +126,116 @@ def test_stored_figures_match_a_fresh_computation(community, cache):
         selectors.get_gap_report(
             actor=make_operator(community), community=community
         ).type_counts
+    )
+
+
+# --- a community's compounds, kept in memory until they change -----------------
+
+
+def _households(community) -> dict[str, int]:
+    return {c["name"]: c["households"] for c in eng.load_inputs(community).compounds}
+
+
+def _edit_one(community):
+    west = community.compounds.get(name="西苑")
+    west.households = 310
+    west.save()
+
+
+def _update_all(community):
+    Compound.objects.filter(community=community).update(households=50)
+
+
+def _bulk_update(community):
+    east = community.compounds.get(name="东苑")
+    east.households = 260
+    Compound.objects.bulk_update([east], ["households"])
+
+
+def _delete_one(community):
+    community.compounds.filter(name="东苑").delete()
+
+
+def _bulk_create(community):
+    Compound.objects.bulk_create(
+        [
+            Compound(
+                community=community,
+                name="南苑",
+                lat=north(-15),
+                lng=east(800),
+                households=90,
+                population=200,
+            )
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("write", "after"),
+    [
+        (_edit_one, {"西苑": 310, "东苑": 200}),
+        (_update_all, {"西苑": 50, "东苑": 50}),
+        (_bulk_update, {"西苑": 300, "东苑": 260}),
+        (_delete_one, {"西苑": 300}),
+        (_bulk_create, {"西苑": 300, "东苑": 200, "南苑": 90}),
+    ],
+    ids=["save", "update", "bulk_update", "delete", "bulk_create"],
+)
+def test_every_kind_of_compound_write_reaches_the_next_computation(
+    community, write, after
+):
+    operator = make_operator(community)
+    services.ensure_coverage(actor=operator, community=community)
+    assert _households(community) == {"西苑": 300, "东苑": 200}
+
+    write(community)
+
+    assert _households(community) == after
+    _, stale = services.coverage_for_page(actor=operator, community=community)
+    assert stale, "the page must say the figures predate the edit"
+    run = services.ensure_coverage(actor=operator, community=community)
+    assert run.fingerprint == eng.load_inputs(community).fingerprint()
+
+
+def test_a_compound_moved_to_another_community_leaves_the_first(community):
+    other = make_community(name="临江社区", lat=LAT0, lng=east(1000))
+    make_compound(other, "江苑", lat=north(15), lng=east(900), households=70)
+    assert _households(community) == {"西苑": 300, "东苑": 200}
+    assert _households(other) == {"江苑": 70}
+
+    moved = community.compounds.get(name="东苑")
+    moved.community = other
+    moved.save()
+
+    assert _households(community) == {"西苑": 300}
+    assert _households(other) == {"江苑": 70, "东苑": 200}
+
+
+def test_an_edit_rolled_back_is_not_remembered(community):
+    class Undo(Exception):
+        pass
+
+    assert _households(community)["西苑"] == 300
+    with pytest.raises(Undo), transaction.atomic():
+        _edit_one(community)
+        assert _households(community)["西苑"] == 310
+        raise Undo
+    assert _households(community)["西苑"] == 300
+
+
+def test_unchanged_compounds_are_read_from_the_database_once(community):
+    first = eng.load_inputs(community)
+    with CaptureQueriesContext(connection) as queries:
+        again = eng.load_inputs(community)
+    read = [q["sql"] for q in queries if '"places_compound"' in q["sql"]]
+    assert read == []
+    assert again.compounds == first.compounds
+    assert again.fingerprint() == first.fingerprint()
+    assert again.compounds_digest() == eng.digest_of(
+        list(
+            Compound.objects.filter(community=community)
+            .order_by("id")
+            .values("id", "lat", "lng", "households")
+        )
     )

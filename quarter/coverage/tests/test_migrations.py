@@ -8,7 +8,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from quarter.coverage import reach_store
 
-BEFORE = [("coverage", "0004_reach_arrays")]
+BEFORE = [("coverage", "0004_reach_arrays"), ("places", "0010_merchant_employees")]
 AFTER = [("coverage", "0005_street_access_arrays")]
 
 
