@@ -99,9 +99,7 @@ class Community(models.Model):
     # a process may keep the compounds it read until they change (coverage's
     # engine does). Random, not a counter: a rolled-back write's value never
     # comes back.
-    compounds_stamp = models.CharField(
-        max_length=32, default=new_stamp, editable=False
-    )
+    compounds_stamp = models.CharField(max_length=32, default=new_stamp, editable=False)
 
     class Meta:
         verbose_name = _("社区")
@@ -146,9 +144,11 @@ class CompoundQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
-        ids = set(self.filter(pk__in=[o.pk for o in objs]).values_list(
-            "community_id", flat=True
-        ))
+        ids = set(
+            self.filter(pk__in=[o.pk for o in objs]).values_list(
+                "community_id", flat=True
+            )
+        )
         rows = super().bulk_update(objs, fields, *args, **kwargs)
         mark_compounds_changed(ids | {o.community_id for o in objs})
         return rows
@@ -156,8 +156,6 @@ class CompoundQuerySet(models.QuerySet):
 
 class Compound(models.Model):
     """A residential compound (小区): the origin of every walking-time question."""
-
-    objects = CompoundQuerySet.as_manager()
 
     community = models.ForeignKey(
         Community,
@@ -176,6 +174,8 @@ class Compound(models.Model):
     # The compound's area as a GeoJSON Polygon/MultiPolygon geometry ([lng,
     # lat] positions), drawn on the street layer; from the OSM import, or none.
     outline = models.JSONField(_("轮廓"), null=True, blank=True, editable=False)
+
+    objects = CompoundQuerySet.as_manager()
 
     class Meta:
         unique_together = [("community", "name")]
