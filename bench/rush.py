@@ -124,12 +124,15 @@ def setup_namespace(addresses: list[list[str]]) -> None:
 
 def build_world(packets: int, residents: int):
     """Two campaigns with one round each (packets split), and `residents` residents."""
-    import datetime as dt
+    issuer_user, issuer = build_residents(residents)
+    return build_rounds(issuer_user, issuer, packets)
 
+
+def build_residents(residents: int):
+    """A community with `residents` verified residents; return (issuer user, Issuer)."""
     from quarter.core import clock
     from quarter.people.models import Household, Issuer, RegisterEntry, Resident, User
     from quarter.places.models import Community, Compound, District, StreetOffice
-    from quarter.vouchers.services import campaigns
 
     district = District.objects.create(city="杭州市", name="上城区")
     street = StreetOffice.objects.create(name="湖滨街道", district=district)
@@ -189,13 +192,23 @@ def build_world(packets: int, residents: int):
             for i, u, entry in zip(range(start, stop), users, entries, strict=True)
         )
     log(f"created {residents:,} verified residents in {time.time() - t0:.0f} s")
+    return issuer_user, issuer
+
+
+def build_rounds(issuer_user, issuer, packets: int, *, label: str = "压测"):
+    """Two campaigns with one round each, `packets` split between them."""
+    import datetime as dt
+
+    from quarter.core import clock
+    from quarter.vouchers.services import campaigns
+
     release = clock.now() + dt.timedelta(hours=1)
     rounds = []
     for k, share in enumerate((packets // 2, packets - packets // 2)):
         campaign = campaigns.create_campaign(
             actor=issuer_user,
             issuer=issuer,
-            name=f"杭州消费券(压测{k + 1})",
+            name=f"杭州消费券({label}{k + 1})",
             budget_fen=share * 5000 * 2,
         )
         rounds.append(

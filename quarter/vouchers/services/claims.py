@@ -282,7 +282,8 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
         engine = get_engine().name
         now = clock.now()
         per_week = round_.limits_per_week
-        inserted = sql.insert_rows(
+        claims = list(fresh.values())
+        claim_ids = sql.copy_rows(
             Claim,
             CLAIM_COLUMNS,
             [
@@ -299,9 +300,9 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
                     e.claimed_at,
                     now,
                 )
-                for e in fresh.values()
+                for e in claims
             ],
-            returning=["id", "resident_id"],
+            with_ids=True,
         )
         coupons = sql.select_rows(
             f"SELECT face_fen, threshold_fen, business_type_id, {sql.quote('count')} "
@@ -309,22 +310,22 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
             f"ORDER BY {sql.quote('position')}, id",
             [round_.pk],
         )
-        sql.insert_rows(
+        sql.copy_rows(
             Voucher,
             VOUCHER_COLUMNS,
             [
                 (
                     claim_id,
                     round_.pk,
-                    resident_id,
+                    e.resident_id,
                     face,
                     threshold,
                     business_type_id,
                     round_.valid_from,
                     round_.valid_until,
-                    Voucher.Status.UNUSED,
+                    Voucher.Status.UNUSED.value,
                 )
-                for claim_id, resident_id in inserted
+                for claim_id, e in zip(claim_ids, claims, strict=True)
                 for face, threshold, business_type_id, count in coupons
                 for _ in range(count)
             ],
@@ -344,7 +345,7 @@ def materialize_claims(round_: Round, entries: list[ClaimEntry]) -> list[int]:
             reference=f"round:{round_.pk}",
             memo=f"{len(fresh)} 份券包",
         )
-    return [claim_id for claim_id, _resident in inserted]
+    return claim_ids
 
 
 CLAIM_COLUMNS = [

@@ -57,6 +57,56 @@ def test_claim_puts_packet_in_wallet_and_moves_money(world, engine):
     assert engine.remaining(round_) == 2
 
 
+def test_claims_written_in_one_batch_are_whole(world, engine):
+    """Thirty claims land together (the persister's batch: COPY on PostgreSQL)
+    with each claim's fields, its five vouchers and the ledger's money."""
+    round_ = world.round(world.campaign(), packets=40, preset="hz2022")
+    residents = [world.resident() for _ in range(30)]
+    at(round_)
+    acknowledged = {
+        r.pk: _claim(r, round_, ip=f"10.2.0.{i + 1}").source_id
+        for i, r in enumerate(residents)
+    }
+    _persist(round_)
+    round_ = Round.objects.get(pk=round_.pk)
+    claims = {c.resident_id: c for c in Claim.objects.filter(round=round_)}
+    assert {pk: c.source_id for pk, c in claims.items()} == acknowledged
+    for i, resident in enumerate(residents):
+        claim = claims[resident.pk]
+        assert claim.campaign_id == round_.campaign_id
+        assert claim.person_hash == resident.id_hash
+        assert claim.ip == f"10.2.0.{i + 1}"
+        assert claim.status == Claim.Status.ACTIVE
+        assert claim.claimed_at <= claim.persisted_at
+        vouchers = Voucher.objects.filter(claim=claim)
+        assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == [
+            (500, 2000),
+            (500, 2000),
+            (1000, 4000),
+            (1000, 4000),
+            (2000, 8000),
+        ]
+        assert {
+            (v.resident_id, v.round_id, v.status, v.valid_from, v.valid_until)
+            for v in vouchers
+        } == {
+            (
+                resident.pk,
+                round_.pk,
+                Voucher.Status.UNUSED,
+                round_.valid_from,
+                round_.valid_until,
+            )
+        }
+    c = round_.campaign_id
+    assert ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == 30 * 5000
+    assert engine.remaining(round_) == 10
+    # A second run of the persister writes nothing twice.
+    _persist(round_)
+    assert Claim.objects.filter(round=round_).count() == 30
+    assert Voucher.objects.filter(round=round_).count() == 150
+
+
 def test_claim_before_release_refused(world, engine):
     round_ = world.round(world.campaign(), packets=3)
     resident = world.resident()
