@@ -129,14 +129,9 @@ def main() -> int:
     redis_srv = RedisServer(fsync="always", directory=base / "redis")
     try:
         os.environ.update(
-            DJANGO_SETTINGS_MODULE="quarter.settings",
-            SECRET_KEY="persist-bench-secret-key-0123456789abcdef0123456789",
-            QUARTER_ID_HASH_KEY="persist-bench-id-hash-key-0123456789abcdef012",
-            QUARTER_INSECURE_DEV_KEY="false",
-            QUARTER_VAR_DIR=str(base / "var"),
+            **rush.bench_env(base, "persist"),
             # The claims are made in this process to fill Redis, not measured.
             QUARTER_CLAIM_IP_LIMIT="1000000000",
-            LOG_LEVEL="ERROR",
             DATABASE_URL=pg.start(),
             REDIS_URL=redis_srv.start().url,
         )

@@ -516,6 +516,19 @@ def main() -> int:
             log(f"kept {base}")
 
 
+def bench_env(base: Path, name: str) -> dict[str, str]:
+    """A bench's app settings: its own keys (the dev key is refused), a scratch
+    var directory, errors only in the logs."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "quarter.settings",
+        "SECRET_KEY": f"{name}-bench-secret-key-0123456789abcdef0123456789",
+        "QUARTER_ID_HASH_KEY": f"{name}-bench-id-hash-key-0123456789abcdef012345",
+        "QUARTER_INSECURE_DEV_KEY": "false",
+        "QUARTER_VAR_DIR": str(base / "var"),
+        "LOG_LEVEL": "ERROR",
+    }
+
+
 def run(args, base: Path, addresses) -> int:
     pg = PostgresServer(base / "pg", durable=True, max_connections=400)
     if args.cluster:
@@ -530,12 +543,7 @@ def run(args, base: Path, addresses) -> int:
             if not k.startswith(("QUARTER_CLAIM_", "QUARTER_RUSH_"))
         }
         env.update(
-            DJANGO_SETTINGS_MODULE="quarter.settings",
-            SECRET_KEY="rush-bench-secret-key-0123456789abcdef0123456789",
-            QUARTER_ID_HASH_KEY="rush-bench-id-hash-key-0123456789abcdef012345",
-            QUARTER_INSECURE_DEV_KEY="false",
-            QUARTER_VAR_DIR=str(base / "var"),
-            LOG_LEVEL="ERROR",
+            **bench_env(base, "rush"),
             PYTHONPATH=str(ROOT),
             DATABASE_URL=pg.start(),
             REDIS_URL=redis_srv.start().url,

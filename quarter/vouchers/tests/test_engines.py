@@ -18,6 +18,9 @@ from quarter.vouchers.models import Claim, Round, Voucher
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import at
 
+# The five vouchers of a "hz2022" packet: (face, threshold) in fen.
+HZ2022_PACKET = [(500, 2000), (500, 2000), (1000, 4000), (1000, 4000), (2000, 8000)]
+
 
 def _claim(resident, round_, ip="10.0.0.1"):
     return claim_packet(
@@ -44,13 +47,7 @@ def test_claim_puts_packet_in_wallet_and_moves_money(world, engine):
     assert outcome.ok and not outcome.repeated and outcome.source_id
     _persist(round_)
     vouchers = Voucher.objects.filter(resident=resident)
-    assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == [
-        (500, 2000),
-        (500, 2000),
-        (1000, 4000),
-        (1000, 4000),
-        (2000, 8000),
-    ]
+    assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == HZ2022_PACKET
     c = round_.campaign_id
     assert ledger.get_balance(code=accounts.claimed(c, round_.pk).code) == 5000
     assert ledger.get_balance(code=accounts.unclaimed(c, round_.pk).code) == 2 * 5000
@@ -79,13 +76,7 @@ def test_claims_written_in_one_batch_are_whole(world, engine):
         assert claim.status == Claim.Status.ACTIVE
         assert claim.claimed_at <= claim.persisted_at
         vouchers = Voucher.objects.filter(claim=claim)
-        assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == [
-            (500, 2000),
-            (500, 2000),
-            (1000, 4000),
-            (1000, 4000),
-            (2000, 8000),
-        ]
+        assert sorted((v.face_fen, v.threshold_fen) for v in vouchers) == HZ2022_PACKET
         assert {
             (v.resident_id, v.round_id, v.status, v.valid_from, v.valid_until)
             for v in vouchers
