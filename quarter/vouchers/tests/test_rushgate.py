@@ -210,26 +210,41 @@ def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch
     assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"
 
 
-def test_rushgate_answers_503_when_redis_is_down(
-    world, gate, redis_engine, monkeypatch
-):
-    """Redis restarting mid-rush: the resident is told to retry, never an empty 500."""
-    import redis
+def test_rushgate_answers_503_when_redis_is_down(world, gate, redis_engine):
+    """Redis unreachable mid-rush: the resident is told to retry, never an empty 500."""
+    from quarter.core.loopback import free_port
+    from quarter.vouchers.engines import use_engine
+    from quarter.vouchers.engines.redis_engine import RedisEngine, new_client
 
     round_ = world.round(world.campaign(), packets=1)
     resident = world.resident()
     ticket = issue_rush_ticket(actor=resident.user, round_=round_)
     at(round_, 0.5)
-
-    def refused(*args, **kwargs):
-        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1. Refused.")
-
-    monkeypatch.setattr(redis_engine.client.connection_pool, "get_connection", refused)
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    use_engine(RedisEngine(nowhere, client=new_client(nowhere)))
     status, body = _call(gate, f"/vouchers/rush/{round_.pk}/claim", ticket)
     data = json.loads(body)
     assert status.startswith("503") and data["ok"] is False
     assert data["code"] == "claim_engine_not_ready" and data["message"]
     assert Claim.objects.count() == 0
+
+
+def test_rushgate_claims_on_after_redis_drops_its_connections(
+    world, gate, redis_engine
+):
+    """A restarted Redis has closed every connection: the next tap is not told
+    to retry; its claim goes out again on a new connection, once."""
+    round_ = world.round(world.campaign(), packets=2)
+    first, second = world.resident(), world.resident()
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in (first, second)]
+    path = f"/vouchers/rush/{round_.pk}/claim"
+    at(round_)
+    assert json.loads(_call(gate, path, tickets[0])[1])["code"] == "ok"
+    assert redis_engine.client.client_kill_filter(_type="normal", skipme=False) >= 2
+    status, body = _call(gate, path, tickets[1])
+    assert status.startswith("200") and json.loads(body)["code"] == "ok"
+    assert redis_engine.remaining(Round.objects.get(pk=round_.pk)) == 0
+    assert persist_pending(client=redis_engine.client, round_ids=[round_.pk]) == 2
 
 
 def test_rushgate_claims_after_redis_forgets_its_scripts(world, gate, redis_engine):
