@@ -99,7 +99,9 @@ class Community(models.Model):
     # a process may keep the compounds it read until they change (coverage's
     # engine does). Random, not a counter: a rolled-back write's value never
     # comes back.
-    compounds_stamp = models.CharField(max_length=32, default=new_stamp, editable=False)
+    compounds_stamp = models.CharField(
+        _("小区数据版本"), max_length=32, default=new_stamp, editable=False
+    )
 
     class Meta:
         verbose_name = _("社区")
