@@ -10,7 +10,7 @@ from __future__ import annotations
 from quarter.places.models import Compound, mark_compounds_changed
 
 
-def on_compound_saving(sender, instance: Compound, raw=False, **kwargs) -> None:
+def on_compound_saving(sender, instance: Compound, **kwargs) -> None:
     """A compound moved to another community changes the one it leaves too."""
     if instance.pk is None or instance._state.adding:
         return
