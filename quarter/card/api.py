@@ -15,6 +15,7 @@ from pydantic import Field
 
 from quarter.card import payments
 from quarter.card.models import Visit
+from quarter.core.clientip import client_ip
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
 
@@ -132,7 +133,7 @@ def confirm(request: HttpRequest, merchant_id: int, payload: ConfirmIn):
         key=payload.key,
         expected_payable_fen=payload.expected_payable_fen,
         device=request.headers.get("X-Device-Id", "")[:80],
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from quarter.core import uploads
 from quarter.core.admin_units import sentence
+from quarter.core.clientip import client_ip
 from quarter.core.errors import DomainError
 from quarter.core.fields import SafeModelChoiceField
 from quarter.core.identity import mask_phone
@@ -41,10 +42,6 @@ from quarter.people.roster import too_large
 
 admin.site.site_header = "一刻钟便民生活圈 · 社区后台"
 admin.site.site_title = "Quarter"
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 @admin.register(User)
@@ -158,7 +155,7 @@ class ResidentAdmin(admin.ModelAdmin):
                     actor=request.user,
                     resident=resident,
                     reason=form.cleaned_data["reason"],
-                    ip=_ip(request),
+                    ip=client_ip(request),
                 )
             except DomainError as exc:
                 form.add_error("reason" if exc.field == "reason" else None, exc.message)
@@ -308,7 +305,7 @@ class RegisterEntryAdmin(admin.ModelAdmin):
                     community=form.cleaned_data["community"],
                     data=_read_upload(upload),
                     filename=upload.name,
-                    ip=_ip(request),
+                    ip=client_ip(request),
                 )
             except DomainError as exc:
                 form.add_error("file" if exc.field == "file" else None, exc.message)

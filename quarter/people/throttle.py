@@ -26,7 +26,6 @@ ValidationError carrying the wait), and otherwise lets ModelBackend decide.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import math
 
 from django.conf import settings
@@ -34,10 +33,10 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
 from django.dispatch import receiver
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from quarter.core import clock
+from quarter.core.clientip import client_ip
 from quarter.people.errors import PeopleErrorCode as Code
 from quarter.people.models import KnownLoginSource, LoginAttempt
 
@@ -65,22 +64,6 @@ def format_wait(seconds: int) -> str:
     if not minutes:
         return _("%(h)d 小时") % {"h": hours}
     return _("%(h)d 小时 %(m)d 分钟") % {"h": hours, "m": minutes}
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address: REMOTE_ADDR, or the header a trusted proxy sets.
-
-    Behind a reverse proxy set QUARTER_CLIENT_IP_HEADER (e.g. HTTP_X_REAL_IP) to
-    the header the proxy overwrites; otherwise every client shares one address.
-    """
-    if request is None:
-        return None
-    header = settings.QUARTER_CLIENT_IP_HEADER or "REMOTE_ADDR"
-    raw = (request.META.get(header) or "").split(",")[0].strip()
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return None
 
 
 def normalize_username(username: str | None) -> str:

@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from quarter.core.clientip import client_ip
 from quarter.core.errors import DomainError
-from quarter.people import phone_codes, services, throttle
+from quarter.people import phone_codes, services
 from quarter.people.errors import PeopleErrorCode
 from quarter.people.forms import LoginForm, RealNameForm, SignUpForm
 from quarter.referrals import services as referrals
@@ -47,9 +48,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if "send_code" in request.POST:
-                phone_codes.send_phone_code(
-                    phone=data["phone"], ip=throttle.client_ip(request)
-                )
+                phone_codes.send_phone_code(phone=data["phone"], ip=client_ip(request))
                 messages.info(request, _("验证码已发送,5分钟内有效"))
             else:
                 resident = services.sign_up_resident(

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from quarter.core.clientip import client_ip
 from quarter.core.downloads import attachment
 from quarter.core.errors import DomainError
 from quarter.coverage.access import districts_planned_by
-from quarter.people.throttle import client_ip
 from quarter.places.models import Community, Compound, District
 from quarter.surveys import access, exports, selectors, services
 from quarter.surveys.errors import SurveyErrorCode as Code

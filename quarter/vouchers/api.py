@@ -9,6 +9,7 @@ from ninja.responses import Status
 from ninja.security import django_auth
 
 from quarter.core import clock
+from quarter.core.clientip import client_ip
 from quarter.core.errors import DomainError
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
@@ -76,7 +77,7 @@ def claim(request: HttpRequest, round_id: int):
         result = claims.claim_packet(
             actor=request.user,
             round_=round_,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
             device=request.headers.get("X-Device-Id", ""),
         )
     except DomainError as exc:
@@ -135,7 +136,7 @@ def redeem(request: HttpRequest, merchant_id: int, payload: RedeemIn):
         bill_fen=payload.bill_fen,
         key=payload.key,
         device=request.headers.get("X-Device-Id", "")[:80],
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
 
 

@@ -32,6 +32,7 @@ from django.core import signals  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connections  # noqa: E402
 
+from quarter.core.clientip import client_ip_of  # noqa: E402
 from quarter.core.errors import DomainError  # noqa: E402
 
 _PATH = re.compile(r"^/vouchers/rush/(\d+)/claim$")
@@ -77,7 +78,7 @@ class RushGate:
                 result = claim_with_ticket(
                     ticket=environ.get("HTTP_X_RUSH_TICKET", ""),
                     round_id=round_id,
-                    ip=environ.get("REMOTE_ADDR") or None,
+                    ip=client_ip_of(environ),
                     device=environ.get("HTTP_X_DEVICE_ID", ""),
                 )
             except DomainError as exc:

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from quarter.core import clock, downloads
+from quarter.core.clientip import client_ip
 from quarter.core.errors import DomainError, PermissionDenied
 from quarter.core.money import format_yuan
 from quarter.places.models import Merchant
@@ -33,10 +34,6 @@ from quarter.vouchers.forms import (
 )
 from quarter.vouchers.models import Campaign, Phase, Redemption, Settlement
 from quarter.vouchers.services import campaigns, claims, redemptions, settlement
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _device(request) -> str:
@@ -104,7 +101,7 @@ def rush_claim(request, round_id: int):
         result = claims.claim_with_ticket(
             ticket=request.headers.get("X-Rush-Ticket", ""),
             round_id=round_id,
-            ip=_ip(request),
+            ip=client_ip(request),
             device=_device(request),
         )
     except DomainError as exc:
@@ -270,7 +267,7 @@ def till_redeem(request, merchant_id: int):
                 merchant=shop,
                 **form.to_input().kwargs(),
                 device=_device(request),
-                ip=_ip(request),
+                ip=client_ip(request),
             )
         except DomainError as e:
             exc = e

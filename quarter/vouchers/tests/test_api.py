@@ -11,7 +11,7 @@ from quarter.core import clock
 from quarter.core.errors import DomainError
 from quarter.vouchers import codes
 from quarter.vouchers.api import router
-from quarter.vouchers.models import Redemption, Round
+from quarter.vouchers.models import Claim, Redemption, Round
 from quarter.vouchers.services.claims import claim_packet
 from quarter.vouchers.tests.factories import at
 
@@ -69,6 +69,27 @@ def test_api_claim_requires_login_and_csrf(world, db_engine):
     client = Client(enforce_csrf_checks=True)
     resp = client.post(f"/api/vouchers/rounds/{round_.pk}/claim")
     assert resp.status_code in (401, 403)
+
+
+def test_api_claim_behind_a_proxy_limits_each_client_address(
+    world, db_engine, settings, monkeypatch
+):
+    settings.QUARTER_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    monkeypatch.setenv("QUARTER_CLAIM_IP_LIMIT", "1")
+    round_ = world.round(world.campaign(), packets=5)
+    at(round_)
+    answers = []
+    for real_ip in ("10.8.0.1", "10.8.0.2", "10.8.0.1"):
+        client = Client()
+        client.force_login(world.resident().user)
+        answer = client.post(
+            f"/api/vouchers/rounds/{round_.pk}/claim",
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP=real_ip,
+        )
+        answers.append(answer.json()["code"])
+    assert answers == ["ok", "ok", "rate_limited"]
+    assert Claim.objects.filter(round=round_).count() == 2
 
 
 def test_api_quote_and_redeem_show_the_shops_cofunded_share(

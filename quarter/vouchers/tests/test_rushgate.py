@@ -12,7 +12,7 @@ from quarter.vouchers.services.claims import issue_rush_ticket
 from quarter.vouchers.tests.factories import at, connection_kept_open
 
 
-def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
+def _call(gate, path, ticket="", method="POST", ip="10.2.0.1", **headers):
     seen = {}
 
     def start_response(status, headers):
@@ -24,6 +24,7 @@ def _call(gate, path, ticket="", method="POST", ip="10.2.0.1"):
         "REMOTE_ADDR": ip,
         "HTTP_X_RUSH_TICKET": ticket,
         "wsgi.input": io.BytesIO(b""),
+        **headers,
     }
     with connection_kept_open():
         body = b"".join(gate(environ, start_response))
@@ -208,6 +209,33 @@ def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch
         for _ in range(5)
     )
     assert json.loads(_call(gate, path, tickets[3], ip="10.7.7.8")[1])["code"] == "ok"
+
+
+@pytest.mark.parametrize("gate_fixture", ["gate", "db_gate"])
+def test_behind_a_proxy_each_resident_counts_against_their_own_address(
+    world, gate_fixture, request, settings, monkeypatch
+):
+    """Every request comes from the proxy's address; the limit reads the header
+    the proxy sets (QUARTER_CLIENT_IP_HEADER), so residents do not share it."""
+    gate = request.getfixturevalue(gate_fixture)
+    settings.QUARTER_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    monkeypatch.setenv("QUARTER_CLAIM_IP_LIMIT", "1")
+    round_ = world.round(world.campaign(), packets=6)
+    people = [world.resident() for _ in range(5)]
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in people]
+    path = f"/vouchers/rush/{round_.pk}/claim"
+    at(round_)
+
+    def tap(ticket, real_ip):
+        answer = _call(gate, path, ticket, ip="127.0.0.1", HTTP_X_REAL_IP=real_ip)
+        return json.loads(answer[1])["code"]
+
+    assert [tap(t, f"10.9.0.{i}") for i, t in enumerate(tickets[:3])] == ["ok"] * 3
+    assert tap(tickets[3], "10.9.0.0") == "rate_limited"  # the first one's phone
+    # Without the setting they all share the proxy's one address.
+    settings.QUARTER_CLIENT_IP_HEADER = ""
+    assert tap(tickets[3], "10.9.0.200") == "ok"
+    assert tap(tickets[4], "10.9.0.201") == "rate_limited"
 
 
 def test_rushgate_answers_503_when_redis_is_down(world, gate, redis_engine):
