@@ -193,13 +193,18 @@ def test_rushgate_serves_database_engine_claims(world, db_gate):
     assert Claim.objects.count() == 1
 
 
+def _released_round_with_tickets(world, *, people: int):
+    """A released round with a packet more than `people`, and a ticket each."""
+    round_ = world.round(world.campaign(), packets=people + 1)
+    residents = [world.resident() for _ in range(people)]
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
+    at(round_)
+    return f"/vouchers/rush/{round_.pk}/claim", tickets
+
+
 def test_rushgate_limits_claims_per_ip_but_not_refusals(world, gate, monkeypatch):
     monkeypatch.setenv("QUARTER_CLAIM_IP_LIMIT", "2")
-    round_ = world.round(world.campaign(), packets=5)
-    people = [world.resident() for _ in range(4)]
-    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in people]
-    path = f"/vouchers/rush/{round_.pk}/claim"
-    at(round_)
+    path, tickets = _released_round_with_tickets(world, people=4)
     answers = [json.loads(_call(gate, path, t, ip="10.7.7.7")[1]) for t in tickets[:3]]
     assert [a["code"] for a in answers] == ["ok", "ok", "rate_limited"]
     # Re-taps of a claimed packet change nothing and are not limited.
@@ -220,11 +225,7 @@ def test_behind_a_proxy_each_resident_counts_against_their_own_address(
     gate = request.getfixturevalue(gate_fixture)
     settings.QUARTER_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
     monkeypatch.setenv("QUARTER_CLAIM_IP_LIMIT", "1")
-    round_ = world.round(world.campaign(), packets=6)
-    people = [world.resident() for _ in range(5)]
-    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in people]
-    path = f"/vouchers/rush/{round_.pk}/claim"
-    at(round_)
+    path, tickets = _released_round_with_tickets(world, people=5)
 
     def tap(ticket, real_ip):
         answer = _call(gate, path, ticket, ip="127.0.0.1", HTTP_X_REAL_IP=real_ip)
