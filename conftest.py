@@ -74,6 +74,17 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture
+def nginx_front() -> None:
+    """nginx and its Lua module, for `quarter serve --front` (`make test`
+    installs them)."""
+    from quarter.vouchers import front
+
+    gaps = front.missing()
+    if gaps:
+        _missing(f"no {' '.join(gaps)} for quarter serve --front (apt-get install)")
+
+
 @pytest.fixture(autouse=True)
 def _release_clock():
     yield

@@ -5,9 +5,11 @@ What runs (all on loopback, in a private network namespace of this process):
 
 - PostgreSQL (fsync on) and Redis (`appendonly yes`, `appendfsync always`), or
   with `--cluster` a 3-master Redis Cluster with the same fsync;
-- `quarter serve --host 0.0.0.0 --port P`, the production command of the
-  README, with production limits (per-account and per-IP claim limits on), and
-  one `manage.py persist_claims --loop` beside it;
+- `quarter serve --front --host 0.0.0.0 --port P`, the production command of
+  the README (nginx answering the claims, granian behind it), with production
+  limits (per-account and per-IP claim limits on), and one
+  `manage.py persist_claims --loop` beside it; `--python-gate` serves without
+  `--front`, so the Python gate answers the claims;
 - Debian's `wrk` (compiled) with bench/rush.lua: W processes × T threads, each
   thread one keep-alive connection from its own source address 127.1.w.t
   (a route in the namespace makes each address its own source), so the per-IP
@@ -93,6 +95,9 @@ def missing_tools() -> list[str]:
         "ip (apt-get install iproute2)": shutil.which("ip"),
     }
     missing = [name for name, found in needs.items() if not found]
+    from quarter.vouchers import front
+
+    missing += [f"{gap} (apt-get install {gap})" for gap in front.missing()]
     if os.geteuid() != 0:
         missing.append("root (a private network namespace and PostgreSQL's user)")
     return missing
@@ -360,9 +365,26 @@ def wait_http(port: int, path: str, seconds: float = 120) -> None:
     raise RuntimeError(f"nothing answered {path} on port {port}")
 
 
-def serve_command(port: int) -> list[str]:
+def serve_command(port: int, *, front: bool = True) -> list[str]:
     """The production command of README.md, on this bench's port."""
-    return [PY, "-m", "quarter.cli", "serve", "--host", "0.0.0.0", "--port", str(port)]
+    command = [PY, "-m", "quarter.cli", "serve", "--host", "0.0.0.0"]
+    command += ["--port", str(port), *(["--front"] if front else [])]
+    return command
+
+
+def server_processes(serve_pid: int) -> dict[str, list[int]]:
+    """The processes under `quarter serve`: granian's main process and its
+    workers, and with --front nginx's master and its workers."""
+    found: dict[str, list[int]] = {"granian": [], "app": [], "nginx": []}
+    for pid in children_of(serve_pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        kind = "nginx" if b"nginx" in command.split(b"\0")[0] else "granian"
+        found[kind].append(pid)
+        found["app"].extend(children_of(pid))
+    return found
 
 
 def start(command, env, logfile: Path) -> subprocess.Popen:
@@ -490,6 +512,11 @@ def main() -> int:
     ap.add_argument("--hello-seconds", type=float, default=8)
     ap.add_argument("--cluster", action="store_true", help="3-master Redis Cluster")
     ap.add_argument("--chaos", action="store_true", help="kill workers and Redis")
+    ap.add_argument(
+        "--python-gate",
+        action="store_true",
+        help="serve without --front: the Python gate answers the claims",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -600,7 +627,9 @@ def run(args, base: Path, addresses) -> int:
 
         # The production server and its persister.
         port = free_port()
-        server = start(serve_command(port), env, base / "serve.log")
+        server = start(
+            serve_command(port, front=not args.python_gate), env, base / "serve.log"
+        )
         wait_http(port, "/vouchers/hello")
         persister = start(
             [PY, "manage.py", "persist_claims", "--loop"], env, base / "persist.log"
@@ -626,8 +655,8 @@ def run(args, base: Path, addresses) -> int:
 
         # (c) the rush.
         release_at = release(rounds, seconds=3.0)
-        granian_pid = children_of(server.pid)[0]
-        workers = children_of(granian_pid)
+        # App CPU: granian's workers, and nginx's when it answers the claims.
+        workers = server_processes(server.pid)["app"]
         cpu0 = cpu_seconds(workers), redis_cpu(redis_srv)
         side0 = cpu_seconds([persister.pid]), postgres_cpu(pg), box_busy_seconds()
         chaos = Chaos(server.pid, redis_srv, base / "serve.log") if args.chaos else None
@@ -733,7 +762,7 @@ class Chaos(threading.Thread):
             if self.halt.wait(1.0):
                 return
             started = self.serve_log.read_text().count("Started worker")
-            granian = children_of(self.serve_pid)
+            granian = server_processes(self.serve_pid)["granian"]
             workers = children_of(granian[0]) if granian else []
             if workers:
                 os.kill(workers[0], signal.SIGKILL)

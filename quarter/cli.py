@@ -1,9 +1,10 @@
 """The `quarter` command: demo, serve, import-osm and any Django management command.
 
 quarter demo [--port 8000]    migrate, load the demo communities, print logins, serve
-quarter serve [--host H] [--port 8000] [--workers N] [--threads T]
+quarter serve [--front] [--host H] [--port 8000] [--workers N] [--threads T]
                               production: granian (WSGI, one worker per core,
-                              respawned), exits 0 on SIGTERM/SIGINT
+                              respawned), exits 0 on SIGTERM/SIGINT; --front:
+                              nginx on the port answers the rush claims
 quarter import-osm FILE ...   import a street network (manage.py import_osm)
 quarter manage ARGS ...       any manage.py command
 """
@@ -70,6 +71,7 @@ def cmd_serve(args) -> int:
         threads=args.threads,
         backlog=args.backlog,
         prepare=True,
+        front=args.front,
     )
 
 
@@ -147,32 +149,37 @@ def serve(
     threads: int | None = None,
     backlog: int | None = None,
     prepare: bool = False,
+    front: bool = False,
 ) -> int:
     """Run granian (WSGI) in the foreground as a supervisor expects.
 
+    With `front`, nginx listens on host:port and answers the rush claim
+    itself (`quarter.vouchers.front`); granian listens on a loopback port
+    behind it. nginx respawns its own workers, as granian does.
+
     Exit 0 after SIGTERM or SIGINT, at any moment, start-up included: the
-    signal is passed to granian, which stops its workers gracefully; whatever
-    is left of its process group after the kill timeout is killed. Exit
+    signal is passed to each server, which stops its workers gracefully;
+    whatever is left of a process group after the kill timeout is killed. Exit
     non-zero when the server cannot start (migrations fail, the application
-    does not load, e.g. Redis without fsync-per-reply, the port is taken) or
-    when granian dies on its own. A worker that dies is respawned by granian.
+    does not load, e.g. Redis without fsync-per-reply, the port is taken,
+    nginx is missing) or when a server dies on its own (the other is stopped).
     """
     import signal
     import subprocess
     import time
 
     stopping: list[float] = []  # when SIGTERM/SIGINT came
-    child: list[subprocess.Popen] = []
-
+    children: list[subprocess.Popen] = []
     spawning: list[bool] = []
 
     def on_signal(_signum, _frame):
         stopping.append(time.monotonic())
-        if child:
-            _signal_group(child[0].pid, signal.SIGTERM)
+        if children:
+            for proc in children:
+                _signal_group(proc.pid, signal.SIGTERM)
         elif not spawning:  # still loading: stop right here
             raise _Stop
-        # else granian is being spawned: it is signalled once Popen returns
+        # else the servers are being spawned: signalled once Popen returns
 
     previous = {
         sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)
@@ -183,42 +190,122 @@ def serve(
                 _django()
                 _prepare_database()
             _check_application()
-            # Own process group: the supervisor's signal reaches granian once,
-            # through this process, and leftovers can be killed as a group.
-            spawning.append(True)
-            child.append(
-                subprocess.Popen(
-                    granian_command(
-                        host, port, workers=workers, threads=threads, backlog=backlog
-                    ),
-                    start_new_session=True,
-                )
+            commands = _server_commands(
+                host,
+                port,
+                workers=workers,
+                threads=threads,
+                backlog=backlog,
+                front=front,
             )
+            # Own process groups: the supervisor's signal reaches each server
+            # once, through this process, and leftovers can be killed as a group.
+            spawning.append(True)
+            for argv, env in commands:
+                children.append(subprocess.Popen(argv, env=env, start_new_session=True))
         except _Stop:
             return 0
         except Exception as exc:  # noqa: BLE001 - report any start-up failure
+            for proc in children:
+                _signal_group(proc.pid, signal.SIGKILL)
             if stopping:
                 return 0
             print(f"quarter serve: cannot start: {exc}", file=sys.stderr, flush=True)
             return 1
-        proc = child[0]
-        if stopping:  # the signal came while granian was being spawned
-            _signal_group(proc.pid, signal.SIGTERM)
-        while True:
-            try:
-                code = proc.wait(timeout=0.5)
-                break
-            except subprocess.TimeoutExpired:
-                if stopping and time.monotonic() > stopping[0] + KILL_TIMEOUT_S + 5:
-                    _signal_group(proc.pid, signal.SIGKILL)
-        _signal_group(proc.pid, signal.SIGKILL)  # workers orphaned by a crash
+        if stopping:  # the signal came while the servers were being spawned
+            for proc in children:
+                _signal_group(proc.pid, signal.SIGTERM)
+        ended = _wait_first(children, stopping)
+        for proc in children:  # the other server, and workers orphaned by a crash
+            if proc.poll() is None:
+                _signal_group(proc.pid, signal.SIGTERM)
+        _wait_all(children, KILL_TIMEOUT_S + 5)
+        for proc in children:
+            _signal_group(proc.pid, signal.SIGKILL)
         if stopping:
             return 0
-        print(f"quarter serve: granian exited with {code}", file=sys.stderr, flush=True)
+        name = Path(ended.args[0]).name if ended.args else "a server"
+        code = ended.returncode
+        print(f"quarter serve: {name} exited with {code}", file=sys.stderr, flush=True)
         return code or 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _server_commands(host, port, *, workers, threads, backlog, front):
+    """[(argv, env)] of the servers `serve` runs: granian, and nginx before it."""
+    if not front:
+        return [
+            (
+                granian_command(
+                    host, port, workers=workers, threads=threads, backlog=backlog
+                ),
+                None,
+            )
+        ]
+    from django.conf import settings
+
+    from quarter.core.loopback import free_port
+    from quarter.vouchers import front as nginx_front
+
+    gaps = nginx_front.missing()
+    if gaps:
+        raise RuntimeError(f"--front needs Debian's {' '.join(gaps)} (apt-get install)")
+    workers = workers or max(os.cpu_count() or 1, 1)
+    app_port = free_port()
+    conf = nginx_front.write_config(
+        Path(settings.VAR_DIR) / "front",
+        listen=nginx_front.listen_address(host, port),
+        app_port=app_port,
+        workers=workers,
+        redis_url=settings.REDIS_URL,
+    )
+    import subprocess
+
+    checked = subprocess.run(
+        [*nginx_front.nginx_command(conf), "-t", "-q"], capture_output=True, text=True
+    )
+    if checked.returncode != 0:
+        raise RuntimeError(f"nginx refuses its configuration: {checked.stderr.strip()}")
+    nginx_front.load_script(settings.REDIS_URL)
+    app_env = {
+        **os.environ,
+        "QUARTER_CLIENT_IP_HEADER": nginx_front.CLIENT_IP_HEADER,
+    }
+    granian = granian_command(
+        "127.0.0.1", app_port, workers=workers, threads=threads, backlog=backlog
+    )
+    nginx = nginx_front.nginx_command(conf)
+    return [(granian, app_env), (nginx, nginx_front.nginx_env(dict(os.environ)))]
+
+
+def _wait_first(children, stopping):
+    """Wait until one server exits; after a stop signal, kill what outlives the
+    kill timeout. Return the server that exited."""
+    import signal
+    import time
+
+    while True:
+        for proc in children:
+            if proc.poll() is not None:
+                return proc
+        time.sleep(0.2)
+        if stopping and time.monotonic() > stopping[0] + KILL_TIMEOUT_S + 5:
+            for proc in children:
+                _signal_group(proc.pid, signal.SIGKILL)
+
+
+def _wait_all(children, seconds: float) -> None:
+    import subprocess
+    import time
+
+    deadline = time.monotonic() + seconds
+    for proc in children:
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def _signal_group(pgid: int, signum: int) -> None:
@@ -268,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
             help=f"blocking threads per worker (default {DEFAULT_THREADS})",
         )
         p.add_argument("--backlog", type=int, default=None)
+        p.add_argument(
+            "--front",
+            action="store_true",
+            default=os.environ.get("QUARTER_FRONT", "") == "nginx",
+            help="nginx on the port, answering the rush claim itself "
+            "(QUARTER_FRONT=nginx; needs Debian's nginx and libnginx-mod-http-lua)",
+        )
         p.set_defaults(handler=handler)
     sub.add_parser("manage", help="run a manage.py command")
     sub.add_parser("import-osm", help="import an OpenStreetMap extract")

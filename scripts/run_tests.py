@@ -1,8 +1,9 @@
 """Run the whole test suite on SQLite and again on PostgreSQL (`make test`).
 
 Installs what the machine lacks (Debian postgresql, redis-server, chromium,
-fonts-noto-cjk), starts PostgreSQL, Redis and a 3-master Redis Cluster on
-127.0.0.1 in a temporary directory, runs pytest twice and stops the servers.
+fonts-noto-cjk, nginx and its Lua module), starts PostgreSQL, Redis and a
+3-master Redis Cluster on 127.0.0.1 in a temporary directory, runs pytest
+twice and stops the servers.
 The two passes run at the same time (each with its own Redis servers, so
 they never share a key); `--serial` runs them one after the other.
 Outside CI a server that cannot be had is reported and its tests skip with the
@@ -38,6 +39,11 @@ APT_PACKAGES = {
     "redis-server": lambda: bool(shutil.which("redis-server")),
     "chromium": lambda: Path("/usr/bin/chromium").exists(),
     "fonts-noto-cjk": lambda: Path("/usr/share/fonts/opentype/noto").exists(),
+    # `quarter serve --front` (quarter/vouchers/front): nginx with its Lua module.
+    "nginx": lambda: Path("/usr/sbin/nginx").exists(),
+    "libnginx-mod-http-lua": lambda: Path(
+        "/usr/lib/nginx/modules/ngx_http_lua_module.so"
+    ).exists(),
 }
 
 

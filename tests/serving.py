@@ -47,7 +47,9 @@ def copy_database(template: Path, env: dict[str, str]) -> None:
     shutil.copyfile(template, target)
 
 
-def start_serve(env: dict[str, str], port: int, *, workers: int = 2, log: Path):
+def start_serve(
+    env: dict[str, str], port: int, *, workers: int = 2, log: Path, front=False
+):
     """Start `quarter serve` (the production command) and return the process."""
     return subprocess.Popen(
         [
@@ -61,6 +63,7 @@ def start_serve(env: dict[str, str], port: int, *, workers: int = 2, log: Path):
             str(port),
             "--workers",
             str(workers),
+            *(["--front"] if front else []),
         ],
         cwd=ROOT,
         env=env,

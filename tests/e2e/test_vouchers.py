@@ -1,7 +1,9 @@
 """Browser journeys of vouchers: issue, claim at release, redeem, review, settle."""
 
 import datetime as dt
+import os
 import re
+import socket
 import time
 
 import pytest
@@ -109,6 +111,80 @@ def claim_engine(request):
     use_engine(engine)
     yield engine
     use_engine(DatabaseEngine())
+
+
+@pytest.fixture
+def nginx_in_front(live_server, redis_url, nginx_front, tmp_path):
+    """`quarter serve --front`'s nginx, with its configuration, in front of the
+    live server: the URL a resident's phone would open."""
+    import subprocess
+    from types import SimpleNamespace
+
+    from quarter.core.loopback import free_port
+    from quarter.vouchers import front
+
+    port = free_port()
+    conf = front.write_config(
+        tmp_path / "front",
+        listen=f"127.0.0.1:{port}",
+        app_port=live_server.thread.port,
+        workers=1,
+        redis_url=redis_url,
+    )
+    front.load_script(redis_url)
+    nginx = subprocess.Popen(
+        front.nginx_command(conf),
+        env=front.nginx_env(dict(os.environ)),
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert nginx.poll() is None, nginx.stderr.read().decode()
+            time.sleep(0.1)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}")
+    nginx.terminate()
+    nginx.wait(timeout=10)
+
+
+def test_through_nginx_the_claim_button_is_answered_without_python(
+    page, nginx_in_front, redis_url
+):
+    """The production front (`quarter serve --front`): the page comes from
+    Django through nginx, the tap is answered by nginx itself, and the wallet
+    shows the packet Redis acknowledged."""
+    import redis
+
+    from quarter.vouchers.engines.redis_engine import RedisEngine
+
+    client = redis.Redis.from_url(redis_url)
+    client.config_set("appendonly", "yes")
+    client.config_set("appendfsync", "always")
+    use_engine(RedisEngine(redis_url, client=client))
+    try:
+        world = World()
+        resident = world.resident()
+        round_ = _round_now(world, world.campaign(), release_in_s=4)
+        login(page, nginx_in_front, resident.user)
+        page.goto(f"{nginx_in_front.url}/vouchers/rounds/{round_.pk}/")
+        ticket = page.locator("#rush").get_attribute("data-ticket")
+        expect(page.locator("#claim")).to_be_enabled(timeout=15_000)
+        gate_url = f"{nginx_in_front.url}/vouchers/rush/{round_.pk}/claim"
+        with page.expect_response(lambda r: r.url == gate_url) as answer:
+            page.click("#claim")
+        response = answer.value
+        assert response.request.headers.get("x-rush-ticket") == ticket
+        assert response.headers.get("x-claim-front") == "nginx"
+        assert response.status == 200 and response.json()["code"] == "ok"
+        expect(page.locator("#result")).to_contain_text("领取成功")
+        shot(page, "vouchers-claimed-through-nginx")
+        page.goto(f"{nginx_in_front.url}/vouchers/wallet/")
+        expect(page.locator("#wallet")).to_contain_text("入账中")
+    finally:
+        use_engine(DatabaseEngine())
 
 
 def test_resident_taps_claim_and_the_ticket_goes_to_the_gate(

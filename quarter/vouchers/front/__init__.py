@@ -1,0 +1,223 @@
+"""nginx in front of the app servers, answering the rush claim itself.
+
+`quarter serve --front` runs Debian's nginx (with ``libnginx-mod-http-lua``) on
+the public port and granian on a loopback port behind it. nginx hands every
+request to the app servers except ``POST /vouchers/rush/<round>/claim``, which
+``quarter_front.lua`` answers the way the Python gate (`rushgate`) does with
+Redis: the same ticket check, the same claim script with the same keys and
+arguments, and the body `answers.claim_answer` gives for the outcome. The
+bodies are rendered here, from that one function, when the server starts;
+nothing about an answer is written twice. Whatever the Lua side does not
+answer itself (a lottery round, a Redis that lost the round or the script or
+does not answer, a Redis Cluster, no ticket key) goes to the Python gate.
+
+The app servers then see nginx's address; nginx overwrites X-Real-IP with the
+client's and `serve` sets QUARTER_CLIENT_IP_HEADER so every limit reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+HERE = Path(__file__).resolve().parent
+MODULES = Path("/usr/lib/nginx/modules")
+LUA_MODULE = MODULES / "ngx_http_lua_module.so"
+NDK_MODULE = MODULES / "ndk_http_module.so"
+APT_PACKAGES = ("nginx", "libnginx-mod-http-lua")
+CLIENT_IP_HEADER = "HTTP_X_REAL_IP"  # nginx sets X-Real-IP to the client's address
+MAX_BODY = "16m"  # above DATA_UPLOAD_MAX_MEMORY_SIZE: Django gives the clear error
+
+# Only these headers reach the app servers changed; the rest pass as sent.
+PROXY = """proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_read_timeout 300s;
+            proxy_send_timeout 300s;"""
+
+
+def nginx_binary() -> str | None:
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+
+
+def missing() -> list[str]:
+    """The Debian packages `--front` needs that are not installed."""
+    gaps = []
+    if nginx_binary() is None:
+        gaps.append("nginx")
+    if not (LUA_MODULE.exists() and NDK_MODULE.exists()):
+        gaps.append("libnginx-mod-http-lua")
+    return gaps
+
+
+def redis_target(url: str) -> dict | None:
+    """Host, port, db and password of a plain ``redis://`` URL; None otherwise
+    (a Cluster, TLS or a socket: the Python gate answers those claims)."""
+    if not url.startswith("redis://"):
+        return None
+    parsed = urlparse(url)
+    db = (parsed.path or "/0").strip("/") or "0"
+    if not db.isdigit():
+        return None
+    return {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 6379,
+        "db": db,
+        "password": unquote(parsed.password) if parsed.password else None,
+    }
+
+
+def _lua(value) -> str:
+    """A Lua literal of a str, int, bool, None, list or dict (JSON's escapes
+    are Lua's, apart from \\u, which `ensure_ascii=False` never writes here)."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        if "\\u" in text:  # a control character: spell every byte
+            return '"' + "".join(f"\\{b:03d}" for b in value.encode()) + '"'
+        return text
+    if isinstance(value, list | tuple):
+        return "{" + ", ".join(_lua(v) for v in value) + "}"
+    return (
+        "{" + ", ".join(f"[{_lua(str(k))}] = {_lua(v)}" for k, v in value.items()) + "}"
+    )
+
+
+# Stands in for a value only known per claim; the Lua side splits the body there.
+_SLOT = "@@quarter-front-slot@@"
+
+
+def _split(status: int, body: dict, *, value: bool = False) -> list:
+    """[status, text before the slot, text after it]. `value`: the slot stands
+    for a whole JSON value (its quotes go too), else for a string's text."""
+    text = json.dumps(body, ensure_ascii=False)
+    slot = json.dumps(_SLOT) if value else _SLOT
+    head, found, tail = text.partition(slot)
+    if not found:
+        raise ValueError(f"no slot in the answer {text}")
+    return [status, head, tail]
+
+
+def answers() -> tuple[dict, list[str]]:
+    """Every answer the Lua side gives, from `claim_answer`, and the refusal codes.
+
+    ``ok`` and ``already_claimed`` are split where the claim's id goes;
+    ``packet_sold_out`` where the sell-out time goes (a JSON string or null).
+    """
+    from quarter.vouchers.answers import claim_answer, refusal
+    from quarter.vouchers.engines.base import ClaimOutcome
+    from quarter.vouchers.errors import VoucherErrorCode as Code
+
+    table: dict[str, list] = {}
+    ok = claim_answer(ClaimOutcome(ok=True, source_id=_SLOT))
+    table["ok"] = _split(ok[0], ok[1])
+    again = claim_answer(ClaimOutcome(ok=True, repeated=True, source_id=_SLOT))
+    table[str(Code.ALREADY_CLAIMED)] = _split(again[0], again[1])
+    status, body = claim_answer(ClaimOutcome(ok=False, code=Code.SOLD_OUT))
+    body["sold_out_at"] = _SLOT
+    table[str(Code.SOLD_OUT)] = _split(status, body, value=True)
+    refusals = [
+        Code.NOT_RELEASED,
+        Code.ROUND_CLOSED,
+        Code.PERSON_ALREADY_CLAIMED,
+        Code.WEEK_LIMIT,
+        Code.RATE_LIMITED,
+        Code.TICKET_INVALID,
+    ]
+    for code in refusals:
+        status, body = claim_answer(refusal(code))
+        table[str(code)] = [status, json.dumps(body, ensure_ascii=False)]
+    return table, [str(c) for c in refusals]
+
+
+def config_lua(redis_url: str) -> str:
+    """quarter_front_config.lua: what the Lua side needs, none of it secret
+    (the ticket key reaches nginx through its environment, see `nginx_env`)."""
+    from quarter.vouchers.engines.redis_engine import CLAIM_LUA
+    from quarter.vouchers.ratelimit import limits
+
+    target = redis_target(redis_url)
+    table, refusals = answers()
+    rate = limits()
+    config = {
+        "enabled": target is not None,
+        "script_sha": hashlib.sha1(CLAIM_LUA.encode()).hexdigest(),
+        "redis": {
+            **(target or {"host": "127.0.0.1", "port": 6379, "db": "0"}),
+            "connect_ms": 1000,
+            "read_ms": 5000,  # as the Python client's socket_timeout
+            "idle_ms": 60000,
+            "pool": 256,
+        },
+        "limits": {
+            "account": str(rate["account"][0]),
+            "ip": str(rate["ip"][0]),
+            "ttl": rate["account"][1],
+        },
+        "answers": table,
+        "refusals": {code: True for code in refusals},
+    }
+    return f"-- Written by quarter serve --front; do not edit.\nreturn {_lua(config)}\n"
+
+
+def write_config(
+    run: Path, *, listen: str, app_port: int, workers: int, redis_url: str
+) -> Path:
+    """Write nginx.conf and the Lua config into `run`; return nginx.conf's path."""
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "quarter_front_config.lua").write_text(config_lua(redis_url))
+    conf = (HERE / "nginx.conf.in").read_text()
+    for name, value in {
+        "@WORKERS@": str(workers),
+        "@RUN@": str(run),
+        "@NDK_MODULE@": str(NDK_MODULE),
+        "@LUA_MODULE@": str(LUA_MODULE),
+        "@LUA_DIR@": str(HERE),
+        "@APP_PORT@": str(app_port),
+        "@LISTEN@": listen,
+        "@MAX_BODY@": MAX_BODY,
+        "@PROXY@": PROXY,
+    }.items():
+        conf = conf.replace(name, value)
+    path = run / "nginx.conf"
+    path.write_text(conf)
+    return path
+
+
+def load_script(redis_url: str) -> None:
+    """Load the claim script into Redis, so the first claims need not go to
+    Python for it (after a Redis restart they do, once)."""
+    if redis_target(redis_url) is None:
+        return
+    from quarter.vouchers.engines.redis_engine import CLAIM_LUA, client_for
+
+    client_for(redis_url).script_load(CLAIM_LUA)
+
+
+def listen_address(host: str, port: int) -> str:
+    if ":" in host:  # IPv6
+        return f"[{host}]:{port}"
+    return f"{host}:{port}"
+
+
+def nginx_command(conf: Path) -> list[str]:
+    return [nginx_binary() or "nginx", "-c", str(conf), "-p", str(conf.parent)]
+
+
+def nginx_env(base: dict[str, str]) -> dict[str, str]:
+    """nginx's environment: the ticket key, derived from SECRET_KEY as the
+    Python gate derives it (`codes.rush_key`), and nothing is written to disk."""
+    from quarter.vouchers import codes
+
+    return {**base, "QUARTER_RUSH_KEY_HEX": codes.rush_key().hex()}

@@ -1,0 +1,169 @@
+"""`quarter serve --front`: nginx answers the rush claim, the app servers the rest.
+
+Real processes on loopback (nginx with its Lua module, granian, Redis with
+fsync per reply, SQLite); nothing is mocked. The answers are compared with
+what `answers.claim_answer` says for the same outcome, field by field.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from quarter.core.loopback import free_port
+from quarter.vouchers.answers import claim_answer, refusal
+from quarter.vouchers.engines.base import ClaimOutcome
+from quarter.vouchers.errors import VoucherErrorCode as Code
+from tests import serving
+from tests.test_serve import WORLD_SCRIPT
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("front-template")
+    env = serving.production_env(directory)
+    serving.migrate(env)
+    return directory / "quarter.sqlite3"
+
+
+def _request(port, method, path, headers=None, source="127.0.0.1"):
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=20, source_address=(source, 0)
+    )
+    try:
+        conn.request(method, path, headers={"Content-Length": "0", **(headers or {})})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def _claim(port, round_id, ticket, source="127.0.0.1", **headers):
+    status, head, body = _request(
+        port,
+        "POST",
+        f"/vouchers/rush/{round_id}/claim",
+        {"X-Rush-Ticket": ticket, **headers},
+        source=source,
+    )
+    return status, head, json.loads(body)
+
+
+def _expected(result) -> tuple[int, dict]:
+    return claim_answer(result)
+
+
+@pytest.fixture
+def front(migrated, tmp_path, redis_url, nginx_front):
+    """A `quarter serve --front` on Redis, with a released round of 3 packets
+    and tickets for 5 residents."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.config_set("appendonly", "yes")
+    client.config_set("appendfsync", "always")
+    env = serving.production_env(tmp_path, REDIS_URL=redis_url)
+    serving.copy_database(migrated, env)
+    made = subprocess.run(
+        [sys.executable, "-c", WORLD_SCRIPT.format(packets=3, residents=5)],
+        cwd=serving.ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    world = json.loads(made.stdout.strip().splitlines()[-1])
+    port = free_port()
+    proc = serving.start_serve(
+        env, port, workers=1, log=tmp_path / "serve.log", front=True
+    )
+    try:
+        serving.wait_answering(port, proc)
+        yield port, world, env, client, proc
+    finally:
+        serving.stop(proc)
+        serving.kill_tree(proc)
+
+
+def test_nginx_answers_the_claim_button_as_python_would(front):
+    port, world, env, client, proc = front
+    round_id, tickets = world["round"], world["tickets"]
+
+    ids = []
+    for ticket in tickets[:3]:
+        status, head, body = _claim(port, round_id, ticket, **{"X-Device-Id": "d-1"})
+        assert head["X-Claim-Front"] == "nginx" and head["X-Claim-Path"] == "gate"
+        assert (status, body) == _expected(ClaimOutcome(ok=True, source_id=body["id"]))
+        ids.append(body["id"])
+    assert len(set(ids)) == 3
+
+    # A repeated tap: the first packet's id again, nothing more sold.
+    status, _head, body = _claim(port, round_id, tickets[0])
+    assert (status, body) == _expected(
+        ClaimOutcome(ok=True, repeated=True, source_id=ids[0])
+    )
+
+    # Sold out, with the time of the last packet (China time, HH:MM:SS).
+    status, head, body = _claim(port, round_id, tickets[3])
+    assert head["X-Claim-Front"] == "nginx"
+    assert body["code"] == Code.SOLD_OUT and len(body["sold_out_at"]) == 8
+    expected_status, expected = _expected(ClaimOutcome(ok=False, code=Code.SOLD_OUT))
+    assert (status, {**body, "sold_out_at": None}) == (
+        expected_status,
+        {**expected, "sold_out_at": None},
+    )
+
+    # A forged ticket, and one for another round, are refused without Redis.
+    body_part, sig = tickets[4].rsplit(".", 1)
+    forged = f"{body_part}.{'0' * len(sig)}"
+    for ticket, round_ in ((forged, round_id), (tickets[4], round_id + 1)):
+        status, head, body = _claim(port, round_, ticket)
+        assert (status, body) == _expected(refusal(Code.TICKET_INVALID))
+        assert head["X-Claim-Front"] == "nginx"
+
+    # Every other request reaches Django through nginx.
+    status, head, _body = _request(port, "GET", "/vouchers/hello")
+    assert status == 200 and "X-Claim-Front" not in head
+    status, head, _body = _request(port, "GET", f"/vouchers/rush/{round_id}/claim")
+    assert "X-Claim-Front" not in head
+
+    # What nginx acknowledged is what the persister writes.
+    subprocess.run(
+        [sys.executable, "manage.py", "persist_claims"],
+        cwd=serving.ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with sqlite3.connect(env["SQLITE_PATH"]) as db:
+        rows = db.execute(
+            "SELECT count(*), count(DISTINCT resident_id) FROM vouchers_claim "
+            "WHERE round_id = ?",
+            (round_id,),
+        ).fetchone()
+    assert rows == (3, 3)
+    assert serving.stop(proc) == 0
+    assert serving.get(port, timeout=2) == 0, "nginx stopped with the server"
+
+
+def test_what_nginx_cannot_answer_goes_to_python_which_sees_the_client(front):
+    """Redis forgot the claim script (a restart): nginx hands the claim to the
+    app servers, which load it again and answer; the next claim is nginx's
+    again. Both count against the resident's address, not nginx's."""
+    port, world, _env, client, _proc = front
+    round_id, tickets = world["round"], world["tickets"]
+    client.script_flush()  # the first claim goes to Python, the next to nginx
+    paths = []
+    for ticket in tickets[:2]:  # a phone at 127.0.0.5; nginx is at 127.0.0.1
+        _status, head, body = _claim(port, round_id, ticket, source="127.0.0.5")
+        assert body["code"] == "ok" and head["X-Claim-Path"] == "gate"
+        paths.append(head.get("X-Claim-Front", "python"))
+    assert paths == ["python", "nginx"]
+    keys = sorted(k.decode() for k in client.keys("*:rl:ip:*"))
+    assert len(keys) == 1 and ":rl:ip:127.0.0.5:" in keys[0]
+    assert int(client.get(keys[0])) == 2
