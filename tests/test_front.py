@@ -167,3 +167,73 @@ def test_what_nginx_cannot_answer_goes_to_python_which_sees_the_client(front):
     keys = sorted(k.decode() for k in client.keys("*:rl:ip:*"))
     assert len(keys) == 1 and ":rl:ip:127.0.0.5:" in keys[0]
     assert int(client.get(keys[0])) == 2
+
+
+@pytest.fixture
+def plain_env(migrated, tmp_path, nginx_front):
+    env = serving.production_env(tmp_path)
+    serving.copy_database(migrated, env)
+    return env
+
+
+def test_front_exits_nonzero_when_its_port_is_taken(plain_env, tmp_path):
+    """nginx cannot listen: serve stops granian too and the supervisor sees it."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = serving.start_serve(
+            plain_env, port, log=tmp_path / "serve.log", front=True
+        )
+        try:
+            code = proc.wait(timeout=90)
+        finally:
+            serving.kill_tree(proc)
+    assert code != 0
+    assert "nginx exited" in (tmp_path / "serve.log").read_text()
+
+
+def test_a_killed_nginx_worker_comes_back_and_a_killed_nginx_stops_serve(
+    plain_env, tmp_path
+):
+    import os
+    import signal
+    import time
+
+    port = free_port()
+    proc = serving.start_serve(
+        plain_env, port, workers=1, log=tmp_path / "serve.log", front=True
+    )
+    try:
+        serving.wait_answering(port, proc)
+        masters = [
+            pid
+            for pid in serving.children(proc.pid)
+            if b"nginx" in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0]
+        ]
+        assert len(masters) == 1
+        workers = serving.children(masters[0])
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            now = serving.children(masters[0])
+            if now and workers[0] not in now:
+                break
+            time.sleep(0.05)
+        assert [serving.get(port) for _ in range(5)] == [200] * 5
+        # nginx itself gone: serve stops granian and nginx's orphaned workers
+        # and exits non-zero, so the supervisor restarts the whole server.
+        granian, app_workers = serving.granian_and_workers(proc.pid)
+        if granian in masters:
+            granian = next(p for p in serving.children(proc.pid) if p != masters[0])
+            app_workers = serving.children(granian)
+        everything = [granian, *app_workers, *serving.children(masters[0])]
+        os.kill(masters[0], signal.SIGKILL)
+        code = proc.wait(timeout=30)
+        assert code != 0
+        assert not any(serving.alive(pid) for pid in everything)
+        assert serving.get(port, timeout=1) == 0
+    finally:
+        serving.kill_tree(proc)
