@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -39,6 +41,13 @@ def migrate(env: dict[str, str]) -> None:
         subprocess.run(
             [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True
         )
+
+
+def migrated_database(directory: Path) -> Path:
+    """A migrated SQLite file in `directory`, for tests to copy (migrating
+    takes ~15 s here)."""
+    migrate(production_env(directory))
+    return directory / "quarter.sqlite3"
 
 
 def copy_database(template: Path, env: dict[str, str]) -> None:
@@ -150,3 +159,61 @@ def kill_tree(proc) -> None:
                 pass
         proc.kill()
         proc.wait()
+
+
+# Run in a subprocess on a server's SQLite file: a released round of
+# `packets`, `residents` verified residents and a rush ticket each.
+WORLD_SCRIPT = """
+import datetime as dt, json, django
+django.setup()
+from quarter.core import clock
+from quarter.vouchers.engines import get_engine
+from quarter.vouchers.models import Round
+from quarter.vouchers.services.claims import issue_rush_ticket
+from quarter.vouchers.tests.factories import World
+
+world = World()
+round_ = world.round(world.campaign(), packets={packets})
+residents = [world.resident() for _ in range({residents})]
+at = clock.now() - dt.timedelta(seconds=1)
+Round.objects.filter(pk=round_.pk).update(release_at=at, valid_from=at)
+round_.refresh_from_db()
+get_engine().prepare(round_)
+tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
+print(json.dumps({{"round": round_.pk, "tickets": tickets}}))
+"""
+
+
+def make_world(env: dict[str, str], *, packets: int, residents: int) -> dict:
+    """{"round": id, "tickets": [...]} made in `env`'s database (WORLD_SCRIPT)."""
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORLD_SCRIPT.format(packets=packets, residents=residents),
+        ],
+        cwd=ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(made.stdout.strip().splitlines()[-1])
+
+
+def persisted_claims(env: dict[str, str], round_id: int) -> tuple[int, int, int]:
+    """Run the persister once, then count the round's claim rows: (rows,
+    distinct people, distinct residents)."""
+    subprocess.run(
+        [sys.executable, "manage.py", "persist_claims"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    with sqlite3.connect(env["SQLITE_PATH"]) as db:
+        return db.execute(
+            "SELECT count(*), count(DISTINCT person_hash), count(DISTINCT resident_id)"
+            " FROM vouchers_claim WHERE round_id = ?",
+            (round_id,),
+        ).fetchone()

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -20,15 +17,11 @@ from quarter.vouchers.answers import claim_answer, refusal
 from quarter.vouchers.engines.base import ClaimOutcome
 from quarter.vouchers.errors import VoucherErrorCode as Code
 from tests import serving
-from tests.test_serve import WORLD_SCRIPT
 
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("front-template")
-    env = serving.production_env(directory)
-    serving.migrate(env)
-    return directory / "quarter.sqlite3"
+    return serving.migrated_database(tmp_path_factory.mktemp("front-template"))
 
 
 def _request(port, method, path, headers=None, source="127.0.0.1"):
@@ -69,15 +62,7 @@ def front(migrated, tmp_path, redis_url, nginx_front):
     client.config_set("appendfsync", "always")
     env = serving.production_env(tmp_path, REDIS_URL=redis_url)
     serving.copy_database(migrated, env)
-    made = subprocess.run(
-        [sys.executable, "-c", WORLD_SCRIPT.format(packets=3, residents=5)],
-        cwd=serving.ROOT,
-        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    world = json.loads(made.stdout.strip().splitlines()[-1])
+    world = serving.make_world(env, packets=3, residents=5)
     port = free_port()
     proc = serving.start_serve(
         env, port, workers=1, log=tmp_path / "serve.log", front=True
@@ -133,20 +118,7 @@ def test_nginx_answers_the_claim_button_as_python_would(front):
     assert "X-Claim-Front" not in head
 
     # What nginx acknowledged is what the persister writes.
-    subprocess.run(
-        [sys.executable, "manage.py", "persist_claims"],
-        cwd=serving.ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    with sqlite3.connect(env["SQLITE_PATH"]) as db:
-        rows = db.execute(
-            "SELECT count(*), count(DISTINCT resident_id) FROM vouchers_claim "
-            "WHERE round_id = ?",
-            (round_id,),
-        ).fetchone()
-    assert rows == (3, 3)
+    assert serving.persisted_claims(env, round_id) == (3, 3, 3)
     assert serving.stop(proc) == 0
     assert serving.get(port, timeout=2) == 0, "nginx stopped with the server"
 

@@ -20,10 +20,7 @@ from tests import serving
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory):
     """One migrated SQLite file, copied by each test (migrating takes ~15 s here)."""
-    directory = tmp_path_factory.mktemp("serve-template")
-    env = serving.production_env(directory)
-    serving.migrate(env)
-    return directory / "quarter.sqlite3"
+    return serving.migrated_database(tmp_path_factory.mktemp("serve-template"))
 
 
 @pytest.fixture
@@ -128,27 +125,6 @@ def test_serve_exits_nonzero_when_it_cannot_start(server_env, tmp_path):
     assert code != 0
 
 
-WORLD_SCRIPT = """
-import datetime as dt, json, django
-django.setup()
-from quarter.core import clock
-from quarter.vouchers.engines import get_engine
-from quarter.vouchers.models import Round
-from quarter.vouchers.services.claims import issue_rush_ticket
-from quarter.vouchers.tests.factories import World
-
-world = World()
-round_ = world.round(world.campaign(), packets={packets})
-residents = [world.resident() for _ in range({residents})]
-at = clock.now() - dt.timedelta(seconds=1)
-Round.objects.filter(pk=round_.pk).update(release_at=at, valid_from=at)
-round_.refresh_from_db()
-get_engine().prepare(round_)
-tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
-print(json.dumps({{"round": round_.pk, "tickets": tickets}}))
-"""
-
-
 def _post_claim(port: int, round_id: int, ticket: str) -> tuple[int, dict]:
     import http.client
     import json
@@ -170,10 +146,6 @@ def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
     migrated, tmp_path, redis_cluster_url
 ):
     """Two app servers on one Redis Cluster: a round sells its stock once, not twice."""
-    import json
-    import sqlite3
-    import subprocess
-    import sys
     from concurrent.futures import ThreadPoolExecutor
 
     from quarter.vouchers.engines.redis_engine import new_client
@@ -184,19 +156,7 @@ def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
     env = serving.production_env(tmp_path, REDIS_URL=redis_cluster_url)
     serving.copy_database(migrated, env)
     packets, residents = 30, 90
-    made = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            WORLD_SCRIPT.format(packets=packets, residents=residents),
-        ],
-        cwd=serving.ROOT,
-        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    world = json.loads(made.stdout.strip().splitlines()[-1])
+    world = serving.make_world(env, packets=packets, residents=residents)
     ports = [free_port(), free_port()]
     servers = [
         serving.start_serve(env, port, workers=1, log=tmp_path / f"serve{i}.log")
@@ -227,19 +187,7 @@ def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
     assert {port for port, _id in ok} == set(ports), "both servers sold packets"
     assert len(refused) == residents - packets
     assert set(refused) <= {"sold_out", "packet_sold_out"}
-    subprocess.run(
-        [sys.executable, "manage.py", "persist_claims"],
-        cwd=serving.ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    with sqlite3.connect(env["SQLITE_PATH"]) as db:
-        rows, people = db.execute(
-            "SELECT count(*), count(DISTINCT person_hash) FROM vouchers_claim "
-            "WHERE round_id = ?",
-            (world["round"],),
-        ).fetchone()
+    rows, people, _residents = serving.persisted_claims(env, world["round"])
     assert rows == people == packets
 
 
