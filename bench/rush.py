@@ -71,6 +71,7 @@ from quarter.core.loopback import (  # noqa: E402
     free_port,
     pg_binary,
 )
+from quarter.core.processes import child_pids, serve_processes  # noqa: E402
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 HANGZHOU_PACKETS = 1_500_000
@@ -304,18 +305,6 @@ def write_plan(directory: Path, taps, addresses: list[list[str]], rounds) -> Non
 # --- servers -------------------------------------------------------------------------
 
 
-def children_of(pid: int) -> list[int]:
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
-
-
 def box_busy_seconds() -> float:
     """CPU seconds the whole machine has spent busy (every core, /proc/stat)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
@@ -333,7 +322,7 @@ def postgres_cpu(pg) -> float:
         return 0.0
     values = fields.split()
     reaped = sum(int(v) for v in values[11:15]) / os.sysconf("SC_CLK_TCK")
-    return reaped + cpu_seconds(children_of(postmaster))
+    return reaped + cpu_seconds(child_pids(postmaster))
 
 
 def cpu_seconds(pids) -> float:
@@ -370,21 +359,6 @@ def serve_command(port: int, *, front: bool = True) -> list[str]:
     command = [PY, "-m", "quarter.cli", "serve", "--host", "0.0.0.0"]
     command += ["--port", str(port), *(["--front"] if front else [])]
     return command
-
-
-def server_processes(serve_pid: int) -> dict[str, list[int]]:
-    """The processes under `quarter serve`: granian's main process and its
-    workers, and with --front nginx's master and its workers."""
-    found: dict[str, list[int]] = {"granian": [], "app": [], "nginx": []}
-    for pid in children_of(serve_pid):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        kind = "nginx" if b"nginx" in command.split(b"\0")[0] else "granian"
-        found[kind].append(pid)
-        found["app"].extend(children_of(pid))
-    return found
 
 
 def start(command, env, logfile: Path) -> subprocess.Popen:
@@ -656,7 +630,7 @@ def run(args, base: Path, addresses) -> int:
         # (c) the rush.
         release_at = release(rounds, seconds=3.0)
         # App CPU: granian's workers, and nginx's when it answers the claims.
-        workers = server_processes(server.pid)["app"]
+        workers = serve_processes(server.pid).answering
         cpu0 = cpu_seconds(workers), redis_cpu(redis_srv)
         side0 = cpu_seconds([persister.pid]), postgres_cpu(pg), box_busy_seconds()
         chaos = Chaos(server.pid, redis_srv, base / "serve.log") if args.chaos else None
@@ -762,8 +736,7 @@ class Chaos(threading.Thread):
             if self.halt.wait(1.0):
                 return
             started = self.serve_log.read_text().count("Started worker")
-            granian = server_processes(self.serve_pid)["granian"]
-            workers = children_of(granian[0]) if granian else []
+            workers = serve_processes(self.serve_pid).app_workers
             if workers:
                 os.kill(workers[0], signal.SIGKILL)
                 self._note(f"SIGKILL app worker {workers[0]}")

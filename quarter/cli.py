@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from quarter.core.serving import DEFAULT_THREADS, serve_threads
@@ -164,9 +167,6 @@ def serve(
     does not load, e.g. Redis without fsync-per-reply, the port is taken,
     nginx is missing) or when a server dies on its own (the other is stopped).
     """
-    import signal
-    import subprocess
-    import time
 
     stopping: list[float] = []  # when SIGTERM/SIGINT came
     children: list[subprocess.Popen] = []
@@ -261,8 +261,6 @@ def _server_commands(host, port, *, workers, threads, backlog, front):
         workers=workers,
         redis_url=settings.REDIS_URL,
     )
-    import subprocess
-
     checked = subprocess.run(
         [*nginx_front.nginx_command(conf), "-t", "-q"], capture_output=True, text=True
     )
@@ -283,9 +281,6 @@ def _server_commands(host, port, *, workers, threads, backlog, front):
 def _wait_first(children, stopping):
     """Wait until one server exits; after a stop signal, kill what outlives the
     kill timeout. Return the server that exited."""
-    import signal
-    import time
-
     while True:
         for proc in children:
             if proc.poll() is not None:
@@ -297,9 +292,6 @@ def _wait_first(children, stopping):
 
 
 def _wait_all(children, seconds: float) -> None:
-    import subprocess
-    import time
-
     deadline = time.monotonic() + seconds
     for proc in children:
         try:

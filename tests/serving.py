@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from quarter.core.processes import serve_processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -104,26 +106,6 @@ def wait_answering(port: int, proc, seconds: float = 90) -> None:
     raise AssertionError("quarter serve did not answer")
 
 
-def children(pid: int) -> list[int]:
-    kids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            kids.append(int(stat.parent.name))
-    return kids
-
-
-def granian_and_workers(serve_pid: int) -> tuple[int | None, list[int]]:
-    """Return granian's main process under `quarter serve` and its workers."""
-    main = children(serve_pid)
-    if not main:
-        return None, []
-    return main[0], children(main[0])
-
-
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -151,8 +133,7 @@ def stop(proc, *, seconds: float = 15) -> int | None:
 def kill_tree(proc) -> None:
     """Last resort in a test's teardown: SIGKILL what this test started."""
     if proc.poll() is None:
-        _main, workers = granian_and_workers(proc.pid)
-        for pid in [*workers, *([_main] if _main else [])]:
+        for pid in serve_processes(proc.pid).every:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

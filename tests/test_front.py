@@ -13,6 +13,7 @@ import json
 import pytest
 
 from quarter.core.loopback import free_port
+from quarter.core.processes import child_pids, serve_processes
 from quarter.vouchers.answers import claim_answer, refusal
 from quarter.vouchers.engines.base import ClaimOutcome
 from quarter.vouchers.errors import VoucherErrorCode as Code
@@ -47,10 +48,6 @@ def _claim(port, round_id, ticket, source="127.0.0.1", **headers):
     return status, head, json.loads(body)
 
 
-def _expected(result) -> tuple[int, dict]:
-    return claim_answer(result)
-
-
 @pytest.fixture
 def front(migrated, tmp_path, redis_url, nginx_front):
     """A `quarter serve --front` on Redis, with a released round of 3 packets
@@ -83,13 +80,15 @@ def test_nginx_answers_the_claim_button_as_python_would(front):
     for ticket in tickets[:3]:
         status, head, body = _claim(port, round_id, ticket, **{"X-Device-Id": "d-1"})
         assert head["X-Claim-Front"] == "nginx" and head["X-Claim-Path"] == "gate"
-        assert (status, body) == _expected(ClaimOutcome(ok=True, source_id=body["id"]))
+        assert (status, body) == claim_answer(
+            ClaimOutcome(ok=True, source_id=body["id"])
+        )
         ids.append(body["id"])
     assert len(set(ids)) == 3
 
     # A repeated tap: the first packet's id again, nothing more sold.
     status, _head, body = _claim(port, round_id, tickets[0])
-    assert (status, body) == _expected(
+    assert (status, body) == claim_answer(
         ClaimOutcome(ok=True, repeated=True, source_id=ids[0])
     )
 
@@ -97,7 +96,7 @@ def test_nginx_answers_the_claim_button_as_python_would(front):
     status, head, body = _claim(port, round_id, tickets[3])
     assert head["X-Claim-Front"] == "nginx"
     assert body["code"] == Code.SOLD_OUT and len(body["sold_out_at"]) == 8
-    expected_status, expected = _expected(ClaimOutcome(ok=False, code=Code.SOLD_OUT))
+    expected_status, expected = claim_answer(ClaimOutcome(ok=False, code=Code.SOLD_OUT))
     assert (status, {**body, "sold_out_at": None}) == (
         expected_status,
         {**expected, "sold_out_at": None},
@@ -108,7 +107,7 @@ def test_nginx_answers_the_claim_button_as_python_would(front):
     forged = f"{body_part}.{'0' * len(sig)}"
     for ticket, round_ in ((forged, round_id), (tickets[4], round_id + 1)):
         status, head, body = _claim(port, round_, ticket)
-        assert (status, body) == _expected(refusal(Code.TICKET_INVALID))
+        assert (status, body) == claim_answer(refusal(Code.TICKET_INVALID))
         assert head["X-Claim-Front"] == "nginx"
 
     # Every other request reaches Django through nginx.
@@ -180,32 +179,46 @@ def test_a_killed_nginx_worker_comes_back_and_a_killed_nginx_stops_serve(
     )
     try:
         serving.wait_answering(port, proc)
-        masters = [
-            pid
-            for pid in serving.children(proc.pid)
-            if b"nginx" in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[0]
-        ]
-        assert len(masters) == 1
-        workers = serving.children(masters[0])
-        os.kill(workers[0], signal.SIGKILL)
+        served = serve_processes(proc.pid)
+        assert served.nginx and served.nginx_workers
+        victim = served.nginx_workers[0]
+        os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            now = serving.children(masters[0])
-            if now and workers[0] not in now:
+            now = child_pids(served.nginx)
+            if now and victim not in now:
                 break
             time.sleep(0.05)
         assert [serving.get(port) for _ in range(5)] == [200] * 5
         # nginx itself gone: serve stops granian and nginx's orphaned workers
         # and exits non-zero, so the supervisor restarts the whole server.
-        granian, app_workers = serving.granian_and_workers(proc.pid)
-        if granian in masters:
-            granian = next(p for p in serving.children(proc.pid) if p != masters[0])
-            app_workers = serving.children(granian)
-        everything = [granian, *app_workers, *serving.children(masters[0])]
-        os.kill(masters[0], signal.SIGKILL)
+        served = serve_processes(proc.pid)
+        everything = [pid for pid in served.every if pid != served.nginx]
+        os.kill(served.nginx, signal.SIGKILL)
         code = proc.wait(timeout=30)
         assert code != 0
         assert not any(serving.alive(pid) for pid in everything)
         assert serving.get(port, timeout=1) == 0
     finally:
         serving.kill_tree(proc)
+
+
+@pytest.mark.parametrize(
+    "url, target",
+    [
+        ("redis://127.0.0.1:6380/3", ("127.0.0.1", 6380, "3", None)),
+        ("redis://:p%40ss@cache:1/0", ("cache", 1, "0", "p@ss")),
+        ("redis://cache", ("cache", 6379, "0", None)),
+        ("rediss://cache", None),  # TLS: the Python gate
+        ("redis://user:pw@cache/1", None),  # an ACL user: the Python gate
+        ("unix:///run/redis.sock", None),
+    ],
+)
+def test_nginx_speaks_only_to_a_plain_redis(url, target):
+    from quarter.vouchers.front import redis_target
+
+    found = redis_target(url)
+    if target is None:
+        assert found is None
+    else:
+        assert (found["host"], found["port"], found["db"], found["password"]) == target

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from quarter.core.loopback import free_port
+from quarter.core.processes import child_pids, serve_processes
 from tests import serving
 
 
@@ -35,7 +36,8 @@ def test_serve_keeps_answering_when_a_worker_is_killed(server_env, tmp_path):
     proc = serving.start_serve(server_env, port, log=tmp_path / "serve.log")
     try:
         serving.wait_answering(port, proc)
-        granian, workers = serving.granian_and_workers(proc.pid)
+        served = serve_processes(proc.pid)
+        granian, workers = served.granian, served.app_workers
         assert granian and len(workers) == 2
         os.kill(workers[0], signal.SIGKILL)
         # A connection the dying worker had taken may fail (the phone retries);
@@ -52,7 +54,7 @@ def test_serve_keeps_answering_when_a_worker_is_killed(server_env, tmp_path):
         deadline = time.monotonic() + 90  # loading Django takes long on a busy box
         log = tmp_path / "serve.log"
         while time.monotonic() < deadline:
-            _g, now_workers = serving.granian_and_workers(proc.pid)
+            now_workers = serve_processes(proc.pid).app_workers
             fresh = [w for w in now_workers if w != workers[0] and serving.alive(w)]
             # Granian logs "Started worker-N" once a worker has loaded the app.
             if len(fresh) == 2 and log.read_text().count("Started worker") == 3:
@@ -77,12 +79,12 @@ def test_serve_sigterm_during_startup_exits_zero(server_env, tmp_path, delay):
     try:
         if delay == "granian":
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not serving.children(proc.pid):
+            while time.monotonic() < deadline and not child_pids(proc.pid):
                 time.sleep(0.005)
         else:
             time.sleep(delay)
         started = time.monotonic()
-        kids = serving.children(proc.pid)
+        kids = child_pids(proc.pid)
         assert serving.stop(proc, seconds=20) == 0
         assert time.monotonic() - started < 15
         time.sleep(0.2)
@@ -101,7 +103,7 @@ def test_serve_worker_killed_during_startup_still_serves_then_stops(
         deadline = time.monotonic() + 60
         workers: list[int] = []
         while time.monotonic() < deadline and not workers:
-            _g, workers = serving.granian_and_workers(proc.pid)
+            workers = serve_processes(proc.pid).app_workers
             time.sleep(0.005)
         assert workers, "granian never started a worker"
         os.kill(workers[0], signal.SIGKILL)  # before it had loaded the app

@@ -21,7 +21,6 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 HERE = Path(__file__).resolve().parent
 MODULES = Path("/usr/lib/nginx/modules")
@@ -58,18 +57,19 @@ def missing() -> list[str]:
 
 def redis_target(url: str) -> dict | None:
     """Host, port, db and password of a plain ``redis://`` URL; None otherwise
-    (a Cluster, TLS or a socket: the Python gate answers those claims)."""
+    (a Cluster, TLS, a socket or an ACL user: the Python gate answers those)."""
+    from redis.connection import parse_url
+
     if not url.startswith("redis://"):
         return None
-    parsed = urlparse(url)
-    db = (parsed.path or "/0").strip("/") or "0"
-    if not db.isdigit():
+    options = parse_url(url)
+    if options.get("username"):
         return None
     return {
-        "host": parsed.hostname or "127.0.0.1",
-        "port": parsed.port or 6379,
-        "db": db,
-        "password": unquote(parsed.password) if parsed.password else None,
+        "host": options.get("host", "127.0.0.1"),
+        "port": options.get("port", 6379),
+        "db": str(options.get("db", 0)),
+        "password": options.get("password"),
     }
 
 
