@@ -30,9 +30,9 @@ The sell-out rate counts packets sold only: rows in the database divided by
 the time from the first acknowledged claim to the last (their claim times).
 oversold: rows or acknowledgements beyond a round's packets; doubled: a person
 or resident with two packets in a round; lost: an acknowledged claim id that
-is not in the database. `--chaos` SIGKILLs an app worker and Redis (restarted
-from its AOF) again and again during the rush, then runs `reconcile_claims` as
-the README tells operators to after a crash.
+is not in the database. `--chaos` SIGKILLs an app worker, an nginx worker and
+Redis (restarted from its AOF) again and again during the rush, then runs
+`reconcile_claims` as the README tells operators to after a crash.
 
 Last line:
 
@@ -714,9 +714,10 @@ def redis_cpu(redis_srv) -> float:
 class Chaos(threading.Thread):
     """SIGKILL an app worker and Redis mid-rush, `cycles` times, each after recovery.
 
-    A cycle kills one granian worker and Redis together, brings Redis back from
-    its append-only file 0.3 s later and waits until granian has respawned the
-    worker (its log says "Started worker") before the next cycle.
+    A cycle kills one granian worker, one nginx worker (with --front) and Redis
+    together, brings Redis back from its append-only file 0.3 s later and waits
+    until granian has respawned the worker (its log says "Started worker")
+    before the next cycle. nginx's master respawns its worker at once.
     """
 
     def __init__(self, serve_pid: int, redis_srv, serve_log: Path, cycles=3) -> None:
@@ -736,10 +737,14 @@ class Chaos(threading.Thread):
             if self.halt.wait(1.0):
                 return
             started = self.serve_log.read_text().count("Started worker")
-            workers = serve_processes(self.serve_pid).app_workers
-            if workers:
-                os.kill(workers[0], signal.SIGKILL)
-                self._note(f"SIGKILL app worker {workers[0]}")
+            served = serve_processes(self.serve_pid)
+            for kind, workers in (
+                ("app", served.app_workers),
+                ("nginx", served.nginx_workers),
+            ):
+                if workers:
+                    os.kill(workers[0], signal.SIGKILL)
+                    self._note(f"SIGKILL {kind} worker {workers[0]}")
             self.redis_srv.kill()
             self._note("SIGKILL redis-server")
             time.sleep(0.3)

@@ -9,6 +9,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
 
 import pytest
 
@@ -149,8 +156,6 @@ def plain_env(migrated, tmp_path, nginx_front):
 
 def test_front_exits_nonzero_when_its_port_is_taken(plain_env, tmp_path):
     """nginx cannot listen: serve stops granian too and the supervisor sees it."""
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -169,9 +174,6 @@ def test_front_exits_nonzero_when_its_port_is_taken(plain_env, tmp_path):
 def test_a_killed_nginx_worker_comes_back_and_a_killed_nginx_stops_serve(
     plain_env, tmp_path
 ):
-    import os
-    import signal
-    import time
 
     port = free_port()
     proc = serving.start_serve(
@@ -222,3 +224,95 @@ def test_nginx_speaks_only_to_a_plain_redis(url, target):
         assert found is None
     else:
         assert (found["host"], found["port"], found["db"], found["password"]) == target
+
+
+class _DyingApp:
+    """Stands in for granian on the app port: the first request to each path
+    dies with its worker (the connection closes with no answer), the next one
+    is answered. Records each request nginx sent."""
+
+    def __init__(self):
+        self.seen: list[tuple[str, str]] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                if not data:
+                    continue
+                method, path = data.split(b" ", 2)[:2]
+                request = (method.decode(), path.decode())
+                self.seen.append(request)
+                if self.seen.count(request) == 1:  # the worker dies: reset
+                    conn.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    continue
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                    b"Connection: close\r\n\r\nok"
+                )
+
+    def close(self):
+        self.listener.close()
+
+
+def test_nginx_retries_a_claim_whose_worker_died_but_never_a_till_post(
+    nginx_front, tmp_path, settings
+):
+    """A granian worker killed mid-request: the claim Lua handed to Python and
+    any GET go once more to the app (another worker answers); any other POST,
+    a till's redemption say, is not sent twice, the cashier sees the error."""
+    from quarter.vouchers import front as nginx_front_module
+
+    app = _DyingApp()
+    port = free_port()
+    conf = nginx_front_module.write_config(
+        tmp_path / "front",
+        listen=f"127.0.0.1:{port}",
+        app_port=app.port,
+        workers=1,
+        redis_url="rediss://127.0.0.1:1/0",  # Lua hands every claim to Python
+    )
+    nginx = subprocess.Popen(
+        nginx_front_module.nginx_command(conf),
+        env=nginx_front_module.nginx_env(dict(os.environ)),
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while nginx.poll() is None and time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        claim = _request(port, "POST", "/vouchers/rush/7/claim")
+        till = _request(port, "POST", "/vouchers/till/redeem")
+        page = _request(port, "GET", "/vouchers/wallet")
+        assert (claim[0], claim[2]) == (200, b"ok")
+        assert till[0] == 502
+        assert (page[0], page[2]) == (200, b"ok")
+        assert app.seen == [
+            ("POST", "/vouchers/rush/7/claim"),
+            ("POST", "/vouchers/rush/7/claim"),
+            ("POST", "/vouchers/till/redeem"),
+            ("GET", "/vouchers/wallet"),
+            ("GET", "/vouchers/wallet"),
+        ]
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        app.close()
