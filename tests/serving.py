@@ -83,6 +83,60 @@ def start_serve(
     )
 
 
+BALANCER_CONF = """daemon off;
+pid {run}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {run}/body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    upstream servers {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://servers;
+            proxy_next_upstream off;
+            add_header X-Served-By $upstream_addr always;
+        }}
+    }}
+}}
+"""
+
+
+def start_balancer(run: Path, port: int, backends: list[int]) -> subprocess.Popen:
+    """nginx on `port` handing requests round-robin to app servers on
+    `backends`, as a load balancer in front of several `quarter serve` does.
+    Each answer names its server in X-Served-By."""
+    from quarter.vouchers.front import nginx_binary
+
+    run.mkdir(parents=True, exist_ok=True)
+    conf = run / "balancer.conf"
+    conf.write_text(
+        BALANCER_CONF.format(
+            run=run,
+            port=port,
+            servers="\n".join(f"        server 127.0.0.1:{b};" for b in backends),
+        )
+    )
+    proc = subprocess.Popen(
+        [nginx_binary() or "nginx", "-c", str(conf), "-p", str(run)],
+        stderr=(run / "balancer.log").open("wb"),
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        if get(port, timeout=2) != 0:
+            return proc
+        time.sleep(0.05)
+    log = (run / "balancer.log").read_text()
+    raise AssertionError(f"the balancer did not start: {log}")
+
+
 def get(port: int, path: str = "/vouchers/hello", timeout: float = 5) -> int:
     """GET on a new connection; return the status (0 if nothing answered)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)

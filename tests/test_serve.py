@@ -127,7 +127,8 @@ def test_serve_exits_nonzero_when_it_cannot_start(server_env, tmp_path):
     assert code != 0
 
 
-def _post_claim(port: int, round_id: int, ticket: str) -> tuple[int, dict]:
+def _post_claim(port: int, round_id: int, ticket: str) -> tuple[str, dict]:
+    """Claim through the balancer; (the server that answered, the body)."""
     import http.client
     import json
 
@@ -139,15 +140,16 @@ def _post_claim(port: int, round_id: int, ticket: str) -> tuple[int, dict]:
             headers={"X-Rush-Ticket": ticket, "Content-Length": "0"},
         )
         response = conn.getresponse()
-        return response.status, json.loads(response.read() or b"{}")
+        return response.headers["X-Served-By"], json.loads(response.read() or b"{}")
     finally:
         conn.close()
 
 
-def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
-    migrated, tmp_path, redis_cluster_url
+def test_two_servers_behind_one_port_sharing_a_redis_cluster_sell_exactly_the_stock(
+    migrated, tmp_path, redis_cluster_url, nginx_front
 ):
-    """Two app servers on one Redis Cluster: a round sells its stock once, not twice."""
+    """Two app servers on one Redis Cluster, behind one balancer's port: a
+    round sells its stock once, not twice, and both servers sell."""
     from concurrent.futures import ThreadPoolExecutor
 
     from quarter.vouchers.engines.redis_engine import new_client
@@ -164,29 +166,32 @@ def test_two_servers_sharing_a_redis_cluster_sell_exactly_the_stock(
         serving.start_serve(env, port, workers=1, log=tmp_path / f"serve{i}.log")
         for i, port in enumerate(ports)
     ]
+    balancer = None
     try:
         for port, proc in zip(ports, servers, strict=True):
             serving.wait_answering(port, proc)
-        jobs = [(ports[i % 2], ticket) for i, ticket in enumerate(world["tickets"])]
+        front_port = free_port()
+        balancer = serving.start_balancer(tmp_path / "balancer", front_port, ports)
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(
                 pool.map(
-                    lambda job: (job[0], *_post_claim(job[0], world["round"], job[1])),
-                    jobs,
+                    lambda ticket: _post_claim(front_port, world["round"], ticket),
+                    world["tickets"],
                 )
             )
     finally:
+        if balancer is not None:
+            balancer.terminate()
+            balancer.wait(timeout=10)
         for proc in servers:
             assert serving.stop(proc) == 0
             serving.kill_tree(proc)
-    ok = [
-        (port, body["id"]) for port, status, body in answers if body.get("code") == "ok"
-    ]
-    refused = [
-        body.get("code") for _port, _status, body in answers if not body.get("ok")
-    ]
+    ok = [(server, body["id"]) for server, body in answers if body.get("code") == "ok"]
+    refused = [body.get("code") for _server, body in answers if not body.get("ok")]
     assert len(ok) == packets
-    assert {port for port, _id in ok} == set(ports), "both servers sold packets"
+    assert {server for server, _id in ok} == {f"127.0.0.1:{p}" for p in ports}, (
+        "both servers sold packets"
+    )
     assert len(refused) == residents - packets
     assert set(refused) <= {"sold_out", "packet_sold_out"}
     rows, people, _residents = serving.persisted_claims(env, world["round"])
