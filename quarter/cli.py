@@ -275,7 +275,8 @@ def _server_commands(host, port, *, workers, threads, backlog, front):
         "127.0.0.1", app_port, workers=workers, threads=threads, backlog=backlog
     )
     nginx = nginx_front.nginx_command(conf)
-    return [(granian, app_env), (nginx, nginx_front.nginx_env(dict(os.environ)))]
+    nginx_env = nginx_front.nginx_env(dict(os.environ), settings.REDIS_URL)
+    return [(granian, app_env), (nginx, nginx_env)]
 
 
 def _wait_first(children, stopping):

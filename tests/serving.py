@@ -196,8 +196,8 @@ def kill_tree(proc) -> None:
         proc.wait()
 
 
-# Run in a subprocess on a server's SQLite file: a released round of
-# `packets`, `residents` verified residents and a rush ticket each.
+# Run in a subprocess on a server's SQLite file: per campaign, a released round
+# of `packets`, `residents` verified residents and a rush ticket each.
 WORLD_SCRIPT = """
 import datetime as dt, json, django
 django.setup()
@@ -208,24 +208,34 @@ from quarter.vouchers.services.claims import issue_rush_ticket
 from quarter.vouchers.tests.factories import World
 
 world = World()
-round_ = world.round(world.campaign(), packets={packets})
-residents = [world.resident() for _ in range({residents})]
-at = clock.now() - dt.timedelta(seconds=1)
-Round.objects.filter(pk=round_.pk).update(release_at=at, valid_from=at)
-round_.refresh_from_db()
-get_engine().prepare(round_)
-tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
-print(json.dumps({{"round": round_.pk, "tickets": tickets}}))
+made = []
+for _ in range({campaigns}):
+    round_ = world.round(world.campaign(), packets={packets})
+    residents = [world.resident() for _ in range({residents})]
+    at = clock.now() - dt.timedelta(seconds=1)
+    Round.objects.filter(pk=round_.pk).update(release_at=at, valid_from=at)
+    round_.refresh_from_db()
+    get_engine().prepare(round_)
+    tickets = [issue_rush_ticket(actor=r.user, round_=round_) for r in residents]
+    made.append(
+        {{"round": round_.pk, "campaign": round_.campaign_id, "tickets": tickets}}
+    )
+print(json.dumps({{**made[0], "worlds": made}}))
 """
 
 
-def make_world(env: dict[str, str], *, packets: int, residents: int) -> dict:
-    """{"round": id, "tickets": [...]} made in `env`'s database (WORLD_SCRIPT)."""
+def make_world(
+    env: dict[str, str], *, packets: int, residents: int, campaigns: int = 1
+) -> dict:
+    """{"round": id, "campaign": id, "tickets": [...]} made in `env`'s database
+    (WORLD_SCRIPT); with `campaigns`, "worlds" lists one such per campaign."""
     made = subprocess.run(
         [
             sys.executable,
             "-c",
-            WORLD_SCRIPT.format(packets=packets, residents=residents),
+            WORLD_SCRIPT.format(
+                packets=packets, residents=residents, campaigns=campaigns
+            ),
         ],
         cwd=ROOT,
         env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),

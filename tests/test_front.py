@@ -14,8 +14,10 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -211,6 +213,7 @@ def test_a_killed_nginx_worker_comes_back_and_a_killed_nginx_stops_serve(
         ("redis://127.0.0.1:6380/3", ("127.0.0.1", 6380, "3", None)),
         ("redis://:p%40ss@cache:1/0", ("cache", 1, "0", "p@ss")),
         ("redis://cache", ("cache", 6379, "0", None)),
+        ("redis+cluster://node1:7000/0", ("node1", 7000, "0", None)),
         ("rediss://cache", None),  # TLS: the Python gate
         ("redis://user:pw@cache/1", None),  # an ACL user: the Python gate
         ("unix:///run/redis.sock", None),
@@ -288,7 +291,7 @@ def test_nginx_retries_a_claim_whose_worker_died_but_never_a_till_post(
     )
     nginx = subprocess.Popen(
         nginx_front_module.nginx_command(conf),
-        env=nginx_front_module.nginx_env(dict(os.environ)),
+        env=nginx_front_module.nginx_env(dict(os.environ), ""),
         stderr=subprocess.DEVNULL,
     )
     try:
@@ -316,3 +319,122 @@ def test_nginx_retries_a_claim_whose_worker_died_but_never_a_till_post(
         nginx.terminate()
         nginx.wait(timeout=10)
         app.close()
+
+
+NGINX_FOR_SLOTS = """
+import django, json, os, sys
+django.setup()
+from pathlib import Path
+from quarter.vouchers import front
+url = os.environ["REDIS_URL"]
+conf = front.write_config(
+    Path(sys.argv[1]), listen=sys.argv[2], app_port=int(sys.argv[3]), workers=1,
+    redis_url=url, slots=json.loads(sys.argv[4]),
+)
+print(json.dumps({"conf": str(conf), "env": front.nginx_env({}, url)}))
+"""
+
+
+def test_on_a_redis_cluster_nginx_asks_the_shard_of_each_campaign(
+    migrated, tmp_path, redis_cluster_url, nginx_front
+):
+    """Campaigns whose hash slots live on different primaries are all answered
+    by nginx. With a stale slot map, Redis answers MOVED: that claim goes to
+    Python, and nginx asks the new owner from the next claim on."""
+    import re
+
+    from redis.crc import key_slot
+
+    from quarter.vouchers import front as nginx_front_module
+    from quarter.vouchers.engines.redis_engine import new_client
+
+    client = new_client(redis_cluster_url)
+    for name, value in (("appendonly", "yes"), ("appendfsync", "always")):
+        client.config_set(name, value, target_nodes=client.PRIMARIES)
+    slots = nginx_front_module.cluster_slots(redis_cluster_url)
+    assert len({(run[2], run[3]) for run in slots}) == 3
+    env = serving.production_env(tmp_path, REDIS_URL=redis_cluster_url)
+    serving.copy_database(migrated, env)
+    worlds = serving.make_world(env, packets=2, residents=3, campaigns=4)["worlds"]
+    campaigns = [world["campaign"] for world in worlds]
+
+    def primary(campaign):
+        slot = key_slot(f"{{campaign:{campaign}}}".encode())
+        return next((r[2], r[3]) for r in slots if r[0] <= slot <= r[1])
+
+    assert len({primary(c) for c in campaigns}) == 3, "every shard is asked"
+    port = free_port()
+    proc = serving.start_serve(
+        env, port, workers=1, log=tmp_path / "serve.log", front=True
+    )
+    stale = None
+    try:
+        serving.wait_answering(port, proc)
+        for world in worlds:
+            status, head, body = _claim(port, world["round"], world["tickets"][0])
+            assert status == 200 and body["code"] == "ok", body
+            assert head["X-Claim-Front"] == "nginx"
+
+        # A second nginx before the same app servers, with every run of slots
+        # said to be on the next primary: the map after a resharding.
+        conf_text = (tmp_path / "var" / "front" / "nginx.conf").read_text()
+        app_port = int(re.search(r"server 127\.0\.0\.1:(\d+)", conf_text).group(1))
+        owners = [run[2:] for run in slots]
+        rotated = [
+            [*run[:2], *owners[(i + 1) % len(owners)]] for i, run in enumerate(slots)
+        ]
+        stale_port = free_port()
+        made = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                NGINX_FOR_SLOTS,
+                str(tmp_path / "stale"),
+                f"127.0.0.1:{stale_port}",
+                str(app_port),
+                json.dumps(rotated),
+            ],
+            cwd=serving.ROOT,
+            env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        written = json.loads(made.stdout.strip().splitlines()[-1])
+        stale = subprocess.Popen(
+            nginx_front_module.nginx_command(Path(written["conf"])),
+            env={**os.environ, **written["env"]},
+            stderr=subprocess.DEVNULL,
+        )
+        serving.wait_answering(stale_port, stale)
+        world = worlds[0]
+        moved = _claim(stale_port, world["round"], world["tickets"][1])
+        again = _claim(stale_port, world["round"], world["tickets"][2])
+        assert moved[2]["code"] == "ok" and "X-Claim-Front" not in moved[1]
+        assert again[2]["code"] == "packet_sold_out"
+        assert again[1]["X-Claim-Front"] == "nginx"
+    finally:
+        if stale is not None:
+            stale.terminate()
+            stale.wait(timeout=10)
+        serving.stop(proc)
+        serving.kill_tree(proc)
+    for world in worlds:
+        rows, people, _residents = serving.persisted_claims(env, world["round"])
+        assert rows == people == (2 if world is worlds[0] else 1)
+
+
+def test_redis_password_reaches_nginx_only_through_its_environment(settings):
+    from quarter.vouchers import front as nginx_front_module
+
+    url = "redis://:s3cret-pw@127.0.0.1:6390/2"
+    config = nginx_front_module.config_lua(url)
+    assert "s3cret-pw" not in config and '["db"] = "2"' in config
+    env = nginx_front_module.nginx_env({}, url)
+    assert env["QUARTER_REDIS_PASSWORD"] == "s3cret-pw"
+    assert (
+        nginx_front_module.nginx_env({}, "redis://127.0.0.1:6390/0")[
+            "QUARTER_REDIS_PASSWORD"
+        ]
+        == ""
+    )

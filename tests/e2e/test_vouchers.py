@@ -134,7 +134,7 @@ def nginx_in_front(live_server, redis_url, nginx_front, tmp_path):
     front.load_script(redis_url)
     nginx = subprocess.Popen(
         front.nginx_command(conf),
-        env=front.nginx_env(dict(os.environ)),
+        env=front.nginx_env(dict(os.environ), redis_url),
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 20

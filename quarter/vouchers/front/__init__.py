@@ -9,7 +9,7 @@ arguments, and the body `answers.claim_answer` gives for the outcome. The
 bodies are rendered here, from that one function, when the server starts;
 nothing about an answer is written twice. Whatever the Lua side does not
 answer itself (a lottery round, a Redis that lost the round or the script or
-does not answer, a Redis Cluster, no ticket key) goes to the Python gate.
+does not answer or moved a slot, TLS, no ticket key) goes to the Python gate.
 
 The app servers then see nginx's address; nginx overwrites X-Real-IP with the
 client's and `serve` sets QUARTER_CLIENT_IP_HEADER so every limit reads it.
@@ -56,10 +56,14 @@ def missing() -> list[str]:
 
 
 def redis_target(url: str) -> dict | None:
-    """Host, port, db and password of a plain ``redis://`` URL; None otherwise
-    (a Cluster, TLS, a socket or an ACL user: the Python gate answers those)."""
+    """Host, port, db and password of a plain ``redis://`` or
+    ``redis+cluster://`` URL (`cluster` says which); None otherwise (TLS, a
+    socket or an ACL user: the Python gate answers those claims)."""
     from redis.connection import parse_url
 
+    cluster = url.startswith("redis+cluster://")
+    if cluster:
+        url = url.replace("+cluster", "", 1)
     if not url.startswith("redis://"):
         return None
     options = parse_url(url)
@@ -70,7 +74,30 @@ def redis_target(url: str) -> dict | None:
         "port": options.get("port", 6379),
         "db": str(options.get("db", 0)),
         "password": options.get("password"),
+        "cluster": cluster,
     }
+
+
+def cluster_slots(redis_url: str) -> list[list]:
+    """[first slot, last slot, host, port] of each run of hash slots served by
+    one primary of the cluster, as the cluster says now. nginx learns of a
+    slot that moves later from Redis's MOVED answer (`quarter_front.lua`)."""
+    from quarter.vouchers.engines.redis_engine import new_client
+
+    client = new_client(redis_url)
+    try:
+        owners = client.nodes_manager.slots_cache
+        runs: list[list] = []
+        for slot in range(16384):
+            primary = owners[slot][0]
+            where = [primary.host, int(primary.port)]
+            if runs and runs[-1][2:] == where and runs[-1][1] == slot - 1:
+                runs[-1][1] = slot
+            else:
+                runs.append([slot, slot, *where])
+        return runs
+    finally:
+        client.close()
 
 
 def _lua(value) -> str:
@@ -141,20 +168,29 @@ def answers() -> tuple[dict, list[str]]:
     return table, [str(c) for c in refusals]
 
 
-def config_lua(redis_url: str) -> str:
+def config_lua(redis_url: str, *, slots: list[list] | None = None) -> str:
     """quarter_front_config.lua: what the Lua side needs, none of it secret
-    (the ticket key reaches nginx through its environment, see `nginx_env`)."""
+    (the ticket key and Redis's password reach nginx through its environment,
+    see `nginx_env`). On a cluster, `slots` (default: `cluster_slots`) say
+    which primary serves which hash slots."""
     from quarter.vouchers.engines.redis_engine import CLAIM_LUA
     from quarter.vouchers.ratelimit import limits
 
     target = redis_target(redis_url)
     table, refusals = answers()
     rate = limits()
+    where = {"host": "127.0.0.1", "port": 6379, "db": "0"}
+    cluster = None
+    if target is not None:
+        where = {k: target[k] for k in ("host", "port", "db")}
+        if target["cluster"]:
+            cluster = slots if slots is not None else cluster_slots(redis_url)
     config = {
         "enabled": target is not None,
         "script_sha": hashlib.sha1(CLAIM_LUA.encode()).hexdigest(),
+        "cluster": cluster,
         "redis": {
-            **(target or {"host": "127.0.0.1", "port": 6379, "db": "0"}),
+            **where,
             "connect_ms": 1000,
             "read_ms": 5000,  # as the Python client's socket_timeout
             "idle_ms": 60000,
@@ -172,11 +208,17 @@ def config_lua(redis_url: str) -> str:
 
 
 def write_config(
-    run: Path, *, listen: str, app_port: int, workers: int, redis_url: str
+    run: Path,
+    *,
+    listen: str,
+    app_port: int,
+    workers: int,
+    redis_url: str,
+    slots: list[list] | None = None,
 ) -> Path:
     """Write nginx.conf and the Lua config into `run`; return nginx.conf's path."""
     run.mkdir(parents=True, exist_ok=True)
-    (run / "quarter_front_config.lua").write_text(config_lua(redis_url))
+    (run / "quarter_front_config.lua").write_text(config_lua(redis_url, slots=slots))
     conf = (HERE / "nginx.conf.in").read_text()
     for name, value in {
         "@WORKERS@": str(workers),
@@ -215,9 +257,15 @@ def nginx_command(conf: Path) -> list[str]:
     return [nginx_binary() or "nginx", "-c", str(conf), "-p", str(conf.parent)]
 
 
-def nginx_env(base: dict[str, str]) -> dict[str, str]:
+def nginx_env(base: dict[str, str], redis_url: str) -> dict[str, str]:
     """nginx's environment: the ticket key, derived from SECRET_KEY as the
-    Python gate derives it (`codes.rush_key`), and nothing is written to disk."""
+    Python gate derives it (`codes.rush_key`), and Redis's password; neither
+    is written to disk."""
     from quarter.vouchers import codes
 
-    return {**base, "QUARTER_RUSH_KEY_HEX": codes.rush_key().hex()}
+    target = redis_target(redis_url or "")
+    return {
+        **base,
+        "QUARTER_RUSH_KEY_HEX": codes.rush_key().hex(),
+        "QUARTER_REDIS_PASSWORD": (target or {}).get("password") or "",
+    }

@@ -8,7 +8,8 @@
 -- for that outcome, rendered by `quarter.vouchers.front` when the server
 -- started (quarter_front_config.lua). Anything else goes to the app servers
 -- unchanged (`@app`): a lottery round, a Redis that lost the round or the
--- script, a Redis that does not answer, an unusual device id. The Python gate
+-- script, a Redis that does not answer, a cluster slot that moved (MOVED:
+-- this worker then asks the new owner), an unusual device id. The Python gate
 -- then does what it always does (rebuild, retry, or a 503), so this path
 -- never answers what Python would not.
 local ffi = require "ffi"
@@ -35,6 +36,11 @@ local key_hex = os.getenv("QUARTER_RUSH_KEY_HEX") or ""
 local KEY = key_hex:match("^%x+$") and (key_hex:gsub("%x%x", function(h)
   return string.char(tonumber(h, 16))
 end)) or nil
+-- Redis's password, from the same environment (never in a file).
+local PASSWORD = os.getenv("QUARTER_REDIS_PASSWORD") or ""
+if PASSWORD == "" then
+  PASSWORD = nil
+end
 
 local function hmac_hex32(body)
   C.HMAC(C.EVP_sha256(), KEY, #KEY, body, #body, digest, digest_len)
@@ -147,18 +153,63 @@ local function read_reply(sock)
   return nil, "unexpected reply " .. kind
 end
 
-local function connect()
+-- Redis Cluster: the hash slot of a key's tag (CRC16-XMODEM mod 16384), and
+-- the primary serving it (config.cluster, then what MOVED answers taught).
+local function crc16(s)
+  local crc = 0
+  for i = 1, #s do
+    crc = bit.bxor(crc, bit.lshift(s:byte(i), 8))
+    for _ = 1, 8 do
+      if bit.band(crc, 0x8000) ~= 0 then
+        crc = bit.band(bit.bxor(bit.lshift(crc, 1), 0x1021), 0xFFFF)
+      else
+        crc = bit.band(bit.lshift(crc, 1), 0xFFFF)
+      end
+    end
+  end
+  return crc
+end
+
+local slot_of = {} -- campaign id -> slot (ids come from verified tickets)
+local moved = {} -- slot -> { host, port }, learned by this worker
+
+local function owner(campaign)
+  local slot = slot_of[campaign]
+  if not slot then
+    slot = crc16("campaign:" .. campaign) % 16384
+    slot_of[campaign] = slot
+  end
+  local m = moved[slot]
+  if m then
+    return m[1], m[2]
+  end
+  for _, run in ipairs(config.cluster) do
+    if slot >= run[1] and slot <= run[2] then
+      return run[3], run[4]
+    end
+  end
+  return nil
+end
+
+local function learn(err)
+  local slot, host, port = (err or ""):match("^MOVED (%d+) (.+):(%d+)$")
+  if slot then
+    moved[tonumber(slot)] = { host, tonumber(port) }
+  end
+end
+
+local function connect(host, port)
   local redis = config.redis
   local sock = ngx.socket.tcp()
   sock:settimeouts(redis.connect_ms, redis.read_ms, redis.read_ms)
-  local ok, err = sock:connect(redis.host, redis.port, { pool_size = redis.pool })
+  local ok, err = sock:connect(host, port, { pool_size = redis.pool })
   if not ok then
     return nil, err
   end
   if sock:getreusedtimes() == 0 then
     local setup = {}
-    if redis.password then
-      for _, p in ipairs(command("AUTH", redis.password)) do
+    if PASSWORD then
+      for _, p in ipairs(command("AUTH", PASSWORD)) do
         setup[#setup + 1] = p
       end
     end
@@ -169,7 +220,7 @@ local function connect()
     end
     if #setup > 0 then
       sock:send(setup)
-      local steps = (redis.password and 1 or 0) + (redis.db ~= "0" and 1 or 0)
+      local steps = (PASSWORD and 1 or 0) + (redis.db ~= "0" and 1 or 0)
       for _ = 1, steps do
         local reply = read_reply(sock)
         if not reply then
@@ -209,7 +260,14 @@ function _M.claim()
   -- clock.iso_week: the ISO week in China's time zone (UTC+8, no DST).
   local week = os.date("!%G-W%V", math.floor(now) + 8 * 3600)
   local now_ms = string.format("%d", math.floor(now * 1000))
-  local sock = connect()
+  local host, port = config.redis.host, config.redis.port
+  if config.cluster then
+    host, port = owner(ticket.campaign)
+    if not host then
+      return to_app()
+    end
+  end
+  local sock = connect(host, port)
   if not sock then
     return to_app()
   end
@@ -229,8 +287,12 @@ function _M.claim()
     return to_app() -- the script is idempotent per person: Python asks again
   end
   sock:setkeepalive(config.redis.idle_ms, config.redis.pool)
-  if reply == false or type(reply) ~= "table" then
-    return to_app() -- NOSCRIPT (Redis restarted) or an error: Python's way
+  if reply == false then
+    learn(err) -- a slot moved: the next claim asks its new owner
+    return to_app() -- NOSCRIPT (Redis restarted), MOVED, ASK: Python's way
+  end
+  if type(reply) ~= "table" then
+    return to_app()
   end
   local code, value = reply[1], reply[2]
   if code == "ok" or code == "already_claimed" then
