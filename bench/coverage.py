@@ -48,11 +48,16 @@ Last line: RESULT origins=… types=… seconds=… vs_networkx_ms=…x vs_panda
 vs_scipy_limit=…x update_ms=… bulk300_s=…; a vs_ ratio is the peer's time for
 the same answers divided by Quarter's whole recompute (vs_scipy_limit: Quarter's
 time divided by the bare searches', lower is better), then warm_seconds=…
-vs_pandana_warm=…x vs_scipy_limit_warm=…x vs_pandana_1core=…x. pandana's
-searches use every core (OpenMP) while Quarter's recompute runs on one, so
-they are timed once more with OpenMP held to one thread (threadpoolctl):
-vs_pandana_1core is that time over Quarter's cold recompute; vs_pandana,
-the issue's figure, keeps pandana on every core.
+vs_pandana_warm=…x vs_scipy_limit_warm=…x vs_pandana_1core=…x helpers=…
+one_process_seconds=… vs_scipy_limit_1process=…x.
+
+Quarter's recompute shares its searches with QUARTER_COVERAGE_HELPERS helper
+processes (this box's other cores, as production runs it), and pandana's
+searches use every core (OpenMP): `seconds` and vs_pandana are both sides on
+every core. One core each: the same cold recompute with no helper
+(`one_process_seconds`, timed alternately with the other) against pandana
+with OpenMP held to one thread (threadpoolctl), vs_pandana_1core. The scipy
+limit is one process; vs_scipy_limit_1process is Quarter in one process too.
 """
 
 from __future__ import annotations
@@ -175,32 +180,51 @@ def _world(pbf: Path, n_bulk: int, rng):
 
 
 def run_quarter(community, repeat: int):
-    """Quarter's whole recompute, cold (caches emptied), best of `repeat`;
-    then once warm."""
+    """Quarter's whole recompute, cold (caches emptied), best of `repeat`, with
+    the helper processes production starts (QUARTER_COVERAGE_HELPERS) and,
+    alternating with it, in one process; then warm, with the helpers."""
+    from django.conf import settings
+
     from quarter.core.actors import SYSTEM
     from quarter.coverage import engine as eng
-    from quarter.coverage import engine_cache, services
+    from quarter.coverage import engine_cache, parallel, services
 
-    colds = []
-    for _ in range(repeat):
+    helpers = settings.QUARTER_COVERAGE_HELPERS
+    # Helpers start once per process (about a second, like importing scipy);
+    # the recompute that starts them runs alone, so they are up before timing.
+    parallel.start(helpers, wait=True)
+
+    def cold(with_helpers: int) -> float:
+        settings.QUARTER_COVERAGE_HELPERS = with_helpers
         engine_cache.clear()
         eng.forget_process_caches()
         started = time.perf_counter()
         services.refresh_community(actor=SYSTEM, community=community)
-        colds.append(time.perf_counter() - started)
+        return time.perf_counter() - started
+
+    colds, alones = [], []
+    for _ in range(repeat):
+        colds.append(cold(helpers))
+        alones.append(cold(0))
+    settings.QUARTER_COVERAGE_HELPERS = helpers
     warms = []
     for _ in range(repeat):
         eng.forget_process_caches()  # a new process: index and snaps from disk
         started = time.perf_counter()
         services.refresh_community(actor=SYSTEM, community=community)
         warms.append(time.perf_counter() - started)
+
+    def listed(times):
+        return ", ".join(f"{t:.3f}" for t in times)
+
     print(
-        f"quarter: whole recompute cold {min(colds):.3f} s, best of {repeat} "
-        f"({', '.join(f'{c:.3f}' for c in colds)}; index, snapping, all types, "
-        f"bands, persisted); warm from the engine cache {min(warms):.3f} s, "
-        f"best of {repeat} ({', '.join(f'{w:.3f}' for w in warms)})"
+        f"quarter: whole recompute cold {min(colds):.3f} s with {helpers} helper "
+        f"process(es), best of {repeat} ({listed(colds)}; index, snapping, all "
+        f"types, bands, persisted); in one process {min(alones):.3f} s "
+        f"({listed(alones)}); warm from the engine cache {min(warms):.3f} s "
+        f"({listed(warms)})"
     )
-    return min(colds), min(warms)
+    return min(colds), min(warms), min(alones), helpers
 
 
 def best_of(repeat: int, run, *args):
@@ -359,7 +383,7 @@ def run_pandana(reach, origins, facilities, cap, repeat: int = 1):
         return min(times), answers
 
     best, answers = timed()
-    # pandana's searches run on every core (OpenMP); Quarter's recompute on one.
+    # pandana's searches run on every core (OpenMP); once more on one.
     with threadpool_limits(limits=1, user_api="openmp"):
         one_core, _answers = timed()
     return best, f"precompute {precompute:.1f} s", answers, one_core
@@ -433,7 +457,7 @@ def main() -> None:
         _setup_django(Path(tmp))
         community, operator = _world(args.pbf, args.bulk, rng)
 
-        seconds, warm = run_quarter(community, args.repeat)
+        seconds, warm, alone, helpers = run_quarter(community, args.repeat)
         ours = stored_answers(community)
         reach, origins, facilities, CAP = problem(community)
         n_types = len(facilities)
@@ -470,12 +494,12 @@ def main() -> None:
                 f"max diff {worst:.3f} m"
             )
             print(
-                f"pandana on one core (OpenMP limited to 1 thread, as Quarter's "
-                f"recompute runs): {pd_one_core_s:.2f} s"
+                f"pandana on one core (OpenMP limited to 1 thread, against Quarter "
+                f"in one process): {pd_one_core_s:.2f} s"
             )
             vs_pandana = f"{pd_s / seconds:.1f}x"
             vs_pandana_warm = f"{pd_s / warm:.1f}x"
-            vs_pandana_1core = f"{pd_one_core_s / seconds:.1f}x"
+            vs_pandana_1core = f"{pd_one_core_s / alone:.1f}x"
 
         update_ms = run_update(community, operator)
         print(f"single-shop update (suspend, refresh on commit): {update_ms:.0f} ms")
@@ -493,7 +517,9 @@ def main() -> None:
             f"bulk{n_bulk}_s={bulk_s:.2f} warm_seconds={warm:.3f} "
             f"vs_pandana_warm={vs_pandana_warm} "
             f"vs_scipy_limit_warm={warm / scipy_s:.1f}x "
-            f"vs_pandana_1core={vs_pandana_1core}"
+            f"vs_pandana_1core={vs_pandana_1core} helpers={helpers} "
+            f"one_process_seconds={alone:.3f} "
+            f"vs_scipy_limit_1process={alone / scipy_s:.1f}x"
         )
 
 

@@ -19,6 +19,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 load_dotenv(BASE_DIR / ".env")
 
 
+def _coverage_default_helpers() -> int:
+    from quarter.coverage.parallel import default_helpers
+
+    return default_helpers()
+
+
 def _env_flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -278,6 +284,14 @@ QUARTER_CLIENT_IP_HEADER = os.environ.get("QUARTER_CLIENT_IP_HEADER", "").strip(
 # Search detail is kept this many days, then folded into daily counts by
 # `quarter manage aggregate_search_logs` (run it daily; quarter/places/searchlogs.py).
 QUARTER_SEARCH_LOG_DAYS = int(os.environ.get("QUARTER_SEARCH_LOG_DAYS", "30"))
+
+# Helper processes a coverage recompute shares its walking searches with
+# (scipy's Dijkstra holds the GIL). Default: this process's cores less one, at
+# most 3; 0 keeps every search in the process that asked.
+QUARTER_COVERAGE_HELPERS = int(
+    os.environ.get("QUARTER_COVERAGE_HELPERS", "").strip()
+    or _coverage_default_helpers()
+)
 
 # --- register: SMS one-time codes, resident register import (people app) ---------
 # Sender of one-time codes: "console" (log only: demo, tests) or "aliyun"

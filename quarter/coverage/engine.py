@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import Max, Min, Q
 
 from quarter.core.geo import METERS_PER_DEG_LAT, meters_per_deg_lng
-from quarter.coverage import engine_cache
+from quarter.coverage import engine_cache, parallel
 from quarter.coverage.graph import (
     GraphIndex,
     NetworkReach,
@@ -404,6 +404,11 @@ def graph_index(network: StreetNetwork) -> GraphIndex:
     return index
 
 
+def spread(fn, shared, tasks) -> list:
+    """A recompute's searches, shared with `QUARTER_COVERAGE_HELPERS` processes."""
+    return parallel.spread(fn, shared, tasks, helpers=settings.QUARTER_COVERAGE_HELPERS)
+
+
 def network_reach(index: GraphIndex, lat, lng) -> NetworkReach:
     """A NetworkReach over these points, reusing a snap of the same points.
 
@@ -416,14 +421,14 @@ def network_reach(index: GraphIndex, lat, lng) -> NetworkReach:
     lng = np.asarray(lng, dtype=np.float64)
     network_key = getattr(index, "cache_key", None)
     if network_key is None or len(lat) == 0:
-        return NetworkReach(index, lat, lng)
+        return NetworkReach(index, lat, lng, spread=spread)
     points_key = engine_cache.points_hash(network_key, lat, lng)
     with _INDEX_LOCK:
         reach = _REACH_CACHE.get(points_key)
     if reach is not None:
         return reach
     snap = engine_cache.load_snap(network_key, points_key)
-    reach = NetworkReach(index, lat, lng, snap=snap)
+    reach = NetworkReach(index, lat, lng, snap=snap, spread=spread)
     if snap is None:
         engine_cache.store_snap(network_key, points_key, reach.snap)
     with _INDEX_LOCK:

@@ -36,6 +36,8 @@ _EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight pos
 _CHUNK = 64  # sources per Dijkstra call, to bound the (S, N) matrix in memory
 _SEARCHES_KEPT = 3  # search graphs per NetworkReach, by their set of targets
 _BAND_CHUNK = 16  # shops per local search: fewer, closer shops, a smaller neighbourhood
+# Searches on a smaller search graph take less time than sending it to a helper.
+_SPREAD_MIN_NODES = 5_000
 METERS_PER_DEG_LAT = math.pi * 6_371_008.8 / 180
 
 
@@ -672,13 +674,56 @@ def _submatrix(matrix: csr_matrix, near: np.ndarray, local: np.ndarray) -> csr_m
     )
 
 
+def _nearest_task(shared, facility_doors: np.ndarray) -> np.ndarray:
+    """Metres from each origin to the nearest of `facility_doors` (one type)."""
+    search, origins, limit = shared
+    dist = dijkstra(
+        search.matrix, directed=True, indices=facility_doors, min_only=True, limit=limit
+    )
+    out = np.full(len(origins), np.inf)
+    found, d = search.distances(dist[None, :], search.everywhere, origins)
+    out[found] = np.where(d[0] <= limit, d[0], np.inf)
+    return out
+
+
+def _band_task(shared, doors: np.ndarray) -> np.ndarray:
+    """(len(doors), R): the weights within each radius of each door, from one
+    local search (a chunk of neighbouring shops)."""
+    search, weighted, weights, radii = shared
+    dist, local = search.local_search(doors, float(radii.max()))
+    found, d = search.distances(dist, local, weighted)
+    # Each distance falls in one band; the sums are the bands' running totals
+    # (one pass, not one per radius).
+    order = np.argsort(radii)
+    band = np.searchsorted(radii[order], d, side="left")
+    rows = np.repeat(np.arange(len(doors)), d.shape[1])
+    per_band = np.bincount(
+        rows * (len(radii) + 1) + band.ravel(),
+        weights=np.tile(weights[found], len(doors)),
+        minlength=len(doors) * (len(radii) + 1),
+    ).reshape(len(doors), len(radii) + 1)
+    sums = np.empty((len(doors), len(radii)))
+    sums[:, order] = np.cumsum(per_band, axis=1)[:, :-1]
+    return sums
+
+
+def _serial(fn, shared, tasks) -> list:
+    """`[fn(shared, task) for task in tasks]`, in this process (see parallel.py)."""
+    return [fn(shared, task) for task in tasks]
+
+
 class NetworkReach:
     """Walking distances for a list of points on a street graph."""
 
     estimated = False
 
-    def __init__(self, index: GraphIndex, lat, lng, *, snap: Snap | None = None):
-        """`snap` is the points' snap when already known (the engine cache's)."""
+    def __init__(
+        self, index: GraphIndex, lat, lng, *, snap: Snap | None = None, spread=None
+    ):
+        """`snap` is the points' snap when already known (the engine cache's);
+        `spread(fn, shared, tasks)` answers a batch of searches (in this
+        process unless given, e.g. `parallel.spread` with helpers)."""
+        self.spread = spread or _serial
         self.index = index
         self.lat = np.asarray(lat, dtype=np.float64)
         self.lng = np.asarray(lng, dtype=np.float64)
@@ -786,23 +831,31 @@ class NetworkReach:
             self._searches = {**dict(kept), key: graph}
         return graph
 
+    def _spread_on(self, search: _SearchGraph):
+        return self.spread if len(search.x) >= _SPREAD_MIN_NODES else _serial
+
     def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
         """Metres from each origin to its nearest facility (inf beyond `limit`)."""
+        return self.nearest_each(origins, [facilities], limit=limit)[0]
+
+    def nearest_each(self, origins, facility_sets, *, limit: float) -> list[np.ndarray]:
+        """`nearest` for each set of facilities (one business type each), the
+        searches shared with this reach's helpers (`spread`)."""
         origins = np.asarray(origins, dtype=np.int64)
-        facilities = np.asarray(facilities, dtype=np.int64)
-        if len(facilities) == 0 or len(origins) == 0:
-            return np.full(len(origins), np.inf)
-        search = self.search_to(origins, facilities)
-        dist = dijkstra(
-            search.matrix,
-            directed=True,
-            indices=search.door[facilities],
-            min_only=True,
-            limit=limit,
+        sets = [np.asarray(f, dtype=np.int64) for f in facility_sets]
+        out = [np.full(len(origins), np.inf) for _ in sets]
+        todo = [k for k, f in enumerate(sets) if len(f) and len(origins)]
+        if not todo:
+            return out
+        # One search graph for every set: all their facilities are kept.
+        search = self.search_to(origins, np.concatenate([sets[k] for k in todo]))
+        answers = self._spread_on(search)(
+            _nearest_task,
+            (search, origins, limit),
+            [search.door[sets[k]] for k in todo],
         )
-        out = np.full(len(origins), np.inf)
-        found, d = search.distances(dist[None, :], search.everywhere, origins)
-        out[found] = np.where(d[0] <= limit, d[0], np.inf)
+        for k, answer in zip(todo, answers, strict=True):
+            out[k] = answer
         return out
 
     def _from_sources(self, sources, *, limit: float):
@@ -851,26 +904,20 @@ class NetworkReach:
         out = np.zeros((len(points), len(radii)))
         if len(points) == 0 or len(weighted) == 0:
             return out
-        limit = float(radii.max())
         search = self.search_to(weighted, points)
-        weights = np.asarray(weights, dtype=np.float64)
         point_doors = search.door[points]
-        order = np.argsort(radii)
-        for chunk in _spatial_chunks(
-            search.x[point_doors], search.y[point_doors], size=_BAND_CHUNK
-        ):
-            dist, local = search.local_search(point_doors[chunk], limit)
-            found, d = search.distances(dist, local, weighted)
-            # Each distance falls in one band; the sums are the bands' running
-            # totals (one pass, not one per radius).
-            band = np.searchsorted(radii[order], d, side="left")
-            rows = np.repeat(np.arange(len(chunk)), d.shape[1])
-            per_band = np.bincount(
-                rows * (len(radii) + 1) + band.ravel(),
-                weights=np.tile(weights[found], len(chunk)),
-                minlength=len(chunk) * (len(radii) + 1),
-            ).reshape(len(chunk), len(radii) + 1)
-            out[chunk[:, None], order[None, :]] = np.cumsum(per_band, axis=1)[:, :-1]
+        chunks = list(
+            _spatial_chunks(
+                search.x[point_doors], search.y[point_doors], size=_BAND_CHUNK
+            )
+        )
+        sums = self._spread_on(search)(
+            _band_task,
+            (search, weighted, np.asarray(weights, dtype=np.float64), radii),
+            [point_doors[chunk] for chunk in chunks],
+        )
+        for chunk, chunk_sums in zip(chunks, sums, strict=True):
+            out[chunk] = chunk_sums
         return out
 
     def _node_xy(self):
@@ -1019,6 +1066,9 @@ class StraightLineReach:
         if len(facilities) == 0:
             return np.full(len(origins), np.inf)
         return self.pairwise(origins, facilities, limit=limit).min(axis=1)
+
+    def nearest_each(self, origins, facility_sets, *, limit: float) -> list[np.ndarray]:
+        return [self.nearest(origins, f, limit=limit) for f in facility_sets]
 
     def candidates(self, sources, *, limit: float):
         """A grid of GRID_M metres over the sources' reach, as candidate sites."""

@@ -150,13 +150,13 @@ def _lock_community(community: Community) -> None:
 
 def _nearest_by_type(inputs, engine, type_ids) -> dict[int, np.ndarray]:
     """Metres from every compound to the nearest facility, one search per type."""
-    origins = np.arange(inputs.n_compounds)
-    return {
-        type_id: engine.nearest(
-            origins, inputs.facility_points(type_id), limit=eng.cap_m()
-        )
-        for type_id in type_ids
-    }
+    type_ids = list(type_ids)
+    metres = engine.nearest_each(
+        np.arange(inputs.n_compounds),
+        [inputs.facility_points(type_id) for type_id in type_ids],
+        limit=eng.cap_m(),
+    )
+    return dict(zip(type_ids, metres, strict=True))
 
 
 MERCHANT_REACH_COLUMNS = (
