@@ -11,6 +11,8 @@ How it fits together:
   edge and runs scipy's Dijkstra (one multi-source search per business type);
   `StraightLineReach` is the 估算 fallback (great-circle × 1.3) when no network
   covers the community.
+* `parallel.py` shares a large recompute's searches with helper processes
+  (scipy's Dijkstra holds the GIL, so threads cannot).
 * `engine.py` gathers a community's inputs (compounds; merchants not rejected or
   removed; facilities = approved and open) and fingerprints them.
 * `services.py` stores metres per (compound, type) and households per merchant
