@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from quarter.coverage.osm import haversine_arrays
+from quarter.coverage.parallel import serial
 
 DETOUR_FACTOR = 1.3
 _EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight positive
@@ -707,11 +708,6 @@ def _band_task(shared, doors: np.ndarray) -> np.ndarray:
     return sums
 
 
-def _serial(fn, shared, tasks) -> list:
-    """`[fn(shared, task) for task in tasks]`, in this process (see parallel.py)."""
-    return [fn(shared, task) for task in tasks]
-
-
 class NetworkReach:
     """Walking distances for a list of points on a street graph."""
 
@@ -723,7 +719,7 @@ class NetworkReach:
         """`snap` is the points' snap when already known (the engine cache's);
         `spread(fn, shared, tasks)` answers a batch of searches (in this
         process unless given, e.g. `parallel.spread` with helpers)."""
-        self.spread = spread or _serial
+        self.spread = spread or serial
         self.index = index
         self.lat = np.asarray(lat, dtype=np.float64)
         self.lng = np.asarray(lng, dtype=np.float64)
@@ -832,7 +828,7 @@ class NetworkReach:
         return graph
 
     def _spread_on(self, search: _SearchGraph):
-        return self.spread if len(search.x) >= _SPREAD_MIN_NODES else _serial
+        return self.spread if len(search.x) >= _SPREAD_MIN_NODES else serial
 
     def nearest(self, origins, facilities, *, limit: float) -> np.ndarray:
         """Metres from each origin to its nearest facility (inf beyond `limit`)."""

@@ -65,7 +65,8 @@ def _pid() -> int:
     return os.getpid()
 
 
-def _run_share(fn: Callable, shared, tasks: list) -> list:
+def serial(fn: Callable, shared, tasks) -> list:
+    """`[fn(shared, task) for task in tasks]`, in this process."""
     return [fn(shared, task) for task in tasks]
 
 
@@ -122,16 +123,16 @@ def spread(fn: Callable, shared, tasks: Sequence, *, helpers: int) -> list:
     processes = min(helpers + 1, len(tasks) // 2)
     current = start(helpers) if processes >= 2 else None
     if current is None or not current.ready:
-        return _run_share(fn, shared, tasks)
+        return serial(fn, shared, tasks)
     shares = [list(range(k, len(tasks), processes)) for k in range(processes)]
     try:
         futures = [
-            current.pool.submit(_run_share, fn, shared, [tasks[i] for i in share])
+            current.pool.submit(serial, fn, shared, [tasks[i] for i in share])
             for share in shares[1:]
         ]
     except (BrokenProcessPool, RuntimeError):  # broken, or shut down meanwhile
         _forget(current)
-        return _run_share(fn, shared, tasks)
+        return serial(fn, shared, tasks)
     results: list = [None] * len(tasks)
     for i in shares[0]:
         results[i] = fn(shared, tasks[i])
@@ -141,7 +142,7 @@ def spread(fn: Callable, shared, tasks: Sequence, *, helpers: int) -> list:
         except BrokenProcessPool:
             logger.warning("a coverage helper died; its searches ran here instead")
             _forget(current)
-            answers = _run_share(fn, shared, [tasks[i] for i in share])
+            answers = serial(fn, shared, [tasks[i] for i in share])
         for i, answer in zip(share, answers, strict=True):
             results[i] = answer
     return results
