@@ -44,6 +44,8 @@ APT_PACKAGES = {
     "libnginx-mod-http-lua": lambda: Path(
         "/usr/lib/nginx/modules/ngx_http_lua_module.so"
     ).exists(),
+    # The front's TLS test makes its certificate authority with openssl.
+    "openssl": lambda: bool(shutil.which("openssl")),
 }
 
 

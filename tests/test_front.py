@@ -207,26 +207,170 @@ def test_a_killed_nginx_worker_comes_back_and_a_killed_nginx_stops_serve(
         serving.kill_tree(proc)
 
 
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
+
+
 @pytest.mark.parametrize(
     "url, target",
     [
-        ("redis://127.0.0.1:6380/3", ("127.0.0.1", 6380, "3", None)),
-        ("redis://:p%40ss@cache:1/0", ("cache", 1, "0", "p@ss")),
-        ("redis://cache", ("cache", 6379, "0", None)),
-        ("redis+cluster://node1:7000/0", ("node1", 7000, "0", None)),
-        ("rediss://cache", None),  # TLS: the Python gate
-        ("redis://user:pw@cache/1", None),  # an ACL user: the Python gate
+        ("redis://127.0.0.1:6380/3", ("127.0.0.1", 6380, "3", None, None, None)),
+        ("redis://:p%40ss@cache:1/0", ("cache", 1, "0", None, "p@ss", None)),
+        ("redis://cache", ("cache", 6379, "0", None, None, None)),
+        ("redis+cluster://node1:7000/0", ("node1", 7000, "0", None, None, None)),
+        ("redis://quarter:pw@cache/1", ("cache", 6379, "1", "quarter", "pw", None)),
+        (
+            "rediss://cache:6380",
+            ("cache", 6380, "0", None, None, ("cache", True, SYSTEM_CAS)),
+        ),
+        (
+            "rediss://q:pw@cache?ssl_ca_certs=/etc/q/ca.pem",
+            ("cache", 6379, "0", "q", "pw", ("cache", True, "/etc/q/ca.pem")),
+        ),
+        (  # the chain checked, not the name: no name sent either
+            "rediss://10.0.0.7?ssl_check_hostname=false",
+            ("10.0.0.7", 6379, "0", None, None, (None, True, SYSTEM_CAS)),
+        ),
+        (
+            "rediss://cache?ssl_cert_reqs=none",
+            ("cache", 6379, "0", None, None, ("cache", False, None)),
+        ),
+        ("rediss://cache?ssl_certfile=/c.pem&ssl_keyfile=/k.pem", None),
+        ("rediss://cache?ssl_ca_path=/etc/ssl/certs", None),
+        ("rediss+cluster://node1:7000/0", None),
         ("unix:///run/redis.sock", None),
     ],
 )
-def test_nginx_speaks_only_to_a_plain_redis(url, target):
+def test_nginx_reaches_redis_as_redis_py_would_or_leaves_it_to_python(url, target):
+    """What nginx's Lua socket can do (plain, password, ACL user, TLS checked
+    or not) it does itself; a client certificate, a CA directory, TLS on a
+    cluster or a socket path leave every claim to the Python gate."""
     from quarter.vouchers.front import redis_target
 
     found = redis_target(url)
     if target is None:
         assert found is None
-    else:
-        assert (found["host"], found["port"], found["db"], found["password"]) == target
+        return
+    tls = found["tls"] and (
+        found["tls"]["server_name"],
+        found["tls"]["verify"],
+        found["tls"]["ca_file"],
+    )
+    assert (
+        found["host"],
+        found["port"],
+        found["db"],
+        found["username"],
+        found["password"],
+        tls,
+    ) == target
+
+
+def _make_certificates(directory: Path) -> dict[str, Path]:
+    """A certificate authority, and a certificate it signed for localhost."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {n: directory / f"{n}.pem" for n in ("ca", "ca-key", "cert", "key")}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    openssl("req", "-x509", *ec, "-keyout", files["ca-key"], "-out", files["ca"],
+            "-days", "2", "-subj", "/CN=Quarter test CA")  # fmt: skip
+    csr = directory / "redis.csr"
+    openssl("req", *ec, "-keyout", files["key"], "-out", csr,
+            "-subj", "/CN=localhost")  # fmt: skip
+    ext = directory / "san.ext"
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", csr, "-CA", files["ca"], "-CAkey", files["ca-key"],
+            "-CAcreateserial", "-out", files["cert"], "-days", "2",
+            "-extfile", ext)  # fmt: skip
+    return files
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    """A Redis (fsync per reply) whose clients speak TLS, with a certificate
+    for localhost from a CA made here, and whose one user is the ACL user
+    `quarter`: the default user is switched off. Yields the rediss:// URL."""
+    import redis
+
+    from quarter.core.loopback import RedisServer
+
+    certs = _make_certificates(tmp_path / "tls")
+    server = RedisServer(fsync="always", directory=tmp_path / "redis")
+    tls_port = free_port()
+    server.extra_args = [
+        "--tls-port", str(tls_port),
+        "--tls-cert-file", str(certs["cert"]),
+        "--tls-key-file", str(certs["key"]),
+        "--tls-ca-cert-file", str(certs["ca"]),
+        "--tls-auth-clients", "no",
+    ]  # fmt: skip
+    server.start()
+    try:
+        plain = redis.Redis(port=server.port)
+        plain.acl_setuser(
+            "quarter",
+            enabled=True,
+            passwords=["+tls-pw"],
+            keys=["*"],
+            channels=["*"],
+            commands=["+@all"],
+        )
+        plain.acl_setuser("default", enabled=False)
+        yield (
+            (
+                f"rediss://quarter:tls-pw@localhost:{tls_port}/0"
+                f"?ssl_ca_certs={certs['ca']}"
+            ),
+            certs,
+        )
+    finally:
+        server.cleanup()
+
+
+def test_nginx_claims_over_tls_as_an_acl_user_and_never_trusts_another_ca(
+    migrated, tmp_path, tls_redis, nginx_front
+):
+    """On a TLS Redis that knows only an ACL user, nginx answers the claims
+    itself (name resolved at start, certificate checked against the URL's CA,
+    AUTH with user and password). An nginx told to trust another CA does not
+    talk to that Redis: its claims go to Python, which answers them."""
+    url, certs = tls_redis
+    env = serving.production_env(tmp_path, REDIS_URL=url)
+    serving.copy_database(migrated, env)
+    world = serving.make_world(env, packets=3, residents=3)
+    port = free_port()
+    proc = serving.start_serve(
+        env, port, workers=1, log=tmp_path / "serve.log", front=True
+    )
+    other = None
+    try:
+        serving.wait_answering(port, proc)
+        status, head, body = _claim(port, world["round"], world["tickets"][0])
+        assert (status, body["code"]) == (200, "ok"), body
+        assert head["X-Claim-Front"] == "nginx"
+
+        stranger = _make_certificates(tmp_path / "stranger")
+        other_url = url.replace(str(certs["ca"]), str(stranger["ca"]))
+        other, other_port = _second_nginx(
+            tmp_path / "other",
+            dict(env, REDIS_URL=other_url),
+            tmp_path / "var" / "front",
+        )
+        status, head, body = _claim(other_port, world["round"], world["tickets"][1])
+        assert (status, body["code"]) == (200, "ok"), body
+        assert "X-Claim-Front" not in head  # Python answered, over its own TLS
+        errors = (tmp_path / "other" / "nginx.err").read_text()
+        assert "certificate verify error" in errors  # nginx's own words
+    finally:
+        if other is not None:
+            other.terminate()
+            other.wait(timeout=10)
+        serving.stop(proc)
+        serving.kill_tree(proc)
+    rows, people, _residents = serving.persisted_claims(env, world["round"])
+    assert rows == people == 2
 
 
 class _DyingApp:
@@ -287,7 +431,7 @@ def test_nginx_retries_a_claim_whose_worker_died_but_never_a_till_post(
         listen=f"127.0.0.1:{port}",
         app_port=app.port,
         workers=1,
-        redis_url="rediss://127.0.0.1:1/0",  # Lua hands every claim to Python
+        redis_url="unix:///nowhere/redis.sock",  # Lua hands every claim on
     )
     nginx = subprocess.Popen(
         nginx_front_module.nginx_command(conf),
@@ -321,7 +465,7 @@ def test_nginx_retries_a_claim_whose_worker_died_but_never_a_till_post(
         app.close()
 
 
-NGINX_FOR_SLOTS = """
+SECOND_NGINX = """
 import django, json, os, sys
 django.setup()
 from pathlib import Path
@@ -335,14 +479,49 @@ print(json.dumps({"conf": str(conf), "env": front.nginx_env({}, url)}))
 """
 
 
+def _second_nginx(run: Path, env, serve_run: Path, *, slots=None):
+    """Another `--front` nginx before the app servers of the serve whose
+    run directory is `serve_run`, configured from `env` (its REDIS_URL) and,
+    on a cluster, `slots`. Returns (process, port)."""
+    import re
+
+    from quarter.vouchers import front as nginx_front_module
+
+    conf_text = (serve_run / "nginx.conf").read_text()
+    app_port = int(re.search(r"server 127\.0\.0\.1:(\d+)", conf_text).group(1))
+    port = free_port()
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SECOND_NGINX,
+            str(run),
+            f"127.0.0.1:{port}",
+            str(app_port),
+            json.dumps(slots),
+        ],
+        cwd=serving.ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    written = json.loads(made.stdout.strip().splitlines()[-1])
+    proc = subprocess.Popen(
+        nginx_front_module.nginx_command(Path(written["conf"])),
+        env={**os.environ, **written["env"]},
+        stderr=(run / "nginx.err").open("wb"),
+    )
+    serving.wait_answering(port, proc)
+    return proc, port
+
+
 def test_on_a_redis_cluster_nginx_asks_the_shard_of_each_campaign(
     migrated, tmp_path, redis_cluster_url, nginx_front
 ):
     """Campaigns whose hash slots live on different primaries are all answered
     by nginx. With a stale slot map, Redis answers MOVED: that claim goes to
     Python, and nginx asks the new owner from the next claim on."""
-    import re
-
     from redis.crc import key_slot
 
     from quarter.vouchers import front as nginx_front_module
@@ -377,36 +556,13 @@ def test_on_a_redis_cluster_nginx_asks_the_shard_of_each_campaign(
 
         # A second nginx before the same app servers, with every run of slots
         # said to be on the next primary: the map after a resharding.
-        conf_text = (tmp_path / "var" / "front" / "nginx.conf").read_text()
-        app_port = int(re.search(r"server 127\.0\.0\.1:(\d+)", conf_text).group(1))
         owners = [run[2:] for run in slots]
         rotated = [
             [*run[:2], *owners[(i + 1) % len(owners)]] for i, run in enumerate(slots)
         ]
-        stale_port = free_port()
-        made = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                NGINX_FOR_SLOTS,
-                str(tmp_path / "stale"),
-                f"127.0.0.1:{stale_port}",
-                str(app_port),
-                json.dumps(rotated),
-            ],
-            cwd=serving.ROOT,
-            env=dict(env, DJANGO_SETTINGS_MODULE="quarter.settings"),
-            capture_output=True,
-            text=True,
-            check=True,
+        stale, stale_port = _second_nginx(
+            tmp_path / "stale", env, tmp_path / "var" / "front", slots=rotated
         )
-        written = json.loads(made.stdout.strip().splitlines()[-1])
-        stale = subprocess.Popen(
-            nginx_front_module.nginx_command(Path(written["conf"])),
-            env={**os.environ, **written["env"]},
-            stderr=subprocess.DEVNULL,
-        )
-        serving.wait_answering(stale_port, stale)
         world = worlds[0]
         moved = _claim(stale_port, world["round"], world["tickets"][1])
         again = _claim(stale_port, world["round"], world["tickets"][2])

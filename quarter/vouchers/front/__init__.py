@@ -9,7 +9,8 @@ arguments, and the body `answers.claim_answer` gives for the outcome. The
 bodies are rendered here, from that one function, when the server starts;
 nothing about an answer is written twice. Whatever the Lua side does not
 answer itself (a lottery round, a Redis that lost the round or the script or
-does not answer or moved a slot, TLS, no ticket key) goes to the Python gate.
+does not answer or moved a slot, a URL it cannot use, no ticket key) goes to
+the Python gate.
 
 The app servers then see nginx's address; nginx overwrites X-Real-IP with the
 client's and `serve` sets QUARTER_CLIENT_IP_HEADER so every limit reads it.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import socket
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +30,10 @@ LUA_MODULE = MODULES / "ngx_http_lua_module.so"
 NDK_MODULE = MODULES / "ndk_http_module.so"
 APT_PACKAGES = ("nginx", "libnginx-mod-http-lua")
 CLIENT_IP_HEADER = "HTTP_X_REAL_IP"  # nginx sets X-Real-IP to the client's address
+# Debian's bundle of the system's certificate authorities (ca-certificates).
+SYSTEM_CA_FILE = Path("/etc/ssl/certs/ca-certificates.crt")
+# redis-py's TLS options that nginx's Lua sockets cannot honour.
+TLS_UNSUPPORTED = ("ssl_certfile", "ssl_keyfile", "ssl_ca_path", "ssl_ca_data")
 MAX_BODY = "16m"  # above DATA_UPLOAD_MAX_MEMORY_SIZE: Django gives the clear error
 
 # Only these headers reach the app servers changed; the rest pass as sent.
@@ -56,26 +62,73 @@ def missing() -> list[str]:
 
 
 def redis_target(url: str) -> dict | None:
-    """Host, port, db and password of a plain ``redis://`` or
-    ``redis+cluster://`` URL (`cluster` says which); None otherwise (TLS, a
-    socket or an ACL user: the Python gate answers those claims)."""
-    from redis.connection import parse_url
+    """Where and how nginx reaches Redis for `url`, or None when the Python
+    gate answers every claim instead.
 
-    cluster = url.startswith("redis+cluster://")
+    ``redis://``, ``rediss://`` (TLS) and ``redis+cluster://`` URLs, with a
+    password and an ACL user name if given. TLS checks the server's
+    certificate as redis-py does: against ``ssl_ca_certs`` or the system's
+    authorities, naming the host unless ``ssl_check_hostname=false``, not at
+    all with ``ssl_cert_reqs=none``. None for a socket path, a client
+    certificate, a CA directory or inline CA data (nginx's Lua sockets take
+    none of those), TLS on a cluster (its nodes are named by address, which
+    a certificate rarely names), and a system without an authorities file.
+    """
+    from redis.connection import SSLConnection, parse_url
+
+    cluster = url.startswith(("redis+cluster://", "rediss+cluster://"))
     if cluster:
         url = url.replace("+cluster", "", 1)
-    if not url.startswith("redis://"):
+    if not url.startswith(("redis://", "rediss://")):
         return None
     options = parse_url(url)
-    if options.get("username"):
-        return None
+    tls = None
+    if options.get("connection_class") is SSLConnection:
+        if cluster or any(options.get(k) for k in TLS_UNSUPPORTED):
+            return None
+        verify = str(options.get("ssl_cert_reqs", "required")).lower() not in (
+            "none",
+            "0",
+        )
+        check_host = options.get("ssl_check_hostname", True)
+        ca_file = options.get("ssl_ca_certs") or (
+            str(SYSTEM_CA_FILE) if SYSTEM_CA_FILE.exists() else None
+        )
+        if verify and not ca_file:
+            return None
+        tls = {
+            # SNI, and the name the certificate must carry when verified.
+            "server_name": options.get("host", "127.0.0.1")
+            if check_host or not verify
+            else None,
+            "verify": verify,
+            "ca_file": ca_file if verify else None,
+        }
     return {
         "host": options.get("host", "127.0.0.1"),
         "port": options.get("port", 6379),
         "db": str(options.get("db", 0)),
+        "username": options.get("username") or None,
         "password": options.get("password"),
         "cluster": cluster,
+        "tls": tls,
     }
+
+
+def ip_address(host: str) -> str:
+    """`host` as nginx's Lua socket can connect to it: an IP address.
+
+    Those sockets resolve names only through an nginx `resolver`, which a
+    Debian box has no address for; `serve` looks the name up once, at start
+    (restart the servers after moving Redis to a new address).
+    """
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return host  # nginx cannot reach it either: every claim goes to Python
+    found.sort(key=lambda info: info[0] != socket.AF_INET)
+    address = found[0][4][0]
+    return f"[{address}]" if ":" in address else address
 
 
 def cluster_slots(redis_url: str) -> list[list]:
@@ -179,10 +232,20 @@ def config_lua(redis_url: str, *, slots: list[list] | None = None) -> str:
     target = redis_target(redis_url)
     table, refusals = answers()
     rate = limits()
-    where = {"host": "127.0.0.1", "port": 6379, "db": "0"}
+    where = {"host": "127.0.0.1", "port": 6379, "db": "0", "tls": False}
     cluster = None
     if target is not None:
-        where = {k: target[k] for k in ("host", "port", "db")}
+        where = {
+            "host": ip_address(target["host"]),
+            "port": target["port"],
+            "db": target["db"],
+            "username": target["username"],
+            "tls": target["tls"]
+            and {
+                "server_name": target["tls"]["server_name"],
+                "verify": target["tls"]["verify"],
+            },
+        }
         if target["cluster"]:
             cluster = slots if slots is not None else cluster_slots(redis_url)
     config = {
@@ -220,7 +283,9 @@ def write_config(
     run.mkdir(parents=True, exist_ok=True)
     (run / "quarter_front_config.lua").write_text(config_lua(redis_url, slots=slots))
     conf = (HERE / "nginx.conf.in").read_text()
+    tls = (redis_target(redis_url) or {}).get("tls") or {}
     for name, value in {
+        "@LUA_SSL@": _lua_ssl(tls.get("ca_file")),
         "@WORKERS@": str(workers),
         "@RUN@": str(run),
         "@NDK_MODULE@": str(NDK_MODULE),
@@ -235,6 +300,15 @@ def write_config(
     path = run / "nginx.conf"
     path.write_text(conf)
     return path
+
+
+def _lua_ssl(ca_file: str | None) -> str:
+    """nginx's directives for checking Redis's certificate against `ca_file`."""
+    if not ca_file:
+        return "# Redis without TLS, or TLS unverified: no authorities needed."
+    if any(c in ca_file for c in ";{}\"'\n"):
+        raise ValueError(f"ssl_ca_certs path nginx cannot quote: {ca_file!r}")
+    return f'lua_ssl_trusted_certificate "{ca_file}";\n    lua_ssl_verify_depth 5;'
 
 
 def load_script(redis_url: str) -> None:
@@ -260,7 +334,7 @@ def nginx_command(conf: Path) -> list[str]:
 def nginx_env(base: dict[str, str], redis_url: str) -> dict[str, str]:
     """nginx's environment: the ticket key, derived from SECRET_KEY as the
     Python gate derives it (`codes.rush_key`), and Redis's password; neither
-    is written to disk."""
+    is written to disk (the ACL user name, not a secret, is in the config)."""
     from quarter.vouchers import codes
 
     target = redis_target(redis_url or "")

@@ -198,6 +198,20 @@ local function learn(err)
   end
 end
 
+-- At most one line a minute per worker: a Redis that refuses every claim
+-- must not write a line per tap of a rush.
+local last_warning = 0
+local function warn(...)
+  local now = ngx.now()
+  if now - last_warning >= 60 then
+    last_warning = now
+    ngx.log(ngx.ERR, "quarter front: ", ...)
+  end
+end
+
+-- A connection to Redis, pooled per worker. A new one first shakes hands
+-- (TLS, when the URL is rediss://), then logs in (AUTH, with the ACL user
+-- name if any) and picks its database, as redis-py's connections do.
 local function connect(host, port)
   local redis = config.redis
   local sock = ngx.socket.tcp()
@@ -207,23 +221,38 @@ local function connect(host, port)
     return nil, err
   end
   if sock:getreusedtimes() == 0 then
-    local setup = {}
-    if PASSWORD then
-      for _, p in ipairs(command("AUTH", PASSWORD)) do
+    if redis.tls then
+      local session, shake_err =
+        sock:sslhandshake(false, redis.tls.server_name, redis.tls.verify)
+      -- With `false` for a session, success is exactly `true`; anything else
+      -- (a failed check that returned oddly included) is a failure.
+      if session ~= true then
+        warn("TLS with Redis failed (claims go to Python): ", tostring(shake_err))
+        sock:close()
+        return nil, shake_err
+      end
+    end
+    local setup, steps = {}, 0
+    local function add(...)
+      for _, p in ipairs(command(...)) do
         setup[#setup + 1] = p
       end
+      steps = steps + 1
+    end
+    if redis.username then
+      add("AUTH", redis.username, PASSWORD or "")
+    elseif PASSWORD then
+      add("AUTH", PASSWORD)
     end
     if redis.db ~= "0" then
-      for _, p in ipairs(command("SELECT", redis.db)) do
-        setup[#setup + 1] = p
-      end
+      add("SELECT", redis.db)
     end
-    if #setup > 0 then
+    if steps > 0 then
       sock:send(setup)
-      local steps = (PASSWORD and 1 or 0) + (redis.db ~= "0" and 1 or 0)
       for _ = 1, steps do
         local reply = read_reply(sock)
         if not reply then
+          warn("Redis did not take the connection (TLS check, log-in or database; claims go to Python)")
           sock:close()
           return nil, "redis set-up refused"
         end
