@@ -7,6 +7,7 @@ what `answers.claim_answer` says for the same outcome, field by field.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -57,6 +58,26 @@ def _claim(port, round_id, ticket, source="127.0.0.1", **headers):
     return status, head, json.loads(body)
 
 
+@contextlib.contextmanager
+def _serving_front(migrated, tmp_path, redis_url: str, **world_args):
+    """`quarter serve --front` (one worker) on `redis_url`, over a copy of the
+    migrated database holding what `serving.make_world(**world_args)` makes.
+    Yields (port, world, env, proc); stops every process after."""
+    env = serving.production_env(tmp_path, REDIS_URL=redis_url)
+    serving.copy_database(migrated, env)
+    world = serving.make_world(env, **world_args)
+    port = free_port()
+    proc = serving.start_serve(
+        env, port, workers=1, log=tmp_path / "serve.log", front=True
+    )
+    try:
+        serving.wait_answering(port, proc)
+        yield port, world, env, proc
+    finally:
+        serving.stop(proc)
+        serving.kill_tree(proc)
+
+
 @pytest.fixture
 def front(migrated, tmp_path, redis_url, nginx_front):
     """A `quarter serve --front` on Redis, with a released round of 3 packets
@@ -66,19 +87,13 @@ def front(migrated, tmp_path, redis_url, nginx_front):
     client = redis.Redis.from_url(redis_url)
     client.config_set("appendonly", "yes")
     client.config_set("appendfsync", "always")
-    env = serving.production_env(tmp_path, REDIS_URL=redis_url)
-    serving.copy_database(migrated, env)
-    world = serving.make_world(env, packets=3, residents=5)
-    port = free_port()
-    proc = serving.start_serve(
-        env, port, workers=1, log=tmp_path / "serve.log", front=True
-    )
-    try:
-        serving.wait_answering(port, proc)
+    with _serving_front(migrated, tmp_path, redis_url, packets=3, residents=5) as (
+        port,
+        world,
+        env,
+        proc,
+    ):
         yield port, world, env, client, proc
-    finally:
-        serving.stop(proc)
-        serving.kill_tree(proc)
 
 
 def test_nginx_answers_the_claim_button_as_python_would(front):
@@ -337,38 +352,24 @@ def test_nginx_claims_over_tls_as_an_acl_user_and_never_trusts_another_ca(
     AUTH with user and password). An nginx told to trust another CA does not
     talk to that Redis: its claims go to Python, which answers them."""
     url, certs = tls_redis
-    env = serving.production_env(tmp_path, REDIS_URL=url)
-    serving.copy_database(migrated, env)
-    world = serving.make_world(env, packets=3, residents=3)
-    port = free_port()
-    proc = serving.start_serve(
-        env, port, workers=1, log=tmp_path / "serve.log", front=True
-    )
-    other = None
-    try:
-        serving.wait_answering(port, proc)
+    with _serving_front(migrated, tmp_path, url, packets=3, residents=3) as (
+        port,
+        world,
+        env,
+        _proc,
+    ):
         status, head, body = _claim(port, world["round"], world["tickets"][0])
         assert (status, body["code"]) == (200, "ok"), body
         assert head["X-Claim-Front"] == "nginx"
 
         stranger = _make_certificates(tmp_path / "stranger")
         other_url = url.replace(str(certs["ca"]), str(stranger["ca"]))
-        other, other_port = _second_nginx(
-            tmp_path / "other",
-            dict(env, REDIS_URL=other_url),
-            tmp_path / "var" / "front",
-        )
-        status, head, body = _claim(other_port, world["round"], world["tickets"][1])
+        with _second_nginx(tmp_path / "other", dict(env, REDIS_URL=other_url)) as other:
+            status, head, body = _claim(other, world["round"], world["tickets"][1])
         assert (status, body["code"]) == (200, "ok"), body
         assert "X-Claim-Front" not in head  # Python answered, over its own TLS
         errors = (tmp_path / "other" / "nginx.err").read_text()
         assert "certificate verify error" in errors  # nginx's own words
-    finally:
-        if other is not None:
-            other.terminate()
-            other.wait(timeout=10)
-        serving.stop(proc)
-        serving.kill_tree(proc)
     rows, people, _residents = serving.persisted_claims(env, world["round"])
     assert rows == people == 2
 
@@ -479,16 +480,19 @@ print(json.dumps({"conf": str(conf), "env": front.nginx_env({}, url)}))
 """
 
 
-def _second_nginx(run: Path, env, serve_run: Path, *, slots=None):
-    """Another `--front` nginx before the app servers of the serve whose
-    run directory is `serve_run`, configured from `env` (its REDIS_URL) and,
-    on a cluster, `slots`. Returns (process, port)."""
+@contextlib.contextmanager
+def _second_nginx(run: Path, env, *, slots=None):
+    """Another `--front` nginx before the app servers of the serve that
+    `_serving_front` started in `run`'s parent directory, configured from
+    `env` (its REDIS_URL) and, on a cluster, `slots`. Yields its port."""
     import re
 
     from quarter.vouchers import front as nginx_front_module
 
-    conf_text = (serve_run / "nginx.conf").read_text()
-    app_port = int(re.search(r"server 127\.0\.0\.1:(\d+)", conf_text).group(1))
+    serve_conf = run.parent / "var" / "front" / "nginx.conf"
+    app_port = int(
+        re.search(r"server 127\.0\.0\.1:(\d+)", serve_conf.read_text()).group(1)
+    )
     port = free_port()
     made = subprocess.run(
         [
@@ -512,8 +516,12 @@ def _second_nginx(run: Path, env, serve_run: Path, *, slots=None):
         env={**os.environ, **written["env"]},
         stderr=(run / "nginx.err").open("wb"),
     )
-    serving.wait_answering(port, proc)
-    return proc, port
+    try:
+        serving.wait_answering(port, proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_on_a_redis_cluster_nginx_asks_the_shard_of_each_campaign(
@@ -532,23 +540,17 @@ def test_on_a_redis_cluster_nginx_asks_the_shard_of_each_campaign(
         client.config_set(name, value, target_nodes=client.PRIMARIES)
     slots = nginx_front_module.cluster_slots(redis_cluster_url)
     assert len({(run[2], run[3]) for run in slots}) == 3
-    env = serving.production_env(tmp_path, REDIS_URL=redis_cluster_url)
-    serving.copy_database(migrated, env)
-    worlds = serving.make_world(env, packets=2, residents=3, campaigns=4)["worlds"]
-    campaigns = [world["campaign"] for world in worlds]
 
     def primary(campaign):
         slot = key_slot(f"{{campaign:{campaign}}}".encode())
         return next((r[2], r[3]) for r in slots if r[0] <= slot <= r[1])
 
-    assert len({primary(c) for c in campaigns}) == 3, "every shard is asked"
-    port = free_port()
-    proc = serving.start_serve(
-        env, port, workers=1, log=tmp_path / "serve.log", front=True
-    )
-    stale = None
-    try:
-        serving.wait_answering(port, proc)
+    with _serving_front(
+        migrated, tmp_path, redis_cluster_url, packets=2, residents=3, campaigns=4
+    ) as (port, made, env, _proc):
+        worlds = made["worlds"]
+        campaigns = [world["campaign"] for world in worlds]
+        assert len({primary(c) for c in campaigns}) == 3, "every shard is asked"
         for world in worlds:
             status, head, body = _claim(port, world["round"], world["tickets"][0])
             assert status == 200 and body["code"] == "ok", body
@@ -560,21 +562,13 @@ def test_on_a_redis_cluster_nginx_asks_the_shard_of_each_campaign(
         rotated = [
             [*run[:2], *owners[(i + 1) % len(owners)]] for i, run in enumerate(slots)
         ]
-        stale, stale_port = _second_nginx(
-            tmp_path / "stale", env, tmp_path / "var" / "front", slots=rotated
-        )
-        world = worlds[0]
-        moved = _claim(stale_port, world["round"], world["tickets"][1])
-        again = _claim(stale_port, world["round"], world["tickets"][2])
+        with _second_nginx(tmp_path / "stale", env, slots=rotated) as stale:
+            world = worlds[0]
+            moved = _claim(stale, world["round"], world["tickets"][1])
+            again = _claim(stale, world["round"], world["tickets"][2])
         assert moved[2]["code"] == "ok" and "X-Claim-Front" not in moved[1]
         assert again[2]["code"] == "packet_sold_out"
         assert again[1]["X-Claim-Front"] == "nginx"
-    finally:
-        if stale is not None:
-            stale.terminate()
-            stale.wait(timeout=10)
-        serving.stop(proc)
-        serving.kill_tree(proc)
     for world in worlds:
         rows, people, _residents = serving.persisted_claims(env, world["round"])
         assert rows == people == (2 if world is worlds[0] else 1)
