@@ -280,6 +280,16 @@ def test_nginx_reaches_redis_as_redis_py_would_or_leaves_it_to_python(url, targe
     ) == target
 
 
+def test_nginx_is_given_an_address_because_its_sockets_resolve_no_names():
+    """nginx's Lua sockets answer "no resolver defined" for a name and need
+    brackets around an IPv6 address; `serve` looks the name up at start."""
+    from quarter.vouchers.front import ip_address
+
+    assert ip_address("localhost") == "127.0.0.1"  # IPv4 first
+    assert ip_address("::1") == "[::1]"
+    assert ip_address("10.1.2.3") == "10.1.2.3"
+
+
 def _make_certificates(directory: Path) -> dict[str, Path]:
     """A certificate authority, and a certificate it signed for localhost."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -224,8 +224,11 @@ local function connect(host, port)
     if redis.tls then
       local session, shake_err =
         sock:sslhandshake(false, redis.tls.server_name, redis.tls.verify)
-      -- With `false` for a session, success is exactly `true`; anything else
-      -- (a failed check that returned oddly included) is a failure.
+      -- `false` asks for no session object, so success is `true`. On this
+      -- nginx-lua (0.10.23) a failed certificate check may also return
+      -- `true`, on a socket it has already closed: the first send below then
+      -- fails and the claim goes to Python, so nothing reaches a server
+      -- whose certificate failed.
       if session ~= true then
         warn("TLS with Redis failed (claims go to Python): ", tostring(shake_err))
         sock:close()
