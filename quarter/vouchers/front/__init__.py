@@ -240,11 +240,7 @@ def config_lua(redis_url: str, *, slots: list[list] | None = None) -> str:
             "port": target["port"],
             "db": target["db"],
             "username": target["username"],
-            "tls": target["tls"]
-            and {
-                "server_name": target["tls"]["server_name"],
-                "verify": target["tls"]["verify"],
-            },
+            "tls": target["tls"] or False,  # its ca_file is for nginx.conf
         }
         if target["cluster"]:
             cluster = slots if slots is not None else cluster_slots(redis_url)
