@@ -541,6 +541,33 @@ def _between_doors(matrix: csr_matrix, doors: np.ndarray) -> np.ndarray:
     return alive
 
 
+def _reach_margin(limit: float) -> float:
+    """How far, in straight-line metres, a walk of `limit` metres may end from
+    its start: a walk is never shorter than the straight line, and 1 % plus
+    10 m covers the projection's error across a city."""
+    return limit * 1.01 + 10.0
+
+
+class _ByX:
+    """Points in projected metres, sorted by x, to pick those near a group of
+    points at once (a band of x, then y): a local search's nodes, and the
+    points it measures to."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.order = np.argsort(x, kind="stable")
+        self.x, self.y = x[self.order], y[self.order]
+
+    def near(self, xs: np.ndarray, ys: np.ndarray, limit: float) -> np.ndarray:
+        """Positions of the points a walk of `limit` metres from any of
+        (xs, ys) might reach: those in the group's box, widened."""
+        margin = _reach_margin(limit)
+        lo = np.searchsorted(self.x, xs.min() - margin, side="left")
+        hi = np.searchsorted(self.x, xs.max() + margin, side="right")
+        y = self.y[lo:hi]
+        inside = (y >= ys.min() - margin) & (y <= ys.max() + margin)
+        return self.order[lo + np.flatnonzero(inside)]
+
+
 class _SearchGraph:
     """The split street graph with bends folded away, for the many searches.
 
@@ -609,8 +636,7 @@ class _SearchGraph:
             self.via[targets] = np.where(via >= 0, via, none)
             self.via_m[targets] = via_m + np.asarray(off, np.float64)[targets, None]
         self.everywhere = np.append(np.arange(none), -1)  # `local` of a whole search
-        self._by_x = np.argsort(self.x, kind="stable")
-        self._sorted_x = self.x[self._by_x]
+        self._nodes = _ByX(self.x, self.y)
 
     def distances(self, dist: np.ndarray, local: np.ndarray, points: np.ndarray):
         """Metres from a search's sources to `points`: (found, (S, F) metres)
@@ -638,13 +664,7 @@ class _SearchGraph:
         Returns (dist, local): dist[i, local[node]] is the walk from doors[i]
         to node, for nodes with local[node] >= 0 (the others are out of reach).
         """
-        margin = limit * 1.01 + 10.0
-        xs, ys = self.x[doors], self.y[doors]
-        lo = np.searchsorted(self._sorted_x, xs.min() - margin, side="left")
-        hi = np.searchsorted(self._sorted_x, xs.max() + margin, side="right")
-        band = self._by_x[lo:hi]  # the nodes within the box's x range
-        y = self.y[band]
-        near = np.sort(band[(y >= ys.min() - margin) & (y <= ys.max() + margin)])
+        near = np.sort(self._nodes.near(self.x[doors], self.y[doors], limit))
         local = np.full(len(self.x) + 1, -1, dtype=np.int64)  # + `via`'s none
         local[near] = np.arange(len(near))
         sub = _submatrix(self.matrix, near, local)
@@ -690,9 +710,12 @@ def _nearest_task(shared, facility_doors: np.ndarray) -> np.ndarray:
 def _band_task(shared, doors: np.ndarray) -> np.ndarray:
     """(len(doors), R): the weights within each radius of each door, from one
     local search (a chunk of neighbouring shops)."""
-    search, weighted, weights, radii = shared
-    dist, local = search.local_search(doors, float(radii.max()))
-    found, d = search.distances(dist, local, weighted)
+    search, weighted, weights, by_x, radii = shared
+    limit = float(radii.max())
+    dist, local = search.local_search(doors, limit)
+    near = by_x.near(search.x[doors], search.y[doors], limit)
+    found, d = search.distances(dist, local, weighted[near])
+    weights = weights[near]
     # Each distance falls in one band; the sums are the bands' running totals
     # (one pass, not one per radius).
     order = np.argsort(radii)
@@ -879,12 +902,15 @@ class NetworkReach:
         if len(sources) == 0 or len(targets) == 0:
             return out
         search = self.search_to(targets, sources)
+        by_x = self._by_x(targets)
         source_doors = search.door[sources]
         for chunk in _spatial_chunks(search.x[source_doors], search.y[source_doors]):
-            dist, local = search.local_search(source_doors[chunk], limit)
-            found, d = search.distances(dist, local, targets)
+            doors = source_doors[chunk]
+            near = by_x.near(search.x[doors], search.y[doors], limit)
+            dist, local = search.local_search(doors, limit)
+            found, d = search.distances(dist, local, targets[near])
             d[d > limit] = np.inf
-            out[chunk[:, None], found[None, :]] = d
+            out[chunk[:, None], near[found][None, :]] = d
         return out
 
     def weight_within(self, points, weighted, weights, radii) -> np.ndarray:
@@ -909,12 +935,23 @@ class NetworkReach:
         )
         sums = self._spread_on(search)(
             _band_task,
-            (search, weighted, np.asarray(weights, dtype=np.float64), radii),
+            (
+                search,
+                weighted,
+                np.asarray(weights, dtype=np.float64),
+                self._by_x(weighted),
+                radii,
+            ),
             [point_doors[chunk] for chunk in chunks],
         )
         for chunk, chunk_sums in zip(chunks, sums, strict=True):
             out[chunk] = chunk_sums
         return out
+
+    def _by_x(self, points) -> _ByX:
+        """`points` by their place, to pick those near a search's sources."""
+        x, y = self._node_xy()
+        return _ByX(x[self.door[points]], y[self.door[points]])
 
     def _node_xy(self):
         """Projected metres of every node: street nodes, the points' projections
