@@ -64,7 +64,7 @@ def load_index(data: bytes) -> tuple[GraphIndex, str]:
             return GraphIndex.from_arrays(arrays), key
         except (OSError, ValueError, KeyError):
             logger.exception("engine cache: unreadable index %s", folder)
-    index = GraphIndex(StreetGraph.from_npz_bytes(data))
+    index = GraphIndex(StreetGraph.from_npz_bytes(data), segments_beside=True)
     if folder is not None:
         _write_folder(folder, index.arrays())
     return index, key

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from quarter.coverage.osm import haversine_arrays
-from quarter.coverage.parallel import serial
+from quarter.coverage.parallel import default_helpers, serial
 
 DETOUR_FACTOR = 1.3
 _EPS_M = 1e-3  # csgraph reads a zero weight as "no edge": keep every weight positive
@@ -171,6 +172,23 @@ class Snap:
     off: np.ndarray
 
 
+_BESIDE: ThreadPoolExecutor | None = None
+
+
+def _beside() -> ThreadPoolExecutor:
+    """One thread for work done beside a computation (started on first use)."""
+    global _BESIDE
+    if _BESIDE is None:
+        _BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quarter-beside")
+    return _BESIDE
+
+
+def _query_workers() -> int:
+    """Threads for a k-d tree query: this process's cores, at most four
+    (the same cores a recompute shares its searches with)."""
+    return default_helpers() + 1
+
+
 class GraphIndex:
     """A street graph with its spatial index, built once per network and cached.
 
@@ -188,17 +206,34 @@ class GraphIndex:
         "base_unique",
     )
 
-    def __init__(self, graph: StreetGraph, derived: dict | None = None) -> None:
+    def __init__(
+        self,
+        graph: StreetGraph,
+        derived: dict | None = None,
+        *,
+        segments_beside: bool = False,
+    ) -> None:
+        """`segments_beside`: build the snapping tree (`segments`) in a
+        thread while this one derives the base graph; both are numpy and
+        scipy work that lets go of the GIL, so a second core shares them
+        (the index of a network not yet in the engine cache, which is about
+        to snap points)."""
         self.graph = graph
         g = graph
         self.proj = _Projection(
             float(np.median(g.node_lat)), float(np.median(g.node_lng))
         )
+        self._lines = None
+        self._tree = None
+        self._segments = None
+        self._segments_future = None
         if derived is not None:
             for name in self.ARRAY_NAMES:
                 setattr(self, name, derived[name])
         else:
             self.node_x, self.node_y = self.proj.xy(g.node_lat, g.node_lng)
+            if segments_beside:
+                self._segments_future = _beside().submit(_Segments, self)
             # Base graph, both directions, parallel edges reduced to the shortest.
             self.base_rows = np.concatenate([g.edge_u, g.edge_v]).astype(np.int64)
             self.base_cols = np.concatenate([g.edge_v, g.edge_u]).astype(np.int64)
@@ -209,9 +244,6 @@ class GraphIndex:
             self.base_unique = _unique_min_mask(
                 self.base_rows, self.base_cols, self.base_w, g.node_count
             )
-        self._lines = None
-        self._tree = None
-        self._segments = None
 
     @classmethod
     def from_arrays(cls, arrays: dict) -> GraphIndex:
@@ -274,7 +306,8 @@ class GraphIndex:
     def segments(self) -> _Segments:
         """The edges cut into short pieces in a k-d tree (built on first use)."""
         if self._segments is None:
-            self._segments = _Segments(self)
+            future = self._segments_future
+            self._segments = future.result() if future else _Segments(self)
         return self._segments
 
     def snap(self, lat: np.ndarray, lng: np.ndarray) -> Snap:
@@ -425,7 +458,9 @@ class _Segments:
             if not len(todo):
                 break
             k = min(k, len(self.piece_edge))
-            reach, piece = self.tree.query(np.stack([x[todo], y[todo]], axis=1), k=k)
+            reach, piece = self.tree.query(
+                np.stack([x[todo], y[todo]], axis=1), k=k, workers=_query_workers()
+            )
             reach = reach.reshape(len(todo), k)
             edges = self.piece_edge[piece.reshape(len(todo), k)]
             tk, dist = self._measure(x[todo, None], y[todo, None], edges)
