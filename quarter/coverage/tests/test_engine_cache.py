@@ -51,9 +51,9 @@ def _count_builds(monkeypatch):
     counts = {"index": 0, "snap": 0}
     real_init, real_snap = graph.GraphIndex.__init__, graph.GraphIndex.snap
 
-    def init(self, g, derived=None):
+    def init(self, g, derived=None, **options):
         counts["index"] += derived is None
-        real_init(self, g, derived)
+        real_init(self, g, derived, **options)
 
     def snap(self, lat, lng):
         counts["snap"] += 1
