@@ -6,16 +6,21 @@ recompute; processes can. `spread(fn, shared, tasks, helpers=N)` returns
 (N+1)-th task while N helpers answer the rest, each sent `shared` (a
 search graph, a few MB) once per call.
 
-The helpers are a `ProcessPoolExecutor` on a fork server: a fresh
-interpreter that imported numpy and scipy once, so starting a helper is
-safe beside a web server's threads. Starting takes about a second, so the
-first call starts them in the background and answers alone; the pool is
-then kept for the life of the process. A helper that dies (killed, out of
-memory) costs no answer: its share is answered here and the helpers are
-started again. An error raised by `fn` itself is raised as it would be here.
+Each helper is a process on a fork server (a fresh interpreter that
+imported numpy and scipy once, so starting one is safe beside a web
+server's threads) with a pipe of its own. The call is written to the pipe
+by the calling thread itself, so a helper starts on its share at once (an
+executor's hand-off through its own threads cost 5-8 ms per call while
+this process's searches held the GIL). Starting the helpers takes about a
+second, so the first call starts them in the background and answers alone;
+they are then kept for the life of the process. One call at a time uses
+them; a call made meanwhile (another thread) answers alone.
 
-Work too small to repay sending it (fewer than two tasks per process) is
-answered here alone, as is every call when `helpers` is 0.
+A helper that dies (killed, out of memory) costs no answer: its share is
+answered here and the helpers are started again. An error raised by `fn`
+itself is raised as it would be here. Work too small to repay sending it
+(fewer than two tasks per process) is answered here alone, as is every call
+when `helpers` is 0.
 """
 
 from __future__ import annotations
@@ -25,8 +30,6 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 logger = logging.getLogger(__name__)
 
@@ -34,22 +37,6 @@ MAX_DEFAULT_HELPERS = 3
 
 _lock = threading.Lock()
 _helpers: _Helpers | None = None
-
-
-class _Helpers:
-    """A pool of `size` helper processes and the call that proves them up."""
-
-    def __init__(self, size: int) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["quarter.coverage.graph"])
-        self.size = size
-        self.pool = ProcessPoolExecutor(max_workers=size, mp_context=context)
-        # One call per helper: each has started and imported its modules.
-        self.warm: list[Future] = [self.pool.submit(_pid) for _ in range(size)]
-
-    @property
-    def ready(self) -> bool:
-        return all(f.done() and f.exception() is None for f in self.warm)
 
 
 def default_helpers() -> int:
@@ -61,13 +48,110 @@ def default_helpers() -> int:
     return max(0, min(MAX_DEFAULT_HELPERS, cores - 1))
 
 
-def _pid() -> int:
-    return os.getpid()
-
-
 def serial(fn: Callable, shared, tasks) -> list:
     """`[fn(shared, task) for task in tasks]`, in this process."""
     return [fn(shared, task) for task in tasks]
+
+
+def _serve(conn) -> None:
+    """A helper's life: say it is up, then answer each (fn, shared, tasks)
+    with (True, answers) or (False, the error fn raised), until the parent
+    closes its end or exits."""
+    conn.send(os.getpid())
+    while True:
+        try:
+            fn, shared, tasks = conn.recv()
+        except EOFError:
+            return
+        try:
+            answer = (True, serial(fn, shared, tasks))
+        except Exception as exc:
+            answer = (False, exc)
+        try:
+            conn.send(answer)
+        except Exception as exc:  # an error that does not pickle: its words do
+            conn.send((False, RuntimeError(f"{exc!r} (from {answer[1]!r})")))
+
+
+class _Dead(Exception):
+    """A helper's pipe is closed: the process died."""
+
+
+class _Helper:
+    """One helper process and this process's end of its pipe."""
+
+    def __init__(self, context) -> None:
+        self.conn, theirs = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(theirs,), daemon=True, name="coverage-helper"
+        )
+        self.process.start()
+        theirs.close()
+        self.pid: int | None = None  # known once it has said it is up
+
+    def up(self, timeout: float = 0.0) -> bool:
+        if self.pid is None:
+            try:
+                if self.conn.poll(timeout):
+                    self.pid = self.conn.recv()
+            except (EOFError, OSError) as exc:
+                raise _Dead from exc
+        return self.pid is not None
+
+    def answer(self):
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError) as exc:
+            raise _Dead from exc
+
+    def stop(self) -> None:
+        self.conn.close()  # its recv ends, and it returns
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class _Helpers:
+    """`size` helper processes, started by a thread of their own."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.members: list[_Helper] = []
+        self.lock = threading.Lock()  # held by the one call using them
+        self._launching = threading.Thread(
+            target=self._launch, name="coverage-helpers-start", daemon=True
+        )
+        self._launching.start()
+
+    def _launch(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["quarter.coverage.graph"])
+        try:
+            for _ in range(self.size):
+                self.members.append(_Helper(context))
+        except Exception:
+            logger.exception("coverage helpers could not start; searching alone")
+
+    def ready(self, timeout: float = 0.0) -> bool:
+        """Whether every helper is up (waiting up to `timeout` for each);
+        with the lock held. Raises _Dead for one that died."""
+        if timeout:
+            self._launching.join(timeout)
+        if self._launching.is_alive() or len(self.members) < self.size:
+            return False
+        return all(member.up(timeout) for member in self.members)
+
+    def send(self, member: _Helper, message) -> None:
+        try:
+            member.conn.send(message)
+        except OSError as exc:  # BrokenPipeError: it died while waiting
+            raise _Dead from exc
+
+    def stop(self) -> None:
+        self._launching.join()
+        for member in self.members:
+            member.stop()
 
 
 def start(helpers: int, *, wait: bool = False) -> _Helpers | None:
@@ -76,15 +160,17 @@ def start(helpers: int, *, wait: bool = False) -> _Helpers | None:
     global _helpers
     if helpers <= 0:
         return None
+    replaced = None
     with _lock:
         if _helpers is None or _helpers.size != helpers:
-            if _helpers is not None:
-                _helpers.pool.shutdown(wait=False, cancel_futures=True)
-            _helpers = _Helpers(helpers)
+            replaced, _helpers = _helpers, _Helpers(helpers)
         current = _helpers
+    if replaced is not None:
+        replaced.stop()
     if wait:
-        for f in current.warm:
-            f.result()
+        with current.lock:
+            if not current.ready(timeout=60):
+                raise RuntimeError("coverage helpers did not start within a minute")
     return current
 
 
@@ -94,7 +180,7 @@ def _forget(helpers: _Helpers) -> None:
     with _lock:
         if _helpers is helpers:
             _helpers = None
-    helpers.pool.shutdown(wait=False, cancel_futures=True)
+    threading.Thread(target=helpers.stop, daemon=True).start()
 
 
 def shutdown() -> None:
@@ -103,16 +189,20 @@ def shutdown() -> None:
     with _lock:
         current, _helpers = _helpers, None
     if current is not None:
-        current.pool.shutdown(wait=True, cancel_futures=True)
+        current.stop()
 
 
 def helper_pids() -> list[int]:
     """The running helpers' process ids."""
     with _lock:
         current = _helpers
-    if current is None or not current.ready:
+    if current is None:
         return []
-    return sorted({f.result() for f in current.warm})
+    with current.lock:
+        try:
+            return sorted(m.pid for m in current.members) if current.ready() else []
+        except _Dead:
+            return []
 
 
 def spread(fn: Callable, shared, tasks: Sequence, *, helpers: int) -> list:
@@ -122,27 +212,80 @@ def spread(fn: Callable, shared, tasks: Sequence, *, helpers: int) -> list:
     tasks = list(tasks)
     processes = min(helpers + 1, len(tasks) // 2)
     current = start(helpers) if processes >= 2 else None
-    if current is None or not current.ready:
+    if current is None or not current.lock.acquire(blocking=False):
         return serial(fn, shared, tasks)
+    try:
+        try:
+            ready = current.ready()
+        except _Dead:
+            _forget(current)
+            ready = False
+        if not ready:
+            return serial(fn, shared, tasks)
+        return _share(current, fn, shared, tasks, processes)
+    finally:
+        current.lock.release()
+
+
+def _share(current: _Helpers, fn, shared, tasks: list, processes: int) -> list:
     shares = [list(range(k, len(tasks), processes)) for k in range(processes)]
     try:
-        futures = [
-            current.pool.submit(serial, fn, shared, [tasks[i] for i in share])
-            for share in shares[1:]
-        ]
-    except (BrokenProcessPool, RuntimeError):  # broken, or shut down meanwhile
+        results, error, broken = _exchange(current, fn, shared, tasks, shares)
+    except BaseException:
+        # Stopped between writing a share and reading its answer (an
+        # interrupt, a share that does not pickle): an answer may be left in
+        # a pipe, so these helpers are not asked again.
         _forget(current)
-        return serial(fn, shared, tasks)
-    results: list = [None] * len(tasks)
-    for i in shares[0]:
-        results[i] = fn(shared, tasks[i])
-    for share, future in zip(shares[1:], futures, strict=True):
+        raise
+    if broken:
+        _forget(current)
+    if error is not None:
+        raise error
+    return results
+
+
+def _exchange(current: _Helpers, fn, shared, tasks: list, shares: list[list[int]]):
+    """Send the helpers their shares, answer the first here, read theirs.
+
+    Returns (results, the first error `fn` raised or None, whether a helper
+    died). Every helper sent a share is read before returning, so the pipes
+    stay in step even when `fn` raises.
+    """
+    members = current.members[: len(shares) - 1]
+    sent: list[tuple[_Helper | None, list[int]]] = []
+    for member, share in zip(members, shares[1:], strict=True):
         try:
-            answers = future.result()
-        except BrokenProcessPool:
+            current.send(member, (fn, shared, [tasks[i] for i in share]))
+            sent.append((member, share))
+        except _Dead:
+            sent.append((None, share))
+    results: list = [None] * len(tasks)
+    error: Exception | None = None
+    try:
+        for i in shares[0]:
+            results[i] = fn(shared, tasks[i])
+    except Exception as exc:
+        error = exc
+    broken = False
+    for member, share in sent:
+        ok, answers = False, None
+        if member is not None:
+            try:
+                ok, answers = member.answer()
+            except _Dead:
+                member = None
+        if member is None:
+            broken = True
+            if error is not None:
+                continue
             logger.warning("a coverage helper died; its searches ran here instead")
-            _forget(current)
-            answers = serial(fn, shared, [tasks[i] for i in share])
+            try:
+                ok, answers = True, serial(fn, shared, [tasks[i] for i in share])
+            except Exception as exc:
+                ok, answers = False, exc
+        if not ok:
+            error = error or answers
+            continue
         for i, answer in zip(share, answers, strict=True):
             results[i] = answer
-    return results
+    return results, error, broken

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 def die_in_a_helper(parent_pid: int, task: int) -> int:
@@ -17,3 +18,9 @@ def refuse_seven(_shared, task: int) -> int:
     if task == 7:
         raise ValueError("seven is refused")
     return task
+
+
+def add(offset: int, task: int) -> int:
+    """`offset + task`, slowly enough that two calls overlap."""
+    time.sleep(0.002)
+    return offset + task

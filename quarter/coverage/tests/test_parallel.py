@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -32,15 +34,15 @@ def sent(monkeypatch):
     """One helper, answering before the test starts; yields the list of
     shares this process sent it."""
     parallel.shutdown()
-    pool = parallel.start(1, wait=True).pool
+    helpers = parallel.start(1, wait=True)
     shares = []
-    submit = pool.submit
+    send = helpers.send
 
-    def counting_submit(fn, *args):
-        shares.append(args)
-        return submit(fn, *args)
+    def counting_send(member, message):
+        shares.append(message)
+        return send(member, message)
 
-    monkeypatch.setattr(pool, "submit", counting_submit)
+    monkeypatch.setattr(helpers, "send", counting_send)
     yield shares
     parallel.shutdown()
 
@@ -135,3 +137,30 @@ def test_an_error_in_a_search_is_raised_not_swallowed(sent):
         parallel.spread(spread_tasks.refuse_seven, None, list(range(10)), helpers=1)
     assert len(sent) == 1  # 7 was the helper's
     assert parallel.spread(spread_tasks.refuse_seven, None, [0, 1, 2, 3], helpers=1)
+
+
+def test_a_share_that_cannot_be_sent_is_an_error_and_the_next_call_answers(sent):
+    unpicklable = threading.Lock()
+    with pytest.raises(TypeError, match="pickle"):
+        parallel.spread(spread_tasks.refuse_seven, unpicklable, [0, 1, 2, 3], helpers=1)
+    # Those helpers are not asked again; the next call answers (alone while
+    # new ones start), and then shares again.
+    assert parallel.spread(spread_tasks.refuse_seven, None, [0, 1, 2, 3], helpers=1)
+    parallel.start(1, wait=True)
+    assert parallel.spread(
+        spread_tasks.refuse_seven, None, list(range(6)), helpers=1
+    ) == list(range(6))
+
+
+def test_calls_from_two_threads_at_once_each_get_their_own_answers(sent):
+    barrier = threading.Barrier(2)
+
+    def call(offset):
+        barrier.wait()
+        return parallel.spread(spread_tasks.add, offset, list(range(40)), helpers=1)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(call, (1000, 2000))
+    assert first == [1000 + t for t in range(40)]
+    assert second == [2000 + t for t in range(40)]
+    assert 1 <= len(sent) <= 2  # one of them may have answered alone
