@@ -33,9 +33,14 @@ or $DATABASE_URL), it
    transaction (as the admin action does), checking the stored figures
    after it against a fresh full recompute.
 
-Every side is timed `--repeat` times (default 3) and keeps its best: the
+Every side is timed `--repeat` times (default 5) and keeps its best: the
 same treatment for Quarter and each peer, so that one unlucky run (the box is
-shared) does not decide a ratio.
+shared) does not decide a ratio. The sides take turns: each round times
+every side once (Quarter cold with helpers and in one process, scipy,
+networkx, pandana on every core and on one), each round in another order,
+so a slow stretch of the box falls on every side alike. (Until stop 26 each
+side was timed in a block of its own, Quarter's first: a ratio could hang on
+which side a slow minute fell.)
 
 `seconds` and the ratios named as the issue asks are the cold recompute
 (Quarter builds its index and snaps inside the timing, while the peers get
@@ -63,6 +68,7 @@ limit is one process; vs_scipy_limit_1process is Quarter in one process too.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -179,60 +185,47 @@ def _world(pbf: Path, n_bulk: int, rng):
     return community, operator
 
 
-def run_quarter(community, repeat: int):
-    """Quarter's whole recompute, cold (caches emptied), best of `repeat`, with
-    the helper processes production starts (QUARTER_COVERAGE_HELPERS) and,
-    alternating with it, in one process; then warm, with the helpers."""
+def quarter_recompute(community, *, helpers: int, cold: bool = True) -> float:
+    """One whole recompute, timed: cold (engine cache and process caches
+    emptied, as a new process after an import) or warm (a new process: index
+    and snaps from the engine cache), sharing its searches with `helpers`
+    processes (started beforehand, as production keeps them)."""
     from django.conf import settings
 
     from quarter.core.actors import SYSTEM
     from quarter.coverage import engine as eng
-    from quarter.coverage import engine_cache, parallel, services
+    from quarter.coverage import engine_cache, services
 
-    helpers = settings.QUARTER_COVERAGE_HELPERS
-    # Helpers start once per process (about a second, like importing scipy);
-    # the recompute that starts them runs alone, so they are up before timing.
-    parallel.start(helpers, wait=True)
-
-    def cold(with_helpers: int) -> float:
-        settings.QUARTER_COVERAGE_HELPERS = with_helpers
-        engine_cache.clear()
-        eng.forget_process_caches()
-        started = time.perf_counter()
-        services.refresh_community(actor=SYSTEM, community=community)
-        return time.perf_counter() - started
-
-    colds, alones = [], []
-    for _ in range(repeat):
-        colds.append(cold(helpers))
-        alones.append(cold(0))
     settings.QUARTER_COVERAGE_HELPERS = helpers
-    warms = []
-    for _ in range(repeat):
-        eng.forget_process_caches()  # a new process: index and snaps from disk
-        started = time.perf_counter()
-        services.refresh_community(actor=SYSTEM, community=community)
-        warms.append(time.perf_counter() - started)
-
-    def listed(times):
-        return ", ".join(f"{t:.3f}" for t in times)
-
-    print(
-        f"quarter: whole recompute cold {min(colds):.3f} s with {helpers} helper "
-        f"process(es), best of {repeat} ({listed(colds)}; index, snapping, all "
-        f"types, bands, persisted); in one process {min(alones):.3f} s "
-        f"({listed(alones)}); warm from the engine cache {min(warms):.3f} s "
-        f"({listed(warms)})"
-    )
-    return min(colds), min(warms), min(alones), helpers
+    if cold:
+        engine_cache.clear()
+    eng.forget_process_caches()
+    started = time.perf_counter()
+    services.refresh_community(actor=SYSTEM, community=community)
+    return time.perf_counter() - started
 
 
-def best_of(repeat: int, run, *args):
-    """Run a peer `repeat` times on the same problem; its best time, answers,
-    and whatever else it returns (the same treatment as Quarter's)."""
-    results = [run(*args) for _ in range(repeat)]
-    best = min(results, key=lambda r: r[0] if r[0] is not None else 0)
-    return best
+def timed_rounds(sides: dict, repeat: int) -> dict[str, list[float]]:
+    """Time every side once per round, `repeat` rounds, each round in a
+    different order: every side sees the same stretch of a shared box, so a
+    slow minute cannot favour one side of a ratio. {name: [seconds, ...]}."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    names = list(sides)
+    for r in range(repeat):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            settle()
+            times[name].append(sides[name]())
+    return times
+
+
+def settle() -> None:
+    """Start every side with the garbage of the one before collected, so no
+    collector pause lands in another side's timing."""
+    gc.collect()
+
+
+def listed(times) -> str:
+    return ", ".join(f"{t:.3f}" for t in times)
 
 
 def stored_answers(community):
@@ -338,12 +331,15 @@ def _node_coordinates(reach):
     return lat, lng
 
 
-def run_pandana(reach, origins, facilities, cap, repeat: int = 1):
+def pandana_network(reach, cap):
+    """pandana's network over the same snapped graph, precomputed (its
+    contraction hierarchies; not timed in any ratio, like Quarter's cached
+    index), and the seconds that took. (None, why) without pandana."""
     try:
         import pandana
         import pandas as pd
     except ImportError as exc:
-        return None, f"not installed: {exc}; pip install -e .[bench]", None, None
+        return None, f"not installed: {exc}; pip install -e .[bench]"
     lat, lng = _node_coordinates(reach)
     m = reach.matrix.tocoo()
     upper = m.row < m.col  # the matrix is symmetric: one twoway edge per pair
@@ -357,7 +353,15 @@ def run_pandana(reach, origins, facilities, cap, repeat: int = 1):
         twoway=True,
     )
     net.precompute(cap + 1)
-    precompute = time.perf_counter() - started
+    net.quarter_lat, net.quarter_lng = lat, lng
+    return net, time.perf_counter() - started
+
+
+def run_pandana(net, origins, facilities, cap):
+    """pandana's set_pois + nearest_pois for every type, timed, and its answers."""
+    import pandas as pd
+
+    lat, lng = net.quarter_lat, net.quarter_lng
 
     def column_for(tid, doors):
         category = f"t{tid}"
@@ -372,21 +376,17 @@ def run_pandana(reach, origins, facilities, cap, repeat: int = 1):
         column = nearest[1].to_numpy()[origins].astype(np.float64)
         return np.where(column >= cap, np.inf, column)
 
+    started = time.perf_counter()
+    answers = per_type(facilities, origins, column_for)
+    return time.perf_counter() - started, answers
+
+
+def run_pandana_one_core(net, origins, facilities, cap):
+    """The same with OpenMP held to one thread (threadpoolctl)."""
     from threadpoolctl import threadpool_limits
 
-    def timed():
-        times = []
-        for _ in range(repeat):  # the precomputed network once, searches repeated
-            started = time.perf_counter()
-            answers = per_type(facilities, origins, column_for)
-            times.append(time.perf_counter() - started)
-        return min(times), answers
-
-    best, answers = timed()
-    # pandana's searches run on every core (OpenMP); once more on one.
     with threadpool_limits(limits=1, user_api="openmp"):
-        one_core, _answers = timed()
-    return best, f"precompute {precompute:.1f} s", answers, one_core
+        return run_pandana(net, origins, facilities, cap)
 
 
 def run_update(community, operator):
@@ -446,8 +446,8 @@ def main() -> None:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
-        help="time every side this many times and keep its best (default 3)",
+        default=5,
+        help="rounds: each side timed this many times, keeping its best (default 5)",
     )
     args = parser.parse_args()
     if not args.pbf.is_file():
@@ -457,45 +457,91 @@ def main() -> None:
         _setup_django(Path(tmp))
         community, operator = _world(args.pbf, args.bulk, rng)
 
-        seconds, warm, alone, helpers = run_quarter(community, args.repeat)
-        ours = stored_answers(community)
+        from django.conf import settings
+
+        from quarter.core.actors import SYSTEM
+        from quarter.coverage import parallel, services
+
+        helpers = settings.QUARTER_COVERAGE_HELPERS
+        # Helpers start once per process (about a second, like importing
+        # scipy), before any timing, as production keeps them.
+        parallel.start(helpers, wait=True)
+        services.refresh_community(actor=SYSTEM, community=community)
         reach, origins, facilities, CAP = problem(community)
         n_types = len(facilities)
+        net, precompute = pandana_network(reach, CAP)
+        answers = {}
 
-        scipy_s, scipy_answers = best_of(
-            args.repeat, run_scipy, reach, origins, facilities, CAP
+        def keep(name, run, *args):
+            def timed():
+                seconds, answers[name] = run(*args)
+                return seconds
+
+            return timed
+
+        sides = {
+            "quarter": lambda: quarter_recompute(community, helpers=helpers),
+            "quarter_1process": lambda: quarter_recompute(community, helpers=0),
+            "scipy": keep("scipy", run_scipy, reach, origins, facilities, CAP),
+        }
+        if not args.skip_networkx:
+            sides["networkx"] = keep(
+                "networkx", run_networkx, reach, origins, facilities, CAP
+            )
+        if net is not None:
+            sides["pandana"] = keep(
+                "pandana", run_pandana, net, origins, facilities, CAP
+            )
+            sides["pandana_1core"] = keep(
+                "pandana_1core", run_pandana_one_core, net, origins, facilities, CAP
+            )
+        times = timed_rounds(sides, args.repeat)
+        best = {name: min(t) for name, t in times.items()}
+        warms = [
+            quarter_recompute(community, helpers=helpers, cold=False)
+            for _ in range(args.repeat)
+        ]
+        seconds, alone, warm = best["quarter"], best["quarter_1process"], min(warms)
+        ours = stored_answers(community)
+        print(
+            f"quarter: whole recompute cold {seconds:.3f} s with {helpers} helper "
+            f"process(es), best of {args.repeat} ({listed(times['quarter'])}; "
+            f"index, snapping, all types, bands, persisted); in one process "
+            f"{alone:.3f} s ({listed(times['quarter_1process'])}); warm from the "
+            f"engine cache {warm:.3f} s ({listed(warms)})"
         )
-        worst = _check("scipy", ours, scipy_answers, TOLERANCE_M)
+        scipy_s = best["scipy"]
+        worst = _check("scipy", ours, answers["scipy"], TOLERANCE_M)
         print(
             f"scipy limit: {scipy_s:.3f} s for {n_types} searches; "
             f"max diff {worst:.3f} m"
         )
-
         if args.skip_networkx:
             vs_networkx = "skipped"
         else:
-            nx_s, nx_answers = best_of(
-                args.repeat, run_networkx, reach, origins, facilities, CAP
-            )
-            worst = _check("networkx", ours, nx_answers, TOLERANCE_M)
-            print(f"networkx multi-source: {nx_s:.2f} s; max diff {worst:.3f} m")
-            vs_networkx = f"{nx_s / seconds:.1f}x"
-
-        pd_s, note, pd_answers, pd_one_core_s = run_pandana(
-            reach, origins, facilities, CAP, args.repeat
-        )
-        if pd_answers is None:
-            vs_pandana = vs_pandana_warm = vs_pandana_1core = f"unavailable({note})"
-            print(f"pandana: {note}")
-        else:
-            worst = _check("pandana", ours, pd_answers, PANDANA_TOLERANCE_M)
+            worst = _check("networkx", ours, answers["networkx"], TOLERANCE_M)
             print(
-                f"pandana: set_pois+nearest_pois {pd_s:.2f} s ({note}, not counted); "
+                f"networkx multi-source: {best['networkx']:.2f} s; "
                 f"max diff {worst:.3f} m"
+            )
+            vs_networkx = f"{best['networkx'] / seconds:.1f}x"
+        if net is None:
+            vs_pandana = vs_pandana_warm = vs_pandana_1core = (
+                f"unavailable({precompute})"
+            )
+            print(f"pandana: {precompute}")
+        else:
+            pd_s, pd_one_core_s = best["pandana"], best["pandana_1core"]
+            worst = _check("pandana", ours, answers["pandana"], PANDANA_TOLERANCE_M)
+            print(
+                f"pandana: set_pois+nearest_pois {pd_s:.2f} s "
+                f"({listed(times['pandana'])}; precompute {precompute:.1f} s, not "
+                f"counted); max diff {worst:.3f} m"
             )
             print(
                 f"pandana on one core (OpenMP limited to 1 thread, against Quarter "
-                f"in one process): {pd_one_core_s:.2f} s"
+                f"in one process): {pd_one_core_s:.2f} s "
+                f"({listed(times['pandana_1core'])})"
             )
             vs_pandana = f"{pd_s / seconds:.1f}x"
             vs_pandana_warm = f"{pd_s / warm:.1f}x"
