@@ -353,7 +353,6 @@ def pandana_network(reach, cap):
         twoway=True,
     )
     net.precompute(cap + 1)
-    net.quarter_lat, net.quarter_lng = lat, lng
     return net, time.perf_counter() - started
 
 
@@ -361,7 +360,7 @@ def run_pandana(net, origins, facilities, cap):
     """pandana's set_pois + nearest_pois for every type, timed, and its answers."""
     import pandas as pd
 
-    lat, lng = net.quarter_lat, net.quarter_lng
+    lng, lat = net.nodes_df["x"].to_numpy(), net.nodes_df["y"].to_numpy()
 
     def column_for(tid, doors):
         category = f"t{tid}"
