@@ -69,8 +69,9 @@ def _serve(conn) -> None:
             answer = (False, exc)
         try:
             conn.send(answer)
-        except Exception as exc:  # an error that does not pickle: its words do
-            conn.send((False, RuntimeError(f"{exc!r} (from {answer[1]!r})")))
+        except Exception as exc:  # an answer that does not pickle: its words do
+            words = f"a helper's answer did not pickle: {exc!r}"
+            conn.send((False, RuntimeError(words)))
 
 
 class _Dead(Exception):
